@@ -1,0 +1,81 @@
+"""Ventanilla Única: the application factory."""
+
+from __future__ import annotations
+
+from flask import Flask, request, session
+
+from . import assets, db, logs, security
+from .config import ROOT, check, from_env
+from .extensions import babel, compress, csrf, htmx_ext, login_manager
+from .htmx import add_vary
+from .i18n import select_locale
+from .sessions import DatabaseSessionInterface
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        static_folder=None,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.update(from_env())
+    app.config.update(
+        SESSION_COOKIE_NAME="vu_sesion",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="es",
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "portal" / "translations"),
+        COMPRESS_MIMETYPES=[
+            "text/html",
+            "text/css",
+            "text/csv",
+            "application/javascript",
+            "application/json",
+            "image/svg+xml",
+        ],
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_MIN_SIZE=300,
+    )
+    if config:
+        app.config.update(config)
+    production = app.config["PORTAL_ENV"] == "production"
+    if production:
+        # The __Host- prefix pins the cookie to this host, path / and HTTPS.
+        app.config.update(SESSION_COOKIE_NAME="__Host-vu_sesion", SESSION_COOKIE_SECURE=True)
+    app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
+    check(app.config)
+    app.instance_path = app.config["INSTANCE_PATH"]
+
+    logs.init_app(app)
+    db.init_app(app)
+    app.session_interface = DatabaseSessionInterface()
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    compress.init_app(app)
+    htmx_ext.init_app(app)
+    login_manager.init_app(app)
+    assets.init_app(app)
+
+    app.before_request(security.assign_request_id)
+    app.before_request(security.refuse_oversized_body)
+    app.after_request(security.set_headers)
+    app.after_request(add_vary)
+
+    from . import auth  # noqa: F401  (registers the user loader)
+    from .cli import register_commands
+    from .views import register_blueprints
+
+    register_blueprints(app)
+    register_commands(app)
+
+    @app.context_processor
+    def shell_context():
+        return {
+            "state_name": app.config["STATE_NAME"],
+            "lang": select_locale(),
+            "kiosk": bool(app.config["KIOSK_MODE"] or session.get("kiosk")),
+            "current_path": request.full_path.rstrip("?"),
+        }
+
+    return app

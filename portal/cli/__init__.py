@@ -1,0 +1,12 @@
+"""Command-line commands: ``flask --app wsgi <group> <command>``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from . import database, demo
+
+    app.cli.add_command(database.cli)
+    app.cli.add_command(demo.demo_data)

@@ -1,0 +1,100 @@
+"""Settings, read from the environment in one place.
+
+Every variable is documented in README.md ("Configuración"). Defaults suit
+development on one machine; production refuses to start without a real secret.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production by check()
+
+
+class ConfigError(RuntimeError):
+    """Raised when the portal must not start with the given settings."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "si", "sí", "on"}
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} debe ser un número entero, no {raw!r}") from exc
+
+
+def from_env(env: dict | None = None) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(env.get("INSTANCE_PATH") or ROOT / "instance")
+    production = env.get("PORTAL_ENV", "development") == "production"
+    port = env.get("PORT", "5000")
+    base_url = env.get("PORTAL_BASE_URL", f"http://127.0.0.1:{port}")
+    idp_url = env.get("OIDC_ISSUER", "http://127.0.0.1:9000")
+    return {
+        "PORTAL_ENV": "production" if production else "development",
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET),
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance / 'portal.db'}"),
+        "PORTAL_BASE_URL": base_url.rstrip("/"),
+        "STATE_CODE": env.get("STATE_CODE", "22"),
+        "STATE_NAME": env.get("STATE_NAME", "Querétaro"),
+        "FOLIO_PREFIX": env.get("FOLIO_PREFIX", "QRO"),
+        "STORAGE_PATH": env.get("STORAGE_PATH", str(instance / "documentos")),
+        "STORAGE_KEYS": env.get("STORAGE_KEYS", ""),
+        "MAX_UPLOAD_MB": _int(env, "MAX_UPLOAD_MB", 5),
+        "CREDENTIAL_PRIVATE_KEY": env.get("CREDENTIAL_PRIVATE_KEY", ""),
+        "OIDC_ISSUER": idp_url.rstrip("/"),
+        "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID", "ventanilla"),
+        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", "ventanilla-dev-secret"),
+        "OIDC_REDIRECT_URI": env.get("OIDC_REDIRECT_URI", f"{base_url.rstrip('/')}/auth/callback"),
+        "OIDC_TOKEN_AUTH_METHOD": env.get("OIDC_TOKEN_AUTH_METHOD", "client_secret_basic"),
+        "OIDC_PRIVATE_KEY_FILE": env.get("OIDC_PRIVATE_KEY_FILE", ""),
+        "OIDC_SCOPES": env.get("OIDC_SCOPES", "openid profile email"),
+        "OIDC_CLAIM_CURP": env.get("OIDC_CLAIM_CURP", "curp"),
+        "OIDC_CLAIM_GIVEN_NAME": env.get("OIDC_CLAIM_GIVEN_NAME", "given_name"),
+        "OIDC_CLAIM_FAMILY_NAME": env.get("OIDC_CLAIM_FAMILY_NAME", "family_name"),
+        "OIDC_CLAIM_SECOND_FAMILY_NAME": env.get(
+            "OIDC_CLAIM_SECOND_FAMILY_NAME", "second_family_name"
+        ),
+        "OIDC_CLAIM_BIRTHDATE": env.get("OIDC_CLAIM_BIRTHDATE", "birthdate"),
+        "OIDC_CLAIM_SEX": env.get("OIDC_CLAIM_SEX", "sex"),
+        "MAIL_HOST": env.get("MAIL_HOST", "127.0.0.1"),
+        "MAIL_PORT": _int(env, "MAIL_PORT", 8025),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_FROM": env.get("MAIL_FROM", "Ventanilla Única <avisos@ventanilla.example.org>"),
+        "SMS_BACKEND": env.get("SMS_BACKEND", "log"),
+        "QUEUE_URL": env.get("QUEUE_URL", f"sqlite:///{instance / 'cola.db'}"),
+        "KIOSK_MODE": _bool(env.get("KIOSK_MODE")),
+        "CITIZEN_IDLE_MINUTES": _int(env, "CITIZEN_IDLE_MINUTES", 15),
+        "STAFF_IDLE_MINUTES": _int(env, "STAFF_IDLE_MINUTES", 30),
+        "SESSION_ABSOLUTE_HOURS": _int(env, "SESSION_ABSOLUTE_HOURS", 12),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+    }
+
+
+def check(config: dict) -> None:
+    """Refuse settings that would be unsafe in production."""
+    if config.get("PORTAL_ENV") != "production":
+        return
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEFAULT_SECRET or len(secret) < 32:
+        raise ConfigError(
+            "SECRET_KEY falta, es la de ejemplo o es demasiado corta (mínimo 32 caracteres): "
+            "el portal no arranca en producción así."
+        )
+    if not config.get("PORTAL_BASE_URL", "").startswith("https://"):
+        raise ConfigError("PORTAL_BASE_URL debe usar https:// en producción.")

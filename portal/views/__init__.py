@@ -1,0 +1,55 @@
+"""One blueprint per area of the portal, and the shell's links between them."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
+
+from ..auth import is_staff
+
+# Links show up once the area that serves them is registered.
+CITIZEN_NAV = [
+    ("catalog.index", _l("Programas")),
+    ("questionnaire.start", _l("¿Qué apoyos puedo recibir?")),
+    ("applications.index", _l("Mis solicitudes")),
+    ("profile.my_data", _l("Mis datos")),
+]
+STAFF_NAV = [
+    ("oficina.queue", _l("Solicitudes")),
+    ("oficina_assisted.start", _l("Atención en ventanilla")),
+    ("delivery.index", _l("Entregas")),
+    ("oficina_admin.programs", _l("Programas")),
+    ("padron.index", _l("Padrones")),
+]
+HOME_ACTIONS = [
+    ("questionnaire.start", _l("Vea qué apoyos puede recibir"), _l("Unas preguntas sencillas, sin registrarse.")),
+    ("catalog.index", _l("Conozca los programas"), _l("Para quién es cada uno y qué pide.")),
+    ("applications.index", _l("Siga su solicitud"), _l("Entre con su llave digital.")),
+]
+
+
+def _available(rows):
+    return [row for row in rows if row[0] in current_app.view_functions]
+
+
+def nav_links():
+    return _available(STAFF_NAV if is_staff() else CITIZEN_NAV)
+
+
+def home_actions():
+    return _available(HOME_ACTIONS)
+
+
+def sign_out_endpoint() -> str:
+    return "oficina_auth.logout" if is_staff() else "auth.sign_out"
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import errors, public
+
+    errors.init_app(app)
+    app.register_blueprint(public.bp)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(
+        nav_links=nav_links, home_actions=home_actions, sign_out_endpoint=sign_out_endpoint
+    )

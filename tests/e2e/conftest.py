@@ -1,0 +1,94 @@
+"""End-to-end tests: the portal served from a thread, Debian's Chromium, axe-core.
+
+Never ``playwright install``: the browser is Debian's ``chromium`` package. axe
+is injected with ``page.evaluate`` because the CSP blocks injected script tags.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from portal import create_app
+from portal import db as database
+from portal.extensions import db
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    """The portal on a migrated SQLite file, seeded by the demo-data command."""
+    folder = tmp_path_factory.mktemp("e2e")
+    app = create_app(
+        {
+            "TESTING": False,
+            "SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
+            "DATABASE_URL": f"sqlite:///{folder / 'portal.db'}",
+            "INSTANCE_PATH": str(folder),
+            "STORAGE_PATH": str(folder / "docs"),
+        }
+    )
+    database.upgrade()
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    db.close()
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    return live_server
+
+
+def assert_accessible(page) -> None:
+    """Run axe on the current page; fail with the violations listed."""
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    violations = [
+        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+    ]
+    assert violations == [], json.dumps(violations, indent=2, ensure_ascii=False)

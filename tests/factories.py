@@ -1,0 +1,119 @@
+"""Builders for test data: ``make_citizen(**overrides)`` and friends.
+
+Each builder makes a complete, valid object with sensible defaults, so a test
+states only what matters to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from stdnum.mx import curp as stdnum_curp
+from werkzeug.security import generate_password_hash
+
+from portal.models import (
+    Agency,
+    Application,
+    Call,
+    Citizen,
+    Municipality,
+    Program,
+    Requirement,
+    StaffUser,
+    utcnow,
+)
+
+_seq = itertools.count(1)
+_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def valid_curp(birth_date: dt.date = dt.date(1990, 5, 17), sex: str = "M", n: int | None = None) -> str:
+    """A CURP with a correct check digit, unique per call unless n is given."""
+    n = next(_seq) if n is None else n
+    a, b = _LETTERS[n % 24], _LETTERS[(n // 24) % 24]
+    c = _LETTERS[(n // 576) % 24]
+    base = f"G{a}{b}{c}{birth_date:%y%m%d}{sex}QTRRN{'0' if birth_date.year < 2000 else 'A'}"
+    return base + stdnum_curp.calc_check_digit(base)
+
+
+def make_municipality(code: str = "22014", name: str = "Querétaro") -> Municipality:
+    municipality, _ = Municipality.get_or_create(
+        code=code, defaults={"name": name, "state_code": code[:2]}
+    )
+    return municipality
+
+
+def make_agency(**overrides) -> Agency:
+    n = next(_seq)
+    fields = {"slug": f"dependencia-{n}", "name": f"Dependencia {n}"}
+    fields.update(overrides)
+    return Agency.create(**fields)
+
+
+def make_program(agency: Agency | None = None, *, requirements=("identificacion",), **overrides) -> Program:
+    n = next(_seq)
+    fields = {
+        "slug": f"programa-{n}",
+        "agency": agency or make_agency(),
+        "name": f"Programa {n}",
+        "summary": "Apoyo de prueba.",
+        "benefit_kind": "cash",
+        "benefit_amount": 1500,
+        "benefit_period": "bimestral",
+        "eligibility": [],
+    }
+    fields.update(overrides)
+    program = Program.create(**fields)
+    for position, slug in enumerate(requirements):
+        Requirement.create(program=program, slug=slug, name=slug.capitalize(), position=position)
+    Call.create(program=program, opens=dt.date(2026, 1, 1), closes=dt.date(2027, 12, 31), quota=1000)
+    return program
+
+
+def make_citizen(**overrides) -> Citizen:
+    birth_date = overrides.pop("birth_date", dt.date(1990, 5, 17))
+    sex = overrides.pop("sex", "M")
+    fields = {
+        "curp": valid_curp(birth_date, sex),
+        "given_names": "María",
+        "first_surname": "Gómez",
+        "second_surname": "Ruiz",
+        "birth_date": birth_date,
+        "sex": sex,
+        "email": "maria@example.org",
+        "municipality": make_municipality(),
+    }
+    fields.update(overrides)
+    return Citizen.create(**fields)
+
+
+def make_staff(role: str = "revisor", agency: Agency | None = None, **overrides) -> StaffUser:
+    n = next(_seq)
+    if agency is None and role != "admin_estatal":
+        agency = make_agency()
+    fields = {
+        "email": f"persona{n}@dependencia.example.org",
+        "name": f"Persona Servidora {n}",
+        "password_hash": generate_password_hash("contraseña-de-prueba-segura"),
+        "role": role,
+        "agency": agency,
+    }
+    fields.update(overrides)
+    return StaffUser.create(**fields)
+
+
+def make_application(citizen: Citizen | None = None, program: Program | None = None, **overrides) -> Application:
+    citizen = citizen or make_citizen()
+    program = program or make_program()
+    fields = {
+        "folio": f"QRO-26-T{next(_seq):05d}",
+        "citizen": citizen,
+        "program": program,
+        "call": program.calls.get(),
+        "status": "enviada",
+        "submitted_at": utcnow(),
+        "municipality": citizen.municipality_id or "",
+    }
+    fields.update(overrides)
+    return Application.create(**fields)
