@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import IO, Any, Self
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -82,8 +82,8 @@ class IdpServer:
         # Both pipes are read to the end by threads: a provider that logs a lot
         # must never block on a full pipe buffer.
         self._readers = [
-            threading.Thread(target=self._read_stdout, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
+            threading.Thread(target=self._read_stdout, args=(self._process.stdout,), daemon=True),
+            threading.Thread(target=self._read_stderr, args=(self._process.stderr,), daemon=True),
         ]
         for reader in self._readers:
             reader.start()
@@ -112,16 +112,16 @@ class IdpServer:
         process.stdout.close()
         process.stderr.close()
 
-    def _read_stdout(self) -> None:
-        for line in self._process.stdout:
+    def _read_stdout(self, stdout: IO[str]) -> None:
+        for line in stdout:
             if line.startswith(READY_PREFIX):
                 self.issuer = line[len(READY_PREFIX) :].strip()
                 self._ready.set()
         # End of output means the process is gone: stop waiting for it.
         self._ready.set()
 
-    def _read_stderr(self) -> None:
-        for line in self._process.stderr:
+    def _read_stderr(self, stderr: IO[str]) -> None:
+        for line in stderr:
             self.stderr_tail.append(line.rstrip("\n"))
 
     def __enter__(self) -> Self:
