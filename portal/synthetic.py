@@ -268,7 +268,7 @@ def generate_citizens(
     ``as_of``. Only states with an embedded municipality table are supported
     (see :data:`MUNICIPALITIES`); others raise ``ValueError``.
 
-    Memory grows with ``n`` (about 150 bytes per citizen) because uniqueness
+    Memory grows with ``n`` (about 100 bytes per citizen) because uniqueness
     needs every CURP prefix seen so far.
     """
     if n < 0:
