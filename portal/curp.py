@@ -1,10 +1,10 @@
 """CURP (Clave Única de Registro de Población): validation, reading and building.
 
 The structure, position by position (RENAPO's *Instructivo Normativo para la
-Asignación de la CURP*)::
+Asignación de la CURP*), for Ana Gómez Martínez, born in Querétaro on 12 March
+1985::
 
-    G O M A 8 5 0 3 1 2 M Q T R R N 0 5
-    1 2 3 4 5 6 7 8 9 ...
+    G O M A 8 5 0 3 1 2 M Q T M R N 0 1
     1   first letter of the first surname
     2   first internal vowel of the first surname
     3   first letter of the second surname (X when there is none)
@@ -186,7 +186,8 @@ def is_valid(raw: str) -> bool:
 
 
 def check_digit(first17: str) -> str:
-    """The 18th character for the given first 17."""
+    """The 18th character for the given first 17, which must already be
+    CURP characters (0-9, A-Z): others are not rejected here."""
     values = first17.encode("latin-1").translate(_CHECK_VALUES)
     total = sum(map(operator.mul, values, _CHECK_WEIGHTS))
     return str((10 - total % 10) % 10)
@@ -238,7 +239,7 @@ def check_consistency(curp: str, birth_date: date | None, sex: str | None) -> li
 
 
 def mask(curp: str) -> str:
-    """The CURP as staff lists show it: ``GOMA************05``.
+    """The CURP as staff lists show it: ``GOMA************01``.
 
     The first four letters come from the name, which the list already shows,
     and the last two (homoclave and check digit) tell apart homonyms on the

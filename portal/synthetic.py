@@ -26,9 +26,10 @@ characters repeat. Synthetic people are H or M only: the census pyramid is
 binary and RENAPO has issued few X CURPs; tests of the X marker build such
 people explicitly with :func:`portal.curp.make_curp`.
 
-The generator avoids per-row work that does not change between rows: name
-letters, date digits and the check-digit weight of each part are computed once,
-so a row costs a handful of random draws and one dict.
+The generator avoids per-row work that does not change between rows: the CURP
+letters of every name and the YYMMDD of every possible birth day are computed
+once, so a row costs a dozen random draws, a few string joins, the check digit
+and one dict (see bench/synthetic.py).
 """
 
 from __future__ import annotations
