@@ -1,0 +1,315 @@
+"""Checking and cleaning uploaded documents before they are stored.
+
+:func:`inspect_upload` is the single gate for citizen documents. It trusts
+neither the file name nor the browser's content type:
+
+* the type is detected from the bytes (puremagic) and must then pass a strict
+  check of its own: the signature at offset 0 and a real decode;
+* JPEG and PNG are decoded and re-encoded with Pillow. Only pixels survive, so
+  EXIF (GPS position, camera serial), ICC profiles, text chunks and anything
+  appended or embedded (HTML, scripts, ZIP archives in polyglot files) are
+  gone. The EXIF orientation is applied first so phone photos stay upright,
+  large photos are scaled down, and the declared size is checked against our
+  own pixel limit before anything is decoded (decompression bombs);
+* PDFs cannot be re-rendered here, so they are inspected instead: header,
+  end-of-file marker, no encryption, and no active content (JavaScript,
+  launch actions, embedded files, rich media) in the file or in its
+  compressed object streams, with PDF name escapes (``/J#61vaScript``) decoded.
+
+Every refusal is an :class:`UploadRejected` with a message in plain Spanish for
+the person who uploaded the file.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import struct
+import unicodedata
+import warnings
+import zlib
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+import puremagic
+from PIL import Image, ImageOps
+
+KINDS = ("pdf", "jpg", "png")
+DEFAULT_ALLOWED: frozenset[str] = frozenset(KINDS)
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+# Our own decompression-bomb limit, well below Pillow's default (89 MP): a
+# 40 MP phone photo is the largest real document we expect.
+MAX_PIXELS = 40_000_000
+# Longest side after re-encoding: enough to read an ID card or a receipt, and
+# a 12 MP photo drops from about 4 MB to well under 1 MB.
+MAX_SIDE = 2400
+JPEG_QUALITY = 85
+FILENAME_MAX_CHARS = 100
+
+CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+_KIND_BY_MIME = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+_SIGNATURES = {"pdf": b"%PDF-", "jpg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a\n"}
+_PILLOW_FORMATS = {"jpg": "JPEG", "png": "PNG"}
+_PNG_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"})
+
+# Where a PDF's end-of-file marker may sit: writers append a newline or a few
+# bytes of padding after %%EOF, never much more.
+_PDF_EOF_WINDOW = 1024
+_PDF_ACTIVE_NAMES = frozenset(
+    {b"JavaScript", b"JS", b"Launch", b"EmbeddedFile", b"EmbeddedFiles", b"RichMedia"}
+)
+_PDF_DECODABLE_FILTERS = frozenset({b"FlateDecode", b"Fl"})
+_PDF_OTHER_FILTERS = frozenset(
+    {
+        b"ASCIIHexDecode", b"AHx", b"ASCII85Decode", b"A85", b"LZWDecode", b"LZW",
+        b"RunLengthDecode", b"RL", b"CCITTFaxDecode", b"CCF", b"JBIG2Decode",
+        b"DCTDecode", b"DCT", b"JPXDecode", b"Crypt",
+    }
+)  # fmt: skip
+# Decompressed object streams hold only small dictionaries; more than this is
+# either not a document or an attempt to exhaust memory.
+_PDF_MAX_OBJECT_STREAM_BYTES = 32 * 1024 * 1024
+_PDF_NAME = re.compile(rb"/([^\s/<>\[\](){}%]*)")
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_PDF_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+# How far back from "stream" to look for the start of its dictionary.
+_PDF_DICTIONARY_WINDOW = 4096
+
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"}
+    | {f"COM{n}" for n in range(1, 10)}
+    | {f"LPT{n}" for n in range(1, 10)}
+)
+_FILENAME_FORBIDDEN = re.compile(r'[<>:"|?*]')
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    """A document that passed inspection; ``data`` is what should be stored."""
+
+    kind: str  # "pdf", "jpg" or "png"
+    content_type: str
+    data: bytes
+    filename: str  # safe to show and to send in Content-Disposition
+
+
+class UploadRejected(ValueError):
+    """The upload cannot be accepted; ``message`` is plain Spanish for the
+    person, ``code`` is stable for programs and tests."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def inspect_upload(
+    data: bytes,
+    filename: str,
+    allowed: AbstractSet[str] = DEFAULT_ALLOWED,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    max_side: int = MAX_SIDE,
+) -> CleanFile:
+    """Check an upload and return what to store, or raise :class:`UploadRejected`."""
+    unknown = set(allowed) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown kinds {sorted(unknown)}; known: {KINDS}")
+    if not data:
+        raise UploadRejected("empty", "El archivo está vacío; vuelve a elegirlo.")
+    if len(data) > max_bytes:
+        raise UploadRejected(
+            "too_large",
+            f"El archivo pesa {_megabytes(len(data), round_up=True)} MB y el máximo es "
+            f"{_megabytes(max_bytes)} MB.",
+        )
+    kind = _detect_kind(data)
+    if kind is None or kind not in allowed:
+        raise UploadRejected("type", f"El archivo no es {_kinds_phrase(allowed)}.")
+    if kind == "pdf":
+        _check_pdf(data)
+        clean = data
+    else:
+        clean = _reencode_image(data, kind, max_pixels, max_side)
+    return CleanFile(
+        kind=kind,
+        content_type=CONTENT_TYPES[kind],
+        data=clean,
+        filename=safe_filename(filename, kind),
+    )
+
+
+def _megabytes(size: int, round_up: bool = False) -> str:
+    """Size in MB with one decimal; rounded up for the file's size so that a
+    file just over the limit never reads as equal to it."""
+    tenths = size * 10 / (1024 * 1024)
+    shown = (math.ceil(tenths) if round_up else math.floor(tenths)) / 10
+    return f"{shown:.1f}".removesuffix(".0")
+
+
+def _kinds_phrase(allowed: AbstractSet[str]) -> str:
+    names = [kind.upper() for kind in KINDS if kind in allowed]
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " ni " + names[-1]
+
+
+def _detect_kind(data: bytes) -> str | None:
+    """The kind puremagic ranks first, if its signature is also at offset 0.
+
+    puremagic also matches signatures found further into the file; requiring
+    ours at the very start refuses files that only contain a document.
+    """
+    try:
+        matches = puremagic.magic_string(data)
+    except (puremagic.PureError, ValueError):
+        return None
+    if not matches:
+        return None
+    kind = _KIND_BY_MIME.get(matches[0].mime_type)
+    if kind is None or not data.startswith(_SIGNATURES[kind]):
+        return None
+    return kind
+
+
+def _reencode_image(data: bytes, kind: str, max_pixels: int, max_side: int) -> bytes:
+    damaged = UploadRejected(
+        "damaged",
+        "La imagen está dañada o incompleta. Vuelve a tomar la foto o a guardarla.",
+    )
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between its own limits; make it an error.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[kind]])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(max_pixels) from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error):
+        raise damaged from None
+    width, height = image.size
+    if width * height > max_pixels:
+        raise _too_many_pixels(max_pixels)
+    try:
+        if kind == "jpg":
+            # Decode at a reduced scale when the photo is much larger than
+            # what we keep: faster and far less memory than full size.
+            image.draft("RGB", (max_side, max_side))
+        image.load()
+        upright = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error):
+        raise damaged from None
+    if max(upright.size) > max_side:
+        upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    if kind == "jpg" and upright.mode not in ("RGB", "L"):
+        upright = upright.convert("RGB")
+    elif kind == "png" and ("transparency" in upright.info or upright.mode not in _PNG_MODES):
+        # A transparent palette colour lives in the metadata dropped below;
+        # an alpha channel keeps it as pixels.
+        upright = upright.convert("RGBA")
+    # Drop every piece of metadata (EXIF, ICC profile, text chunks) so that
+    # only pixels are written.
+    upright.info = {}
+    output = io.BytesIO()
+    if kind == "jpg":
+        upright.save(output, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    else:
+        upright.save(output, "PNG")
+    return output.getvalue()
+
+
+def _too_many_pixels(max_pixels: int) -> UploadRejected:
+    return UploadRejected(
+        "too_many_pixels",
+        f"La imagen tiene demasiados píxeles: el máximo es de {max_pixels / 1_000_000:g} "
+        "megapíxeles. Envía una foto más pequeña.",
+    )
+
+
+def _check_pdf(data: bytes) -> None:
+    if b"%%EOF" not in data[-_PDF_EOF_WINDOW:]:
+        raise UploadRejected(
+            "damaged", "El PDF está incompleto o dañado. Vuelve a descargarlo o a generarlo."
+        )
+    names = set(_pdf_names(data))
+    if b"Encrypt" in names:
+        raise UploadRejected(
+            "pdf_encrypted",
+            "El PDF está protegido con contraseña. Envía una copia sin contraseña.",
+        )
+    for stream in _pdf_object_streams(data):
+        names.update(_pdf_names(stream))
+    if names & _PDF_ACTIVE_NAMES:
+        raise UploadRejected(
+            "pdf_active_content",
+            "Por seguridad no aceptamos PDF con código, acciones automáticas o archivos "
+            "adjuntos. Imprime el documento como PDF o escanéalo y vuelve a intentarlo.",
+        )
+
+
+def _pdf_names(data: bytes) -> Iterator[bytes]:
+    """Every PDF name (``/Type``) with ``#xx`` escapes decoded."""
+    for match in _PDF_NAME.finditer(data):
+        name = match.group(1)
+        if b"#" in name:
+            name = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), name)
+        yield name
+
+
+def _pdf_object_streams(data: bytes) -> Iterator[bytes]:
+    """The decompressed contents of the PDF's object streams (``/ObjStm``),
+    where PDF 1.5+ writers put most dictionaries, including actions."""
+    budget = _PDF_MAX_OBJECT_STREAM_BYTES
+    for start in _PDF_STREAM_START.finditer(data):
+        window = data[max(0, start.start() - _PDF_DICTIONARY_WINDOW) : start.start()]
+        dictionary = window[window.rfind(b"obj") + 3 :] if b"obj" in window else window
+        names = set(_pdf_names(dictionary))
+        if b"ObjStm" not in names:
+            continue
+        if names & _PDF_OTHER_FILTERS or b"DecodeParms" in names or b"DP" in names:
+            raise _pdf_unreadable()
+        end = data.find(b"endstream", start.end())
+        raw = data[start.end() : end if end != -1 else len(data)]
+        if not names & _PDF_DECODABLE_FILTERS:
+            yield raw
+            continue
+        decompressor = zlib.decompressobj()
+        try:
+            content = decompressor.decompress(raw, budget + 1)
+        except zlib.error:
+            raise _pdf_unreadable() from None
+        budget -= len(content)
+        if budget < 0 or decompressor.unconsumed_tail:
+            raise _pdf_unreadable()
+        yield content
+
+
+def _pdf_unreadable() -> UploadRejected:
+    return UploadRejected(
+        "pdf_unreadable",
+        "No pudimos revisar este PDF. Imprime el documento como PDF o escanéalo y vuelve "
+        "a intentarlo.",
+    )
+
+
+def safe_filename(filename: str, kind: str) -> str:
+    """A name safe to show and to offer for download: no folders, no control
+    or invisible characters (such as the right-to-left override used to
+    disguise ``gpj.exe``), accents kept, at most :data:`FILENAME_MAX_CHARS`
+    characters before an extension that matches the detected kind."""
+    name = unicodedata.normalize("NFC", filename)
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(c for c in name if not unicodedata.category(c).startswith("C"))
+    name = _FILENAME_FORBIDDEN.sub("_", name)
+    name = re.sub(r"\s+", " ", name).strip()
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not re.fullmatch(r"\w{1,5}", extension):
+        stem = name
+    stem = stem[:FILENAME_MAX_CHARS].strip(" .")
+    if not stem:
+        stem = "documento"
+    elif stem.upper() in _WINDOWS_RESERVED:
+        stem += "_"
+    return f"{stem}.{kind}"
