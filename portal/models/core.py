@@ -28,7 +28,7 @@ from peewee import (
     TextField,
 )
 
-from .extensions import db
+from ..extensions import db
 
 
 def utcnow() -> dt.datetime:
@@ -369,25 +369,3 @@ class WebSession(BaseModel):
 
     class Meta:
         indexes = ((("user_kind", "user_id"), False),)
-
-
-CORE_MODELS = [
-    Municipality,
-    Agency,
-    Program,
-    ProgramVersion,
-    Requirement,
-    Call,
-    DeliveryPoint,
-    Citizen,
-    StaffUser,
-    Application,
-    ApplicationEvent,
-    Document,
-    Enrollment,
-    AuditEvent,
-    WebSession,
-]
-
-# Every model the portal owns, in dependency order; migrations must match it.
-ALL_MODELS = [*CORE_MODELS]

@@ -1,0 +1,78 @@
+"""The portal's data, as peewee models: core tables plus one module per area.
+
+The schema itself is created by the numbered scripts in ``migrations/``;
+``tests/test_migrations.py`` fails when these models and the migrations drift
+apart. An area that adds tables puts them in ``portal/models/<area>.py``, adds
+them to ``ALL_MODELS`` below and writes a migration.
+"""
+
+from .core import (
+    LIVE_STATUSES,
+    STAFF_ROLES,
+    STATUSES,
+    Agency,
+    Application,
+    ApplicationEvent,
+    AuditEvent,
+    BaseModel,
+    Call,
+    Citizen,
+    DeliveryPoint,
+    Document,
+    Enrollment,
+    JSONText,
+    Municipality,
+    Program,
+    ProgramVersion,
+    Requirement,
+    StaffUser,
+    WebSession,
+    utcnow,
+)
+
+CORE_MODELS = [
+    Municipality,
+    Agency,
+    Program,
+    ProgramVersion,
+    Requirement,
+    Call,
+    DeliveryPoint,
+    Citizen,
+    StaffUser,
+    Application,
+    ApplicationEvent,
+    Document,
+    Enrollment,
+    AuditEvent,
+    WebSession,
+]
+
+# Every model the portal owns, in dependency order; migrations must match it.
+ALL_MODELS = [*CORE_MODELS]
+
+__all__ = [
+    "ALL_MODELS",
+    "CORE_MODELS",
+    "LIVE_STATUSES",
+    "STAFF_ROLES",
+    "STATUSES",
+    "Agency",
+    "Application",
+    "ApplicationEvent",
+    "AuditEvent",
+    "BaseModel",
+    "Call",
+    "Citizen",
+    "DeliveryPoint",
+    "Document",
+    "Enrollment",
+    "JSONText",
+    "Municipality",
+    "Program",
+    "ProgramVersion",
+    "Requirement",
+    "StaffUser",
+    "WebSession",
+    "utcnow",
+]
