@@ -214,6 +214,7 @@ def naive_evaluate(
                 missing |= unknown or {s for s in sources if s not in profile}
             elif not _holds(condition, value):
                 reasons.append(condition.reason)
+        reasons = list(dict.fromkeys(reasons))
         if reasons:
             status, missing = Status.NOT_ELIGIBLE, set()
         elif missing:

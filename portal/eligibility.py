@@ -225,7 +225,10 @@ class CompiledCatalog:
         current_call: tuple[Call | None, bool],
     ) -> Result:
         ids = self._condition_ids[k]
-        reasons = [*extra, *(self._reasons[cid] for cid in ids if codes[cid] == FAILS)]
+        # Two conditions may share a reason ("Es para personas embarazadas."); say it once.
+        reasons = list(
+            dict.fromkeys([*extra, *(self._reasons[cid] for cid in ids if codes[cid] == FAILS)])
+        )
         missing: tuple[str, ...] = ()
         if reasons:
             status = Status.NOT_ELIGIBLE
