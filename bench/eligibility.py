@@ -26,15 +26,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal.catalog import (  # noqa: E402
-    Benefit,
+from portal.catalog import (
     Call,
     Condition,
     Program,
-    Requirement,
     program_from_dict,
 )
-from portal.eligibility import (  # noqa: E402
+from portal.eligibility import (
     ALREADY_RECEIVES,
     CANNOT_COMBINE,
     Result,
@@ -42,7 +40,7 @@ from portal.eligibility import (  # noqa: E402
     compile_catalog,
     evaluate,
 )
-from portal.profile import ANSWERED_FIELDS, derive, sources_of  # noqa: E402
+from portal.profile import ANSWERED_FIELDS, derive, sources_of
 
 PROGRAMS = 6_700
 STATES = tuple(f"{n:02d}" for n in range(1, 33))
@@ -157,7 +155,9 @@ def random_profiles(count: int, seed: int = SEED) -> list[dict[str, Any]]:
                 "municipality": f"{state}{rng.randint(1, 60):03d}",
                 "household_size": rng.randint(1, 8),
                 "household_income_monthly": rng.randrange(0, 40_000, 500),
-                "children_ages": tuple(sorted(rng.randint(0, 17) for _ in range(rng.randint(0, 3)))),
+                "children_ages": tuple(
+                    sorted(rng.randint(0, 17) for _ in range(rng.randint(0, 3)))
+                ),
                 "student_level": rng.choice(
                     ("ninguno", "secundaria", "preparatoria", "licenciatura", "posgrado")
                 ),

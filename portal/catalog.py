@@ -16,6 +16,7 @@ import difflib
 from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +226,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return ": ".join(part for part in (self.source, self.owner, self.path, self.message) if part)
+        return ": ".join(
+            part for part in (self.source, self.owner, self.path, self.message) if part
+        )
 
 
 class CatalogError(ValueError):
@@ -521,7 +524,9 @@ class _Checker:
         amount = self.positive_int(m, "amount", path, required=False)
         period = m.get("period")
         if period is not None and period not in PERIODS:
-            self.error(_join(path, "period"), f'periodo desconocido "{period}": use {", ".join(PERIODS)}')
+            self.error(
+                _join(path, "period"), f'periodo desconocido "{period}": use {", ".join(PERIODS)}'
+            )
         description = self.text(m, "description", path, required=False)
         if kind == "cash":
             for key in ("amount", "period"):
@@ -588,9 +593,11 @@ class _Checker:
         indexed = sorted(
             ((i, c) for i, c in enumerate(calls) if c is not None), key=lambda ic: ic[1].opens
         )
-        for (i, earlier), (j, later) in zip(indexed, indexed[1:]):
+        for (i, earlier), (j, later) in pairwise(indexed):
             if later.opens <= earlier.closes:
-                self.error(f"calls[{j}]", f"se empalma con calls[{i}]; las fechas no deben cruzarse")
+                self.error(
+                    f"calls[{j}]", f"se empalma con calls[{i}]; las fechas no deben cruzarse"
+                )
 
     def delivery_point(self, data: Any, path: str) -> DeliveryPoint | None:
         keys = ("name", "address", "municipality", "lat", "lon", "hours")
@@ -636,7 +643,9 @@ class _Checker:
         if "field" in m and spec is None:
             message = f'campo desconocido "{name}"' + _suggest(str(name), RULE_FIELDS)
             if name == "enrolled":
-                message = '"enrolled" no va en reglas: el sistema ya revisa los programas que recibe'
+                message = (
+                    '"enrolled" no va en reglas: el sistema ya revisa los programas que recibe'
+                )
             self.error(_join(path, "field"), message)
         if "op" in m and op not in OPERATORS:
             self.error(

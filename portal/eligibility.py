@@ -304,7 +304,7 @@ _ABSENT = object()
 class _Memo:
     """Verdicts for one evaluation date: per program, codes of its conditions -> Result."""
 
-    __slots__ = ("on", "verdicts", "calls", "size")
+    __slots__ = ("calls", "on", "size", "verdicts")
 
     def __init__(
         self,

@@ -205,9 +205,7 @@ def age_on(birth_date: date, on: date) -> int:
     return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
-def derive(
-    profile: Mapping[str, Any], on: date, state_code: str = DEFAULT_STATE_CODE
-) -> Profile:
+def derive(profile: Mapping[str, Any], on: date, state_code: str = DEFAULT_STATE_CODE) -> Profile:
     """The profile plus its derived fields on ``on`` for the state ``state_code``.
 
     A derived field is None ("No sé") when any of its sources is None, and absent
@@ -297,7 +295,7 @@ def _parse_money(spec: Field, raw: Any) -> int | float:
     return value
 
 
-def _check_range(spec: Field, value: int | float) -> None:
+def _check_range(spec: Field, value: float) -> None:
     if spec.minimum is not None and value < spec.minimum:
         raise AnswerError(f"Escriba un número de {spec.minimum} o más.")
     if spec.maximum is not None and value > spec.maximum:

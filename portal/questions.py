@@ -163,9 +163,7 @@ def _question(
     if kind_of_input == "choice":
         options = tuple(Option(str(o["value"]), o["label"]) for o in item.get("options", []))
         if sorted(o.value for o in options) != sorted(spec.choices):
-            problems.append(
-                f"{where}: options: deben ser exactamente {', '.join(spec.choices)}"
-            )
+            problems.append(f"{where}: options: deben ser exactamente {', '.join(spec.choices)}")
     elif "options" in item:
         problems.append(f"{where}: options: solo las preguntas de tipo choice las llevan")
     if kind_of_input == "yes_no":
