@@ -379,15 +379,23 @@ def _program(
         check.condition(item, f"eligibility[{i}]")
         for i, item in enumerate(check.sequence(m, "eligibility") or [])
     ]
-    if len(check.problems) > before:
+    if (
+        len(check.problems) > before
+        or slug is None
+        or name is None
+        or agency is None
+        or summary is None
+        or population is None
+        or benefit is None
+    ):
         return None
     return Program(
-        slug=slug,  # type: ignore[arg-type]  # checked above: no new problems means set
-        name=name,  # type: ignore[arg-type]
-        agency=agency,  # type: ignore[arg-type]
-        summary=summary,  # type: ignore[arg-type]
-        population=population,  # type: ignore[arg-type]
-        benefit=benefit,  # type: ignore[arg-type]
+        slug=slug,
+        name=name,
+        agency=agency,
+        summary=summary,
+        population=population,
+        benefit=benefit,
         eligibility=tuple(c for c in conditions if c is not None),
         requirements=tuple(r for r in requirements if r is not None),
         calls=tuple(sorted((c for c in calls if c is not None), key=lambda c: c.opens)),
@@ -565,12 +573,12 @@ class _Checker:
         optional = m.get("optional", False)
         if not isinstance(optional, bool):
             self.error(_join(path, "optional"), "debe ser true o false")
-        if len(self.problems) > before:
+        if len(self.problems) > before or slug is None or name is None:
             return None
         return Requirement(
-            slug=slug,  # type: ignore[arg-type]
-            name=name,  # type: ignore[arg-type]
-            formats=tuple(formats),  # type: ignore[arg-type]
+            slug=slug,
+            name=name,
+            formats=tuple(formats),
             hint=hint,
             optional=optional,
         )
@@ -621,15 +629,15 @@ class _Checker:
             value = m.get(key)
             if key in m and not (_is_number(value) and -limit <= value <= limit):
                 self.error(_join(path, key), f"debe ser un número entre -{limit} y {limit}")
-        if len(self.problems) > before:
+        if len(self.problems) > before or name is None or address is None or hours is None:
             return None
         return DeliveryPoint(
-            name=name,  # type: ignore[arg-type]
-            address=address,  # type: ignore[arg-type]
-            municipality=municipality,  # type: ignore[arg-type]
+            name=name,
+            address=address,
+            municipality=municipality,
             lat=float(m["lat"]),
             lon=float(m["lon"]),
-            hours=hours,  # type: ignore[arg-type]
+            hours=hours,
         )
 
     def condition(self, data: Any, path: str) -> Condition | None:
@@ -666,9 +674,9 @@ class _Checker:
                 self.error(_join(path, "value"), "falta este campo")
         elif spec is not None and op in OPERATORS_BY_KIND[spec.kind]:
             value = self.condition_value(spec, op, m["value"], _join(path, "value"))
-        if len(self.problems) > before:
+        if len(self.problems) > before or reason is None:
             return None
-        return Condition(field=name, op=op, value=value, reason=reason)  # type: ignore[arg-type]
+        return Condition(field=name, op=op, value=value, reason=reason)
 
     def condition_value(self, spec: Field, op: str, raw: Any, path: str) -> Any:
         if op == "between":

@@ -19,6 +19,7 @@ Typed values: ``birth_date`` is a ``date``; ``household_size`` an ``int``;
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -183,6 +184,37 @@ def parse_profile(data: Mapping[str, Any], *, on: date | None = None) -> Profile
     return profile
 
 
+def read_profiles(text: str, *, on: date | None = None) -> list[Profile]:
+    """Profiles from one JSON object, or from JSON lines with one object per line.
+
+    This is the input of ``flask eligibility check``. Raises :class:`ProfileError`;
+    for JSON lines, the field names in its errors are prefixed with the line number.
+    """
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None  # not one document: read it as JSON lines
+    if isinstance(whole, dict):
+        return [parse_profile(whole, on=on)]
+    profiles = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ProfileError({f"línea {number}": f"JSON inválido: {exc.msg}"}) from None
+        if not isinstance(data, dict):
+            raise ProfileError({f"línea {number}": "cada línea debe ser un objeto JSON"})
+        try:
+            profiles.append(parse_profile(data, on=on))
+        except ProfileError as exc:
+            raise ProfileError(
+                {f"línea {number}: {field}": msg for field, msg in exc.errors.items()}
+            ) from None
+    return profiles
+
+
 def profile_to_json(profile: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON-ready copy: dates as YYYY-MM-DD, tuples as lists, "No sé" as null."""
     out: dict[str, Any] = {}
@@ -259,8 +291,8 @@ def _parse_date(spec: Field, raw: Any) -> date:
 
 def _parse_choice(spec: Field, raw: Any) -> str:
     value = str(raw).strip()
-    if spec.choices == SEXES:
-        value = value.upper()
+    if value not in spec.choices and value.upper() in spec.choices:
+        value = value.upper()  # "m" for M, as people type CURP letters
     if value not in spec.choices:
         raise AnswerError(f"Elija una de las opciones: {', '.join(spec.choices)}.")
     return value

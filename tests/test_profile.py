@@ -17,6 +17,7 @@ from portal.profile import (
     parse_profile,
     parse_value,
     profile_to_json,
+    read_profiles,
 )
 
 
@@ -133,3 +134,30 @@ def test_the_state_file_lists_the_18_municipalities_of_queretaro():
     assert [m.code for m in state.municipalities] == [f"220{n:02d}" for n in range(1, 19)]
     assert state.municipality("22011").name == "El Marqués"
     assert state.municipality("09007") is None
+
+
+def test_the_cli_reads_one_pretty_printed_profile():
+    text = '{\n  "sex": "M",\n  "household_size": 3\n}\n'
+    assert read_profiles(text) == [{"sex": "M", "household_size": 3}]
+
+
+def test_the_cli_reads_json_lines_skipping_blank_ones():
+    text = '{"sex": "M"}\n\n{"household_income_monthly": null}\n'
+    assert read_profiles(text) == [{"sex": "M"}, {"household_income_monthly": None}]
+
+
+@pytest.mark.parametrize(
+    ("text", "errors"),
+    [
+        ('{"sex": "M"}\n{"sex": \n', {"línea 2": "JSON inválido: Expecting value"}),
+        ('{"sex": "M"}\n[1, 2]\n', {"línea 2": "cada línea debe ser un objeto JSON"}),
+        (
+            '{"sex": "M"}\n{"sex": "F"}\n',
+            {"línea 2: sex": "Elija una de las opciones: H, M, X."},
+        ),
+    ],
+)
+def test_a_bad_line_is_named_by_its_number(text, errors):
+    with pytest.raises(ProfileError) as error:
+        read_profiles(text)
+    assert error.value.errors == errors
