@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
             "text/css",
             "text/csv",
             "application/javascript",
+            "text/javascript",
             "application/json",
             "image/svg+xml",
         ],

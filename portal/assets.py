@@ -45,6 +45,9 @@ def static_file(hashed: str):
     if logical is None:
         abort(404)
     response = send_from_directory(STATIC, logical, max_age=ONE_YEAR)
+    # send_file streams the file untouched; let flask-compress compress it
+    # (a proxy in front may serve pre-compressed copies instead).
+    response.direct_passthrough = False
     response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
     return response
 

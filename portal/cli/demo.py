@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import time
 
 import click
-import yaml
+from flask import current_app
 
-from ..db import write
-from ..models import Municipality
-
-DATA = Path(__file__).resolve().parent.parent / "data"
-
-
-def load_municipalities(path: Path = DATA / "municipios.yaml") -> int:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    state = data["state"]["code"]
-    rows = [
-        {"code": m["code"], "name": m["name"], "state_code": state} for m in data["municipalities"]
-    ]
-    with write():
-        Municipality.insert_many(rows).on_conflict(
-            conflict_target=[Municipality.code], preserve=[Municipality.name]
-        ).execute()
-    return len(rows)
+from .. import demo
 
 
 @click.command("demo-data")
-def demo_data() -> None:
-    """Load the demo catalog, staff accounts and citizen personas."""
-    count = load_municipalities()
-    click.echo(f"municipios: {count}")
+@click.option("--citizens", default=40, show_default=True, help="Personas sintéticas a generar.")
+@click.option("--seed", default=2026, show_default=True, help="Semilla: mismos datos cada vez.")
+def demo_data(citizens: int, seed: int) -> None:
+    """Load the demo catalog, staff accounts, citizen personas and a synthetic population."""
+    click.echo(f"municipios: {demo.load_municipalities()}")
+    staff = demo.create_staff()
+    click.echo(f"personal (contraseña {demo.DEMO_PASSWORD}):")
+    for account in staff:
+        click.echo(f"  {account.email}  {account.role}")
+    click.echo(f"personas de la llave digital nuevas: {demo.create_personas()}")
+    started = time.perf_counter()
+    counts = demo.generate_population(citizens, seed=seed, prefix=current_app.config["FOLIO_PREFIX"])
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"población sintética: {counts['citizens']} personas, {counts['applications']} solicitudes, "
+        f"{counts['enrollments']} inscripciones en {elapsed:.1f} s"
+    )
