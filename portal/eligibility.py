@@ -143,7 +143,8 @@ class _ValueIndex:
         self.named_hold: dict[Any, int] = {}
         self.named_fail: dict[Any, int] = {}
         for op, limit, bits in checks:
-            named = limit if op in ("in", "not_in") else (limit,)
+            # Once each: XOR-ing a value's bits twice would undo them.
+            named = dict.fromkeys(limit if op in ("in", "not_in") else (limit,))
             if op in ("eq", "in"):
                 self.unless_named |= bits
                 for value in named:
