@@ -318,7 +318,7 @@ def main() -> None:
 
     print(f"Python {platform.python_version()} on {platform.machine()}, {_cpus()} CPUs")
     print(f"programs: {len(programs):,} over {len(STATES)} states")
-    print(f"conditions: {conditions:,} ({len(compiled.conditions):,} distinct)")
+    print(f"conditions: {conditions:,} ({compiled.distinct_tests:,} distinct tests)")
     print(f"compile: {compile_ms:.1f} ms (once per catalog)")
     print("results for the profile: " + ", ".join(f"{counts[s]:,} {s}" for s in Status))
     print(f"first profile after compiling (nothing remembered): {cold_ms:.1f} ms")

@@ -19,16 +19,24 @@ Speed matters: a national catalog has about 6,700 programs and the target is
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping, Sequence
+import sys
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
-from functools import partial
-from itertools import compress, count, repeat
-from operator import call, itemgetter
+from functools import reduce
+from itertools import compress, count
 from typing import Any, NamedTuple, cast
 
-from portal.catalog import Call, Condition, Program
-from portal.profile import ANSWERED_FIELDS, DEFAULT_STATE_CODE, derive, sources_of
+from portal.catalog import Call, Program
+from portal.profile import (
+    ANSWERED_FIELDS,
+    DEFAULT_STATE_CODE,
+    FIELDS,
+    Kind,
+    derive,
+    sources_of,
+)
 
 
 class Status(StrEnum):
@@ -63,99 +71,179 @@ class Result(NamedTuple):
         }
 
 
-Predicate = Callable[[Any], bool]
-
-
-def _any_lt(limit: int, ages: tuple[int, ...]) -> bool:
-    return bool(ages) and min(ages) < limit
-
-
-def _any_gte(limit: int, ages: tuple[int, ...]) -> bool:
-    return bool(ages) and max(ages) >= limit
-
-
-def _between(low: Any, high: Any, value: Any) -> bool:
-    return low <= value <= high
-
-
-def _not_in(values: frozenset[Any], value: Any) -> bool:
-    return value not in values
-
-
-def predicate(op: str, value: Any) -> Predicate:
-    """A one-argument test for ``field_value <op> value``.
-
-    Built from C-level callables (``partial`` of ``operator``) where possible,
-    since the argument order is flipped: ``v < 3000`` is ``gt(3000, v)``.
-    """
+def _holds(op: str, limit: Any, value: Any) -> bool:
+    """Whether ``value <op> limit`` for the operators that compare one value."""
     if op == "eq":
-        return partial(operator.eq, value)
+        return value == limit
     if op == "ne":
-        return partial(operator.ne, value)
+        return value != limit
     if op == "lt":
-        return partial(operator.gt, value)
+        return value < limit
     if op == "lte":
-        return partial(operator.ge, value)
+        return value <= limit
     if op == "gt":
-        return partial(operator.lt, value)
+        return value > limit
     if op == "gte":
-        return partial(operator.le, value)
-    if op == "in":
-        return frozenset(value).__contains__
-    if op == "not_in":
-        return partial(_not_in, frozenset(value))
+        return value >= limit
     if op == "between":
-        return partial(_between, value[0], value[1])
-    if op == "any_lt":
-        return partial(_any_lt, value)
-    if op == "any_gte":
-        return partial(_any_gte, value)
-    if op == "is_true":
-        return operator.truth
-    if op == "is_false":
-        return operator.not_
-    raise ValueError(f"unknown operator {op!r}")
+        return limit[0] <= value <= limit[1]
+    if op == "in":
+        return value in limit
+    if op == "not_in":
+        return value not in limit
+    raise ValueError(f"operator {op!r} does not compare one value")
 
 
-# What a condition does for one profile. Small ints, so a program's key is cheap to hash.
-HOLDS, FAILS, UNDECIDED = 0, 1, 2
+class _OrderedIndex:
+    """Conditions on one ordered quantity (a number, a day, the youngest child's age).
+
+    Which of them fail can only change at the values they mention, so compiling
+    cuts the line at those values and records, for each piece, the bits of the
+    conditions failing there; a profile's value then needs one bisection.
+    Pieces alternate: below the first cut, the first cut itself, between the
+    first and second, the second itself, and so on, and above the last.
+    """
+
+    def __init__(self, checks: Iterable[tuple[str, Any, int]]):
+        checks = list(checks)  # (op, limit, bits)
+        cuts: set[Any] = set()
+        for op, limit, _ in checks:
+            cuts.update(limit if op in ("between", "in", "not_in") else (limit,))
+        self.cuts = sorted(cuts)
+        samples: list[Any] = []
+        for i, cut in enumerate(self.cuts):
+            samples.append(cut - 1 if i == 0 else (self.cuts[i - 1] + cut) / 2)
+            samples.append(cut)
+        samples.append(self.cuts[-1] + 1)
+        self.piece_bits = [
+            reduce(
+                operator.or_, (bits for op, limit, bits in checks if not _holds(op, limit, v)), 0
+            )
+            for v in samples
+        ]
+
+    def failed_bits(self, value: Any) -> int:
+        i = bisect_left(self.cuts, value)
+        if i < len(self.cuts) and self.cuts[i] == value:
+            return self.piece_bits[2 * i + 1]
+        return self.piece_bits[2 * i]
+
+
+class _ValueIndex:
+    """Conditions on one value out of a set (a choice, a municipality, yes or no).
+
+    "eq"/"in" tests fail unless the value is theirs, "ne"/"not_in" fail only if
+    it is. So a value's failed bits are: all of the former, minus (XOR: each test
+    owns its bits) those naming the value, plus the latter naming it; both are
+    combined per value when compiling.
+    """
+
+    def __init__(self, checks: Iterable[tuple[str, Any, int]]):
+        self.unless_named = 0
+        self.named_hold: dict[Any, int] = {}
+        self.named_fail: dict[Any, int] = {}
+        for op, limit, bits in checks:
+            # Once each: XOR-ing a value's bits twice would undo them.
+            named = dict.fromkeys(limit if op in ("in", "not_in") else (limit,))
+            if op in ("eq", "in"):
+                self.unless_named |= bits
+                for value in named:
+                    self.named_hold[value] = self.named_hold.get(value, 0) ^ bits
+            else:
+                for value in named:
+                    self.named_fail[value] = self.named_fail.get(value, 0) | bits
+
+    def failed_bits(self, value: Any) -> int:
+        return (self.unless_named ^ self.named_hold.get(value, 0)) | self.named_fail.get(value, 0)
+
+
+def _youngest(ages: tuple[int, ...]) -> float:
+    # No children: no child is younger than any limit, so +inf makes every any_lt fail.
+    return min(ages) if ages else float("inf")
+
+
+def _eldest(ages: tuple[int, ...]) -> float:
+    return max(ages) if ages else float("-inf")
+
+
+class _FieldIndex:
+    """All the tests on one profile field: value in, bits of the failing ones out."""
+
+    def __init__(self, field: str, checks: list[tuple[str, Any, int]]):
+        self.field = field
+        self.bits = reduce(operator.or_, (bits for _, _, bits in checks), 0)
+        kind = FIELDS[field].kind
+        # Each part: how to read the value, and the index of the tests on that reading.
+        self.parts: list[tuple[Callable[[Any], Any], _OrderedIndex | _ValueIndex]] = []
+        if kind is Kind.AGES:
+            for op, read, as_op in (("any_lt", _youngest, "lt"), ("any_gte", _eldest, "gte")):
+                mine = [(as_op, limit, bits) for o, limit, bits in checks if o == op]
+                if mine:
+                    self.parts.append((read, _OrderedIndex(mine)))
+        elif kind is Kind.DATE:
+            mine = [(op, _ordinals(limit), bits) for op, limit, bits in checks]
+            self.parts.append((date.toordinal, _OrderedIndex(mine)))
+        elif kind in (Kind.INTEGER, Kind.MONEY):
+            self.parts.append((_same, _OrderedIndex(checks)))
+        else:
+            # Booleans too: is_true is "eq True" and is_false "eq False".
+            as_eq = {"is_true": ("eq", True), "is_false": ("eq", False)}
+            mine = [(*as_eq.get(op, (op, limit)), bits) for op, limit, bits in checks]
+            self.parts.append((_same, _ValueIndex(mine)))
+
+    def failed_bits(self, value: Any) -> int:
+        bits = 0
+        for read, index in self.parts:
+            bits |= index.failed_bits(read(value))
+        return bits
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _ordinals(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(v.toordinal() for v in value)
+    return value.toordinal()
 
 
 class CompiledCatalog:
     """Programs prepared for fast, repeated evaluation. Build it once per catalog.
 
-    Identical conditions are merged (many programs say "18 años o más"), grouped
-    by field and turned into predicates, so a profile runs each distinct test
-    once and gets one code per condition: holds, fails or undecided. A program's
-    result depends only on the codes of its own conditions (plus the date,
-    enrollment and quotas, handled apart), so results are memoized per program
-    under that tuple of codes: everyone whose answers play out the same way for
-    a program gets the same immutable verdict. Looking those up is a few C-level
-    passes over the catalog instead of thousands of Python steps per profile.
-    ``maybe`` results are not memoized, since the answers they ask for depend on
-    which fields were answered "No sé".
+    Each program owns a *lane* of bits in one big integer, one bit per condition.
+    Conditions are grouped by field and indexed (:class:`_OrderedIndex`,
+    :class:`_ValueIndex`) so that a profile's value gives, in a step or two, the
+    integer with the bits of every condition on that field that fails, in every
+    program's lane. OR-ing one such integer per field and reading the lanes back
+    in C gives each program the small number "which of my conditions failed".
+
+    A program's verdict depends only on that number (plus the date, enrollment
+    and quotas, handled apart), so verdicts are memoized per program under it:
+    everyone whose answers play out the same way for a program gets the same
+    immutable Result. A national catalog then costs a few C-level passes per
+    profile instead of thousands of Python steps. ``maybe`` verdicts are judged
+    afresh, since the answers they ask for depend on what was answered "No sé".
     """
 
-    MEMO_LIMIT = 500_000  # verdicts kept across profiles before starting over
+    MEMO_LIMIT = 200_000  # verdicts kept across profiles (about 40 MB) before starting over
 
     def __init__(self, programs: Sequence[Program]):
         self.programs: tuple[Program, ...] = tuple(programs)
-        conditions: dict[Condition, int] = {}
-        rows = []
-        for program in self.programs:
-            ids = tuple(conditions.setdefault(c, len(conditions)) for c in program.eligibility)
-            rows.append(ids)
-        self.conditions: tuple[Condition, ...] = tuple(conditions)
-        self._condition_ids: tuple[tuple[int, ...], ...] = tuple(rows)
-        self._reasons = tuple(c.reason for c in self.conditions)
-        self._key_getters = tuple(itemgetter(*ids) if ids else _no_conditions for ids in rows)
+        lane_bits = _lane_bits(max((len(p.eligibility) for p in self.programs), default=0))
+        self._lane_bytes = lane_bits // 8
 
-        by_field: dict[str, list[tuple[int, Predicate]]] = {}
-        for cid, condition in enumerate(self.conditions):
-            by_field.setdefault(condition.field, []).append(
-                (cid, predicate(condition.op, condition.value))
-            )
-        self._by_field = tuple((name, tuple(checks)) for name, checks in by_field.items())
+        # A test is what a condition checks, without its reason: programs sharing
+        # "age gte 18" share one test, whatever words they use to explain it.
+        slots_by_test: dict[tuple[str, str, Any], list[int]] = {}
+        for k, program in enumerate(self.programs):
+            for slot, c in enumerate(program.eligibility):
+                slots_by_test.setdefault((c.field, c.op, c.value), []).append(k * lane_bits + slot)
+        self.distinct_tests = len(slots_by_test)
+        by_field: dict[str, list[tuple[str, Any, int]]] = {}
+        for (field, op, value), slots in slots_by_test.items():
+            by_field.setdefault(field, []).append((op, value, self._bits(slots)))
+        self._fields = tuple(_FieldIndex(name, checks) for name, checks in by_field.items())
 
         self._index = {p.slug: k for k, p in enumerate(self.programs)}
         groups: dict[str, list[int]] = {}
@@ -176,33 +264,42 @@ class CompiledCatalog:
     ) -> list[Result]:
         """See :func:`evaluate`."""
         values = derive(profile, on, state_code)
-
-        codes = [HOLDS] * len(self.conditions)
-        undecided: dict[int, tuple[str, ...]] = {}  # condition id: answers it waits for
-        for field, checks in self._by_field:
-            value = values.get(field, _ABSENT)
-            if value is None or value is _ABSENT:
-                needs = _still_needed(field, profile)
-                for cid, _ in checks:
-                    codes[cid] = UNDECIDED
-                    undecided[cid] = needs
-                continue
-            for cid, test in checks:
-                if not test(value):
-                    codes[cid] = FAILS
+        failed_bits = undecided_bits = 0
+        needs: dict[str, tuple[str, ...]] = {}  # undecided field: answers it waits for
+        for index in self._fields:
+            value = values.get(index.field)
+            if value is None:  # not asked, or "No sé"
+                needs[index.field] = _still_needed(index.field, profile)
+                undecided_bits |= index.bits
+            else:
+                failed_bits |= index.failed_bits(value)
 
         memo = self._memo_on(on)
-        keys = list(map(call, self._key_getters, repeat(codes)))
-        found: list[Result | None] = list(map(dict.get, memo.verdicts, keys))
-        # Enrollment is not in the codes, so those programs are judged afresh.
+        failed = self._lanes(failed_bits)
+        undecided = self._lanes(undecided_bits) if undecided_bits else None
+        found: list[Result | None] = list(map(dict.get, memo.verdicts, failed))
+        if undecided is not None:
+            # Nothing failed but something is undecided: maybe, never memoized.
+            nothing_failed = map(operator.not_, failed)
+            waiting = map(operator.truth, undecided)
+            for k in compress(count(), map(operator.and_, nothing_failed, waiting)):
+                found[k] = None
+        # Enrollment is not in the lanes either.
         extra = self._enrollment_reasons(values.get("enrolled") or ())
         for k in extra:
             found[k] = None
         for k in list(compress(count(), map(operator.not_, found))):
-            result = self._judge(k, codes, undecided, extra.get(k, ()), memo.calls[k])
+            result = self._judge(
+                k,
+                failed[k],
+                undecided[k] if undecided is not None else 0,
+                needs,
+                extra.get(k, ()),
+                memo.calls[k],
+            )
             found[k] = result
             if k not in extra and result.status is not Status.MAYBE:
-                memo.verdicts[k][keys[k]] = result
+                memo.verdicts[k][failed[k]] = result
                 memo.size += 1
         results = cast(list[Result], found)
 
@@ -216,30 +313,48 @@ class CompiledCatalog:
                 results[k] = result._replace(quota_full=True)
         return results
 
+    def _bits(self, positions: list[int]) -> int:
+        """The integer with the given bits set, built through bytes to stay linear."""
+        data = bytearray(self._lane_bytes * len(self.programs))
+        for bit in positions:
+            data[bit >> 3] |= 1 << (bit & 7)
+        return int.from_bytes(data, "little")
+
+    def _lanes(self, number: int) -> list[int]:
+        """Each program's lane of ``number``, as small ints, in program order."""
+        size = self._lane_bytes
+        data = number.to_bytes(size * len(self.programs), "little")
+        if size == 1 or (size in _LANE_FORMATS and sys.byteorder == "little"):
+            return memoryview(data).cast(_LANE_FORMATS[size]).tolist()
+        return [int.from_bytes(data[i : i + size], "little") for i in range(0, len(data), size)]
+
     def _judge(
         self,
         k: int,
-        codes: list[int],
-        undecided: dict[int, tuple[str, ...]],
+        failed: int,
+        undecided: int,
+        needs: Mapping[str, tuple[str, ...]],
         extra: Sequence[str],
         current_call: tuple[Call | None, bool],
     ) -> Result:
-        ids = self._condition_ids[k]
+        """The verdict on program ``k`` from its lanes: bit ``slot`` is its condition ``slot``."""
+        conditions = self.programs[k].eligibility
+        failed_reasons = (c.reason for slot, c in enumerate(conditions) if failed >> slot & 1)
         # Two conditions may share a reason ("Es para personas embarazadas."); say it once.
-        reasons = list(
-            dict.fromkeys([*extra, *(self._reasons[cid] for cid in ids if codes[cid] == FAILS)])
-        )
+        reasons = tuple(dict.fromkeys([*extra, *failed_reasons]))
         missing: tuple[str, ...] = ()
         if reasons:
             status = Status.NOT_ELIGIBLE
-        elif needs := [undecided[cid] for cid in ids if cid in undecided]:
+        elif undecided:
             status = Status.MAYBE
-            missing = _in_field_order(needs)
+            missing = _in_field_order(
+                needs[c.field] for slot, c in enumerate(conditions) if undecided >> slot & 1
+            )
         else:
             status = Status.ELIGIBLE
         program_call, call_open = current_call
         return Result(
-            self.programs[k].slug, status, tuple(reasons), missing, call_open, program_call, False
+            self.programs[k].slug, status, reasons, missing, call_open, program_call, False
         )
 
     def _memo_on(self, on: date) -> _Memo:
@@ -298,11 +413,8 @@ def evaluate(
     return compiled.evaluate(profile, on, state_code=state_code, quota_used=quota_used)
 
 
-_ABSENT = object()
-
-
 class _Memo:
-    """Verdicts for one evaluation date: per program, codes of its conditions -> Result."""
+    """Verdicts for one evaluation date: per program, its failed-conditions lane -> Result."""
 
     __slots__ = ("calls", "on", "size", "verdicts")
 
@@ -318,8 +430,15 @@ class _Memo:
         self.size = 0  # approximate under threads; it only bounds memory
 
 
-def _no_conditions(codes: list[int]) -> tuple[()]:
-    return ()
+_LANE_FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}  # memoryview formats by lane size
+
+
+def _lane_bits(conditions: int) -> int:
+    """Bits per program lane: the machine sizes when they fit, else whole bytes."""
+    for bits in (8, 16, 32, 64):
+        if conditions <= bits:
+            return bits
+    return -(-conditions // 8) * 8
 
 
 def _still_needed(field: str, profile: Mapping[str, Any]) -> tuple[str, ...]:
@@ -333,6 +452,6 @@ def _still_needed(field: str, profile: Mapping[str, Any]) -> tuple[str, ...]:
     return unknown or tuple(s for s in sources if s not in profile)
 
 
-def _in_field_order(needs: list[tuple[str, ...]]) -> tuple[str, ...]:
+def _in_field_order(needs: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
     wanted = {name for group in needs for name in group}
     return tuple(name for name in ANSWERED_FIELDS if name in wanted)
