@@ -6,11 +6,13 @@ import time
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from .. import demo
 
 
 @click.command("demo-data")
+@with_appcontext
 @click.option("--citizens", default=40, show_default=True, help="Personas sintéticas a generar.")
 @click.option("--seed", default=2026, show_default=True, help="Semilla: mismos datos cada vez.")
 def demo_data(citizens: int, seed: int) -> None:
