@@ -66,6 +66,22 @@ def idle_limit(app, kind: str) -> dt.timedelta:
     return ANONYMOUS_IDLE
 
 
+def create_session_row(data: dict) -> str:
+    """Store a new session holding ``data``; returns the id for the cookie."""
+    sid = secrets.token_urlsafe(32)
+    kind, user_id = user_ref(data)
+    now = utcnow()
+    WebSession.insert(
+        id_hash=_hash(sid),
+        data=data,
+        user_kind=kind,
+        user_id=user_id,
+        created_at=now,
+        last_seen=now,
+    ).execute()
+    return sid
+
+
 def end_sessions_of(kind: str, user_id: int) -> int:
     """End every session of one user at once (deactivation, password reset)."""
     return WebSession.delete().where(
@@ -112,15 +128,7 @@ class DatabaseSessionInterface(SessionInterface):
         if session.regenerate_id or session.row is None:
             if session.row is not None:
                 WebSession.delete().where(WebSession.id_hash == session.row.id_hash).execute()
-            session.sid = secrets.token_urlsafe(32)
-            WebSession.insert(
-                id_hash=_hash(session.sid),
-                data=dict(session),
-                user_kind=kind,
-                user_id=user_id,
-                created_at=now,
-                last_seen=now,
-            ).execute()
+            session.sid = create_session_row(dict(session))
         elif session.modified or now - session.row.last_seen > TOUCH_EVERY:
             WebSession.update(
                 data=dict(session), user_kind=kind, user_id=user_id, last_seen=now
