@@ -10,3 +10,8 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(database.cli)
     app.cli.add_command(demo.demo_data)
+
+    from . import catalog
+
+    app.cli.add_command(catalog.catalog_cli)
+    app.cli.add_command(catalog.eligibility_cli)

@@ -8,7 +8,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .. import demo
+from .. import catalog, demo
+from ..catalog_store import load_catalog
 
 
 @click.command("demo-data")
@@ -18,6 +19,12 @@ from .. import demo
 def demo_data(citizens: int, seed: int) -> None:
     """Load the demo catalog, staff accounts, citizen personas and a synthetic population."""
     click.echo(f"municipios: {demo.load_municipalities()}")
+    summary = load_catalog(catalog.load_catalog(demo.DATA / "catalogo-demo.yaml"))
+    click.echo(
+        f"programas: {len(summary.programs_created)} nuevos, "
+        f"{len(summary.programs_updated)} actualizados, "
+        f"{len(summary.programs_unchanged)} sin cambios"
+    )
     staff = demo.create_staff()
     click.echo(f"personal (contraseña {demo.DEMO_PASSWORD}):")
     for account in staff:
