@@ -15,7 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from . import geo
 
@@ -69,7 +69,12 @@ class ProfileForm(BaseForm):
     )
     email = EmailField(
         _l("Correo electrónico"),
-        validators=[Optional(), Email(_l("Escriba un correo como nombre@ejemplo.com.")), Length(max=200)],
+        validators=[
+            Optional(),
+            # A light check on purpose: the address is confirmed by using it.
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Escriba un correo como nombre@ejemplo.com.")),
+            Length(max=200),
+        ],
     )
     notify_channel = RadioField(
         _l("¿Cómo quiere recibir avisos de sus trámites?"), choices=CHANNELS, default="portal"
@@ -87,13 +92,17 @@ class ProfileForm(BaseForm):
     locality = StringField(_l("Localidad"), validators=[Optional(), Length(max=120)])
     municipality = SelectField(_l("Municipio"), choices=_municipality_choices, validators=[Optional()])
 
-    def validate_phone(self, field):
-        if self.notify_channel.data == "sms" and not field.data:
-            raise ValidationError(_l("Para avisos por mensaje, escriba su teléfono."))
-
-    def validate_email(self, field):
-        if self.notify_channel.data == "email" and not field.data:
-            raise ValidationError(_l("Para avisos por correo, escriba su correo electrónico."))
+    def validate(self, extra_validators=None):
+        # Here rather than in validate_phone: Optional() stops a field's chain
+        # when it is empty, and the empty case is the one that matters.
+        valid = super().validate(extra_validators)
+        if self.notify_channel.data == "sms" and not self.phone.data:
+            self.phone.errors = [*self.phone.errors, _l("Para avisos por mensaje, escriba su teléfono.")]
+            valid = False
+        if self.notify_channel.data == "email" and not self.email.data:
+            self.email.errors = [*self.email.errors, _l("Para avisos por correo, escriba su correo electrónico.")]
+            valid = False
+        return valid
 
 
 NAME_FIELDS = [
