@@ -49,8 +49,8 @@ class PrivacyForm(BaseForm):
 
 CHANNELS = [
     ("portal", _l("Solo en este portal")),
-    ("email", _l("Correo electrónico")),
-    ("sms", _l("Mensaje de texto (SMS)")),
+    ("email", _l("Por correo electrónico")),
+    ("sms", _l("Por mensaje de texto (SMS)")),
 ]
 ROAD_TYPES = ["", "Calle", "Avenida", "Andador", "Boulevard", "Calzada", "Callejón", "Camino", "Carretera", "Cerrada", "Privada", "Prolongación", "Retorno", "Vereda"]
 SETTLEMENT_TYPES = ["", "Colonia", "Barrio", "Fraccionamiento", "Unidad habitacional", "Conjunto habitacional", "Pueblo", "Ranchería", "Ejido", "Rancho", "Condominio", "Residencial"]

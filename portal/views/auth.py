@@ -79,7 +79,7 @@ def callback():
         request_id=_request_id(),
     )
     if not citizen.privacy_accepted_at:
-        return redirect(url_for("profile.privacy_notice", next=target or ""), code=303)
+        return redirect(url_for("profile.privacy_notice", next=target or None), code=303)
     return redirect(target or url_for("profile.my_data"), code=303)
 
 
