@@ -29,6 +29,7 @@ from .core import (
     WebSession,
     utcnow,
 )
+from .padron import PADRON_MODELS, CitizenMerge, DuplicateCandidate, ImportBatch, ImportRejection
 
 CORE_MODELS = [
     Municipality,
@@ -50,6 +51,7 @@ CORE_MODELS = [
 
 # Every model the portal owns, in dependency order; migrations must match it.
 ALL_MODELS = [*CORE_MODELS]
+ALL_MODELS += PADRON_MODELS
 
 __all__ = [
     "ALL_MODELS",
@@ -76,3 +78,4 @@ __all__ = [
     "WebSession",
     "utcnow",
 ]
+__all__ += ["CitizenMerge", "DuplicateCandidate", "ImportBatch", "ImportRejection"]
