@@ -195,7 +195,8 @@ def read_rows(path: Path, kind: str | None = None) -> Iterator[Sequence[Any]]:
         delimiter = max((";", ",", "\t", "|"), key=sample.count)
         fh.seek(0)
         for row in csv.reader(fh, delimiter=delimiter):
-            if any(cell.strip() for cell in row):
+            # Blank lines are skipped; a line of spaces is judged (and rejected).
+            if any(row):
                 yield row
 
 
@@ -228,6 +229,7 @@ class RollContext:
     rules: list[tuple[str, Callable[[Any], bool], str]]
     today: date
     program_names: dict[int, str] = field(default_factory=dict)
+    amounts: dict[str, int] = field(default_factory=dict)  # raw text -> pesos, memoized
 
 
 def _rule_value(field_name: str, op: str, value: Any) -> Any:
@@ -339,7 +341,10 @@ def parse_date(raw: Any) -> date | None:
         return found
     found = None
     try:
-        found = date.fromisoformat(text[:10]) if len(text) >= 10 and text[4] == "-" else None
+        if len(text) >= 10 and text[4] == "-":
+            found = date.fromisoformat(text[:10])
+        elif len(text) == 10 and text[2] in "/-." and text[5] == text[2]:
+            found = date(int(text[6:]), int(text[3:5]), int(text[:2]))
     except ValueError:
         found = None
     if found is None:
@@ -355,7 +360,11 @@ def parse_date(raw: Any) -> date | None:
 
 
 def _clean_name(value: Any) -> str:
-    return " ".join(str(value).split())
+    text = value if isinstance(value, str) else str(value)
+    # Most names are already clean; only rebuild the ones that are not.
+    if text[:1] == " " or text[-1:] == " " or "  " in text or "\t" in text:
+        return " ".join(text.split())
+    return text
 
 
 def _get(cells: Sequence[Any], position: int | None) -> Any:
@@ -379,48 +388,51 @@ def judge_row(
         reasons.append("Falta el nombre.")
     if not first:
         reasons.append("Falta el primer apellido.")
-    if max(len(given), len(first), len(second)) > MAX_NAME:
+    if len(given) > MAX_NAME or len(first) > MAX_NAME or len(second) > MAX_NAME:
         reasons.append(f"Un nombre o apellido pasa de {MAX_NAME} caracteres.")
 
     raw_birth = _get(cells, columns.get("birth_date"))
     birth = None
-    if raw_birth not in ("", None):
+    if raw_birth != "" and raw_birth is not None:
         birth = parse_date(raw_birth)
         if birth is None:
             reasons.append(
-                f"La fecha de nacimiento «{raw_birth}» no es una fecha (use AAAA-MM-DD o DD/MM/AAAA)."
+                f"La fecha de nacimiento «{raw_birth}» no es una fecha "
+                "(use AAAA-MM-DD o DD/MM/AAAA)."
             )
     raw_sex = str(_get(cells, columns.get("sex"))).strip()
     sex = None
     if raw_sex:
-        sex = SEX_VALUES.get(normalize_text(raw_sex))
+        sex = SEX_VALUES.get(raw_sex.lower()) or SEX_VALUES.get(normalize_text(raw_sex))
         if sex is None:
             reasons.append(f"El sexo «{raw_sex}» no se reconoce (use H, M o X).")
 
     raw_mun = str(_get(cells, columns.get("municipality"))).strip()
     municipality = None
     if raw_mun:
-        municipality = ctx.municipalities.get(raw_mun) or ctx.municipalities.get(
-            normalize_text(raw_mun)
-        )
+        found = ctx.municipalities.get(raw_mun)
+        municipality = found or ctx.municipalities.get(normalize_text(raw_mun))
         if municipality is None:
             reasons.append(f"El municipio «{raw_mun}» no es un municipio del estado.")
 
     raw_amount = str(_get(cells, columns.get("amount"))).strip()
     amount = ctx.default_amount
     if raw_amount:
-        try:
-            amount = round(float(raw_amount.replace("$", "").replace(",", "").replace(" ", "")))
-        except ValueError:
-            amount = None
-            reasons.append(f"El monto «{raw_amount}» no es una cantidad.")
-        else:
-            if not 0 <= amount <= MAX_AMOUNT:
-                reasons.append("El monto debe estar entre 0 y 10,000,000 pesos.")
+        amount = ctx.amounts.get(raw_amount)
+        if amount is None:
+            try:
+                amount = round(float(raw_amount.replace("$", "").replace(",", "").replace(" ", "")))
+            except ValueError:
+                reasons.append(f"El monto «{raw_amount}» no es una cantidad.")
+            else:
+                if not 0 <= amount <= MAX_AMOUNT:
+                    reasons.append("El monto debe estar entre 0 y 10,000,000 pesos.")
+                elif len(ctx.amounts) < 10_000:
+                    ctx.amounts[raw_amount] = amount
 
     raw_start = _get(cells, columns.get("started_on"))
     started = ctx.today
-    if raw_start not in ("", None):
+    if raw_start != "" and raw_start is not None:
         parsed = parse_date(raw_start)
         if parsed is None:
             reasons.append(f"La fecha «{raw_start}» no es una fecha (use AAAA-MM-DD o DD/MM/AAAA).")

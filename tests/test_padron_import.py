@@ -173,7 +173,7 @@ def test_xlsx_roll_with_real_dates(municipalities, tmp_path):
     [
         (b"", "no es un CSV"),
         (b"\x00\x01binario", "no es un CSV"),
-        ("nombre,apellido\nAna,Ruiz\n".encode(), "faltan columnas obligatorias: CURP"),
+        (b"nombre,apellido\nAna,Ruiz\n", "faltan columnas obligatorias: CURP"),
         (b"PK\x03\x04no es un zip", "No se pudo leer el libro"),
     ],
 )
