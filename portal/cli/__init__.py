@@ -18,3 +18,6 @@ def register_commands(app: Flask) -> None:
     from . import staff
 
     app.cli.add_command(staff.cli)
+    from . import padron
+
+    app.cli.add_command(padron.cli)

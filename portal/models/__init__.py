@@ -30,6 +30,7 @@ from .core import (
     utcnow,
 )
 from .questionnaire import ResumeCode
+from .padron import PADRON_MODELS, CitizenMerge, DuplicateCandidate, ImportBatch, ImportRejection
 
 CORE_MODELS = [
     Municipality,
@@ -55,6 +56,7 @@ from .accounts import CorrectionRequest, Identity  # noqa: E402
 ALL_MODELS = [*CORE_MODELS]
 ALL_MODELS += [ResumeCode]
 ALL_MODELS += [Identity, CorrectionRequest]
+ALL_MODELS += PADRON_MODELS
 
 __all__ = [
     "ALL_MODELS",
@@ -82,3 +84,4 @@ __all__ = [
     "utcnow",
 ]
 __all__ += ["ResumeCode"]
+__all__ += ["CitizenMerge", "DuplicateCandidate", "ImportBatch", "ImportRejection"]

@@ -59,6 +59,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(oficina_auth.bp)
     app.register_blueprint(profile.bp)
+    from . import padron, transparency
+
+    app.register_blueprint(padron.bp)
+    app.register_blueprint(transparency.bp)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(
         nav_links=nav_links, home_actions=home_actions, sign_out_endpoint=sign_out_endpoint

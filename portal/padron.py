@@ -1,0 +1,831 @@
+"""Bulk upload of beneficiary rolls (carga masiva de padrones).
+
+An agency brings the roll of one of its programs as CSV or XLSX. Every row is
+judged against what the roll provides:
+
+* the CURP (shape, inconvenient words, birth date, check digit: portal/curp.py);
+* birth date and sex, when given, agree with the CURP (missing ones are taken
+  from it, since the CURP encodes both);
+* the municipality (INEGI code, its three last digits, or its name) is one of
+  the state's;
+* the program's rules on the fields a roll can hold (age on the row's date,
+  birth date, sex, municipality, state): rules on fields the roll lacks
+  (income, household...) are not failures, since the agency vouches for them;
+* the CURP appears once in the file;
+* the person is not already enrolled in the program, nor in another program of
+  its exclusion group (one query on the same key the unique index guards).
+
+Accepted rows reuse the citizen record with that CURP or create one (origin
+``import``) and get an enrollment (source ``padron``). Everything a batch
+writes (citizens, enrollments, rejected rows, the final counts) happens in one
+transaction: a crash, even ``kill -9``, leaves nothing of it, and running the
+batch again (same file: same batch, found by its SHA-256) resumes it. A batch
+that finished is never run again, so re-importing a file creates nothing new;
+the same rows in another file are rejected as already enrolled.
+
+Speed (bench/import.py): rows are validated in Python in chunks; existing CURPs
+and enrollments are looked up a chunk at a time with ``IN`` lists; inserts go
+through ``executemany`` of plain tuples; the program's rules are compiled once.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from . import curp as curp_mod
+from .db import write
+from .eligibility import predicate
+from .extensions import db
+from .models import Citizen, ImportBatch, ImportRejection, Municipality, Program, utcnow
+from .profile import age_on
+
+CHUNK = 5000
+
+# Canonical column -> header variants, compared after normalize_header().
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "curp": ("curp", "clave curp", "clave unica de registro de poblacion"),
+    "given_names": ("nombre", "nombres", "nombre s", "nombre del beneficiario"),
+    "first_surname": ("primer apellido", "apellido paterno", "paterno", "apellido 1"),
+    "second_surname": ("segundo apellido", "apellido materno", "materno", "apellido 2"),
+    "birth_date": ("fecha de nacimiento", "fecha nacimiento", "nacimiento", "f nacimiento"),
+    "sex": ("sexo", "genero"),
+    "municipality": ("municipio", "clave municipio", "cve mun", "clave inegi", "municipio inegi"),
+    "amount": ("monto", "beneficio", "importe", "monto del apoyo", "monto beneficio"),
+    "started_on": ("fecha", "fecha de alta", "fecha de inicio", "fecha de entrega", "fecha alta"),
+}
+REQUIRED_COLUMNS = ("curp", "given_names", "first_surname")
+COLUMN_LABELS = {
+    "curp": "CURP",
+    "given_names": "nombre(s)",
+    "first_surname": "primer apellido",
+}
+
+SEX_VALUES = {
+    "h": "H", "hombre": "H", "masculino": "H", "m": "M", "mujer": "M", "femenino": "M",
+    "x": "X", "no binario": "X",
+}  # fmt: skip
+DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%Y/%m/%d", "%d.%m.%Y", "%d/%m/%y")
+MAX_AMOUNT = 10_000_000
+MAX_NAME = 100
+
+# Roll fields a program rule may be judged on; other fields stay undecided.
+ROLL_RULE_FIELDS = frozenset({"birth_date", "age", "sex", "municipality", "state", "in_state"})
+
+_RENAPO_STATES = "|".join(curp_mod.STATES)
+_CURP_SHAPE = re.compile(rf"[A-Z]{{4}}\d{{6}}[HMX](?:{_RENAPO_STATES})[A-Z]{{3}}[0-9A-Z]\d")
+
+REPORT_HEADER = ("fila", "curp", "nombre", "motivos")
+
+
+class RollError(ValueError):
+    """The file as a whole cannot be imported; ``message`` is for people."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def normalize_text(value: str) -> str:
+    """Lower case, no accents, punctuation as spaces, single spaces."""
+    plain = unicodedata.normalize("NFD", value.lower())
+    plain = "".join(c for c in plain if unicodedata.category(c) != "Mn")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
+
+
+_ALIAS_TO_COLUMN = {
+    alias: column for column, aliases in HEADER_ALIASES.items() for alias in aliases
+}
+
+
+def map_headers(headers: Sequence[Any]) -> dict[str, int]:
+    """Canonical column -> position; raises RollError for missing or repeated columns."""
+    mapping: dict[str, int] = {}
+    for position, header in enumerate(headers):
+        column = _ALIAS_TO_COLUMN.get(normalize_text(str(header or "")))
+        if column is None:
+            continue
+        if column in mapping:
+            raise RollError(f"La columna «{header}» aparece dos veces en el encabezado.")
+        mapping[column] = position
+    missing = [COLUMN_LABELS[c] for c in REQUIRED_COLUMNS if c not in mapping]
+    if missing:
+        raise RollError(
+            "Al archivo le faltan columnas obligatorias: " + ", ".join(missing) + ". "
+            "La primera fila debe tener los nombres de las columnas."
+        )
+    return mapping
+
+
+# --- Reading files ----------------------------------------------------------------------
+
+
+def sniff_kind(path: Path) -> str:
+    """``csv`` or ``xlsx`` from the bytes themselves; RollError otherwise."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if not head or b"\x00" in head:
+        raise RollError("El archivo no es un CSV ni un libro de Excel (.xlsx).")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A cut multi-byte character at the end of the sample is still UTF-8.
+        if exc.start < len(head) - 3:
+            head.decode("cp1252", errors="strict")
+    return "csv"
+
+
+def _csv_encoding(path: Path) -> str:
+    with open(path, "rb") as fh:
+        try:
+            for _line in io.TextIOWrapper(fh, encoding="utf-8-sig"):
+                pass
+        except UnicodeDecodeError:
+            return "cp1252"  # what Excel on Windows writes as "CSV"
+    return "utf-8-sig"
+
+
+def _cell(value: Any) -> str | date:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_rows(path: Path, kind: str | None = None) -> Iterator[Sequence[Any]]:
+    """The rows of the file, header first, as sequences of cells."""
+    kind = kind or sniff_kind(path)
+    if kind == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise RollError(
+                "No se pudo leer el libro de Excel; guárdelo de nuevo como .xlsx."
+            ) from exc
+        try:
+            for row in workbook.worksheets[0].iter_rows(values_only=True):
+                if any(v not in (None, "") for v in row):
+                    yield [_cell(v) for v in row]
+        finally:
+            workbook.close()
+        return
+    encoding = _csv_encoding(path)
+    with open(path, encoding=encoding, newline="") as fh:
+        sample = fh.readline()
+        delimiter = max((";", ",", "\t", "|"), key=sample.count)
+        fh.seek(0)
+        for row in csv.reader(fh, delimiter=delimiter):
+            # Blank lines are skipped; a line of spaces is judged (and rejected).
+            if any(row):
+                yield row
+
+
+def count_rows(path: Path, kind: str | None = None) -> int:
+    """Data rows (header excluded), for progress bars."""
+    return max(sum(1 for _ in read_rows(path, kind)) - 1, 0)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- Judging rows ---------------------------------------------------------------------
+
+
+@dataclass
+class RollContext:
+    """What judging a row needs, computed once per batch."""
+
+    program_id: int
+    program_name: str
+    exclusion_key: str
+    default_amount: int | None
+    state_code: str
+    municipalities: dict[str, str]  # code, 3-digit code and normalized name -> INEGI code
+    rules: list[tuple[str, Callable[[Any], bool], str]]
+    today: date
+    program_names: dict[int, str] = field(default_factory=dict)
+    amounts: dict[str, int] = field(default_factory=dict)  # raw text -> pesos, memoized
+
+
+def _rule_value(field_name: str, op: str, value: Any) -> Any:
+    if field_name == "birth_date":
+        if isinstance(value, list):
+            return tuple(date.fromisoformat(v) for v in value)
+        return date.fromisoformat(value) if isinstance(value, str) else value
+    return tuple(value) if isinstance(value, list) else value
+
+
+def compile_rules(conditions: Iterable[dict]) -> list[tuple[str, Callable[[Any], bool], str]]:
+    """The program's conditions a roll can be judged on, as (field, test, reason)."""
+    rules = []
+    for c in conditions:
+        if c["field"] in ROLL_RULE_FIELDS:
+            value = _rule_value(c["field"], c["op"], c.get("value"))
+            rules.append((c["field"], predicate(c["op"], value), c.get("reason") or ""))
+    return rules
+
+
+def build_context(program: Program, today: date | None = None) -> RollContext:
+    state_code = os.environ.get("STATE_CODE", "")
+    rows = list(Municipality.select())
+    if not state_code:
+        # The state is the one whose municipalities the portal holds.
+        codes = {m.state_code for m in rows}
+        state_code = codes.pop() if len(codes) == 1 else "22"
+    municipalities: dict[str, str] = {}
+    for m in rows:
+        if m.state_code != state_code:
+            continue
+        municipalities[m.code] = m.code
+        municipalities[m.code[2:]] = m.code
+        municipalities[str(int(m.code[2:]))] = m.code
+        municipalities[normalize_text(m.name)] = m.code
+    names = {p.id: p.name for p in Program.select(Program.id, Program.name)}
+    return RollContext(
+        program_id=program.id,
+        program_name=program.name,
+        exclusion_key=program.exclusion_key,
+        default_amount=program.benefit_amount,
+        state_code=state_code,
+        municipalities=municipalities,
+        rules=compile_rules(program.eligibility or []),
+        today=today or date.today(),
+        program_names=names,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    number: int
+    curp: str
+    given_names: str
+    first_surname: str
+    second_surname: str
+    birth_date: date
+    sex: str
+    municipality: str | None
+    amount: int | None
+    started_on: date
+
+
+_curp_dates: dict[str, date | None] = {}
+
+
+def _curp_birth_date(curp: str) -> date | None:
+    """Birth date from positions 5-10 and the century rule, cached (few distinct values)."""
+    key = curp[4:10] + ("0" if curp[16].isdigit() else "A")
+    found = _curp_dates.get(key, False)
+    if found is False:
+        century = 1900 if key[-1] == "0" else 2000
+        try:
+            found = date(century + int(key[0:2]), int(key[2:4]), int(key[4:6]))
+        except ValueError:
+            found = None
+        _curp_dates[key] = found
+    return found
+
+
+def check_curp(raw: str) -> tuple[str, str | None]:
+    """(normalized CURP, problem or None). Fast path for well-formed CURPs;
+    portal/curp.py words the message of anything else."""
+    value = raw.strip().upper()
+    if (
+        len(value) == 18
+        and _CURP_SHAPE.fullmatch(value)
+        and value[:4] not in curp_mod.INCONVENIENT_WORDS
+        and _curp_birth_date(value) is not None
+        and curp_mod.check_digit(value[:17]) == value[17]
+    ):
+        return value, None
+    try:
+        return curp_mod.validate(raw), None
+    except curp_mod.CurpError as exc:
+        return curp_mod.normalize(raw)[:18], exc.message
+
+
+_date_cache: dict[str, date | None] = {}
+
+
+def parse_date(raw: Any) -> date | None:
+    """A date from a cell: a real date, ISO, or the usual Mexican day-first forms."""
+    if isinstance(raw, date):
+        return raw
+    text = str(raw).strip()
+    found = _date_cache.get(text, False)
+    if found is not False:
+        return found
+    found = None
+    try:
+        if len(text) >= 10 and text[4] == "-":
+            found = date.fromisoformat(text[:10])
+        elif len(text) == 10 and text[2] in "/-." and text[5] == text[2]:
+            found = date(int(text[6:]), int(text[3:5]), int(text[:2]))
+    except ValueError:
+        found = None
+    if found is None:
+        for fmt in DATE_FORMATS:
+            try:
+                found = datetime.strptime(text, fmt).date()
+                break
+            except ValueError:
+                continue
+    if len(_date_cache) < 200_000:
+        _date_cache[text] = found
+    return found
+
+
+def _clean_name(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    # Most names are already clean; only rebuild the ones that are not.
+    if text[:1] == " " or text[-1:] == " " or "  " in text or "\t" in text:
+        return " ".join(text.split())
+    return text
+
+
+def _get(cells: Sequence[Any], position: int | None) -> Any:
+    if position is None or position >= len(cells):
+        return ""
+    return cells[position]
+
+
+def judge_row(
+    number: int, cells: Sequence[Any], columns: dict[str, int], ctx: RollContext
+) -> tuple[Row | None, list[str], str]:
+    """(row, [], curp) when the row is fine on its own, else (None, reasons, curp)."""
+    reasons: list[str] = []
+    curp, problem = check_curp(str(_get(cells, columns["curp"])))
+    if problem:
+        reasons.append(problem)
+    given = _clean_name(_get(cells, columns["given_names"]))
+    first = _clean_name(_get(cells, columns["first_surname"]))
+    second = _clean_name(_get(cells, columns.get("second_surname")))
+    if not given:
+        reasons.append("Falta el nombre.")
+    if not first:
+        reasons.append("Falta el primer apellido.")
+    if len(given) > MAX_NAME or len(first) > MAX_NAME or len(second) > MAX_NAME:
+        reasons.append(f"Un nombre o apellido pasa de {MAX_NAME} caracteres.")
+
+    raw_birth = _get(cells, columns.get("birth_date"))
+    birth = None
+    if raw_birth != "" and raw_birth is not None:
+        birth = parse_date(raw_birth)
+        if birth is None:
+            reasons.append(
+                f"La fecha de nacimiento «{raw_birth}» no es una fecha "
+                "(use AAAA-MM-DD o DD/MM/AAAA)."
+            )
+    raw_sex = str(_get(cells, columns.get("sex"))).strip()
+    sex = None
+    if raw_sex:
+        sex = SEX_VALUES.get(raw_sex.lower()) or SEX_VALUES.get(normalize_text(raw_sex))
+        if sex is None:
+            reasons.append(f"El sexo «{raw_sex}» no se reconoce (use H, M o X).")
+
+    raw_mun = str(_get(cells, columns.get("municipality"))).strip()
+    municipality = None
+    if raw_mun:
+        found = ctx.municipalities.get(raw_mun)
+        municipality = found or ctx.municipalities.get(normalize_text(raw_mun))
+        if municipality is None:
+            reasons.append(f"El municipio «{raw_mun}» no es un municipio del estado.")
+
+    raw_amount = str(_get(cells, columns.get("amount"))).strip()
+    amount = ctx.default_amount
+    if raw_amount:
+        amount = ctx.amounts.get(raw_amount)
+        if amount is None:
+            try:
+                amount = round(float(raw_amount.replace("$", "").replace(",", "").replace(" ", "")))
+            except ValueError:
+                reasons.append(f"El monto «{raw_amount}» no es una cantidad.")
+            else:
+                if not 0 <= amount <= MAX_AMOUNT:
+                    reasons.append("El monto debe estar entre 0 y 10,000,000 pesos.")
+                elif len(ctx.amounts) < 10_000:
+                    ctx.amounts[raw_amount] = amount
+
+    raw_start = _get(cells, columns.get("started_on"))
+    started = ctx.today
+    if raw_start != "" and raw_start is not None:
+        parsed = parse_date(raw_start)
+        if parsed is None:
+            reasons.append(f"La fecha «{raw_start}» no es una fecha (use AAAA-MM-DD o DD/MM/AAAA).")
+        else:
+            started = parsed
+
+    if problem:
+        return None, reasons, curp
+    curp_birth = _curp_birth_date(curp)
+    if (birth is not None and birth != curp_birth) or (sex is not None and sex != curp[10]):
+        reasons.extend(curp_mod.check_consistency(curp, birth, sex))
+    birth = curp_birth
+    sex = curp[10]
+    if birth > started:
+        reasons.append("La persona nace después de la fecha de alta.")
+    elif ctx.rules:
+        values = {"birth_date": birth, "age": age_on(birth, started), "sex": sex}
+        if municipality is not None:
+            values.update(
+                municipality=municipality,
+                state=municipality[:2],
+                in_state=municipality[:2] == ctx.state_code,
+            )
+        for field_name, test, reason in ctx.rules:
+            value = values.get(field_name)
+            if value is not None and not test(value) and reason not in reasons:
+                reasons.append(reason or "No cumple una regla del programa.")
+    if reasons:
+        return None, reasons, curp
+    return (
+        Row(number, curp, given, first, second, birth, sex, municipality, amount, started),
+        [],
+        curp,
+    )
+
+
+# --- Writing ----------------------------------------------------------------------------
+
+
+def _param() -> str:
+    return db.obj.param
+
+
+def _select_in(
+    sql_before_in: str, values: Sequence[Any], params: Sequence[Any] = ()
+) -> list[tuple]:
+    """Run ``sql_before_in (…values…)`` in slices the database accepts."""
+    found: list[tuple] = []
+    p = _param()
+    for start in range(0, len(values), CHUNK):
+        part = values[start : start + CHUNK]
+        sql = f"{sql_before_in} ({', '.join([p] * len(part))})"
+        found.extend(db.execute_sql(sql, (*params, *part)).fetchall())
+    return found
+
+
+def _insert_many(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    p = _param()
+    # Table and column names are this module's constants; values go as parameters.
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([p] * len(columns))})"  # noqa: S608
+    cursor = db.cursor()
+    cursor.executemany(sql, rows)
+
+
+def _citizen_constants() -> tuple[list[str], tuple]:
+    """Columns of a citizen row the roll does not fill, with the model's defaults."""
+    filled = {
+        "id", "curp", "given_names", "first_surname", "second_surname", "birth_date", "sex",
+        "municipality", "origin", "created_at", "updated_at",
+    }  # fmt: skip
+    columns, values = [], []
+    for f in Citizen._meta.sorted_fields:
+        if f.name in filled:
+            continue
+        default = f.default() if callable(f.default) else f.default
+        columns.append(f.column_name)
+        values.append(f.db_value(default))
+    return columns, tuple(values)
+
+
+CITIZEN_COLUMNS = (
+    "curp", "given_names", "first_surname", "second_surname", "birth_date", "sex",
+    "municipality_id", "origin", "created_at", "updated_at",
+)  # fmt: skip
+ENROLLMENT_COLUMNS = (
+    "citizen_id", "program_id", "exclusion_key", "source", "import_batch", "active",
+    "benefit_amount", "started_on", "created_at",
+)  # fmt: skip
+REJECTION_COLUMNS = ("batch_id", "row_number", "curp", "name", "reasons")
+
+
+@dataclass
+class Counts:
+    total: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    new_citizens: int = 0
+
+
+def _write_chunk(
+    rows: list[Row],
+    rejections: list[tuple[int, str, str, list[str]]],
+    ctx: RollContext,
+    batch_id: int,
+    counts: Counts,
+) -> None:
+    now = str(utcnow())
+    existing = dict(
+        (curp, cid)
+        for cid, curp in _select_in(
+            "SELECT id, curp FROM citizen WHERE curp IN", [r.curp for r in rows]
+        )
+    )
+    if existing:
+        enrolled = dict(
+            _select_in(
+                "SELECT citizen_id, program_id FROM enrollment WHERE active "  # noqa: S608
+                f"AND exclusion_key = {_param()} AND citizen_id IN",
+                list(existing.values()),
+                (ctx.exclusion_key,),
+            )
+        )
+        kept = []
+        for row in rows:
+            program_id = enrolled.get(existing.get(row.curp, -1))
+            if program_id is None:
+                kept.append(row)
+            elif program_id == ctx.program_id:
+                rejections.append(
+                    (row.number, row.curp, _full_name(row), ["Ya está inscrita en este programa."])
+                )
+            else:
+                other = ctx.program_names.get(program_id, "otro programa")
+                rejections.append(
+                    (
+                        row.number,
+                        row.curp,
+                        _full_name(row),
+                        [f"No se puede combinar con {other}, que ya recibe."],
+                    )
+                )
+        rows = kept
+
+    extra_columns, extra_values = _citizen_constants()
+    new = [r for r in rows if r.curp not in existing]
+    _insert_many(
+        "citizen",
+        (*CITIZEN_COLUMNS, *extra_columns),
+        [
+            (
+                r.curp,
+                r.given_names,
+                r.first_surname,
+                r.second_surname,
+                r.birth_date.isoformat(),
+                r.sex,
+                r.municipality,
+                "import",
+                now,
+                now,
+                *extra_values,
+            )
+            for r in new
+        ],
+    )
+    if new:
+        existing.update(
+            (curp, cid)
+            for cid, curp in _select_in(
+                "SELECT id, curp FROM citizen WHERE curp IN", [r.curp for r in new]
+            )
+        )
+    _insert_many(
+        "enrollment",
+        ENROLLMENT_COLUMNS,
+        [
+            (
+                existing[r.curp],
+                ctx.program_id,
+                ctx.exclusion_key,
+                "padron",
+                str(batch_id),
+                True,
+                r.amount,
+                r.started_on.isoformat(),
+                now,
+            )
+            for r in rows
+        ],
+    )
+    _insert_many(
+        "import_rejection",
+        REJECTION_COLUMNS,
+        [
+            (batch_id, number, curp[:40], name[:200], json.dumps(reasons, ensure_ascii=False))
+            for number, curp, name, reasons in rejections
+        ],
+    )
+    counts.accepted += len(rows)
+    counts.rejected += len(rejections)
+    counts.new_citizens += len(new)
+
+
+def _full_name(row: Row) -> str:
+    return " ".join(p for p in (row.given_names, row.first_surname, row.second_surname) if p)
+
+
+def _cells_name(cells: Sequence[Any], columns: dict[str, int]) -> str:
+    parts = (
+        _get(cells, columns.get(c)) for c in ("given_names", "first_surname", "second_surname")
+    )
+    return " ".join(_clean_name(p) for p in parts if str(p).strip())
+
+
+Progress = Callable[[int, int], None]
+
+
+def prepare_batch(
+    path: Path, filename: str, program: Program, created_by_id: int | None = None
+) -> tuple[ImportBatch, bool]:
+    """Register the file as a batch, checking it can be read at all.
+
+    Returns (batch, True) when there is work to do, or the finished batch of
+    the same file and False: re-importing a file creates nothing new. A batch
+    that failed or was interrupted is reused, so the import resumes.
+    """
+    kind = sniff_kind(path)
+    header = next(read_rows(path, kind), None)
+    if header is None:
+        raise RollError("El archivo está vacío.")
+    map_headers(header)
+    digest = file_sha256(path)
+    with write():
+        batch = ImportBatch.get_or_none(program=program, sha256=digest)
+        if batch is None:
+            batch = ImportBatch.create(
+                program=program, filename=filename[:200], sha256=digest, created_by=created_by_id
+            )
+        elif batch.status != "terminado":
+            batch.status, batch.error, batch.processed = "pendiente", "", 0
+            batch.save()
+    return batch, batch.status != "terminado"
+
+
+def run_batch(
+    batch_id: int, path: Path, *, progress: Progress | None = None, today: date | None = None
+) -> ImportBatch:
+    """Judge and write every row of the batch in one transaction.
+
+    On any error the transaction is rolled back and the batch marked
+    ``fallido`` with the reason; the exception is not re-raised.
+    """
+    started = utcnow()
+    try:
+        total = count_rows(path)
+        with write():
+            batch = ImportBatch.get_by_id(batch_id)
+            if batch.status == "terminado":
+                return batch  # another run finished it while this one waited for the lock
+            counts = _import(batch, path, total, progress, today)
+            batch.status = "terminado"
+            batch.total_rows, batch.accepted, batch.rejected = (
+                counts.total,
+                counts.accepted,
+                counts.rejected,
+            )
+            batch.new_citizens, batch.processed = counts.new_citizens, counts.total
+            batch.started_at, batch.finished_at, batch.error = started, utcnow(), ""
+            batch.save()
+            return batch
+    except RollError as exc:
+        return _fail(batch_id, exc.message)
+    except Exception as exc:  # the batch must end up in a state people can read
+        message = "La carga no se completó; no se guardó ninguna fila. Intente de nuevo."
+        if type(exc).__name__ == "IntegrityError":
+            message = (
+                "Mientras se cargaba, otra operación inscribió a alguna persona del archivo; "
+                "no se guardó ninguna fila. Vuelva a subir el archivo."
+            )
+        _fail(batch_id, message)
+        raise
+
+
+def _fail(batch_id: int, message: str) -> ImportBatch:
+    with write():
+        ImportBatch.update(status="fallido", error=message, finished_at=utcnow()).where(
+            ImportBatch.id == batch_id
+        ).execute()
+    return ImportBatch.get_by_id(batch_id)
+
+
+def _import(
+    batch: ImportBatch, path: Path, total: int, progress: Progress | None, today: date | None
+) -> Counts:
+    ctx = build_context(batch.program, today)
+    ImportRejection.delete().where(ImportRejection.batch == batch.id).execute()
+    rows_iter = read_rows(path)
+    columns = map_headers(next(rows_iter))
+    counts = Counts()
+    first_row: dict[str, int] = {}
+    good: list[Row] = []
+    rejections: list[tuple[int, str, str, list[str]]] = []
+    for number, cells in enumerate(rows_iter, start=2):
+        counts.total += 1
+        row, reasons, curp = judge_row(number, cells, columns, ctx)
+        if row is not None:
+            seen = first_row.setdefault(row.curp, number)
+            if seen != number:
+                row, reasons = None, [f"La CURP ya aparece en la fila {seen} del archivo."]
+        if row is None:
+            rejections.append((number, curp, _cells_name(cells, columns), reasons))
+        else:
+            good.append(row)
+        if len(good) + len(rejections) >= CHUNK:
+            _write_chunk(good, rejections, ctx, batch.id, counts)
+            good, rejections = [], []
+            if progress:
+                progress(counts.total, total)
+    _write_chunk(good, rejections, ctx, batch.id, counts)
+    if progress:
+        progress(counts.total, total)
+    return counts
+
+
+# --- Progress between processes ------------------------------------------------------
+
+
+class ProgressFile:
+    """Progress of a running batch, readable from other requests and processes.
+
+    The batch's own row cannot carry it: it changes inside the import's
+    transaction, which nobody else sees until it commits.
+    """
+
+    STALE_AFTER = 120  # seconds without news: the run died (the batch can be resumed)
+
+    def __init__(self, folder: str | Path, batch_id: int) -> None:
+        self.path = Path(folder) / f"progreso-{batch_id}.json"
+
+    def __call__(self, processed: int, total: int) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"processed": processed, "total": total, "at": time.time()}))
+        os.replace(tmp, self.path)
+
+    def read(self) -> dict | None:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return None
+        data["stale"] = time.time() - data["at"] > self.STALE_AFTER
+        return data
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+# --- Report -------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    """A cell spreadsheets will not run as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """CSV text line by line, every cell made formula-safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([safe_cell(c) for c in header])
+    for row in rows:
+        writer.writerow([safe_cell(c) for c in row])
+        if buffer.tell() > 1 << 16:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def report_rows(batch_id: int) -> Iterator[tuple]:
+    query = (
+        ImportRejection.select()
+        .where(ImportRejection.batch == batch_id)
+        .order_by(ImportRejection.row_number)
+    )
+    for r in query.iterator():
+        yield (r.row_number, r.curp, r.name, "; ".join(r.reasons))
+
+
+def report_csv(batch_id: int) -> Iterator[str]:
+    return csv_lines(REPORT_HEADER, report_rows(batch_id))

@@ -1,0 +1,306 @@
+"""Open data and statistics: what the public may know, built so nothing else leaks.
+
+* The published roll of a program is selected column by column from
+  :data:`PUBLISHED_ROLL_COLUMNS` (name, program, benefit, municipality, age group,
+  sex): the query never reads a CURP, address or contact, so no display step
+  can forget to hide one. Names are cut to letters, spaces and ``.'-`` so that
+  a bad import (an e-mail typed in a name column) cannot publish digits or ``@``.
+* Aggregates come from SQL ``GROUP BY`` (one query for beneficiaries, one for
+  applications) and are suppressed in public: a count from 1 to 4 is shown as
+  ``<5`` (:func:`suppress`), so nobody in a small town can be singled out.
+* Age groups use the age reached in the current year (grouped by birth year in
+  SQL, which both engines do with the same ``substr``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from peewee import JOIN, fn
+
+from .catalog import BENEFIT_KINDS, PERIODS
+from .models import Agency, Application, Call, Citizen, Enrollment, Municipality, Program
+
+SMALL_CELL = 5
+SUPPRESSED = "<5"
+AGE_GROUPS: tuple[tuple[str, int, int], ...] = (
+    ("0 a 17", 0, 17),
+    ("18 a 29", 18, 29),
+    ("30 a 44", 30, 44),
+    ("45 a 59", 45, 59),
+    ("60 y más", 60, 200),
+)
+SEX_LABELS = {"H": "Hombres", "M": "Mujeres", "X": "No binario"}
+NO_MUNICIPALITY = "Sin dato"
+
+# The published roll: these columns and no others, in this order.
+PUBLISHED_ROLL_COLUMNS = (
+    "nombre",
+    "programa",
+    "beneficio",
+    "monto",
+    "municipio",
+    "grupo_edad",
+    "sexo",
+)
+CATALOG_COLUMNS = (
+    "clave", "programa", "dependencia", "resumen", "poblacion", "tipo_beneficio", "monto",
+    "periodo", "grupo_exclusion",
+)  # fmt: skip
+STATS_COLUMNS = ("programa", "dependencia", "municipio", "sexo", "grupo_edad", "beneficiarios")
+
+_NOT_NAME = re.compile(r"[^A-Za-zÀ-ÖØ-öø-ÿ .'\-]+")
+
+
+def suppress(count: int) -> int | str:
+    """The count as the public sees it: 1 to 4 becomes ``<5``."""
+    return SUPPRESSED if 0 < count < SMALL_CELL else count
+
+
+def age_group(age: int) -> str:
+    for label, low, high in AGE_GROUPS:
+        if low <= age <= high:
+            return label
+    return AGE_GROUPS[-1][0]
+
+
+def public_name(*parts: str) -> str:
+    """A name fit for publication: letters only, one space between words."""
+    return " ".join(_NOT_NAME.sub(" ", " ".join(p for p in parts if p)).split())
+
+
+def _year(column):
+    return fn.SUBSTR(column.cast("text"), 1, 4)
+
+
+def _month(column):
+    return fn.SUBSTR(column.cast("text"), 1, 7)
+
+
+def catalog_rows() -> list[dict]:
+    query = (
+        Program.select(Program, Agency.name.alias("agency_name"))
+        .join(Agency)
+        .where(Program.active)
+        .order_by(Program.name)
+    )
+    return [
+        {
+            "clave": p.slug,
+            "programa": p.name,
+            "dependencia": p.agency.name,
+            "resumen": p.summary,
+            "poblacion": p.population,
+            "tipo_beneficio": BENEFIT_KINDS.get(p.benefit_kind, p.benefit_kind),
+            "monto": p.benefit_amount,
+            "periodo": PERIODS.get(p.benefit_period, p.benefit_period),
+            "grupo_exclusion": p.exclusion_group or "",
+        }
+        for p in query
+    ]
+
+
+@dataclass
+class Stats:
+    """Counts by every dimension the pages show, before suppression."""
+
+    programs: dict[int, tuple[str, str]]  # id -> (name, agency name)
+    municipalities: dict[str, str]
+    cells: Counter  # (program id, municipality code, sex, age group) -> beneficiaries
+    enrolled_by_month: Counter  # "YYYY-MM" -> new beneficiaries
+    applications: Counter  # (program id, municipality code, status) -> applications
+    applications_by_month: Counter
+    quotas: dict[int, int | None]  # program id -> quota of the call open today
+
+    def total(self) -> int:
+        return sum(self.cells.values())
+
+    def by(self, dimension: str) -> list[tuple[str, int]]:
+        """Beneficiaries by program, agency, municipality, sex or age group, largest first."""
+        counts: Counter = Counter()
+        for (program_id, municipality, sex, group), n in self.cells.items():
+            name, agency = self.programs.get(program_id, ("?", "?"))
+            key = {
+                "programa": name,
+                "dependencia": agency,
+                "municipio": self.municipalities.get(municipality, NO_MUNICIPALITY),
+                "sexo": SEX_LABELS.get(sex, sex),
+                "grupo_edad": group,
+            }[dimension]
+            counts[key] += n
+        if dimension == "grupo_edad":
+            order = [label for label, _low, _high in AGE_GROUPS]
+            return [(label, counts[label]) for label in order if label in counts]
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    def applications_by(self, dimension: str) -> list[tuple[str, int]]:
+        counts: Counter = Counter()
+        for (program_id, municipality, status), n in self.applications.items():
+            name, agency = self.programs.get(program_id, ("?", "?"))
+            key = {
+                "programa": name,
+                "dependencia": agency,
+                "municipio": self.municipalities.get(municipality, NO_MUNICIPALITY),
+                "estado": status,
+            }[dimension]
+            counts[key] += n
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    def coverage(self) -> list[dict]:
+        enrolled: Counter = Counter()
+        for (program_id, *_rest), n in self.cells.items():
+            enrolled[program_id] += n
+        rows = []
+        for program_id, (name, agency) in sorted(self.programs.items(), key=lambda i: i[1]):
+            quota = self.quotas.get(program_id)
+            count = enrolled[program_id]
+            percent = round(100 * count / quota, 1) if quota else None
+            rows.append(
+                {"programa": name, "dependencia": agency, "beneficiarios": count, "cupo": quota,
+                 "porcentaje": percent}
+            )  # fmt: skip
+        return rows
+
+    def table_rows(self) -> list[dict]:
+        """The open-data table: one row per program, municipality, sex and age group."""
+        rows = []
+        for (program_id, municipality, sex, group), n in sorted(
+            self.cells.items(), key=lambda i: (i[0][0], i[0][1] or "", i[0][2], i[0][3])
+        ):
+            name, agency = self.programs.get(program_id, ("?", "?"))
+            rows.append(
+                {
+                    "programa": name,
+                    "dependencia": agency,
+                    "municipio": self.municipalities.get(municipality, NO_MUNICIPALITY),
+                    "sexo": SEX_LABELS.get(sex, sex),
+                    "grupo_edad": group,
+                    "beneficiarios": n,
+                }
+            )
+        return rows
+
+
+def compute_stats(today: date | None = None, agency_id: int | None = None) -> Stats:
+    """Every count, in three GROUP BY queries; ``agency_id`` limits to one agency."""
+    today = today or date.today()
+    programs_query = Program.select(
+        Program.id, Program.name, Agency.name.alias("agency_name")
+    ).join(Agency)
+    if agency_id is not None:
+        programs_query = programs_query.where(Program.agency == agency_id)
+    programs = {p.id: (p.name, p.agency.name) for p in programs_query}
+    municipalities = {m.code: m.name for m in Municipality.select()}
+
+    birth_year = _year(Citizen.birth_date)
+    beneficiaries = (
+        Enrollment.select(
+            Enrollment.program, Citizen.municipality, Citizen.sex, birth_year, fn.COUNT(Citizen.id)
+        )
+        .join(Citizen)
+        .where(Enrollment.active)
+        .group_by(Enrollment.program, Citizen.municipality, Citizen.sex, birth_year)
+        .tuples()
+    )
+    by_month = (
+        Enrollment.select(_month(Enrollment.started_on), fn.COUNT(Enrollment.id))
+        .where(Enrollment.active)
+        .group_by(_month(Enrollment.started_on))
+        .tuples()
+    )
+    applications = (
+        Application.select(
+            Application.program,
+            Application.municipality,
+            Application.status,
+            fn.COUNT(Application.id),
+        )
+        .where(Application.status != "borrador")
+        .group_by(Application.program, Application.municipality, Application.status)
+        .tuples()
+    )
+    applications_month = (
+        Application.select(_month(Application.submitted_at), fn.COUNT(Application.id))
+        .where(Application.submitted_at.is_null(False))
+        .group_by(_month(Application.submitted_at))
+        .tuples()
+    )
+    if agency_id is not None:
+        ids = list(programs)
+        beneficiaries = beneficiaries.where(Enrollment.program.in_(ids))
+        by_month = by_month.where(Enrollment.program.in_(ids))
+        applications = applications.where(Application.program.in_(ids))
+        applications_month = applications_month.where(Application.program.in_(ids))
+
+    cells: Counter = Counter()
+    for program_id, municipality, sex, year, n in beneficiaries:
+        cells[(program_id, municipality, sex, age_group(today.year - int(year)))] += n
+    quotas = {
+        c.program_id: c.quota
+        for c in Call.select().where((Call.opens <= today) & (Call.closes >= today))
+    }
+    return Stats(
+        programs=programs,
+        municipalities=municipalities,
+        cells=cells,
+        enrolled_by_month=Counter(dict(by_month)),
+        applications=Counter({(p, m, s): n for p, m, s, n in applications}),
+        applications_by_month=Counter(dict(applications_month)),
+        quotas=quotas,
+    )
+
+
+def public_table(stats: Stats) -> list[dict]:
+    """The open-data statistics table with small cells suppressed."""
+    return [dict(row, beneficiarios=suppress(row["beneficiarios"])) for row in stats.table_rows()]
+
+
+def published_roll(program: Program, today: date | None = None):
+    """The legally published roll of one program, from the allowlist only."""
+    today = today or date.today()
+    query = (
+        Enrollment.select(
+            Citizen.given_names,
+            Citizen.first_surname,
+            Citizen.second_surname,
+            Citizen.birth_date,
+            Citizen.sex,
+            Municipality.name,
+            Enrollment.benefit_amount,
+        )
+        .join(Citizen)
+        .join(Municipality, JOIN.LEFT_OUTER, on=(Citizen.municipality == Municipality.code))
+        .where((Enrollment.program == program) & Enrollment.active)
+        .order_by(Citizen.first_surname, Citizen.second_surname, Citizen.given_names)
+        .tuples()
+    )
+    benefit = BENEFIT_KINDS.get(program.benefit_kind, program.benefit_kind)
+    for given, first, second, birth, sex, municipality, amount in query.iterator():
+        born = birth if isinstance(birth, date) else date.fromisoformat(str(birth))
+        yield {
+            "nombre": public_name(given, first, second),
+            "programa": program.name,
+            "beneficio": benefit,
+            "monto": amount if amount is not None else "",
+            "municipio": municipality or NO_MUNICIPALITY,
+            "grupo_edad": age_group(today.year - born.year),
+            "sexo": SEX_LABELS.get(sex, ""),
+        }
+
+
+def published_programs() -> list[Program]:
+    """Programs with at least one active beneficiary, for the roll downloads."""
+    with_people = Enrollment.select(Enrollment.program).where(Enrollment.active).distinct()
+    return list(Program.select().where(Program.id.in_(with_people)).order_by(Program.name))
+
+
+def series(rows: list[tuple[str, int]]) -> dict:
+    """Chart data: labels, values and the scale's maximum."""
+    return {"rows": rows, "max": max((n for _label, n in rows), default=0)}
+
+
+def months(counter: Counter) -> list[tuple[str, int]]:
+    return sorted(counter.items())

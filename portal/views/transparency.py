@@ -1,0 +1,80 @@
+"""Public transparency pages: statistics and open data, no personal data."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort
+
+from .. import transparency
+from ..htmx import render
+from ..models import Program
+from ..padron import csv_lines
+from ..security import public_cache
+
+bp = Blueprint("transparency", __name__)
+CACHE_SECONDS = 600
+
+
+def _download(rows, columns, name: str, fmt: str) -> Response:
+    if fmt == "json":
+        body = json.dumps(list(rows), ensure_ascii=False, default=str)
+        return Response(body, mimetype="application/json")
+    lines = csv_lines(columns, ([row[c] for c in columns] for row in rows))
+    return Response(
+        lines,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@bp.get("/estadisticas")
+@public_cache(CACHE_SECONDS)
+def statistics():
+    stats = transparency.compute_stats()
+    return render("transparency/statistics.html", stats=stats, suppressed=True, office=False)
+
+
+@bp.get("/estadisticas/<dimension>.csv")
+@public_cache(CACHE_SECONDS)
+def statistics_csv(dimension: str):
+    if dimension not in ("programa", "dependencia", "municipio", "sexo", "grupo_edad"):
+        abort(404)
+    stats = transparency.compute_stats()
+    rows = [
+        {dimension: k, "beneficiarios": transparency.suppress(n)} for k, n in stats.by(dimension)
+    ]
+    return _download(rows, (dimension, "beneficiarios"), f"beneficiarios-por-{dimension}", "csv")
+
+
+@bp.get("/datos-abiertos")
+@public_cache(CACHE_SECONDS)
+def open_data():
+    return render("transparency/open_data.html", programs=transparency.published_programs())
+
+
+@bp.get("/datos-abiertos/diccionario")
+@public_cache(CACHE_SECONDS)
+def dictionary():
+    return render("transparency/dictionary.html")
+
+
+@bp.get("/datos-abiertos/programas.<any(csv, json):fmt>")
+@public_cache(CACHE_SECONDS)
+def catalog(fmt: str):
+    return _download(transparency.catalog_rows(), transparency.CATALOG_COLUMNS, "programas", fmt)
+
+
+@bp.get("/datos-abiertos/beneficiarios.<any(csv, json):fmt>")
+@public_cache(CACHE_SECONDS)
+def beneficiaries(fmt: str):
+    rows = transparency.public_table(transparency.compute_stats())
+    return _download(rows, transparency.STATS_COLUMNS, "beneficiarios", fmt)
+
+
+@bp.get("/datos-abiertos/padron/<slug>.<any(csv, json):fmt>")
+@public_cache(CACHE_SECONDS)
+def roll(slug: str, fmt: str):
+    program = Program.get_or_none(Program.slug == slug) or abort(404)
+    rows = list(transparency.published_roll(program))
+    return _download(rows, transparency.PUBLISHED_ROLL_COLUMNS, f"padron-{slug}", fmt)
