@@ -166,6 +166,25 @@ def _eldest(ages: tuple[int, ...]) -> float:
     return max(ages) if ages else float("-inf")
 
 
+def predicate(op: str, limit: Any) -> Callable[[Any], bool]:
+    """One condition as a test of one value, with the engine's meaning.
+
+    For code that judges a single condition at a time (roll imports), so every
+    operator means exactly what it means in ``evaluate``.
+    """
+    if op == "any_lt":
+        return lambda ages: _youngest(tuple(ages)) < limit
+    if op == "any_gte":
+        return lambda ages: _eldest(tuple(ages)) >= limit
+    if op == "is_true":
+        return lambda value: value is True
+    if op == "is_false":
+        return lambda value: value is False
+    if op in ("in", "not_in"):
+        limit = frozenset(limit)
+    return lambda value: _holds(op, limit, value)
+
+
 class _FieldIndex:
     """All the tests on one profile field: value in, bits of the failing ones out."""
 

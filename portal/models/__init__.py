@@ -29,8 +29,8 @@ from .core import (
     WebSession,
     utcnow,
 )
-from .questionnaire import ResumeCode
 from .padron import PADRON_MODELS, CitizenMerge, DuplicateCandidate, ImportBatch, ImportRejection
+from .questionnaire import ResumeCode
 
 CORE_MODELS = [
     Municipality,
