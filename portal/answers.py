@@ -46,11 +46,11 @@ def citizen_answers(citizen: Citizen) -> dict[str, Any]:
     return {**citizen.profile, **identity_answers(citizen)}
 
 
-def enrolled_slugs(citizen: Citizen) -> tuple[str, ...]:
+def enrolled_slugs(citizen_id: int) -> tuple[str, ...]:
     rows = (
         Program.select(Program.slug)
         .join(Enrollment)
-        .where((Enrollment.citizen == citizen) & Enrollment.active)
+        .where((Enrollment.citizen == citizen_id) & Enrollment.active)
         .order_by(Program.slug)
     )
     return tuple(row.slug for row in rows)

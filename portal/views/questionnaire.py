@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
 
 from .. import answers as store
 from ..auth import is_citizen
@@ -29,6 +29,7 @@ from ..catalog_store import engine_catalog, quota_used
 from ..eligibility import Status
 from ..geo import load_state
 from ..htmx import render
+from ..models import Citizen
 from ..profile import DONT_KNOW, FIELDS, NONE_OF_THEM, AnswerError, profile_to_json
 from ..questions import DONT_KNOW_LABEL, Question, load_questions, next_question
 
@@ -53,7 +54,8 @@ def _answers() -> tuple[dict[str, Any], set[str]]:
         if pending:
             # Answered before signing in: the answers move to the record.
             store.save_citizen_answers(current_user.id, pending)
-        citizen = current_user._get_current_object()
+        # Read afresh: the answers may have changed since the user was loaded.
+        citizen = Citizen.get_by_id(current_user.id)
         return store.citizen_answers(citizen), set(store.identity_answers(citizen))
     return dict(session.get("answers", {})), set()
 
@@ -61,7 +63,7 @@ def _answers() -> tuple[dict[str, Any], set[str]]:
 def _profile(raw: dict[str, Any]) -> dict[str, Any]:
     profile = store.typed_profile(raw)
     if is_citizen():
-        enrolled = store.enrolled_slugs(current_user._get_current_object())
+        enrolled = store.enrolled_slugs(current_user.id)
         if enrolled:
             profile["enrolled"] = enrolled
     return profile
@@ -102,12 +104,13 @@ class AnswerForm(FlaskForm):
 def _form(question: Question, data: dict[str, Any] | None = None) -> AnswerForm:
     fields: dict[str, Any] = {}
     if question.input in ("choice", "yes_no"):
-        choices = [(o.value, o.label) for o in question.options]
+        choices = [SelectChoice(o.value, o.label) for o in question.options]
         if question.dont_know:
-            choices.append((DONT_KNOW, _(DONT_KNOW_LABEL)))
+            choices.append(SelectChoice(DONT_KNOW, _(DONT_KNOW_LABEL)))
         fields["answer"] = RadioField(question.text, choices=choices, validate_choice=False)
     elif question.input == "municipality":
-        choices = [("", _("Elija su municipio"))] + [(o.value, o.label) for o in question.options]
+        choices = [SelectChoice("", _("Elija su municipio"))]
+        choices += [SelectChoice(o.value, o.label) for o in question.options]
         fields["answer"] = SelectField(question.text, choices=choices, validate_choice=False)
     else:
         fields["answer"] = StringField(question.text)
