@@ -412,7 +412,7 @@ def may_change_document(application: Application, requirement_id: int) -> bool:
     )
 
 
-def _engine_program(program: Program, call: Call) -> EngineProgram:
+def _engine_program(program: Program, call: Call | None) -> EngineProgram:
     """The program as the eligibility engine reads it, from the database rows."""
     conditions = tuple(
         Condition(
@@ -431,7 +431,7 @@ def _engine_program(program: Program, call: Call) -> EngineProgram:
         population=program.population,
         benefit=Benefit(kind=program.benefit_kind, amount=program.benefit_amount),
         eligibility=conditions,
-        calls=(EngineCall(opens=call.opens, closes=call.closes, quota=call.quota),),
+        calls=(EngineCall(opens=call.opens, closes=call.closes, quota=call.quota),) if call else (),
         exclusion_group=program.exclusion_group,
     )
 
@@ -470,13 +470,18 @@ def eligibility_reasons(citizen: Citizen, program: Program, on: dt.date) -> list
     call = open_call(program, on)
     if call is None or not program.active:
         return ["Este programa no recibe solicitudes en este momento."]
-    engine_program = _engine_program(program, call)
-    (result,) = evaluate(
-        person_profile(citizen, on),
-        [engine_program],
+    profile = person_profile(citizen, on)
+    # The programs already received come along so the engine can tell
+    # "already receives it" and "same exclusion group" apart.
+    received = Program.select().where(
+        Program.slug.in_(profile["enrolled"]) & (Program.id != program.id)
+    )
+    result = evaluate(
+        profile,
+        [_engine_program(program, call), *(_engine_program(p, None) for p in received)],
         on,
         quota_used={program.slug: quota_used(call)},
-    )
+    )[0]
     reasons = list(result.reasons)
     if result.status is Status.MAYBE:
         reasons.append(
