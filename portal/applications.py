@@ -32,9 +32,7 @@ from peewee import IntegrityError
 
 from . import audit, notices
 from .audit import Actor
-from .catalog import Benefit, Condition
-from .catalog import Call as EngineCall
-from .catalog import Program as EngineProgram
+from .catalog_store import engine_catalog, quota_used
 from .db import write
 from .eligibility import Status, evaluate
 from .folio import new_folio
@@ -412,30 +410,6 @@ def may_change_document(application: Application, requirement_id: int) -> bool:
     )
 
 
-def _engine_program(program: Program, call: Call | None) -> EngineProgram:
-    """The program as the eligibility engine reads it, from the database rows."""
-    conditions = tuple(
-        Condition(
-            field=c["field"],
-            op=c["op"],
-            value=tuple(c["value"]) if isinstance(c.get("value"), list) else c.get("value"),
-            reason=c["reason"],
-        )
-        for c in program.eligibility or ()
-    )
-    return EngineProgram(
-        slug=program.slug,
-        name=program.name,
-        agency=str(program.agency_id),
-        summary=program.summary,
-        population=program.population,
-        benefit=Benefit(kind=program.benefit_kind, amount=program.benefit_amount),
-        eligibility=conditions,
-        calls=(EngineCall(opens=call.opens, closes=call.closes, quota=call.quota),) if call else (),
-        exclusion_group=program.exclusion_group,
-    )
-
-
 def person_profile(citizen: Citizen, on: dt.date) -> dict[str, Any]:
     """Questionnaire answers overlaid with identity from the digital ID and the
     enrollments the portal knows about, which the person cannot change."""
@@ -456,32 +430,17 @@ def person_profile(citizen: Citizen, on: dt.date) -> dict[str, Any]:
     return profile
 
 
-def quota_used(call: Call) -> int:
-    """Places taken in a call: approved and delivered applications."""
-    return (
-        Application.select()
-        .where((Application.call == call) & (Application.status.in_(("aprobada", "entregada"))))
-        .count()
-    )
-
-
 def eligibility_reasons(citizen: Citizen, program: Program, on: dt.date) -> list[str]:
     """Why the person cannot apply today (empty when they can)."""
     call = open_call(program, on)
     if call is None or not program.active:
         return ["Este programa no recibe solicitudes en este momento."]
-    profile = person_profile(citizen, on)
-    # The programs already received come along so the engine can tell
-    # "already receives it" and "same exclusion group" apart.
-    received = Program.select().where(
-        Program.slug.in_(profile["enrolled"]) & (Program.id != program.id)
+    results = evaluate(
+        person_profile(citizen, on), engine_catalog(), on, quota_used=quota_used(on)
     )
-    result = evaluate(
-        profile,
-        [_engine_program(program, call), *(_engine_program(p, None) for p in received)],
-        on,
-        quota_used={program.slug: quota_used(call)},
-    )[0]
+    result = next((r for r in results if r.program == program.slug), None)
+    if result is None:
+        return ["Este programa no recibe solicitudes en este momento."]
     reasons = list(result.reasons)
     if result.status is Status.MAYBE:
         reasons.append(

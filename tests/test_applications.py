@@ -10,7 +10,15 @@ import pytest
 from portal import applications as apps
 from portal.applications import TRANSITIONS
 from portal.audit import SYSTEM, Actor
-from portal.models import STATUSES, Application, ApplicationEvent, AuditEvent, Document, Enrollment
+from portal.models import (
+    STATUSES,
+    Application,
+    ApplicationEvent,
+    AuditEvent,
+    Document,
+    Enrollment,
+    utcnow,
+)
 from tests.application_builders import (
     citizen_actor,
     draft_for,
@@ -98,6 +106,8 @@ def test_submit_rechecks_eligibility_against_the_current_catalog(app):
     draft = draft_for(citizen, program)
     # The rules changed after the draft was started.
     program.eligibility = [{"field": "sex", "op": "eq", "value": "M", "reason": "Es solo para mujeres."}]
+    program.version += 1
+    program.updated_at = utcnow()
     program.save()
     with pytest.raises(apps.Refused) as refused:
         apps.submit(draft, citizen_actor(citizen))
