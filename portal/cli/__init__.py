@@ -13,3 +13,8 @@ def register_commands(app: Flask) -> None:
     from . import storage
 
     app.cli.add_command(storage.cli)
+
+    from . import catalog
+
+    app.cli.add_command(catalog.catalog_cli)
+    app.cli.add_command(catalog.eligibility_cli)
