@@ -121,7 +121,11 @@ def test_apply_with_photo_and_pdf_then_correct_and_resubmit(browser, portal, mai
             assert_accessible(page)
 
 
-    page.goto(f"{base}/programas/{slug}/solicitar")
+    # Discover the program in the catalog, then apply from its page.
+    page.goto(f"{base}/programas/{slug}")
+    check_accessible()
+    page.get_by_role("link", name="Solicitar este apoyo").click()
+    page.wait_for_url(f"**/programas/{slug}/solicitar")
     check_accessible()
     page.get_by_role("button", name="Mis datos son correctos: continuar").click()
     page.wait_for_url("**/documentos")
