@@ -331,3 +331,43 @@ def test_pages_hold_no_inline_scripts_or_styles(login, citizen, program):
         assert not page.find_all(style=True)
         assert all(s.get("src") for s in page.find_all("script"))
         assert re.search(r"no-store", client.get(url).headers["Cache-Control"])
+
+
+def test_staff_preview_is_inline_but_still_sandboxed(app, citizen, program):
+    from portal.documents import serve_document
+
+    submitted(citizen, program)
+    with app.test_request_context():
+        response = serve_document(Document.select().first(), inline=True)
+    assert response.headers["Content-Disposition"].startswith("inline")
+    assert response.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+
+
+def test_apply_again_leads_to_the_live_application(login, citizen, program):
+    application = submitted(citizen, program)
+    response = login(citizen).get(f"/programas/{program.slug}/solicitar")
+    assert response.status_code == 303
+    assert response.location.endswith(f"/mis-solicitudes/{application.folio}")
+
+
+@pytest.mark.parametrize("url", ["/programas/no-existe/solicitar", "/mis-solicitudes/QRO-26-2222222"])
+def test_unknown_program_or_folio_is_not_found(login, citizen, url):
+    assert login(citizen).get(url).status_code == 404
+
+
+def test_upload_to_a_requirement_of_another_program_is_not_found(login, citizen, program):
+    client = login(citizen)
+    application, _ = start(client, program)
+    foreign = apps.required_requirements(submitted(make_citizen(), make_program()))[0]
+    assert upload(client, application, foreign, png_bytes(), "x.png").status_code == 404
+    assert Document.select().where(Document.application == application).count() == 0
+
+
+def test_upload_without_csrf_token_stores_nothing(login, citizen, program, app):
+    client = login(citizen)
+    application, _ = start(client, program)
+    app.config["WTF_CSRF_ENABLED"] = True
+    requirement = apps.required_requirements(application)[0]
+    response = upload(client, application, requirement, png_bytes(), "x.png")
+    assert response.status_code == 400
+    assert Document.select().count() == 0

@@ -164,13 +164,10 @@ def upload(folio: str, requirement_id: int):
     if requirement is None:
         abort(404)
     back = ".documents" if application.status == "borrador" else ".detail"
-    form = UploadForm()
-    if not form.validate_on_submit():
-        flash(_("El formulario caducó. Vuelva a elegir el archivo."), "error")
-        return redirect(url_for(back, folio=folio), code=303)
     if not apps.may_change_document(application, requirement.id):
         abort(409)
-    upload = form.document.data
+    # The CSRF token was checked before the view (CSRFProtect).
+    upload = UploadForm().document.data
     if upload is None or not upload.filename:
         return _refused(application, requirement, _("Elija un archivo o tome una foto."))
     data = upload.read(max_upload_bytes() + 1)
@@ -202,9 +199,6 @@ def _refused(application: Application, requirement: Requirement, message: str):
 @citizen_required
 def submit(folio: str):
     application = own_application(folio)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
     try:
         apps.submit(application, actor())
     except apps.Refused as refused:
