@@ -371,3 +371,12 @@ def test_upload_without_csrf_token_stores_nothing(login, citizen, program, app):
     response = upload(client, application, requirement, png_bytes(), "x.png")
     assert response.status_code == 400
     assert Document.select().count() == 0
+
+
+def test_check_your_answers_shows_the_questionnaire_answers(login, program):
+    citizen = make_citizen(profile={"household_size": 4, "disability": False, "employment": "empleo_informal"})
+    page = html(login(citizen).get(f"/programas/{program.slug}/solicitar"))
+    text = page.get_text(" ", strip=True)
+    assert "Personas en el hogar 4" in text
+    assert "Discapacidad No" in text
+    assert "Ocupación empleo informal" in text

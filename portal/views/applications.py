@@ -24,6 +24,7 @@ from ..db import write
 from ..documents import get_storage, serve_document
 from ..htmx import render
 from ..models import Application, Citizen, Document, Notice, Program, Requirement, utcnow
+from ..profile import FIELDS
 from ..uploads import UploadRejected, inspect_upload
 
 bp = Blueprint("applications", __name__)
@@ -100,6 +101,25 @@ def documents_context(application: Application, **extra):
     }
 
 
+def profile_answers(profile: dict) -> list[tuple[str, str]]:
+    """The questionnaire answers as (label, value) for "check your answers"."""
+    shown = []
+    for name, value in profile.items():
+        spec = FIELDS.get(name)
+        if spec is None or name in ("birth_date", "sex", "municipality", "enrolled"):
+            continue  # identity comes from the digital ID, shown above
+        if value is None:
+            text = _("No sé")
+        elif isinstance(value, bool):
+            text = _("Sí") if value else _("No")
+        elif isinstance(value, list):
+            text = ", ".join(str(v) for v in value) or _("Ninguno")
+        else:
+            text = str(value).replace("_", " ")
+        shown.append((spec.label, text))
+    return shown
+
+
 @bp.route("/programas/<slug>/solicitar", methods=["GET", "POST"])
 @citizen_required
 def apply(slug: str):
@@ -140,6 +160,7 @@ def apply(slug: str):
         program=program,
         citizen=citizen,
         answers=apps.snapshot_answers(citizen),
+        profile_answers=profile_answers(citizen.profile or {}),
         reasons=reasons,
         form=form,
     ), status
