@@ -416,6 +416,8 @@ def person_profile(citizen: Citizen, on: dt.date) -> dict[str, Any]:
     try:
         profile = parse_profile(dict(citizen.profile or {}), on=on)
     except ProfileError:
+        # Answers stored under older rules that no longer parse count as not
+        # given: the engine then says which to answer again, instead of failing.
         profile = {}
     profile["birth_date"] = citizen.birth_date
     profile["sex"] = citizen.sex

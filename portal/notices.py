@@ -51,7 +51,7 @@ _TEXTS = {
 
 def status_changed(application: Application, reason: str = "") -> Notice:
     """The inbox notice for the application's new status, plus its outbox rows."""
-    from .applications import STATUS_LABELS
+    from .applications import STATUS_LABELS  # here: applications imports this module
 
     citizen = Citizen.get_by_id(application.citizen_id)
     program = Program.get_by_id(application.program_id)
