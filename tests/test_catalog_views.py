@@ -69,12 +69,11 @@ def test_program_page_shows_benefit_rules_calls_documents_and_points(client, dem
     assert "Identificación oficial vigente" in text
     assert "Lugares: 25,000. Quedan 25,000." in text
     assert "Centro de Desarrollo Comunitario San Juan del Río" in text
-    # The application flow is not installed in this branch: no dead apply link.
-    assert "Solicitar este apoyo" not in text
+    link = page.find("a", string="Solicitar este apoyo")
+    assert link["href"] == "/programas/tarjeta-contigo/solicitar"
 
 
 def test_program_page_links_to_apply_when_the_applications_area_exists(app, demo):
-    app.add_url_rule("/programas/<slug>/solicitar", "applications.apply", lambda slug: "")
     page = html(app.test_client().get("/programas/adultos-mayores"))
     link = page.find("a", string="Solicitar este apoyo")
     assert link["href"] == "/programas/adultos-mayores/solicitar"

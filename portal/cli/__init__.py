@@ -10,6 +10,9 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(database.cli)
     app.cli.add_command(demo.demo_data)
+    from . import storage
+
+    app.cli.add_command(storage.cli)
 
     from . import catalog
 

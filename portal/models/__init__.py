@@ -6,6 +6,7 @@ apart. An area that adds tables puts them in ``portal/models/<area>.py``, adds
 them to ``ALL_MODELS`` below and writes a migration.
 """
 
+from .applications import Notice, Outbox
 from .core import (
     LIVE_STATUSES,
     STAFF_ROLES,
@@ -54,6 +55,7 @@ from .accounts import CorrectionRequest, Identity  # noqa: E402
 
 # Every model the portal owns, in dependency order; migrations must match it.
 ALL_MODELS = [*CORE_MODELS]
+ALL_MODELS += [Notice, Outbox]
 ALL_MODELS += [ResumeCode]
 ALL_MODELS += [Identity, CorrectionRequest]
 ALL_MODELS += PADRON_MODELS
@@ -76,6 +78,8 @@ __all__ = [
     "Enrollment",
     "JSONText",
     "Municipality",
+    "Notice",
+    "Outbox",
     "Program",
     "ProgramVersion",
     "Requirement",
