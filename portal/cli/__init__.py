@@ -10,3 +10,6 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(database.cli)
     app.cli.add_command(demo.demo_data)
+    from . import credential
+
+    app.cli.add_command(credential.cli)

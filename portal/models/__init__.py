@@ -29,6 +29,7 @@ from .core import (
     WebSession,
     utcnow,
 )
+from .delivery import Credential, Delivery
 
 CORE_MODELS = [
     Municipality,
@@ -50,6 +51,7 @@ CORE_MODELS = [
 
 # Every model the portal owns, in dependency order; migrations must match it.
 ALL_MODELS = [*CORE_MODELS]
+ALL_MODELS += [Credential, Delivery]
 
 __all__ = [
     "ALL_MODELS",
