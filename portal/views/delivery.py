@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from .. import delivery
@@ -55,7 +56,8 @@ class ConfirmForm(FlaskForm):
     )
     tipo_identificacion = SelectField(
         _l("Identificación que revisó"),
-        choices=[("", _l("Elija una"))] + list(delivery.ID_TYPES.items()),
+        choices=[SelectChoice("", _l("Elija una"))]
+        + [SelectChoice(value, label) for value, label in delivery.ID_TYPES.items()],
         validators=[DataRequired(_l("Elija el tipo de identificación que revisó."))],
     )
     ultimos4 = StringField(
@@ -80,7 +82,7 @@ def _confirm_form(verdict: delivery.Verdict, from_request: bool = False) -> Conf
         .where(DeliveryPoint.program == verdict.application.program_id)
         .order_by(DeliveryPoint.name)
     )
-    form.punto.choices = [(p.id, p.name) for p in points]
+    form.punto.choices = [SelectChoice(p.id, p.name) for p in points]
     if not from_request:
         form.credencial.data = verdict.credential.credential_id
         form.punto.data = session.get("punto_entrega")
