@@ -41,7 +41,7 @@ def _confirm_together(credential_id: int, operator_ids: list[int], point_id: int
             check = delivery.IdCheck.parse("ine", "4821")
             barrier.wait()
             outcomes.append(delivery.confirm_delivery(credential, operator, point, check))
-        except Exception as error:  # collected, so the test reports it
+        except Exception as error:  # noqa: BLE001 - collected, so the test reports it
             errors.append(error)
         finally:
             db.close()

@@ -124,6 +124,8 @@
     if (!file) {
       return;
     }
+    // Cleared, so choosing the same photo again reads it again.
+    photo.value = "";
     createImageBitmap(file).then(function (bitmap) {
       var text = decode(bitmap, bitmap.width, bitmap.height);
       if (text) {
