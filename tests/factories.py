@@ -117,3 +117,11 @@ def make_application(citizen: Citizen | None = None, program: Program | None = N
     }
     fields.update(overrides)
     return Application.create(**fields)
+
+
+def make_delivery_point(program: Program, **overrides):
+    from portal.models import DeliveryPoint
+
+    fields = {"program": program, "name": f"Punto de entrega {next(_seq)}", "address": "Centro, Querétaro"}
+    fields.update(overrides)
+    return DeliveryPoint.create(**fields)

@@ -49,6 +49,7 @@ def test_hsts_only_in_production(template_database, tmp_path):
             "TESTING": True,
             "PORTAL_ENV": "production",
             "SECRET_KEY": "x" * 40,
+            "CREDENTIAL_PRIVATE_KEY": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
             "PORTAL_BASE_URL": "https://ventanilla.example.org",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
         }

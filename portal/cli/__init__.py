@@ -24,3 +24,6 @@ def register_commands(app: Flask) -> None:
     from . import padron
 
     app.cli.add_command(padron.cli)
+    from . import credential
+
+    app.cli.add_command(credential.cli)

@@ -32,6 +32,7 @@ from .core import (
 )
 from .padron import PADRON_MODELS, CitizenMerge, DuplicateCandidate, ImportBatch, ImportRejection
 from .questionnaire import ResumeCode
+from .delivery import Credential, Delivery
 
 CORE_MODELS = [
     Municipality,
@@ -59,6 +60,7 @@ ALL_MODELS += [Notice, Outbox]
 ALL_MODELS += [ResumeCode]
 ALL_MODELS += [Identity, CorrectionRequest]
 ALL_MODELS += PADRON_MODELS
+ALL_MODELS += [Credential, Delivery]
 
 __all__ = [
     "ALL_MODELS",

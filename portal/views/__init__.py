@@ -71,3 +71,7 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.globals.update(
         nav_links=nav_links, home_actions=home_actions, sign_out_endpoint=sign_out_endpoint
     )
+    from . import credential, delivery
+
+    credential.init_app(app)
+    app.register_blueprint(delivery.bp)
