@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from peewee import IntegrityError
 
-from . import audit, credentials
+from . import applications, audit, credentials
 from . import folio as folios
 from .audit import Actor
 from .db import locked, write
@@ -512,3 +512,9 @@ def audit_check(verdict: Verdict, operator: StaffUser, how: str, request_id: str
         },
         request_id=request_id,
     )
+
+
+# Approval issues the credential inside approve()'s own transaction: an
+# approved application never exists without its QR code.
+if issue_credential not in applications.on_approved:
+    applications.on_approved.append(issue_credential)

@@ -12,6 +12,7 @@ import itertools
 from stdnum.mx import curp as stdnum_curp
 from werkzeug.security import generate_password_hash
 
+from portal.folio import new_folio
 from portal.models import (
     Agency,
     Application,
@@ -107,7 +108,7 @@ def make_application(citizen: Citizen | None = None, program: Program | None = N
     citizen = citizen or make_citizen()
     program = program or make_program()
     fields = {
-        "folio": f"QRO-26-T{next(_seq):05d}",
+        "folio": new_folio("QRO", 2026),
         "citizen": citizen,
         "program": program,
         "call": program.calls.get(),
