@@ -214,28 +214,24 @@ def test_request_correction_refuses_bad_requests(app, documents, fields, message
     assert Application.get_by_id(application.id).status == "en_revision"
 
 
-def test_approve_enrols_and_calls_the_hooks_in_the_same_transaction(app):
+def test_approve_enrols_and_calls_the_hooks_in_the_same_transaction(app, monkeypatch):
     seen = []
-    apps.on_approved.append(lambda a: seen.append(Enrollment.get(Enrollment.application == a).id))
-    try:
-        application = make_application(status="en_revision")
-        apps.approve(application, KINDS["personal"])
-    finally:
-        apps.on_approved.clear()
+    monkeypatch.setattr(
+        apps, "on_approved", [lambda a: seen.append(Enrollment.get(Enrollment.application == a).id)]
+    )
+    application = make_application(status="en_revision")
+    apps.approve(application, KINDS["personal"])
     assert len(seen) == 1 and application.status == "aprobada"
 
 
-def test_a_failing_hook_undoes_the_approval(app):
+def test_a_failing_hook_undoes_the_approval(app, monkeypatch):
     def boom(application):
         raise RuntimeError("credencial")
 
-    apps.on_approved.append(boom)
-    try:
-        application = make_application(status="en_revision")
-        with pytest.raises(RuntimeError):
-            apps.approve(application, KINDS["personal"])
-    finally:
-        apps.on_approved.clear()
+    monkeypatch.setattr(apps, "on_approved", [boom])
+    application = make_application(status="en_revision")
+    with pytest.raises(RuntimeError):
+        apps.approve(application, KINDS["personal"])
     assert Application.get_by_id(application.id).status == "en_revision"
     assert Enrollment.select().count() == 0
 

@@ -122,14 +122,11 @@ def test_outbox_follows_the_persons_channel(app, channel, email, phone, expected
     assert notices.channels_for(citizen) == expected
 
 
-def test_a_failed_transaction_leaves_no_notice(app):
+def test_a_failed_transaction_leaves_no_notice(app, monkeypatch):
     application = make_application(status="en_revision")
-    apps.on_approved.append(lambda a: (_ for _ in ()).throw(RuntimeError("falla")))
-    try:
-        with pytest.raises(RuntimeError):
-            apps.approve(application, STAFF)
-    finally:
-        apps.on_approved.clear()
+    monkeypatch.setattr(apps, "on_approved", [lambda a: (_ for _ in ()).throw(RuntimeError("falla"))])
+    with pytest.raises(RuntimeError):
+        apps.approve(application, STAFF)
     assert Notice.select().count() == 0
 
 
