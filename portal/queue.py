@@ -15,6 +15,7 @@ minute, which is what retries failed messages once their backoff has passed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import unquote
 
 from flask import current_app, has_app_context
@@ -32,14 +33,16 @@ huey = SqliteHuey("ventanilla", immediate=True)
 def init_app(app) -> None:
     immediate = app.config.get("QUEUE_IMMEDIATE", app.config.get("TESTING", False))
     if not immediate:
-        url = app.config["QUEUE_URL"]
+        url = app.config["QUEUE_URL"] or f"sqlite:///{Path(app.config['INSTANCE_PATH']) / 'cola.db'}"
         if url.startswith(("redis://", "rediss://")):
             from huey.storage import RedisStorage
 
             huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": url}
         elif url.startswith("sqlite:///"):
+            filename = Path(unquote(url[len("sqlite:///") :]))
+            filename.parent.mkdir(parents=True, exist_ok=True)
             huey.storage_class = SqliteStorage
-            huey.storage_kwargs = {"filename": unquote(url[len("sqlite:///") :])}
+            huey.storage_kwargs = {"filename": str(filename)}
         else:
             raise ValueError(f"QUEUE_URL no reconocida: use sqlite:/// o redis:// ({url})")
     huey.immediate = immediate
