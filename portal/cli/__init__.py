@@ -10,3 +10,6 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(database.cli)
     app.cli.add_command(demo.demo_data)
+    from . import audit
+
+    app.cli.add_command(audit.cli)

@@ -53,3 +53,6 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.globals.update(
         nav_links=nav_links, home_actions=home_actions, sign_out_endpoint=sign_out_endpoint
     )
+    from . import oficina_admin
+
+    app.register_blueprint(oficina_admin.bp)
