@@ -22,7 +22,11 @@ STAFF_NAV = [
     ("padron.index", _l("Padrones")),
 ]
 HOME_ACTIONS = [
-    ("questionnaire.start", _l("Vea qué apoyos puede recibir"), _l("Unas preguntas sencillas, sin registrarse.")),
+    (
+        "questionnaire.start",
+        _l("Vea qué apoyos puede recibir"),
+        _l("Unas preguntas sencillas, sin registrarse."),
+    ),
     ("catalog.index", _l("Conozca los programas"), _l("Para quién es cada uno y qué pide.")),
     ("applications.index", _l("Siga su solicitud"), _l("Entre con su llave digital.")),
 ]

@@ -63,7 +63,9 @@ def init_app(app: Flask) -> None:
     def csrf_error(error):
         return error_page(
             400,
-            _("El formulario caducó o no es válido. Vuelva a la página anterior, recárguela e intente otra vez."),
+            _(
+                "El formulario caducó o no es válido. Vuelva a la página anterior, recárguela e intente otra vez."
+            ),
         )
 
     @app.errorhandler(HTTPException)

@@ -14,13 +14,15 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
     ValidationError,
 )
-from wtforms.validators import Email, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import STAFF_ROLES
@@ -80,12 +82,12 @@ class StaffCreateForm(BaseForm):
         _l("Correo institucional"),
         validators=[
             DataRequired(_l("Escriba el correo.")),
-            Email(_l("Escriba un correo válido.")),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Escriba un correo válido.")),
             Length(max=200),
         ],
     )
     role = SelectField(_l("Función"), choices=[(r, ROLE_LABELS[r]) for r in STAFF_ROLES])
-    agency = SelectField(_l("Dependencia"), coerce=str, validators=[Optional()])
+    agency = SelectField(_l("Dependencia"), coerce=str)
     password = PasswordField(
         _l("Contraseña inicial"),
         description=_l("Al menos 12 caracteres. Entréguela en persona; no la envíe por correo."),
@@ -106,7 +108,7 @@ class StaffCreateForm(BaseForm):
 
 class StaffEditForm(BaseForm):
     role = SelectField(_l("Función"), choices=[(r, ROLE_LABELS[r]) for r in STAFF_ROLES])
-    agency = SelectField(_l("Dependencia"), coerce=str, validators=[Optional()])
+    agency = SelectField(_l("Dependencia"), coerce=str)
 
     validate_agency = StaffCreateForm.validate_agency
 
