@@ -3,19 +3,29 @@ and their own agency's programs (agency admins)."""
 
 from __future__ import annotations
 
+import yaml
 from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from peewee import IntegrityError, fn
 from werkzeug.security import generate_password_hash
 
-from .. import audit_search
+from .. import audit_search, program_admin
 from ..auth import staff_required
+from ..catalog import CatalogError
 from ..db import locked, open_connection, write
 from ..htmx import render
-from ..models import Agency, AuditEvent, StaffUser
+from ..models import Agency, AuditEvent, Program, ProgramVersion, StaffUser
 from ..sessions import end_sessions_of
 from . import staff
-from .oficina_forms import AgencyForm, AuditSearchForm, ConfirmForm, StaffCreateForm, StaffEditForm
+from .errors import error_page
+from .oficina_forms import (
+    AgencyForm,
+    AuditSearchForm,
+    ConfirmForm,
+    ProgramForm,
+    StaffCreateForm,
+    StaffEditForm,
+)
 
 bp = Blueprint("oficina_admin", __name__, url_prefix="/oficina")
 
@@ -252,3 +262,130 @@ def agency_edit(agency_id: int):
             flash(_("Cambios guardados."), "ok")
             return redirect(url_for(".agencies"), code=303)
     return render("oficina/agency_form.html", form=form, agency=agency), 422 if form.errors else 200
+
+
+PROGRAM_ADMINS = ("admin_dependencia", "admin_estatal")
+YAML_FIELDS = ("requirements", "calls", "eligibility", "delivery_points")
+
+
+def _program_or_404(slug: str) -> Program:
+    return staff.get_or_404(
+        staff.agency_scope(Program.select().where(Program.slug == slug), Program.agency)
+    )
+
+
+@bp.get("/programas")
+@staff_required(*PROGRAM_ADMINS)
+def programs():
+    query = staff.agency_scope(Program.select(Program, Agency).join(Agency), Program.agency)
+    return render("oficina/programs.html", programs=query.order_by(Agency.name, Program.name))
+
+
+def _dump(value) -> str:
+    return (
+        yaml.safe_dump(value, allow_unicode=True, sort_keys=False, default_flow_style=False)
+        if value
+        else "[]\n"
+    )
+
+
+def _edited_dict(form: ProgramForm, program: Program) -> dict:
+    """The form as a catalog-file program; YAML syntax errors land on their field."""
+    data = {
+        "slug": program.slug,
+        "agency": program.agency.slug,
+        "name": form.name.data,
+        "summary": form.summary.data,
+        "population": form.population.data,
+        "benefit": {
+            k: v
+            for k, v in {
+                "kind": form.benefit_kind.data,
+                "amount": form.benefit_amount.data,
+                "period": form.benefit_period.data or None,
+                "description": form.benefit_description.data or None,
+            }.items()
+            if v is not None
+        },
+    }
+    if form.description.data:
+        data["description"] = form.description.data
+    if form.exclusion_group.data:
+        data["exclusion_group"] = form.exclusion_group.data
+    for name in YAML_FIELDS:
+        try:
+            data[name] = yaml.safe_load(form[name].data or "[]")
+        except yaml.YAMLError:
+            form[name].errors.append(
+                _("No se pudo leer la lista: revise la sangría y los guiones.")
+            )
+    return data
+
+
+@bp.route("/programas/<slug>", methods=["GET", "POST"])
+@staff_required(*PROGRAM_ADMINS)
+def program_edit(slug: str):
+    program = _program_or_404(slug)
+    before = program_admin.catalog_dict(program)
+    problems: list[str] = []
+    if request.method == "GET":
+        form = ProgramForm(
+            data={
+                **{
+                    k: before.get(k, "")
+                    for k in ("name", "summary", "description", "population", "exclusion_group")
+                },
+                "benefit_kind": program.benefit_kind,
+                "benefit_amount": program.benefit_amount,
+                "benefit_period": program.benefit_period,
+                "benefit_description": program.benefit_description,
+                "version": str(program.version),
+                **{k: _dump(before[k]) for k in YAML_FIELDS},
+            }
+        )
+    else:
+        form = ProgramForm()
+    if form.validate_on_submit():
+        data = _edited_dict(form, program)
+        if not form.errors:
+            try:
+                edited = program_admin.validate(data, program.agency.slug)
+                with write():
+                    version = program_admin.save(
+                        program,
+                        edited,
+                        expected_version=int(form.version.data),
+                        editor=f"personal:{staff.actor().id}",
+                    )
+                    staff.record(
+                        "editar_programa",
+                        object_type="programa",
+                        object_id=program.slug,
+                        details={
+                            "version": version,
+                            "campos": program_admin.changed_fields(before, edited.to_dict()),
+                        },
+                    )
+            except CatalogError as exc:
+                problems = [f"{p.path}: {p.message}" if p.path else p.message for p in exc.problems]
+            except program_admin.RemovalBlocked as exc:
+                problems = [str(exc)]
+            except program_admin.Conflict:
+                return error_page(
+                    409,
+                    _(
+                        "Otra persona guardó este programa mientras usted lo editaba. Vuelva a abrirlo para ver sus cambios."
+                    ),
+                )
+            else:
+                flash(_("Programa guardado: versión %(v)s.", v=version), "ok")
+                return redirect(url_for(".program_edit", slug=program.slug), code=303)
+    versions = program.versions.order_by(ProgramVersion.version.desc()).limit(20)
+    status = 422 if (form.errors or problems) else 200
+    return render(
+        "oficina/program_form.html",
+        form=form,
+        program=program,
+        problems=problems,
+        versions=versions,
+    ), status
