@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, request, session
 
-from . import assets, db, logs, security
+from . import assets, db, logs, queue, security
 from .config import ROOT, check, from_env
 from .extensions import babel, compress, csrf, htmx_ext, login_manager
 from .htmx import add_vary
@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     htmx_ext.init_app(app)
     login_manager.init_app(app)
     assets.init_app(app)
+    queue.init_app(app)
 
     app.before_request(security.assign_request_id)
     app.before_request(security.refuse_oversized_body)

@@ -324,6 +324,20 @@ def program_from_dict(
     return program
 
 
+def conditions_from_json(
+    items: Any, *, owner: str, source: str = "base de datos"
+) -> tuple[Condition, ...]:
+    """Conditions stored as JSON (the ``eligibility`` list of :meth:`Program.to_dict`)
+    back into typed :class:`Condition` values, validated as a catalog file is."""
+    check = _Checker(source, owner)
+    conditions = [
+        check.condition(item, f"eligibility[{i}]") for i, item in enumerate(items or [])
+    ]
+    if check.problems:
+        raise CatalogError(check.problems)
+    return tuple(c for c in conditions if c is not None)
+
+
 def _program(
     data: Any, parent: _Checker, *, index: int | None, agencies: set[str]
 ) -> Program | None:

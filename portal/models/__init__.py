@@ -6,6 +6,7 @@ apart. An area that adds tables puts them in ``portal/models/<area>.py``, adds
 them to ``ALL_MODELS`` below and writes a migration.
 """
 
+from .applications import Notice, Outbox
 from .core import (
     LIVE_STATUSES,
     STAFF_ROLES,
@@ -50,6 +51,7 @@ CORE_MODELS = [
 
 # Every model the portal owns, in dependency order; migrations must match it.
 ALL_MODELS = [*CORE_MODELS]
+ALL_MODELS += [Notice, Outbox]
 
 __all__ = [
     "ALL_MODELS",
@@ -69,6 +71,8 @@ __all__ = [
     "Enrollment",
     "JSONText",
     "Municipality",
+    "Notice",
+    "Outbox",
     "Program",
     "ProgramVersion",
     "Requirement",

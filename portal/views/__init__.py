@@ -13,6 +13,7 @@ CITIZEN_NAV = [
     ("questionnaire.start", _l("¿Qué apoyos puedo recibir?")),
     ("applications.index", _l("Mis solicitudes")),
     ("profile.my_data", _l("Mis datos")),
+    ("applications.notices", _l("Avisos")),
 ]
 STAFF_NAV = [
     ("oficina.queue", _l("Solicitudes")),
@@ -53,6 +54,9 @@ def register_blueprints(app: Flask) -> None:
 
     errors.init_app(app)
     app.register_blueprint(public.bp)
+    from . import applications
+
+    app.register_blueprint(applications.bp)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(
         nav_links=nav_links, home_actions=home_actions, sign_out_endpoint=sign_out_endpoint
