@@ -13,3 +13,8 @@ def register_commands(app: Flask) -> None:
     from . import audit
 
     app.cli.add_command(audit.cli)
+
+    from . import catalog
+
+    app.cli.add_command(catalog.catalog_cli)
+    app.cli.add_command(catalog.eligibility_cli)

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 import yaml
 
+from .. import catalog
+from ..catalog_store import load_catalog
 from ..db import write
 from ..models import Municipality
 
@@ -31,3 +33,9 @@ def demo_data() -> None:
     """Load the demo catalog, staff accounts and citizen personas."""
     count = load_municipalities()
     click.echo(f"municipios: {count}")
+    summary = load_catalog(catalog.load_catalog(DATA / "catalogo-demo.yaml"))
+    click.echo(
+        f"programas: {len(summary.programs_created)} nuevos, "
+        f"{len(summary.programs_updated)} actualizados, "
+        f"{len(summary.programs_unchanged)} sin cambios"
+    )

@@ -30,6 +30,7 @@ from .core import (
     WebSession,
     utcnow,
 )
+from .questionnaire import ResumeCode
 
 CORE_MODELS = [
     Municipality,
@@ -52,6 +53,7 @@ CORE_MODELS = [
 # Every model the portal owns, in dependency order; migrations must match it.
 ALL_MODELS = [*CORE_MODELS]
 ALL_MODELS += [Notice, Outbox]
+ALL_MODELS += [ResumeCode]
 
 __all__ = [
     "ALL_MODELS",
@@ -80,3 +82,4 @@ __all__ = [
     "WebSession",
     "utcnow",
 ]
+__all__ += ["ResumeCode"]

@@ -57,6 +57,11 @@ def register_blueprints(app: Flask) -> None:
     from . import applications
 
     app.register_blueprint(applications.bp)
+
+    from . import catalog, questionnaire
+
+    app.register_blueprint(catalog.bp)
+    app.register_blueprint(questionnaire.bp)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(
         nav_links=nav_links, home_actions=home_actions, sign_out_endpoint=sign_out_endpoint
