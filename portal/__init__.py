@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, request
 
-from . import assets, db, logs, queue, security
+from . import assets, db, logs, oidc, queue, security
 from .config import ROOT, check, from_env
 from .extensions import babel, compress, csrf, htmx_ext, login_manager
 from .htmx import add_vary
 from .i18n import select_locale
+from .kiosk import is_kiosk
 from .sessions import DatabaseSessionInterface
 
 
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     assets.init_app(app)
     queue.init_app(app)
+    oidc.init_app(app)
 
     app.before_request(security.assign_request_id)
     app.before_request(security.refuse_oversized_body)
@@ -75,7 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
         return {
             "state_name": app.config["STATE_NAME"],
             "lang": select_locale(),
-            "kiosk": bool(app.config["KIOSK_MODE"] or session.get("kiosk")),
+            "kiosk": is_kiosk(),
             "current_path": request.full_path.rstrip("?"),
         }
 

@@ -18,3 +18,6 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(catalog.catalog_cli)
     app.cli.add_command(catalog.eligibility_cli)
+    from . import staff
+
+    app.cli.add_command(staff.cli)

@@ -50,10 +50,13 @@ CORE_MODELS = [
     WebSession,
 ]
 
+from .accounts import CorrectionRequest, Identity  # noqa: E402
+
 # Every model the portal owns, in dependency order; migrations must match it.
 ALL_MODELS = [*CORE_MODELS]
 ALL_MODELS += [Notice, Outbox]
 ALL_MODELS += [ResumeCode]
+ALL_MODELS += [Identity, CorrectionRequest]
 
 __all__ = [
     "ALL_MODELS",

@@ -62,6 +62,11 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(catalog.bp)
     app.register_blueprint(questionnaire.bp)
+    from . import auth, oficina_auth, profile
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(oficina_auth.bp)
+    app.register_blueprint(profile.bp)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(
         nav_links=nav_links, home_actions=home_actions, sign_out_endpoint=sign_out_endpoint

@@ -1,0 +1,72 @@
+"""Everything the portal holds about one person, as data: for /mis-datos and
+its JSON and CSV downloads.
+
+CSV cells that a spreadsheet would run as a formula (starting with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return) get a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from .models import Application, Citizen
+from .models.accounts import CorrectionRequest
+
+RECORD_FIELDS = (
+    "curp", "given_names", "first_surname", "second_surname", "birth_date", "sex",
+    "email", "phone", "notify_channel", "road_type", "road_name", "exterior_number",
+    "interior_number", "settlement_type", "settlement_name", "postal_code", "locality",
+    "municipality", "state", "privacy_version", "privacy_accepted_at", "origin",
+    "created_at", "updated_at",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def personal_data(citizen: Citizen) -> dict[str, Any]:
+    record = {name: _plain(getattr(citizen, name if name != "municipality" else "municipality_id")) for name in RECORD_FIELDS}
+    return {
+        "record": record,
+        "identities": [
+            {"issuer": i.issuer, "subject": i.subject, "created_at": _plain(i.created_at), "last_sign_in_at": _plain(i.last_sign_in_at)}
+            for i in citizen.identities.order_by("id")
+        ],
+        "applications": [
+            {"folio": a.folio, "program": a.program.name, "status": a.status, "submitted_at": _plain(a.submitted_at), "decided_at": _plain(a.decided_at)}
+            for a in Application.select().where(Application.citizen == citizen).order_by(Application.id)
+        ],
+        "questionnaire": dict(citizen.profile or {}),
+        "correction_requests": [
+            {"field": c.field, "requested_value": c.requested_value, "reason": c.reason, "status": c.status, "created_at": _plain(c.created_at)}
+            for c in CorrectionRequest.select().where(CorrectionRequest.citizen == citizen).order_by(CorrectionRequest.id)
+        ],
+    }
+
+
+def safe_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def to_csv(data: dict[str, Any]) -> str:
+    """One row per datum: section, item, field, value."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["seccion", "elemento", "dato", "valor"])
+    for name, value in data["record"].items():
+        writer.writerow(["expediente", "", name, safe_cell(value)])
+    for section in ("identities", "applications", "correction_requests"):
+        for n, row in enumerate(data[section], start=1):
+            for name, value in row.items():
+                writer.writerow([section, n, name, safe_cell(value)])
+    for name, value in data["questionnaire"].items():
+        writer.writerow(["questionnaire", "", name, safe_cell(value)])
+    return out.getvalue()

@@ -1,0 +1,166 @@
+"""Staff sign-in, lockout, the staff commands and the kiosk device setting."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from flask import g
+
+from portal import staff
+from portal.kiosk import DEVICE_COOKIE
+from portal.models import AuditEvent, StaffUser, WebSession
+from tests.conftest import html
+from tests.factories import make_agency, make_staff
+
+PASSWORD = "contraseña-de-prueba-segura"
+
+
+def post_login(client, email, password=PASSWORD):
+    g.pop("_login_user", None)
+    return client.post("/oficina/entrar", data={"email": email, "password": password})
+
+
+def test_login_page_renders(client):
+    page = html(client.get("/oficina/entrar"))
+    assert page.h1.get_text() == "Entrada del personal"
+    assert page.find("input", attrs={"name": "password"})["autocomplete"] == "current-password"
+
+
+def test_staff_signs_in_and_out(client):
+    user = make_staff()
+    response = post_login(client, user.email)
+    assert response.status_code == 303
+    assert WebSession.get().user_kind == "personal"
+    assert AuditEvent.get(AuditEvent.action == "staff.sign_in").actor_id == user.id
+    g.pop("_login_user", None)
+    assert client.post("/oficina/salir").status_code == 303
+    assert not WebSession.select().where(WebSession.user_kind == "personal").exists()
+
+
+@pytest.mark.parametrize("email,password", [("nadie@dependencia.example.org", PASSWORD), (None, "incorrecta")])
+def test_bad_credentials_give_one_message(client, email, password):
+    user = make_staff()
+    response = post_login(client, email or user.email, password)
+    assert response.status_code == 401
+    assert "no son correctos" in html(response).find(class_="error-summary").get_text()
+    assert not WebSession.select().where(WebSession.user_kind == "personal").exists()
+
+
+def test_empty_form_is_rejected(client):
+    response = client.post("/oficina/entrar", data={})
+    assert response.status_code == 400
+    assert "Escriba su correo" in html(response).get_text()
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(client):
+    user = make_staff()
+    for _ in range(5):
+        assert post_login(client, user.email, "incorrecta").status_code == 401
+    locked = StaffUser.get_by_id(user.id)
+    assert locked.locked_until is not None
+    # Even the right password is refused while locked, with the same message.
+    response = post_login(client, user.email)
+    assert response.status_code == 401
+    later = locked.locked_until + dt.timedelta(seconds=1)
+    assert staff.authenticate(user.email, PASSWORD, now=later) is not None
+
+
+def test_deactivated_staff_cannot_sign_in(client):
+    user = make_staff(active=False)
+    assert post_login(client, user.email).status_code == 401
+
+
+def test_login_requires_csrf(app, client):
+    user = make_staff()
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = post_login(client, user.email)
+    assert response.status_code == 400
+
+
+def test_next_is_local_only(client):
+    user = make_staff()
+    g.pop("_login_user", None)
+    response = client.post(
+        "/oficina/entrar?next=//evil.example/", data={"email": user.email, "password": PASSWORD}
+    )
+    assert "evil" not in response.headers["Location"]
+
+
+def test_cli_creates_staff_with_password_from_stdin(app):
+    agency = make_agency(slug="sedesoq")
+    result = app.test_cli_runner().invoke(
+        args=["staff", "create", "--email", "Revisora@Sedesoq.example.org", "--name", "Revisora Uno",
+              "--role", "revisor", "--agency", "sedesoq", "--password-stdin"],
+        input="una-contraseña-muy-larga\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = StaffUser.get(StaffUser.email == "revisora@sedesoq.example.org")
+    assert user.agency_id == agency.id
+    assert user.password_hash.startswith("scrypt:")
+    assert staff.authenticate("revisora@sedesoq.example.org", "una-contraseña-muy-larga")
+    assert AuditEvent.get(AuditEvent.action == "staff.create").object_id == str(user.id)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--role", "revisor", "--agency", "no-existe"], "No existe la dependencia"),
+        (["--role", "revisor"], "Indique la dependencia"),
+        (["--role", "admin_estatal", "--agency", "sedesoq"], "no pertenece"),
+    ],
+)
+def test_cli_refuses_bad_accounts(app, args, message):
+    make_agency(slug="sedesoq")
+    result = app.test_cli_runner().invoke(
+        args=["staff", "create", "--email", "a@b.example.org", "--name", "A", *args, "--password-stdin"],
+        input="una-contraseña-muy-larga\n",
+    )
+    assert result.exit_code != 0
+    assert message in result.output
+    assert not StaffUser.select().exists()
+
+
+def test_cli_refuses_short_password(app):
+    result = app.test_cli_runner().invoke(
+        args=["staff", "create", "--email", "a@b.example.org", "--name", "A", "--role", "admin_estatal", "--password-stdin"],
+        input="corta\n",
+    )
+    assert result.exit_code != 0 and "12 caracteres" in result.output
+
+
+def test_deactivation_ends_sessions_at_once(app, client):
+    user = make_staff()
+    post_login(client, user.email)
+    assert WebSession.select().where(WebSession.user_kind == "personal").count() == 1
+    result = app.test_cli_runner().invoke(args=["staff", "deactivate", "--email", user.email])
+    assert result.exit_code == 0, result.output
+    assert not StaffUser.get_by_id(user.id).active
+    assert not WebSession.select().where(WebSession.user_kind == "personal").exists()
+    g.pop("_login_user", None)
+    assert client.get("/oficina/kiosco").status_code == 302
+
+
+def test_staff_marks_a_terminal_as_kiosk(client, login):
+    user = make_staff()
+    login(user)
+    assert "no es un kiosco" in html(client.get("/oficina/kiosco")).get_text()
+    response = client.post("/oficina/kiosco", data={"kiosk": "1"})
+    assert response.status_code == 303
+    assert client.get_cookie(DEVICE_COOKIE) is not None
+    g.pop("_login_user", None)
+    page = html(client.get("/"))
+    assert "kiosk" in page.body["class"]
+    assert AuditEvent.get(AuditEvent.action == "kiosk.set").actor_id == user.id
+
+
+def test_forged_kiosk_cookie_is_ignored(client):
+    client.set_cookie(DEVICE_COOKIE, "forjada")
+    assert "kiosk" not in (html(client.get("/")).body.get("class") or [])
+
+
+def test_citizens_cannot_open_the_kiosk_setting(client, login):
+    from tests.factories import make_citizen
+
+    login(make_citizen())
+    assert client.get("/oficina/kiosco").status_code == 403
