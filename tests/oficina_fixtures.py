@@ -1,12 +1,10 @@
-"""Fixtures shared by the back-office tests: ``pytestmark = pytest.mark.usefixtures(
-"sign_in_endpoints")`` in a module that imports this one."""
+"""Fixtures shared by the back-office tests: a module imports ``fresh_user`` and sets
+``pytestmark = pytest.mark.usefixtures("fresh_user")``."""
 
 from __future__ import annotations
 
 import pytest
 from flask import g
-
-from .support.signin import add_sign_in_endpoints
 
 
 def _forget_cached_user() -> None:
@@ -17,7 +15,6 @@ def _forget_cached_user() -> None:
 
 
 @pytest.fixture
-def sign_in_endpoints(app):
-    add_sign_in_endpoints(app)
+def fresh_user(app):
     app.before_request(_forget_cached_user)
     return app

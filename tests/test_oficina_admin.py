@@ -8,9 +8,9 @@ from portal.models import Agency, AuditEvent, StaffUser, WebSession
 
 from .conftest import html, sign_in_as
 from .factories import make_agency, make_staff
-from .oficina_fixtures import sign_in_endpoints  # noqa: F401
+from .oficina_fixtures import fresh_user  # noqa: F401
 
-pytestmark = pytest.mark.usefixtures("sign_in_endpoints")
+pytestmark = pytest.mark.usefixtures("fresh_user")
 
 
 def test_state_admin_creates_a_reviewer_for_an_agency(login):

@@ -13,9 +13,9 @@ from portal.models import AuditEvent
 
 from .conftest import html
 from .factories import make_application, make_citizen, make_staff
-from .oficina_fixtures import sign_in_endpoints  # noqa: F401
+from .oficina_fixtures import fresh_user  # noqa: F401
 
-pytestmark = pytest.mark.usefixtures("sign_in_endpoints")
+pytestmark = pytest.mark.usefixtures("fresh_user")
 
 
 def _entries():

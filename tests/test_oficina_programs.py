@@ -9,9 +9,9 @@ from portal.models import AuditEvent, Call, DeliveryPoint, Program, ProgramVersi
 
 from .conftest import html
 from .factories import make_agency, make_application, make_municipality, make_program, make_staff
-from .oficina_fixtures import sign_in_endpoints  # noqa: F401
+from .oficina_fixtures import fresh_user  # noqa: F401
 
-pytestmark = pytest.mark.usefixtures("sign_in_endpoints")
+pytestmark = pytest.mark.usefixtures("fresh_user")
 
 
 def _form(client, program):
