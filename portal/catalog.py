@@ -330,9 +330,7 @@ def conditions_from_json(
     """Conditions stored as JSON (the ``eligibility`` list of :meth:`Program.to_dict`)
     back into typed :class:`Condition` values, validated as a catalog file is."""
     check = _Checker(source, owner)
-    conditions = [
-        check.condition(item, f"eligibility[{i}]") for i, item in enumerate(items or [])
-    ]
+    conditions = [check.condition(item, f"eligibility[{i}]") for i, item in enumerate(items or [])]
     if check.problems:
         raise CatalogError(check.problems)
     return tuple(c for c in conditions if c is not None)

@@ -208,3 +208,16 @@ def test_only_state_admins_manage_staff_and_agencies(login, role):
         assert client.get(url).status_code == 403
     assert client.post(f"/oficina/personal/{target.id}/baja").status_code == 403
     assert StaffUser.get_by_id(target.id).active
+
+
+def test_staff_list_shows_role_agency_and_state(login):
+    agency = make_agency(name="Secretaría de Salud")
+    make_staff("revisor", agency, name="Ana Revisora", active=False)
+    rows = html(
+        login(make_staff("admin_estatal", name="Beto Estatal")).get("/oficina/personal")
+    ).select("tbody tr")
+    texts = [" ".join(r.text.split()) for r in rows]
+    assert any("Beto Estatal" in t and "Estatal" in t and "Activa" in t for t in texts)
+    assert any(
+        "Ana Revisora" in t and "Secretaría de Salud" in t and "Dada de baja" in t for t in texts
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import yaml
 from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
-from peewee import IntegrityError, fn
+from peewee import JOIN, IntegrityError, fn
 from werkzeug.security import generate_password_hash
 
 from .. import audit_search, program_admin
@@ -117,7 +117,7 @@ def _agency_choices():
 def staff_list():
     people = (
         StaffUser.select(StaffUser, Agency)
-        .join(Agency, join_type="LEFT OUTER")
+        .join(Agency, join_type=JOIN.LEFT_OUTER)
         .order_by(StaffUser.active.desc(), StaffUser.name)
     )
     return render("oficina/staff_list.html", people=people, confirm=ConfirmForm())

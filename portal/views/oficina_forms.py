@@ -190,3 +190,67 @@ class ProgramForm(VersionedForm):
         _l("Puntos de entrega"),
         description=_l("Una lista con name, address, municipality, lat, lon y hours."),
     )
+
+
+QUEUE_STATUSES = ("enviada", "en_revision", "requiere_correccion", "aprobada", "rechazada")
+
+
+class QueueFilterForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    program = SelectField(_l("Programa"), coerce=str, validators=[Optional()])
+    status = SelectField(_l("Estado"), coerce=str, validators=[Optional()])
+    municipality = SelectField(_l("Municipio"), coerce=str, validators=[Optional()])
+    since = DateField(_l("Enviadas desde"), validators=[Optional()])
+    until = DateField(_l("Enviadas hasta"), validators=[Optional()])
+    flagged = SelectField(
+        _l("Marcadas"),
+        choices=[("", _l("Todas")), ("si", _l("Solo marcadas"))],
+        validators=[Optional()],
+    )
+
+    validate_until = AuditSearchForm.validate_until
+
+
+class DocumentReviewForm(VersionedForm):
+    decision = SelectField(
+        _l("Dictamen"), choices=[("aceptado", _l("Aceptar")), ("rechazado", _l("Rechazar"))]
+    )
+    reason = StringField(_l("Motivo"), validators=[Length(max=300)])
+
+    def validate_reason(self, field):
+        if self.decision.data == "rechazado" and not field.data:
+            raise ValidationError(_l("Diga por qué rechaza el documento: la persona lo verá."))
+
+
+class CorrectionRequestForm(VersionedForm):
+    documents = MultiCheckboxField(
+        _l("Documentos por corregir"), coerce=int, validators=[Optional()]
+    )
+    fields = MultiCheckboxField(_l("Datos por corregir"), coerce=str, validators=[Optional()])
+    message = TextAreaField(
+        _l("Mensaje para la persona"),
+        validators=[DataRequired(_l("Explique a la persona qué debe corregir.")), Length(max=1000)],
+    )
+
+    def validate_message(self, field):
+        if not self.documents.data and not self.fields.data:
+            raise ValidationError(_l("Marque al menos un documento o un dato por corregir."))
+
+
+REJECTION_REASONS = {
+    "no_cumple": _l("No cumple los requisitos del programa"),
+    "documentos": _l("Los documentos no son válidos o no corresponden a la persona"),
+    "duplicada": _l("Ya recibe este apoyo u otro que no se puede combinar"),
+    "cupo": _l("Se agotó el cupo de la convocatoria"),
+    "otro": _l("Otro motivo"),
+}
+
+
+class RejectForm(VersionedForm):
+    reason = SelectField(_l("Motivo del rechazo"), choices=list(REJECTION_REASONS.items()))
+    details = TextAreaField(
+        _l("Explicación para la persona"),
+        validators=[DataRequired(_l("Explique el rechazo: la persona lo verá.")), Length(max=1000)],
+    )
