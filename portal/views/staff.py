@@ -6,7 +6,7 @@ agency's object finds nothing and the view answers 404, as for a missing one.
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, request
+from flask import abort, g
 from flask_login import current_user
 
 from .. import audit
@@ -49,12 +49,5 @@ def get_or_404(query):
 
 
 def refuse(code: int = 403):
-    """Refuse and log it: who, where, never what personal data was asked for."""
-    current_app.logger.warning(
-        "acceso rechazado: %s %s endpoint=%s personal=%s",
-        code,
-        request.method,
-        request.endpoint,
-        getattr(current_user, "id", None),
-    )
+    """Refuse; the error handler logs who was refused where (views/errors.py)."""
     abort(code)
