@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import catalog
+from .catalog_store import program_for_engine
 from .db import write
 from .models import (
     Application,
@@ -40,58 +41,7 @@ class RemovalBlocked(ValueError):
 
 def catalog_dict(program: Program) -> dict[str, Any]:
     """The stored program in catalog-file shape (what program_from_dict reads)."""
-    data: dict[str, Any] = {
-        "slug": program.slug,
-        "name": program.name,
-        "agency": program.agency.slug,
-        "summary": program.summary,
-        "population": program.population,
-        "benefit": {
-            k: v
-            for k, v in {
-                "kind": program.benefit_kind,
-                "amount": program.benefit_amount,
-                "period": program.benefit_period or None,
-                "description": program.benefit_description or None,
-            }.items()
-            if v is not None
-        },
-        "eligibility": list(program.eligibility or []),
-        "requirements": [
-            {
-                "slug": r.slug,
-                "name": r.name,
-                "formats": [f for f in r.formats.split(",") if f],
-                **({"hint": r.hint} if r.hint else {}),
-                **({"optional": True} if r.optional else {}),
-            }
-            for r in program.requirements.order_by(Requirement.position)
-        ],
-        "calls": [
-            {
-                "opens": c.opens,
-                "closes": c.closes,
-                **({"quota": c.quota} if c.quota is not None else {}),
-            }
-            for c in program.calls.order_by(Call.opens)
-        ],
-        "delivery_points": [
-            {
-                "name": p.name,
-                "address": p.address,
-                "municipality": p.municipality_id or "",
-                "lat": p.lat,
-                "lon": p.lon,
-                "hours": p.hours,
-            }
-            for p in program.delivery_points.order_by(DeliveryPoint.id)
-        ],
-    }
-    if program.description:
-        data["description"] = program.description
-    if program.exclusion_group:
-        data["exclusion_group"] = program.exclusion_group
-    return data
+    return program_for_engine(program).to_dict()
 
 
 def validate(data: dict[str, Any], agency_slug: str) -> catalog.Program:
