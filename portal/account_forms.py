@@ -36,8 +36,12 @@ class BaseForm(FlaskForm):
 
 
 class StaffLoginForm(BaseForm):
-    email = EmailField(_l("Correo institucional"), validators=[DataRequired(_l("Escriba su correo."))])
-    password = PasswordField(_l("Contraseña"), validators=[DataRequired(_l("Escriba su contraseña."))])
+    email = EmailField(
+        _l("Correo institucional"), validators=[DataRequired(_l("Escriba su correo."))]
+    )
+    password = PasswordField(
+        _l("Contraseña"), validators=[DataRequired(_l("Escriba su contraseña."))]
+    )
 
 
 class PrivacyForm(BaseForm):
@@ -52,8 +56,36 @@ CHANNELS = [
     ("email", _l("Por correo electrónico")),
     ("sms", _l("Por mensaje de texto (SMS)")),
 ]
-ROAD_TYPES = ["", "Calle", "Avenida", "Andador", "Boulevard", "Calzada", "Callejón", "Camino", "Carretera", "Cerrada", "Privada", "Prolongación", "Retorno", "Vereda"]
-SETTLEMENT_TYPES = ["", "Colonia", "Barrio", "Fraccionamiento", "Unidad habitacional", "Conjunto habitacional", "Pueblo", "Ranchería", "Ejido", "Rancho", "Condominio", "Residencial"]
+ROAD_TYPES = [
+    "",
+    "Calle",
+    "Avenida",
+    "Andador",
+    "Boulevard",
+    "Calzada",
+    "Callejón",
+    "Camino",
+    "Carretera",
+    "Cerrada",
+    "Privada",
+    "Prolongación",
+    "Retorno",
+    "Vereda",
+]
+SETTLEMENT_TYPES = [
+    "",
+    "Colonia",
+    "Barrio",
+    "Fraccionamiento",
+    "Unidad habitacional",
+    "Conjunto habitacional",
+    "Pueblo",
+    "Ranchería",
+    "Ejido",
+    "Rancho",
+    "Condominio",
+    "Residencial",
+]
 
 
 def _municipality_choices():
@@ -65,7 +97,10 @@ class ProfileForm(BaseForm):
     phone = StringField(
         _l("Teléfono celular"),
         description=_l("10 dígitos, sin espacios. Solo si quiere avisos por mensaje."),
-        validators=[Optional(), Regexp(r"^\d{10}$", message=_l("El teléfono debe tener 10 dígitos."))],
+        validators=[
+            Optional(),
+            Regexp(r"^\d{10}$", message=_l("El teléfono debe tener 10 dígitos.")),
+        ],
     )
     email = EmailField(
         _l("Correo electrónico"),
@@ -79,18 +114,35 @@ class ProfileForm(BaseForm):
     notify_channel = RadioField(
         _l("¿Cómo quiere recibir avisos de sus trámites?"), choices=CHANNELS, default="portal"
     )
-    road_type = SelectField(_l("Tipo de vialidad"), choices=[(t, t or _l("Elija")) for t in ROAD_TYPES], validators=[Optional()])
+    road_type = SelectField(
+        _l("Tipo de vialidad"),
+        choices=[(t, t or _l("Elija")) for t in ROAD_TYPES],
+        validators=[Optional()],
+    )
     road_name = StringField(_l("Nombre de la calle"), validators=[Optional(), Length(max=120)])
     exterior_number = StringField(_l("Número exterior"), validators=[Optional(), Length(max=20)])
-    interior_number = StringField(_l("Número interior (si tiene)"), validators=[Optional(), Length(max=20)])
-    settlement_type = SelectField(_l("Tipo de asentamiento"), choices=[(t, t or _l("Elija")) for t in SETTLEMENT_TYPES], validators=[Optional()])
-    settlement_name = StringField(_l("Nombre de la colonia o asentamiento"), validators=[Optional(), Length(max=120)])
+    interior_number = StringField(
+        _l("Número interior (si tiene)"), validators=[Optional(), Length(max=20)]
+    )
+    settlement_type = SelectField(
+        _l("Tipo de asentamiento"),
+        choices=[(t, t or _l("Elija")) for t in SETTLEMENT_TYPES],
+        validators=[Optional()],
+    )
+    settlement_name = StringField(
+        _l("Nombre de la colonia o asentamiento"), validators=[Optional(), Length(max=120)]
+    )
     postal_code = StringField(
         _l("Código postal"),
-        validators=[Optional(), Regexp(r"^\d{5}$", message=_l("El código postal tiene 5 dígitos."))],
+        validators=[
+            Optional(),
+            Regexp(r"^\d{5}$", message=_l("El código postal tiene 5 dígitos.")),
+        ],
     )
     locality = StringField(_l("Localidad"), validators=[Optional(), Length(max=120)])
-    municipality = SelectField(_l("Municipio"), choices=_municipality_choices, validators=[Optional()])
+    municipality = SelectField(
+        _l("Municipio"), choices=_municipality_choices, validators=[Optional()]
+    )
 
     def validate(self, extra_validators=None):
         # Here rather than in validate_phone: Optional() stops a field's chain
@@ -125,18 +177,30 @@ def correctable_fields(citizen) -> list[tuple[str, object]]:
     choices: list[tuple[str, object]] = []
     if not citizen.identities.exists():
         choices += NAME_FIELDS
-    choices += [(f"profile.{name}", FIELDS[name].label.capitalize()) for name in (citizen.profile or {}) if name in FIELDS]
+    choices += [
+        (f"profile.{name}", FIELDS[name].label.capitalize())
+        for name in (citizen.profile or {})
+        if name in FIELDS
+    ]
     return choices
 
 
 class CorrectionForm(BaseForm):
-    field = SelectField(_l("¿Qué dato está mal?"), choices=[], validators=[DataRequired(_l("Elija el dato que está mal."))])
+    field = SelectField(
+        _l("¿Qué dato está mal?"),
+        choices=[],
+        validators=[DataRequired(_l("Elija el dato que está mal."))],
+    )
     requested_value = StringField(
         _l("¿Cómo debe decir?"),
-        validators=[DataRequired(_l("Escriba cómo debe decir.")), Length(max=300, message=_l("Máximo 300 caracteres."))],
+        validators=[
+            DataRequired(_l("Escriba cómo debe decir.")),
+            Length(max=300, message=_l("Máximo 300 caracteres.")),
+        ],
     )
     reason = TextAreaField(
-        _l("¿Por qué? (opcional)"), validators=[Optional(), Length(max=1000, message=_l("Máximo 1000 caracteres."))]
+        _l("¿Por qué? (opcional)"),
+        validators=[Optional(), Length(max=1000, message=_l("Máximo 1000 caracteres."))],
     )
 
     def validate_requested_value(self, field):

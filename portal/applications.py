@@ -437,9 +437,7 @@ def eligibility_reasons(citizen: Citizen, program: Program, on: dt.date) -> list
     call = open_call(program, on)
     if call is None or not program.active:
         return ["Este programa no recibe solicitudes en este momento."]
-    results = evaluate(
-        person_profile(citizen, on), engine_catalog(), on, quota_used=quota_used(on)
-    )
+    results = evaluate(person_profile(citizen, on), engine_catalog(), on, quota_used=quota_used(on))
     result = next((r for r in results if r.program == program.slug), None)
     if result is None:
         return ["Este programa no recibe solicitudes en este momento."]

@@ -48,7 +48,9 @@ def database_from_url(url: str) -> Database:
             host=parsed.hostname,
             port=parsed.port,
         )
-    raise ValueError(f"DATABASE_URL no reconocida: use sqlite:/// o postgresql:// ({parsed.scheme})")
+    raise ValueError(
+        f"DATABASE_URL no reconocida: use sqlite:/// o postgresql:// ({parsed.scheme})"
+    )
 
 
 def bind(url: str) -> Database:

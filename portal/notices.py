@@ -160,7 +160,11 @@ def _message(row: Outbox, base_url: str) -> Message | None:
 
 
 def deliver_due(
-    senders: Mapping[str, Sender], *, base_url: str = "", now: dt.datetime | None = None, limit: int = 100
+    senders: Mapping[str, Sender],
+    *,
+    base_url: str = "",
+    now: dt.datetime | None = None,
+    limit: int = 100,
 ) -> dict[str, int]:
     """Send the rows that are due; returns how many were sent, retried and given up."""
     now = now or utcnow()
@@ -200,7 +204,9 @@ def deliver_due(
                     next_attempt_at=now + backoff(attempts),
                     last_error=type(exc).__name__,
                 ).where(Outbox.id == row.id).execute()
-            log.warning("aviso no enviado (outbox %s, intento %s, %s)", row.id, attempts, type(exc).__name__)
+            log.warning(
+                "aviso no enviado (outbox %s, intento %s, %s)", row.id, attempts, type(exc).__name__
+            )
             counts["fallido" if gave_up else "reintento"] += 1
             continue
         with write():
@@ -212,8 +218,4 @@ def deliver_due(
 
 
 def unread_count(citizen: Citizen) -> int:
-    return (
-        Notice.select()
-        .where((Notice.citizen == citizen) & (Notice.read_at.is_null()))
-        .count()
-    )
+    return Notice.select().where((Notice.citizen == citizen) & (Notice.read_at.is_null())).count()

@@ -62,9 +62,15 @@ class DigitalIdentity:
     email: str
 
 
-PROVIDER_DOWN = _l("El servicio de Llave Digital no responde en este momento. Intente de nuevo en unos minutos.")
-INVALID_RESPONSE = _l("No pudimos comprobar su identidad con la Llave Digital. Por seguridad no abrimos su sesión; intente de nuevo.")
-EXPIRED_ATTEMPT = _l("El intento de entrada caducó o ya se usó. Empiece de nuevo desde el botón «Entrar».")
+PROVIDER_DOWN = _l(
+    "El servicio de Llave Digital no responde en este momento. Intente de nuevo en unos minutos."
+)
+INVALID_RESPONSE = _l(
+    "No pudimos comprobar su identidad con la Llave Digital. Por seguridad no abrimos su sesión; intente de nuevo."
+)
+EXPIRED_ATTEMPT = _l(
+    "El intento de entrada caducó o ya se usó. Empiece de nuevo desde el botón «Entrar»."
+)
 CANCELLED = _l("Canceló la entrada con la Llave Digital. Puede intentarlo de nuevo cuando quiera.")
 
 

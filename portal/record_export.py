@@ -16,11 +16,30 @@ from .models import Application, Citizen
 from .models.accounts import CorrectionRequest
 
 RECORD_FIELDS = (
-    "curp", "given_names", "first_surname", "second_surname", "birth_date", "sex",
-    "email", "phone", "notify_channel", "road_type", "road_name", "exterior_number",
-    "interior_number", "settlement_type", "settlement_name", "postal_code", "locality",
-    "municipality", "state", "privacy_version", "privacy_accepted_at", "origin",
-    "created_at", "updated_at",
+    "curp",
+    "given_names",
+    "first_surname",
+    "second_surname",
+    "birth_date",
+    "sex",
+    "email",
+    "phone",
+    "notify_channel",
+    "road_type",
+    "road_name",
+    "exterior_number",
+    "interior_number",
+    "settlement_type",
+    "settlement_name",
+    "postal_code",
+    "locality",
+    "municipality",
+    "state",
+    "privacy_version",
+    "privacy_accepted_at",
+    "origin",
+    "created_at",
+    "updated_at",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,21 +51,45 @@ def _plain(value: Any) -> Any:
 
 
 def personal_data(citizen: Citizen) -> dict[str, Any]:
-    record = {name: _plain(getattr(citizen, name if name != "municipality" else "municipality_id")) for name in RECORD_FIELDS}
+    record = {
+        name: _plain(getattr(citizen, name if name != "municipality" else "municipality_id"))
+        for name in RECORD_FIELDS
+    }
     return {
         "record": record,
         "identities": [
-            {"issuer": i.issuer, "subject": i.subject, "created_at": _plain(i.created_at), "last_sign_in_at": _plain(i.last_sign_in_at)}
+            {
+                "issuer": i.issuer,
+                "subject": i.subject,
+                "created_at": _plain(i.created_at),
+                "last_sign_in_at": _plain(i.last_sign_in_at),
+            }
             for i in citizen.identities.order_by("id")
         ],
         "applications": [
-            {"folio": a.folio, "program": a.program.name, "status": a.status, "submitted_at": _plain(a.submitted_at), "decided_at": _plain(a.decided_at)}
-            for a in Application.select().where(Application.citizen == citizen).order_by(Application.id)
+            {
+                "folio": a.folio,
+                "program": a.program.name,
+                "status": a.status,
+                "submitted_at": _plain(a.submitted_at),
+                "decided_at": _plain(a.decided_at),
+            }
+            for a in Application.select()
+            .where(Application.citizen == citizen)
+            .order_by(Application.id)
         ],
         "questionnaire": dict(citizen.profile or {}),
         "correction_requests": [
-            {"field": c.field, "requested_value": c.requested_value, "reason": c.reason, "status": c.status, "created_at": _plain(c.created_at)}
-            for c in CorrectionRequest.select().where(CorrectionRequest.citizen == citizen).order_by(CorrectionRequest.id)
+            {
+                "field": c.field,
+                "requested_value": c.requested_value,
+                "reason": c.reason,
+                "status": c.status,
+                "created_at": _plain(c.created_at),
+            }
+            for c in CorrectionRequest.select()
+            .where(CorrectionRequest.citizen == citizen)
+            .order_by(CorrectionRequest.id)
         ],
     }
 

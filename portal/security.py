@@ -39,9 +39,7 @@ def refuse_oversized_body() -> None:
 
 def set_headers(response):
     headers = response.headers
-    headers.setdefault(
-        "Content-Security-Policy", CSP.format(idp=current_app.config["OIDC_ISSUER"])
-    )
+    headers.setdefault("Content-Security-Policy", CSP.format(idp=current_app.config["OIDC_ISSUER"]))
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"

@@ -84,9 +84,11 @@ def create_session_row(data: dict) -> str:
 
 def end_sessions_of(kind: str, user_id: int) -> int:
     """End every session of one user at once (deactivation, password reset)."""
-    return WebSession.delete().where(
-        (WebSession.user_kind == kind) & (WebSession.user_id == user_id)
-    ).execute()
+    return (
+        WebSession.delete()
+        .where((WebSession.user_kind == kind) & (WebSession.user_id == user_id))
+        .execute()
+    )
 
 
 class DatabaseSessionInterface(SessionInterface):

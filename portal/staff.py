@@ -82,9 +82,9 @@ def authenticate(email: str, password: str, now: dt.datetime | None = None) -> S
         if not user.active or not check_password_hash(user.password_hash, password):
             failures = user.failed_logins + 1
             lock = now + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
-            StaffUser.update(
-                failed_logins=0 if lock else failures, locked_until=lock
-            ).where(StaffUser.id == user.id).execute()
+            StaffUser.update(failed_logins=0 if lock else failures, locked_until=lock).where(
+                StaffUser.id == user.id
+            ).execute()
             return None
         StaffUser.update(failed_logins=0, locked_until=None, last_login_at=now).where(
             StaffUser.id == user.id

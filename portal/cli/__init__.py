@@ -6,24 +6,17 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from . import database, demo
+    from . import audit, catalog, credential, database, demo, padron, staff, storage
 
-    app.cli.add_command(database.cli)
-    app.cli.add_command(demo.demo_data)
-    from . import storage
-
-    app.cli.add_command(storage.cli)
-
-    from . import catalog
-
-    app.cli.add_command(catalog.catalog_cli)
-    app.cli.add_command(catalog.eligibility_cli)
-    from . import staff
-
-    app.cli.add_command(staff.cli)
-    from . import padron
-
-    app.cli.add_command(padron.cli)
-    from . import credential
-
-    app.cli.add_command(credential.cli)
+    for command in (
+        database.cli,
+        demo.demo_data,
+        catalog.catalog_cli,
+        catalog.eligibility_cli,
+        staff.cli,
+        storage.cli,
+        audit.cli,
+        padron.cli,
+        credential.cli,
+    ):
+        app.cli.add_command(command)

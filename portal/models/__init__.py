@@ -6,6 +6,7 @@ apart. An area that adds tables puts them in ``portal/models/<area>.py``, adds
 them to ``ALL_MODELS`` below and writes a migration.
 """
 
+from .accounts import CorrectionRequest, Identity
 from .applications import Notice, Outbox
 from .core import (
     LIVE_STATUSES,
@@ -30,9 +31,9 @@ from .core import (
     WebSession,
     utcnow,
 )
+from .delivery import Credential, Delivery
 from .padron import PADRON_MODELS, CitizenMerge, DuplicateCandidate, ImportBatch, ImportRejection
 from .questionnaire import ResumeCode
-from .delivery import Credential, Delivery
 
 CORE_MODELS = [
     Municipality,
@@ -52,15 +53,18 @@ CORE_MODELS = [
     WebSession,
 ]
 
-from .accounts import CorrectionRequest, Identity  # noqa: E402
-
 # Every model the portal owns, in dependency order; migrations must match it.
-ALL_MODELS = [*CORE_MODELS]
-ALL_MODELS += [Notice, Outbox]
-ALL_MODELS += [ResumeCode]
-ALL_MODELS += [Identity, CorrectionRequest]
-ALL_MODELS += PADRON_MODELS
-ALL_MODELS += [Credential, Delivery]
+ALL_MODELS = [
+    *CORE_MODELS,
+    Identity,
+    CorrectionRequest,
+    ResumeCode,
+    Notice,
+    Outbox,
+    *PADRON_MODELS,
+    Credential,
+    Delivery,
+]
 
 __all__ = [
     "ALL_MODELS",
@@ -89,5 +93,16 @@ __all__ = [
     "WebSession",
     "utcnow",
 ]
-__all__ += ["ResumeCode"]
-__all__ += ["CitizenMerge", "DuplicateCandidate", "ImportBatch", "ImportRejection"]
+__all__ += [
+    "CitizenMerge",
+    "CorrectionRequest",
+    "Credential",
+    "Delivery",
+    "DuplicateCandidate",
+    "Identity",
+    "ImportBatch",
+    "ImportRejection",
+    "Notice",
+    "Outbox",
+    "ResumeCode",
+]

@@ -23,7 +23,11 @@ STAFF_NAV = [
     ("padron.index", _l("Padrones")),
 ]
 HOME_ACTIONS = [
-    ("questionnaire.start", _l("Vea qué apoyos puede recibir"), _l("Unas preguntas sencillas, sin registrarse.")),
+    (
+        "questionnaire.start",
+        _l("Vea qué apoyos puede recibir"),
+        _l("Unas preguntas sencillas, sin registrarse."),
+    ),
     ("catalog.index", _l("Conozca los programas"), _l("Para quién es cada uno y qué pide.")),
     ("applications.index", _l("Siga su solicitud"), _l("Entre con su llave digital.")),
 ]
@@ -46,32 +50,41 @@ def sign_out_endpoint() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import errors, public
+    from . import (
+        applications,
+        auth,
+        catalog,
+        credential,
+        delivery,
+        errors,
+        oficina,
+        oficina_admin,
+        oficina_auth,
+        padron,
+        profile,
+        public,
+        questionnaire,
+        transparency,
+    )
 
     errors.init_app(app)
-    app.register_blueprint(public.bp)
-    from . import applications
-
-    app.register_blueprint(applications.bp)
-
-    from . import catalog, questionnaire
-
-    app.register_blueprint(catalog.bp)
-    app.register_blueprint(questionnaire.bp)
-    from . import auth, oficina_auth, profile
-
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(oficina_auth.bp)
-    app.register_blueprint(profile.bp)
-    from . import padron, transparency
-
-    app.register_blueprint(padron.bp)
-    app.register_blueprint(transparency.bp)
+    credential.init_app(app)
+    for area in (
+        public,
+        applications,
+        catalog,
+        questionnaire,
+        auth,
+        oficina_auth,
+        profile,
+        padron,
+        transparency,
+        delivery,
+        oficina_admin,
+        oficina,
+    ):
+        app.register_blueprint(area.bp)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(
         nav_links=nav_links, home_actions=home_actions, sign_out_endpoint=sign_out_endpoint
     )
-    from . import credential, delivery
-
-    credential.init_app(app)
-    app.register_blueprint(delivery.bp)

@@ -54,7 +54,9 @@ def callback():
     except oidc.SignInFailed as failure:
         return _failed(failure)
     except citizens.IdentityMismatch as mismatch:
-        current_app.logger.warning("entrada rechazada: la CURP no coincide con los datos de la llave")
+        current_app.logger.warning(
+            "entrada rechazada: la CURP no coincide con los datos de la llave"
+        )
         audit.record(
             "sign_in",
             Actor("anonimo"),

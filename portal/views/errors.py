@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -63,11 +64,24 @@ def init_app(app: Flask) -> None:
     def csrf_error(error):
         return error_page(
             400,
-            _("El formulario caducó o no es válido. Vuelva a la página anterior, recárguela e intente otra vez."),
+            _(
+                "El formulario caducó o no es válido. Vuelva a la página anterior, recárguela e intente otra vez."
+            ),
         )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code in (401, 403, 404):
+            # Refusals are logged (who and where, never the object's personal data)
+            # so probing for other people's folios shows up in the logs.
+            current_app.logger.warning(
+                "acceso rechazado: %s %s %s endpoint=%s usuario=%s",
+                error.code,
+                request.method,
+                request.path,
+                request.endpoint,
+                getattr(current_user, "get_id", lambda: "anonimo")(),
+            )
         response = error_page(error.code or 500)
         if error.code == 405 and getattr(error, "valid_methods", None):
             return response[0], 405, {"Allow": ", ".join(error.valid_methods)}

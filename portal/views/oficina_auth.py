@@ -36,14 +36,28 @@ def login():
         user = staff.authenticate(form.email.data, form.password.data)
         if user is not None:
             sign_in(user)
-            audit.record("staff.sign_in", _actor(user), object_type="staff_user", object_id=user.id, request_id=g.request_id)
+            audit.record(
+                "staff.sign_in",
+                _actor(user),
+                object_type="staff_user",
+                object_id=user.id,
+                request_id=g.request_id,
+            )
             return redirect(_local(request.args.get("next")) or _landing(), code=303)
-        audit.record("staff.sign_in", Actor("anonimo"), outcome="fallido", details={"cause": "credentials"}, request_id=g.request_id)
+        audit.record(
+            "staff.sign_in",
+            Actor("anonimo"),
+            outcome="fallido",
+            details={"cause": "credentials"},
+            request_id=g.request_id,
+        )
         # One message for an unknown e-mail, a wrong password, a locked or a
         # deactivated account: the form must not tell which e-mails exist.
         form.password.errors.append(
-            _("El correo o la contraseña no son correctos, o la cuenta está bloqueada. "
-              "Tras 5 intentos fallidos la cuenta se bloquea 15 minutos.")
+            _(
+                "El correo o la contraseña no son correctos, o la cuenta está bloqueada. "
+                "Tras 5 intentos fallidos la cuenta se bloquea 15 minutos."
+            )
         )
         status = 401
     elif request.method == "POST":
@@ -63,7 +77,13 @@ def logout():
     user = current_user._get_current_object() if is_staff() else None
     sign_out()
     if user is not None:
-        audit.record("staff.sign_out", _actor(user), object_type="staff_user", object_id=user.id, request_id=g.request_id)
+        audit.record(
+            "staff.sign_out",
+            _actor(user),
+            object_type="staff_user",
+            object_id=user.id,
+            request_id=g.request_id,
+        )
     flash(_("Cerró su sesión."), "ok")
     return redirect(url_for("oficina_auth.login"), code=303)
 

@@ -22,8 +22,17 @@ from ..security import public_cache
 bp = Blueprint("profile", __name__)
 
 EDITABLE = (
-    "phone", "email", "notify_channel", "road_type", "road_name", "exterior_number",
-    "interior_number", "settlement_type", "settlement_name", "postal_code", "locality",
+    "phone",
+    "email",
+    "notify_channel",
+    "road_type",
+    "road_name",
+    "exterior_number",
+    "interior_number",
+    "settlement_type",
+    "settlement_name",
+    "postal_code",
+    "locality",
 )
 
 
@@ -55,17 +64,29 @@ def privacy_notice():
     form = PrivacyForm()
     if form.validate_on_submit():
         citizens.accept_privacy(citizen)
-        audit.record("privacy.accept", _actor(), object_type="citizen", object_id=citizen.id,
-                     details={"version": citizens.PRIVACY_VERSION}, request_id=g.request_id)
+        audit.record(
+            "privacy.accept",
+            _actor(),
+            object_type="citizen",
+            object_id=citizen.id,
+            details={"version": citizens.PRIVACY_VERSION},
+            request_id=g.request_id,
+        )
         return redirect(target or url_for("profile.edit"), code=303)
     status = 400 if request.method == "POST" else 200
-    return render("profile/privacy_notice.html", form=form, next=target or "",
-                  version=citizens.PRIVACY_VERSION), status
+    return render(
+        "profile/privacy_notice.html",
+        form=form,
+        next=target or "",
+        version=citizens.PRIVACY_VERSION,
+    ), status
 
 
 def _needs_privacy(citizen: Citizen):
     if citizen.privacy_version != citizens.PRIVACY_VERSION:
-        return redirect(url_for("profile.privacy_notice", next=request.full_path.rstrip("?")), code=303)
+        return redirect(
+            url_for("profile.privacy_notice", next=request.full_path.rstrip("?")), code=303
+        )
     return None
 
 
@@ -74,7 +95,11 @@ def _needs_privacy(citizen: Citizen):
 def my_data():
     citizen = _me()
     data = record_export.personal_data(citizen)
-    municipality = Municipality.get_or_none(Municipality.code == citizen.municipality_id) if citizen.municipality_id else None
+    municipality = (
+        Municipality.get_or_none(Municipality.code == citizen.municipality_id)
+        if citizen.municipality_id
+        else None
+    )
     return render("profile/my_data.html", citizen=citizen, data=data, municipality=municipality)
 
 
@@ -85,8 +110,14 @@ def download(fmt: str):
         return redirect(url_for("profile.my_data"), code=303)
     citizen = _me()
     data = record_export.personal_data(citizen)
-    audit.record("record.export", _actor(), object_type="citizen", object_id=citizen.id,
-                 details={"format": fmt}, request_id=g.request_id)
+    audit.record(
+        "record.export",
+        _actor(),
+        object_type="citizen",
+        object_id=citizen.id,
+        details={"format": fmt},
+        request_id=g.request_id,
+    )
     if fmt == "json":
         body, mimetype = json.dumps(data, ensure_ascii=False, indent=2), "application/json"
     else:
@@ -112,17 +143,27 @@ def edit():
         values["notify_channel"] = form.notify_channel.data or "portal"
         code = form.municipality.data or None
         if code:
-            Municipality.insert(code=code, name=state.municipality(code).name, state_code=state.code).on_conflict_ignore().execute()
+            Municipality.insert(
+                code=code, name=state.municipality(code).name, state_code=state.code
+            ).on_conflict_ignore().execute()
             values["state"] = state.name
         values["municipality"] = code
         changed = sorted(
-            name for name, value in values.items()
-            if (citizen.municipality_id if name == "municipality" else getattr(citizen, name)) != value
+            name
+            for name, value in values.items()
+            if (citizen.municipality_id if name == "municipality" else getattr(citizen, name))
+            != value
         )
         with write():
             Citizen.update(**values, updated_at=utcnow()).where(Citizen.id == citizen.id).execute()
-        audit.record("record.update", _actor(), object_type="citizen", object_id=citizen.id,
-                     details={"fields": changed}, request_id=g.request_id)
+        audit.record(
+            "record.update",
+            _actor(),
+            object_type="citizen",
+            object_id=citizen.id,
+            details={"fields": changed},
+            request_id=g.request_id,
+        )
         flash(_("Guardamos sus datos."), "ok")
         return redirect(url_for("profile.my_data"), code=303)
     status = 400 if request.method == "POST" else 200
@@ -145,9 +186,17 @@ def correction():
                 requested_value=form.requested_value.data,
                 reason=form.reason.data or "",
             )
-        audit.record("correction.request", _actor(), object_type="correction_request",
-                     object_id=request_row.id, details={"field": form.field.data}, request_id=g.request_id)
+        audit.record(
+            "correction.request",
+            _actor(),
+            object_type="correction_request",
+            object_id=request_row.id,
+            details={"field": form.field.data},
+            request_id=g.request_id,
+        )
         flash(_("Recibimos su solicitud de corrección. El personal la revisará."), "ok")
         return redirect(url_for("profile.my_data"), code=303)
     status = 400 if request.method == "POST" else 200
-    return render("profile/correction.html", form=form, has_choices=len(form.field.choices) > 1), status
+    return render(
+        "profile/correction.html", form=form, has_choices=len(form.field.choices) > 1
+    ), status

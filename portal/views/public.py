@@ -29,7 +29,9 @@ def language(lang: str):
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("public.home")
     response = redirect(target, code=303)
-    response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    response.set_cookie(
+        LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+    )
     return response
 
 

@@ -1,0 +1,468 @@
+"""Review under /oficina: the agency's queue, a case, document review and decisions.
+
+Every application is loaded through a query scoped to the staff member's
+agency, so another agency's folio answers 404. Decisions go through
+portal/applications.py with the version the reviewer saw: if anyone acted
+first the domain raises Conflict and the reviewer gets a 409 page, with
+nothing overwritten. A case taken by one reviewer cannot be decided by another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from peewee import JOIN, fn
+
+from .. import applications as apps
+from .. import curp
+from ..auth import staff_required
+from ..db import write
+from ..documents import serve_document
+from ..htmx import render, wants_fragment
+from ..models import (
+    Agency,
+    Application,
+    Citizen,
+    Document,
+    Municipality,
+    Program,
+    StaffUser,
+    utcnow,
+)
+from ..profile import FIELDS
+from . import staff
+from .errors import error_page
+from .oficina_forms import (
+    QUEUE_STATUSES,
+    REJECTION_REASONS,
+    ConfirmForm,
+    CorrectionRequestForm,
+    DocumentReviewForm,
+    QueueFilterForm,
+    RejectForm,
+    VersionedForm,
+)
+
+bp = Blueprint("oficina", __name__, url_prefix="/oficina")
+
+REVIEWERS = ("revisor", "admin_dependencia", "admin_estatal")
+# Roles that need the whole CURP (to check it against the ID shown); others see it masked.
+FULL_CURP_ROLES = ("admin_estatal",)
+PAGE_SIZE = 25
+# Waiting for a decision; the default view of the queue.
+PENDING = ("enviada", "en_revision")
+
+
+def agency_applications():
+    return staff.agency_scope(Application.select().join(Program), Program.agency)
+
+
+def load_case(folio: str) -> Application:
+    return staff.get_or_404(agency_applications().where(Application.folio == folio.upper()))
+
+
+def _queue_form() -> QueueFilterForm:
+    form = QueueFilterForm(request.args)
+    programs = staff.agency_scope(Program.select(), Program.agency).order_by(Program.name)
+    form.program.choices = [("", _("Todos"))] + [(p.slug, p.name) for p in programs]
+    form.status.choices = [("", _("Por revisar"))] + [
+        (s, _(apps.STATUS_LABELS[s])) for s in QUEUE_STATUSES
+    ]
+    form.municipality.choices = [("", _("Todos"))] + [
+        (m.code, m.name) for m in Municipality.select().order_by(Municipality.name)
+    ]
+    return form
+
+
+def _filtered(form: QueueFilterForm, *, with_status: bool = True):
+    query = agency_applications()
+    if form.program.data:
+        query = query.where(Program.slug == form.program.data)
+    if form.municipality.data:
+        query = query.where(Application.municipality == form.municipality.data)
+    if form.since.data:
+        query = query.where(
+            Application.submitted_at >= dt.datetime.combine(form.since.data, dt.time.min)
+        )
+    if form.until.data:
+        query = query.where(
+            Application.submitted_at
+            < dt.datetime.combine(form.until.data + dt.timedelta(days=1), dt.time.min)
+        )
+    if form.flagged.data == "si":
+        query = query.where(Application.flagged == True)  # noqa: E712
+    if with_status:
+        statuses = (form.status.data,) if form.status.data else PENDING
+        query = query.where(Application.status.in_(statuses))
+    return query
+
+
+def next_case(after: Application | None = None) -> Application | None:
+    """The oldest pending case nobody else has taken."""
+    query = agency_applications().where(
+        Application.status.in_(PENDING)
+        & (Application.assigned_to.is_null() | (Application.assigned_to == current_user.id))
+    )
+    if after is not None:
+        query = query.where(Application.id != after.id)
+    return query.order_by(Application.submitted_at, Application.id).first()
+
+
+@bp.get("")
+@staff_required(*REVIEWERS)
+def queue():
+    form = _queue_form()
+    page = max(request.args.get("pagina", 1, type=int), 1)
+    rows, counts, has_next = [], {}, False
+    if form.validate():
+        base = _filtered(form, with_status=False)
+        counts = dict(
+            base.select(Application.status, fn.COUNT(Application.id))
+            .where(Application.status.in_(QUEUE_STATUSES))
+            .group_by(Application.status)
+            .tuples()
+        )
+        query = (
+            _filtered(form)
+            .select(Application, Program, Citizen, StaffUser)
+            .switch(Application)
+            .join(Citizen)
+            .switch(Application)
+            .join(
+                StaffUser, join_type=JOIN.LEFT_OUTER, on=(Application.assigned_to == StaffUser.id)
+            )
+            .order_by(Application.submitted_at, Application.id)
+        )
+        rows = list(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
+        has_next = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+    args = {k: v for k, v in request.args.items() if k != "pagina" and v}
+    return render(
+        "oficina/queue.html",
+        block="results",
+        form=form,
+        rows=rows,
+        counts=counts,
+        statuses=QUEUE_STATUSES,
+        page=page,
+        has_next=has_next,
+        args=args,
+        status_args={k: v for k, v in args.items() if k != "status"},
+        today=utcnow().date(),
+        mask=curp.mask,
+    )
+
+
+def _case_context(application: Application, **forms):
+    program = Program.get_by_id(application.program_id)
+    citizen = Citizen.get_by_id(application.citizen_id)
+    requirements = apps.required_requirements(application)
+    correction = CorrectionRequestForm(formdata=None, version=str(application.version))
+    correction.documents.choices = [(r.id, r.name) for r in requirements]
+    correction.fields.choices = list(apps.CORRECTABLE_FIELDS.items())
+    if "correction" in forms:
+        forms["correction"].documents.choices = correction.documents.choices
+        forms["correction"].fields.choices = correction.fields.choices
+    profile = (application.answers or {}).get("profile", {})
+    answers = [(FIELDS[k].label if k in FIELDS else k, v) for k, v in sorted(profile.items())]
+    return {
+        "application": application,
+        "program": program,
+        "agency": Agency.get_by_id(program.agency_id),
+        "citizen": citizen,
+        "shown_curp": citizen.curp
+        if current_user.role in FULL_CURP_ROLES
+        else curp.mask(citizen.curp),
+        "answers": answers,
+        "reasons": apps.eligibility_reasons(citizen, program, utcnow().date()),
+        "requirements": requirements,
+        "documents": apps.current_documents(application),
+        "assignee": StaffUser.get_or_none(StaffUser.id == application.assigned_to_id),
+        "mine": application.assigned_to_id == current_user.id,
+        "decidable": application.status in PENDING,
+        "take_form": VersionedForm(formdata=None, version=str(application.version)),
+        "doc_form": DocumentReviewForm(formdata=None, version=str(application.version)),
+        "correction_form": forms.get("correction", correction),
+        "approve_form": VersionedForm(formdata=None, version=str(application.version)),
+        "reject_form": forms.get("reject")
+        or RejectForm(formdata=None, version=str(application.version)),
+        "rejection_reasons": REJECTION_REASONS,
+        "correctable": apps.CORRECTABLE_FIELDS,
+        "timeline": apps.timeline(application),
+        "error": forms.get("error"),
+        "fragment": wants_fragment(),
+    }
+
+
+@bp.get("/solicitudes/<folio>")
+@staff_required(*REVIEWERS)
+def case(folio: str):
+    application = load_case(folio)
+    staff.record("ver_solicitud", object_type="solicitud", object_id=application.folio)
+    body = render("oficina/case.html", block="case", **_case_context(application))
+    if wants_fragment():
+        # The panel was swapped in: keep the address bar on this case.
+        return body, 200, {"HX-Push-Url": url_for(".case", folio=application.folio)}
+    return body
+
+
+@bp.get("/siguiente")
+@staff_required(*REVIEWERS)
+def next_pending():
+    current = Application.get_or_none(Application.folio == request.args.get("despues", "").upper())
+    following = next_case(after=current)
+    if following is None:
+        flash(_("No hay más solicitudes por revisar."), "info")
+        return _leave_panel(url_for(".queue"))
+    return redirect(url_for(".case", folio=following.folio), code=303)
+
+
+def _leave_panel(url: str):
+    """Go to a page that is not a case: an htmx panel request navigates fully."""
+    if wants_fragment():
+        return "", 204, {"HX-Redirect": url}
+    return redirect(url, code=303)
+
+
+def _conflict(application: Application, message: str):
+    """409: the page says so; an htmx panel reloads to show the case as it is now."""
+    staff.record(
+        "conflicto", object_type="solicitud", object_id=application.folio, outcome="conflicto"
+    )
+    if wants_fragment():
+        flash(message, "error")
+        return "", 409, {"HX-Refresh": "true"}
+    return error_page(409, message)
+
+
+def _check_can_act(application: Application):
+    """A case another reviewer holds is theirs; returns a refusal or None."""
+    if application.assigned_to_id not in (None, current_user.id):
+        holder = StaffUser.get_or_none(StaffUser.id == application.assigned_to_id)
+        return _conflict(
+            application,
+            _(
+                "Esta solicitud la está revisando %(name)s.",
+                name=holder.name if holder else _("otra persona"),
+            ),
+        )
+    return None
+
+
+def _after_decision(application: Application):
+    following = next_case(after=application)
+    if following is None:
+        return _leave_panel(url_for(".queue"))
+    return redirect(url_for(".case", folio=following.folio), code=303)
+
+
+def _invalid(application: Application, **forms):
+    context = _case_context(application, **forms)
+    return render("oficina/case.html", block="case", **context), 422
+
+
+@bp.post("/solicitudes/<folio>/tomar")
+@staff_required(*REVIEWERS)
+def take(folio: str):
+    application = load_case(folio)
+    form = VersionedForm()
+    if not form.validate_on_submit():
+        staff.refuse(400)
+    refusal = _check_can_act(application)
+    if refusal:
+        return refusal
+    try:
+        if application.status == "enviada":
+            apps.transition(
+                application,
+                "en_revision",
+                staff.actor(),
+                expected_version=int(form.version.data),
+                changes={"assigned_to": current_user.id},
+            )
+        else:
+            _assign(application, int(form.version.data))
+    except apps.ApplicationError as exc:
+        return _conflict(application, exc.message)
+    return redirect(url_for(".case", folio=application.folio), code=303)
+
+
+def _assign(application: Application, version: int) -> None:
+    """Take a case already in review (released by a deactivated reviewer, say)."""
+    if application.status not in PENDING:
+        raise apps.TransitionNotAllowed(_("Esta solicitud ya no está por revisar."))
+    with write():
+        updated = (
+            Application.update(
+                assigned_to=current_user.id, version=Application.version + 1, updated_at=utcnow()
+            )
+            .where(
+                (Application.id == application.id)
+                & (Application.version == version)
+                & (Application.assigned_to.is_null() | (Application.assigned_to == current_user.id))
+            )
+            .execute()
+        )
+        if updated != 1:
+            raise apps.Conflict(_("La solicitud cambió mientras la veía. Vuelva a cargarla."))
+        staff.record("tomar_solicitud", object_type="solicitud", object_id=application.folio)
+
+
+@bp.get("/solicitudes/<folio>/documentos/<int:document_id>")
+@staff_required(*REVIEWERS)
+def document(folio: str, document_id: int):
+    application = load_case(folio)
+    doc = staff.get_or_404(
+        Document.select().where(
+            (Document.id == document_id) & (Document.application == application.id)
+        )
+    )
+    staff.record(
+        "ver_documento",
+        object_type="solicitud",
+        object_id=application.folio,
+        details={"documento": doc.id},
+    )
+    return serve_document(doc, inline=True)
+
+
+@bp.post("/solicitudes/<folio>/documentos/<int:document_id>/dictamen")
+@staff_required(*REVIEWERS)
+def review_document(folio: str, document_id: int):
+    application = load_case(folio)
+    doc = staff.get_or_404(
+        Document.select().where(
+            (Document.id == document_id)
+            & (Document.application == application.id)
+            & (Document.current == True)  # noqa: E712
+        )
+    )
+    form = DocumentReviewForm()
+    if not form.validate():
+        return _invalid(
+            application, error=" ".join(str(e) for errors in form.errors.values() for e in errors)
+        )
+    refusal = _check_can_act(application)
+    if refusal:
+        return refusal
+    if application.status not in PENDING:
+        return _conflict(application, _("Esta solicitud ya no está por revisar."))
+    with write():
+        # The document review is part of the case: a stale case version means
+        # someone decided meanwhile, and this dictamen must not land.
+        if (
+            Application.select()
+            .where(
+                (Application.id == application.id) & (Application.version == int(form.version.data))
+            )
+            .count()
+            != 1
+        ):
+            return _conflict(
+                application, _("La solicitud cambió mientras la veía. Vuelva a cargarla.")
+            )
+        Document.update(
+            status=form.decision.data,
+            review_reason=form.reason.data or "",
+            reviewed_by=current_user.id,
+        ).where(Document.id == doc.id).execute()
+        staff.record(
+            "documento." + form.decision.data,
+            object_type="solicitud",
+            object_id=application.folio,
+            details={"documento": doc.id},
+        )
+    return redirect(
+        url_for(".case", folio=application.folio) + f"#requisito-{doc.requirement_id}", code=303
+    )
+
+
+@bp.post("/solicitudes/<folio>/correccion")
+@staff_required(*REVIEWERS)
+def request_correction(folio: str):
+    application = load_case(folio)
+    form = CorrectionRequestForm()
+    requirements = apps.required_requirements(application)
+    form.documents.choices = [(r.id, r.name) for r in requirements]
+    form.fields.choices = list(apps.CORRECTABLE_FIELDS.items())
+    if not form.validate():
+        return _invalid(application, correction=form)
+    refusal = _check_can_act(application)
+    if refusal:
+        return refusal
+    try:
+        apps.request_correction(
+            application,
+            staff.actor(),
+            documents=form.documents.data,
+            fields=form.fields.data,
+            message=form.message.data,
+            expected_version=int(form.version.data),
+        )
+    except apps.ApplicationError as exc:
+        return _conflict(application, exc.message)
+    flash(_("Se pidió la corrección de %(folio)s.", folio=application.folio), "ok")
+    return _after_decision(application)
+
+
+@bp.post("/solicitudes/<folio>/aprobar")
+@staff_required(*REVIEWERS)
+def approve(folio: str):
+    application = load_case(folio)
+    form = VersionedForm()
+    if not form.validate():
+        staff.refuse(400)
+    refusal = _check_can_act(application)
+    if refusal:
+        return refusal
+    try:
+        apps.approve(application, staff.actor(), expected_version=int(form.version.data))
+    except apps.DuplicateEnrollment as exc:
+        # The database refused a second enrollment: say why, change nothing.
+        staff.record(
+            "aprobar",
+            object_type="solicitud",
+            object_id=application.folio,
+            outcome="rechazado_por_duplicado",
+        )
+        return _invalid(application, error=exc.message)
+    except apps.ApplicationError as exc:
+        return _conflict(application, exc.message)
+    flash(_("Solicitud %(folio)s aprobada.", folio=application.folio), "ok")
+    return _after_decision(application)
+
+
+@bp.post("/solicitudes/<folio>/rechazar")
+@staff_required(*REVIEWERS)
+def reject(folio: str):
+    application = load_case(folio)
+    form = RejectForm()
+    if not form.validate():
+        return _invalid(application, reject=form)
+    refusal = _check_can_act(application)
+    if refusal:
+        return refusal
+    reason = f"{REJECTION_REASONS[form.reason.data]}. {form.details.data}"
+    try:
+        apps.reject(application, staff.actor(), reason, expected_version=int(form.version.data))
+    except apps.ApplicationError as exc:
+        return _conflict(application, exc.message)
+    flash(_("Solicitud %(folio)s rechazada.", folio=application.folio), "ok")
+    return _after_decision(application)
+
+
+@bp.post("/solicitudes/<folio>/marcar")
+@staff_required(*REVIEWERS)
+def flag(folio: str):
+    application = load_case(folio)
+    if not ConfirmForm().validate_on_submit():
+        staff.refuse(400)
+    with write():
+        Application.update(flagged=~Application.flagged).where(
+            Application.id == application.id
+        ).execute()
+        staff.record("marcar_solicitud", object_type="solicitud", object_id=application.folio)
+    return redirect(url_for(".case", folio=application.folio), code=303)

@@ -1,0 +1,182 @@
+"""Agency admins edit their agency's programs; every change is validated like the
+catalog files, versioned and audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.models import AuditEvent, Call, DeliveryPoint, Program, ProgramVersion, Requirement
+
+from .conftest import html
+from .factories import make_agency, make_application, make_municipality, make_program, make_staff
+from .oficina_fixtures import fresh_user  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("fresh_user")
+
+
+def _form(client, program):
+    page = html(client.get(f"/oficina/programas/{program.slug}"))
+    form = page.find("form", id="programa")
+    data = {}
+    for element in form.find_all(["input", "textarea", "select"]):
+        name = element.get("name")
+        if not name:
+            continue
+        if element.name == "textarea":
+            data[name] = element.text.lstrip("\n")
+        elif element.name == "select":
+            chosen = element.find("option", selected=True) or element.find("option")
+            data[name] = chosen["value"]
+        else:
+            data[name] = element.get("value", "")
+    return data
+
+
+@pytest.fixture
+def setting():
+    agency = make_agency(slug="sedesoq")
+    program = make_program(
+        agency, requirements=("identificacion", "curp"), population="Personas de 18 a 64 años."
+    )
+    make_municipality()
+    return agency, program
+
+
+def test_agency_admin_lists_only_their_programs(login, setting):
+    agency, program = setting
+    other = make_program()
+    client = login(make_staff("admin_dependencia", agency))
+    page = client.get("/oficina/programas").get_data(as_text=True)
+    assert program.name in page and other.name not in page
+
+
+def test_agency_admin_edits_texts_rules_calls_and_points(login, setting):
+    agency, program = setting
+    client = login(make_staff("admin_dependencia", agency))
+    data = _form(client, program)
+    assert data["version"] == "1" and "identificacion" in data["requirements"]
+    data.update(
+        name="Tarjeta Contigo",
+        exclusion_group="apoyo-familias",
+        eligibility="- {field: age, op: between, value: [18, 64], reason: Es para personas de 18 a 64 años.}\n",
+        requirements="- {slug: identificacion, name: Identificación oficial, formats: [pdf, jpg]}\n",
+        calls="- {opens: 2026-01-01, closes: 2027-12-31, quota: 500}\n",
+        delivery_points=(
+            "- {name: Oficina central, address: Av. Pasteur 10, municipality: '22014', "
+            "lat: 20.59, lon: -100.39, hours: Lunes a viernes}\n"
+        ),
+    )
+    response = client.post(f"/oficina/programas/{program.slug}", data=data)
+    assert response.status_code == 303
+    program = Program.get_by_id(program.id)
+    assert (program.name, program.version, program.exclusion_group) == (
+        "Tarjeta Contigo",
+        2,
+        "apoyo-familias",
+    )
+    assert program.eligibility[0]["op"] == "between"
+    assert [r.slug for r in program.requirements] == ["identificacion"]
+    assert Call.get(Call.program == program).quota == 500
+    assert DeliveryPoint.get(DeliveryPoint.program == program).municipality_id == "22014"
+    snapshot = ProgramVersion.get(
+        (ProgramVersion.program == program) & (ProgramVersion.version == 2)
+    )
+    assert snapshot.snapshot["name"] == "Tarjeta Contigo"
+    entry = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
+    assert entry.action == "editar_programa" and entry.details["version"] == 2
+    assert "name" in entry.details["campos"]
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        (
+            "eligibility",
+            "- {field: age, op: lessthan, value: 3, reason: x}\n",
+            'operador desconocido "lessthan"',
+        ),
+        ("eligibility", "- {field: edad, op: lt, value: 3, reason: x}\n", "edad"),
+        ("calls", "- {opens: 2026-05-01, closes: 2026-01-01}\n", "calls[0]"),
+        ("requirements", "- {slug: ID Oficial, name: x, formats: [pdf]}\n", "requirements[0].slug"),
+        ("exclusion_group", "Grupo Con Espacios", "exclusion_group"),
+    ],
+)
+def test_invalid_rules_are_refused_like_in_catalog_files(login, setting, field, value, message):
+    agency, program = setting
+    client = login(make_staff("admin_dependencia", agency))
+    data = _form(client, program)
+    data[field] = value
+    response = client.post(f"/oficina/programas/{program.slug}", data=data)
+    assert response.status_code == 422
+    assert message in html(response).find(class_="error-summary").text
+    assert Program.get_by_id(program.id).version == 1
+    assert ProgramVersion.select().count() == 0
+
+
+def test_unreadable_yaml_is_a_message_on_its_field(login, setting):
+    agency, program = setting
+    client = login(make_staff("admin_dependencia", agency))
+    data = _form(client, program)
+    data["calls"] = "- {opens: [2026"
+    response = client.post(f"/oficina/programas/{program.slug}", data=data)
+    assert response.status_code == 422
+    assert "No se pudo leer la lista" in response.get_data(as_text=True)
+
+
+def test_a_call_with_applications_cannot_be_removed(login, setting):
+    agency, program = setting
+    make_application(program=program)
+    client = login(make_staff("admin_dependencia", agency))
+    data = _form(client, program)
+    data["calls"] = "- {opens: 2028-01-01, closes: 2028-12-31}\n"
+    response = client.post(f"/oficina/programas/{program.slug}", data=data)
+    assert response.status_code == 422
+    assert "ya tienen solicitudes" in response.get_data(as_text=True)
+    assert Call.select().where(Call.program == program).count() == 1
+    assert Program.get_by_id(program.id).version == 1
+
+
+def test_a_stale_edit_gets_409_and_overwrites_nothing(login, setting):
+    agency, program = setting
+    client = login(make_staff("admin_dependencia", agency))
+    first = _form(client, program)
+    second = dict(first)
+    first["name"] = "Primera edición"
+    assert client.post(f"/oficina/programas/{program.slug}", data=first).status_code == 303
+    second["name"] = "Segunda edición"
+    response = client.post(f"/oficina/programas/{program.slug}", data=second)
+    assert response.status_code == 409
+    assert "Otra persona guardó este programa" in response.get_data(as_text=True)
+    assert Program.get_by_id(program.id).name == "Primera edición"
+
+
+def test_applications_keep_the_version_they_were_judged_under(login, setting):
+    agency, program = setting
+    application = make_application(program=program, program_version=1)
+    client = login(make_staff("admin_dependencia", agency))
+    client.post(f"/oficina/programas/{program.slug}", data=_form(client, program))
+    assert Program.get_by_id(program.id).version == 2
+    assert type(application).get_by_id(application.id).program_version == 1
+
+
+def test_another_agencys_program_is_404(login, setting):
+    agency, _ = setting
+    other = make_program()
+    client = login(make_staff("admin_dependencia", agency))
+    assert client.get(f"/oficina/programas/{other.slug}").status_code == 404
+    assert client.post(f"/oficina/programas/{other.slug}", data={"name": "x"}).status_code == 404
+
+
+def test_state_admin_edits_any_program(login, setting):
+    _, program = setting
+    client = login(make_staff("admin_estatal"))
+    assert client.get(f"/oficina/programas/{program.slug}").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["revisor", "entrega"])
+def test_reviewers_and_delivery_cannot_edit_programs(login, setting, role):
+    agency, program = setting
+    client = login(make_staff(role, agency))
+    assert client.get("/oficina/programas").status_code == 403
+    assert client.post(f"/oficina/programas/{program.slug}", data={"name": "x"}).status_code == 403
+    assert Requirement.select().where(Requirement.program == program).count() == 2
