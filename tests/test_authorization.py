@@ -19,12 +19,20 @@ from dataclasses import dataclass
 
 import pytest
 
+from portal import delivery
 from portal.assets import asset
-from portal.models import Document
+from portal.models import Document, DuplicateCandidate, ImportBatch
 
 from .application_builders import submitted
 from .conftest import sign_in_as
-from .factories import make_agency, make_citizen, make_program, make_staff
+from .factories import (
+    make_agency,
+    make_application,
+    make_citizen,
+    make_delivery_point,
+    make_program,
+    make_staff,
+)
 from .oficina_fixtures import fresh_user  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fresh_user")
@@ -123,6 +131,35 @@ RULES: dict[str, Rule] = {
     "oficina_admin.agencies": staff(STATE),
     "oficina_admin.agency_new": staff(STATE),
     "oficina_admin.agency_edit": staff(STATE),
+    # Delivery: the holder's QR, the public check, the operator's pages.
+    "credential.mine": CITIZEN_OWN,
+    "credential.mine_png": CITIZEN_OWN,
+    "credential.public_keys": ANYONE,
+    "delivery.scanned": ANYONE,
+    "delivery.index": staff(("entrega",)),
+    "delivery.check": staff(("entrega",)),
+    "delivery.confirm": staff(("entrega",)),
+    "delivery.receipt": staff(("entrega",), own=True),
+    # Rolls, duplicates and statistics in the back office.
+    "padron.index": staff(PROGRAM_ADMINS),
+    "padron.batch": staff(PROGRAM_ADMINS, own=True),
+    "padron.report": staff(PROGRAM_ADMINS, own=True),
+    "padron.statistics": staff(PROGRAM_ADMINS),
+    "padron.duplicates_index": staff(STATE),
+    "padron.decide": staff(STATE),
+    # Transparency: public, and never personal data (tests/test_padron_views.py).
+    "transparency.open_data": ANYONE,
+    "transparency.dictionary": ANYONE,
+    "transparency.catalog": ANYONE,
+    "transparency.beneficiaries": ANYONE,
+    "transparency.roll": ANYONE,
+    "transparency.statistics": ANYONE,
+    "transparency.statistics_csv": ANYONE,
+}
+
+# Endpoints whose object must be in a particular state for its owner to see it.
+PARAM_OVERRIDES = {
+    "credential.mine_png": {"folio": "approved_folio"},
 }
 
 PERSONAS = [
@@ -165,7 +202,27 @@ def _world():
         people[f"{role}_other"] = make_staff(role, elsewhere)
     document = Document.select().where(Document.application == application.id).first()
     target = make_staff("revisor", home)
+    approved = make_application(owner, make_program(home), status="aprobada")
+    delivery.issue_credential(approved)
+    operator = make_staff("entrega", home)
+    handed = make_application(make_citizen(), program, status="aprobada")
+    handed_over = delivery.confirm_delivery(
+        delivery.issue_credential(handed),
+        operator,
+        make_delivery_point(program),
+        delivery.IdCheck("ine", "1234"),
+    )
+    batch = ImportBatch.create(program=program, filename="padron.csv", sha256="0" * 64)
+    candidate = DuplicateCandidate.create(
+        citizen_a=people["citizen_other"], citizen_b=make_citizen(), score=96.0, kind="nombre"
+    )
     params = {
+        "approved_folio": approved.folio,
+        "token": "123456",
+        "delivery_id": handed_over.delivery.id,
+        "batch_id": batch.id,
+        "candidate_id": candidate.id,
+        "dimension": "municipio",
         "folio": application.folio,
         "slug": program.slug,
         "document_id": document.id,
@@ -208,7 +265,9 @@ def test_route_is_refused_to_everyone_its_rule_does_not_allow(app, endpoint, cap
     rule = RULES[endpoint]
     rules = [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
     for url_rule in rules:
-        path = url_rule.build({k: params[k] for k in url_rule.arguments}, append_unknown=False)[1]
+        names = PARAM_OVERRIDES.get(endpoint, {})
+        values = {k: params[names.get(k, k)] for k in url_rule.arguments}
+        path = url_rule.build(values, append_unknown=False)[1]
         for method in sorted(url_rule.methods - {"HEAD", "OPTIONS"}):
             for persona in PERSONAS:
                 client = app.test_client()

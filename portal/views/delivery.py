@@ -166,12 +166,15 @@ def check():
 def confirm():
     operator = _operator()
     request_id = g.get("request_id", "")
+    credential_id = ConfirmForm().credencial.data or ""
+    if not credential_id:
+        abort(400)
     credential = (
         Credential.select(Credential, Application)
         .join(Application)
         .join(Program)
         .where(
-            (Credential.credential_id == (ConfirmForm().credencial.data or ""))
+            (Credential.credential_id == credential_id)
             & (Program.agency == operator.agency_id)
         )
         .first()
