@@ -86,3 +86,7 @@ __all__ = [
     "utcnow",
 ]
 __all__ += ["ResumeCode"]
+
+from .oficina import IdentityCheck  # noqa: E402
+
+ALL_MODELS += [IdentityCheck]

@@ -71,7 +71,8 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.globals.update(
         nav_links=nav_links, home_actions=home_actions, sign_out_endpoint=sign_out_endpoint
     )
-    from . import oficina, oficina_admin
+    from . import oficina, oficina_admin, oficina_assisted
 
     app.register_blueprint(oficina_admin.bp)
     app.register_blueprint(oficina.bp)
+    app.register_blueprint(oficina_assisted.bp)
