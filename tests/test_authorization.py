@@ -41,6 +41,7 @@ ALL_STAFF = ("revisor", "entrega", "admin_dependencia", "admin_estatal")
 REVIEWERS = ("revisor", "admin_dependencia", "admin_estatal")
 PROGRAM_ADMINS = ("admin_dependencia", "admin_estatal")
 STATE = ("admin_estatal",)
+COUNTER = ("revisor", "admin_dependencia")
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,13 @@ RULES: dict[str, Rule] = {
     "oficina.request_correction": staff(REVIEWERS, own=True),
     "oficina.approve": staff(REVIEWERS, own=True),
     "oficina.reject": staff(REVIEWERS, own=True),
+    "oficina_assisted.start": staff(COUNTER),
+    "oficina_assisted.register": staff(COUNTER),
+    "oficina_assisted.person": staff(COUNTER),
+    "oficina_assisted.apply": staff(COUNTER),
+    "oficina_assisted.application": staff(COUNTER, own=True),
+    "oficina_assisted.upload": staff(COUNTER, own=True),
+    "oficina_assisted.submit": staff(COUNTER, own=True),
     "oficina_admin.programs": staff(PROGRAM_ADMINS),
     "oficina_admin.program_edit": staff(PROGRAM_ADMINS, own=True),
     "oficina_admin.audit": staff(STATE),
@@ -229,6 +237,7 @@ def _world():
         "requirement_id": document.requirement_id,
         "staff_id": target.id,
         "agency_id": home.id,
+        "citizen_id": owner.id,
         "lang": "es",
         "fmt": "json",
         "field": "household_size",

@@ -32,6 +32,7 @@ from .core import (
     utcnow,
 )
 from .delivery import Credential, Delivery
+from .oficina import IdentityCheck
 from .padron import PADRON_MODELS, CitizenMerge, DuplicateCandidate, ImportBatch, ImportRejection
 from .questionnaire import ResumeCode
 
@@ -64,6 +65,7 @@ ALL_MODELS = [
     *PADRON_MODELS,
     Credential,
     Delivery,
+    IdentityCheck,
 ]
 
 __all__ = [
@@ -101,6 +103,7 @@ __all__ += [
     "DuplicateCandidate",
     "Identity",
     "ImportBatch",
+    "IdentityCheck",
     "ImportRejection",
     "Notice",
     "Outbox",

@@ -59,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
         errors,
         oficina,
         oficina_admin,
+        oficina_assisted,
         oficina_auth,
         padron,
         profile,
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
         delivery,
         oficina_admin,
         oficina,
+        oficina_assisted,
     ):
         app.register_blueprint(area.bp)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -261,7 +261,8 @@ def _after_decision(application: Application):
 
 def _invalid(application: Application, **forms):
     context = _case_context(application, **forms)
-    return render("oficina/case.html", block="case", **context), 422
+    # htmx swaps only 2xx answers by default: the panel with its errors comes as 200.
+    return render("oficina/case.html", block="case", **context), 200 if wants_fragment() else 422
 
 
 @bp.post("/solicitudes/<folio>/tomar")

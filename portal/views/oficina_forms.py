@@ -254,3 +254,56 @@ class RejectForm(VersionedForm):
         _l("Explicación para la persona"),
         validators=[DataRequired(_l("Explique el rechazo: la persona lo verá.")), Length(max=1000)],
     )
+
+
+ID_TYPE_LABELS = {
+    "ine": _l("Credencial para votar (INE)"),
+    "pasaporte": _l("Pasaporte"),
+    "cedula": _l("Cédula profesional"),
+    "licencia": _l("Licencia de conducir"),
+    "cartilla": _l("Cartilla del Servicio Militar"),
+    "otra": _l("Otra identificación oficial"),
+}
+
+
+class CurpForm(BaseForm):
+    curp = StringField(
+        _l("CURP de la persona"),
+        description=_l("18 caracteres, tal como aparecen en su constancia o identificación."),
+        validators=[DataRequired(_l("Escriba la CURP."))],
+    )
+
+
+class IdentityCheckForm(BaseForm):
+    id_type = SelectField(_l("Identificación que presentó"), choices=list(ID_TYPE_LABELS.items()))
+    id_number = StringField(
+        _l("Número o folio de la identificación"),
+        validators=[
+            DataRequired(_l("Escriba el número de la identificación.")),
+            Length(min=4, max=40, message=_l("El número debe tener entre 4 y 40 caracteres.")),
+        ],
+    )
+
+
+class RegisterForm(IdentityCheckForm):
+    curp = StringField(_l("CURP"), validators=[DataRequired(_l("Escriba la CURP."))])
+    given_names = StringField(
+        _l("Nombre(s)"), validators=[DataRequired(_l("Escriba el nombre.")), Length(max=80)]
+    )
+    first_surname = StringField(
+        _l("Primer apellido"),
+        validators=[DataRequired(_l("Escriba el primer apellido.")), Length(max=80)],
+    )
+    second_surname = StringField(_l("Segundo apellido"), validators=[Optional(), Length(max=80)])
+    birth_date = DateField(
+        _l("Fecha de nacimiento"), validators=[DataRequired(_l("Escriba la fecha de nacimiento."))]
+    )
+    sex = SelectField(
+        _l("Sexo"), choices=[("M", _l("Mujer")), ("H", _l("Hombre")), ("X", _l("No binario"))]
+    )
+    municipality = SelectField(_l("Municipio donde vive"), coerce=str)
+
+
+class AssistedApplyForm(BaseForm):
+    program = SelectField(_l("Programa"), coerce=str)
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])

@@ -49,6 +49,7 @@ def live_app(tmp_path_factory):
             "DATABASE_URL": f"sqlite:///{folder / 'portal.db'}",
             "INSTANCE_PATH": str(folder),
             "STORAGE_PATH": str(folder / "docs"),
+            "QUEUE_URL": f"sqlite:///{folder / 'cola.db'}",
         }
     )
     database.upgrade()

@@ -1,0 +1,288 @@
+"""Assisted mode (/oficina/ventanilla): staff serve a person without a digital ID.
+
+The staff member finds the person by CURP or registers them (CURP validated
+and checked against the birth date and sex typed), records the ID the person
+showed, then applies and uploads documents on their behalf through the same
+domain functions the citizen pages use. Every step carries the staff
+identity: Application.assisted_by, assisted timeline events, audit entries.
+The record is keyed by CURP, so the person's later digital-ID sign-in finds it.
+
+Acting for a person needs an identity check in this staff session; the
+session remembers which person was checked, and nothing else.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.file import FileField
+from peewee import IntegrityError
+
+from .. import applications as apps
+from .. import curp as curp_rules
+from ..auth import staff_required
+from ..db import write
+from ..documents import get_storage
+from ..htmx import render
+from ..models import Application, Citizen, Municipality, Program, Requirement, utcnow
+from ..models.oficina import IdentityCheck
+from ..uploads import UploadRejected, inspect_upload
+from . import staff
+from .oficina_forms import (
+    AssistedApplyForm,
+    BaseForm,
+    ConfirmForm,
+    CurpForm,
+    IdentityCheckForm,
+    RegisterForm,
+)
+
+bp = Blueprint("oficina_assisted", __name__, url_prefix="/oficina/ventanilla")
+
+COUNTER_STAFF = ("revisor", "admin_dependencia")
+VERIFIED = "ventanilla_persona"
+
+
+class UploadForm(BaseForm):
+    document = FileField()
+
+
+def _verified_citizen(citizen_id: int) -> Citizen:
+    citizen = staff.get_or_404(Citizen.select().where(Citizen.id == citizen_id))
+    if session.get(VERIFIED) != citizen.id:
+        flash(_("Primero registre la identificación que presentó la persona."), "error")
+        abort(redirect(url_for(".person", citizen_id=citizen.id), code=303))
+    return citizen
+
+
+def _record_check(citizen: Citizen, form: IdentityCheckForm) -> None:
+    check = IdentityCheck.create(
+        citizen=citizen.id,
+        staff=current_user.id,
+        id_type=form.id_type.data,
+        id_number=form.id_number.data,
+    )
+    staff.record(
+        "ventanilla.identificacion",
+        object_type="ciudadano",
+        object_id=citizen.id,
+        details={"verificacion": check.id, "tipo": check.id_type},
+    )
+    session[VERIFIED] = citizen.id
+
+
+@bp.route("", methods=["GET", "POST"])
+@staff_required(*COUNTER_STAFF)
+def start():
+    form = CurpForm()
+    if form.validate_on_submit():
+        try:
+            value = curp_rules.validate(form.curp.data)
+        except curp_rules.CurpError as exc:
+            form.curp.errors.append(str(exc))
+        else:
+            citizen = Citizen.get_or_none(Citizen.curp == value)
+            staff.record(
+                "ventanilla.buscar",
+                object_type="ciudadano",
+                object_id=citizen.id if citizen else "",
+                outcome="encontrada" if citizen else "sin_registro",
+            )
+            session.pop(VERIFIED, None)
+            if citizen:
+                return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+            session["ventanilla_curp"] = value
+            return redirect(url_for(".register"), code=303)
+    return render("oficina/assisted_start.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/registro", methods=["GET", "POST"])
+@staff_required(*COUNTER_STAFF)
+def register():
+    form = RegisterForm(
+        data={"curp": session.get("ventanilla_curp", "")} if request.method == "GET" else None
+    )
+    form.municipality.choices = [
+        (m.code, m.name) for m in Municipality.select().order_by(Municipality.name)
+    ]
+    if form.validate_on_submit():
+        try:
+            problems = curp_rules.check_consistency(
+                form.curp.data, form.birth_date.data, form.sex.data
+            )
+        except curp_rules.CurpError as exc:
+            problems = [str(exc)]
+        for problem in problems:
+            form.curp.errors.append(problem)
+        if not problems:
+            value = curp_rules.validate(form.curp.data)
+            try:
+                with write():
+                    citizen = Citizen.create(
+                        curp=value,
+                        given_names=form.given_names.data,
+                        first_surname=form.first_surname.data,
+                        second_surname=form.second_surname.data or "",
+                        birth_date=form.birth_date.data,
+                        sex=form.sex.data,
+                        municipality=form.municipality.data,
+                        origin="assisted",
+                    )
+                    staff.record(
+                        "ventanilla.registrar", object_type="ciudadano", object_id=citizen.id
+                    )
+                    _record_check(citizen, form)
+            except IntegrityError:
+                form.curp.errors.append(
+                    _("Ya hay un expediente con esa CURP: búsquela en lugar de registrarla.")
+                )
+            else:
+                session.pop("ventanilla_curp", None)
+                flash(_("Expediente creado."), "ok")
+                return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+    return render("oficina/assisted_register.html", form=form), 422 if form.errors else 200
+
+
+def _own_programs():
+    return (
+        staff.agency_scope(Program.select(), Program.agency)
+        .where(Program.active == True)  # noqa: E712
+        .order_by(Program.name)
+    )
+
+
+@bp.route("/personas/<int:citizen_id>", methods=["GET", "POST"])
+@staff_required(*COUNTER_STAFF)
+def person(citizen_id: int):
+    citizen = staff.get_or_404(Citizen.select().where(Citizen.id == citizen_id))
+    check_form = IdentityCheckForm()
+    if request.method == "POST" and check_form.validate_on_submit():
+        with write():
+            _record_check(citizen, check_form)
+        return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+    verified = session.get(VERIFIED) == citizen.id
+    apply_form = AssistedApplyForm(formdata=None, idempotency_key=uuid.uuid4().hex)
+    today = utcnow().date()
+    apply_form.program.choices = [
+        (p.slug, p.name) for p in _own_programs() if apps.open_call(p, today)
+    ]
+    applications = list(
+        staff.agency_scope(Application.select().join(Program), Program.agency)
+        .where(Application.citizen == citizen.id)
+        .order_by(Application.created_at.desc())
+    )
+    status = 422 if check_form.errors else 200
+    return render(
+        "oficina/assisted_person.html",
+        citizen=citizen,
+        masked=curp_rules.mask(citizen.curp),
+        verified=verified,
+        check_form=check_form,
+        apply_form=apply_form,
+        applications=applications,
+    ), status
+
+
+@bp.post("/personas/<int:citizen_id>/solicitar")
+@staff_required(*COUNTER_STAFF)
+def apply(citizen_id: int):
+    citizen = _verified_citizen(citizen_id)
+    form = AssistedApplyForm()
+    form.program.choices = [(p.slug, p.name) for p in _own_programs()]
+    if not form.validate_on_submit():
+        flash(_("Elija un programa de su dependencia."), "error")
+        return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+    program = Program.get(Program.slug == form.program.data)
+    try:
+        application = apps.start_draft(
+            citizen,
+            program,
+            form.idempotency_key.data,
+            folio_prefix=current_app.config["FOLIO_PREFIX"],
+            assisted_by=current_user.id,
+        )
+    except apps.ApplicationError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+    return redirect(url_for(".application", folio=application.folio), code=303)
+
+
+def _assisted_application(folio: str) -> tuple[Application, Citizen]:
+    application = staff.get_or_404(
+        staff.agency_scope(Application.select().join(Program), Program.agency).where(
+            Application.folio == folio.upper()
+        )
+    )
+    return application, _verified_citizen(application.citizen_id)
+
+
+def _application_page(
+    application: Application, citizen: Citizen, status: int = 200, error: str = ""
+):
+    return render(
+        "oficina/assisted_application.html",
+        application=application,
+        citizen=citizen,
+        program=Program.get_by_id(application.program_id),
+        requirements=apps.required_requirements(application),
+        current=apps.current_documents(application),
+        missing=apps.missing_requirements(application),
+        upload_form=UploadForm(),
+        confirm=ConfirmForm(),
+        error=error,
+    ), status
+
+
+@bp.get("/solicitudes/<folio>")
+@staff_required(*COUNTER_STAFF)
+def application(folio: str):
+    application, citizen = _assisted_application(folio)
+    return _application_page(application, citizen)
+
+
+@bp.post("/solicitudes/<folio>/requisitos/<int:requirement_id>")
+@staff_required(*COUNTER_STAFF)
+def upload(folio: str, requirement_id: int):
+    application, citizen = _assisted_application(folio)
+    requirement = staff.get_or_404(
+        Requirement.select().where(
+            (Requirement.id == requirement_id) & (Requirement.program == application.program_id)
+        )
+    )
+    form = UploadForm()
+    file = form.document.data
+    if not form.validate_on_submit() or file is None or not file.filename:
+        return _application_page(application, citizen, 422, _("Elija el archivo escaneado."))
+    try:
+        clean = inspect_upload(
+            file.read(), file.filename, allowed=frozenset(requirement.formats.split(","))
+        )
+        apps.add_document(application, requirement, clean, get_storage(), staff.actor())
+    except UploadRejected as exc:
+        return _application_page(application, citizen, 422, str(exc))
+    except apps.ApplicationError as exc:
+        return _application_page(application, citizen, 409, exc.message)
+    flash(_("Documento guardado: %(name)s.", name=requirement.name), "ok")
+    return redirect(url_for(".application", folio=application.folio), code=303)
+
+
+@bp.post("/solicitudes/<folio>/enviar")
+@staff_required(*COUNTER_STAFF)
+def submit(folio: str):
+    application, citizen = _assisted_application(folio)
+    if not ConfirmForm().validate_on_submit():
+        staff.refuse(400)
+    try:
+        apps.submit(application, staff.actor())
+    except apps.Refused as exc:
+        return _application_page(application, citizen, 422, " ".join(exc.reasons))
+    except apps.ApplicationError as exc:
+        return _application_page(application, citizen, 409, exc.message)
+    flash(
+        _("Solicitud %(folio)s enviada. Entregue el folio a la persona.", folio=application.folio),
+        "ok",
+    )
+    return redirect(url_for(".person", citizen_id=citizen.id), code=303)

@@ -1,0 +1,196 @@
+"""Assisted mode: staff register a person without a digital ID and apply for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+
+from portal.models import Application, ApplicationEvent, AuditEvent, Citizen, Document
+from portal.models.oficina import IdentityCheck
+
+from .application_builders import MINIMAL_PDF
+from .conftest import html
+from .factories import (
+    make_agency,
+    make_citizen,
+    make_municipality,
+    make_program,
+    make_staff,
+    valid_curp,
+)
+from .oficina_fixtures import fresh_user  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("fresh_user")
+
+
+@pytest.fixture
+def counter():
+    agency = make_agency(slug="sedesoq")
+    program = make_program(agency, requirements=("identificacion",))
+    make_municipality()
+    return make_staff("revisor", agency), program
+
+
+def _register(client, curp_value, **changes):
+    data = {
+        "curp": curp_value,
+        "given_names": "Rosa",
+        "first_surname": "Gómez",
+        "second_surname": "",
+        "birth_date": "1990-05-17",
+        "sex": "M",
+        "municipality": "22014",
+        "id_type": "ine",
+        "id_number": "IDMEX123456",
+        **changes,
+    }
+    return client.post("/oficina/ventanilla/registro", data=data)
+
+
+def test_unknown_curp_leads_to_registration_with_id_check(login, counter):
+    reviewer, _ = counter
+    client = login(reviewer)
+    curp = valid_curp(dt.date(1990, 5, 17), "M")
+    response = client.post("/oficina/ventanilla", data={"curp": curp.lower()})
+    assert response.location.endswith("/oficina/ventanilla/registro")
+    assert (
+        html(client.get("/oficina/ventanilla/registro")).find("input", id="curp")["value"] == curp
+    )
+    response = _register(client, curp)
+    assert response.status_code == 303
+    citizen = Citizen.get(Citizen.curp == curp)
+    assert citizen.origin == "assisted"
+    check = IdentityCheck.get(IdentityCheck.citizen == citizen)
+    assert (check.id_type, check.id_number, check.staff_id) == ("ine", "IDMEX123456", reviewer.id)
+    trail = " ".join(str(e.details) + e.object_id for e in AuditEvent.select())
+    assert curp not in trail and "IDMEX123456" not in trail
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"birth_date": "1991-05-17"}, "no coincide con la de la CURP"),
+        ({"sex": "H"}, "no coincide con el de la CURP"),
+        ({"id_number": ""}, "Escriba el número de la identificación."),
+        ({"curp": "GOMA900517"}, "18 caracteres"),
+    ],
+)
+def test_registration_refuses_bad_data_and_writes_nothing(login, counter, changes, message):
+    client = login(counter[0])
+    response = _register(client, valid_curp(dt.date(1990, 5, 17), "M"), **changes)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert Citizen.select().count() == 0 and IdentityCheck.select().count() == 0
+
+
+def test_invalid_curp_lookup_has_a_message(login, counter):
+    response = login(counter[0]).post("/oficina/ventanilla", data={"curp": "ABC"})
+    assert response.status_code == 422 and "18 caracteres" in response.get_data(as_text=True)
+
+
+def test_existing_person_needs_an_id_check_before_acting(login, counter):
+    reviewer, program = counter
+    citizen = make_citizen()
+    client = login(reviewer)
+    assert client.post("/oficina/ventanilla", data={"curp": citizen.curp}).location.endswith(
+        f"/personas/{citizen.id}"
+    )
+    page = html(client.get(f"/oficina/ventanilla/personas/{citizen.id}"))
+    assert page.find("select", id="id_type") and not page.find("select", id="program")
+    refused = client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}/solicitar",
+        data={"program": program.slug, "idempotency_key": "k1"},
+    )
+    assert refused.status_code == 303 and Application.select().count() == 0
+    client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}",
+        data={"id_type": "pasaporte", "id_number": "G1234567"},
+    )
+    assert html(client.get(f"/oficina/ventanilla/personas/{citizen.id}")).find(
+        "select", id="program"
+    )
+
+
+def test_staff_apply_upload_and_submit_for_the_person_marked_assisted(login, counter):
+    reviewer, program = counter
+    citizen = make_citizen()
+    client = login(reviewer)
+    client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}",
+        data={"id_type": "ine", "id_number": "IDMEX99999"},
+    )
+    response = client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}/solicitar",
+        data={"program": program.slug, "idempotency_key": "k-assist"},
+    )
+    application = Application.get(Application.citizen == citizen.id)
+    assert response.location.endswith(f"/oficina/ventanilla/solicitudes/{application.folio}")
+    assert application.assisted_by_id == reviewer.id
+    requirement = program.requirements.first()
+    response = client.post(
+        f"/oficina/ventanilla/solicitudes/{application.folio}/requisitos/{requirement.id}",
+        data={"document": (io.BytesIO(MINIMAL_PDF), "escaneo.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    assert Document.get(Document.application == application.id).uploaded_by_staff_id == reviewer.id
+    assert (
+        client.post(f"/oficina/ventanilla/solicitudes/{application.folio}/enviar").status_code
+        == 303
+    )
+    application = Application.get_by_id(application.id)
+    assert application.status == "enviada"
+    event = ApplicationEvent.get(
+        (ApplicationEvent.application == application.id) & (ApplicationEvent.to_status == "enviada")
+    )
+    assert event.assisted and event.actor_staff_id == reviewer.id
+
+
+def test_a_bad_scan_is_refused_with_a_message(login, counter):
+    reviewer, program = counter
+    citizen = make_citizen()
+    client = login(reviewer)
+    client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}",
+        data={"id_type": "ine", "id_number": "IDMEX99999"},
+    )
+    client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}/solicitar",
+        data={"program": program.slug, "idempotency_key": "k2"},
+    )
+    application = Application.get(Application.citizen == citizen.id)
+    requirement = program.requirements.first()
+    response = client.post(
+        f"/oficina/ventanilla/solicitudes/{application.folio}/requisitos/{requirement.id}",
+        data={"document": (io.BytesIO(b"<html>no</html>"), "escaneo.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422 and Document.select().count() == 0
+
+
+def test_staff_cannot_apply_to_another_agencys_program(login, counter):
+    reviewer, _ = counter
+    foreign = make_program()
+    citizen = make_citizen()
+    client = login(reviewer)
+    client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}",
+        data={"id_type": "ine", "id_number": "IDMEX99999"},
+    )
+    client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}/solicitar",
+        data={"program": foreign.slug, "idempotency_key": "k3"},
+    )
+    assert Application.select().count() == 0
+
+
+def test_registering_a_curp_that_has_a_record_is_refused(login, counter):
+    # One record per CURP: the person's later digital-ID sign-in finds this one.
+    existing = make_citizen()
+    response = _register(
+        login(counter[0]), existing.curp, birth_date=existing.birth_date.isoformat()
+    )
+    assert response.status_code == 422
+    assert "Ya hay un expediente con esa CURP" in response.get_data(as_text=True)
+    assert Citizen.select().where(Citizen.curp == existing.curp).count() == 1
