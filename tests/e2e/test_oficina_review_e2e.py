@@ -6,6 +6,7 @@ every htmx swap. The same decisions work with JavaScript off (plain forms).
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -32,12 +33,13 @@ def queue(live_app):
             "revisor", agency, email=f"revisora-{uuid.uuid4().hex[:6]}@sedesoq.example.org"
         )
         folios = []
-        for given in ("Ana", "Berta", "Carla", "Dora"):
+        # Submitted before any demo application, so they head the oldest-first queue.
+        for days, given in enumerate(("Ana", "Berta", "Carla", "Dora")):
             citizen = make_citizen(given_names=given)
             draft = apps.start_draft(citizen, program, uuid.uuid4().hex)
             upload_all(draft, citizen, jpeg_bytes(), "documento.jpg")
             apps.transition(
-                draft, "enviada", citizen_actor(citizen), changes={"submitted_at": apps.utcnow()}
+                draft, "enviada", citizen_actor(citizen), changes={"submitted_at": dt.datetime(2025, 12, 1 + days, 9, 0)}
             )
             folios.append(draft.folio)
         db.close()
@@ -139,8 +141,8 @@ def test_reviewer_decides_with_javascript_off(browser, base_url, live_app, queue
     _sign_in(page, base_url, email, check=False)
     page.goto(f"{base_url}/oficina/solicitudes/{folios[3]}")
     page.get_by_role("button", name="Aprobar solicitud").click()
-    # No case left: the plain form lands back on the queue with the message.
-    assert page.url.endswith("/oficina")
+    # The plain form moves on (next case, or the queue when none is left) with the message.
+    assert "/oficina" in page.url and folios[3] not in page.url
     assert "aprobada" in page.locator(".flashes").inner_text()
     assert _status(live_app, folios[3]) == "aprobada"
     context.close()
