@@ -20,7 +20,13 @@ fi
 
 node idp/server.mjs --port "$IDP_PORT" > >(sed 's/^/[llave] /') 2> >(sed 's/^/[llave] /' >&2) &
 idp_pid=$!
-trap 'kill "$idp_pid" 2>/dev/null || true; wait "$idp_pid" 2>/dev/null || true' EXIT INT TERM
+# A local SMTP server that prints every notice e-mail, and the queue consumer
+# that sends notices from the outbox (MAIL_PORT defaults to 8025).
+.venv/bin/python -m aiosmtpd -n -l "127.0.0.1:${MAIL_PORT:-8025}" > >(sed 's/^/[correo] /') 2>&1 &
+smtp_pid=$!
+.venv/bin/huey_consumer portal.worker.huey -w 1 -q > >(sed 's/^/[cola] /') 2>&1 &
+queue_pid=$!
+trap 'kill "$idp_pid" "$smtp_pid" "$queue_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT INT TERM
 
 # Wait for the discovery document (about a second) before serving the portal.
 for _ in $(seq 1 50); do
