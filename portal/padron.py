@@ -43,6 +43,7 @@ import os
 import re
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -52,6 +53,7 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from . import curp as curp_mod
+from . import transparency
 from .db import SQLITE_PRAGMAS, write
 from .eligibility import predicate
 from .extensions import db
@@ -257,6 +259,10 @@ class RollContext:
     today: date
     program_names: dict[int, str] = field(default_factory=dict)
     amounts: dict[str, int] = field(default_factory=dict)  # raw text -> pesos, memoized
+    # What the batch adds to the statistics summaries (portal/transparency.py):
+    # (municipality or "", sex, birth year) and start month -> new enrollments.
+    cells: Counter = field(default_factory=Counter)
+    months: Counter = field(default_factory=Counter)
 
 
 def _rule_value(field_name: str, op: str, value: Any) -> Any:
@@ -569,12 +575,14 @@ def _write_chunk(
     counts: Counts,
 ) -> None:
     now = str(utcnow())
-    existing = dict(
-        (curp, cid)
-        for cid, curp in _select_in(
-            "SELECT id, curp FROM citizen WHERE curp IN", [r.curp for r in rows]
-        )
+    # Statistics count an enrollment under its citizen record's municipality,
+    # sex and birth year, which for people already recorded is the record's.
+    found = _select_in(
+        "SELECT id, curp, municipality_id, sex, birth_date FROM citizen WHERE curp IN",
+        [r.curp for r in rows],
     )
+    existing = {curp: cid for cid, curp, *_rest in found}
+    recorded = {curp: (mun or "", sex, int(str(born)[:4])) for _id, curp, mun, sex, born in found}
     if existing:
         enrolled = dict(
             _select_in(
@@ -667,6 +675,9 @@ def _write_chunk(
             for number, curp, name, reasons in rejections
         ],
     )
+    for r in rows:
+        ctx.cells[recorded.get(r.curp) or (r.municipality or "", r.sex, r.birth_date.year)] += 1
+        ctx.months[r.started_on.isoformat()[:7]] += 1
     counts.accepted += len(rows)
     counts.rejected += len(rejections)
     counts.new_citizens += len(new)
@@ -775,6 +786,7 @@ def _import(
     batch: ImportBatch, path: Path, total: int, progress: Progress | None, today: date | None
 ) -> Counts:
     ctx = build_context(batch.program, today)
+    summary_current = transparency.summary_is_current()
     ImportRejection.delete().where(ImportRejection.batch == batch.id).execute()
     rows_iter = read_rows(path)
     columns = map_headers(next(rows_iter))
@@ -799,6 +811,8 @@ def _import(
             if progress:
                 progress(counts.total, total)
     _write_chunk(good, rejections, ctx, batch.id, counts)
+    if summary_current:
+        transparency.add_to_summary(ctx.program_id, ctx.cells, ctx.months)
     if progress:
         progress(counts.total, total)
     return counts

@@ -21,3 +21,6 @@ def register_commands(app: Flask) -> None:
     from . import padron
 
     app.cli.add_command(padron.cli)
+    from . import transparency
+
+    app.cli.add_command(transparency.cli)

@@ -29,7 +29,17 @@ from .core import (
     WebSession,
     utcnow,
 )
-from .padron import PADRON_MODELS, CitizenMerge, DuplicateCandidate, ImportBatch, ImportRejection
+from .padron import (
+    PADRON_MODELS,
+    STATS_MODELS,
+    BeneficiaryCell,
+    BeneficiaryMonth,
+    CitizenMerge,
+    DuplicateCandidate,
+    ImportBatch,
+    ImportRejection,
+    StatsState,
+)
 from .questionnaire import ResumeCode
 
 CORE_MODELS = [
@@ -57,6 +67,7 @@ ALL_MODELS = [*CORE_MODELS]
 ALL_MODELS += [ResumeCode]
 ALL_MODELS += [Identity, CorrectionRequest]
 ALL_MODELS += PADRON_MODELS
+ALL_MODELS += STATS_MODELS
 
 __all__ = [
     "ALL_MODELS",
@@ -85,3 +96,4 @@ __all__ = [
 ]
 __all__ += ["ResumeCode"]
 __all__ += ["CitizenMerge", "DuplicateCandidate", "ImportBatch", "ImportRejection"]
+__all__ += ["BeneficiaryCell", "BeneficiaryMonth", "StatsState"]
