@@ -51,11 +51,9 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from peewee import SqliteDatabase
-
 from . import curp as curp_mod
 from . import transparency
-from .db import SQLITE_PRAGMAS, write
+from .db import SQLITE_PRAGMAS, is_sqlite, write
 from .eligibility import predicate
 from .extensions import db
 from .models import Citizen, ImportBatch, ImportRejection, Municipality, Program, utcnow
@@ -647,7 +645,7 @@ def _write_chunk(
 
     extra_columns, extra_values = _citizen_constants()
     new = sorted((r for r in rows if r.curp not in existing), key=_by_curp)
-    sqlite = isinstance(db.obj, SqliteDatabase)
+    sqlite = is_sqlite()
     first_id = 0
     if sqlite and new:
         first_id = db.execute_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM citizen").fetchone()[0]
@@ -770,7 +768,7 @@ def run_batch(
     ``fallido`` with the reason; the exception is not re-raised.
     """
     started = utcnow()
-    sqlite = isinstance(db.obj, SqliteDatabase)
+    sqlite = is_sqlite()
     try:
         total = count_rows(path)
         if sqlite:
