@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from peewee import EXCLUDED, JOIN, fn
+from peewee import EXCLUDED, JOIN, OperationalError, fn
 
 from .catalog import BENEFIT_KINDS, PERIODS
 from .db import is_sqlite, write
@@ -274,10 +274,26 @@ def refresh_summary() -> int:
 
 
 def ensure_summary() -> None:
-    """Rebuild the summaries if the enrollment table changed since they were built."""
+    """Rebuild the summaries if the enrollment table changed since they were built.
+
+    While another writer holds SQLite's write lock (a roll import can hold it
+    a minute) the page does not wait: it shows the summaries as they are, and
+    a later read rebuilds them.
+    """
     state = StatsState.select().first()
-    if state is None or state.fingerprint != enrollment_fingerprint():
+    if state is not None and state.fingerprint == enrollment_fingerprint():
+        return
+    if not is_sqlite():
         refresh_summary()
+        return
+    (wait,) = db.execute_sql("PRAGMA busy_timeout").fetchone()
+    db.execute_sql("PRAGMA busy_timeout = 0")
+    try:
+        refresh_summary()
+    except OperationalError:
+        pass  # the lock is taken: the summaries as they are will do for now
+    finally:
+        db.execute_sql(f"PRAGMA busy_timeout = {int(wait)}")
 
 
 def summary_is_current() -> bool:
