@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from peewee import EXCLUDED, JOIN, OperationalError, fn
+from peewee import EXCLUDED, JOIN, SQL, OperationalError, fn
 
 from .catalog import BENEFIT_KINDS, PERIODS
 from .db import is_sqlite, write
@@ -216,6 +216,9 @@ def enrollment_fingerprint() -> str:
     return f"{count}:{top}:{ids}:{citizens}"
 
 
+_POSITIONS = (SQL("1"), SQL("2"), SQL("3"), SQL("4"))
+
+
 def _lock_summary() -> None:
     """Serialize summary writers (SQLite: the write transaction already does)."""
     if not is_sqlite():
@@ -240,22 +243,22 @@ def refresh_summary() -> int:
         )
         .join(Citizen)
         .where(Enrollment.active)
-        .group_by(
-            Enrollment.program, fn.COALESCE(Citizen.municipality, ""), Citizen.sex, birth_year
-        )
+        # By position: PostgreSQL binds each "" and substr bound separately, so
+        # a repeated expression would not match its select-list twin.
+        .group_by(*_POSITIONS[:4])
     )
     month = _month(Enrollment.started_on)
     months = (
         Enrollment.select(Enrollment.program, month, fn.COUNT(Enrollment.id))
         .where(Enrollment.active)
-        .group_by(Enrollment.program, month)
+        .group_by(*_POSITIONS[:2])
     )
     with write():
         _lock_summary()
         fingerprint = enrollment_fingerprint()
         BeneficiaryCell.delete().execute()
         BeneficiaryMonth.delete().execute()
-        written = BeneficiaryCell.insert_from(
+        BeneficiaryCell.insert_from(
             cells,
             [
                 BeneficiaryCell.program,
@@ -270,7 +273,7 @@ def refresh_summary() -> int:
             [BeneficiaryMonth.program, BeneficiaryMonth.month, BeneficiaryMonth.beneficiaries],
         ).execute()
         _stamp(fingerprint)
-    return BeneficiaryCell.select().count() if written is None else written
+        return BeneficiaryCell.select().count()
 
 
 def ensure_summary() -> None:
@@ -386,7 +389,7 @@ def compute_stats(today: date | None = None, agency_id: int | None = None) -> St
     applications_month = (
         Application.select(_month(Application.submitted_at), fn.COUNT(Application.id))
         .where(Application.submitted_at.is_null(False))
-        .group_by(_month(Application.submitted_at))
+        .group_by(*_POSITIONS[:1])
         .tuples()
     )
     if agency_id is not None:
