@@ -26,6 +26,11 @@ the same rows in another file are rejected as already enrolled.
 Speed (bench/import.py): rows are validated in Python in chunks; existing CURPs
 and enrollments are looked up a chunk at a time with ``IN`` lists; inserts go
 through ``executemany`` of plain tuples; the program's rules are compiled once.
+On SQLite the import's connection gets a page cache large enough for the
+citizen indexes (random CURPs otherwise evict each other's pages), new
+citizens are inserted in CURP order (neighbouring index pages), and their ids
+are numbered from the table's largest id instead of being read back: the
+write lock held by the transaction makes that numbering certain.
 """
 
 from __future__ import annotations
@@ -38,20 +43,26 @@ import os
 import re
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import curp as curp_mod
-from .db import write
+from . import transparency
+from .db import SQLITE_PRAGMAS, is_sqlite, write
 from .eligibility import predicate
 from .extensions import db
 from .models import Citizen, ImportBatch, ImportRejection, Municipality, Program, utcnow
 from .profile import age_on
 
 CHUNK = 5000
+# Page cache of the import's SQLite connection (KiB): holds the citizen
+# indexes of a state of several million people; SQLite takes it as it goes.
+IMPORT_CACHE_KIB = 1_000_000
 
 # Canonical column -> header variants, compared after normalize_header().
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -201,8 +212,25 @@ def read_rows(path: Path, kind: str | None = None) -> Iterator[Sequence[Any]]:
 
 
 def count_rows(path: Path, kind: str | None = None) -> int:
-    """Data rows (header excluded), for progress bars."""
-    return max(sum(1 for _ in read_rows(path, kind)) - 1, 0)
+    """Data rows (header excluded), for progress bars.
+
+    A CSV's lines are counted on its bytes, a tenth of the time of parsing it:
+    a quoted line break inside a cell (rare in rolls) only makes the bar's end
+    a row too far; the batch's counts come from the import itself.
+    """
+    kind = kind or sniff_kind(path)
+    if kind == "xlsx":
+        return max(sum(1 for _ in read_rows(path, kind)) - 1, 0)
+    lines = blank = 0
+    last = b"\n"
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            lines += block.count(b"\n")
+            blank += block.count(b"\n\n") + block.count(b"\r\n\r\n")
+            last = block[-1:]
+    if last != b"\n":
+        lines += 1  # no line break after the last row
+    return max(lines - blank - 1, 0)
 
 
 def file_sha256(path: Path) -> str:
@@ -230,6 +258,10 @@ class RollContext:
     today: date
     program_names: dict[int, str] = field(default_factory=dict)
     amounts: dict[str, int] = field(default_factory=dict)  # raw text -> pesos, memoized
+    # What the batch adds to the statistics summaries (portal/transparency.py):
+    # (municipality or "", sex, birth year) and start month -> new enrollments.
+    cells: Counter = field(default_factory=Counter)
+    months: Counter = field(default_factory=Counter)
 
 
 def _rule_value(field_name: str, op: str, value: Any) -> Any:
@@ -279,8 +311,9 @@ def build_context(program: Program, today: date | None = None) -> RollContext:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
+    """An accepted row (a named tuple: built a million times per large roll)."""
+
     number: int
     curp: str
     given_names: str
@@ -310,22 +343,25 @@ def _curp_birth_date(curp: str) -> date | None:
     return found
 
 
-def check_curp(raw: str) -> tuple[str, str | None]:
-    """(normalized CURP, problem or None). Fast path for well-formed CURPs;
-    portal/curp.py words the message of anything else."""
+def check_curp(raw: str) -> tuple[str, str | None, date | None]:
+    """(normalized CURP, problem or None, birth date it encodes or None).
+
+    Fast path for well-formed CURPs; portal/curp.py words the message of
+    anything else."""
     value = raw.strip().upper()
-    if (
-        len(value) == 18
-        and _CURP_SHAPE.fullmatch(value)
-        and value[:4] not in curp_mod.INCONVENIENT_WORDS
-        and _curp_birth_date(value) is not None
-        and curp_mod.check_digit(value[:17]) == value[17]
-    ):
-        return value, None
+    if len(value) == 18 and _CURP_SHAPE.fullmatch(value):
+        born = _curp_birth_date(value)
+        if (
+            born is not None
+            and value[:4] not in curp_mod.INCONVENIENT_WORDS
+            and curp_mod.check_digit(value[:17]) == value[17]
+        ):
+            return value, None, born
     try:
-        return curp_mod.validate(raw), None
+        value = curp_mod.validate(raw)
     except curp_mod.CurpError as exc:
-        return curp_mod.normalize(raw)[:18], exc.message
+        return curp_mod.normalize(raw)[:18], exc.message, None
+    return value, None, _curp_birth_date(value)
 
 
 _date_cache: dict[str, date | None] = {}
@@ -367,23 +403,52 @@ def _clean_name(value: Any) -> str:
     return text
 
 
-def _get(cells: Sequence[Any], position: int | None) -> Any:
-    if position is None or position >= len(cells):
-        return ""
-    return cells[position]
+# The order in which judge_row receives a row's cells.
+CELL_ORDER = tuple(HEADER_ALIASES)
+
+
+def cell_picker(columns: dict[str, int]) -> Callable[[Sequence[Any]], tuple]:
+    """A function taking a file row to its cells in CELL_ORDER ("" for absent ones).
+
+    One C-level ``itemgetter`` per row instead of a lookup per cell: columns
+    the file lacks, and cells a short row lacks, point one past the widest
+    column, where the picker puts an empty cell.
+    """
+    width = max(columns.values()) + 1
+    getter = itemgetter(*(columns.get(c, width) for c in CELL_ORDER))
+    padding = [""] * (width + 1)
+
+    def pick(cells: Sequence[Any]) -> tuple:
+        if len(cells) == width:
+            return getter([*cells, ""])
+        return getter([*cells[:width], *padding[len(cells[:width]) :]])
+
+    return pick
 
 
 def judge_row(
-    number: int, cells: Sequence[Any], columns: dict[str, int], ctx: RollContext
+    number: int, cells: Sequence[Any], ctx: RollContext
 ) -> tuple[Row | None, list[str], str]:
-    """(row, [], curp) when the row is fine on its own, else (None, reasons, curp)."""
+    """(row, [], curp) when the row is fine on its own, else (None, reasons, curp).
+
+    ``cells`` are in CELL_ORDER (see :func:`cell_picker`)."""
     reasons: list[str] = []
-    curp, problem = check_curp(str(_get(cells, columns["curp"])))
+    (raw_curp, raw_given, raw_first, raw_second, raw_birth, raw_sex, raw_mun, raw_amount,
+     raw_start) = cells  # fmt: skip
+    curp, problem, curp_birth = check_curp(str(raw_curp))
     if problem:
         reasons.append(problem)
-    given = _clean_name(_get(cells, columns["given_names"]))
-    first = _clean_name(_get(cells, columns["first_surname"]))
-    second = _clean_name(_get(cells, columns.get("second_surname")))
+    # Most rows' names are clean: one test on the three together, and only the
+    # rows it flags (a "|" inside a name flags falsely, harmlessly) are rebuilt.
+    names = f"|{raw_given}|{raw_first}|{raw_second}|"
+    if " |" in names or "| " in names or "  " in names or "\t" in names:
+        given, first, second = (
+            _clean_name(raw_given),
+            _clean_name(raw_first),
+            _clean_name(raw_second),
+        )
+    else:
+        given, first, second = str(raw_given), str(raw_first), str(raw_second)
     if not given:
         reasons.append("Falta el nombre.")
     if not first:
@@ -391,23 +456,23 @@ def judge_row(
     if len(given) > MAX_NAME or len(first) > MAX_NAME or len(second) > MAX_NAME:
         reasons.append(f"Un nombre o apellido pasa de {MAX_NAME} caracteres.")
 
-    raw_birth = _get(cells, columns.get("birth_date"))
     birth = None
     if raw_birth != "" and raw_birth is not None:
-        birth = parse_date(raw_birth)
+        # The cache lookup inline: a roll repeats few dates, and this runs per row.
+        birth = _date_cache.get(raw_birth) or parse_date(raw_birth)
         if birth is None:
             reasons.append(
                 f"La fecha de nacimiento «{raw_birth}» no es una fecha "
                 "(use AAAA-MM-DD o DD/MM/AAAA)."
             )
-    raw_sex = str(_get(cells, columns.get("sex"))).strip()
+    raw_sex = str(raw_sex).strip()
     sex = None
     if raw_sex:
         sex = SEX_VALUES.get(raw_sex.lower()) or SEX_VALUES.get(normalize_text(raw_sex))
         if sex is None:
             reasons.append(f"El sexo «{raw_sex}» no se reconoce (use H, M o X).")
 
-    raw_mun = str(_get(cells, columns.get("municipality"))).strip()
+    raw_mun = str(raw_mun).strip()
     municipality = None
     if raw_mun:
         found = ctx.municipalities.get(raw_mun)
@@ -415,7 +480,7 @@ def judge_row(
         if municipality is None:
             reasons.append(f"El municipio «{raw_mun}» no es un municipio del estado.")
 
-    raw_amount = str(_get(cells, columns.get("amount"))).strip()
+    raw_amount = str(raw_amount).strip()
     amount = ctx.default_amount
     if raw_amount:
         amount = ctx.amounts.get(raw_amount)
@@ -430,10 +495,9 @@ def judge_row(
                 elif len(ctx.amounts) < 10_000:
                     ctx.amounts[raw_amount] = amount
 
-    raw_start = _get(cells, columns.get("started_on"))
     started = ctx.today
     if raw_start != "" and raw_start is not None:
-        parsed = parse_date(raw_start)
+        parsed = _date_cache.get(raw_start) or parse_date(raw_start)
         if parsed is None:
             reasons.append(f"La fecha «{raw_start}» no es una fecha (use AAAA-MM-DD o DD/MM/AAAA).")
         else:
@@ -441,7 +505,6 @@ def judge_row(
 
     if problem:
         return None, reasons, curp
-    curp_birth = _curp_birth_date(curp)
     if (birth is not None and birth != curp_birth) or (sex is not None and sex != curp[10]):
         reasons.extend(curp_mod.check_consistency(curp, birth, sex))
     birth = curp_birth
@@ -542,12 +605,14 @@ def _write_chunk(
     counts: Counts,
 ) -> None:
     now = str(utcnow())
-    existing = dict(
-        (curp, cid)
-        for cid, curp in _select_in(
-            "SELECT id, curp FROM citizen WHERE curp IN", [r.curp for r in rows]
-        )
+    # Statistics count an enrollment under its citizen record's municipality,
+    # sex and birth year, which for people already recorded is the record's.
+    found = _select_in(
+        "SELECT id, curp, municipality_id, sex, birth_date FROM citizen WHERE curp IN",
+        [r.curp for r in rows],
     )
+    existing = {curp: cid for cid, curp, *_rest in found}
+    recorded = {curp: (mun or "", sex, int(str(born)[:4])) for _id, curp, mun, sex, born in found}
     if existing:
         enrolled = dict(
             _select_in(
@@ -579,12 +644,17 @@ def _write_chunk(
         rows = kept
 
     extra_columns, extra_values = _citizen_constants()
-    new = [r for r in rows if r.curp not in existing]
+    new = sorted((r for r in rows if r.curp not in existing), key=_by_curp)
+    sqlite = is_sqlite()
+    first_id = 0
+    if sqlite and new:
+        first_id = db.execute_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM citizen").fetchone()[0]
     _insert_many(
         "citizen",
-        (*CITIZEN_COLUMNS, *extra_columns),
+        (*(("id",) if sqlite else ()), *CITIZEN_COLUMNS, *extra_columns),
         [
             (
+                *((first_id + i,) if sqlite else ()),
                 r.curp,
                 r.given_names,
                 r.first_surname,
@@ -597,22 +667,27 @@ def _write_chunk(
                 now,
                 *extra_values,
             )
-            for r in new
+            for i, r in enumerate(new)
         ],
     )
-    if new:
+    if sqlite:
+        existing.update((r.curp, first_id + i) for i, r in enumerate(new))
+    elif new:
         existing.update(
             (curp, cid)
             for cid, curp in _select_in(
                 "SELECT id, curp FROM citizen WHERE curp IN", [r.curp for r in new]
             )
         )
+    # In citizen id order, so the enrollment indexes led by citizen_id fill
+    # neighbouring pages.
+    ids = sorted((existing[r.curp], r) for r in rows)
     _insert_many(
         "enrollment",
         ENROLLMENT_COLUMNS,
         [
             (
-                existing[r.curp],
+                citizen_id,
                 ctx.program_id,
                 ctx.exclusion_key,
                 "padron",
@@ -622,7 +697,7 @@ def _write_chunk(
                 r.started_on.isoformat(),
                 now,
             )
-            for r in rows
+            for citizen_id, r in ids
         ],
     )
     _insert_many(
@@ -633,20 +708,25 @@ def _write_chunk(
             for number, curp, name, reasons in rejections
         ],
     )
+    for r in rows:
+        ctx.cells[recorded.get(r.curp) or (r.municipality or "", r.sex, r.birth_date.year)] += 1
+        ctx.months[r.started_on.isoformat()[:7]] += 1
     counts.accepted += len(rows)
     counts.rejected += len(rejections)
     counts.new_citizens += len(new)
+
+
+def _by_curp(row: Row) -> str:
+    return row.curp
 
 
 def _full_name(row: Row) -> str:
     return " ".join(p for p in (row.given_names, row.first_surname, row.second_surname) if p)
 
 
-def _cells_name(cells: Sequence[Any], columns: dict[str, int]) -> str:
-    parts = (
-        _get(cells, columns.get(c)) for c in ("given_names", "first_surname", "second_surname")
-    )
-    return " ".join(_clean_name(p) for p in parts if str(p).strip())
+def _cells_name(cells: Sequence[Any]) -> str:
+    """The name of a rejected row, from its cells in CELL_ORDER."""
+    return " ".join(_clean_name(p) for p in cells[1:4] if str(p).strip())
 
 
 Progress = Callable[[int, int], None]
@@ -688,8 +768,11 @@ def run_batch(
     ``fallido`` with the reason; the exception is not re-raised.
     """
     started = utcnow()
+    sqlite = is_sqlite()
     try:
         total = count_rows(path)
+        if sqlite:
+            db.execute_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
         with write():
             batch = ImportBatch.get_by_id(batch_id)
             if batch.status == "terminado":
@@ -716,6 +799,10 @@ def run_batch(
             )
         _fail(batch_id, message)
         raise
+    finally:
+        if sqlite:
+            # The connection goes back to serving requests: give the memory back.
+            db.execute_sql(f"PRAGMA cache_size = {SQLITE_PRAGMAS['cache_size']}")
 
 
 def _fail(batch_id: int, message: str) -> ImportBatch:
@@ -730,22 +817,24 @@ def _import(
     batch: ImportBatch, path: Path, total: int, progress: Progress | None, today: date | None
 ) -> Counts:
     ctx = build_context(batch.program, today)
+    summary_current = transparency.summary_is_current()
     ImportRejection.delete().where(ImportRejection.batch == batch.id).execute()
     rows_iter = read_rows(path)
-    columns = map_headers(next(rows_iter))
+    pick = cell_picker(map_headers(next(rows_iter)))
     counts = Counts()
     first_row: dict[str, int] = {}
     good: list[Row] = []
     rejections: list[tuple[int, str, str, list[str]]] = []
-    for number, cells in enumerate(rows_iter, start=2):
+    for number, raw in enumerate(rows_iter, start=2):
         counts.total += 1
-        row, reasons, curp = judge_row(number, cells, columns, ctx)
+        cells = pick(raw)
+        row, reasons, curp = judge_row(number, cells, ctx)
         if row is not None:
             seen = first_row.setdefault(row.curp, number)
             if seen != number:
                 row, reasons = None, [f"La CURP ya aparece en la fila {seen} del archivo."]
         if row is None:
-            rejections.append((number, curp, _cells_name(cells, columns), reasons))
+            rejections.append((number, curp, _cells_name(cells), reasons))
         else:
             good.append(row)
         if len(good) + len(rejections) >= CHUNK:
@@ -754,6 +843,8 @@ def _import(
             if progress:
                 progress(counts.total, total)
     _write_chunk(good, rejections, ctx, batch.id, counts)
+    if summary_current:
+        transparency.add_to_summary(ctx.program_id, ctx.cells, ctx.months)
     if progress:
         progress(counts.total, total)
     return counts

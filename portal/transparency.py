@@ -10,6 +10,15 @@
   ``<5`` (:func:`suppress`), so nobody in a small town can be singled out.
 * Age groups use the age reached in the current year (grouped by birth year in
   SQL, which both engines do with the same ``substr``).
+* Beneficiary counts are read from two small summary tables
+  (:class:`BeneficiaryCell`, :class:`BeneficiaryMonth`) instead of joining every
+  enrollment to its citizen on each request (seconds at a million). A roll
+  import adds its own counts in its transaction; any other change to the
+  enrollment table (approvals, merges, demo data) changes its fingerprint
+  (count, ids, citizen ids of active enrollments, read from the partial unique
+  index), and the next read rebuilds the summaries. Changes to a citizen's
+  record alone (a move to another municipality) are picked up by
+  ``flask --app wsgi estadisticas refresh``.
 """
 
 from __future__ import annotations
@@ -19,10 +28,24 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from peewee import JOIN, fn
+from peewee import EXCLUDED, JOIN, SQL, OperationalError, fn
 
 from .catalog import BENEFIT_KINDS, PERIODS
-from .models import Agency, Application, Call, Citizen, Enrollment, Municipality, Program
+from .db import is_sqlite, write
+from .extensions import db
+from .models import (
+    Agency,
+    Application,
+    BeneficiaryCell,
+    BeneficiaryMonth,
+    Call,
+    Citizen,
+    Enrollment,
+    Municipality,
+    Program,
+    StatsState,
+    utcnow,
+)
 
 SMALL_CELL = 5
 SUPPRESSED = "<5"
@@ -184,8 +207,152 @@ class Stats:
         return rows
 
 
+def enrollment_fingerprint() -> str:
+    """Changes whenever an active enrollment is added, ended or moved to another person."""
+    count, top, ids, citizens = db.execute_sql(
+        "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(id), 0), "
+        "COALESCE(SUM(citizen_id), 0) FROM enrollment WHERE active"
+    ).fetchone()
+    return f"{count}:{top}:{ids}:{citizens}"
+
+
+_POSITIONS = (SQL("1"), SQL("2"), SQL("3"), SQL("4"))
+
+
+def _lock_summary() -> None:
+    """Serialize summary writers (SQLite: the write transaction already does)."""
+    if not is_sqlite():
+        db.execute_sql("LOCK TABLE stats_state IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _stamp(fingerprint: str) -> None:
+    StatsState.delete().execute()
+    StatsState.create(fingerprint=fingerprint, refreshed_at=utcnow())
+
+
+def refresh_summary() -> int:
+    """Rebuild the summaries from every active enrollment; returns the cells written."""
+    birth_year = _year(Citizen.birth_date).cast("integer")
+    cells = (
+        Enrollment.select(
+            Enrollment.program,
+            fn.COALESCE(Citizen.municipality, ""),
+            Citizen.sex,
+            birth_year,
+            fn.COUNT(Enrollment.id),
+        )
+        .join(Citizen)
+        .where(Enrollment.active)
+        # By position: PostgreSQL binds each "" and substr bound separately, so
+        # a repeated expression would not match its select-list twin.
+        .group_by(*_POSITIONS[:4])
+    )
+    month = _month(Enrollment.started_on)
+    months = (
+        Enrollment.select(Enrollment.program, month, fn.COUNT(Enrollment.id))
+        .where(Enrollment.active)
+        .group_by(*_POSITIONS[:2])
+    )
+    with write():
+        _lock_summary()
+        fingerprint = enrollment_fingerprint()
+        BeneficiaryCell.delete().execute()
+        BeneficiaryMonth.delete().execute()
+        BeneficiaryCell.insert_from(
+            cells,
+            [
+                BeneficiaryCell.program,
+                BeneficiaryCell.municipality,
+                BeneficiaryCell.sex,
+                BeneficiaryCell.birth_year,
+                BeneficiaryCell.beneficiaries,
+            ],
+        ).execute()
+        BeneficiaryMonth.insert_from(
+            months,
+            [BeneficiaryMonth.program, BeneficiaryMonth.month, BeneficiaryMonth.beneficiaries],
+        ).execute()
+        _stamp(fingerprint)
+        return BeneficiaryCell.select().count()
+
+
+def ensure_summary() -> None:
+    """Rebuild the summaries if the enrollment table changed since they were built.
+
+    While another writer holds SQLite's write lock (a roll import can hold it
+    a minute) the page does not wait: it shows the summaries as they are, and
+    a later read rebuilds them.
+    """
+    state = StatsState.select().first()
+    if state is not None and state.fingerprint == enrollment_fingerprint():
+        return
+    if not is_sqlite():
+        refresh_summary()
+        return
+    (wait,) = db.execute_sql("PRAGMA busy_timeout").fetchone()
+    db.execute_sql("PRAGMA busy_timeout = 0")
+    try:
+        refresh_summary()
+    except OperationalError:
+        pass  # the lock is taken: the summaries as they are will do for now
+    finally:
+        db.execute_sql(f"PRAGMA busy_timeout = {int(wait)}")
+
+
+def summary_is_current() -> bool:
+    """Inside a writer's transaction: do the summaries match the enrollments now?"""
+    state = StatsState.select().first()
+    return state is not None and state.fingerprint == enrollment_fingerprint()
+
+
+def add_to_summary(program_id: int, cells: Counter, months: Counter) -> None:
+    """Count new active enrollments of one program into current summaries.
+
+    For writers that know what they added (roll imports), inside their own
+    transaction, called only when :func:`summary_is_current` held before they
+    wrote: otherwise the next read rebuilds everything anyway.
+    """
+    _lock_summary()
+    if cells:
+        BeneficiaryCell.insert_many(
+            [
+                {
+                    "program": program_id,
+                    "municipality": municipality,
+                    "sex": sex,
+                    "birth_year": year,
+                    "beneficiaries": n,
+                }
+                for (municipality, sex, year), n in cells.items()
+            ]
+        ).on_conflict(
+            conflict_target=[
+                BeneficiaryCell.program,
+                BeneficiaryCell.municipality,
+                BeneficiaryCell.sex,
+                BeneficiaryCell.birth_year,
+            ],
+            update={
+                BeneficiaryCell.beneficiaries: BeneficiaryCell.beneficiaries
+                + EXCLUDED.beneficiaries
+            },
+        ).execute()
+    if months:
+        BeneficiaryMonth.insert_many(
+            [{"program": program_id, "month": m, "beneficiaries": n} for m, n in months.items()]
+        ).on_conflict(
+            conflict_target=[BeneficiaryMonth.program, BeneficiaryMonth.month],
+            update={
+                BeneficiaryMonth.beneficiaries: BeneficiaryMonth.beneficiaries
+                + EXCLUDED.beneficiaries
+            },
+        ).execute()
+    _stamp(enrollment_fingerprint())
+
+
 def compute_stats(today: date | None = None, agency_id: int | None = None) -> Stats:
-    """Every count, in three GROUP BY queries; ``agency_id`` limits to one agency."""
+    """Every count: beneficiaries from the summaries, applications by GROUP BY;
+    ``agency_id`` limits to one agency."""
     today = today or date.today()
     programs_query = Program.select(
         Program.id, Program.name, Agency.name.alias("agency_name")
@@ -195,20 +362,17 @@ def compute_stats(today: date | None = None, agency_id: int | None = None) -> St
     programs = {p.id: (p.name, p.agency.name) for p in programs_query}
     municipalities = {m.code: m.name for m in Municipality.select()}
 
-    birth_year = _year(Citizen.birth_date)
-    beneficiaries = (
-        Enrollment.select(
-            Enrollment.program, Citizen.municipality, Citizen.sex, birth_year, fn.COUNT(Citizen.id)
-        )
-        .join(Citizen)
-        .where(Enrollment.active)
-        .group_by(Enrollment.program, Citizen.municipality, Citizen.sex, birth_year)
-        .tuples()
-    )
+    ensure_summary()
+    beneficiaries = BeneficiaryCell.select(
+        BeneficiaryCell.program,
+        BeneficiaryCell.municipality,
+        BeneficiaryCell.sex,
+        BeneficiaryCell.birth_year,
+        BeneficiaryCell.beneficiaries,
+    ).tuples()
     by_month = (
-        Enrollment.select(_month(Enrollment.started_on), fn.COUNT(Enrollment.id))
-        .where(Enrollment.active)
-        .group_by(_month(Enrollment.started_on))
+        BeneficiaryMonth.select(BeneficiaryMonth.month, fn.SUM(BeneficiaryMonth.beneficiaries))
+        .group_by(BeneficiaryMonth.month)
         .tuples()
     )
     applications = (
@@ -225,19 +389,19 @@ def compute_stats(today: date | None = None, agency_id: int | None = None) -> St
     applications_month = (
         Application.select(_month(Application.submitted_at), fn.COUNT(Application.id))
         .where(Application.submitted_at.is_null(False))
-        .group_by(_month(Application.submitted_at))
+        .group_by(*_POSITIONS[:1])
         .tuples()
     )
     if agency_id is not None:
         ids = list(programs)
-        beneficiaries = beneficiaries.where(Enrollment.program.in_(ids))
-        by_month = by_month.where(Enrollment.program.in_(ids))
+        beneficiaries = beneficiaries.where(BeneficiaryCell.program.in_(ids))
+        by_month = by_month.where(BeneficiaryMonth.program.in_(ids))
         applications = applications.where(Application.program.in_(ids))
         applications_month = applications_month.where(Application.program.in_(ids))
 
     cells: Counter = Counter()
     for program_id, municipality, sex, year, n in beneficiaries:
-        cells[(program_id, municipality, sex, age_group(today.year - int(year)))] += n
+        cells[(program_id, municipality or None, sex, age_group(today.year - year))] += n
     quotas = {
         c.program_id: c.quota
         for c in Call.select().where((Call.opens <= today) & (Call.closes >= today))

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from . import audit, catalog, credential, database, demo, padron, staff, storage
+    from . import audit, catalog, credential, database, demo, padron, staff, storage, transparency
 
     for command in (
         database.cli,
@@ -18,5 +18,6 @@ def register_commands(app: Flask) -> None:
         audit.cli,
         padron.cli,
         credential.cli,
+        transparency.cli,
     ):
         app.cli.add_command(command)

@@ -33,7 +33,17 @@ from .core import (
 )
 from .delivery import Credential, Delivery
 from .oficina import IdentityCheck
-from .padron import PADRON_MODELS, CitizenMerge, DuplicateCandidate, ImportBatch, ImportRejection
+from .padron import (
+    PADRON_MODELS,
+    STATS_MODELS,
+    BeneficiaryCell,
+    BeneficiaryMonth,
+    CitizenMerge,
+    DuplicateCandidate,
+    ImportBatch,
+    ImportRejection,
+    StatsState,
+)
 from .questionnaire import ResumeCode
 
 CORE_MODELS = [
@@ -63,6 +73,7 @@ ALL_MODELS = [
     Notice,
     Outbox,
     *PADRON_MODELS,
+    *STATS_MODELS,
     Credential,
     Delivery,
     IdentityCheck,
@@ -96,6 +107,8 @@ __all__ = [
     "utcnow",
 ]
 __all__ += [
+    "BeneficiaryCell",
+    "BeneficiaryMonth",
     "CitizenMerge",
     "CorrectionRequest",
     "Credential",
@@ -108,4 +121,5 @@ __all__ += [
     "Notice",
     "Outbox",
     "ResumeCode",
+    "StatsState",
 ]
