@@ -48,6 +48,7 @@ from .models import (
     Requirement,
     utcnow,
 )
+from .models.core import ADDRESS_FIELDS as INEGI_ADDRESS_FIELDS
 from .profile import ProfileError, parse_profile
 from .storage import Storage
 from .uploads import CleanFile
@@ -100,17 +101,7 @@ CORRECTABLE_FIELDS: dict[str, str] = {
     "phone": "Teléfono",
     "email": "Correo electrónico",
 }
-ADDRESS_FIELDS = (
-    "road_type",
-    "road_name",
-    "exterior_number",
-    "interior_number",
-    "settlement_type",
-    "settlement_name",
-    "postal_code",
-    "locality",
-    "state",
-)
+ADDRESS_FIELDS = (*INEGI_ADDRESS_FIELDS, "state")
 
 # Called inside approve()'s transaction with the approved application, so other
 # areas (the delivery credential) act atomically with the approval.

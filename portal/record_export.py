@@ -14,6 +14,7 @@ from typing import Any
 
 from .models import Application, Citizen
 from .models.accounts import CorrectionRequest
+from .models.core import ADDRESS_FIELDS
 
 RECORD_FIELDS = (
     "curp",
@@ -25,14 +26,7 @@ RECORD_FIELDS = (
     "email",
     "phone",
     "notify_channel",
-    "road_type",
-    "road_name",
-    "exterior_number",
-    "interior_number",
-    "settlement_type",
-    "settlement_name",
-    "postal_code",
-    "locality",
+    *ADDRESS_FIELDS,
     "municipality",
     "state",
     "privacy_version",

@@ -169,6 +169,20 @@ class DeliveryPoint(BaseModel):
     hours = CharField(default="")
 
 
+# The address after INEGI's Norma Técnica sobre Domicilios Geográficos, as
+# Citizen stores it (municipality and state are kept apart).
+ADDRESS_FIELDS = (
+    "road_type",
+    "road_name",
+    "exterior_number",
+    "interior_number",
+    "settlement_type",
+    "settlement_name",
+    "postal_code",
+    "locality",
+)
+
+
 class Citizen(SignedInUser, BaseModel):
     """Expediente único: one record per CURP, never two."""
 

@@ -17,23 +17,12 @@ from ..db import write
 from ..htmx import render
 from ..models import Citizen, Municipality, utcnow
 from ..models.accounts import CorrectionRequest
+from ..models.core import ADDRESS_FIELDS
 from ..security import public_cache
 
 bp = Blueprint("profile", __name__)
 
-EDITABLE = (
-    "phone",
-    "email",
-    "notify_channel",
-    "road_type",
-    "road_name",
-    "exterior_number",
-    "interior_number",
-    "settlement_type",
-    "settlement_name",
-    "postal_code",
-    "locality",
-)
+EDITABLE = ("phone", "email", "notify_channel", *ADDRESS_FIELDS)
 
 
 def _me() -> Citizen:
