@@ -93,6 +93,7 @@ def test_language_switch_keeps_spanish_default_and_refuses_open_redirects(client
     assert response.status_code == 303 and response.headers["Location"] == "/"
     page = html(client.get("/"))
     assert page.html["lang"] == "en"
+    assert page.h1.get_text(strip=True) == "State government support, all in one place"
     assert client.get("/idioma/fr").status_code == 404
 
 
