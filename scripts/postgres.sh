@@ -2,7 +2,8 @@
 # A throwaway PostgreSQL server on loopback, owned by the test run.
 #   source scripts/postgres.sh start   -> exports TEST_POSTGRES_URL
 #   scripts/postgres.sh stop DIR
-set -euo pipefail
+# Strict mode only when run, not when sourced: it would leak into the caller's shell.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then set -euo pipefail; fi
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
 start() {
