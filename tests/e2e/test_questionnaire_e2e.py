@@ -5,20 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import assert_accessible
-
-ANSWERS = {
-    "birth_date": "1986-04-10",
-    "sex": "M",
-    "municipality": "22014",
-    "household_size": "2",
-    "household_income_monthly": "4000",
-    "children_ages": "2",
-    "student_level": "ninguno",
-    "employment": "empleo_informal",
-    "disability": "no",
-    "indigenous": "no",
-    "pregnant": "no",
-}
+from tests.test_questionnaire_views import ANSWERS
 
 
 def _answer(page, field: str) -> None:
