@@ -36,12 +36,18 @@ write lock held by the transaction makes that numbering certain.
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
 import os
+import pickle
 import re
+import struct
+import subprocess
+import sys
 import time
+import traceback
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -246,7 +252,11 @@ def file_sha256(path: Path) -> str:
 
 @dataclass
 class RollContext:
-    """What judging a row needs, computed once per batch."""
+    """What judging a row needs, computed once per batch.
+
+    It crosses to the judging process (see :func:`judged_chunks`) by pickle;
+    the compiled rules are closures, so they are compiled again on arrival.
+    """
 
     program_id: int
     program_name: str
@@ -254,7 +264,7 @@ class RollContext:
     default_amount: int | None
     state_code: str
     municipalities: dict[str, str]  # code, 3-digit code and normalized name -> INEGI code
-    rules: list[tuple[str, Callable[[Any], bool], str]]
+    conditions: list[dict]  # the program's eligibility conditions, as stored
     today: date
     program_names: dict[int, str] = field(default_factory=dict)
     amounts: dict[str, int] = field(default_factory=dict)  # raw text -> pesos, memoized
@@ -262,6 +272,17 @@ class RollContext:
     # (municipality or "", sex, birth year) and start month -> new enrollments.
     cells: Counter = field(default_factory=Counter)
     months: Counter = field(default_factory=Counter)
+    rules: list[tuple[str, Callable[[Any], bool], str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rules = compile_rules(self.conditions)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "rules"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
 
 
 def _rule_value(field_name: str, op: str, value: Any) -> Any:
@@ -305,25 +326,32 @@ def build_context(program: Program, today: date | None = None) -> RollContext:
         default_amount=program.benefit_amount,
         state_code=state_code,
         municipalities=municipalities,
-        rules=compile_rules(program.eligibility or []),
+        conditions=list(program.eligibility or []),
         today=today or date.today(),
         program_names=names,
     )
 
 
 class Row(NamedTuple):
-    """An accepted row (a named tuple: built a million times per large roll)."""
+    """An accepted row (a named tuple: built a million times per large roll).
+
+    Dates are ISO text, as they are written, and cheap to send between processes.
+    """
 
     number: int
     curp: str
     given_names: str
     first_surname: str
     second_surname: str
-    birth_date: date
+    birth_date: str
     sex: str
     municipality: str | None
     amount: int | None
-    started_on: date
+    started_on: str
+
+
+Rejection = tuple[int, str, str, list[str]]  # row number, CURP, name, reasons
+Chunk = tuple[int, list[Row], list[Rejection]]  # rows read, accepted rows, rejections
 
 
 _curp_dates: dict[str, date | None] = {}
@@ -526,7 +554,18 @@ def judge_row(
     if reasons:
         return None, reasons, curp
     return (
-        Row(number, curp, given, first, second, birth, sex, municipality, amount, started),
+        Row(
+            number,
+            curp,
+            given,
+            first,
+            second,
+            birth.isoformat(),
+            sex,
+            municipality,
+            amount,
+            started.isoformat(),
+        ),
         [],
         curp,
     )
@@ -599,7 +638,7 @@ class Counts:
 
 def _write_chunk(
     rows: list[Row],
-    rejections: list[tuple[int, str, str, list[str]]],
+    rejections: list[Rejection],
     ctx: RollContext,
     batch_id: int,
     counts: Counts,
@@ -659,7 +698,7 @@ def _write_chunk(
                 r.given_names,
                 r.first_surname,
                 r.second_surname,
-                r.birth_date.isoformat(),
+                r.birth_date,
                 r.sex,
                 r.municipality,
                 "import",
@@ -694,7 +733,7 @@ def _write_chunk(
                 str(batch_id),
                 True,
                 r.amount,
-                r.started_on.isoformat(),
+                r.started_on,
                 now,
             )
             for citizen_id, r in ids
@@ -709,8 +748,8 @@ def _write_chunk(
         ],
     )
     for r in rows:
-        ctx.cells[recorded.get(r.curp) or (r.municipality or "", r.sex, r.birth_date.year)] += 1
-        ctx.months[r.started_on.isoformat()[:7]] += 1
+        ctx.cells[recorded.get(r.curp) or (r.municipality or "", r.sex, int(r.birth_date[:4]))] += 1
+        ctx.months[r.started_on[:7]] += 1
     counts.accepted += len(rows)
     counts.rejected += len(rejections)
     counts.new_citizens += len(new)
@@ -760,12 +799,20 @@ def prepare_batch(
 
 
 def run_batch(
-    batch_id: int, path: Path, *, progress: Progress | None = None, today: date | None = None
+    batch_id: int,
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    today: date | None = None,
+    parallel: bool | None = None,
 ) -> ImportBatch:
     """Judge and write every row of the batch in one transaction.
 
     On any error the transaction is rolled back and the batch marked
-    ``fallido`` with the reason; the exception is not re-raised.
+    ``fallido`` with a reason people can read; a file that cannot be read is
+    not re-raised, anything else is. ``parallel`` judges the rows in a second
+    process (see :func:`judged_chunks`); by default, for rolls of
+    PARALLEL_MIN_ROWS rows or more.
     """
     started = utcnow()
     sqlite = is_sqlite()
@@ -777,7 +824,7 @@ def run_batch(
             batch = ImportBatch.get_by_id(batch_id)
             if batch.status == "terminado":
                 return batch  # another run finished it while this one waited for the lock
-            counts = _import(batch, path, total, progress, today)
+            counts = _import(batch, path, total, progress, today, parallel)
             batch.status = "terminado"
             batch.total_rows, batch.accepted, batch.rejected = (
                 counts.total,
@@ -814,19 +861,89 @@ def _fail(batch_id: int, message: str) -> ImportBatch:
 
 
 def _import(
-    batch: ImportBatch, path: Path, total: int, progress: Progress | None, today: date | None
+    batch: ImportBatch,
+    path: Path,
+    total: int,
+    progress: Progress | None,
+    today: date | None,
+    parallel: bool | None,
 ) -> Counts:
     ctx = build_context(batch.program, today)
     summary_current = transparency.summary_is_current()
     ImportRejection.delete().where(ImportRejection.batch == batch.id).execute()
+    if parallel is None:
+        parallel = total >= PARALLEL_MIN_ROWS and (os.cpu_count() or 1) > 1
+    counts = Counts()
+    rebuild = _set_aside_indexes(total) if is_sqlite() else []
+    for read, good, rejections in judged_chunks(path, ctx, parallel=parallel):
+        counts.total += read
+        _write_chunk(good, rejections, ctx, batch.id, counts)
+        if progress:
+            progress(counts.total, total)
+    for sql in rebuild:
+        db.execute_sql(sql)
+    if summary_current:
+        transparency.add_to_summary(ctx.program_id, ctx.cells, ctx.months)
+    if progress:
+        progress(counts.total, total)
+    return counts
+
+
+# Tables a roll writes to, whose plain (not unique) indexes a large roll drops
+# and builds again at its end.
+INDEXED_TABLES = ("citizen", "enrollment")
+
+
+def _set_aside_indexes(rows: int) -> list[str]:
+    """Drop the plain indexes of the tables a roll of ``rows`` rows at least
+    doubles, and return the statements that build them again (SQLite).
+
+    Keeping an index current costs about a microsecond per row and index,
+    building it again from scratch (a sort) about half that per row of the
+    whole table: for a roll as large as the table, rebuilding wins. Unique
+    indexes stay, since the import's look-ups and the duplicate guarantees
+    rest on them; everything happens inside the import's transaction, so a
+    crash leaves the indexes as they were.
+    """
+    statements: list[str] = []
+    for table in INDEXED_TABLES:
+        # Ids are never reused, so the largest one bounds the table's rows.
+        held = db.execute_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]  # noqa: S608
+        if rows < 2 * held:
+            continue
+        indexes = db.execute_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+            (table,),
+        ).fetchall()
+        for name, sql in indexes:
+            db.execute_sql(f'DROP INDEX "{name}"')
+            statements.append(sql)
+    return statements
+
+
+# --- Judging a whole file ---------------------------------------------------------------
+
+# From this many rows on, a second process reads and judges the file while this
+# one writes what it has judged (the two halves of the work take about as
+# long each); below it, starting that process costs more than it saves.
+PARALLEL_MIN_ROWS = 50_000
+QUEUED_CHUNKS = 8  # how far the judging process may run ahead of the writer
+
+
+def judge_file(path: Path, ctx: RollContext) -> Iterator[Chunk]:
+    """The file's rows judged in order, about CHUNK rows at a time.
+
+    A CURP met again in the file is rejected, naming the row where it came first.
+    """
     rows_iter = read_rows(path)
     pick = cell_picker(map_headers(next(rows_iter)))
-    counts = Counts()
     first_row: dict[str, int] = {}
+    read = 0
     good: list[Row] = []
-    rejections: list[tuple[int, str, str, list[str]]] = []
+    rejections: list[Rejection] = []
     for number, raw in enumerate(rows_iter, start=2):
-        counts.total += 1
+        read += 1
         cells = pick(raw)
         row, reasons, curp = judge_row(number, cells, ctx)
         if row is not None:
@@ -837,17 +954,94 @@ def _import(
             rejections.append((number, curp, _cells_name(cells), reasons))
         else:
             good.append(row)
-        if len(good) + len(rejections) >= CHUNK:
-            _write_chunk(good, rejections, ctx, batch.id, counts)
-            good, rejections = [], []
-            if progress:
-                progress(counts.total, total)
-    _write_chunk(good, rejections, ctx, batch.id, counts)
-    if summary_current:
-        transparency.add_to_summary(ctx.program_id, ctx.cells, ctx.months)
-    if progress:
-        progress(counts.total, total)
-    return counts
+        if read == CHUNK:
+            yield read, good, rejections
+            read, good, rejections = 0, [], []
+    yield read, good, rejections
+
+
+def judged_chunks(path: Path, ctx: RollContext, *, parallel: bool = False) -> Iterator[Chunk]:
+    """:func:`judge_file`'s chunks, judged here or, with ``parallel``, in a
+    second process so that judging and writing overlap.
+
+    The second process is a plain ``python -c`` (multiprocessing's spawn would
+    run the caller's main script again, and fork copies a threaded web
+    process): it gets the path and the context pickled on its standard input
+    and answers with pickled chunks on its standard output, which a large pipe
+    lets it fill QUEUED_CHUNKS ahead of the writer. It dies of a broken pipe
+    if this process dies, even by ``kill -9``.
+    """
+    if not parallel:
+        yield from judge_file(path, ctx)
+        return
+    root = str(Path(__file__).resolve().parent.parent)
+    search = os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
+    judge = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed command
+        [sys.executable, "-c", "from portal.padron import judge_child; judge_child()"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=dict(os.environ, PYTHONPATH=search),
+    )
+    try:
+        _widen_pipe(judge.stdout.fileno())
+        judge.stdin.write(pickle.dumps((path, ctx), pickle.HIGHEST_PROTOCOL))
+        judge.stdin.close()
+        while (item := _receive(judge)) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            read, good, rejections = item
+            yield read, list(map(Row._make, good)), rejections
+    finally:
+        if judge.poll() is None:
+            judge.kill()
+        judge.wait()
+        judge.stdout.close()
+
+
+_FRAME = struct.Struct("!Q")
+
+
+def judge_child() -> None:
+    """The judging process (see :func:`judged_chunks`): chunks, then None, or
+    the error that stopped it."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print must not land in the middle of a chunk
+    try:
+        path, ctx = pickle.load(sys.stdin.buffer)  # noqa: S301 - from the parent process
+        try:
+            for read, good, rejections in judge_file(path, ctx):
+                # Plain tuples pickle five times faster than named tuples.
+                _send(out, (read, [tuple(r) for r in good], rejections))
+            _send(out, None)
+        except RollError as exc:
+            _send(out, RollError(exc.message))
+        except Exception:  # noqa: BLE001 - whatever it is, the writer must hear of it
+            _send(out, RuntimeError("judging the roll failed:\n" + traceback.format_exc()))
+        out.flush()
+    except BrokenPipeError:
+        os._exit(1)  # the writer is gone: there is nobody to tell
+
+
+def _send(out: Any, item: Any) -> None:
+    data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+    out.write(_FRAME.pack(len(data)))
+    out.write(data)
+
+
+def _receive(judge: subprocess.Popen) -> Any:
+    header = judge.stdout.read(_FRAME.size)
+    data = judge.stdout.read(_FRAME.unpack(header)[0]) if len(header) == _FRAME.size else b""
+    if not data:
+        raise RuntimeError(f"the judging process ended early (exit code {judge.wait()})")
+    return pickle.loads(data)  # noqa: S301 - from our own child process
+
+
+def _widen_pipe(fd: int) -> None:
+    """Let the pipe hold QUEUED_CHUNKS chunks (Linux; elsewhere it stays as it is)."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, QUEUED_CHUNKS * 256 * 1024)
+    except (AttributeError, OSError):
+        pass
 
 
 # --- Progress between processes ------------------------------------------------------

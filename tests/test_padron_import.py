@@ -236,12 +236,25 @@ def test_report_lists_rejected_rows_with_reasons(municipalities, tmp_path):
 @pytest.mark.skipif(
     bool(os.environ.get("TEST_DATABASE_URL")), reason="the kill test runs on SQLite"
 )
+def _judging_processes() -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "judge_child()" in text:
+            found.append(text)
+    return found
+
+
 def test_kill_9_midway_leaves_nothing_and_a_rerun_completes(app, municipalities, tmp_path):
     """A real process, killed with SIGKILL while its transaction is open."""
     assert is_sqlite()
     program = make_program(slug="programa-kill")
     from portal.extensions import db
 
+    indexes = _indexes()
     db.close()
     rows = [
         person(n, born=dt.date(1950, 1, 1) + dt.timedelta(days=n % 9000)) for n in range(60_000)
@@ -264,9 +277,18 @@ def test_kill_9_midway_leaves_nothing_and_a_rerun_completes(app, municipalities,
     while not list(progress_dir.glob("progreso-*.json")) and time.monotonic() < deadline:
         assert child.poll() is None, "the import ended before it could be killed"
         time.sleep(0.05)
+    # The roll is large enough to be judged in a second process, which cannot
+    # be done yet: the pipe holds fewer chunks than the file makes.
+    assert _judging_processes()
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
+    # Its judging process (the roll is large enough to have one) ends too.
+    deadline = time.monotonic() + 30
+    while _judging_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _judging_processes()
     db.connect(reuse_if_open=True)
+    assert _indexes() == indexes  # the ones the import dropped are back
     assert Citizen.select().count() == 0
     assert Enrollment.select().count() == 0
     assert ImportRejection.select().count() == 0
@@ -275,3 +297,93 @@ def test_kill_9_midway_leaves_nothing_and_a_rerun_completes(app, municipalities,
     batch, pending = padron.prepare_batch(path, path.name, program)
     assert pending
     assert padron.run_batch(batch.id, path).accepted == 60_000
+
+
+def _indexes() -> list[tuple[str, str]]:
+    from portal.extensions import db
+
+    return db.execute_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    ).fetchall()
+
+
+def _mixed_roll(tmp_path: Path) -> Path:
+    """Good rows, a repeated CURP, a bad CURP, a bad date and a bad municipality."""
+    rows = [person(n) for n in range(40)]
+    rows.append(person(7))
+    bad = [person(n) for n in range(40, 43)]
+    bad[0][0] = "ABC"
+    bad[1][4] = "31/31/1990"
+    bad[2][6] = "09015"
+    return write_roll(tmp_path / "mezcla.csv", rows + bad)
+
+
+def test_judging_in_a_second_process_gives_the_same_chunks(municipalities, tmp_path, monkeypatch):
+    monkeypatch.setattr(padron, "CHUNK", 7)
+    path = _mixed_roll(tmp_path)
+    ctx = padron.build_context(make_program(), dt.date(2026, 3, 1))
+    here = list(padron.judged_chunks(path, ctx))
+    # CHUNK is read by the child from its own import of the module: only the
+    # chunk boundaries may differ, so compare the rows and rejections in order.
+    there = list(padron.judged_chunks(path, ctx, parallel=True))
+    assert sum(c[0] for c in there) == sum(c[0] for c in here) == 44
+    assert [r for c in there for r in c[1]] == [r for c in here for r in c[1]]
+    assert [r for c in there for r in c[2]] == [r for c in here for r in c[2]]
+    assert len([r for c in here for r in c[2]]) == 4
+
+
+def test_a_failure_in_the_judging_process_reaches_the_writer(municipalities, tmp_path):
+    ctx = padron.build_context(make_program(), dt.date(2026, 3, 1))
+    with pytest.raises(RuntimeError, match="FileNotFoundError"):
+        list(padron.judged_chunks(tmp_path / "no-existe.csv", ctx, parallel=True))
+    unreadable = tmp_path / "sin-curp.csv"
+    unreadable.write_text("nombre,apellido\nAna,Ruiz\n", encoding="utf-8")
+    with pytest.raises(padron.RollError, match="faltan columnas obligatorias"):
+        list(padron.judged_chunks(unreadable, ctx, parallel=True))
+
+
+def test_parallel_and_plain_imports_write_the_same(municipalities, tmp_path):
+    from portal.extensions import db
+
+    program = make_program()
+    path = _mixed_roll(tmp_path)
+    batch, _ = padron.prepare_batch(path, path.name, program)
+    batch = padron.run_batch(batch.id, path, today=dt.date(2026, 3, 1), parallel=True)
+    assert (batch.status, batch.accepted, batch.rejected, batch.new_citizens) == (
+        "terminado",
+        40,
+        4,
+        40,
+    )
+    assert set(reasons(batch)) == {42, 43, 44, 45}
+    written = db.execute_sql(
+        "SELECT c.curp, e.benefit_amount, e.started_on FROM enrollment e "
+        "JOIN citizen c ON c.id = e.citizen_id ORDER BY c.curp"
+    ).fetchall()
+    assert [row[0] for row in written] == sorted(person(n)[0] for n in range(40))
+
+
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="SQLite indexes")
+def test_a_large_roll_rebuilds_the_indexes_it_set_aside(municipalities, tmp_path, monkeypatch):
+    before = _indexes()
+    dropped = []
+    real = padron._set_aside_indexes
+
+    def watch(rows):
+        statements = real(rows)
+        dropped.extend(statements)
+        return statements
+
+    monkeypatch.setattr(padron, "_set_aside_indexes", watch)
+    program = make_program()
+    batch = run(write_roll(tmp_path / "p.csv", [person(n) for n in range(20)]), program)
+    assert batch.accepted == 20
+    # The tables were empty: every plain index of both was dropped and built again.
+    assert any("citizen_birth_date_sex" in s for s in dropped)
+    assert any("enrollment_program_id_active" in s for s in dropped)
+    assert not any("UNIQUE" in s for s in dropped)
+    assert _indexes() == before
+    # A small roll next to what the tables hold keeps the indexes as they are.
+    dropped.clear()
+    assert run(write_roll(tmp_path / "q.csv", [person(n) for n in range(20, 25)]), program)
+    assert dropped == [] and _indexes() == before
