@@ -34,7 +34,7 @@ from . import audit, notices
 from .audit import Actor
 from .catalog_store import engine_catalog, quota_used
 from .db import write
-from .eligibility import Status, evaluate
+from .eligibility import Result, Status, evaluate
 from .folio import new_folio
 from .models import (
     LIVE_STATUSES,
@@ -423,13 +423,26 @@ def person_profile(citizen: Citizen, on: dt.date) -> dict[str, Any]:
     return profile
 
 
+def program_result(citizen: Citizen, program: Program, on: dt.date) -> Result | None:
+    """The engine's verdict on the person for this program (None: not in the catalog)."""
+    results = evaluate(person_profile(citizen, on), engine_catalog(), on, quota_used=quota_used(on))
+    return next((r for r in results if r.program == program.slug), None)
+
+
+def missing_answers(citizen: Citizen, program: Program, on: dt.date) -> tuple[str, ...]:
+    """The answers the engine still needs to decide whether the person may receive it."""
+    result = program_result(citizen, program, on)
+    if result is None or result.status is not Status.MAYBE:
+        return ()
+    return tuple(result.missing)
+
+
 def eligibility_reasons(citizen: Citizen, program: Program, on: dt.date) -> list[str]:
     """Why the person cannot apply today (empty when they can)."""
     call = open_call(program, on)
     if call is None or not program.active:
         return ["Este programa no recibe solicitudes en este momento."]
-    results = evaluate(person_profile(citizen, on), engine_catalog(), on, quota_used=quota_used(on))
-    result = next((r for r in results if r.program == program.slug), None)
+    result = program_result(citizen, program, on)
     if result is None:
         return ["Este programa no recibe solicitudes en este momento."]
     reasons = list(result.reasons)

@@ -39,10 +39,12 @@ def demo(app):
         app.add_url_rule("/salir", "auth.sign_out", lambda: "", methods=["POST"])
 
 
-def answer_all(client, answers=ANSWERS, **overrides) -> list[str]:
-    """Answer every question asked, as a browser without JavaScript would; the fields asked."""
+def answer_all(client, answers=ANSWERS, base="/cuestionario", **overrides) -> list[str]:
+    """Answer every question asked, as a browser without JavaScript would; the fields asked.
+
+    ``base`` is where the questionnaire is: the citizen's, or one at the counter."""
     asked = []
-    location = client.get("/cuestionario/siguiente").headers["Location"]
+    location = client.get(f"{base}/siguiente").headers["Location"]
     while "/pregunta/" in location:
         field = location.rsplit("/", 1)[1]
         asked.append(field)
@@ -50,7 +52,7 @@ def answer_all(client, answers=ANSWERS, **overrides) -> list[str]:
         response = client.post(location, data=data)
         assert response.status_code == 303, (field, response.get_data(as_text=True)[:500])
         location = client.get(response.headers["Location"]).headers["Location"]
-    assert location.endswith("/cuestionario/revisar")
+    assert location == f"{base}/revisar"
     return asked
 
 
@@ -231,6 +233,15 @@ def test_signed_in_citizens_are_not_asked_what_their_record_says(login, demo):
     results = html(client.get("/cuestionario/resultados"))
     eligible = results.find("h2", id="puede").find_next("ul").get_text(" ", strip=True)
     assert "Apoyo a Personas Adultas Mayores" in eligible
+
+
+def test_a_signed_in_citizens_first_question_is_question_one(login, demo):
+    # Birth date, sex and municipality come from the record: no step back to them.
+    client = login(make_citizen())
+    first = client.get("/cuestionario/siguiente").headers["Location"]
+    page = html(client.get(first))
+    assert page.select_one(".back-link")["href"] == "/cuestionario"
+    assert page.select_one(".caption").get_text(strip=True) == "Pregunta 1"
 
 
 def test_answers_given_before_signing_in_move_to_the_record(client, login, demo):

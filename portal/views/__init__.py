@@ -61,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
         oficina_admin,
         oficina_assisted,
         oficina_auth,
+        oficina_questionnaire,
         padron,
         profile,
         public,
@@ -84,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
         oficina_admin,
         oficina,
         oficina_assisted,
+        oficina_questionnaire,
     ):
         app.register_blueprint(area.bp)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -2,18 +2,22 @@
 
 The staff member finds the person by CURP or registers them (CURP validated
 and checked against the birth date and sex typed), records the ID the person
-showed, then applies and uploads documents on their behalf through the same
-domain functions the citizen pages use. Every step carries the staff
-identity: Application.assisted_by, assisted timeline events, audit entries.
-The record is keyed by CURP, so the person's later digital-ID sign-in finds it.
+showed, then answers the needs questionnaire with them
+(views/oficina_questionnaire.py), applies and uploads documents on their
+behalf through the same domain functions the citizen pages use. Every step
+carries the staff identity: Application.assisted_by, assisted timeline events,
+audit entries. The record is keyed by CURP, so the person's later digital-ID
+sign-in finds it, answers included.
 
 Acting for a person needs an identity check in this staff session; the
-session remembers which person was checked, and nothing else.
+session remembers which person was checked and the order of the questions
+asked of them, and nothing else.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -29,8 +33,9 @@ from ..documents import get_storage
 from ..htmx import render
 from ..models import Application, Citizen, Municipality, Program, Requirement, utcnow
 from ..models.oficina import IdentityCheck
+from ..profile import FIELDS
 from ..uploads import UploadRejected, inspect_upload
-from . import staff
+from . import questionnaire_flow, staff
 from .oficina_forms import (
     AssistedApplyForm,
     BaseForm,
@@ -44,17 +49,18 @@ bp = Blueprint("oficina_assisted", __name__, url_prefix="/oficina/ventanilla")
 
 COUNTER_STAFF = ("revisor", "admin_dependencia")
 VERIFIED = "ventanilla_persona"
+ASKED = "ventanilla_preguntas"  # the order of the questions asked of the checked person
 
 
 class UploadForm(BaseForm):
     document = FileField()
 
 
-def _verified_citizen(citizen_id: int) -> Citizen:
+def verified_citizen(citizen_id: int) -> Citizen:
     citizen = staff.get_or_404(Citizen.select().where(Citizen.id == citizen_id))
     if session.get(VERIFIED) != citizen.id:
         flash(_("Primero registre la identificación que presentó la persona."), "error")
-        abort(redirect(url_for(".person", citizen_id=citizen.id), code=303))
+        abort(redirect(url_for("oficina_assisted.person", citizen_id=citizen.id), code=303))
     return citizen
 
 
@@ -72,6 +78,7 @@ def _record_check(citizen: Citizen, form: IdentityCheckForm) -> None:
         details={"verificacion": check.id, "tipo": check.id_type},
     )
     session[VERIFIED] = citizen.id
+    session.pop(ASKED, None)
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -154,6 +161,11 @@ def _own_programs():
     )
 
 
+def open_programs(today: date) -> list[Program]:
+    """The agency's programs that take applications today."""
+    return [p for p in _own_programs() if apps.open_call(p, today)]
+
+
 @bp.route("/personas/<int:citizen_id>", methods=["GET", "POST"])
 @staff_required(*COUNTER_STAFF)
 def person(citizen_id: int):
@@ -166,9 +178,7 @@ def person(citizen_id: int):
     verified = session.get(VERIFIED) == citizen.id
     apply_form = AssistedApplyForm(formdata=None, idempotency_key=uuid.uuid4().hex)
     today = utcnow().date()
-    apply_form.program.choices = [
-        (p.slug, p.name) for p in _own_programs() if apps.open_call(p, today)
-    ]
+    apply_form.program.choices = [(p.slug, p.name) for p in open_programs(today)]
     applications = list(
         staff.agency_scope(Application.select().join(Program), Program.agency)
         .where(Application.citizen == citizen.id)
@@ -183,13 +193,14 @@ def person(citizen_id: int):
         check_form=check_form,
         apply_form=apply_form,
         applications=applications,
+        answered=questionnaire_flow.answered_count(citizen),
     ), status
 
 
 @bp.post("/personas/<int:citizen_id>/solicitar")
 @staff_required(*COUNTER_STAFF)
 def apply(citizen_id: int):
-    citizen = _verified_citizen(citizen_id)
+    citizen = verified_citizen(citizen_id)
     form = AssistedApplyForm()
     form.program.choices = [(p.slug, p.name) for p in _own_programs()]
     if not form.validate_on_submit():
@@ -216,17 +227,22 @@ def _assisted_application(folio: str) -> tuple[Application, Citizen]:
             Application.folio == folio.upper()
         )
     )
-    return application, _verified_citizen(application.citizen_id)
+    return application, verified_citizen(application.citizen_id)
 
 
 def _application_page(
     application: Application, citizen: Citizen, status: int = 200, error: str = ""
 ):
+    program = Program.get_by_id(application.program_id)
+    missing_answers = ()
+    if application.status == "borrador":
+        missing_answers = apps.missing_answers(citizen, program, date.today())
     return render(
         "oficina/assisted_application.html",
         application=application,
         citizen=citizen,
-        program=Program.get_by_id(application.program_id),
+        program=program,
+        missing_answers=[FIELDS[name].label for name in missing_answers],
         requirements=apps.required_requirements(application),
         current=apps.current_documents(application),
         missing=apps.missing_requirements(application),
