@@ -1,7 +1,7 @@
 """How fast a roll is imported (portal/padron.py), against a bare insert.
 
     .venv/bin/python -m bench.import [--existing 1000000] [--rows 1000000] [--dir DIR]
-                                     [--duplicates] [--stats]
+                                     [--duplicates] [--stats] [--single]
 
 (run from the repository root). Builds a SQLite database holding ``--existing``
 synthetic citizens (portal/synthetic.py, bulk-inserted in chunks), writes a
@@ -11,12 +11,14 @@ new), then, in the same run:
 * import: ``padron.prepare_batch`` + ``padron.run_batch`` with every
   validation on (CURP, birth date and sex against it, municipality, program
   rules, duplicates in the file, enrollment and exclusion group), one
-  transaction;
+  transaction, the rows judged in a second process while this one writes
+  (as for every roll of ``padron.PARALLEL_MIN_ROWS`` rows or more);
 * bare insert: the same rows into a copy of the same database with plain
   ``executemany`` (citizens ``INSERT OR IGNORE``, enrollments with the citizen
   id from a subquery), nothing validated.
 
-``--duplicates`` then times ``duplicates.find_candidates`` on the imported
+``--single`` also times the import judging rows in the importing process
+itself (``run_batch(parallel=False)``), on another copy. ``--duplicates`` then times ``duplicates.find_candidates`` on the imported
 database, and ``--stats`` times the statistics pages on it (their summaries
 were built before the import, which keeps them current) and a full rebuild
 of the summaries.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import shutil
 import sqlite3
@@ -118,6 +121,9 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--duplicates", action="store_true")
     parser.add_argument("--stats", action="store_true")
+    parser.add_argument(
+        "--single", action="store_true", help="also time the import without its judging process"
+    )
     args = parser.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-import-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -130,7 +136,8 @@ def main() -> None:
             "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
         }
     )
-    print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, {folder}")
+    print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
+          f"{os.cpu_count()} CPUs, {folder}")  # fmt: skip
     with app.app_context():
         database.upgrade()
         db.connect(reuse_if_open=True)
@@ -162,8 +169,12 @@ def main() -> None:
         db.close()
         bare_db = folder / "bare.db"
         shutil.copy(db_path, bare_db)
+        single_db = folder / "single.db"
+        if args.single:
+            shutil.copy(db_path, single_db)
 
         db.connect()
+        print("load average before the import: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         start = time.perf_counter()
         batch, _ = padron.prepare_batch(roll, roll.name, program)
         batch = padron.run_batch(batch.id, roll)
@@ -175,6 +186,18 @@ def main() -> None:
         print(f"| import, every validation | {batch.total_rows:,} | {imported:.1f} | "
               f"{batch.total_rows / imported:,.0f} |")  # fmt: skip
         print(f"| bare insert | {args.rows:,} | {bare:.1f} | {args.rows / bare:,.0f} |")
+        if args.single:
+            db.close()
+            database.bind(f"sqlite:///{single_db}")
+            start = time.perf_counter()
+            single, _ = padron.prepare_batch(roll, roll.name, program)
+            single = padron.run_batch(single.id, roll, parallel=False)
+            one = time.perf_counter() - start
+            assert single.accepted == batch.accepted
+            print(f"| import in one process | {single.total_rows:,} | {one:.1f} | "
+                  f"{single.total_rows / one:,.0f} |")  # fmt: skip
+            db.close()
+            database.bind(f"sqlite:///{db_path}")
         print(f"accepted {batch.accepted:,}, new citizens {batch.new_citizens:,}, "
               f"rejected {batch.rejected:,}; import / bare = {imported / bare:.2f}")  # fmt: skip
 

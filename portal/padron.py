@@ -23,9 +23,12 @@ batch again (same file: same batch, found by its SHA-256) resumes it. A batch
 that finished is never run again, so re-importing a file creates nothing new;
 the same rows in another file are rejected as already enrolled.
 
-Speed (bench/import.py): rows are validated in Python in chunks; existing CURPs
-and enrollments are looked up a chunk at a time with ``IN`` lists; inserts go
-through ``executemany`` of plain tuples; the program's rules are compiled once.
+Speed (bench/import.py): rows are validated in Python in chunks, for a large
+roll in a second process while this one writes (:func:`judged_chunks`);
+existing CURPs and enrollments are looked up a chunk at a time with ``IN``
+lists; inserts go through ``executemany`` of plain tuples; the program's rules
+are compiled once; a roll that at least doubles a table rebuilds that table's
+plain indexes at its end instead of keeping them current row by row.
 On SQLite the import's connection gets a page cache large enough for the
 citizen indexes (random CURPs otherwise evict each other's pages), new
 citizens are inserted in CURP order (neighbouring index pages), and their ids
@@ -872,7 +875,8 @@ def _import(
     summary_current = transparency.summary_is_current()
     ImportRejection.delete().where(ImportRejection.batch == batch.id).execute()
     if parallel is None:
-        parallel = total >= PARALLEL_MIN_ROWS and (os.cpu_count() or 1) > 1
+        # A second process needs a second CPU, and an interpreter to start.
+        parallel = total >= PARALLEL_MIN_ROWS and (os.cpu_count() or 1) > 1 and bool(sys.executable)
     counts = Counts()
     rebuild = _set_aside_indexes(total) if is_sqlite() else []
     for read, good, rejections in judged_chunks(path, ctx, parallel=parallel):
