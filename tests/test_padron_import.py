@@ -233,9 +233,6 @@ def test_report_lists_rejected_rows_with_reasons(municipalities, tmp_path):
     assert report[1].startswith("3,") and "'=cmd" in report[1] and "no coincide" in report[1]
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("TEST_DATABASE_URL")), reason="the kill test runs on SQLite"
-)
 def _judging_processes() -> list[str]:
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
@@ -248,6 +245,9 @@ def _judging_processes() -> list[str]:
     return found
 
 
+@pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")), reason="the kill test runs on SQLite"
+)
 def test_kill_9_midway_leaves_nothing_and_a_rerun_completes(app, municipalities, tmp_path):
     """A real process, killed with SIGKILL while its transaction is open."""
     assert is_sqlite()
