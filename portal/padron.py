@@ -55,7 +55,7 @@ import traceback
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
@@ -901,11 +901,14 @@ def _import(
         parallel = total >= PARALLEL_MIN_ROWS and (os.cpu_count() or 1) > 1 and bool(sys.executable)
     counts = Counts()
     rebuild = _set_aside_indexes(total) if is_sqlite() else []
-    for read, good, rejections in judged_chunks(path, ctx, parallel=parallel):
-        counts.total += read
-        _write_chunk(good, rejections, ctx, batch.id, counts)
-        if progress:
-            progress(counts.total, total)
+    # closing(): on an error the judging process ends now, not when the
+    # traceback holding this generator is let go.
+    with closing(judged_chunks(path, ctx, parallel=parallel)) as chunks:
+        for read, good, rejections in chunks:
+            counts.total += read
+            _write_chunk(good, rejections, ctx, batch.id, counts)
+            if progress:
+                progress(counts.total, total)
     for sql in rebuild:
         db.execute_sql(sql)
     if summary_current:
@@ -933,7 +936,7 @@ def _set_aside_indexes(rows: int) -> list[str]:
     """
     statements: list[str] = []
     for table in INDEXED_TABLES:
-        # Ids are never reused, so the largest one bounds the table's rows.
+        # The largest id: a stand-in for the row count that costs no scan.
         held = db.execute_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]  # noqa: S608
         if rows < 2 * held:
             continue

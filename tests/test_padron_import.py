@@ -387,3 +387,21 @@ def test_a_large_roll_rebuilds_the_indexes_it_set_aside(municipalities, tmp_path
     dropped.clear()
     assert run(write_roll(tmp_path / "q.csv", [person(n) for n in range(20, 25)]), program)
     assert dropped == [] and _indexes() == before
+
+
+def test_a_failing_writer_ends_the_judging_process(municipalities, tmp_path):
+    """More chunks than the pipe holds: the judging process is still writing
+    when the writer fails, and must not be left waiting."""
+    path = write_roll(tmp_path / "p.csv", [person(n) for n in range(50_000)])
+    batch, _ = padron.prepare_batch(path, path.name, make_program())
+    alive_then = []
+
+    def explode(processed, total):
+        alive_then.extend(_judging_processes())
+        raise RuntimeError("disco lleno")
+
+    with pytest.raises(RuntimeError, match="disco lleno"):
+        padron.run_batch(batch.id, path, progress=explode, parallel=True)
+    assert alive_then
+    assert not _judging_processes()
+    assert Citizen.select().count() == 0 and Enrollment.select().count() == 0
