@@ -38,7 +38,9 @@ def test_staff_signs_in_and_out(client):
     assert not WebSession.select().where(WebSession.user_kind == "personal").exists()
 
 
-@pytest.mark.parametrize("email,password", [("nadie@dependencia.example.org", PASSWORD), (None, "incorrecta")])
+@pytest.mark.parametrize(
+    "email,password", [("nadie@dependencia.example.org", PASSWORD), (None, "incorrecta")]
+)
 def test_bad_credentials_give_one_message(client, email, password):
     user = make_staff()
     response = post_login(client, email or user.email, password)
@@ -90,8 +92,19 @@ def test_next_is_local_only(client):
 def test_cli_creates_staff_with_password_from_stdin(app):
     agency = make_agency(slug="sedesoq")
     result = app.test_cli_runner().invoke(
-        args=["staff", "create", "--email", "Revisora@Sedesoq.example.org", "--name", "Revisora Uno",
-              "--role", "revisor", "--agency", "sedesoq", "--password-stdin"],
+        args=[
+            "staff",
+            "create",
+            "--email",
+            "Revisora@Sedesoq.example.org",
+            "--name",
+            "Revisora Uno",
+            "--role",
+            "revisor",
+            "--agency",
+            "sedesoq",
+            "--password-stdin",
+        ],
         input="una-contraseña-muy-larga\n",
     )
     assert result.exit_code == 0, result.output
@@ -113,7 +126,16 @@ def test_cli_creates_staff_with_password_from_stdin(app):
 def test_cli_refuses_bad_accounts(app, args, message):
     make_agency(slug="sedesoq")
     result = app.test_cli_runner().invoke(
-        args=["staff", "create", "--email", "a@b.example.org", "--name", "A", *args, "--password-stdin"],
+        args=[
+            "staff",
+            "create",
+            "--email",
+            "a@b.example.org",
+            "--name",
+            "A",
+            *args,
+            "--password-stdin",
+        ],
         input="una-contraseña-muy-larga\n",
     )
     assert result.exit_code != 0
@@ -123,7 +145,17 @@ def test_cli_refuses_bad_accounts(app, args, message):
 
 def test_cli_refuses_short_password(app):
     result = app.test_cli_runner().invoke(
-        args=["staff", "create", "--email", "a@b.example.org", "--name", "A", "--role", "admin_estatal", "--password-stdin"],
+        args=[
+            "staff",
+            "create",
+            "--email",
+            "a@b.example.org",
+            "--name",
+            "A",
+            "--role",
+            "admin_estatal",
+            "--password-stdin",
+        ],
         input="corta\n",
     )
     assert result.exit_code != 0 and "12 caracteres" in result.output
