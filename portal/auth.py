@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from .extensions import login_manager
@@ -74,7 +74,12 @@ def citizen_required(view):
 
 
 def staff_required(*roles: str):
-    """Only staff with one of ``roles`` (any staff role when none are given)."""
+    """Only staff with one of ``roles`` (any staff role when none are given).
+
+    The roles stay on the view as ``staff_roles``: the staff menu and the page
+    after sign-in read them through :func:`may_open`, so who may open an area is
+    said once, on its views.
+    """
 
     def decorator(view):
         @wraps(view)
@@ -85,6 +90,13 @@ def staff_required(*roles: str):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.staff_roles = roles
         return wrapped
 
     return decorator
+
+
+def may_open(endpoint: str, role: str) -> bool:
+    """Whether staff with ``role`` pass the ``staff_required`` of ``endpoint``'s view."""
+    roles = getattr(current_app.view_functions.get(endpoint), "staff_roles", None)
+    return roles is not None and (not roles or role in roles)

@@ -1,4 +1,5 @@
-"""Staff sign-in, lockout, the staff commands and the kiosk device setting."""
+"""Staff sign-in and where it lands, the staff menu, lockout, the staff commands
+and the kiosk device setting."""
 
 from __future__ import annotations
 
@@ -87,6 +88,58 @@ def test_next_is_local_only(client):
         "/oficina/entrar?next=//evil.example/", data={"email": user.email, "password": PASSWORD}
     )
     assert "evil" not in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    "role,landing",
+    [
+        ("revisor", "/oficina"),
+        ("admin_dependencia", "/oficina"),
+        ("admin_estatal", "/oficina"),
+        ("entrega", "/entrega"),
+    ],
+)
+def test_each_role_lands_on_the_first_area_it_may_use(client, role, landing):
+    user = make_staff(role)
+    response = post_login(client, user.email)
+    assert response.status_code == 303 and response.location == landing
+    g.pop("_login_user", None)
+    assert client.get(landing).status_code == 200
+    # Signed in already, the sign-in page sends them to the same place.
+    g.pop("_login_user", None)
+    assert client.get("/oficina/entrar").location == landing
+
+
+def test_a_local_next_is_still_honoured(client):
+    user = make_staff("entrega")
+    g.pop("_login_user", None)
+    response = client.post(
+        "/oficina/entrar?next=/oficina/kiosco", data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.location == "/oficina/kiosco"
+
+
+MENU = {
+    "revisor": {"/oficina", "/oficina/ventanilla"},
+    "entrega": {"/entrega"},
+    "admin_dependencia": {
+        "/oficina",
+        "/oficina/ventanilla",
+        "/oficina/programas",
+        "/oficina/padrones",
+    },
+    "admin_estatal": {"/oficina", "/oficina/programas", "/oficina/padrones"},
+}
+
+
+@pytest.mark.parametrize("role", sorted(MENU))
+def test_the_staff_menu_shows_only_the_areas_the_role_may_open(client, login, role):
+    login(make_staff(role))
+    links = {a["href"] for a in html(client.get("/oficina/kiosco")).select("nav.main-nav a")}
+    assert links == MENU[role]
+    for href in links:
+        g.pop("_login_user", None)
+        assert client.get(href).status_code == 200, href
 
 
 def test_cli_creates_staff_with_password_from_stdin(app):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from ..auth import is_staff
+from ..auth import is_staff, may_open
 
 # Links show up once the area that serves them is registered.
 CITIZEN_NAV = [
@@ -15,6 +16,7 @@ CITIZEN_NAV = [
     ("profile.my_data", _l("Mis datos")),
     ("applications.notices", _l("Avisos")),
 ]
+# In this order: staff land on the first link their role may open.
 STAFF_NAV = [
     ("oficina.queue", _l("Solicitudes")),
     ("oficina_assisted.start", _l("Atención en ventanilla")),
@@ -37,8 +39,17 @@ def _available(rows):
     return [row for row in rows if row[0] in current_app.view_functions]
 
 
+def staff_links(role: str):
+    """The staff menu for ``role``: only the areas whose views let it in."""
+    return [row for row in STAFF_NAV if may_open(row[0], role)]
+
+
 def nav_links():
-    return _available(STAFF_NAV if is_staff() else CITIZEN_NAV)
+    return staff_links(current_user.role) if is_staff() else _available(CITIZEN_NAV)
+
+
+def staff_may_open(endpoint: str) -> bool:
+    return is_staff() and may_open(endpoint, current_user.role)
 
 
 def home_actions():
@@ -90,5 +101,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(area.bp)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(
-        nav_links=nav_links, home_actions=home_actions, sign_out_endpoint=sign_out_endpoint
+        nav_links=nav_links,
+        home_actions=home_actions,
+        sign_out_endpoint=sign_out_endpoint,
+        staff_may_open=staff_may_open,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,6 +12,7 @@ from ..audit import Actor
 from ..auth import is_staff, sign_in, sign_out, staff_required
 from ..htmx import render
 from ..kiosk import DEVICE_COOKIE, device_marker, is_kiosk, set_device_cookie
+from . import staff_links
 
 bp = Blueprint("oficina_auth", __name__, url_prefix="/oficina")
 
@@ -29,7 +30,7 @@ def _local(target: str | None) -> str | None:
 @bp.route("/entrar", methods=["GET", "POST"])
 def login():
     if is_staff():
-        return redirect(_landing())
+        return redirect(_landing(current_user.role))
     form = StaffLoginForm()
     status = 200
     if form.validate_on_submit():
@@ -43,7 +44,7 @@ def login():
                 object_id=user.id,
                 request_id=g.request_id,
             )
-            return redirect(_local(request.args.get("next")) or _landing(), code=303)
+            return redirect(_local(request.args.get("next")) or _landing(user.role), code=303)
         audit.record(
             "staff.sign_in",
             Actor("anonimo"),
@@ -65,11 +66,10 @@ def login():
     return render("oficina/login.html", form=form), status
 
 
-def _landing() -> str:
-    for endpoint in ("oficina.queue", "delivery.index", "oficina_admin.programs"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint)
-    return url_for("oficina_auth.kiosk")
+def _landing(role: str) -> str:
+    """The first area of the staff menu ``role`` may open (any staff may open the kiosk page)."""
+    links = staff_links(role)
+    return url_for(links[0][0] if links else "oficina_auth.kiosk")
 
 
 @bp.post("/salir")
