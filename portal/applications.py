@@ -33,7 +33,7 @@ from peewee import IntegrityError
 from . import audit, notices
 from .audit import Actor
 from .catalog_store import engine_catalog, quota_used
-from .db import write
+from .db import locked, write
 from .eligibility import Result, Status, evaluate
 from .folio import new_folio
 from .models import (
@@ -102,6 +102,11 @@ CORRECTABLE_FIELDS: dict[str, str] = {
     "email": "Correo electrónico",
 }
 ADDRESS_FIELDS = (*INEGI_ADDRESS_FIELDS, "state")
+
+# A case is held (``assigned_to``) by one reviewer while it waits for a decision,
+# and comes back to them after a correction; on a decided case it only says who
+# reviewed it.
+HELD_STATUSES = ("enviada", "en_revision", "requiere_correccion")
 
 # Called inside approve()'s transaction with the approved application, so other
 # areas (the delivery credential) act atomically with the approval.
@@ -628,6 +633,78 @@ def approve(
         ) from None
     notices.wake()
     return application
+
+
+def release(
+    application: Application,
+    actor: Actor,
+    reason: str,
+    *,
+    expected_version: int | None = None,
+) -> Application:
+    """Free a held case so anyone of its agency may take it; the status stays.
+
+    Bumps ``version``, so a form drawn while it was held no longer applies.
+    Audited ``soltar_solicitud`` with the holder's staff id and ``reason`` (the
+    action that released it). Raises :class:`TransitionNotAllowed` when nobody
+    holds it, :class:`Conflict` when it changed since ``expected_version``.
+    """
+    holder = application.assigned_to_id
+    if holder is None:
+        raise TransitionNotAllowed("Nadie tiene esta solicitud: no hay nada que soltar.")
+    if application.status not in HELD_STATUSES:
+        raise TransitionNotAllowed("Esta solicitud ya no está por revisar.")
+    version = application.version if expected_version is None else expected_version
+    with write():
+        updated = (
+            Application.update(
+                assigned_to=None, version=Application.version + 1, updated_at=utcnow()
+            )
+            .where(
+                (Application.id == application.id)
+                & (Application.version == version)
+                & (Application.assigned_to == holder)
+                & (Application.status.in_(HELD_STATUSES))
+            )
+            .execute()
+        )
+        if updated != 1:
+            raise Conflict("La solicitud cambió mientras la veía. Vuelva a cargarla.")
+        audit.record(
+            "soltar_solicitud",
+            actor,
+            object_type="solicitud",
+            object_id=application.folio,
+            details={"personal": holder, "motivo": reason},
+        )
+    application.__data__.update(Application.get_by_id(application.id).__data__)
+    application._dirty.clear()
+    return application
+
+
+def release_held_by(
+    staff_id: int, actor: Actor, reason: str, *, except_agency: int | None = None
+) -> list[str]:
+    """Release every case ``staff_id`` holds, but those of ``except_agency``'s
+    programs; returns their folios.
+
+    Called inside the transaction that deactivates the person or changes their
+    role or agency, so nobody is left holding cases they can no longer decide.
+    """
+    with write():
+        query = Application.select().where(
+            (Application.assigned_to == staff_id) & (Application.status.in_(HELD_STATUSES))
+        )
+        if except_agency is not None:
+            query = query.where(
+                Application.program.not_in(
+                    Program.select(Program.id).where(Program.agency == except_agency)
+                )
+            )
+        held = list(locked(query.order_by(Application.id)))
+        for application in held:
+            release(application, actor, reason)
+    return [application.folio for application in held]
 
 
 def timeline(application: Application) -> list[ApplicationEvent]:

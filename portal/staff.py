@@ -1,5 +1,8 @@
 """Staff accounts: creation, password checks with lockout, deactivation.
 
+Deactivating ends the person's sessions and releases the cases they hold, in
+one transaction, so nobody else is locked out of those cases.
+
 Passwords are hashed with scrypt (werkzeug). After ``MAX_FAILURES`` wrong
 passwords in a row an account is locked for ``LOCK_MINUTES``; the caller shows
 the same message whether the e-mail exists, the password is wrong or the
@@ -12,6 +15,8 @@ import datetime as dt
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import applications
+from .audit import SYSTEM, Actor
 from .db import locked, write
 from .models import STAFF_ROLES, Agency, StaffUser, utcnow
 from .sessions import end_sessions_of
@@ -92,12 +97,24 @@ def authenticate(email: str, password: str, now: dt.datetime | None = None) -> S
         return user
 
 
-def deactivate(email: str) -> tuple[StaffUser, int]:
-    """Deactivate the account and end all its sessions at once."""
+def deactivate(email: str) -> tuple[StaffUser, int, list[str]]:
+    """Deactivate the account with this e-mail (from the shell); see :func:`deactivate_account`."""
     with write():
         user = locked(StaffUser.select().where(StaffUser.email == email.strip().lower())).first()
         if user is None:
             raise StaffError("No existe una cuenta con ese correo.")
-        StaffUser.update(active=False).where(StaffUser.id == user.id).execute()
-        ended = end_sessions_of("personal", user.id)
-    return user, ended
+        ended, released = deactivate_account(user.id, SYSTEM)
+    return user, ended, released
+
+
+def deactivate_account(user_id: int, actor: Actor) -> tuple[int, list[str]]:
+    """Deactivate, end every session at once and release every held case.
+
+    Returns the number of sessions ended and the folios released (each release
+    audited as done by ``actor``).
+    """
+    with write():
+        StaffUser.update(active=False).where(StaffUser.id == user_id).execute()
+        ended = end_sessions_of("personal", user_id)
+        released = applications.release_held_by(user_id, actor, "baja_personal")
+    return ended, released

@@ -115,6 +115,7 @@ RULES: dict[str, Rule] = {
     "oficina.case": staff(REVIEWERS, own=True),
     "oficina.document": staff(REVIEWERS, own=True),
     "oficina.take": staff(REVIEWERS, own=True),
+    "oficina.release": staff(REVIEWERS, own=True),
     "oficina.flag": staff(REVIEWERS, own=True),
     "oficina.review_document": staff(REVIEWERS, own=True),
     "oficina.request_correction": staff(REVIEWERS, own=True),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from portal.models import Agency, AuditEvent, StaffUser, WebSession
+from portal.models import Agency, Application, AuditEvent, StaffUser, WebSession
 
 from .conftest import html, sign_in_as
-from .factories import make_agency, make_staff
+from .factories import make_agency, make_application, make_program, make_staff
 from .oficina_fixtures import fresh_user  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fresh_user")
@@ -96,6 +96,70 @@ def test_deactivating_ends_the_persons_sessions_at_once(app, login):
         == 0
     )
     assert their_client.get("/oficina/auditoria").status_code == 302
+
+
+def test_deactivating_a_reviewer_releases_their_cases_for_others_to_take(app, login):
+    agency = make_agency()
+    program = make_program(agency)
+    leaving = make_staff("revisor", agency)
+    in_review, to_correct, decided = (
+        make_application(program=program, status=status, assigned_to=leaving)
+        for status in ("en_revision", "requiere_correccion", "aprobada")
+    )
+    admin = make_staff("admin_estatal")
+    client = login(admin)
+    assert client.post(f"/oficina/personal/{leaving.id}/baja").status_code == 303
+    assert "Quedaron libres 2 solicitudes" in client.get("/oficina/personal").get_data(as_text=True)
+    holders = {a.id: a.assigned_to_id for a in Application.select()}
+    # A decided case keeps the name of who reviewed it.
+    assert holders == {in_review.id: None, to_correct.id: None, decided.id: leaving.id}
+    released = AuditEvent.select().where(AuditEvent.action == "soltar_solicitud")
+    assert sorted((e.object_id, e.actor_id, e.details["motivo"]) for e in released) == sorted(
+        (a.folio, admin.id, "baja_personal") for a in (in_review, to_correct)
+    )
+    assert AuditEvent.get(AuditEvent.action == "baja_personal").details == {
+        "sesiones_terminadas": 0,
+        "solicitudes_liberadas": 2,
+    }
+    colleague = make_staff("revisor", agency)
+    other = app.test_client()
+    sign_in_as(other, colleague)
+    fresh = Application.get_by_id(in_review.id)
+    response = other.post(
+        f"/oficina/solicitudes/{fresh.folio}/tomar", data={"version": fresh.version}
+    )
+    assert response.status_code == 303
+    assert Application.get_by_id(in_review.id).assigned_to_id == colleague.id
+
+
+@pytest.mark.parametrize(
+    "role, moves_agency, released",
+    [
+        ("entrega", False, True),
+        ("revisor", True, True),
+        ("admin_dependencia", False, False),
+        ("admin_estatal", False, False),
+    ],
+)
+def test_a_role_or_agency_change_releases_the_cases_they_can_no_longer_decide(
+    login, role, moves_agency, released
+):
+    reviewer = make_staff("revisor")
+    held = make_application(
+        program=make_program(reviewer.agency), status="en_revision", assigned_to=reviewer
+    )
+    agency = make_agency() if moves_agency else reviewer.agency
+    client = login(make_staff("admin_estatal"))
+    response = client.post(
+        f"/oficina/personal/{reviewer.id}", data={"role": role, "agency": str(agency.id)}
+    )
+    assert response.status_code == 303
+    holder = Application.get_by_id(held.id).assigned_to_id
+    assert holder == (None if released else reviewer.id)
+    entries = AuditEvent.select().where(AuditEvent.action == "soltar_solicitud")
+    assert [(e.object_id, e.details["motivo"]) for e in entries] == (
+        [(held.folio, "cambiar_personal")] if released else []
+    )
 
 
 def test_state_admin_cannot_deactivate_themselves(login):

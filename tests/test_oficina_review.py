@@ -393,3 +393,125 @@ def test_posting_status_or_agency_fields_changes_nothing(login, program, reviewe
     )
     fresh = Application.get_by_id(application.id)
     assert (fresh.status, fresh.assigned_to_id, fresh.program_id) == ("enviada", None, program.id)
+
+
+def _held_by(program, holder):
+    application = _case(program)
+    Application.update(status="en_revision", assigned_to=holder.id).where(
+        Application.id == application.id
+    ).execute()
+    return Application.get_by_id(application.id)
+
+
+def _release(client, application, **headers):
+    return client.post(
+        f"/oficina/solicitudes/{application.folio}/soltar",
+        data={"version": application.version},
+        headers=headers,
+    )
+
+
+def test_the_holder_releases_a_case_and_another_reviewer_takes_it(
+    app, login, program, reviewer, agency
+):
+    application = _held_by(program, reviewer)
+    client = login(reviewer)
+    form = html(client.get(f"/oficina/solicitudes/{application.folio}")).find(
+        "form", action=f"/oficina/solicitudes/{application.folio}/soltar"
+    )
+    assert form["hx-post"] == form["action"] and form["hx-target"] == "#caso"
+    assert form.find("input", attrs={"name": "version"})["value"] == str(application.version)
+    response = _release(client, application)
+    assert response.status_code == 303
+    assert response.location == f"/oficina/solicitudes/{application.folio}"
+    released = Application.get_by_id(application.id)
+    assert (released.status, released.assigned_to_id, released.version) == (
+        "en_revision",
+        None,
+        application.version + 1,
+    )
+    page = html(client.get(response.location))
+    assert "quedó libre" in page.select_one(".flashes .notice-ok").text
+    assert "Nadie la revisa todavía." in page.text
+    entry = AuditEvent.get(AuditEvent.action == "soltar_solicitud")
+    assert (entry.actor_id, entry.object_id, entry.details) == (
+        reviewer.id,
+        application.folio,
+        {"personal": reviewer.id, "motivo": "a_mano"},
+    )
+    colleague = make_staff("revisor", agency)
+    other = app.test_client()
+    sign_in_as(other, colleague)
+    response = other.post(
+        f"/oficina/solicitudes/{application.folio}/tomar", data={"version": released.version}
+    )
+    assert response.status_code == 303
+    assert Application.get_by_id(application.id).assigned_to_id == colleague.id
+
+
+@pytest.mark.parametrize("role", ["admin_dependencia", "admin_estatal"])
+def test_an_admin_releases_a_case_someone_else_holds(login, program, reviewer, agency, role):
+    application = _held_by(program, reviewer)
+    admin = make_staff(role, None if role == "admin_estatal" else agency)
+    client = login(admin)
+    page = html(client.get(f"/oficina/solicitudes/{application.folio}"))
+    assert page.find("button", string="Soltar caso")
+    assert _release(client, application).status_code == 303
+    assert Application.get_by_id(application.id).assigned_to_id is None
+    entry = AuditEvent.get(AuditEvent.action == "soltar_solicitud")
+    assert (entry.actor_id, entry.details["personal"]) == (admin.id, reviewer.id)
+
+
+def test_a_reviewer_cannot_release_a_case_someone_else_holds(login, program, reviewer, agency):
+    application = _held_by(program, reviewer)
+    client = login(make_staff("revisor", agency))
+    page = html(client.get(f"/oficina/solicitudes/{application.folio}"))
+    assert not page.find("button", string="Soltar caso")
+    response = _release(client, application)
+    assert response.status_code == 409
+    assert (
+        "Solo esa persona o quien administra la dependencia puede soltarla." in html(response).text
+    )
+    assert Application.get_by_id(application.id).assigned_to_id == reviewer.id
+    assert not AuditEvent.select().where(AuditEvent.action == "soltar_solicitud").exists()
+
+
+def test_another_agencys_admin_gets_404_when_releasing(login, program, reviewer):
+    application = _held_by(program, reviewer)
+    response = _release(login(make_staff("admin_dependencia")), application)
+    assert response.status_code == 404
+    assert Application.get_by_id(application.id).assigned_to_id == reviewer.id
+
+
+def test_anonymous_and_citizens_cannot_release(client, login, program, reviewer):
+    application = _held_by(program, reviewer)
+    response = _release(client, application)
+    assert response.status_code == 302 and "/oficina/entrar" in response.location
+    assert _release(login(make_citizen()), application).status_code == 403
+    assert Application.get_by_id(application.id).assigned_to_id == reviewer.id
+
+
+def test_releasing_with_a_stale_version_or_a_free_case_gets_409(login, program, reviewer):
+    held, free = _held_by(program, reviewer), _case(program)
+    client = login(reviewer)
+    stale = client.post(
+        f"/oficina/solicitudes/{held.folio}/soltar", data={"version": held.version - 1}
+    )
+    assert stale.status_code == 409
+    assert Application.get_by_id(held.id).assigned_to_id == reviewer.id
+    response = _release(client, free)
+    assert response.status_code == 409 and "no hay nada que soltar" in response.get_data(
+        as_text=True
+    )
+
+
+def test_a_refused_htmx_release_reloads_the_panel_with_the_message(
+    login, program, reviewer, agency
+):
+    application = _held_by(program, reviewer)
+    client = login(make_staff("revisor", agency))
+    response = _release(client, application, **{"HX-Request": "true"})
+    assert response.status_code == 409 and response.headers["HX-Refresh"] == "true"
+    assert "Solo esa persona" in client.get(f"/oficina/solicitudes/{application.folio}").get_data(
+        as_text=True
+    )

@@ -10,9 +10,9 @@ from flask import g
 
 from portal import staff
 from portal.kiosk import DEVICE_COOKIE
-from portal.models import AuditEvent, StaffUser, WebSession
+from portal.models import Application, AuditEvent, StaffUser, WebSession
 from tests.conftest import html
-from tests.factories import make_agency, make_staff
+from tests.factories import make_agency, make_application, make_program, make_staff
 
 PASSWORD = "contraseña-de-prueba-segura"
 
@@ -224,6 +224,23 @@ def test_deactivation_ends_sessions_at_once(app, client):
     assert not WebSession.select().where(WebSession.user_kind == "personal").exists()
     g.pop("_login_user", None)
     assert client.get("/oficina/kiosco").status_code == 302
+
+
+def test_cli_deactivation_releases_the_cases_they_hold(app):
+    leaving = make_staff("revisor")
+    program = make_program(leaving.agency)
+    held = make_application(program=program, status="en_revision", assigned_to=leaving)
+    result = app.test_cli_runner().invoke(args=["staff", "deactivate", "--email", leaving.email])
+    assert result.exit_code == 0, result.output
+    assert f"solicitudes liberadas: {held.folio}" in result.output
+    assert Application.get_by_id(held.id).assigned_to_id is None
+    entry = AuditEvent.get(AuditEvent.action == "soltar_solicitud")
+    assert (entry.actor_kind, entry.object_id, entry.details) == (
+        "sistema",
+        held.folio,
+        {"personal": leaving.id, "motivo": "baja_personal"},
+    )
+    assert AuditEvent.get(AuditEvent.action == "staff.deactivate").details["cases_released"] == 1
 
 
 def test_staff_marks_a_terminal_as_kiosk(client, login):

@@ -42,9 +42,9 @@ def create(email, name, role, agency_slug, password_stdin) -> None:
 @cli.command("deactivate")
 @click.option("--email", required=True)
 def deactivate(email) -> None:
-    """Deactivate a staff account and end all its sessions now."""
+    """Deactivate a staff account, end all its sessions now and release its cases."""
     try:
-        user, ended = staff.deactivate(email)
+        user, ended, released = staff.deactivate(email)
     except staff.StaffError as exc:
         raise click.ClickException(str(exc)) from exc
     audit.record(
@@ -52,6 +52,9 @@ def deactivate(email) -> None:
         audit.SYSTEM,
         object_type="staff_user",
         object_id=user.id,
-        details={"sessions_ended": ended, "via": "cli"},
+        details={"sessions_ended": ended, "cases_released": len(released), "via": "cli"},
     )
-    click.echo(f"cuenta desactivada: {user.id}; sesiones terminadas: {ended}")
+    click.echo(
+        f"cuenta desactivada: {user.id}; sesiones terminadas: {ended}; "
+        f"solicitudes liberadas: {' '.join(released) or 'ninguna'}"
+    )

@@ -49,6 +49,9 @@ from .oficina_forms import (
 bp = Blueprint("oficina", __name__, url_prefix="/oficina")
 
 REVIEWERS = ("revisor", "admin_dependencia", "admin_estatal")
+# Besides the holder, these may release a case someone else holds (their
+# agency's; every agency's for the state admin).
+CASE_ADMINS = ("admin_dependencia", "admin_estatal")
 # Roles that need the whole CURP (to check it against the ID shown); others see it masked.
 FULL_CURP_ROLES = ("admin_estatal",)
 PAGE_SIZE = 25
@@ -182,6 +185,7 @@ def _case_context(application: Application, **forms):
         "documents": apps.current_documents(application),
         "assignee": StaffUser.get_or_none(StaffUser.id == application.assigned_to_id),
         "mine": application.assigned_to_id == current_user.id,
+        "releasable": _may_release(application) and application.status in apps.HELD_STATUSES,
         "decidable": application.status in PENDING,
         "take_form": VersionedForm(formdata=None, version=str(application.version)),
         "doc_form": DocumentReviewForm(formdata=None, version=str(application.version)),
@@ -238,18 +242,27 @@ def _conflict(application: Application, message: str):
     return error_page(409, message)
 
 
+def _holder_name(application: Application) -> str:
+    holder = StaffUser.get_or_none(StaffUser.id == application.assigned_to_id)
+    return holder.name if holder else _("otra persona")
+
+
 def _check_can_act(application: Application):
     """A case another reviewer holds is theirs; returns a refusal or None."""
     if application.assigned_to_id not in (None, current_user.id):
-        holder = StaffUser.get_or_none(StaffUser.id == application.assigned_to_id)
         return _conflict(
             application,
-            _(
-                "Esta solicitud la está revisando %(name)s.",
-                name=holder.name if holder else _("otra persona"),
-            ),
+            _("Esta solicitud la está revisando %(name)s.", name=_holder_name(application)),
         )
     return None
+
+
+def _posted_version() -> int:
+    """The case version the posted form was drawn at; 400 without a valid one."""
+    form = VersionedForm()
+    if not form.validate_on_submit():
+        staff.refuse(400)
+    return int(form.version.data)
 
 
 def _after_decision(application: Application):
@@ -269,9 +282,7 @@ def _invalid(application: Application, **forms):
 @staff_required(*REVIEWERS)
 def take(folio: str):
     application = load_case(folio)
-    form = VersionedForm()
-    if not form.validate_on_submit():
-        staff.refuse(400)
+    version = _posted_version()
     refusal = _check_can_act(application)
     if refusal:
         return refusal
@@ -281,11 +292,11 @@ def take(folio: str):
                 application,
                 "en_revision",
                 staff.actor(),
-                expected_version=int(form.version.data),
+                expected_version=version,
                 changes={"assigned_to": current_user.id},
             )
         else:
-            _assign(application, int(form.version.data))
+            _assign(application, version)
     except apps.ApplicationError as exc:
         return _conflict(application, exc.message)
     return redirect(url_for(".case", folio=application.folio), code=303)
@@ -310,6 +321,41 @@ def _assign(application: Application, version: int) -> None:
         if updated != 1:
             raise apps.Conflict(_("La solicitud cambió mientras la veía. Vuelva a cargarla."))
         staff.record("tomar_solicitud", object_type="solicitud", object_id=application.folio)
+
+
+def _may_release(application: Application) -> bool:
+    return application.assigned_to_id is not None and (
+        application.assigned_to_id == current_user.id or current_user.role in CASE_ADMINS
+    )
+
+
+@bp.post("/solicitudes/<folio>/soltar")
+@staff_required(*REVIEWERS)
+def release(folio: str):
+    """Soltar caso: the holder, or an admin of the agency, frees it for anyone to take."""
+    application = load_case(folio)
+    version = _posted_version()
+    if application.assigned_to_id is not None and not _may_release(application):
+        return _conflict(
+            application,
+            _(
+                "Esta solicitud la está revisando %(name)s. Solo esa persona o quien "
+                "administra la dependencia puede soltarla.",
+                name=_holder_name(application),
+            ),
+        )
+    try:
+        apps.release(application, staff.actor(), "a_mano", expected_version=version)
+    except apps.ApplicationError as exc:
+        return _conflict(application, exc.message)
+    flash(
+        _(
+            "La solicitud %(folio)s quedó libre: cualquier persona de la dependencia puede tomarla.",
+            folio=application.folio,
+        ),
+        "ok",
+    )
+    return redirect(url_for(".case", folio=application.folio), code=303)
 
 
 @bp.get("/solicitudes/<folio>/documentos/<int:document_id>")
@@ -413,14 +459,12 @@ def request_correction(folio: str):
 @staff_required(*REVIEWERS)
 def approve(folio: str):
     application = load_case(folio)
-    form = VersionedForm()
-    if not form.validate():
-        staff.refuse(400)
+    version = _posted_version()
     refusal = _check_can_act(application)
     if refusal:
         return refusal
     try:
-        apps.approve(application, staff.actor(), expected_version=int(form.version.data))
+        apps.approve(application, staff.actor(), expected_version=version)
     except apps.DuplicateEnrollment as exc:
         # The database refused a second enrollment: say why, change nothing.
         staff.record(

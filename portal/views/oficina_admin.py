@@ -6,11 +6,14 @@ from __future__ import annotations
 import yaml
 from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from peewee import JOIN, IntegrityError, fn
 from werkzeug.security import generate_password_hash
 
+from .. import applications as apps
 from .. import audit_search, program_admin
-from ..auth import staff_required
+from .. import staff as accounts
+from ..auth import may_open, staff_required
 from ..catalog import CatalogError
 from ..db import locked, open_connection, write
 from ..htmx import render
@@ -169,13 +172,19 @@ def staff_edit(staff_id: int):
             ).execute()
             # A new role or agency must not ride on a session opened under the old one.
             end_sessions_of("personal", person.id)
+            released = _release_cases_out_of_reach(person.id, form.role.data, agency_id)
             staff.record(
                 "cambiar_personal",
                 object_type="personal",
                 object_id=person.id,
-                details={"rol": form.role.data, "dependencia": agency_id},
+                details={
+                    "rol": form.role.data,
+                    "dependencia": agency_id,
+                    "solicitudes_liberadas": len(released),
+                },
             )
         flash(_("Cambios guardados."), "ok")
+        _flash_released(released)
         return redirect(url_for(".staff_list"), code=303)
     return render("oficina/staff_form.html", form=form, person=person), 422 if form.errors else 200
 
@@ -191,18 +200,42 @@ def staff_deactivate(staff_id: int):
         if person.id == staff.actor().id:
             flash(_("No puede dar de baja su propia cuenta."), "error")
             return redirect(url_for(".staff_list"), code=303)
-        StaffUser.update(active=False).where(StaffUser.id == person.id).execute()
-        ended = end_sessions_of("personal", person.id)
+        ended, released = accounts.deactivate_account(person.id, staff.actor())
         staff.record(
             "baja_personal",
             object_type="personal",
             object_id=person.id,
-            details={"sesiones_terminadas": ended},
+            details={"sesiones_terminadas": ended, "solicitudes_liberadas": len(released)},
         )
     flash(
         _("%(name)s ya no puede entrar; sus sesiones abiertas terminaron.", name=person.name), "ok"
     )
+    _flash_released(released)
     return redirect(url_for(".staff_list"), code=303)
+
+
+def _release_cases_out_of_reach(staff_id: int, role: str, agency_id: int | None) -> list[str]:
+    """Release the cases the person can no longer decide with their new role or agency."""
+    if not may_open("oficina.take", role):
+        return apps.release_held_by(staff_id, staff.actor(), "cambiar_personal")
+    if agency_id is None:
+        # The state admin reviews every agency's cases: they keep them all.
+        return []
+    return apps.release_held_by(
+        staff_id, staff.actor(), "cambiar_personal", except_agency=agency_id
+    )
+
+
+def _flash_released(folios: list[str]) -> None:
+    if folios:
+        flash(
+            ngettext(
+                "Quedó libre %(num)d solicitud que revisaba; otra persona puede tomarla.",
+                "Quedaron libres %(num)d solicitudes que revisaba; otra persona puede tomarlas.",
+                len(folios),
+            ),
+            "ok",
+        )
 
 
 @bp.post("/personal/<int:staff_id>/alta")
