@@ -142,29 +142,33 @@ def test_the_staff_menu_shows_only_the_areas_the_role_may_open(client, login, ro
         assert client.get(href).status_code == 200, href
 
 
+CLI_PASSWORD = "una-contraseña-muy-larga"
+
+
+def cli_create(app, *args, email="a@b.example.org", name="A", password=CLI_PASSWORD):
+    """``staff create`` with the password on standard input."""
+    return app.test_cli_runner().invoke(
+        args=["staff", "create", "--email", email, "--name", name, *args, "--password-stdin"],
+        input=password + "\n",
+    )
+
+
 def test_cli_creates_staff_with_password_from_stdin(app):
     agency = make_agency(slug="sedesoq")
-    result = app.test_cli_runner().invoke(
-        args=[
-            "staff",
-            "create",
-            "--email",
-            "Revisora@Sedesoq.example.org",
-            "--name",
-            "Revisora Uno",
-            "--role",
-            "revisor",
-            "--agency",
-            "sedesoq",
-            "--password-stdin",
-        ],
-        input="una-contraseña-muy-larga\n",
+    result = cli_create(
+        app,
+        "--role",
+        "revisor",
+        "--agency",
+        "sedesoq",
+        email="Revisora@Sedesoq.example.org",
+        name="Revisora Uno",
     )
     assert result.exit_code == 0, result.output
     user = StaffUser.get(StaffUser.email == "revisora@sedesoq.example.org")
     assert user.agency_id == agency.id
     assert user.password_hash.startswith("scrypt:")
-    assert staff.authenticate("revisora@sedesoq.example.org", "una-contraseña-muy-larga")
+    assert staff.authenticate("revisora@sedesoq.example.org", CLI_PASSWORD)
     assert AuditEvent.get(AuditEvent.action == "staff.create").object_id == str(user.id)
 
 
@@ -178,39 +182,14 @@ def test_cli_creates_staff_with_password_from_stdin(app):
 )
 def test_cli_refuses_bad_accounts(app, args, message):
     make_agency(slug="sedesoq")
-    result = app.test_cli_runner().invoke(
-        args=[
-            "staff",
-            "create",
-            "--email",
-            "a@b.example.org",
-            "--name",
-            "A",
-            *args,
-            "--password-stdin",
-        ],
-        input="una-contraseña-muy-larga\n",
-    )
+    result = cli_create(app, *args)
     assert result.exit_code != 0
     assert message in result.output
     assert not StaffUser.select().exists()
 
 
 def test_cli_refuses_short_password(app):
-    result = app.test_cli_runner().invoke(
-        args=[
-            "staff",
-            "create",
-            "--email",
-            "a@b.example.org",
-            "--name",
-            "A",
-            "--role",
-            "admin_estatal",
-            "--password-stdin",
-        ],
-        input="corta\n",
-    )
+    result = cli_create(app, "--role", "admin_estatal", password="corta")
     assert result.exit_code != 0 and "12 caracteres" in result.output
 
 
