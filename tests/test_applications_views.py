@@ -18,8 +18,9 @@ from tests.application_builders import (
     staff_actor,
     submitted,
 )
-from tests.conftest import html
+from tests.conftest import html, sign_in_as
 from tests.factories import make_citizen, make_program, make_staff
+from tests.oficina_fixtures import fresh_user  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -291,6 +292,53 @@ def test_correction_loop_shows_only_what_was_flagged(login, citizen, program):
     fresh = Application.get_by_id(application.id)
     assert fresh.status == "enviada" and fresh.answers["postal_code"] == "76000"
     assert Document.select().where(Document.requirement == ident).count() == 2
+
+
+@pytest.mark.usefixtures("fresh_user")
+def test_the_person_sees_why_a_document_was_rejected_and_nobody_else_does(
+    app, login, citizen, program
+):
+    application = submitted(citizen, program)
+    rejected = Document.select().where(Document.application == application).first()
+    reviewer = app.test_client()
+    sign_in_as(reviewer, make_staff("revisor", program.agency))
+    response = reviewer.post(
+        f"/oficina/solicitudes/{application.folio}/documentos/{rejected.id}/dictamen",
+        data={
+            "version": application.version,
+            "decision": "rechazado",
+            "reason": "<b>Borrosa</b>: no se lee la fecha",
+        },
+    )
+    assert response.status_code == 303
+    response = login(citizen).get(f"/mis-solicitudes/{application.folio}")
+    item = html(response).find("a", string=rejected.filename).find_parent("li")
+    assert " ".join(item.get_text(" ").split()).endswith(
+        "Rechazado Motivo: <b>Borrosa</b>: no se lee la fecha"
+    )
+    assert item.find("b") is None
+    assert "&lt;b&gt;Borrosa&lt;/b&gt;" in response.get_data(as_text=True)
+    stranger = login(make_citizen()).get(f"/mis-solicitudes/{application.folio}")
+    assert stranger.status_code == 404
+    assert "Borrosa" not in stranger.get_data(as_text=True)
+
+
+def test_the_correction_shows_why_the_flagged_document_was_rejected(login, citizen, program):
+    application = submitted(citizen, program)
+    ident = apps.required_requirements(application)[0]
+    Document.update(status="rechazado", review_reason="La foto está cortada.").where(
+        Document.requirement == ident
+    ).execute()
+    apps.request_correction(
+        application,
+        staff_actor(make_staff()),
+        documents=[ident.id],
+        fields=[],
+        message="Suba otra vez la identificación.",
+    )
+    page = html(login(citizen).get(f"/mis-solicitudes/{application.folio}"))
+    flagged = page.find("section", id=f"requisito-{ident.id}")
+    assert "Rechazado Motivo: La foto está cortada." in " ".join(flagged.get_text(" ").split())
 
 
 def test_cancel_before_a_decision_and_not_after(login, citizen, program):
