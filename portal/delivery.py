@@ -417,6 +417,8 @@ def confirm_delivery(
     application = verdict.application
     if verdict.ok and point.program_id != application.program_id:
         raise DeliveryError("Ese punto de entrega no es de este programa.")
+    if verdict.ok and not point.active:
+        raise DeliveryError("Ese punto de entrega ya no está en uso.")
     if not verdict.ok:
         audit_refusal(actor, credential, verdict, request_id)
         return Outcome(False, verdict, verdict.delivery)

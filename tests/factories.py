@@ -12,6 +12,7 @@ import itertools
 from stdnum.mx import curp as stdnum_curp
 from werkzeug.security import generate_password_hash
 
+from portal import delivery
 from portal.folio import new_folio
 from portal.models import (
     Agency,
@@ -126,3 +127,17 @@ def make_delivery_point(program: Program, **overrides):
     fields = {"program": program, "name": f"Punto de entrega {next(_seq)}", "address": "Centro, Querétaro"}
     fields.update(overrides)
     return DeliveryPoint.create(**fields)
+
+
+def make_delivery(point, **overrides):
+    """An approved application of the point's program, its credential delivered at
+    ``point`` through the delivery domain (as the operator's confirmation does)."""
+    program = Program.get_by_id(point.program_id)
+    application = make_application(program=program, status="aprobada", **overrides)
+    credential = delivery.issue_credential(application)
+    operator = make_staff("entrega", agency=program.agency)
+    outcome = delivery.confirm_delivery(
+        credential, operator, point, delivery.IdCheck.parse("ine", "4821")
+    )
+    assert outcome.delivered, outcome.verdict.code
+    return outcome.delivery

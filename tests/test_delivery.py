@@ -11,7 +11,14 @@ import pytest
 from portal import credentials, delivery
 from portal.audit import verify as verify_audit
 from portal.folio import new_folio
-from portal.models import Application, ApplicationEvent, AuditEvent, Credential, Delivery
+from portal.models import (
+    Application,
+    ApplicationEvent,
+    AuditEvent,
+    Credential,
+    Delivery,
+    DeliveryPoint,
+)
 
 from .conftest import html
 from .factories import (
@@ -473,6 +480,38 @@ def test_bad_confirmations_are_explained_and_write_nothing(world, login, client,
         assert message in html(response).select_one(".error-summary").get_text()
     assert Delivery.select().count() == 0
     assert Application.get_by_id(world["application"].id).status == "aprobada"
+
+
+def test_a_retired_point_is_not_offered_but_past_deliveries_still_name_it(
+    world, login, client, keys
+):
+    delivery.confirm_delivery(world["credential"], world["operator"], world["point"], id_check())
+    # Removed from the program after that delivery (portal.catalog_store.save_delivery_points).
+    DeliveryPoint.update(active=False).where(DeliveryPoint.id == world["point"].id).execute()
+    make_delivery_point(world["program"], name="Módulo norte")
+    waiting = delivery.issue_credential(approved(program=world["program"]))
+    login(world["operator"])
+    page = html(client.post("/entrega/verificar", data={"codigo": token_of(waiting, keys)}))
+    assert [o.text for o in page.select("select[name=punto] option")] == ["Módulo norte"]
+    response = client.post(
+        "/entrega/confirmar",
+        data={
+            "credencial": waiting.credential_id,
+            "punto": world["point"].id,
+            "tipo_identificacion": "ine",
+            "ultimos4": "4821",
+            "revisada": "y",
+        },
+    )
+    assert response.status_code == 422
+    retired = DeliveryPoint.get_by_id(world["point"].id)
+    with pytest.raises(delivery.DeliveryError, match="ya no está en uso"):
+        delivery.confirm_delivery(waiting, world["operator"], retired, id_check())
+    assert Delivery.select().count() == 1
+    earlier = client.post(
+        "/entrega/verificar", data={"codigo": token_of(world["credential"], keys)}
+    )
+    assert "Oficinas centrales" in html(earlier).get_text(" ")
 
 
 def test_confirming_another_agencys_credential_is_404(world, login, client):

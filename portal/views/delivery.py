@@ -79,7 +79,7 @@ def _confirm_form(verdict: delivery.Verdict, from_request: bool = False) -> Conf
     form = ConfirmForm() if from_request else ConfirmForm(formdata=None)
     points = (
         DeliveryPoint.select()
-        .where(DeliveryPoint.program == verdict.application.program_id)
+        .where((DeliveryPoint.program == verdict.application.program_id) & DeliveryPoint.active)
         .order_by(DeliveryPoint.name)
     )
     form.punto.choices = [SelectChoice(p.id, p.name) for p in points]
