@@ -190,7 +190,9 @@ def reissue(
     with write():
         fresh = locked(Application.select().where(Application.id == application.id)).get()
         if fresh.status != "aprobada":
-            raise DeliveryError("Solo se repone la credencial de una solicitud aprobada y sin entregar.")
+            raise DeliveryError(
+                "Solo se repone la credencial de una solicitud aprobada y sin entregar."
+            )
         old = current_credential(fresh)
         now = utcnow()
         if old is not None:

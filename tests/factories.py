@@ -30,7 +30,9 @@ _seq = itertools.count(1)
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
-def valid_curp(birth_date: dt.date = dt.date(1990, 5, 17), sex: str = "M", n: int | None = None) -> str:
+def valid_curp(
+    birth_date: dt.date = dt.date(1990, 5, 17), sex: str = "M", n: int | None = None
+) -> str:
     """A CURP with a correct check digit, unique per call unless n is given."""
     n = next(_seq) if n is None else n
     a, b = _LETTERS[n % 24], _LETTERS[(n // 24) % 24]
@@ -53,7 +55,9 @@ def make_agency(**overrides) -> Agency:
     return Agency.create(**fields)
 
 
-def make_program(agency: Agency | None = None, *, requirements=("identificacion",), **overrides) -> Program:
+def make_program(
+    agency: Agency | None = None, *, requirements=("identificacion",), **overrides
+) -> Program:
     n = next(_seq)
     fields = {
         "slug": f"programa-{n}",
@@ -69,7 +73,9 @@ def make_program(agency: Agency | None = None, *, requirements=("identificacion"
     program = Program.create(**fields)
     for position, slug in enumerate(requirements):
         Requirement.create(program=program, slug=slug, name=slug.capitalize(), position=position)
-    Call.create(program=program, opens=dt.date(2026, 1, 1), closes=dt.date(2027, 12, 31), quota=1000)
+    Call.create(
+        program=program, opens=dt.date(2026, 1, 1), closes=dt.date(2027, 12, 31), quota=1000
+    )
     return program
 
 
@@ -105,7 +111,9 @@ def make_staff(role: str = "revisor", agency: Agency | None = None, **overrides)
     return StaffUser.create(**fields)
 
 
-def make_application(citizen: Citizen | None = None, program: Program | None = None, **overrides) -> Application:
+def make_application(
+    citizen: Citizen | None = None, program: Program | None = None, **overrides
+) -> Application:
     citizen = citizen or make_citizen()
     program = program or make_program()
     fields = {
@@ -124,7 +132,11 @@ def make_application(citizen: Citizen | None = None, program: Program | None = N
 def make_delivery_point(program: Program, **overrides):
     from portal.models import DeliveryPoint
 
-    fields = {"program": program, "name": f"Punto de entrega {next(_seq)}", "address": "Centro, Querétaro"}
+    fields = {
+        "program": program,
+        "name": f"Punto de entrega {next(_seq)}",
+        "address": "Centro, Querétaro",
+    }
     fields.update(overrides)
     return DeliveryPoint.create(**fields)
 
