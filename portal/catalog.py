@@ -371,13 +371,7 @@ def _program(
         check.requirement(item, f"requirements[{i}]")
         for i, item in enumerate(check.sequence(m, "requirements", required=False) or [])
     ]
-    seen_documents: set[str] = set()
-    for i, requirement in enumerate(requirements):
-        if requirement is None:
-            continue
-        if requirement.slug in seen_documents:
-            check.error(f"requirements[{i}].slug", f'documento repetido "{requirement.slug}"')
-        seen_documents.add(requirement.slug)
+    check.no_repeats(requirements, "requirements", "slug", "documento repetido")
 
     call_items = check.sequence(m, "calls", required=False) or []
     calls = [check.call(item, f"calls[{i}]") for i, item in enumerate(call_items)]
@@ -387,6 +381,8 @@ def _program(
         check.delivery_point(item, f"delivery_points[{i}]")
         for i, item in enumerate(check.sequence(m, "delivery_points", required=False) or [])
     ]
+    # A point is known by its name when the list is saved again (deliveries refer to it).
+    check.no_repeats(points, "delivery_points", "name", "punto de entrega repetido")
     conditions = [
         check.condition(item, f"eligibility[{i}]")
         for i, item in enumerate(check.sequence(m, "eligibility") or [])
@@ -607,6 +603,17 @@ class _Checker:
         if len(self.problems) > before or opens is None or closes is None:
             return None
         return Call(opens=opens, closes=closes, quota=quota)
+
+    def no_repeats(self, items: list[Any], path: str, key: str, message: str) -> None:
+        """Each item's ``key`` once in the list (None items failed validation already)."""
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item is None:
+                continue
+            value = getattr(item, key)
+            if value in seen:
+                self.error(f"{path}[{i}].{key}", f'{message} "{value}"')
+            seen.add(value)
 
     def no_overlap(self, calls: list[Call | None]) -> None:
         # Two open calls on one day would make "the open call" ambiguous for quotas.

@@ -5,7 +5,9 @@ core tables in one transaction. It is idempotent: a program whose data is the
 same as in the database is left untouched; a changed one gets ``version + 1``
 and an immutable :class:`ProgramVersion` snapshot, so an application can say
 which rules it was judged by. Programs absent from the file are left alone: an
-agency may load a file with only its own programs.
+agency may load a file with only its own programs. Requirements, calls and
+delivery points are updated in place, matched by slug, opening date and name,
+because documents, applications and deliveries refer to those rows.
 
 :func:`engine_catalog` gives the compiled catalog of the active programs for
 the eligibility engine. Compiling thousands of programs takes a while, so it is
@@ -18,6 +20,7 @@ rules change) for the cache to notice.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -40,6 +43,7 @@ from .models import (
     Agency,
     Application,
     Call,
+    Delivery,
     DeliveryPoint,
     Document,
     Enrollment,
@@ -91,7 +95,6 @@ def load_catalog(catalog: CatalogData, *, actor: str = "sistema") -> LoadSummary
     summary = LoadSummary()
     with write():
         agencies = _upsert_agencies(catalog, summary)
-        _ensure_municipalities(catalog)
         problems: list[str] = []
         for data in catalog.programs:
             existing = Program.get_or_none(Program.slug == data.slug)
@@ -144,14 +147,13 @@ def _upsert_agencies(catalog: CatalogData, summary: LoadSummary) -> dict[str, Ag
     return by_slug
 
 
-def _ensure_municipalities(catalog: CatalogData) -> None:
+def _ensure_municipalities(codes: set[str]) -> None:
     """Delivery points refer to municipality rows; add the ones still missing.
 
     Names come from the state's municipality file; a code of another state
     (a catalog may list a federal office) is stored under its code until the
     municipality list names it.
     """
-    codes = {p.municipality for program in catalog.programs for p in program.delivery_points}
     if not codes:
         return
     known = {
@@ -194,7 +196,7 @@ def _create_program(data: ProgramData, agency: Agency) -> Program:
         Requirement.create(program=program, position=position, **_requirement_fields(requirement))
     for call in data.calls:
         Call.create(program=program, opens=call.opens, closes=call.closes, quota=call.quota)
-    _replace_delivery_points(program, data)
+    save_delivery_points(program, data.delivery_points)
     return program
 
 
@@ -251,7 +253,7 @@ def _update_program(
         if not updated:
             Call.create(program=program, opens=opens, closes=call.closes, quota=call.quota)
 
-    _replace_delivery_points(program, data)
+    save_delivery_points(program, data.delivery_points)
     return program
 
 
@@ -265,23 +267,50 @@ def _requirement_fields(requirement: RequirementData) -> dict[str, Any]:
     }
 
 
-def _replace_delivery_points(program: Program, data: ProgramData) -> None:
-    # Nothing refers to a delivery point, so the file's list simply replaces the rows.
-    DeliveryPoint.delete().where(DeliveryPoint.program == program).execute()
-    if data.delivery_points:
-        DeliveryPoint.insert_many(
-            [
-                {
-                    "program": program.id,
-                    "name": p.name,
-                    "address": p.address,
-                    "municipality": p.municipality,
-                    "lat": p.lat,
-                    "lon": p.lon,
-                    "hours": p.hours,
-                }
-                for p in data.delivery_points
-            ]
+def save_delivery_points(program: Program, wanted: Sequence[DeliveryPointData]) -> None:
+    """Make ``wanted`` the program's delivery points, updating rows in place.
+
+    Catalog loads and the back office's program form both save through here.
+    Points are matched by name (unique within a program): a listed point is
+    updated (and offered again if it had been retired), a new one is added. A
+    point no longer listed is deleted if nothing refers to it; one where
+    deliveries were recorded (``Delivery.point`` is ``ON DELETE RESTRICT``)
+    is kept with ``active = False``, so those deliveries still name it and
+    ``/entrega`` no longer offers it. Renaming a point therefore retires the
+    old name: past deliveries keep the name they were made under.
+    """
+    _ensure_municipalities({p.municipality for p in wanted})
+    rows = list(
+        DeliveryPoint.select().where(DeliveryPoint.program == program.id).order_by(DeliveryPoint.id)
+    )
+    by_name: dict[str, DeliveryPoint] = {}
+    for row in rows:
+        by_name.setdefault(row.name, row)
+    kept: set[int] = set()
+    for position, point in enumerate(wanted):
+        fields = {
+            "address": point.address,
+            "municipality": point.municipality,
+            "lat": point.lat,
+            "lon": point.lon,
+            "hours": point.hours,
+            "position": position,
+            "active": True,
+        }
+        row = by_name.get(point.name)
+        if row is None:
+            DeliveryPoint.create(program=program.id, name=point.name, **fields)
+        else:
+            DeliveryPoint.update(**fields).where(DeliveryPoint.id == row.id).execute()
+            kept.add(row.id)
+    gone = [row.id for row in rows if row.id not in kept]
+    if gone:
+        used = Delivery.select(Delivery.point).where(Delivery.point.in_(gone))
+        DeliveryPoint.update(active=False).where(
+            DeliveryPoint.id.in_(gone) & DeliveryPoint.id.in_(used)
+        ).execute()
+        DeliveryPoint.delete().where(
+            DeliveryPoint.id.in_(gone) & DeliveryPoint.id.not_in(used)
         ).execute()
 
 
@@ -301,7 +330,10 @@ def program_for_engine(program: Program) -> ProgramData:
     """
     requirements = sorted(program.requirements, key=lambda r: (r.position, r.id))
     calls = sorted(program.calls, key=lambda c: c.opens)
-    points = sorted(program.delivery_points, key=lambda p: p.id)
+    # Retired points (kept for their deliveries) are no longer part of the program.
+    points = sorted(
+        (p for p in program.delivery_points if p.active), key=lambda p: (p.position, p.id)
+    )
     return ProgramData(
         slug=program.slug,
         name=program.name,

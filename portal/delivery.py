@@ -190,7 +190,9 @@ def reissue(
     with write():
         fresh = locked(Application.select().where(Application.id == application.id)).get()
         if fresh.status != "aprobada":
-            raise DeliveryError("Solo se repone la credencial de una solicitud aprobada y sin entregar.")
+            raise DeliveryError(
+                "Solo se repone la credencial de una solicitud aprobada y sin entregar."
+            )
         old = current_credential(fresh)
         now = utcnow()
         if old is not None:
@@ -417,6 +419,8 @@ def confirm_delivery(
     application = verdict.application
     if verdict.ok and point.program_id != application.program_id:
         raise DeliveryError("Ese punto de entrega no es de este programa.")
+    if verdict.ok and not point.active:
+        raise DeliveryError("Ese punto de entrega ya no está en uso.")
     if not verdict.ok:
         audit_refusal(actor, credential, verdict, request_id)
         return Outcome(False, verdict, verdict.delivery)

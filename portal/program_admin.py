@@ -10,6 +10,8 @@ caller. Applications keep the ``program_version`` they were judged under.
 
 Requirements and calls that applications already point at cannot be removed
 (documents and applications reference them); they can still be edited.
+Delivery points are saved by :func:`portal.catalog_store.save_delivery_points`,
+as catalog loads save them: a removed point with deliveries is kept, inactive.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import catalog
-from .catalog_store import program_for_engine
+from .catalog_store import program_for_engine, save_delivery_points
 from .db import write
 from .models import (
     Application,
     Call,
-    DeliveryPoint,
     Document,
     Program,
     ProgramVersion,
@@ -80,7 +81,7 @@ def save(program: Program, edited: catalog.Program, *, expected_version: int, ed
             raise Conflict()
         _save_requirements(program, edited.requirements)
         _save_calls(program, edited.calls)
-        _save_delivery_points(program, edited.delivery_points)
+        save_delivery_points(program, edited.delivery_points)
         ProgramVersion.create(
             program=program.id,
             version=new_version,
@@ -136,17 +137,3 @@ def _save_calls(program: Program, wanted: tuple[catalog.Call, ...]) -> None:
             ).execute()
         else:
             Call.create(program=program.id, opens=w.opens, closes=w.closes, quota=w.quota)
-
-
-def _save_delivery_points(program: Program, wanted: tuple[catalog.DeliveryPoint, ...]) -> None:
-    DeliveryPoint.delete().where(DeliveryPoint.program == program.id).execute()
-    for p in wanted:
-        DeliveryPoint.create(
-            program=program.id,
-            name=p.name,
-            address=p.address,
-            municipality=p.municipality or None,
-            lat=p.lat,
-            lon=p.lon,
-            hours=p.hours,
-        )

@@ -12,6 +12,7 @@ import itertools
 from stdnum.mx import curp as stdnum_curp
 from werkzeug.security import generate_password_hash
 
+from portal import delivery
 from portal.folio import new_folio
 from portal.models import (
     Agency,
@@ -29,7 +30,9 @@ _seq = itertools.count(1)
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
-def valid_curp(birth_date: dt.date = dt.date(1990, 5, 17), sex: str = "M", n: int | None = None) -> str:
+def valid_curp(
+    birth_date: dt.date = dt.date(1990, 5, 17), sex: str = "M", n: int | None = None
+) -> str:
     """A CURP with a correct check digit, unique per call unless n is given."""
     n = next(_seq) if n is None else n
     a, b = _LETTERS[n % 24], _LETTERS[(n // 24) % 24]
@@ -52,7 +55,9 @@ def make_agency(**overrides) -> Agency:
     return Agency.create(**fields)
 
 
-def make_program(agency: Agency | None = None, *, requirements=("identificacion",), **overrides) -> Program:
+def make_program(
+    agency: Agency | None = None, *, requirements=("identificacion",), **overrides
+) -> Program:
     n = next(_seq)
     fields = {
         "slug": f"programa-{n}",
@@ -68,7 +73,9 @@ def make_program(agency: Agency | None = None, *, requirements=("identificacion"
     program = Program.create(**fields)
     for position, slug in enumerate(requirements):
         Requirement.create(program=program, slug=slug, name=slug.capitalize(), position=position)
-    Call.create(program=program, opens=dt.date(2026, 1, 1), closes=dt.date(2027, 12, 31), quota=1000)
+    Call.create(
+        program=program, opens=dt.date(2026, 1, 1), closes=dt.date(2027, 12, 31), quota=1000
+    )
     return program
 
 
@@ -104,7 +111,9 @@ def make_staff(role: str = "revisor", agency: Agency | None = None, **overrides)
     return StaffUser.create(**fields)
 
 
-def make_application(citizen: Citizen | None = None, program: Program | None = None, **overrides) -> Application:
+def make_application(
+    citizen: Citizen | None = None, program: Program | None = None, **overrides
+) -> Application:
     citizen = citizen or make_citizen()
     program = program or make_program()
     fields = {
@@ -123,6 +132,24 @@ def make_application(citizen: Citizen | None = None, program: Program | None = N
 def make_delivery_point(program: Program, **overrides):
     from portal.models import DeliveryPoint
 
-    fields = {"program": program, "name": f"Punto de entrega {next(_seq)}", "address": "Centro, Querétaro"}
+    fields = {
+        "program": program,
+        "name": f"Punto de entrega {next(_seq)}",
+        "address": "Centro, Querétaro",
+    }
     fields.update(overrides)
     return DeliveryPoint.create(**fields)
+
+
+def make_delivery(point, **overrides):
+    """An approved application of the point's program, its credential delivered at
+    ``point`` through the delivery domain (as the operator's confirmation does)."""
+    program = Program.get_by_id(point.program_id)
+    application = make_application(program=program, status="aprobada", **overrides)
+    credential = delivery.issue_credential(application)
+    operator = make_staff("entrega", agency=program.agency)
+    outcome = delivery.confirm_delivery(
+        credential, operator, point, delivery.IdCheck.parse("ine", "4821")
+    )
+    assert outcome.delivered, outcome.verdict.code
+    return outcome.delivery

@@ -18,8 +18,9 @@ from tests.application_builders import (
     staff_actor,
     submitted,
 )
-from tests.conftest import html
+from tests.conftest import html, sign_in_as
 from tests.factories import make_citizen, make_program, make_staff
+from tests.oficina_fixtures import fresh_user  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +81,9 @@ def test_the_whole_journey_apply_upload_submit_receipt(login, citizen, program):
     application, _ = start(client, program)
     documents = html(client.get(f"/mis-solicitudes/{application.folio}/documentos"))
     inputs = documents.find_all("input", {"type": "file"})
-    assert [(i["accept"], i["capture"]) for i in inputs] == [("image/*,application/pdf", "environment")] * 2
+    assert [(i["accept"], i["capture"]) for i in inputs] == [
+        ("image/*,application/pdf", "environment")
+    ] * 2
     first, second = apps.required_requirements(application)
     assert upload(client, application, first, jpeg_bytes(), "foto.jpg").status_code == 303
     assert upload(client, application, second, MINIMAL_PDF, "recibo.pdf").status_code == 303
@@ -125,7 +128,9 @@ def test_submitting_without_documents_lists_what_is_missing(login, citizen, prog
 
 
 def test_ineligible_person_sees_the_reasons_and_no_form(login, program):
-    program.eligibility = [{"field": "sex", "op": "eq", "value": "M", "reason": "Es solo para mujeres."}]
+    program.eligibility = [
+        {"field": "sex", "op": "eq", "value": "M", "reason": "Es solo para mujeres."}
+    ]
     program.save()
     client = login(make_citizen(sex="H"))
     page = html(client.get(f"/programas/{program.slug}/solicitar"))
@@ -140,15 +145,26 @@ def _polyglot() -> bytes:
 def _bomb() -> bytes:
     # A PNG header declaring 50,000 x 50,000 pixels: refused before decoding.
     def chunk(kind, data):
-        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+        return (
+            len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+        )
 
     header = (50_000).to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+        + chunk(b"IEND", b"")
+    )
 
 
 BAD_UPLOADS = [
     ("renamed.jpg", b"MZ\x90\x00" + b"\0" * 200, "no es"),
-    ("dibujo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "no es"),
+    (
+        "dibujo.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "no es",
+    ),
     ("pagina.html", b"<!doctype html><html><body>hola</body></html>", "no es"),
     ("truncado.jpg", jpeg_bytes()[:60], "dañada"),
     ("truncado.pdf", MINIMAL_PDF[:-8], "incompleto"),
@@ -159,7 +175,9 @@ BAD_UPLOADS = [
 
 
 @pytest.mark.parametrize(("name", "data", "message"), BAD_UPLOADS, ids=[b[0] for b in BAD_UPLOADS])
-def test_bad_uploads_are_refused_and_nothing_is_stored(login, citizen, program, app, name, data, message):
+def test_bad_uploads_are_refused_and_nothing_is_stored(
+    login, citizen, program, app, name, data, message
+):
     client = login(citizen)
     application, _ = start(client, program)
     requirement = apps.required_requirements(application)[0]
@@ -214,7 +232,9 @@ def test_upload_without_a_file_asks_for_one(login, citizen, program):
     client = login(citizen)
     application, _ = start(client, program)
     requirement = apps.required_requirements(application)[0]
-    response = client.post(f"/mis-solicitudes/{application.folio}/requisitos/{requirement.id}", data={})
+    response = client.post(
+        f"/mis-solicitudes/{application.folio}/requisitos/{requirement.id}", data={}
+    )
     assert response.status_code == 422
     assert "Elija un archivo" in html(response).get_text()
 
@@ -267,7 +287,10 @@ def test_correction_loop_shows_only_what_was_flagged(login, citizen, program):
     application = submitted(citizen, program)
     ident, comprobante = apps.required_requirements(application)
     apps.request_correction(
-        application, staff_actor(make_staff()), documents=[ident.id], fields=["postal_code"],
+        application,
+        staff_actor(make_staff()),
+        documents=[ident.id],
+        fields=["postal_code"],
         message="La identificación no se lee.",
     )
     client = login(citizen)
@@ -280,17 +303,70 @@ def test_correction_loop_shows_only_what_was_flagged(login, citizen, program):
     # A document that was not flagged cannot be replaced.
     assert upload(client, application, comprobante, png_bytes(), "c.png").status_code == 409
     # Resubmitting before replacing the flagged document is refused.
-    response = client.post(f"/mis-solicitudes/{application.folio}/correccion", data={"postal_code": "76000"})
+    response = client.post(
+        f"/mis-solicitudes/{application.folio}/correccion", data={"postal_code": "76000"}
+    )
     assert response.status_code == 422
     assert upload(client, application, ident, jpeg_bytes(), "ine.jpg").status_code == 303
-    bad = client.post(f"/mis-solicitudes/{application.folio}/correccion", data={"postal_code": "7600"})
+    bad = client.post(
+        f"/mis-solicitudes/{application.folio}/correccion", data={"postal_code": "7600"}
+    )
     assert bad.status_code == 422
     assert "5 números" in html(bad).find(class_="error-summary").get_text()
-    ok = client.post(f"/mis-solicitudes/{application.folio}/correccion", data={"postal_code": "76000"})
+    ok = client.post(
+        f"/mis-solicitudes/{application.folio}/correccion", data={"postal_code": "76000"}
+    )
     assert ok.status_code == 303
     fresh = Application.get_by_id(application.id)
     assert fresh.status == "enviada" and fresh.answers["postal_code"] == "76000"
     assert Document.select().where(Document.requirement == ident).count() == 2
+
+
+@pytest.mark.usefixtures("fresh_user")
+def test_the_person_sees_why_a_document_was_rejected_and_nobody_else_does(
+    app, login, citizen, program
+):
+    application = submitted(citizen, program)
+    rejected = Document.select().where(Document.application == application).first()
+    reviewer = app.test_client()
+    sign_in_as(reviewer, make_staff("revisor", program.agency))
+    response = reviewer.post(
+        f"/oficina/solicitudes/{application.folio}/documentos/{rejected.id}/dictamen",
+        data={
+            "version": application.version,
+            "decision": "rechazado",
+            "reason": "<b>Borrosa</b>: no se lee la fecha",
+        },
+    )
+    assert response.status_code == 303
+    response = login(citizen).get(f"/mis-solicitudes/{application.folio}")
+    item = html(response).find("a", string=rejected.filename).find_parent("li")
+    assert " ".join(item.get_text(" ").split()).endswith(
+        "Rechazado Motivo: <b>Borrosa</b>: no se lee la fecha"
+    )
+    assert item.find("b") is None
+    assert "&lt;b&gt;Borrosa&lt;/b&gt;" in response.get_data(as_text=True)
+    stranger = login(make_citizen()).get(f"/mis-solicitudes/{application.folio}")
+    assert stranger.status_code == 404
+    assert "Borrosa" not in stranger.get_data(as_text=True)
+
+
+def test_the_correction_shows_why_the_flagged_document_was_rejected(login, citizen, program):
+    application = submitted(citizen, program)
+    ident = apps.required_requirements(application)[0]
+    Document.update(status="rechazado", review_reason="La foto está cortada.").where(
+        Document.requirement == ident
+    ).execute()
+    apps.request_correction(
+        application,
+        staff_actor(make_staff()),
+        documents=[ident.id],
+        fields=[],
+        message="Suba otra vez la identificación.",
+    )
+    page = html(login(citizen).get(f"/mis-solicitudes/{application.folio}"))
+    flagged = page.find("section", id=f"requisito-{ident.id}")
+    assert "Rechazado Motivo: La foto está cortada." in " ".join(flagged.get_text(" ").split())
 
 
 def test_cancel_before_a_decision_and_not_after(login, citizen, program):
@@ -311,13 +387,20 @@ def test_forms_refuse_a_missing_csrf_token(login, citizen, program, app):
     app.config["WTF_CSRF_ENABLED"] = True
     client = login(citizen)
     assert client.post(f"/mis-solicitudes/{application.folio}/cancelar").status_code == 400
-    assert client.post(f"/programas/{program.slug}/solicitar", data={"idempotency_key": "x"}).status_code == 400
+    assert (
+        client.post(
+            f"/programas/{program.slug}/solicitar", data={"idempotency_key": "x"}
+        ).status_code
+        == 400
+    )
     assert Application.get_by_id(application.id).status == "enviada"
     assert Application.select().count() == 1
     # With the token from the page, the same form works.
     page = html(client.get(f"/mis-solicitudes/{application.folio}/cancelar"))
     token = page.find("input", {"name": "csrf_token"})["value"]
-    response = client.post(f"/mis-solicitudes/{application.folio}/cancelar", data={"csrf_token": token})
+    response = client.post(
+        f"/mis-solicitudes/{application.folio}/cancelar", data={"csrf_token": token}
+    )
     assert response.status_code == 303
     assert Application.get_by_id(application.id).status == "cancelada"
 
@@ -325,8 +408,12 @@ def test_forms_refuse_a_missing_csrf_token(login, citizen, program, app):
 def test_pages_hold_no_inline_scripts_or_styles(login, citizen, program):
     client = login(citizen)
     application = submitted(citizen, program)
-    for url in ("/mis-solicitudes", f"/mis-solicitudes/{application.folio}", "/avisos",
-                f"/mis-solicitudes/{application.folio}/comprobante"):
+    for url in (
+        "/mis-solicitudes",
+        f"/mis-solicitudes/{application.folio}",
+        "/avisos",
+        f"/mis-solicitudes/{application.folio}/comprobante",
+    ):
         page = html(client.get(url))
         assert not page.find_all(style=True)
         assert all(s.get("src") for s in page.find_all("script"))
@@ -350,7 +437,9 @@ def test_apply_again_leads_to_the_live_application(login, citizen, program):
     assert response.location.endswith(f"/mis-solicitudes/{application.folio}")
 
 
-@pytest.mark.parametrize("url", ["/programas/no-existe/solicitar", "/mis-solicitudes/QRO-26-2222222"])
+@pytest.mark.parametrize(
+    "url", ["/programas/no-existe/solicitar", "/mis-solicitudes/QRO-26-2222222"]
+)
 def test_unknown_program_or_folio_is_not_found(login, citizen, url):
     assert login(citizen).get(url).status_code == 404
 
@@ -374,7 +463,9 @@ def test_upload_without_csrf_token_stores_nothing(login, citizen, program, app):
 
 
 def test_check_your_answers_shows_the_questionnaire_answers(login, program):
-    citizen = make_citizen(profile={"household_size": 4, "disability": False, "employment": "empleo_informal"})
+    citizen = make_citizen(
+        profile={"household_size": 4, "disability": False, "employment": "empleo_informal"}
+    )
     page = html(login(citizen).get(f"/programas/{program.slug}/solicitar"))
     text = page.get_text(" ", strip=True)
     assert "Personas en el hogar 4" in text

@@ -234,6 +234,9 @@ MISTAKES = [
      PREFIX + 'delivery_points[0].municipality: clave de municipio no válida "22014"'),
     ("latitude off the globe", set_in(("delivery_points", 0, "lat"), 200),
      PREFIX + "delivery_points[0].lat: debe ser un número entre -90 y 90"),
+    ("delivery point twice", lambda data, program: program["delivery_points"].append(
+        dict(program["delivery_points"][0], address="Otra dirección")),
+     PREFIX + 'delivery_points[1].name: punto de entrega repetido "Oficinas centrales"'),
     ("unknown benefit kind", set_in(("benefit", "kind"), "dinero"),
      PREFIX + 'benefit.kind: tipo desconocido "dinero"'),
     ("cash without amount", lambda data, program: program["benefit"].pop("amount"),

@@ -12,6 +12,7 @@ from portal.catalog import Call, Catalog, catalog_from_dict
 from portal.catalog_store import LoadError, engine_catalog, load_catalog, quota_used
 from portal.models import (
     Agency,
+    Delivery,
     DeliveryPoint,
     Enrollment,
     Municipality,
@@ -21,7 +22,7 @@ from portal.models import (
 )
 from portal.models import Call as CallRow
 from tests.catalog_builders import demo_catalog
-from tests.factories import make_application, make_citizen
+from tests.factories import make_application, make_citizen, make_delivery
 
 ON = date(2026, 6, 1)
 
@@ -93,6 +94,77 @@ def test_a_call_with_applications_cannot_be_dropped(app):
         load_catalog(changed)
     # Nothing was written: the summary is the old one.
     assert Program.get(Program.slug == "tarjeta-contigo").summary == data.summary
+
+
+def _delivered_at_first_point(slug: str = "tarjeta-contigo") -> tuple[DeliveryPoint, Delivery]:
+    program = Program.get(Program.slug == slug)
+    point = program.delivery_points.order_by(DeliveryPoint.position).first()
+    return point, make_delivery(point)
+
+
+def _stored(slug: str = "tarjeta-contigo"):
+    return {p.slug: p for p in catalog_store.active_programs()}[slug]
+
+
+def test_a_point_with_deliveries_is_updated_in_place(app):
+    catalog = demo_catalog()
+    load_catalog(catalog)
+    point, done = _delivered_at_first_point()
+    ids = [p.id for p in DeliveryPoint.select().order_by(DeliveryPoint.id)]
+    assert not load_catalog(catalog).changed
+    data = catalog.program("tarjeta-contigo")
+    first, *others = data.delivery_points
+    changed = _with_program(
+        catalog,
+        "tarjeta-contigo",
+        summary="Otro.",
+        delivery_points=(replace(first, hours="Lunes a sábado"), *others),
+    )
+    assert load_catalog(changed).programs_updated == ["tarjeta-contigo"]
+    assert [p.id for p in DeliveryPoint.select().order_by(DeliveryPoint.id)] == ids
+    assert DeliveryPoint.get_by_id(point.id).hours == "Lunes a sábado"
+    assert Delivery.get_by_id(done.id).point_id == point.id
+    assert Program.get(Program.slug == "tarjeta-contigo").version == 2
+
+
+def test_a_point_with_deliveries_dropped_from_the_file_is_kept_but_retired(app):
+    catalog = demo_catalog()
+    load_catalog(catalog)
+    point, done = _delivered_at_first_point()
+    data = catalog.program("tarjeta-contigo")
+    dropped = _with_program(catalog, "tarjeta-contigo", delivery_points=data.delivery_points[1:])
+    assert load_catalog(dropped).programs_updated == ["tarjeta-contigo"]
+    assert not DeliveryPoint.get_by_id(point.id).active
+    assert Delivery.get_by_id(done.id).point_id == point.id
+    assert _stored().delivery_points == data.delivery_points[1:]
+    # The same file again changes nothing; the old file puts the point back in use.
+    assert not load_catalog(dropped).changed
+    assert load_catalog(catalog).programs_updated == ["tarjeta-contigo"]
+    assert DeliveryPoint.get_by_id(point.id).active
+    versions = ProgramVersion.select().join(Program).where(Program.slug == "tarjeta-contigo")
+    assert sorted(v.version for v in versions) == [1, 2, 3]
+
+
+def test_an_unused_point_dropped_from_the_file_is_deleted(app):
+    catalog = demo_catalog()
+    load_catalog(catalog)
+    data = catalog.program("tarjeta-contigo")
+    load_catalog(
+        _with_program(catalog, "tarjeta-contigo", delivery_points=data.delivery_points[1:])
+    )
+    assert Program.get(Program.slug == "tarjeta-contigo").delivery_points.count() == 1
+
+
+def test_points_keep_the_order_of_the_file(app):
+    catalog = demo_catalog()
+    load_catalog(catalog)
+    data = catalog.program("tarjeta-contigo")
+    reordered = _with_program(
+        catalog, "tarjeta-contigo", delivery_points=data.delivery_points[::-1]
+    )
+    load_catalog(reordered)
+    assert _stored().delivery_points == data.delivery_points[::-1]
+    assert not load_catalog(reordered).changed
 
 
 def test_the_engine_catalog_is_cached_until_a_program_changes(app):

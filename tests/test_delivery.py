@@ -11,7 +11,14 @@ import pytest
 from portal import credentials, delivery
 from portal.audit import verify as verify_audit
 from portal.folio import new_folio
-from portal.models import Application, ApplicationEvent, AuditEvent, Credential, Delivery
+from portal.models import (
+    Application,
+    ApplicationEvent,
+    AuditEvent,
+    Credential,
+    Delivery,
+    DeliveryPoint,
+)
 
 from .conftest import html
 from .factories import (
@@ -89,7 +96,9 @@ def test_an_approved_application_gets_one_credential_and_issuing_again_returns_i
     assert world["credential"].expires_on == TODAY + dt.timedelta(days=delivery.VALID_DAYS)
 
 
-@pytest.mark.parametrize("status", ["enviada", "en_revision", "rechazada", "cancelada", "entregada"])
+@pytest.mark.parametrize(
+    "status", ["enviada", "en_revision", "rechazada", "cancelada", "entregada"]
+)
 def test_only_an_approved_application_gets_a_credential(app, status):
     application = make_application(status=status, folio=new_folio(year=2026))
     with pytest.raises(delivery.DeliveryError, match="aprobada"):
@@ -156,7 +165,11 @@ def test_an_expired_token_is_refused_with_its_date(world, keys):
 
 def test_a_genuine_signature_on_an_unregistered_credential_is_refused(world, keys):
     claims = credentials.CredentialClaims(
-        credentials.new_credential_id(), world["application"].folio, world["program"].id, TODAY, None
+        credentials.new_credential_id(),
+        world["application"].folio,
+        world["program"].id,
+        TODAY,
+        None,
     )
     verdict = delivery.check_token(credentials.sign(claims, keys[0]), keys[1], world["operator"])
     assert verdict.code == "desconocida"
@@ -191,7 +204,9 @@ def test_reissue_and_revoke_need_a_reason(world, action):
 
 
 def test_an_application_no_longer_approved_is_refused(world, keys):
-    Application.update(status="cancelada").where(Application.id == world["application"].id).execute()
+    Application.update(status="cancelada").where(
+        Application.id == world["application"].id
+    ).execute()
     verdict = delivery.check_token(token_of(world["credential"], keys), keys[1], world["operator"])
     assert verdict.code == "no_aprobada"
 
@@ -254,7 +269,12 @@ def test_a_point_of_another_program_is_refused(world):
 
 @pytest.mark.parametrize(
     ("id_type", "last4", "message"),
-    [("", "1234", "tipo de identificación"), ("ine", "12", "últimos 4"), ("ine", "12345", "últimos 4"), ("ine", "12$4", "últimos 4")],
+    [
+        ("", "1234", "tipo de identificación"),
+        ("ine", "12", "últimos 4"),
+        ("ine", "12345", "últimos 4"),
+        ("ine", "12$4", "últimos 4"),
+    ],
 )
 def test_bad_id_checks_are_explained(id_type, last4, message):
     with pytest.raises(delivery.DeliveryError, match=message):
@@ -310,7 +330,9 @@ def test_another_citizen_gets_404_for_the_credential_and_its_png(world, login):
 
 def test_staff_cannot_open_a_citizens_credential_page(world, login):
     client = login(world["operator"])
-    assert client.get(f"/mis-solicitudes/{world['application'].folio}/credencial").status_code == 403
+    assert (
+        client.get(f"/mis-solicitudes/{world['application'].folio}/credencial").status_code == 403
+    )
 
 
 def test_a_delivered_application_shows_no_qr(world, login):
@@ -356,7 +378,10 @@ def test_a_forged_qr_url_says_why(world, client):
 def test_only_delivery_operators_enter_the_delivery_pages(world, login, role, keys):
     client = login(make_staff(role, agency=None if role == "admin_estatal" else world["agency"]))
     assert client.get("/entrega").status_code == 403
-    assert client.post("/entrega/verificar", data={"codigo": world["application"].folio}).status_code == 403
+    assert (
+        client.post("/entrega/verificar", data={"codigo": world["application"].folio}).status_code
+        == 403
+    )
     assert client.post("/entrega/confirmar", data={"credencial": "x"}).status_code == 403
 
 
@@ -424,7 +449,9 @@ def test_the_htmx_confirmation_returns_the_result_fragment(world, login, client)
 def test_a_second_attempt_shows_when_where_and_by_whom(world, login, client, keys):
     delivery.confirm_delivery(world["credential"], world["operator"], world["point"], id_check())
     login(make_staff("entrega", agency=world["agency"]))
-    response = client.post("/entrega/verificar", data={"codigo": token_of(world["credential"], keys)})
+    response = client.post(
+        "/entrega/verificar", data={"codigo": token_of(world["credential"], keys)}
+    )
     text = html(response).get_text(" ")
     assert response.status_code == 409
     assert "Ya entregado" in text and "Oficinas centrales" in text and "Ana Operadora" in text
@@ -457,7 +484,9 @@ def test_a_second_confirmation_through_the_form_is_refused(world, login, client)
         ("punto", "999999", "Not a valid choice"),
     ],
 )
-def test_bad_confirmations_are_explained_and_write_nothing(world, login, client, field, value, message):
+def test_bad_confirmations_are_explained_and_write_nothing(
+    world, login, client, field, value, message
+):
     login(world["operator"])
     data = {
         "credencial": world["credential"].credential_id,
@@ -475,9 +504,43 @@ def test_bad_confirmations_are_explained_and_write_nothing(world, login, client,
     assert Application.get_by_id(world["application"].id).status == "aprobada"
 
 
+def test_a_retired_point_is_not_offered_but_past_deliveries_still_name_it(
+    world, login, client, keys
+):
+    delivery.confirm_delivery(world["credential"], world["operator"], world["point"], id_check())
+    # Removed from the program after that delivery (portal.catalog_store.save_delivery_points).
+    DeliveryPoint.update(active=False).where(DeliveryPoint.id == world["point"].id).execute()
+    make_delivery_point(world["program"], name="Módulo norte")
+    waiting = delivery.issue_credential(approved(program=world["program"]))
+    login(world["operator"])
+    page = html(client.post("/entrega/verificar", data={"codigo": token_of(waiting, keys)}))
+    assert [o.text for o in page.select("select[name=punto] option")] == ["Módulo norte"]
+    response = client.post(
+        "/entrega/confirmar",
+        data={
+            "credencial": waiting.credential_id,
+            "punto": world["point"].id,
+            "tipo_identificacion": "ine",
+            "ultimos4": "4821",
+            "revisada": "y",
+        },
+    )
+    assert response.status_code == 422
+    retired = DeliveryPoint.get_by_id(world["point"].id)
+    with pytest.raises(delivery.DeliveryError, match="ya no está en uso"):
+        delivery.confirm_delivery(waiting, world["operator"], retired, id_check())
+    assert Delivery.select().count() == 1
+    earlier = client.post(
+        "/entrega/verificar", data={"codigo": token_of(world["credential"], keys)}
+    )
+    assert "Oficinas centrales" in html(earlier).get_text(" ")
+
+
 def test_confirming_another_agencys_credential_is_404(world, login, client):
     login(make_staff("entrega", agency=make_agency()))
-    response = client.post("/entrega/confirmar", data={"credencial": world["credential"].credential_id})
+    response = client.post(
+        "/entrega/confirmar", data={"credencial": world["credential"].credential_id}
+    )
     assert response.status_code == 404
 
 
@@ -515,7 +578,9 @@ def test_the_confirmation_needs_a_csrf_token(world, login, client, app):
 
 
 def test_the_receipt_is_only_for_the_operators_agency(world, login, client):
-    outcome = delivery.confirm_delivery(world["credential"], world["operator"], world["point"], id_check())
+    outcome = delivery.confirm_delivery(
+        world["credential"], world["operator"], world["point"], id_check()
+    )
     login(make_staff("entrega", agency=make_agency()))
     assert client.get(f"/entrega/entregas/{outcome.delivery.id}").status_code == 404
 

@@ -10,7 +10,7 @@ import pytest
 from portal.models import Application, ApplicationEvent, AuditEvent, Citizen, Document
 from portal.models.oficina import IdentityCheck
 
-from .application_builders import MINIMAL_PDF
+from .application_builders import MINIMAL_PDF, submitted
 from .conftest import html
 from .factories import (
     make_agency,
@@ -194,3 +194,20 @@ def test_registering_a_curp_that_has_a_record_is_refused(login, counter):
     assert response.status_code == 422
     assert "Ya hay un expediente con esa CURP" in response.get_data(as_text=True)
     assert Citizen.select().where(Citizen.curp == existing.curp).count() == 1
+
+
+def test_the_application_page_shows_each_document_review_with_its_reason(login, counter):
+    reviewer, program = counter
+    citizen = make_citizen()
+    application = submitted(citizen, program)
+    Document.update(status="rechazado", review_reason="No se lee <la fecha>.").where(
+        Document.application == application
+    ).execute()
+    client = login(reviewer)
+    client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}",
+        data={"id_type": "ine", "id_number": "IDMEX99999"},
+    )
+    page = html(client.get(f"/oficina/ventanilla/solicitudes/{application.folio}"))
+    item = page.find("li", class_="requirement")
+    assert "Rechazado Motivo: No se lee <la fecha>." in " ".join(item.get_text(" ").split())

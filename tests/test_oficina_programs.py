@@ -4,11 +4,28 @@ catalog files, versioned and audited."""
 from __future__ import annotations
 
 import pytest
+import yaml
 
-from portal.models import AuditEvent, Call, DeliveryPoint, Program, ProgramVersion, Requirement
+from portal.models import (
+    AuditEvent,
+    Call,
+    Delivery,
+    DeliveryPoint,
+    Program,
+    ProgramVersion,
+    Requirement,
+)
 
 from .conftest import html
-from .factories import make_agency, make_application, make_municipality, make_program, make_staff
+from .factories import (
+    make_agency,
+    make_application,
+    make_delivery,
+    make_delivery_point,
+    make_municipality,
+    make_program,
+    make_staff,
+)
 from .oficina_fixtures import fresh_user  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fresh_user")
@@ -99,6 +116,12 @@ def test_agency_admin_edits_texts_rules_calls_and_points(login, setting):
         ("calls", "- {opens: 2026-05-01, closes: 2026-01-01}\n", "calls[0]"),
         ("requirements", "- {slug: ID Oficial, name: x, formats: [pdf]}\n", "requirements[0].slug"),
         ("exclusion_group", "Grupo Con Espacios", "exclusion_group"),
+        (
+            "delivery_points",
+            "- {name: Oficina, address: x, municipality: '22014', lat: 20, lon: -100, hours: x}\n"
+            "- {name: Oficina, address: y, municipality: '22014', lat: 20, lon: -100, hours: y}\n",
+            'delivery_points[1].name: punto de entrega repetido "Oficina"',
+        ),
     ],
 )
 def test_invalid_rules_are_refused_like_in_catalog_files(login, setting, field, value, message):
@@ -180,3 +203,105 @@ def test_reviewers_and_delivery_cannot_edit_programs(login, setting, role):
     assert client.get("/oficina/programas").status_code == 403
     assert client.post(f"/oficina/programas/{program.slug}", data={"name": "x"}).status_code == 403
     assert Requirement.select().where(Requirement.program == program).count() == 2
+
+
+# Delivery points where credentials were already delivered -------------------
+
+POINT = {
+    "name": "Oficina central",
+    "address": "Av. Pasteur 10",
+    "municipality": "22014",
+    "lat": 20.59,
+    "lon": -100.39,
+    "hours": "Lunes a viernes",
+}
+
+
+def _points(*changes) -> str:
+    """The delivery points field: one point per dict of changes to POINT."""
+    return yaml.safe_dump([{**POINT, **c} for c in changes], allow_unicode=True, sort_keys=False)
+
+
+@pytest.fixture
+def delivered(setting):
+    """The program's point "Oficina central", where a credential was delivered."""
+    _, program = setting
+    point = make_delivery_point(program, **POINT)
+    return point, make_delivery(point)
+
+
+def _save_points(client, program, points: str):
+    data = _form(client, program)
+    data["delivery_points"] = points
+    return client.post(f"/oficina/programas/{program.slug}", data=data)
+
+
+def test_a_program_whose_point_has_deliveries_saves_new_texts(login, setting, delivered):
+    agency, program = setting
+    point, done = delivered
+    client = login(make_staff("admin_dependencia", agency))
+    data = _form(client, program)
+    data["summary"] = "Texto nuevo."
+    assert client.post(f"/oficina/programas/{program.slug}", data=data).status_code == 303
+    assert Program.get_by_id(program.id).summary == "Texto nuevo."
+    assert Delivery.get_by_id(done.id).point_id == point.id
+    assert DeliveryPoint.get_by_id(point.id).active
+    snapshot = ProgramVersion.get(
+        (ProgramVersion.program == program) & (ProgramVersion.version == 2)
+    )
+    assert snapshot.snapshot["delivery_points"] == [POINT]
+    entry = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
+    assert (entry.action, entry.details) == (
+        "editar_programa",
+        {"version": 2, "campos": ["summary"]},
+    )
+
+
+def test_a_point_with_deliveries_is_edited_in_place(login, setting, delivered):
+    agency, program = setting
+    point, done = delivered
+    client = login(make_staff("admin_dependencia", agency))
+    # A new point in a municipality the database does not list yet is added too.
+    points = _points({"hours": "Lunes a sábado"}, {"name": "Módulo norte", "municipality": "22016"})
+    assert _save_points(client, program, points).status_code == 303
+    rows = program.delivery_points.order_by(DeliveryPoint.position)
+    assert [(p.id == point.id, p.name, p.hours) for p in rows] == [
+        (True, "Oficina central", "Lunes a sábado"),
+        (False, "Módulo norte", "Lunes a viernes"),
+    ]
+    assert Delivery.get_by_id(done.id).point_id == point.id
+
+
+def test_a_renamed_point_with_deliveries_keeps_its_old_name_for_them(login, setting, delivered):
+    agency, program = setting
+    point, done = delivered
+    client = login(make_staff("admin_dependencia", agency))
+    assert _save_points(client, program, _points({"name": "Oficina Pasteur"})).status_code == 303
+    old = DeliveryPoint.get_by_id(point.id)
+    assert (old.name, old.active) == ("Oficina central", False)
+    assert Delivery.get_by_id(done.id).point.name == "Oficina central"
+    renamed = DeliveryPoint.get(
+        (DeliveryPoint.program == program) & (DeliveryPoint.name == "Oficina Pasteur")
+    )
+    assert renamed.active
+
+
+def test_a_removed_point_with_deliveries_is_retired_and_an_unused_one_deleted(
+    login, setting, delivered
+):
+    agency, program = setting
+    point, done = delivered
+    unused = make_delivery_point(program, **{**POINT, "name": "Módulo sur"})
+    client = login(make_staff("admin_dependencia", agency))
+    assert _save_points(client, program, _points({"name": "Módulo norte"})).status_code == 303
+    assert not DeliveryPoint.get_by_id(point.id).active
+    assert DeliveryPoint.get_or_none(DeliveryPoint.id == unused.id) is None
+    assert Delivery.get_by_id(done.id).point_id == point.id
+    page = html(client.get(f"/oficina/programas/{program.slug}"))
+    assert "Oficina central" not in page.find("textarea", {"name": "delivery_points"}).text
+    assert "Oficina central" in page.find(id="puntos-retirados").text
+    # Listing it again by its name puts the same row back in use.
+    points = _points({}, {"name": "Módulo norte"})
+    assert _save_points(client, program, points).status_code == 303
+    assert DeliveryPoint.get_by_id(point.id).active
+    assert Program.get_by_id(program.id).version == 3

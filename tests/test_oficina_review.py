@@ -191,6 +191,9 @@ def test_accepting_and_rejecting_documents(login, program, reviewer):
         "Ilegible",
     )
     assert second.reviewed_by_id == reviewer.id
+    case = html(client.get(f"/oficina/solicitudes/{application.folio}"))
+    shown = case.find(id=f"requisito-{second.requirement_id}").find("p").get_text(" ")
+    assert "Rechazado Motivo: Ilegible" in " ".join(shown.split())
 
 
 def test_request_correction_flags_documents_and_fields(login, program, reviewer):

@@ -167,6 +167,10 @@ class DeliveryPoint(BaseModel):
     lat = FloatField(null=True)
     lon = FloatField(null=True)
     hours = CharField(default="")
+    position = IntegerField(default=0)  # order in the program's list, as in the catalog file
+    # Deliveries refer to their point, so a point removed from the program after
+    # deliveries were recorded there stays, inactive: no longer offered at /entrega.
+    active = BooleanField(default=True)
 
 
 # The address after INEGI's Norma Técnica sobre Domicilios Geográficos, as

@@ -79,7 +79,7 @@ def _confirm_form(verdict: delivery.Verdict, from_request: bool = False) -> Conf
     form = ConfirmForm() if from_request else ConfirmForm(formdata=None)
     points = (
         DeliveryPoint.select()
-        .where(DeliveryPoint.program == verdict.application.program_id)
+        .where((DeliveryPoint.program == verdict.application.program_id) & DeliveryPoint.active)
         .order_by(DeliveryPoint.name)
     )
     form.punto.choices = [SelectChoice(p.id, p.name) for p in points]
@@ -173,10 +173,7 @@ def confirm():
         Credential.select(Credential, Application)
         .join(Application)
         .join(Program)
-        .where(
-            (Credential.credential_id == credential_id)
-            & (Program.agency == operator.agency_id)
-        )
+        .where((Credential.credential_id == credential_id) & (Program.agency == operator.agency_id))
         .first()
     )
     if credential is None:
@@ -235,7 +232,11 @@ def benefit_text(program: Program) -> str:
     if program.benefit_description:
         return program.benefit_description
     if program.benefit_amount:
-        return _("$%(amount)s %(period)s", amount=f"{program.benefit_amount:,}", period=program.benefit_period).strip()
+        return _(
+            "$%(amount)s %(period)s",
+            amount=f"{program.benefit_amount:,}",
+            period=program.benefit_period,
+        ).strip()
     return program.summary
 
 

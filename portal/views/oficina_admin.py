@@ -17,7 +17,7 @@ from ..auth import may_open, staff_required
 from ..catalog import CatalogError
 from ..db import locked, open_connection, write
 from ..htmx import render
-from ..models import Agency, AuditEvent, Program, ProgramVersion, StaffUser
+from ..models import Agency, AuditEvent, DeliveryPoint, Program, ProgramVersion, StaffUser
 from ..sessions import end_sessions_of
 from . import staff
 from .errors import error_page
@@ -414,6 +414,7 @@ def program_edit(slug: str):
                 flash(_("Programa guardado: versión %(v)s.", v=version), "ok")
                 return redirect(url_for(".program_edit", slug=program.slug), code=303)
     versions = program.versions.order_by(ProgramVersion.version.desc()).limit(20)
+    retired = program.delivery_points.where(~DeliveryPoint.active).order_by(DeliveryPoint.name)
     status = 422 if (form.errors or problems) else 200
     return render(
         "oficina/program_form.html",
@@ -421,4 +422,5 @@ def program_edit(slug: str):
         program=program,
         problems=problems,
         versions=versions,
+        retired_points=[p.name for p in retired],
     ), status

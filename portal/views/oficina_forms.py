@@ -188,7 +188,11 @@ class ProgramForm(VersionedForm):
     )
     delivery_points = TextAreaField(
         _l("Puntos de entrega"),
-        description=_l("Una lista con name, address, municipality, lat, lon y hours."),
+        description=_l(
+            "Una lista con name, address, municipality, lat, lon y hours. Cada punto se "
+            "reconoce por su nombre: si quita uno donde ya hubo entregas, se conserva para "
+            "ellas pero ya no se ofrece para entregas nuevas."
+        ),
     )
 
 
