@@ -10,6 +10,7 @@ nothing overwritten. A case taken by one reviewer cannot be decided by another.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -437,22 +438,18 @@ def request_correction(folio: str):
     form.fields.choices = list(apps.CORRECTABLE_FIELDS.items())
     if not form.validate():
         return _invalid(application, correction=form)
-    refusal = _check_can_act(application)
-    if refusal:
-        return refusal
-    try:
-        apps.request_correction(
+    return _decide(
+        application,
+        lambda: apps.request_correction(
             application,
             staff.actor(),
             documents=form.documents.data,
             fields=form.fields.data,
             message=form.message.data,
             expected_version=int(form.version.data),
-        )
-    except apps.ApplicationError as exc:
-        return _conflict(application, exc.message)
-    flash(_("Se pidió la corrección de %(folio)s.", folio=application.folio), "ok")
-    return _after_decision(application)
+        ),
+        _("Se pidió la corrección de %(folio)s.", folio=application.folio),
+    )
 
 
 @bp.post("/solicitudes/<folio>/aprobar")
@@ -460,11 +457,42 @@ def request_correction(folio: str):
 def approve(folio: str):
     application = load_case(folio)
     version = _posted_version()
+    return _decide(
+        application,
+        lambda: apps.approve(application, staff.actor(), expected_version=version),
+        _("Solicitud %(folio)s aprobada.", folio=application.folio),
+    )
+
+
+@bp.post("/solicitudes/<folio>/rechazar")
+@staff_required(*REVIEWERS)
+def reject(folio: str):
+    application = load_case(folio)
+    form = RejectForm()
+    if not form.validate():
+        return _invalid(application, reject=form)
+    reason = f"{REJECTION_REASONS[form.reason.data]}. {form.details.data}"
+    return _decide(
+        application,
+        lambda: apps.reject(
+            application, staff.actor(), reason, expected_version=int(form.version.data)
+        ),
+        _("Solicitud %(folio)s rechazada.", folio=application.folio),
+    )
+
+
+def _decide(application: Application, decision: Callable[[], object], done: str):
+    """Carry out a decision on a case the staff member may act on.
+
+    A stale version or a transition that no longer applies is a conflict
+    (409, nothing changed); an approval the database refuses because the
+    person is enrolled elsewhere meanwhile is said on the case page.
+    """
     refusal = _check_can_act(application)
     if refusal:
         return refusal
     try:
-        apps.approve(application, staff.actor(), expected_version=version)
+        decision()
     except apps.DuplicateEnrollment as exc:
         # The database refused a second enrollment: say why, change nothing.
         staff.record(
@@ -476,26 +504,7 @@ def approve(folio: str):
         return _invalid(application, error=exc.message)
     except apps.ApplicationError as exc:
         return _conflict(application, exc.message)
-    flash(_("Solicitud %(folio)s aprobada.", folio=application.folio), "ok")
-    return _after_decision(application)
-
-
-@bp.post("/solicitudes/<folio>/rechazar")
-@staff_required(*REVIEWERS)
-def reject(folio: str):
-    application = load_case(folio)
-    form = RejectForm()
-    if not form.validate():
-        return _invalid(application, reject=form)
-    refusal = _check_can_act(application)
-    if refusal:
-        return refusal
-    reason = f"{REJECTION_REASONS[form.reason.data]}. {form.details.data}"
-    try:
-        apps.reject(application, staff.actor(), reason, expected_version=int(form.version.data))
-    except apps.ApplicationError as exc:
-        return _conflict(application, exc.message)
-    flash(_("Solicitud %(folio)s rechazada.", folio=application.folio), "ok")
+    flash(done, "ok")
     return _after_decision(application)
 
 
