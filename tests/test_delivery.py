@@ -86,6 +86,17 @@ def id_check() -> delivery.IdCheck:
     return delivery.IdCheck.parse("ine", "4821")
 
 
+def confirmation(credential, point, last4: str = "4821") -> dict:
+    """What the operator's confirmation form posts."""
+    return {
+        "credencial": credential.credential_id,
+        "punto": point.id,
+        "tipo_identificacion": "ine",
+        "ultimos4": last4,
+        "revisada": "y",
+    }
+
+
 # Issuing ----------------------------------------------------------------------
 
 
@@ -416,13 +427,7 @@ def test_an_operator_scans_sees_the_person_and_confirms(world, login, client, ke
     assert "Verificada con la llave pública" in text
     confirm = client.post(
         "/entrega/confirmar",
-        data={
-            "credencial": world["credential"].credential_id,
-            "punto": world["point"].id,
-            "tipo_identificacion": "ine",
-            "ultimos4": "4821",
-            "revisada": "y",
-        },
+        data=confirmation(world["credential"], world["point"]),
     )
     assert confirm.status_code == 303
     receipt = client.get(confirm.headers["Location"])
@@ -436,13 +441,7 @@ def test_the_htmx_confirmation_returns_the_result_fragment(world, login, client)
     response = client.post(
         "/entrega/confirmar",
         headers={"HX-Request": "true"},
-        data={
-            "credencial": world["credential"].credential_id,
-            "punto": world["point"].id,
-            "tipo_identificacion": "ine",
-            "ultimos4": "4821",
-            "revisada": "y",
-        },
+        data=confirmation(world["credential"], world["point"]),
     )
     page = html(response)
     assert response.status_code == 200 and page.html is None
@@ -465,13 +464,7 @@ def test_a_second_confirmation_through_the_form_is_refused(world, login, client)
     login(make_staff("entrega", agency=world["agency"]))
     response = client.post(
         "/entrega/confirmar",
-        data={
-            "credencial": world["credential"].credential_id,
-            "punto": world["point"].id,
-            "tipo_identificacion": "ine",
-            "ultimos4": "9999",
-            "revisada": "y",
-        },
+        data=confirmation(world["credential"], world["point"], last4="9999"),
     )
     assert response.status_code == 409
     assert Delivery.select().count() == 1
@@ -491,13 +484,7 @@ def test_bad_confirmations_are_explained_and_write_nothing(
     world, login, client, field, value, message
 ):
     login(world["operator"])
-    data = {
-        "credencial": world["credential"].credential_id,
-        "punto": world["point"].id,
-        "tipo_identificacion": "ine",
-        "ultimos4": "4821",
-        "revisada": "y",
-    }
+    data = confirmation(world["credential"], world["point"])
     data[field] = value
     response = client.post("/entrega/confirmar", data=data)
     assert response.status_code == 422
@@ -520,13 +507,7 @@ def test_a_retired_point_is_not_offered_but_past_deliveries_still_name_it(
     assert [o.text for o in page.select("select[name=punto] option")] == ["Módulo norte"]
     response = client.post(
         "/entrega/confirmar",
-        data={
-            "credencial": waiting.credential_id,
-            "punto": world["point"].id,
-            "tipo_identificacion": "ine",
-            "ultimos4": "4821",
-            "revisada": "y",
-        },
+        data=confirmation(waiting, world["point"]),
     )
     assert response.status_code == 422
     retired = DeliveryPoint.get_by_id(world["point"].id)
