@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.e2e.conftest import assert_accessible
@@ -88,3 +90,11 @@ def test_catalog_search_and_program_page(page, base_url):
     page.wait_for_url("**/programas/beca-universitaria")
     assert page.get_by_role("heading", name="Beca Universitaria", level=1).count() == 1
     assert_accessible(page)
+    # The filters search as they change, without a new page.
+    page.goto(f"{base_url}/programas")
+    page.evaluate("window.__same_page = true")
+    page.select_option("#dependencia", index=1)
+    page.wait_for_url(re.compile(r"dependencia=\w"))
+    page.check("#abiertas")
+    page.wait_for_url("**abiertas=1*")
+    assert page.evaluate("window.__same_page === true")
