@@ -119,8 +119,7 @@ def next_case(after: Application | None = None) -> Application | None:
 @staff_required(*REVIEWERS)
 def queue():
     form = _queue_form()
-    page = max(request.args.get("pagina", 1, type=int), 1)
-    rows, counts, has_next = [], {}, False
+    counts, query = {}, None
     if form.validate():
         base = _filtered(form, with_status=False)
         counts = dict(
@@ -140,21 +139,18 @@ def queue():
             )
             .order_by(Application.submitted_at, Application.id)
         )
-        rows = list(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
-        has_next = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
-    args = {k: v for k, v in request.args.items() if k != "pagina" and v}
+    listing = staff.page_of(query, PAGE_SIZE)
     return render(
         "oficina/queue.html",
         block="results",
         form=form,
-        rows=rows,
+        rows=listing.rows,
         counts=counts,
         statuses=QUEUE_STATUSES,
-        page=page,
-        has_next=has_next,
-        args=args,
-        status_args={k: v for k, v in args.items() if k != "status"},
+        page=listing.number,
+        has_next=listing.has_next,
+        args=listing.args,
+        status_args={k: v for k, v in listing.args.items() if k != "status"},
         today=utcnow().date(),
         mask=curp.mask,
     )

@@ -59,22 +59,16 @@ def _audit_form() -> AuditSearchForm:
 @staff_required("admin_estatal")
 def audit():
     form = _audit_form()
-    page = max(request.args.get("pagina", 1, type=int), 1)
-    entries, has_next = [], False
-    if form.validate():
-        query = audit_search.search(_audit_filter(form))
-        entries = list(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
-        has_next = len(entries) > PAGE_SIZE
-        entries = entries[:PAGE_SIZE]
-    args = {k: v for k, v in request.args.items() if k != "pagina" and v}
+    query = audit_search.search(_audit_filter(form)) if form.validate() else None
+    listing = staff.page_of(query, PAGE_SIZE)
     return render(
         "oficina/audit.html",
         block="results",
         form=form,
-        entries=entries,
-        page=page,
-        has_next=has_next,
-        args=args,
+        entries=listing.rows,
+        page=listing.number,
+        has_next=listing.has_next,
+        args=listing.args,
     )
 
 

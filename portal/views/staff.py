@@ -6,7 +6,10 @@ agency's object finds nothing and the view answers 404, as for a missing one.
 
 from __future__ import annotations
 
-from flask import abort, g
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, g, request
 from flask_login import current_user
 
 from .. import audit
@@ -51,3 +54,23 @@ def get_or_404(query):
 def refuse(code: int = 403):
     """Refuse; the error handler logs who was refused where (views/errors.py)."""
     abort(code)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a filtered back-office list, for templates/components/pagination.html."""
+
+    number: int
+    rows: list
+    has_next: bool
+    args: dict[str, str]  # the request's filters, carried by the page links
+
+
+def page_of(query: Any, size: int) -> Page:
+    """Page ``?pagina=`` of ``query``, ``size`` rows; an empty page for None
+    (filters that did not validate). One row more than shown tells whether
+    there is a next page, without counting the whole list."""
+    number = max(request.args.get("pagina", 1, type=int), 1)
+    rows = [] if query is None else list(query.offset((number - 1) * size).limit(size + 1))
+    args = {k: v for k, v in request.args.items() if k != "pagina" and v}
+    return Page(number, rows[:size], len(rows) > size, args)
