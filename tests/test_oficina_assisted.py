@@ -33,6 +33,21 @@ def counter():
     return make_staff("revisor", agency), program
 
 
+def check_id(client, citizen, id_type="ine", id_number="IDMEX99999"):
+    """Record the ID the person showed at the counter (needed before acting for them)."""
+    return client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}",
+        data={"id_type": id_type, "id_number": id_number},
+    )
+
+
+def apply_for(client, citizen, program, key):
+    return client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}/solicitar",
+        data={"program": program.slug, "idempotency_key": key},
+    )
+
+
 def _register(client, curp_value, **changes):
     data = {
         "curp": curp_value,
@@ -98,15 +113,9 @@ def test_existing_person_needs_an_id_check_before_acting(login, counter):
     )
     page = html(client.get(f"/oficina/ventanilla/personas/{citizen.id}"))
     assert page.find("select", id="id_type") and not page.find("select", id="program")
-    refused = client.post(
-        f"/oficina/ventanilla/personas/{citizen.id}/solicitar",
-        data={"program": program.slug, "idempotency_key": "k1"},
-    )
+    refused = apply_for(client, citizen, program, "k1")
     assert refused.status_code == 303 and Application.select().count() == 0
-    client.post(
-        f"/oficina/ventanilla/personas/{citizen.id}",
-        data={"id_type": "pasaporte", "id_number": "G1234567"},
-    )
+    check_id(client, citizen, "pasaporte", "G1234567")
     assert html(client.get(f"/oficina/ventanilla/personas/{citizen.id}")).find(
         "select", id="program"
     )
@@ -116,14 +125,8 @@ def test_staff_apply_upload_and_submit_for_the_person_marked_assisted(login, cou
     reviewer, program = counter
     citizen = make_citizen()
     client = login(reviewer)
-    client.post(
-        f"/oficina/ventanilla/personas/{citizen.id}",
-        data={"id_type": "ine", "id_number": "IDMEX99999"},
-    )
-    response = client.post(
-        f"/oficina/ventanilla/personas/{citizen.id}/solicitar",
-        data={"program": program.slug, "idempotency_key": "k-assist"},
-    )
+    check_id(client, citizen)
+    response = apply_for(client, citizen, program, "k-assist")
     application = Application.get(Application.citizen == citizen.id)
     assert response.location.endswith(f"/oficina/ventanilla/solicitudes/{application.folio}")
     assert application.assisted_by_id == reviewer.id
@@ -151,14 +154,8 @@ def test_a_bad_scan_is_refused_with_a_message(login, counter):
     reviewer, program = counter
     citizen = make_citizen()
     client = login(reviewer)
-    client.post(
-        f"/oficina/ventanilla/personas/{citizen.id}",
-        data={"id_type": "ine", "id_number": "IDMEX99999"},
-    )
-    client.post(
-        f"/oficina/ventanilla/personas/{citizen.id}/solicitar",
-        data={"program": program.slug, "idempotency_key": "k2"},
-    )
+    check_id(client, citizen)
+    apply_for(client, citizen, program, "k2")
     application = Application.get(Application.citizen == citizen.id)
     requirement = program.requirements.first()
     response = client.post(
@@ -174,14 +171,8 @@ def test_staff_cannot_apply_to_another_agencys_program(login, counter):
     foreign = make_program()
     citizen = make_citizen()
     client = login(reviewer)
-    client.post(
-        f"/oficina/ventanilla/personas/{citizen.id}",
-        data={"id_type": "ine", "id_number": "IDMEX99999"},
-    )
-    client.post(
-        f"/oficina/ventanilla/personas/{citizen.id}/solicitar",
-        data={"program": foreign.slug, "idempotency_key": "k3"},
-    )
+    check_id(client, citizen)
+    apply_for(client, citizen, foreign, "k3")
     assert Application.select().count() == 0
 
 
@@ -204,10 +195,7 @@ def test_the_application_page_shows_each_document_review_with_its_reason(login, 
         Document.application == application
     ).execute()
     client = login(reviewer)
-    client.post(
-        f"/oficina/ventanilla/personas/{citizen.id}",
-        data={"id_type": "ine", "id_number": "IDMEX99999"},
-    )
+    check_id(client, citizen)
     page = html(client.get(f"/oficina/ventanilla/solicitudes/{application.folio}"))
     item = page.find("li", class_="requirement")
     assert "Rechazado Motivo: No se lee <la fecha>." in " ".join(item.get_text(" ").split())

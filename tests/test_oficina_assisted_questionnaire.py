@@ -24,6 +24,7 @@ from .catalog_builders import demo_catalog
 from .conftest import html, sign_in_as
 from .factories import make_citizen, make_staff
 from .oficina_fixtures import fresh_user  # noqa: F401
+from .test_oficina_assisted import check_id
 from .test_questionnaire_views import ANSWERS, answer_all
 
 pytestmark = pytest.mark.usefixtures("fresh_user")
@@ -47,10 +48,7 @@ def counter(app, reviewer, person):
     """The reviewer's client, with the person's ID checked in this session."""
     client = app.test_client()
     sign_in_as(client, reviewer)
-    client.post(
-        f"/oficina/ventanilla/personas/{person.id}",
-        data={"id_type": "ine", "id_number": "IDMEX99999"},
-    )
+    check_id(client, person)
     return client
 
 
