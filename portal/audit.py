@@ -12,10 +12,12 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from .db import is_sqlite, write
 from .extensions import db
 from .models import AuditEvent, utcnow
+from .vocabulary import ActorKind, AuditAction
 
 GENESIS = "0" * 64
 # A lock id of our own for pg_advisory_xact_lock: serialises appends to the chain.
@@ -31,13 +33,30 @@ _PERSONAL = re.compile(
 
 @dataclass(frozen=True)
 class Actor:
-    kind: str  # ciudadano, personal, sistema, anonimo
+    """Who acts: the one way every area names the person behind a change."""
+
+    kind: str  # an ActorKind
     id: int | None = None
     role: str = ""
     agency_id: int | None = None
 
+    @classmethod
+    def staff(cls, user: Any) -> Actor:
+        """A staff member, with the role and agency the audit trail records."""
+        return cls(ActorKind.PERSONAL, user.id, user.role, user.agency_id)
 
-SYSTEM = Actor("sistema")
+    @classmethod
+    def citizen(cls, citizen: Any) -> Actor:
+        """A citizen, given their record or its id."""
+        return cls(ActorKind.CIUDADANO, getattr(citizen, "id", citizen))
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == ActorKind.PERSONAL
+
+
+SYSTEM = Actor(ActorKind.SISTEMA)
+ANONYMOUS = Actor(ActorKind.ANONIMO)
 
 
 def _digest(prev_hash: str, fields: dict) -> str:
@@ -72,7 +91,12 @@ def record(
     details: dict | None = None,
     request_id: str = "",
 ) -> AuditEvent:
-    """Append one entry. Runs inside the caller's transaction when there is one."""
+    """Append one entry. Runs inside the caller's transaction when there is one.
+
+    ``action`` must be an :class:`~portal.vocabulary.AuditAction`, so every act
+    has one name wherever it happens (web, CLI, queue).
+    """
+    action = AuditAction(action)
     details = details or {}
     if _PERSONAL.search(json.dumps(details, ensure_ascii=False)):
         raise ValueError("audit details must not hold personal data")

@@ -11,7 +11,7 @@ from portal.models import AuditEvent
 def _fill(n=5):
     actor = audit.Actor("personal", 7, "revisor", 3)
     for i in range(n):
-        audit.record("aprobar", actor, object_type="solicitud", object_id=f"QRO-26-X{i}")
+        audit.record("solicitud.aprobada", actor, object_type="solicitud", object_id=f"QRO-26-X{i}")
 
 
 def test_an_untouched_chain_verifies(app):
@@ -41,5 +41,5 @@ def test_a_deleted_entry_is_caught(app):
 )
 def test_personal_data_never_enters_the_trail(app, details):
     with pytest.raises(ValueError):
-        audit.record("ver", details=details)
+        audit.record("ver_solicitud", details=details)
     assert AuditEvent.select().count() == 0

@@ -33,7 +33,7 @@ def test_state_admin_creates_a_reviewer_for_an_agency(login):
     assert (person.name, person.role, person.agency_id) == ("Laura Pérez", "revisor", agency.id)
     assert person.password_hash != "una-contraseña-larga"
     entry = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
-    assert entry.action == "crear_personal" and "laura" not in str(entry.details).lower()
+    assert entry.action == "staff.create" and "laura" not in str(entry.details).lower()
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_deactivating_a_reviewer_releases_their_cases_for_others_to_take(app, lo
     assert sorted((e.object_id, e.actor_id, e.details["motivo"]) for e in released) == sorted(
         (a.folio, admin.id, "baja_personal") for a in (in_review, to_correct)
     )
-    assert AuditEvent.get(AuditEvent.action == "baja_personal").details == {
+    assert AuditEvent.get(AuditEvent.action == "staff.deactivate").details == {
         "sesiones_terminadas": 0,
         "solicitudes_liberadas": 2,
     }

@@ -23,8 +23,8 @@ def _entries():
     application = make_application()
     other = make_application()
     actor = audit.Actor("personal", reviewer.id, "revisor", reviewer.agency_id)
-    audit.record("aprobar", actor, object_type="solicitud", object_id=application.folio)
-    audit.record("rechazar", actor, object_type="solicitud", object_id=other.folio)
+    audit.record("solicitud.aprobada", actor, object_type="solicitud", object_id=application.folio)
+    audit.record("solicitud.rechazada", actor, object_type="solicitud", object_id=other.folio)
     audit.record(
         "ver_documento",
         audit.Actor("ciudadano", application.citizen_id),
@@ -44,7 +44,7 @@ def test_verify_command_passes_on_a_whole_chain(app):
 def test_verify_command_catches_a_tampered_row(app):
     _entries()
     second = list(AuditEvent.select().order_by(AuditEvent.id))[1]
-    AuditEvent.update(action="aprobar").where(AuditEvent.id == second.id).execute()
+    AuditEvent.update(action="solicitud.aprobada").where(AuditEvent.id == second.id).execute()
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"registro {second.id}" in result.output and "alterado" in result.output
@@ -66,21 +66,25 @@ def _actions(response):
 def test_state_admin_searches_by_folio_person_staff_and_action(login):
     reviewer, application, other = _entries()
     client = login(make_staff("admin_estatal"))
-    assert _actions(client.get("/oficina/auditoria")) == ["ver_documento", "rechazar", "aprobar"]
+    assert _actions(client.get("/oficina/auditoria")) == [
+        "ver_documento",
+        "solicitud.rechazada",
+        "solicitud.aprobada",
+    ]
     assert _actions(client.get(f"/oficina/auditoria?folio={application.folio.lower()}")) == [
-        "aprobar"
+        "solicitud.aprobada"
     ]
     by_person = client.get(f"/oficina/auditoria?citizen_id={application.citizen_id}")
-    assert _actions(by_person) == ["ver_documento", "aprobar"]
-    assert _actions(client.get(f"/oficina/auditoria?staff_id={reviewer.id}&action=rechazar")) == [
-        "rechazar"
-    ]
+    assert _actions(by_person) == ["ver_documento", "solicitud.aprobada"]
+    assert _actions(
+        client.get(f"/oficina/auditoria?staff_id={reviewer.id}&action=solicitud.rechazada")
+    ) == ["solicitud.rechazada"]
     assert _actions(client.get("/oficina/auditoria?since=2000-01-01&until=2000-01-02")) == []
 
 
 def test_audit_search_is_paginated(login):
     for i in range(55):
-        audit.record("ver", object_type="solicitud", object_id=i)
+        audit.record("ver_solicitud", object_type="solicitud", object_id=i)
     client = login(make_staff("admin_estatal"))
     first = client.get("/oficina/auditoria")
     assert len(html(first).select("tbody tr")) == 50
@@ -106,13 +110,13 @@ def test_bad_dates_give_a_spanish_message(login):
 
 def test_export_is_csv_without_formulas_and_is_itself_audited(login):
     _entries()
-    audit.record('=HYPERLINK("http://x")', object_type="solicitud", object_id="+1")
+    audit.record("ver_solicitud", object_type='=HYPERLINK("http://x")', object_id="+1")
     client = login(make_staff("admin_estatal"))
     response = client.get("/oficina/auditoria/exportar")
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][0] == "id" and len(rows) == 5
-    assert rows[1][8] == '\'=HYPERLINK("http://x")' and rows[1][7] == "'+1"
+    assert rows[1][6] == '\'=HYPERLINK("http://x")' and rows[1][7] == "'+1"
     assert AuditEvent.select().order_by(AuditEvent.id.desc()).first().action == "exportar_bitacora"
 
 

@@ -32,7 +32,7 @@ from .core import (
     utcnow,
 )
 from .delivery import Credential, Delivery
-from .oficina import IdentityCheck
+from .oficina import Assistance, IdentityCheck
 from .padron import (
     PADRON_MODELS,
     STATS_MODELS,
@@ -77,6 +77,7 @@ ALL_MODELS = [
     Credential,
     Delivery,
     IdentityCheck,
+    Assistance,
 ]
 
 __all__ = [
@@ -107,6 +108,7 @@ __all__ = [
     "utcnow",
 ]
 __all__ += [
+    "Assistance",
     "BeneficiaryCell",
     "BeneficiaryMonth",
     "CitizenMerge",

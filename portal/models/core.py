@@ -29,6 +29,15 @@ from peewee import (
 )
 
 from ..extensions import db
+from ..vocabulary import (
+    LIVE_STATUSES,
+    STAFF_ROLES,
+    STATUSES,
+    ApplicationStatus,
+    DocumentStatus,
+    EnrollmentSource,
+    EnrollmentState,
+)
 
 
 def utcnow() -> dt.datetime:
@@ -51,12 +60,8 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
-# Application states. Live ones count against "one application per person,
-# program and call"; the allowed transitions live in portal/applications.py.
-LIVE_STATUSES = ("enviada", "en_revision", "requiere_correccion", "aprobada", "entregada")
-STATUSES = ("borrador", *LIVE_STATUSES, "rechazada", "cancelada")
-
-STAFF_ROLES = ("revisor", "entrega", "admin_dependencia", "admin_estatal")
+# Statuses and roles are defined once, in portal/vocabulary.py; the allowed
+# transitions live in portal/applications.py.
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -251,7 +256,8 @@ class Application(BaseModel):
     call = ForeignKeyField(Call, backref="applications", on_delete="RESTRICT")
     program_version = IntegerField(default=1)
     status = CharField(
-        default="borrador", constraints=[SQL(f"CHECK (status IN ({_in(STATUSES)}))")]
+        default=ApplicationStatus.BORRADOR,
+        constraints=[SQL(f"CHECK (status IN ({_in(STATUSES)}))")],
     )
     # Optimistic lock: every change bumps it with a conditional update.
     version = IntegerField(default=1)
@@ -263,6 +269,9 @@ class Application(BaseModel):
     assisted_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
     assigned_to = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
     flagged = BooleanField(default=False)
+    # An approval made although a gate failed: the supervisor and their reason.
+    override_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    override_reason = TextField(default="")
     municipality = CharField(max_length=5, default="", index=True)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
@@ -310,7 +319,7 @@ class Document(BaseModel):
     content_type = CharField()
     size = IntegerField()
     sha256 = CharField(max_length=64)
-    status = CharField(default="pendiente")  # pendiente, aceptado, rechazado
+    status = CharField(default=DocumentStatus.PENDIENTE)
     review_reason = TextField(default="")
     reviewed_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
     uploaded_by_staff = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
@@ -328,13 +337,18 @@ class Enrollment(BaseModel):
     # exclusion_group, or "programa:<slug>" for a program in no group.
     exclusion_key = CharField()
     application = ForeignKeyField(Application, null=True, on_delete="SET NULL")
-    source = CharField(default="solicitud")  # solicitud, padron
+    source = CharField(default=EnrollmentSource.SOLICITUD)
     import_batch = CharField(null=True, index=True)
     active = BooleanField(default=True)
     benefit_amount = IntegerField(null=True)
     started_on = DateField(default=dt.date.today)
     ended_on = DateField(null=True)
+    end_reason = TextField(default="")
     created_at = DateTimeField(default=utcnow)
+
+    @property
+    def state(self) -> EnrollmentState:
+        return EnrollmentState.ACTIVA if self.active else EnrollmentState.TERMINADA
 
 
 Enrollment.add_index(

@@ -19,6 +19,7 @@ from ..db import locked, open_connection, write
 from ..htmx import render
 from ..models import Agency, AuditEvent, DeliveryPoint, Program, ProgramVersion, StaffUser
 from ..sessions import end_sessions_of
+from ..vocabulary import AuditAction
 from . import staff
 from .errors import error_page
 from .oficina_forms import (
@@ -137,7 +138,7 @@ def staff_new():
                     password_hash=generate_password_hash(form.password.data),
                 )
                 staff.record(
-                    "crear_personal",
+                    AuditAction.STAFF_CREATE,
                     object_type="personal",
                     object_id=person.id,
                     details={"rol": person.role, "dependencia": agency_id},
@@ -168,7 +169,7 @@ def staff_edit(staff_id: int):
             end_sessions_of("personal", person.id)
             released = _release_cases_out_of_reach(person.id, form.role.data, agency_id)
             staff.record(
-                "cambiar_personal",
+                AuditAction.STAFF_CHANGE,
                 object_type="personal",
                 object_id=person.id,
                 details={
@@ -196,7 +197,7 @@ def staff_deactivate(staff_id: int):
             return redirect(url_for(".staff_list"), code=303)
         ended, released = accounts.deactivate_account(person.id, staff.actor())
         staff.record(
-            "baja_personal",
+            AuditAction.STAFF_DEACTIVATE,
             object_type="personal",
             object_id=person.id,
             details={"sesiones_terminadas": ended, "solicitudes_liberadas": len(released)},
@@ -243,7 +244,7 @@ def staff_reactivate(staff_id: int):
         StaffUser.update(active=True, failed_logins=0, locked_until=None).where(
             StaffUser.id == person.id
         ).execute()
-        staff.record("alta_personal", object_type="personal", object_id=person.id)
+        staff.record(AuditAction.STAFF_REACTIVATE, object_type="personal", object_id=person.id)
     flash(_("%(name)s puede entrar de nuevo.", name=person.name), "ok")
     return redirect(url_for(".staff_list"), code=303)
 
@@ -262,7 +263,9 @@ def agency_new():
         try:
             with write():
                 agency = Agency.create(name=form.name.data, slug=form.slug.data)
-                staff.record("crear_dependencia", object_type="dependencia", object_id=agency.id)
+                staff.record(
+                    AuditAction.AGENCY_CREATE, object_type="dependencia", object_id=agency.id
+                )
         except IntegrityError:
             form.slug.errors.append(_("Otra dependencia ya usa esa clave."))
         else:
@@ -282,7 +285,9 @@ def agency_edit(agency_id: int):
                 Agency.update(name=form.name.data, slug=form.slug.data).where(
                     Agency.id == agency.id
                 ).execute()
-                staff.record("cambiar_dependencia", object_type="dependencia", object_id=agency.id)
+                staff.record(
+                    AuditAction.AGENCY_CHANGE, object_type="dependencia", object_id=agency.id
+                )
         except IntegrityError:
             form.slug.errors.append(_("Otra dependencia ya usa esa clave."))
         else:

@@ -32,6 +32,7 @@ from ..profile import SLUG_RE
 ROLE_LABELS = {
     "revisor": _l("Revisión de solicitudes"),
     "entrega": _l("Entrega de apoyos"),
+    "supervisor": _l("Supervisión (excepciones a la aprobación)"),
     "admin_dependencia": _l("Administración de la dependencia"),
     "admin_estatal": _l("Administración estatal"),
 }

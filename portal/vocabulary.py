@@ -1,0 +1,154 @@
+"""The portal's one vocabulary: statuses, states, roles, actor kinds, audit actions.
+
+Each is a :class:`~enum.StrEnum`, so a member *is* its string: it is stored in
+the database, compared with what a form posts and printed in the audit trail
+as the same Spanish word. The web, the CLI, the queue and the demo data all
+name things through these enums; :func:`portal.audit.record` refuses an action
+that is not an :class:`AuditAction`, so a new act cannot get a second name.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ApplicationStatus(StrEnum):
+    BORRADOR = "borrador"
+    ENVIADA = "enviada"
+    EN_REVISION = "en_revision"
+    REQUIERE_CORRECCION = "requiere_correccion"
+    APROBADA = "aprobada"
+    RECHAZADA = "rechazada"
+    ENTREGADA = "entregada"
+    CANCELADA = "cancelada"
+
+
+S = ApplicationStatus
+# Live applications count against "one application per person, program and call".
+LIVE_STATUSES: tuple[str, ...] = (
+    S.ENVIADA,
+    S.EN_REVISION,
+    S.REQUIERE_CORRECCION,
+    S.APROBADA,
+    S.ENTREGADA,
+)
+STATUSES: tuple[str, ...] = tuple(s.value for s in ApplicationStatus)
+# Waiting for a decision (a reviewer holds the case meanwhile).
+HELD_STATUSES: tuple[str, ...] = (S.ENVIADA, S.EN_REVISION, S.REQUIERE_CORRECCION)
+# The person receives the program: an enrollment exists and is active.
+BENEFICIARY_STATUSES: tuple[str, ...] = (S.APROBADA, S.ENTREGADA)
+
+
+class EnrollmentState(StrEnum):
+    """An enrollment is active until it ends; it is never deleted."""
+
+    ACTIVA = "activa"
+    TERMINADA = "terminada"
+
+
+class EnrollmentSource(StrEnum):
+    SOLICITUD = "solicitud"  # an approved application
+    PADRON = "padron"  # a row of a roll the agency already had
+
+
+class DocumentStatus(StrEnum):
+    PENDIENTE = "pendiente"
+    ACEPTADO = "aceptado"
+    RECHAZADO = "rechazado"
+
+
+class Role(StrEnum):
+    REVISOR = "revisor"
+    ENTREGA = "entrega"
+    SUPERVISOR = "supervisor"
+    ADMIN_DEPENDENCIA = "admin_dependencia"
+    ADMIN_ESTATAL = "admin_estatal"
+
+
+STAFF_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+
+
+class ActorKind(StrEnum):
+    CIUDADANO = "ciudadano"
+    PERSONAL = "personal"
+    SISTEMA = "sistema"
+    ANONIMO = "anonimo"
+
+
+class Assistance(StrEnum):
+    """What a staff member did for a person at the counter (separation of duties)."""
+
+    REGISTRO = "registro"  # created the person's record
+    CUESTIONARIO = "cuestionario"  # answered the questionnaire with them
+    SOLICITUD = "solicitud"  # filed or sent an application for them
+    DOCUMENTO = "documento"  # uploaded a document for them
+
+
+class AuditAction(StrEnum):
+    # The citizen's sign-in, record and privacy.
+    SIGN_IN = "sign_in"
+    SIGN_OUT = "sign_out"
+    PRIVACY_ACCEPT = "privacy.accept"
+    PROFILE_EDIT = "profile.edit"
+    RECORD_UPDATE = "record.update"
+    RECORD_EXPORT = "record.export"
+    CORRECTION_REQUEST = "correction.request"
+    # Staff accounts and agencies: the web and the CLI record the same names.
+    STAFF_SIGN_IN = "staff.sign_in"
+    STAFF_SIGN_OUT = "staff.sign_out"
+    STAFF_CREATE = "staff.create"
+    STAFF_CHANGE = "staff.change"
+    STAFF_DEACTIVATE = "staff.deactivate"
+    STAFF_REACTIVATE = "staff.reactivate"
+    AGENCY_CREATE = "agency.create"
+    AGENCY_CHANGE = "agency.change"
+    KIOSK_SET = "kiosk.set"
+    KIOSK_UNSET = "kiosk.unset"
+    # Applications: one entry per status, named after the status reached.
+    APPLICATION_BORRADOR = "solicitud.borrador"
+    APPLICATION_ENVIADA = "solicitud.enviada"
+    APPLICATION_EN_REVISION = "solicitud.en_revision"
+    APPLICATION_REQUIERE_CORRECCION = "solicitud.requiere_correccion"
+    APPLICATION_APROBADA = "solicitud.aprobada"
+    APPLICATION_RECHAZADA = "solicitud.rechazada"
+    APPLICATION_ENTREGADA = "solicitud.entregada"
+    APPLICATION_CANCELADA = "solicitud.cancelada"
+    APPROVAL_REFUSED = "solicitud.aprobacion_rechazada"
+    APPROVAL_OVERRIDE = "solicitud.excepcion"
+    CASE_VIEW = "ver_solicitud"
+    CASE_TAKE = "tomar_solicitud"
+    CASE_RELEASE = "soltar_solicitud"
+    CASE_FLAG = "marcar_solicitud"
+    CASE_CONFLICT = "conflicto"
+    DOCUMENT_UPLOAD = "documento.subido"
+    DOCUMENT_VIEW = "ver_documento"
+    DOCUMENT_ACCEPT = "documento.aceptado"
+    DOCUMENT_REJECT = "documento.rechazado"
+    DOCUMENT_PENDING = "documento.pendiente"
+    ENROLLMENT_START = "inscripcion.alta"
+    ENROLLMENT_END = "inscripcion.baja"
+    # The counter (assisted mode).
+    COUNTER_SEARCH = "ventanilla.buscar"
+    COUNTER_ID_CHECK = "ventanilla.identificacion"
+    COUNTER_REGISTER = "ventanilla.registrar"
+    COUNTER_QUESTIONNAIRE = "ventanilla.cuestionario"
+    # Delivery and credentials.
+    CREDENTIAL_ISSUE = "credencial.emitida"
+    CREDENTIAL_REPLACE = "credencial.repuesta"
+    CREDENTIAL_REVOKE = "credencial.revocada"
+    DELIVERY_CHECK = "entrega.verificacion"
+    DELIVERY_CONFIRM = "entrega.confirmada"
+    DELIVERY_REFUSE = "entrega.rechazada"
+    # Catalog, rolls, duplicates and the audit trail itself.
+    CATALOG_LOAD = "catalogo.cargar"
+    PROGRAM_EDIT = "editar_programa"
+    ROLL_UPLOAD = "padron.upload"
+    ROLL_REPORT = "padron.report"
+    CITIZEN_MERGE = "citizen.merge"
+    DUPLICATE_DISMISS = "duplicate.dismiss"
+    AUDIT_EXPORT = "exportar_bitacora"
+
+
+def status_action(status: str) -> AuditAction:
+    """The audit action of reaching ``status``."""
+    return AuditAction(f"solicitud.{ApplicationStatus(status)}")
