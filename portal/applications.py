@@ -30,14 +30,13 @@ from typing import Any
 
 from peewee import IntegrityError
 
-from . import audit, notices
+from . import assistance, audit, notices
 from .audit import Actor
 from .catalog_store import engine_catalog, quota_used
 from .db import locked, write
-from .eligibility import Result, Status, evaluate
+from .eligibility import ALREADY_RECEIVES, CANNOT_COMBINE, Result, Status, evaluate
 from .folio import new_folio
 from .models import (
-    LIVE_STATUSES,
     Application,
     ApplicationEvent,
     Call,
@@ -49,45 +48,64 @@ from .models import (
     utcnow,
 )
 from .models.core import ADDRESS_FIELDS as INEGI_ADDRESS_FIELDS
-from .profile import ProfileError, parse_profile
+from .profile import FIELDS, ProfileError, parse_profile
 from .storage import Storage
 from .uploads import CleanFile
+from .vocabulary import (
+    BENEFICIARY_STATUSES,
+    HELD_STATUSES,
+    LIVE_STATUSES,
+    ActorKind,
+    ApplicationStatus,
+    AuditAction,
+    DocumentStatus,
+    EnrollmentSource,
+    Role,
+    status_action,
+)
+from .vocabulary import Assistance as Act
 
-CITIZEN = "ciudadano"
-STAFF = "personal"
-SYSTEM = "sistema"
+S = ApplicationStatus
+CITIZEN = ActorKind.CIUDADANO
+STAFF = ActorKind.PERSONAL
+SYSTEM = ActorKind.SISTEMA
 
 # The one list of allowed moves: (from, to) -> who may make it. Staff may make
 # the citizen's moves too, for people they serve at the counter (assisted mode).
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
-    ("borrador", "enviada"): frozenset({CITIZEN, STAFF}),
-    ("borrador", "cancelada"): frozenset({CITIZEN, STAFF}),
-    ("enviada", "en_revision"): frozenset({STAFF}),
-    ("enviada", "requiere_correccion"): frozenset({STAFF}),
-    ("enviada", "aprobada"): frozenset({STAFF}),
-    ("enviada", "rechazada"): frozenset({STAFF}),
-    ("enviada", "cancelada"): frozenset({CITIZEN, STAFF}),
-    ("en_revision", "requiere_correccion"): frozenset({STAFF}),
-    ("en_revision", "aprobada"): frozenset({STAFF}),
-    ("en_revision", "rechazada"): frozenset({STAFF}),
-    ("en_revision", "cancelada"): frozenset({CITIZEN, STAFF}),
-    ("requiere_correccion", "enviada"): frozenset({CITIZEN, STAFF}),
-    ("requiere_correccion", "rechazada"): frozenset({STAFF}),
-    ("requiere_correccion", "cancelada"): frozenset({CITIZEN, STAFF}),
-    ("aprobada", "entregada"): frozenset({STAFF}),
+    (S.BORRADOR, S.ENVIADA): frozenset({CITIZEN, STAFF}),
+    (S.BORRADOR, S.CANCELADA): frozenset({CITIZEN, STAFF}),
+    (S.ENVIADA, S.EN_REVISION): frozenset({STAFF}),
+    (S.ENVIADA, S.REQUIERE_CORRECCION): frozenset({STAFF}),
+    (S.ENVIADA, S.APROBADA): frozenset({STAFF}),
+    (S.ENVIADA, S.RECHAZADA): frozenset({STAFF}),
+    (S.ENVIADA, S.CANCELADA): frozenset({CITIZEN, STAFF}),
+    (S.EN_REVISION, S.REQUIERE_CORRECCION): frozenset({STAFF}),
+    (S.EN_REVISION, S.APROBADA): frozenset({STAFF}),
+    (S.EN_REVISION, S.RECHAZADA): frozenset({STAFF}),
+    (S.EN_REVISION, S.CANCELADA): frozenset({CITIZEN, STAFF}),
+    (S.REQUIERE_CORRECCION, S.ENVIADA): frozenset({CITIZEN, STAFF}),
+    (S.REQUIERE_CORRECCION, S.RECHAZADA): frozenset({STAFF}),
+    (S.REQUIERE_CORRECCION, S.CANCELADA): frozenset({CITIZEN, STAFF}),
+    (S.APROBADA, S.ENTREGADA): frozenset({STAFF}),
+    # Ending the benefit of an approved person (a duplicate record merged into
+    # another, say): cancel() ends the enrollment in the same transaction.
+    (S.APROBADA, S.CANCELADA): frozenset({STAFF}),
 }
 # Moves a citizen makes; staff making them is "assisted" on the timeline.
 CITIZEN_MOVES = frozenset(move for move, who in TRANSITIONS.items() if CITIZEN in who)
+# Moves that judge the case: whoever helped the person file may not make them.
+DECISIONS = frozenset({S.EN_REVISION, S.REQUIERE_CORRECCION, S.APROBADA, S.RECHAZADA})
 
 STATUS_LABELS = {
-    "borrador": "Borrador",
-    "enviada": "Enviada",
-    "en_revision": "En revisión",
-    "requiere_correccion": "Requiere corrección",
-    "aprobada": "Aprobada",
-    "rechazada": "Rechazada",
-    "entregada": "Entregada",
-    "cancelada": "Cancelada",
+    S.BORRADOR: "Borrador",
+    S.ENVIADA: "Enviada",
+    S.EN_REVISION: "En revisión",
+    S.REQUIERE_CORRECCION: "Requiere corrección",
+    S.APROBADA: "Aprobada",
+    S.RECHAZADA: "Rechazada",
+    S.ENTREGADA: "Entregada",
+    S.CANCELADA: "Cancelada",
 }
 
 # Data a reviewer may ask to correct, with the label shown to the person.
@@ -103,10 +121,9 @@ CORRECTABLE_FIELDS: dict[str, str] = {
 }
 ADDRESS_FIELDS = (*INEGI_ADDRESS_FIELDS, "state")
 
-# A case is held (``assigned_to``) by one reviewer while it waits for a decision,
-# and comes back to them after a correction; on a decided case it only says who
-# reviewed it.
-HELD_STATUSES = ("enviada", "en_revision", "requiere_correccion")
+# A case is held (``assigned_to``) by one reviewer while it waits for a decision
+# (HELD_STATUSES), and comes back to them after a correction; on a decided case
+# it only says who reviewed it.
 
 # Called inside approve()'s transaction with the approved application, so other
 # areas (the delivery credential) act atomically with the approval.
@@ -139,6 +156,31 @@ class Refused(ApplicationError):
 
 class DuplicateEnrollment(ApplicationError):
     pass
+
+
+class SeparationOfDuties(ApplicationError):
+    """The staff member helped prepare the case (or reviewed it, for an override)."""
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One reason an approval cannot go ahead, in plain Spanish.
+
+    ``overridable`` blockers (the rules, the answers, the documents) may be
+    passed over by a supervisor's audited exception; the others never: a
+    second enrollment in an exclusion group, a full call, a program closed.
+    """
+
+    text: str
+    overridable: bool = True
+
+
+class ApprovalBlocked(ApplicationError):
+    """Approval refused; ``blockers`` lists every reason."""
+
+    def __init__(self, blockers: Iterable[Blocker]) -> None:
+        self.blockers = list(blockers)
+        super().__init__(" ".join(b.text for b in self.blockers))
 
 
 class NotFound(ApplicationError):
@@ -191,6 +233,8 @@ def transition(
         raise TransitionNotAllowed(
             f"No se puede pasar de «{STATUS_LABELS[from_status]}» a «{STATUS_LABELS[to]}»."
         )
+    if to in DECISIONS:
+        check_may_decide(application, actor)
     version = application.version if expected_version is None else expected_version
     now = utcnow()
     values: dict[Any, Any] = {
@@ -226,7 +270,7 @@ def transition(
             created_at=now,
         )
         audit.record(
-            f"solicitud.{to}",
+            status_action(to),
             actor,
             object_type="solicitud",
             object_id=fresh.folio,
@@ -237,6 +281,17 @@ def transition(
     application._dirty.clear()
     notices.wake()
     return application
+
+
+def check_may_decide(application: Application, actor: Actor) -> None:
+    """Separation of duties: staff who registered the person, answered their
+    questionnaire, filed or uploaded for them may not judge their application."""
+    if actor.is_staff and actor.id in assistance.helpers_of(application):
+        raise SeparationOfDuties(
+            "Usted ayudó a preparar esta solicitud en la ventanilla (registro, "
+            "cuestionario, solicitud o documentos): otra persona de la dependencia "
+            "debe revisarla y decidirla."
+        )
 
 
 def open_call(program: Program, on: dt.date) -> Call | None:
@@ -279,7 +334,7 @@ def start_draft(
             (Application.citizen == citizen)
             & (Application.program == program)
             & (Application.call == call)
-            & (Application.status == "borrador")
+            & (Application.status == S.BORRADOR)
         )
         .first()
     )
@@ -288,7 +343,7 @@ def start_draft(
     for _attempt in range(5):
         try:
             with write():
-                return Application.create(
+                draft = Application.create(
                     folio=new_folio(folio_prefix),
                     citizen=citizen,
                     program=program,
@@ -299,6 +354,9 @@ def start_draft(
                     assisted_by=assisted_by,
                     municipality=citizen.municipality_id or "",
                 )
+                if assisted_by is not None:
+                    assistance.note(citizen.id, Actor(STAFF, assisted_by), Act.SOLICITUD, draft.id)
+                return draft
         except IntegrityError:
             # Either the same form posted twice at once, or a folio collision
             # (see portal/folio.py): the first case has the draft by now.
@@ -381,8 +439,9 @@ def add_document(
                 sha256=hashlib.sha256(clean.data).hexdigest(),
                 uploaded_by_staff=actor.id if actor.kind == STAFF else None,
             )
+            assistance.note(application.citizen_id, actor, Act.DOCUMENTO, application.id)
             audit.record(
-                "documento.subido",
+                AuditAction.DOCUMENT_UPLOAD,
                 actor,
                 object_type="solicitud",
                 object_id=application.folio,
@@ -396,11 +455,11 @@ def add_document(
 
 
 def may_change_document(application: Application, requirement_id: int) -> bool:
-    if application.status == "borrador":
+    if application.status == S.BORRADOR:
         return True
     correction = Correction.of(application)
     return (
-        application.status == "requiere_correccion"
+        application.status == S.REQUIERE_CORRECCION
         and correction is not None
         and requirement_id in correction.documents
     )
@@ -432,6 +491,20 @@ def program_result(citizen: Citizen, program: Program, on: dt.date) -> Result | 
     """The engine's verdict on the person for this program (None: not in the catalog)."""
     results = evaluate(person_profile(citizen, on), engine_catalog(), on, quota_used=quota_used(on))
     return next((r for r in results if r.program == program.slug), None)
+
+
+def _is_duplicate(reason: str) -> bool:
+    """Whether an engine reason is about programs already received."""
+    return reason == ALREADY_RECEIVES or reason.startswith(CANNOT_COMBINE.split("{")[0])
+
+
+def rule_reasons(citizen: Citizen, program: Program, on: dt.date) -> list[str]:
+    """Why the person's record falls outside the program's population group
+    (empty when it fits or the answers are still missing)."""
+    result = program_result(citizen, program, on)
+    if result is None:
+        return []
+    return [r for r in result.reasons if not _is_duplicate(r)]
 
 
 def missing_answers(citizen: Citizen, program: Program, on: dt.date) -> tuple[str, ...]:
@@ -468,7 +541,7 @@ def submit(application: Application, actor: Actor, *, on: dt.date | None = None)
     person's enrollments; every reason is in :class:`Refused`. A second live
     application to the same call is refused by the database itself.
     """
-    if application.status != "borrador":
+    if application.status != S.BORRADOR:
         if application.status in LIVE_STATUSES:
             return application
         raise TransitionNotAllowed("Esta solicitud ya no se puede enviar.")
@@ -483,12 +556,14 @@ def submit(application: Application, actor: Actor, *, on: dt.date | None = None)
     if reasons:
         raise Refused(reasons)
     try:
-        return transition(
-            application,
-            "enviada",
-            actor,
-            changes={"submitted_at": application.submitted_at or utcnow()},
-        )
+        with write():
+            assistance.note(application.citizen_id, actor, Act.SOLICITUD, application.id)
+            return transition(
+                application,
+                S.ENVIADA,
+                actor,
+                changes={"submitted_at": application.submitted_at or utcnow()},
+            )
     except IntegrityError:
         raise Refused(
             ["Ya tiene una solicitud en curso para este programa en esta convocatoria."]
@@ -496,7 +571,80 @@ def submit(application: Application, actor: Actor, *, on: dt.date | None = None)
 
 
 def cancel(application: Application, actor: Actor, reason: str = "") -> Application:
-    return transition(application, "cancelada", actor, reason)
+    """Cancel; an approved application's enrollment ends in the same transaction."""
+    with write():
+        was_approved = application.status == S.APROBADA
+        transition(application, S.CANCELADA, actor, reason)
+        if was_approved:
+            for enrollment in locked(
+                Enrollment.select().where(
+                    (Enrollment.application == application.id) & Enrollment.active
+                )
+            ):
+                end_enrollment(enrollment, actor, reason or "Solicitud cancelada", notify=False)
+    notices.wake()
+    return application
+
+
+def enroll(
+    citizen_id: int,
+    program: Program,
+    actor: Actor,
+    *,
+    application: Application | None = None,
+    source: str = EnrollmentSource.SOLICITUD,
+) -> Enrollment:
+    """Start receiving ``program``; the database refuses a second active
+    enrollment in the same exclusion group (IntegrityError for the caller)."""
+    with write():
+        enrollment = Enrollment.create(
+            citizen=citizen_id,
+            program=program,
+            exclusion_key=program.exclusion_key,
+            application=application,
+            source=source,
+            benefit_amount=program.benefit_amount,
+        )
+        audit.record(
+            AuditAction.ENROLLMENT_START,
+            actor,
+            object_type="inscripcion",
+            object_id=enrollment.id,
+            details={"programa": program.slug, "origen": source},
+        )
+    return enrollment
+
+
+def end_enrollment(
+    enrollment: Enrollment,
+    actor: Actor,
+    reason: str,
+    *,
+    on: dt.date | None = None,
+    notify: bool = True,
+) -> Enrollment:
+    """End an active enrollment (it stays, inactive, as history) with a reason
+    the person is told in their inbox."""
+    on = on or dt.date.today()
+    with write():
+        updated = (
+            Enrollment.update(active=False, ended_on=on, end_reason=reason)
+            .where((Enrollment.id == enrollment.id) & Enrollment.active)
+            .execute()
+        )
+        if updated != 1:
+            raise Conflict("Esta inscripción ya había terminado.")
+        audit.record(
+            AuditAction.ENROLLMENT_END,
+            actor,
+            object_type="inscripcion",
+            object_id=enrollment.id,
+            details={"programa": enrollment.program_id},
+        )
+        if notify:
+            notices.enrollment_ended(enrollment, reason)
+    enrollment.__data__.update(Enrollment.get_by_id(enrollment.id).__data__)
+    return enrollment
 
 
 def request_correction(
@@ -525,7 +673,7 @@ def request_correction(
     correction = {"documents": list(documents), "fields": list(fields), "message": message}
     return transition(
         application,
-        "requiere_correccion",
+        S.REQUIERE_CORRECCION,
         actor,
         message,
         expected_version=expected_version,
@@ -541,13 +689,13 @@ def resubmit(
     Every flagged document must have been replaced since the request.
     """
     correction = Correction.of(application)
-    if application.status != "requiere_correccion" or correction is None:
+    if application.status != S.REQUIERE_CORRECCION or correction is None:
         raise TransitionNotAllowed("Esta solicitud no tiene correcciones pendientes.")
     asked_at = (
         ApplicationEvent.select(ApplicationEvent.created_at)
         .where(
             (ApplicationEvent.application == application)
-            & (ApplicationEvent.to_status == "requiere_correccion")
+            & (ApplicationEvent.to_status == S.REQUIERE_CORRECCION)
         )
         .order_by(ApplicationEvent.id.desc())
         .scalar()
@@ -565,7 +713,7 @@ def resubmit(
         answers[name] = (field_values or {}).get(name, answers.get(name, ""))
     return transition(
         application,
-        "enviada",
+        S.ENVIADA,
         actor,
         "Corrección enviada",
         changes={"answers": answers, "correction": None},
@@ -580,7 +728,7 @@ def reject(
         raise ApplicationError("Escriba el motivo del rechazo: la persona lo verá.")
     return transition(
         application,
-        "rechazada",
+        S.RECHAZADA,
         actor,
         reason,
         expected_version=expected_version,
@@ -588,28 +736,151 @@ def reject(
     )
 
 
-def approve(
-    application: Application, actor: Actor, expected_version: int | None = None
-) -> Application:
-    """Approve and enrol in one transaction; :class:`DuplicateEnrollment` when
-    the person already receives a program of the same exclusion group."""
+def approval_blockers(application: Application, on: dt.date | None = None) -> list[Blocker]:
+    """Every reason the application cannot be approved on ``on`` (empty: it can).
+
+    Re-judges it as of the decision date: the program's population-group rules
+    against the person's *current* record, the programs they already receive
+    (same program, same exclusion group), the call it was filed in and that
+    call's places, and every required document, which must be accepted.
+    """
+    on = on or dt.date.today()
     program = Program.get_by_id(application.program_id)
+    citizen = Citizen.get_by_id(application.citizen_id)
+    call = Call.get_by_id(application.call_id)
+    blockers: list[Blocker] = []
+    if not program.active:
+        blockers.append(Blocker("El programa ya no recibe solicitudes.", overridable=False))
+    result = program_result(citizen, program, on)
+    if result is not None:
+        for reason in result.reasons:
+            blockers.append(Blocker(reason, overridable=not _is_duplicate(reason)))
+        if result.status is Status.MAYBE:
+            labels = ", ".join(FIELDS[f].label if f in FIELDS else f for f in result.missing)
+            blockers.append(
+                Blocker(f"Faltan datos de la persona para saber si cumple las reglas: {labels}.")
+            )
+    submitted = application.submitted_at.date() if application.submitted_at else None
+    if submitted is not None and not (call.opens <= submitted <= call.closes):
+        blockers.append(
+            Blocker("La solicitud no se envió dentro de su convocatoria.", overridable=False)
+        )
+    if call.quota is not None:
+        taken = (
+            Application.select()
+            .where(
+                (Application.call == call.id)
+                & Application.status.in_(BENEFICIARY_STATUSES)
+                & (Application.id != application.id)
+            )
+            .count()
+        )
+        if taken >= call.quota:
+            blockers.append(
+                Blocker(
+                    f"Ya se aprobaron los {call.quota} lugares de esta convocatoria.",
+                    overridable=False,
+                )
+            )
+    blockers += document_blockers(application)
+    return blockers
+
+
+def document_blockers(application: Application) -> list[Blocker]:
+    """Each required document that is not there and accepted."""
+    docs = current_documents(application)
+    blockers = []
+    for requirement in required_requirements(application):
+        doc = docs.get(requirement.id)
+        if doc is None:
+            if not requirement.optional:
+                blockers.append(Blocker(f"Falta el documento «{requirement.name}»."))
+        elif doc.status == DocumentStatus.RECHAZADO:
+            why = f": {doc.review_reason}" if doc.review_reason else "."
+            blockers.append(Blocker(f"El documento «{requirement.name}» fue rechazado{why}"))
+        elif doc.status != DocumentStatus.ACEPTADO and not requirement.optional:
+            blockers.append(
+                Blocker(
+                    f"Falta revisar el documento «{requirement.name}»: "
+                    "márquelo como aceptado antes de aprobar."
+                )
+            )
+    return blockers
+
+
+def check_may_override(application: Application, actor: Actor) -> None:
+    """Only a supervisor of the program's agency who had no hand in the case."""
+    program = Program.get_by_id(application.program_id)
+    if actor.role != Role.SUPERVISOR or actor.agency_id != program.agency_id:
+        raise SeparationOfDuties(
+            "Solo la supervisión de la dependencia del programa puede aprobar con excepción."
+        )
+    if actor.id in assistance.helpers_of(application) | assistance.reviewers_of(application):
+        raise SeparationOfDuties(
+            "Usted ayudó a preparar o revisó esta solicitud: otra persona de la "
+            "supervisión debe autorizar la excepción."
+        )
+
+
+def approve(
+    application: Application,
+    actor: Actor,
+    expected_version: int | None = None,
+    *,
+    override_reason: str = "",
+    on: dt.date | None = None,
+) -> Application:
+    """Approve and enrol in one transaction, if every gate passes.
+
+    Raises :class:`ApprovalBlocked` with every reason when a gate fails
+    (:func:`approval_blockers`). A supervisor may pass over the overridable
+    ones with ``override_reason`` (:func:`check_may_override`): the exception
+    is kept on the application, on the person's timeline and in the audit
+    trail. :class:`DuplicateEnrollment` when the database refuses a second
+    enrollment in the same exclusion group (someone else approved meanwhile).
+    """
+    override_reason = override_reason.strip()
+    check_may_decide(application, actor)
+    blockers = approval_blockers(application, on)
+    overridden: list[Blocker] = []
+    if blockers:
+        if not override_reason or any(not b.overridable for b in blockers):
+            audit.record(
+                AuditAction.APPROVAL_REFUSED,
+                actor,
+                object_type="solicitud",
+                object_id=application.folio,
+                outcome=S.RECHAZADA,
+                details={"impedimentos": len(blockers), "excepcion": bool(override_reason)},
+            )
+            raise ApprovalBlocked(blockers)
+        check_may_override(application, actor)
+        overridden = blockers
+    program = Program.get_by_id(application.program_id)
+    changes: dict[str, Any] = {"decided_at": utcnow()}
+    reason = ""
+    if overridden:
+        changes |= {"override_by": actor.id, "override_reason": override_reason}
+        reason = "Aprobada con excepción autorizada por la supervisión: " + override_reason
     try:
         with write():
             transition(
                 application,
-                "aprobada",
+                S.APROBADA,
                 actor,
+                reason,
                 expected_version=expected_version,
-                changes={"decided_at": utcnow()},
+                changes=changes,
             )
-            Enrollment.create(
-                citizen=application.citizen_id,
-                program=program,
-                exclusion_key=program.exclusion_key,
-                application=application,
-                benefit_amount=program.benefit_amount,
-            )
+            if overridden:
+                audit.record(
+                    AuditAction.APPROVAL_OVERRIDE,
+                    actor,
+                    object_type="solicitud",
+                    object_id=application.folio,
+                    details={"impedimentos": len(overridden)},
+                )
+            enroll(application.citizen_id, program, actor, application=application)
             for hook in on_approved:
                 hook(application)
     except IntegrityError:
@@ -633,6 +904,112 @@ def approve(
         ) from None
     notices.wake()
     return application
+
+
+def review_document(
+    application: Application,
+    document: Document,
+    decision: str,
+    actor: Actor,
+    *,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Document:
+    """A reviewer's verdict on one document of a case waiting for a decision.
+
+    Part of the case: a stale ``expected_version`` means someone decided
+    meanwhile, and this verdict must not land (:class:`Conflict`). A rejected
+    document tells the person why, in their inbox.
+    """
+    decision = DocumentStatus(decision)
+    reason = reason.strip()
+    if decision == DocumentStatus.RECHAZADO and not reason:
+        raise ApplicationError("Escriba por qué se rechaza el documento: la persona lo verá.")
+    if document.application_id != application.id or not document.current:
+        raise NotFound("Ese documento no es de esta solicitud.")
+    check_may_decide(application, actor)
+    version = application.version if expected_version is None else expected_version
+    with write():
+        current = locked(
+            Application.select().where(
+                (Application.id == application.id) & (Application.version == version)
+            )
+        ).first()
+        if current is None:
+            raise Conflict("La solicitud cambió mientras la veía. Vuelva a cargarla.")
+        if current.status not in (S.ENVIADA, S.EN_REVISION):
+            raise TransitionNotAllowed("Esta solicitud ya no está por revisar.")
+        Document.update(status=decision, review_reason=reason, reviewed_by=actor.id).where(
+            Document.id == document.id
+        ).execute()
+        audit.record(
+            AuditAction(f"documento.{decision}"),
+            actor,
+            object_type="solicitud",
+            object_id=application.folio,
+            details={"documento": document.id},
+        )
+        fresh = Document.get_by_id(document.id)
+        if decision == DocumentStatus.RECHAZADO:
+            notices.document_rejected(current, fresh)
+    notices.wake()
+    return fresh
+
+
+def take(application: Application, actor: Actor, expected_version: int) -> Application:
+    """A reviewer takes a case: a submitted one goes into review, held by them;
+    one already in review (released by someone else) is only assigned."""
+    if application.status == S.ENVIADA:
+        return transition(
+            application,
+            S.EN_REVISION,
+            actor,
+            expected_version=expected_version,
+            changes={"assigned_to": actor.id},
+        )
+    if application.status not in (S.EN_REVISION,):
+        raise TransitionNotAllowed("Esta solicitud ya no está por revisar.")
+    check_may_decide(application, actor)
+    with write():
+        updated = (
+            Application.update(
+                assigned_to=actor.id, version=Application.version + 1, updated_at=utcnow()
+            )
+            .where(
+                (Application.id == application.id)
+                & (Application.version == expected_version)
+                & (Application.assigned_to.is_null() | (Application.assigned_to == actor.id))
+            )
+            .execute()
+        )
+        if updated != 1:
+            raise Conflict("La solicitud cambió mientras la veía. Vuelva a cargarla.")
+        audit.record(
+            AuditAction.CASE_TAKE, actor, object_type="solicitud", object_id=application.folio
+        )
+    application.__data__.update(Application.get_by_id(application.id).__data__)
+    application._dirty.clear()
+    return application
+
+
+def toggle_flag(application: Application, actor: Actor) -> Application:
+    """Mark or unmark a case for attention (no status change, no version bump)."""
+    with write():
+        Application.update(flagged=~Application.flagged).where(
+            Application.id == application.id
+        ).execute()
+        audit.record(
+            AuditAction.CASE_FLAG, actor, object_type="solicitud", object_id=application.folio
+        )
+    application.__data__.update(Application.get_by_id(application.id).__data__)
+    return application
+
+
+def deliver(application: Application, actor: Actor, reason: str) -> Application:
+    """Record that the approved person received the benefit: exactly once,
+    since the conditional update of :func:`transition` lets one request win.
+    Called by ``portal.delivery.confirm_delivery`` inside its transaction."""
+    return transition(application, S.ENTREGADA, actor, reason)
 
 
 def release(
@@ -671,7 +1048,7 @@ def release(
         if updated != 1:
             raise Conflict("La solicitud cambió mientras la veía. Vuelva a cargarla.")
         audit.record(
-            "soltar_solicitud",
+            AuditAction.CASE_RELEASE,
             actor,
             object_type="solicitud",
             object_id=application.folio,
@@ -718,12 +1095,12 @@ def timeline(application: Application) -> list[ApplicationEvent]:
 def next_step(application: Application) -> str:
     """What happens next, in plain words, for the detail page and the receipt."""
     return {
-        "borrador": "Suba los documentos que faltan y envíe su solicitud.",
-        "enviada": "La dependencia revisará su solicitud. Le avisaremos de cada cambio.",
-        "en_revision": "Una persona de la dependencia está revisando su solicitud.",
-        "requiere_correccion": "Corrija lo que se le pide y vuelva a enviar su solicitud.",
-        "aprobada": "Su solicitud fue aprobada. Le avisaremos cuándo y dónde recibir el apoyo.",
-        "rechazada": "Su solicitud fue rechazada. El motivo aparece abajo.",
-        "entregada": "El apoyo ya fue entregado.",
-        "cancelada": "Usted canceló esta solicitud.",
+        S.BORRADOR: "Suba los documentos que faltan y envíe su solicitud.",
+        S.ENVIADA: "La dependencia revisará su solicitud. Le avisaremos de cada cambio.",
+        S.EN_REVISION: "Una persona de la dependencia está revisando su solicitud.",
+        S.REQUIERE_CORRECCION: "Corrija lo que se le pide y vuelva a enviar su solicitud.",
+        S.APROBADA: "Su solicitud fue aprobada. Le avisaremos cuándo y dónde recibir el apoyo.",
+        S.RECHAZADA: "Su solicitud fue rechazada. El motivo aparece abajo.",
+        S.ENTREGADA: "El apoyo ya fue entregado.",
+        S.CANCELADA: "Usted canceló esta solicitud.",
     }[application.status]

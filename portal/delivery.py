@@ -34,19 +34,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from peewee import IntegrityError
 
-from . import applications, audit, credentials
+from . import applications, audit, credentials, notices
 from . import folio as folios
 from .audit import Actor
 from .db import locked, write
 from .models import (
     Application,
-    ApplicationEvent,
     Credential,
     Delivery,
     DeliveryPoint,
     StaffUser,
     utcnow,
 )
+from .vocabulary import AuditAction
 
 # A credential is good for a year: long enough for any delivery calendar,
 # short enough that a lost printout stops working on its own.
@@ -143,7 +143,7 @@ def _new_credential(application: Application, issued_by: StaffUser | None, today
 def _staff_actor(staff: StaffUser | None) -> Actor:
     if staff is None:
         return audit.SYSTEM
-    return Actor("personal", staff.id, staff.role, staff.agency_id)
+    return Actor.staff(staff)
 
 
 def issue_credential(
@@ -166,7 +166,7 @@ def issue_credential(
             return existing
         credential = _new_credential(fresh, issued_by, today or dt.date.today())
         audit.record(
-            "credencial.emitida",
+            AuditAction.CREDENTIAL_ISSUE,
             _staff_actor(issued_by),
             object_type="solicitud",
             object_id=fresh.folio,
@@ -203,7 +203,7 @@ def reissue(
         if old is not None:
             Credential.update(superseded_by=credential).where(Credential.id == old.id).execute()
         audit.record(
-            "credencial.repuesta",
+            AuditAction.CREDENTIAL_REPLACE,
             _staff_actor(staff),
             object_type="solicitud",
             object_id=fresh.folio,
@@ -231,7 +231,7 @@ def revoke(
             Credential.id == credential.id
         ).execute()
         audit.record(
-            "credencial.revocada",
+            AuditAction.CREDENTIAL_REVOKE,
             _staff_actor(staff),
             object_type="solicitud",
             object_id=application.folio,
@@ -434,17 +434,14 @@ def confirm_delivery(
                     & Credential.superseded_at.is_null()
                 )
             ).exists()
-            won = (
-                still_current
-                and Application.update(
-                    status="entregada", version=Application.version + 1, updated_at=now
-                )
-                .where((Application.id == application.id) & (Application.status == "aprobada"))
-                .execute()
-                == 1
-            )
-            if not won:
+            if not still_current:
                 raise _AlreadyDone
+            try:
+                # The one path of every status change: exactly one of racing
+                # confirmations wins its conditional update.
+                applications.deliver(application, actor, f"Entregado en {point.name}")
+            except applications.ApplicationError:
+                raise _AlreadyDone from None
             delivery = Delivery.create(
                 application=application,
                 credential=credential,
@@ -454,17 +451,8 @@ def confirm_delivery(
                 id_type=id_check.id_type,
                 id_last4=id_check.last4,
             )
-            ApplicationEvent.create(
-                application=application,
-                from_status="aprobada",
-                to_status="entregada",
-                actor_kind="personal",
-                actor_staff=operator,
-                reason=f"Entregado en {point.name}",
-                created_at=now,
-            )
             audit.record(
-                "entrega.confirmada",
+                AuditAction.DELIVERY_CONFIRM,
                 actor,
                 object_type="solicitud",
                 object_id=application.folio,
@@ -479,6 +467,7 @@ def confirm_delivery(
         verdict = recheck(credential, operator)
         audit_refusal(actor, credential, verdict, request_id)
         return Outcome(False, verdict, verdict.delivery)
+    notices.wake()
     done = Verdict("entregada", credential=credential, application=application, delivery=delivery)
     return Outcome(True, done, delivery)
 
@@ -490,7 +479,7 @@ def audit_refusal(
     actor = who if isinstance(who, Actor) else _staff_actor(who)
     application = verdict.application
     audit.record(
-        "entrega.rechazada",
+        AuditAction.DELIVERY_REFUSE,
         actor,
         object_type="solicitud",
         object_id=application.folio if application else "",
@@ -504,7 +493,7 @@ def audit_check(verdict: Verdict, operator: StaffUser, how: str, request_id: str
     """Audit an operator's scan or folio lookup, accepted or not."""
     application = verdict.application
     audit.record(
-        "entrega.verificacion",
+        AuditAction.DELIVERY_CHECK,
         _staff_actor(operator),
         object_type="solicitud" if application else "",
         object_id=application.folio if application else "",

@@ -24,20 +24,26 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from . import applications as apps
 from . import audit
 from .db import locked, write
 from .models import (
     LIVE_STATUSES,
     Application,
-    ApplicationEvent,
+    Assistance,
     Citizen,
     CitizenMerge,
     DuplicateCandidate,
     Enrollment,
+    IdentityCheck,
+    Notice,
+    Program,
     utcnow,
 )
 from .padron import normalize_text
 from .sessions import end_sessions_of
+from .vocabulary import ApplicationStatus as S
+from .vocabulary import AuditAction
 
 NAME_THRESHOLD = 90.0
 CURP_LENGTH_COMPARED = 17  # the check digit follows from the other 17
@@ -167,6 +173,86 @@ def _snapshot(citizen: Citizen) -> dict:
     }
 
 
+_PRECEDENCE = {
+    S.ENTREGADA: 5,
+    S.APROBADA: 4,
+    S.EN_REVISION: 3,
+    S.REQUIERE_CORRECCION: 2,
+    S.ENVIADA: 1,
+}
+
+
+def _end_duplicates(survivor: Citizen, merged: Citizen, actor: audit.Actor) -> dict:
+    """End what may exist only once, through the domain functions that own it.
+
+    The survivor's applications and enrollments stay. The other record's live
+    application to a call the survivor also applied to is cancelled (ending
+    its enrollment if it was approved); its active enrollment in an exclusion
+    group the survivor already receives is ended. A delivered application
+    cannot be undone, so a merge that would need to is refused: keep that
+    record instead, or, when both were delivered, report the double payment.
+    """
+    mine = {
+        (a.program_id, a.call_id): a
+        for a in Application.select().where(
+            (Application.citizen == survivor.id) & Application.status.in_(LIVE_STATUSES)
+        )
+    }
+    reason = "Registro duplicado de la misma persona: se conserva el otro registro."
+    cancelled, ended = [], []
+    for app in Application.select().where(
+        (Application.citizen == merged.id) & Application.status.in_(LIVE_STATUSES)
+    ):
+        kept = mine.get((app.program_id, app.call_id))
+        if kept is None:
+            continue
+        if app.status == S.ENTREGADA:
+            name = Program.get_by_id(app.program_id).name
+            raise MergeError(
+                f"Los dos registros recibieron «{name}» en la misma convocatoria: es un pago "
+                "duplicado. Repórtelo a la supervisión antes de unirlos."
+                if kept.status == S.ENTREGADA
+                else f"El registro que se quitaría ya recibió «{name}»: conserve ese registro."
+            )
+        apps.cancel(app, actor, reason)
+        cancelled.append(app.id)
+    kept_keys = {
+        e.exclusion_key
+        for e in Enrollment.select().where((Enrollment.citizen == survivor.id) & Enrollment.active)
+    }
+    for enrollment in Enrollment.select().where(
+        (Enrollment.citizen == merged.id) & Enrollment.active
+    ):
+        if enrollment.exclusion_key not in kept_keys:
+            continue
+        app = Application.get_or_none(Application.id == enrollment.application_id)
+        if app is not None and app.status == S.APROBADA:
+            apps.cancel(app, actor, reason)
+            cancelled.append(app.id)
+        else:
+            apps.end_enrollment(enrollment, actor, reason)
+        ended.append(enrollment.id)
+    return {"cancelled": cancelled, "ended": ended}
+
+
+def _check_rules_hold(survivor: Citizen, merged_id: int, on: dt.date) -> None:
+    """Every benefit that moves to the survivor must fit its rules with the
+    survivor's data: a merge never puts a person outside a program's group."""
+    moving = (
+        Program.select()
+        .join(Enrollment)
+        .where((Enrollment.citizen == merged_id) & Enrollment.active)
+    )
+    for program in moving:
+        outside = apps.rule_reasons(survivor, program, on)
+        if outside:
+            raise MergeError(
+                f"Con los datos del registro que se conserva, la persona no cumple las reglas "
+                f"de «{program.name}» ({' '.join(outside)}). Conserve el otro registro o "
+                "corrija los datos antes de unirlos."
+            )
+
+
 def merge(
     candidate_id: int, survivor_id: int, actor: audit.Actor, staff_id: int | None
 ) -> CitizenMerge:
@@ -190,56 +276,22 @@ def merge(
         (merged_id,) = ids - {survivor_id}
         merged = Citizen.get_by_id(merged_id)
 
-        kept_keys = {
-            e.exclusion_key
-            for e in Enrollment.select().where(
-                (Enrollment.citizen == survivor_id) & Enrollment.active
-            )
-        }
-        ended = [
-            e.id
-            for e in Enrollment.select().where(
-                (Enrollment.citizen == merged_id) & Enrollment.active
-            )
-            if e.exclusion_key in kept_keys
-        ]
-        if ended:
-            Enrollment.update(active=False, ended_on=today).where(
-                Enrollment.id.in_(ended)
-            ).execute()
+        survivor = Citizen.get_by_id(survivor_id)
+        cancelled = _end_duplicates(survivor, merged, actor)
+        _check_rules_hold(survivor, merged_id, today)
         enrollments = (
             Enrollment.update(citizen=survivor_id).where(Enrollment.citizen == merged_id).execute()
         )
-
-        live_calls = {
-            (a.program_id, a.call_id)
-            for a in Application.select().where(
-                (Application.citizen == survivor_id) & Application.status.in_(LIVE_STATUSES)
-            )
-        }
-        cancelled = []
-        for app in Application.select().where(
-            (Application.citizen == merged_id) & Application.status.in_(LIVE_STATUSES)
-        ):
-            if (app.program_id, app.call_id) in live_calls:
-                ApplicationEvent.create(
-                    application=app,
-                    from_status=app.status,
-                    to_status="cancelada",
-                    actor_kind="personal",
-                    actor_staff=staff_id,
-                    reason="Se unió con otra solicitud de la misma persona (registro duplicado).",
-                )
-                Application.update(
-                    status="cancelada", version=Application.version + 1, updated_at=utcnow()
-                ).where(Application.id == app.id).execute()
-                cancelled.append(app.id)
         applications = (
             Application.update(citizen=survivor_id)
             .where(Application.citizen == merged_id)
             .execute()
         )
-
+        # The person keeps their inbox, and who helped them at the counter
+        # still may not decide their cases.
+        for model in (Notice, Assistance, IdentityCheck):
+            model.update(citizen=survivor_id).where(model.citizen == merged_id).execute()
+        ended = cancelled.pop("ended")
         record = CitizenMerge.create(
             survivor=survivor_id,
             merged_citizen_id=merged_id,
@@ -248,7 +300,7 @@ def merge(
                 "applications": applications,
                 "enrollments": enrollments,
                 "ended_enrollments": ended,
-                "cancelled_applications": cancelled,
+                "cancelled_applications": cancelled["cancelled"],
                 "candidate": {"id": candidate.id, "score": candidate.score, "kind": candidate.kind},
             },
             merged_by=staff_id,
@@ -258,7 +310,7 @@ def merge(
         merged.delete_instance()
         end_sessions_of("ciudadano", merged_id)
         audit.record(
-            "citizen.merge",
+            AuditAction.CITIZEN_MERGE,
             actor,
             object_type="citizen",
             object_id=survivor_id,
@@ -284,5 +336,8 @@ def dismiss(candidate_id: int, actor: audit.Actor, staff_id: int | None) -> None
         if not updated:
             raise MergeError("Este par ya se resolvió o no existe.")
         audit.record(
-            "duplicate.dismiss", actor, object_type="duplicate_candidate", object_id=candidate_id
+            AuditAction.DUPLICATE_DISMISS,
+            actor,
+            object_type="duplicate_candidate",
+            object_id=candidate_id,
         )

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from .db import write
 from .extensions import db
-from .models import Application, Citizen, Notice, Outbox, Program, utcnow
+from .models import Application, Citizen, Notice, Outbox, Program, Requirement, utcnow
 
 log = logging.getLogger("portal.notices")
 
@@ -58,15 +58,54 @@ def status_changed(application: Application, reason: str = "") -> Notice:
     body = _TEXTS.get(application.status, "Su solicitud a «{program}» cambió.").format(
         program=program.name
     )
-    if reason and application.status in ("requiere_correccion", "rechazada"):
+    if reason and application.status in ("requiere_correccion", "rechazada", "cancelada"):
         body += f" Motivo: {reason}"
+    elif reason and application.status in ("aprobada", "entregada"):
+        body += f" {reason}."
+    return _notify(
+        citizen,
+        application,
+        f"Solicitud {application.folio}: {STATUS_LABELS[application.status]}",
+        body,
+    )
+
+
+def document_rejected(application: Application, document) -> Notice:
+    """The person learns which document was rejected and why, to replace it."""
+
+    citizen = Citizen.get_by_id(application.citizen_id)
+    requirement = Requirement.get_by_id(document.requirement_id)
+    body = f"El documento «{requirement.name}» de su solicitud fue rechazado."
+    if document.review_reason:
+        body += f" Motivo: {document.review_reason}"
+    return _notify(
+        citizen, application, f"Solicitud {application.folio}: documento rechazado", body
+    )
+
+
+def enrollment_ended(enrollment, reason: str) -> Notice:
+    """The person learns that they no longer receive a program, and why."""
+    citizen = Citizen.get_by_id(enrollment.citizen_id)
+    program = Program.get_by_id(enrollment.program_id)
+    application = (
+        Application.get_or_none(Application.id == enrollment.application_id)
+        if enrollment.application_id
+        else None
+    )
+    body = f"Terminó su inscripción en «{program.name}». Motivo: {reason}"
+    return _notify(citizen, application, f"{program.name}: inscripción terminada", body)
+
+
+def _notify(citizen: Citizen, application: Application | None, title: str, body: str) -> Notice:
     notice = Notice.create(
         citizen=citizen,
         application=application,
-        status=application.status,
-        title=f"Solicitud {application.folio}: {STATUS_LABELS[application.status]}",
+        status=application.status if application is not None else "",
+        title=title,
         body=body,
-        link=f"/mis-solicitudes/{application.folio}",
+        link=f"/mis-solicitudes/{application.folio}"
+        if application is not None
+        else "/mis-solicitudes",
     )
     for channel in channels_for(citizen):
         Outbox.create(notice=notice, channel=channel)

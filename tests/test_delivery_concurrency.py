@@ -28,11 +28,15 @@ THREADS = 24
 ROUNDS = 20
 
 
-def _confirm_together(credential_id: int, operator_ids: list[int], point_id: int):
+def _confirm_together(app, credential_id: int, operator_ids: list[int], point_id: int):
     barrier = threading.Barrier(len(operator_ids))
     outcomes, errors = [], []
 
     def attempt(operator_id: int) -> None:
+        # Each thread is a request: the app context is what lets the delivery
+        # notice be handed to the (immediate) queue of this app.
+        context = app.app_context()
+        context.push()
         db.connect(reuse_if_open=True)
         try:
             credential = Credential.get_by_id(credential_id)
@@ -45,6 +49,7 @@ def _confirm_together(credential_id: int, operator_ids: list[int], point_id: int
             errors.append(error)
         finally:
             db.close()
+            context.pop()
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in operator_ids]
     for thread in threads:
@@ -60,9 +65,11 @@ def test_concurrent_confirmations_record_exactly_one_delivery_every_time(app):
     point = make_delivery_point(program)
     operator_ids = [make_staff("entrega", agency=agency).id for _ in range(THREADS)]
     for _round in range(ROUNDS):
-        application = make_application(program=program, status="aprobada", folio=new_folio(year=2026))
+        application = make_application(
+            program=program, status="aprobada", folio=new_folio(year=2026)
+        )
         credential = delivery.issue_credential(application)
-        outcomes, errors = _confirm_together(credential.id, operator_ids, point.id)
+        outcomes, errors = _confirm_together(app, credential.id, operator_ids, point.id)
         assert errors == []
         assert len(outcomes) == THREADS
         winners = [o for o in outcomes if o.delivered]
@@ -71,9 +78,15 @@ def test_concurrent_confirmations_record_exactly_one_delivery_every_time(app):
         assert {o.verdict.code for o in losers} == {"entregada"}
         assert {o.delivery.id for o in losers} == {winners[0].delivery.id}
         assert Delivery.select().where(Delivery.application == application).count() == 1
-        assert ApplicationEvent.select().where(
-            (ApplicationEvent.application == application) & (ApplicationEvent.to_status == "entregada")
-        ).count() == 1
+        assert (
+            ApplicationEvent.select()
+            .where(
+                (ApplicationEvent.application == application)
+                & (ApplicationEvent.to_status == "entregada")
+            )
+            .count()
+            == 1
+        )
         assert Application.get_by_id(application.id).status == "entregada"
         attempts = AuditEvent.select().where(
             (AuditEvent.object_id == application.folio) & AuditEvent.action.startswith("entrega.")

@@ -70,7 +70,7 @@ def correction_form(fields, answers, formdata=None):
 
 
 def actor() -> Actor:
-    return Actor("ciudadano", current_user.id)
+    return Actor.citizen(current_user.id)
 
 
 def own_application(folio: str) -> Application:

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from .. import audit, citizens, oidc
-from ..audit import Actor
+from ..audit import ANONYMOUS, Actor
 from ..auth import is_citizen, is_staff, sign_in, sign_out
 from ..htmx import render
 from ..kiosk import CLEAR_SITE_DATA, DEVICE_COOKIE, is_kiosk, set_device_cookie, valid_marker
@@ -59,7 +59,7 @@ def callback():
         )
         audit.record(
             "sign_in",
-            Actor("anonimo"),
+            ANONYMOUS,
             outcome="rechazado",
             details={"cause": "curp_mismatch", "problems": len(mismatch.problems)},
             request_id=_request_id(),
@@ -74,7 +74,7 @@ def callback():
     merged = citizens.merge_answers(citizen, answers)
     audit.record(
         "sign_in",
-        Actor("ciudadano", citizen.id),
+        Actor.citizen(citizen),
         object_type="citizen",
         object_id=citizen.id,
         details={"record": outcome, "answers_merged": merged},
@@ -95,7 +95,7 @@ def sign_out_view():
     if was_citizen:
         audit.record(
             "sign_out",
-            Actor("ciudadano", citizen_id),
+            Actor.citizen(citizen_id),
             object_type="citizen",
             object_id=citizen_id,
             details={"reason": request.form.get("reason", "manual")[:20], "kiosk": kiosk},
@@ -149,7 +149,7 @@ def _failed(failure: oidc.SignInFailed):
     current_app.logger.warning("entrada fallida: %s", failure.cause)
     audit.record(
         "sign_in",
-        Actor("anonimo"),
+        ANONYMOUS,
         outcome="fallido",
         details={"cause": failure.cause},
         request_id=_request_id(),

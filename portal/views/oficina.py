@@ -18,9 +18,8 @@ from flask_login import current_user
 from peewee import JOIN, fn
 
 from .. import applications as apps
-from .. import curp
+from .. import assistance, curp
 from ..auth import staff_required
-from ..db import write
 from ..documents import serve_document
 from ..htmx import render, wants_fragment
 from ..models import (
@@ -34,6 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..profile import FIELDS
+from ..vocabulary import AuditAction, Role
 from . import staff
 from .errors import error_page
 from .oficina_forms import (
@@ -42,6 +42,7 @@ from .oficina_forms import (
     ConfirmForm,
     CorrectionRequestForm,
     DocumentReviewForm,
+    OverrideForm,
     QueueFilterForm,
     RejectForm,
     VersionedForm,
@@ -49,7 +50,7 @@ from .oficina_forms import (
 
 bp = Blueprint("oficina", __name__, url_prefix="/oficina")
 
-REVIEWERS = ("revisor", "admin_dependencia", "admin_estatal")
+REVIEWERS = (Role.REVISOR, Role.SUPERVISOR, Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
 # Besides the holder, these may release a case someone else holds (their
 # agency's; every agency's for the state admin).
 CASE_ADMINS = ("admin_dependencia", "admin_estatal")
@@ -109,6 +110,8 @@ def next_case(after: Application | None = None) -> Application | None:
     query = agency_applications().where(
         Application.status.in_(PENDING)
         & (Application.assigned_to.is_null() | (Application.assigned_to == current_user.id))
+        # Cases this person filed at the counter are for someone else to decide.
+        & (Application.assisted_by.is_null() | (Application.assisted_by != current_user.id))
     )
     if after is not None:
         query = query.where(Application.id != after.id)
@@ -177,7 +180,13 @@ def _case_context(application: Application, **forms):
         if current_user.role in FULL_CURP_ROLES
         else curp.mask(citizen.curp),
         "answers": answers,
-        "reasons": apps.eligibility_reasons(citizen, program, utcnow().date()),
+        "blockers": forms.get("blockers")
+        or (apps.approval_blockers(application) if application.status in PENDING else []),
+        "helped": current_user.id in assistance.helpers_of(application),
+        "may_override": current_user.role == Role.SUPERVISOR
+        and current_user.agency_id == program.agency_id,
+        "override_form": forms.get("override")
+        or OverrideForm(formdata=None, version=str(application.version)),
         "requirements": requirements,
         "documents": apps.current_documents(application),
         "assignee": StaffUser.get_or_none(StaffUser.id == application.assigned_to_id),
@@ -202,7 +211,7 @@ def _case_context(application: Application, **forms):
 @staff_required(*REVIEWERS)
 def case(folio: str):
     application = load_case(folio)
-    staff.record("ver_solicitud", object_type="solicitud", object_id=application.folio)
+    staff.record(AuditAction.CASE_VIEW, object_type="solicitud", object_id=application.folio)
     body = render("oficina/case.html", block="case", **_case_context(application))
     if wants_fragment():
         # The panel was swapped in: keep the address bar on this case.
@@ -231,7 +240,10 @@ def _leave_panel(url: str):
 def _conflict(application: Application, message: str):
     """409: the page says so; an htmx panel reloads to show the case as it is now."""
     staff.record(
-        "conflicto", object_type="solicitud", object_id=application.folio, outcome="conflicto"
+        AuditAction.CASE_CONFLICT,
+        object_type="solicitud",
+        object_id=application.folio,
+        outcome="conflicto",
     )
     if wants_fragment():
         flash(message, "error")
@@ -269,10 +281,12 @@ def _after_decision(application: Application):
     return redirect(url_for(".case", folio=following.folio), code=303)
 
 
-def _invalid(application: Application, **forms):
+def _invalid(application: Application, status: int = 422, **forms):
     context = _case_context(application, **forms)
     # htmx swaps only 2xx answers by default: the panel with its errors comes as 200.
-    return render("oficina/case.html", block="case", **context), 200 if wants_fragment() else 422
+    return render("oficina/case.html", block="case", **context), (
+        200 if wants_fragment() else status
+    )
 
 
 @bp.post("/solicitudes/<folio>/tomar")
@@ -284,40 +298,12 @@ def take(folio: str):
     if refusal:
         return refusal
     try:
-        if application.status == "enviada":
-            apps.transition(
-                application,
-                "en_revision",
-                staff.actor(),
-                expected_version=version,
-                changes={"assigned_to": current_user.id},
-            )
-        else:
-            _assign(application, version)
+        apps.take(application, staff.actor(), version)
+    except apps.SeparationOfDuties as exc:
+        return _invalid(application, 403, error=exc.message)
     except apps.ApplicationError as exc:
         return _conflict(application, exc.message)
     return redirect(url_for(".case", folio=application.folio), code=303)
-
-
-def _assign(application: Application, version: int) -> None:
-    """Take a case already in review (released by a deactivated reviewer, say)."""
-    if application.status not in PENDING:
-        raise apps.TransitionNotAllowed(_("Esta solicitud ya no está por revisar."))
-    with write():
-        updated = (
-            Application.update(
-                assigned_to=current_user.id, version=Application.version + 1, updated_at=utcnow()
-            )
-            .where(
-                (Application.id == application.id)
-                & (Application.version == version)
-                & (Application.assigned_to.is_null() | (Application.assigned_to == current_user.id))
-            )
-            .execute()
-        )
-        if updated != 1:
-            raise apps.Conflict(_("La solicitud cambió mientras la veía. Vuelva a cargarla."))
-        staff.record("tomar_solicitud", object_type="solicitud", object_id=application.folio)
 
 
 def _may_release(application: Application) -> bool:
@@ -392,33 +378,19 @@ def review_document(folio: str, document_id: int):
     refusal = _check_can_act(application)
     if refusal:
         return refusal
-    if application.status not in PENDING:
-        return _conflict(application, _("Esta solicitud ya no está por revisar."))
-    with write():
-        # The document review is part of the case: a stale case version means
-        # someone decided meanwhile, and this dictamen must not land.
-        if (
-            Application.select()
-            .where(
-                (Application.id == application.id) & (Application.version == int(form.version.data))
-            )
-            .count()
-            != 1
-        ):
-            return _conflict(
-                application, _("La solicitud cambió mientras la veía. Vuelva a cargarla.")
-            )
-        Document.update(
-            status=form.decision.data,
-            review_reason=form.reason.data or "",
-            reviewed_by=current_user.id,
-        ).where(Document.id == doc.id).execute()
-        staff.record(
-            "documento." + form.decision.data,
-            object_type="solicitud",
-            object_id=application.folio,
-            details={"documento": doc.id},
+    try:
+        apps.review_document(
+            application,
+            doc,
+            form.decision.data,
+            staff.actor(),
+            reason=form.reason.data or "",
+            expected_version=int(form.version.data),
         )
+    except apps.SeparationOfDuties as exc:
+        return _invalid(application, 403, error=exc.message)
+    except apps.ApplicationError as exc:
+        return _conflict(application, exc.message)
     return redirect(
         url_for(".case", folio=application.folio) + f"#requisito-{doc.requirement_id}", code=303
     )
@@ -460,6 +432,34 @@ def approve(folio: str):
     )
 
 
+@bp.post("/solicitudes/<folio>/aprobar-con-excepcion")
+@staff_required(Role.SUPERVISOR)
+def approve_with_override(folio: str):
+    """A supervisor approves although a gate fails, with a written reason.
+
+    The supervisor need not hold the case (it is usually held by the reviewer
+    who could not approve it); the domain checks the role, the agency and that
+    they had no hand in the case.
+    """
+    application = load_case(folio)
+    form = OverrideForm()
+    if not form.validate():
+        return _invalid(application, override=form)
+    if application.status not in PENDING:
+        return _conflict(application, _("Esta solicitud ya no está por revisar."))
+    return _decide(
+        application,
+        lambda: apps.approve(
+            application,
+            staff.actor(),
+            expected_version=int(form.version.data),
+            override_reason=form.reason.data,
+        ),
+        _("Solicitud %(folio)s aprobada con excepción.", folio=application.folio),
+        check_holder=False,
+    )
+
+
 @bp.post("/solicitudes/<folio>/rechazar")
 @staff_required(*REVIEWERS)
 def reject(folio: str):
@@ -477,22 +477,38 @@ def reject(folio: str):
     )
 
 
-def _decide(application: Application, decision: Callable[[], object], done: str):
+def _decide(
+    application: Application,
+    decision: Callable[[], object],
+    done: str,
+    *,
+    check_holder: bool = True,
+):
     """Carry out a decision on a case the staff member may act on.
 
     A stale version or a transition that no longer applies is a conflict
-    (409, nothing changed); an approval the database refuses because the
-    person is enrolled elsewhere meanwhile is said on the case page.
+    (409, nothing changed). A gate that fails, or a staff member who helped
+    prepare the case, re-renders the case page with every reason (422, 403);
+    so does an approval the database refuses because the person is enrolled
+    elsewhere meanwhile.
     """
-    refusal = _check_can_act(application)
+    refusal = _check_can_act(application) if check_holder else None
     if refusal:
         return refusal
     try:
         decision()
+    except apps.ApprovalBlocked as exc:
+        return _invalid(
+            application,
+            error=_("No se puede aprobar todavía. Revise lo que falta:"),
+            blockers=exc.blockers,
+        )
+    except apps.SeparationOfDuties as exc:
+        return _invalid(application, 403, error=exc.message)
     except apps.DuplicateEnrollment as exc:
         # The database refused a second enrollment: say why, change nothing.
         staff.record(
-            "aprobar",
+            AuditAction.APPROVAL_REFUSED,
             object_type="solicitud",
             object_id=application.folio,
             outcome="rechazado_por_duplicado",
@@ -510,9 +526,5 @@ def flag(folio: str):
     application = load_case(folio)
     if not ConfirmForm().validate_on_submit():
         staff.refuse(400)
-    with write():
-        Application.update(flagged=~Application.flagged).where(
-            Application.id == application.id
-        ).execute()
-        staff.record("marcar_solicitud", object_type="solicitud", object_id=application.folio)
+    apps.toggle_flag(application, staff.actor())
     return redirect(url_for(".case", folio=application.folio), code=303)

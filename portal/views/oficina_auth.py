@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from .. import audit, staff
 from ..account_forms import StaffLoginForm
-from ..audit import Actor
+from ..audit import ANONYMOUS, Actor
 from ..auth import is_staff, sign_in, sign_out, staff_required
 from ..htmx import render
 from ..kiosk import DEVICE_COOKIE, device_marker, is_kiosk, set_device_cookie
@@ -18,7 +18,7 @@ bp = Blueprint("oficina_auth", __name__, url_prefix="/oficina")
 
 
 def _actor(user) -> Actor:
-    return Actor("personal", user.id, role=user.role, agency_id=user.agency_id)
+    return Actor.staff(user)
 
 
 def _local(target: str | None) -> str | None:
@@ -47,7 +47,7 @@ def login():
             return redirect(_local(request.args.get("next")) or _landing(user.role), code=303)
         audit.record(
             "staff.sign_in",
-            Actor("anonimo"),
+            ANONYMOUS,
             outcome="fallido",
             details={"cause": "credentials"},
             request_id=g.request_id,

@@ -244,6 +244,16 @@ class CorrectionRequestForm(VersionedForm):
             raise ValidationError(_l("Marque al menos un documento o un dato por corregir."))
 
 
+class OverrideForm(VersionedForm):
+    reason = TextAreaField(
+        _l("Por qué se aprueba con excepción"),
+        validators=[
+            DataRequired(_l("Escriba por qué se aprueba aunque no se cumpla todo.")),
+            Length(min=20, max=1000, message=_l("Explíquelo en 20 a 1000 caracteres.")),
+        ],
+    )
+
+
 REJECTION_REASONS = {
     "no_cumple": _l("No cumple los requisitos del programa"),
     "documentos": _l("Los documentos no son válidos o no corresponden a la persona"),

@@ -31,7 +31,7 @@ ALLOWED_SUFFIXES = (".csv", ".xlsx")
 
 
 def _actor() -> audit.Actor:
-    return audit.Actor("personal", current_user.id, current_user.role, current_user.agency_id)
+    return audit.Actor.staff(current_user)
 
 
 def _programs():
