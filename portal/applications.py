@@ -808,6 +808,17 @@ def document_blockers(application: Application) -> list[Blocker]:
     return blockers
 
 
+def _check_current(application: Application, expected_version: int | None) -> None:
+    """:class:`Conflict` when the case changed since the version the actor saw,
+    so a stale form is told so before anything is judged."""
+    fresh = Application.get_by_id(application.id)
+    seen = application.version if expected_version is None else expected_version
+    if fresh.version != seen or fresh.status != application.status:
+        raise Conflict(
+            "La solicitud cambió mientras la veía. Vuelva a cargarla y revise su estado."
+        )
+
+
 def check_may_override(application: Application, actor: Actor) -> None:
     """Only a supervisor of the program's agency who had no hand in the case."""
     program = Program.get_by_id(application.program_id)
@@ -840,6 +851,9 @@ def approve(
     enrollment in the same exclusion group (someone else approved meanwhile).
     """
     override_reason = override_reason.strip()
+    _check_current(application, expected_version)
+    if not can(application, S.APROBADA, actor):
+        raise TransitionNotAllowed("Esta solicitud ya no se puede aprobar.")
     check_may_decide(application, actor)
     blockers = approval_blockers(application, on)
     overridden: list[Blocker] = []

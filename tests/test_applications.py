@@ -27,9 +27,19 @@ from tests.application_builders import (
     submitted,
     upload_all,
 )
-from tests.factories import make_application, make_citizen, make_program, make_staff
+from tests.factories import (
+    accept_documents,
+    make_application,
+    make_citizen,
+    make_program,
+    make_staff,
+)
 
-KINDS = {"ciudadano": Actor("ciudadano", 1), "personal": Actor("personal", None, "revisor"), "sistema": SYSTEM}
+KINDS = {
+    "ciudadano": Actor("ciudadano", 1),
+    "personal": Actor("personal", None, "revisor"),
+    "sistema": SYSTEM,
+}
 MOVES = [(a, b, who) for a in STATUSES for b in STATUSES if a != b for who in KINDS]
 
 
@@ -42,7 +52,11 @@ def test_transition_allows_exactly_the_listed_moves(app, from_status, to_status,
         fresh = Application.get_by_id(application.id)
         assert (fresh.status, fresh.version) == (to_status, 2)
         event = ApplicationEvent.get(ApplicationEvent.application == application)
-        assert (event.from_status, event.to_status, event.actor_kind) == (from_status, to_status, who)
+        assert (event.from_status, event.to_status, event.actor_kind) == (
+            from_status,
+            to_status,
+            who,
+        )
         assert AuditEvent.select().where(AuditEvent.action == f"solicitud.{to_status}").count() == 1
     else:
         with pytest.raises(apps.TransitionNotAllowed):
@@ -93,10 +107,15 @@ def test_another_persons_key_never_returns_their_draft(app):
 
 def test_submit_refuses_missing_documents_and_lists_them(app):
     citizen = make_citizen()
-    draft = draft_for(citizen, make_program(requirements=("ine", "comprobante")), with_documents=False)
+    draft = draft_for(
+        citizen, make_program(requirements=("ine", "comprobante")), with_documents=False
+    )
     with pytest.raises(apps.Refused) as refused:
         apps.submit(draft, citizen_actor(citizen))
-    assert refused.value.reasons == ["Falta el documento «Ine».", "Falta el documento «Comprobante»."]
+    assert refused.value.reasons == [
+        "Falta el documento «Ine».",
+        "Falta el documento «Comprobante».",
+    ]
     assert Application.get_by_id(draft.id).status == "borrador"
 
 
@@ -105,7 +124,9 @@ def test_submit_rechecks_eligibility_against_the_current_catalog(app):
     program = make_program()
     draft = draft_for(citizen, program)
     # The rules changed after the draft was started.
-    program.eligibility = [{"field": "sex", "op": "eq", "value": "M", "reason": "Es solo para mujeres."}]
+    program.eligibility = [
+        {"field": "sex", "op": "eq", "value": "M", "reason": "Es solo para mujeres."}
+    ]
     program.version += 1
     program.updated_at = utcnow()
     program.save()
@@ -132,7 +153,7 @@ def test_submit_refuses_a_program_of_an_exclusion_group_already_received(app):
     citizen = make_citizen()
     cuidado = make_program(name="Apoyo para el Cuidado Infantil", exclusion_group="cuidados")
     contigo = make_program(name="Tarjeta Contigo", exclusion_group="cuidados")
-    apps.approve(submitted(citizen, cuidado), staff_actor(make_staff()))
+    apps.approve(accept_documents(submitted(citizen, cuidado)), staff_actor(make_staff()))
     with pytest.raises(apps.Refused) as refused:
         submitted(citizen, contigo)
     assert refused.value.reasons == [
@@ -167,8 +188,16 @@ def test_replacing_a_document_keeps_the_old_version(app):
     citizen = make_citizen()
     draft = draft_for(citizen, make_program())
     requirement = apps.required_requirements(draft)[0]
-    apps.add_document(draft, requirement, inspect_upload(jpeg_bytes(), "foto.jpg"), get_storage(), citizen_actor(citizen))
-    versions = list(Document.select().where(Document.application == draft).order_by(Document.version))
+    apps.add_document(
+        draft,
+        requirement,
+        inspect_upload(jpeg_bytes(), "foto.jpg"),
+        get_storage(),
+        citizen_actor(citizen),
+    )
+    versions = list(
+        Document.select().where(Document.application == draft).order_by(Document.version)
+    )
     assert [(d.version, d.current) for d in versions] == [(1, False), (2, True)]
     assert all(get_storage().exists(d.storage_key) for d in versions)
 
@@ -181,21 +210,41 @@ def test_correction_loop_flags_exact_items_and_resubmits(app):
     application = submitted(citizen, make_program(requirements=("ine", "comprobante")))
     ine, comprobante = apps.required_requirements(application)
     apps.request_correction(
-        application, staff_actor(staff), documents=[ine.id], fields=["postal_code"], message="La INE no se lee."
+        application,
+        staff_actor(staff),
+        documents=[ine.id],
+        fields=["postal_code"],
+        message="La INE no se lee.",
     )
     assert apps.may_change_document(application, ine.id)
     assert not apps.may_change_document(application, comprobante.id)
     with pytest.raises(apps.Refused, match="Falta subir de nuevo «Ine»"):
         apps.resubmit(application, citizen_actor(citizen), {"postal_code": "76000"})
-    apps.add_document(application, ine, inspect_upload(jpeg_bytes(), "ine.jpg"), get_storage(), citizen_actor(citizen))
+    apps.add_document(
+        application,
+        ine,
+        inspect_upload(jpeg_bytes(), "ine.jpg"),
+        get_storage(),
+        citizen_actor(citizen),
+    )
     with pytest.raises(apps.TransitionNotAllowed):
-        apps.add_document(application, comprobante, inspect_upload(jpeg_bytes(), "c.jpg"), get_storage(), citizen_actor(citizen))
+        apps.add_document(
+            application,
+            comprobante,
+            inspect_upload(jpeg_bytes(), "c.jpg"),
+            get_storage(),
+            citizen_actor(citizen),
+        )
     apps.resubmit(application, citizen_actor(citizen), {"postal_code": "76000", "email": "x"})
     fresh = Application.get_by_id(application.id)
     assert fresh.status == "enviada" and fresh.correction is None
     assert fresh.answers["postal_code"] == "76000"
     assert fresh.answers["email"] == citizen.email  # not flagged: not changed
-    assert [e.to_status for e in apps.timeline(fresh)] == ["enviada", "requiere_correccion", "enviada"]
+    assert [e.to_status for e in apps.timeline(fresh)] == [
+        "enviada",
+        "requiere_correccion",
+        "enviada",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -210,7 +259,9 @@ def test_correction_loop_flags_exact_items_and_resubmits(app):
 def test_request_correction_refuses_bad_requests(app, documents, fields, message, error):
     application = make_application(status="en_revision")
     with pytest.raises(apps.ApplicationError, match=error):
-        apps.request_correction(application, KINDS["personal"], documents=documents, fields=fields, message=message)
+        apps.request_correction(
+            application, KINDS["personal"], documents=documents, fields=fields, message=message
+        )
     assert Application.get_by_id(application.id).status == "en_revision"
 
 
@@ -220,7 +271,7 @@ def test_approve_enrols_and_calls_the_hooks_in_the_same_transaction(app, monkeyp
         apps, "on_approved", [lambda a: seen.append(Enrollment.get(Enrollment.application == a).id)]
     )
     application = make_application(status="en_revision")
-    apps.approve(application, KINDS["personal"])
+    apps.approve(accept_documents(application), KINDS["personal"])
     assert len(seen) == 1 and application.status == "aprobada"
 
 
@@ -231,7 +282,7 @@ def test_a_failing_hook_undoes_the_approval(app, monkeypatch):
     monkeypatch.setattr(apps, "on_approved", [boom])
     application = make_application(status="en_revision")
     with pytest.raises(RuntimeError):
-        apps.approve(application, KINDS["personal"])
+        apps.approve(accept_documents(application), KINDS["personal"])
     assert Application.get_by_id(application.id).status == "en_revision"
     assert Enrollment.select().count() == 0
 
@@ -242,10 +293,12 @@ def test_second_program_of_the_same_exclusion_group_cannot_be_approved(app):
     contigo = make_program(name="Tarjeta Contigo", exclusion_group="cuidados")
     first = make_application(citizen, cuidado, status="en_revision")
     second = make_application(citizen, contigo, status="en_revision")
-    apps.approve(first, KINDS["personal"])
-    with pytest.raises(apps.DuplicateEnrollment) as duplicate:
-        apps.approve(second, KINDS["personal"])
-    assert "Apoyo para el Cuidado Infantil" in duplicate.value.message
+    apps.approve(accept_documents(first), KINDS["personal"])
+    with pytest.raises(apps.ApprovalBlocked) as blocked:
+        apps.approve(accept_documents(second), KINDS["personal"])
+    assert [(b.text, b.overridable) for b in blocked.value.blockers] == [
+        ("No se puede combinar con Apoyo para el Cuidado Infantil, que ya recibe.", False)
+    ]
     assert Application.get_by_id(second.id).status == "en_revision"
     assert Enrollment.select().count() == 1
 

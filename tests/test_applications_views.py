@@ -19,7 +19,7 @@ from tests.application_builders import (
     submitted,
 )
 from tests.conftest import html, sign_in_as
-from tests.factories import make_citizen, make_program, make_staff
+from tests.factories import accept_documents, make_citizen, make_program, make_staff
 from tests.oficina_fixtures import fresh_user  # noqa: F401
 
 
@@ -377,7 +377,7 @@ def test_cancel_before_a_decision_and_not_after(login, citizen, program):
     assert client.post(f"/mis-solicitudes/{application.folio}/cancelar").status_code == 303
     assert Application.get_by_id(application.id).status == "cancelada"
     decided = submitted(citizen, make_program())
-    apps.approve(decided, staff_actor(make_staff()))
+    apps.approve(accept_documents(decided), staff_actor(make_staff()))
     client.post(f"/mis-solicitudes/{decided.folio}/cancelar")
     assert Application.get_by_id(decided.id).status == "aprobada"
 

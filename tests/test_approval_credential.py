@@ -9,7 +9,7 @@ from portal.audit import Actor
 from portal.models import Application
 
 from .conftest import html
-from .factories import make_application, make_citizen, make_program, make_staff
+from .factories import accept_documents, make_application, make_citizen, make_program, make_staff
 
 
 def test_approving_issues_the_credential_and_the_holder_sees_the_qr(app, login):
@@ -18,7 +18,7 @@ def test_approving_issues_the_credential_and_the_holder_sees_the_qr(app, login):
     reviewer = make_staff("revisor", program.agency)
     application = make_application(citizen, program, status="en_revision")
     actor = Actor("personal", reviewer.id, reviewer.role, reviewer.agency_id)
-    applications.approve(application, actor, expected_version=application.version)
+    applications.approve(accept_documents(application), actor, expected_version=application.version)
     approved = Application.get_by_id(application.id)
     credential = delivery.current_credential(approved)
     assert approved.status == "aprobada" and credential is not None
@@ -37,5 +37,7 @@ def test_a_failed_credential_undoes_the_approval(app, monkeypatch):
     monkeypatch.setattr(delivery, "_new_credential", broken_key)
     actor = Actor("personal", reviewer.id, reviewer.role, reviewer.agency_id)
     with pytest.raises(delivery.DeliveryError):
-        applications.approve(application, actor, expected_version=application.version)
+        applications.approve(
+            accept_documents(application), actor, expected_version=application.version
+        )
     assert Application.get_by_id(application.id).status == "en_revision"

@@ -37,8 +37,8 @@ from .oficina_fixtures import fresh_user  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fresh_user")
 
-ALL_STAFF = ("revisor", "entrega", "admin_dependencia", "admin_estatal")
-REVIEWERS = ("revisor", "admin_dependencia", "admin_estatal")
+ALL_STAFF = ("revisor", "entrega", "supervisor", "admin_dependencia", "admin_estatal")
+REVIEWERS = ("revisor", "supervisor", "admin_dependencia", "admin_estatal")
 PROGRAM_ADMINS = ("admin_dependencia", "admin_estatal")
 STATE = ("admin_estatal",)
 COUNTER = ("revisor", "admin_dependencia")
@@ -121,6 +121,7 @@ RULES: dict[str, Rule] = {
     "oficina.request_correction": staff(REVIEWERS, own=True),
     "oficina.approve": staff(REVIEWERS, own=True),
     "oficina.reject": staff(REVIEWERS, own=True),
+    "oficina.approve_with_override": staff(("supervisor",), own=True),
     "oficina_assisted.start": staff(COUNTER),
     "oficina_assisted.register": staff(COUNTER),
     "oficina_assisted.person": staff(COUNTER),

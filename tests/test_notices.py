@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 from portal import applications as apps
 from portal import notices, queue
 from portal.models import Notice, Outbox, utcnow
-from tests.factories import make_application, make_citizen
+from tests.factories import accept_documents, make_application, make_citizen
 
 STAFF = apps.Actor("personal", None, "revisor")
 
@@ -114,8 +114,12 @@ def test_sms_sender_logs_only_the_outbox_id(app, caplog):
 
 @pytest.mark.parametrize(
     ("channel", "email", "phone", "expected"),
-    [("portal", "a@b.mx", "4421234567", []), ("email", "", "", []), ("email", "a@b.mx", "", ["email"]),
-     ("sms", "", "4421234567", ["sms"])],
+    [
+        ("portal", "a@b.mx", "4421234567", []),
+        ("email", "", "", []),
+        ("email", "a@b.mx", "", ["email"]),
+        ("sms", "", "4421234567", ["sms"]),
+    ],
 )
 def test_outbox_follows_the_persons_channel(app, channel, email, phone, expected):
     citizen = make_citizen(notify_channel=channel, email=email, phone=phone)
@@ -123,10 +127,12 @@ def test_outbox_follows_the_persons_channel(app, channel, email, phone, expected
 
 
 def test_a_failed_transaction_leaves_no_notice(app, monkeypatch):
-    application = make_application(status="en_revision")
-    monkeypatch.setattr(apps, "on_approved", [lambda a: (_ for _ in ()).throw(RuntimeError("falla"))])
+    application = accept_documents(make_application(status="en_revision"))
+    monkeypatch.setattr(
+        apps, "on_approved", [lambda a: (_ for _ in ()).throw(RuntimeError("falla"))]
+    )
     with pytest.raises(RuntimeError):
-        apps.approve(application, STAFF)
+        apps.approve(accept_documents(application), STAFF)
     assert Notice.select().count() == 0
 
 
@@ -135,8 +141,13 @@ def test_queue_is_immediate_under_tests_and_sqlite_otherwise(tmp_path):
 
     from portal import create_app
 
-    create_app({"QUEUE_URL": f"sqlite:///{tmp_path / 'cola.db'}", "INSTANCE_PATH": str(tmp_path),
-                "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"})
+    create_app(
+        {
+            "QUEUE_URL": f"sqlite:///{tmp_path / 'cola.db'}",
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+        }
+    )
     try:
         assert not queue.huey.immediate and isinstance(queue.huey.storage, SqliteStorage)
         assert (tmp_path / "cola.db").exists()

@@ -96,7 +96,7 @@ def test_audit_search_is_paginated(login):
 def test_htmx_search_gets_only_the_results(login):
     _entries()
     client = login(make_staff("admin_estatal"))
-    response = client.get("/oficina/auditoria?action=aprobar", headers={"HX-Request": "true"})
+    response = client.get("/oficina/auditoria?action=solicitud.aprobada", headers={"HX-Request": "true"})
     page = html(response)
     assert page.find("table") and not page.find("form") and not page.find("header")
 

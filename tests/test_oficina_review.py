@@ -13,7 +13,7 @@ from portal.models import Application, AuditEvent, Document, Enrollment, utcnow
 
 from .application_builders import citizen_actor, jpeg_bytes, submitted, upload_all
 from .conftest import html, sign_in_as
-from .factories import make_agency, make_citizen, make_program, make_staff
+from .factories import accept_documents, make_agency, make_citizen, make_program, make_staff
 from .oficina_fixtures import fresh_user  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fresh_user")
@@ -86,7 +86,7 @@ def test_queue_filters_refuse_bad_values_with_a_message(login, reviewer):
 
 
 def test_case_shows_person_answers_eligibility_and_documents(login, program, reviewer):
-    application = _case(program)
+    application = accept_documents(_case(program))
     response = login(reviewer).get(f"/oficina/solicitudes/{application.folio}")
     page = html(response)
     assert page.find("code").text == curp.mask(application.citizen.curp)
@@ -238,7 +238,7 @@ def test_bad_correction_requests_change_nothing(login, program, reviewer, data, 
 
 
 def test_approve_enrols_and_goes_to_the_next_case(login, program, reviewer):
-    first, second = _case(program), _case(program)
+    first, second = accept_documents(_case(program)), _case(program)
     response = login(reviewer).post(
         f"/oficina/solicitudes/{first.folio}/aprobar", data={"version": first.version}
     )
@@ -252,13 +252,15 @@ def test_approve_enrols_and_goes_to_the_next_case(login, program, reviewer):
 def test_approving_someone_enrolled_meanwhile_is_refused_with_the_reason(login, agency, reviewer):
     program = make_program(agency, exclusion_group="apoyo-familias")
     other = make_program(agency, exclusion_group="apoyo-familias", name="Tarjeta Contigo")
-    application = _case(program)
+    application = accept_documents(_case(program))
     Enrollment.create(citizen=application.citizen_id, program=other, exclusion_key="apoyo-familias")
     response = login(reviewer).post(
         f"/oficina/solicitudes/{application.folio}/aprobar", data={"version": application.version}
     )
     assert response.status_code == 422
-    assert "Tarjeta Contigo" in html(response).find(class_="notice-error").text
+    assert [li.text for li in html(response).select("#caso .reasons li")] == [
+        "No se puede combinar con Tarjeta Contigo, que ya recibe. (no admite excepción)"
+    ]
     assert Application.get_by_id(application.id).status == "enviada"
 
 
@@ -321,7 +323,7 @@ def test_a_stale_htmx_action_reloads_the_panel_with_the_message(login, program, 
 
 
 def test_two_reviewers_deciding_at_once_one_wins_and_the_other_gets_409(app, program, agency):
-    application = _case(program)
+    application = accept_documents(_case(program))
     clients = []
     for _ in range(2):
         client = app.test_client()
