@@ -628,7 +628,7 @@ CITIZEN_COLUMNS = (
 )  # fmt: skip
 ENROLLMENT_COLUMNS = (
     "citizen_id", "program_id", "exclusion_key", "source", "import_batch", "active",
-    "benefit_amount", "started_on", "created_at",
+    "benefit_amount", "started_on", "created_at", "end_reason",
 )  # fmt: skip
 REJECTION_COLUMNS = ("batch_id", "row_number", "curp", "name", "reasons")
 
@@ -740,6 +740,7 @@ def _write_chunk(
                 r.amount,
                 r.started_on,
                 now,
+                "",
             )
             for citizen_id, r in ids
         ],
