@@ -7,9 +7,9 @@ import json
 from flask import Blueprint, Response, abort
 
 from .. import transparency
+from ..exports import csv_lines
 from ..htmx import render
 from ..models import Program
-from ..padron import csv_lines
 from ..security import public_cache
 
 bp = Blueprint("transparency", __name__)
