@@ -2,24 +2,21 @@
 
 A person is found by their record id or by the folio of any of their
 applications: entries name people by record id and applications by folio or
-id, never by CURP. CSV cells that a spreadsheet would run as a formula are
-neutralised (OWASP "CSV injection").
+id, never by CURP. The export goes through :mod:`portal.exports`, so no cell
+can run as a formula.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from peewee import Expression
 
+from .exports import csv_lines
 from .models import Application, AuditEvent
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -80,12 +77,6 @@ def actions() -> list[str]:
     ]
 
 
-def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 COLUMNS = (
     "id",
     "created_at",
@@ -103,18 +94,13 @@ COLUMNS = (
 )
 
 
-def to_csv(entries: Iterable[AuditEvent]) -> Iterable[str]:
+def to_csv(entries: Iterable[AuditEvent]) -> Iterator[str]:
     """CSV lines, streamed: an export of a year's trail never sits in memory."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    for entry in entries:
-        row = [getattr(entry, column) for column in COLUMNS]
-        row[1] = entry.created_at.isoformat(timespec="seconds") + "Z"
-        row[11] = json.dumps(entry.details, ensure_ascii=False, sort_keys=True)
-        writer.writerow([safe_cell(value) for value in row])
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    return csv_lines(COLUMNS, (_row(entry) for entry in entries))
+
+
+def _row(entry: AuditEvent) -> list:
+    row = [getattr(entry, column) for column in COLUMNS]
+    row[1] = entry.created_at.isoformat(timespec="seconds") + "Z"
+    row[11] = json.dumps(entry.details, ensure_ascii=False, sort_keys=True)
+    return row

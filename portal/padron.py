@@ -66,6 +66,7 @@ from . import curp as curp_mod
 from . import transparency
 from .db import SQLITE_PRAGMAS, is_sqlite, write
 from .eligibility import predicate
+from .exports import csv_lines
 from .extensions import db
 from .models import Citizen, ImportBatch, ImportRejection, Municipality, Program, utcnow
 from .profile import age_on
@@ -1109,28 +1110,6 @@ class ProgressFile:
 
 
 # --- Report -------------------------------------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> str:
-    """A cell spreadsheets will not run as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """CSV text line by line, every cell made formula-safe."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(c) for c in header])
-    for row in rows:
-        writer.writerow([safe_cell(c) for c in row])
-        if buffer.tell() > 1 << 16:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
 
 
 def report_rows(batch_id: int) -> Iterator[tuple]:

@@ -1,17 +1,16 @@
 """Everything the portal holds about one person, as data: for /mis-datos and
 its JSON and CSV downloads.
 
-CSV cells that a spreadsheet would run as a formula (starting with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return) get a leading apostrophe.
+The CSV goes through :mod:`portal.exports`, so no cell can run as a formula.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+from collections.abc import Iterator
 from typing import Any
 
+from .exports import csv_text
 from .models import Application, Citizen
 from .models.accounts import CorrectionRequest
 from .models.core import ADDRESS_FIELDS
@@ -35,7 +34,6 @@ RECORD_FIELDS = (
     "created_at",
     "updated_at",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _plain(value: Any) -> Any:
@@ -88,22 +86,17 @@ def personal_data(citizen: Citizen) -> dict[str, Any]:
     }
 
 
-def safe_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def to_csv(data: dict[str, Any]) -> str:
     """One row per datum: section, item, field, value."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["seccion", "elemento", "dato", "valor"])
+    return csv_text(("seccion", "elemento", "dato", "valor"), _rows(data))
+
+
+def _rows(data: dict[str, Any]) -> Iterator[tuple]:
     for name, value in data["record"].items():
-        writer.writerow(["expediente", "", name, safe_cell(value)])
+        yield ("expediente", "", name, value)
     for section in ("identities", "applications", "correction_requests"):
         for n, row in enumerate(data[section], start=1):
             for name, value in row.items():
-                writer.writerow([section, n, name, safe_cell(value)])
+                yield (section, n, name, value)
     for name, value in data["questionnaire"].items():
-        writer.writerow(["questionnaire", "", name, safe_cell(value)])
-    return out.getvalue()
+        yield ("questionnaire", "", name, value)

@@ -1,13 +1,18 @@
 """Open data and statistics: what the public may know, built so nothing else leaks.
 
 * The published roll of a program is selected column by column from
-  :data:`PUBLISHED_ROLL_COLUMNS` (name, program, benefit, municipality, age group,
-  sex): the query never reads a CURP, address or contact, so no display step
-  can forget to hide one. Names are cut to letters, spaces and ``.'-`` so that
-  a bad import (an e-mail typed in a name column) cannot publish digits or ``@``.
+  :data:`PUBLISHED_ROLL_COLUMNS` (name, program, agency, benefit, municipality,
+  age group, sex): the query never reads a CURP, address or contact, so no
+  display step can forget to hide one. Names are cut to letters, spaces and
+  ``.'-`` so that a bad import (an e-mail typed in a name column) cannot
+  publish digits or ``@``. A person under 18 on the day of publication is
+  published as :data:`MINOR_NAME`, never by name (Ley General de los Derechos
+  de Niñas, Niños y Adolescentes, arts. 76 y 77: their personal data are
+  protected); the other columns stay.
 * Aggregates come from SQL ``GROUP BY`` (one query for beneficiaries, one for
   applications) and are suppressed in public: a count from 1 to 4 is shown as
-  ``<5`` (:func:`suppress`), so nobody in a small town can be singled out.
+  ``<5`` (:func:`suppress`, also the ``public_count`` template filter), so
+  nobody in a small town can be singled out.
 * Age groups use the age reached in the current year (grouped by birth year in
   SQL, which both engines do with the same ``substr``).
 * Beneficiary counts are read from two small summary tables
@@ -46,6 +51,7 @@ from .models import (
     StatsState,
     utcnow,
 )
+from .profile import age_on
 
 SMALL_CELL = 5
 SUPPRESSED = "<5"
@@ -58,11 +64,14 @@ AGE_GROUPS: tuple[tuple[str, int, int], ...] = (
 )
 SEX_LABELS = {"H": "Hombres", "M": "Mujeres", "X": "No binario"}
 NO_MUNICIPALITY = "Sin dato"
+ADULT_AGE = 18
+MINOR_NAME = "Persona menor de edad"
 
 # The published roll: these columns and no others, in this order.
 PUBLISHED_ROLL_COLUMNS = (
     "nombre",
     "programa",
+    "dependencia",
     "beneficio",
     "monto",
     "municipio",
@@ -78,9 +87,19 @@ STATS_COLUMNS = ("programa", "dependencia", "municipio", "sexo", "grupo_edad", "
 _NOT_NAME = re.compile(r"[^A-Za-zÀ-ÖØ-öø-ÿ .'\-]+")
 
 
+def is_small(count: int) -> bool:
+    """A count of 1 to 4: too few people to show without singling someone out."""
+    return 0 < count < SMALL_CELL
+
+
 def suppress(count: int) -> int | str:
     """The count as the public sees it: 1 to 4 becomes ``<5``."""
-    return SUPPRESSED if 0 < count < SMALL_CELL else count
+    return SUPPRESSED if is_small(count) else count
+
+
+def bar_count(count: int) -> int:
+    """The length a public chart draws: every small cell at 4, so a bar gives nothing away."""
+    return SMALL_CELL - 1 if is_small(count) else count
 
 
 def age_group(age: int) -> str:
@@ -105,7 +124,7 @@ def _month(column):
 
 def catalog_rows() -> list[dict]:
     query = (
-        Program.select(Program, Agency.name.alias("agency_name"))
+        Program.select(Program, Agency.name)
         .join(Agency)
         .where(Program.active)
         .order_by(Program.name)
@@ -354,9 +373,9 @@ def compute_stats(today: date | None = None, agency_id: int | None = None) -> St
     """Every count: beneficiaries from the summaries, applications by GROUP BY;
     ``agency_id`` limits to one agency."""
     today = today or date.today()
-    programs_query = Program.select(
-        Program.id, Program.name, Agency.name.alias("agency_name")
-    ).join(Agency)
+    # Agency.name unaliased: peewee puts it on p.agency (an alias would leave
+    # p.agency.name None).
+    programs_query = Program.select(Program.id, Program.name, Agency.name).join(Agency)
     if agency_id is not None:
         programs_query = programs_query.where(Program.agency == agency_id)
     programs = {p.id: (p.name, p.agency.name) for p in programs_query}
@@ -423,7 +442,8 @@ def public_table(stats: Stats) -> list[dict]:
 
 
 def published_roll(program: Program, today: date | None = None):
-    """The legally published roll of one program, from the allowlist only."""
+    """The legally published roll of one program, from the allowlist only;
+    minors without their name."""
     today = today or date.today()
     query = (
         Enrollment.select(
@@ -442,11 +462,14 @@ def published_roll(program: Program, today: date | None = None):
         .tuples()
     )
     benefit = BENEFIT_KINDS.get(program.benefit_kind, program.benefit_kind)
+    agency = program.agency.name
     for given, first, second, birth, sex, municipality, amount in query.iterator():
         born = birth if isinstance(birth, date) else date.fromisoformat(str(birth))
+        minor = age_on(born, today) < ADULT_AGE
         yield {
-            "nombre": public_name(given, first, second),
+            "nombre": MINOR_NAME if minor else public_name(given, first, second),
             "programa": program.name,
+            "dependencia": agency,
             "beneficio": benefit,
             "monto": amount if amount is not None else "",
             "municipio": municipality or NO_MUNICIPALITY,

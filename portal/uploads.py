@@ -29,9 +29,10 @@ import struct
 import unicodedata
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import Any
 
 import puremagic
 from PIL import Image, ImageOps
@@ -103,6 +104,12 @@ class UploadRejected(ValueError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def max_upload_bytes(config: Mapping[str, Any]) -> int:
+    """The one size limit for a document, from the ``MAX_UPLOAD_MB`` setting:
+    a citizen's upload and a scan at the counter are held to the same."""
+    return int(config["MAX_UPLOAD_MB"]) * 1024 * 1024
 
 
 def inspect_upload(

@@ -20,12 +20,14 @@ from portal.models import (
     Call,
     Citizen,
     Document,
+    Enrollment,
     Municipality,
     Program,
     Requirement,
     StaffUser,
     utcnow,
 )
+from portal.vocabulary import EnrollmentSource
 
 _seq = itertools.count(1)
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -128,6 +130,22 @@ def make_application(
     }
     fields.update(overrides)
     return Application.create(**fields)
+
+
+def make_enrollment(
+    citizen: Citizen | None = None, program: Program | None = None, **overrides
+) -> Enrollment:
+    """An active beneficiary of ``program`` (a roll's enrollment, no application)."""
+    program = program or make_program()
+    fields = {
+        "citizen": citizen or make_citizen(),
+        "program": program,
+        "exclusion_key": program.exclusion_key,
+        "source": EnrollmentSource.PADRON,
+        "benefit_amount": program.benefit_amount,
+    }
+    fields.update(overrides)
+    return Enrollment.create(**fields)
 
 
 def make_delivery_point(program: Program, **overrides):

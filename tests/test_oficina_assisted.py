@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 
@@ -164,6 +165,28 @@ def test_a_bad_scan_is_refused_with_a_message(login, counter):
         content_type="multipart/form-data",
     )
     assert response.status_code == 422 and Document.select().count() == 0
+
+
+def test_the_counter_refuses_a_scan_over_the_upload_limit(login, counter, app):
+    app.config["MAX_UPLOAD_MB"] = 1
+    reviewer, program = counter
+    citizen = make_citizen()
+    client = login(reviewer)
+    check_id(client, citizen)
+    apply_for(client, citizen, program, "k-big")
+    application = Application.get(Application.citizen == citizen.id)
+    requirement = program.requirements.first()
+    scan = MINIMAL_PDF[:-6] + b"0" * (1024 * 1024) + b"%%EOF\n"
+    response = client.post(
+        f"/oficina/ventanilla/solicitudes/{application.folio}/requisitos/{requirement.id}",
+        data={"document": (io.BytesIO(scan), "escaneo.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "el máximo es 1 MB" in html(response).get_text()
+    assert Document.select().count() == 0
+    storage = Path(app.config["STORAGE_PATH"])
+    assert not storage.exists() or not any(p.is_file() for p in storage.rglob("*"))
 
 
 def test_staff_cannot_apply_to_another_agencys_program(login, counter):

@@ -25,7 +25,7 @@ from ..documents import get_storage, serve_document
 from ..htmx import render
 from ..models import Application, Citizen, Document, Notice, Program, Requirement, utcnow
 from ..profile import FIELDS
-from ..uploads import UploadRejected, inspect_upload
+from ..uploads import UploadRejected, inspect_upload, max_upload_bytes
 
 bp = Blueprint("applications", __name__)
 
@@ -80,10 +80,6 @@ def own_application(folio: str) -> Application:
     if application is None:
         abort(404)
     return application
-
-
-def max_upload_bytes() -> int:
-    return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
 
 
 def documents_context(application: Application, **extra):
@@ -191,13 +187,11 @@ def upload(folio: str, requirement_id: int):
     upload = UploadForm().document.data
     if upload is None or not upload.filename:
         return _refused(application, requirement, _("Elija un archivo o tome una foto."))
-    data = upload.read(max_upload_bytes() + 1)
+    limit = max_upload_bytes(current_app.config)
+    data = upload.read(limit + 1)
     try:
         clean = inspect_upload(
-            data,
-            upload.filename,
-            allowed=set(requirement.formats.split(",")),
-            max_bytes=max_upload_bytes(),
+            data, upload.filename, allowed=set(requirement.formats.split(",")), max_bytes=limit
         )
     except UploadRejected as rejected:
         return _refused(application, requirement, rejected.message)

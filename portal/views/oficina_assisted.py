@@ -34,7 +34,7 @@ from ..htmx import render
 from ..models import Application, Citizen, Municipality, Program, Requirement, utcnow
 from ..models.oficina import IdentityCheck
 from ..profile import FIELDS
-from ..uploads import UploadRejected, inspect_upload
+from ..uploads import UploadRejected, inspect_upload, max_upload_bytes
 from . import questionnaire_flow, staff
 from .oficina_forms import (
     AssistedApplyForm,
@@ -272,9 +272,13 @@ def upload(folio: str, requirement_id: int):
     file = form.document.data
     if not form.validate_on_submit() or file is None or not file.filename:
         return _application_page(application, citizen, 422, _("Elija el archivo escaneado."))
+    limit = max_upload_bytes(current_app.config)
     try:
         clean = inspect_upload(
-            file.read(), file.filename, allowed=frozenset(requirement.formats.split(","))
+            file.read(limit + 1),
+            file.filename,
+            allowed=frozenset(requirement.formats.split(",")),
+            max_bytes=limit,
         )
         apps.add_document(application, requirement, clean, get_storage(), staff.actor())
     except UploadRejected as exc:

@@ -7,13 +7,30 @@ import json
 from flask import Blueprint, Response, abort
 
 from .. import transparency
+from ..exports import csv_lines
 from ..htmx import render
 from ..models import Program
-from ..padron import csv_lines
 from ..security import public_cache
 
 bp = Blueprint("transparency", __name__)
 CACHE_SECONDS = 600
+
+
+@bp.app_template_filter("public_count")
+def public_count(count: int, suppressed: bool = True) -> str:
+    """A count as a page shows it: «<5» for 1 to 4 on public pages, else 1,234."""
+    shown = transparency.suppress(count) if suppressed else count
+    return shown if isinstance(shown, str) else f"{shown:,}"
+
+
+@bp.app_template_filter("bar_count")
+def bar_count(count: int, suppressed: bool = True) -> int:
+    return transparency.bar_count(count) if suppressed else count
+
+
+@bp.app_template_test("small_count")
+def small_count(count: int) -> bool:
+    return transparency.is_small(count)
 
 
 def _download(rows, columns, name: str, fmt: str) -> Response:
@@ -56,7 +73,7 @@ def open_data():
 @bp.get("/datos-abiertos/diccionario")
 @public_cache(CACHE_SECONDS)
 def dictionary():
-    return render("transparency/dictionary.html")
+    return render("transparency/dictionary.html", minor_name=transparency.MINOR_NAME)
 
 
 @bp.get("/datos-abiertos/programas.<any(csv, json):fmt>")
