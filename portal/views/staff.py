@@ -16,8 +16,7 @@ from .. import audit
 
 
 def actor() -> audit.Actor:
-    staff = current_user._get_current_object()
-    return audit.Actor("personal", staff.id, staff.role, staff.agency_id)
+    return audit.Actor.staff(current_user._get_current_object())
 
 
 def record(action: str, *, object_type: str, object_id: object, outcome: str = "ok", details=None):
