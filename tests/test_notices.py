@@ -114,8 +114,12 @@ def test_sms_sender_logs_only_the_outbox_id(app, caplog):
 
 @pytest.mark.parametrize(
     ("channel", "email", "phone", "expected"),
-    [("portal", "a@b.mx", "4421234567", []), ("email", "", "", []), ("email", "a@b.mx", "", ["email"]),
-     ("sms", "", "4421234567", ["sms"])],
+    [
+        ("portal", "a@b.mx", "4421234567", []),
+        ("email", "", "", []),
+        ("email", "a@b.mx", "", ["email"]),
+        ("sms", "", "4421234567", ["sms"]),
+    ],
 )
 def test_outbox_follows_the_persons_channel(app, channel, email, phone, expected):
     citizen = make_citizen(notify_channel=channel, email=email, phone=phone)
@@ -124,7 +128,9 @@ def test_outbox_follows_the_persons_channel(app, channel, email, phone, expected
 
 def test_a_failed_transaction_leaves_no_notice(app, monkeypatch):
     application = make_application(status="en_revision")
-    monkeypatch.setattr(apps, "on_approved", [lambda a: (_ for _ in ()).throw(RuntimeError("falla"))])
+    monkeypatch.setattr(
+        apps, "on_approved", [lambda a: (_ for _ in ()).throw(RuntimeError("falla"))]
+    )
     with pytest.raises(RuntimeError):
         apps.approve(application, STAFF)
     assert Notice.select().count() == 0
@@ -135,10 +141,25 @@ def test_queue_is_immediate_under_tests_and_sqlite_otherwise(tmp_path):
 
     from portal import create_app
 
-    create_app({"QUEUE_URL": f"sqlite:///{tmp_path / 'cola.db'}", "INSTANCE_PATH": str(tmp_path),
-                "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"})
+    create_app(
+        {
+            "QUEUE_URL": f"sqlite:///{tmp_path / 'cola.db'}",
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+        }
+    )
     try:
         assert not queue.huey.immediate and isinstance(queue.huey.storage, SqliteStorage)
         assert (tmp_path / "cola.db").exists()
     finally:
         queue.huey.immediate = True
+
+
+def test_marking_notices_read_touches_only_the_persons_own(app):
+    mine, theirs = make_citizen(), make_citizen()
+    unread = Notice.create(citizen=mine, title="t", body="b")
+    other = Notice.create(citizen=theirs, title="t", body="b")
+    assert notices.mark_read(mine.id, [unread.id, other.id]) == 1
+    assert Notice.get_by_id(unread.id).read_at is not None
+    assert Notice.get_by_id(other.id).read_at is None
+    assert notices.unread_count(mine) == 0
