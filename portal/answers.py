@@ -4,7 +4,8 @@ An anonymous person's answers live in their session; with :func:`save_for_later`
 they get a short code that brings them back on another day or device (for
 :data:`RESUME_DAYS` days). A signed-in citizen's answers live in
 ``Citizen.profile``, next to what the digital ID already says (birth date, sex)
-and the municipality of their address, which are never asked again.
+and the municipality of their address, which are never asked again. Counter
+staff type a person's answers into that record with :func:`answer_at_counter`.
 
 Answers are stored as JSON (:func:`portal.profile.profile_to_json`) and read
 back typed with :func:`typed_profile`.
@@ -20,10 +21,13 @@ from typing import Any
 
 from peewee import IntegrityError
 
+from . import assistance
+from .audit import Actor, record
 from .db import locked, write
 from .folio import ALPHABET
 from .models import Citizen, Enrollment, Program, ResumeCode, utcnow
 from .profile import ProfileError, parse_profile
+from .vocabulary import Assistance, AuditAction
 
 RESUME_DAYS = 30
 CODE_LENGTH = 8  # 29**8 is about 5 * 10**11 codes
@@ -76,6 +80,29 @@ def save_citizen_answers(citizen_id: int, changes: Mapping[str, Any]) -> Citizen
             citizen.profile = profile
             citizen.updated_at = utcnow()
             citizen.save()
+    return citizen
+
+
+def answer_at_counter(
+    citizen_id: int, field: str, stored: Any, actor: Actor, *, request_id: str = ""
+) -> Citizen:
+    """Staff typed one of the person's answers at the counter.
+
+    The audit entry names the field, never the value; the staff member is
+    noted as having answered the questionnaire with the person, so they never
+    decide that person's cases.
+    """
+    with write():
+        citizen = save_citizen_answers(citizen_id, {field: stored})
+        record(
+            AuditAction.COUNTER_QUESTIONNAIRE,
+            actor,
+            object_type="ciudadano",
+            object_id=citizen_id,
+            details={"campo": field},
+            request_id=request_id,
+        )
+        assistance.note(citizen_id, actor, Assistance.CUESTIONARIO)
     return citizen
 
 

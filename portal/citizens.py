@@ -1,4 +1,11 @@
-"""The single citizen record (expediente único): found or created by CURP.
+"""The single citizen record (expediente único): every change to it, and its finding by CURP.
+
+Each change (sign-in linking, privacy acceptance, contact data, correction
+requests, registration at the counter and its identity checks) is one
+function here that writes its audit entry in the same transaction. They live
+here rather than in :mod:`portal.profile`, which is pure parsing of the
+questionnaire's profile fields and never touches the database; the record and
+its writes belong together.
 
 A digital-ID identity (issuer, sub) points at exactly one record; a record is
 found by CURP, so a person registered earlier at a counter (assisted mode) or
@@ -9,18 +16,27 @@ loser of the race finds the winner's record.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from peewee import IntegrityError
 
+from . import assistance, geo
 from . import curp as curp_rules
+from .audit import Actor, record
 from .db import locked, write
-from .models import Citizen, utcnow
-from .models.accounts import Identity
+from .models import Citizen, Municipality, utcnow
+from .models.accounts import CorrectionRequest, Identity
+from .models.core import ADDRESS_FIELDS
+from .models.oficina import IdentityCheck
 from .oidc import DigitalIdentity
+from .vocabulary import Assistance, AuditAction
 
 PRIVACY_VERSION = "2026-01"
+# What the person may change about themselves on "Mis datos".
+CONTACT_FIELDS = ("phone", "email", "notify_channel", *ADDRESS_FIELDS)
 
 
 class IdentityMismatch(Exception):
@@ -104,11 +120,174 @@ def merge_answers(citizen: Citizen, answers: Mapping[str, Any] | None) -> bool:
     return changed
 
 
-def accept_privacy(citizen: Citizen, version: str = PRIVACY_VERSION) -> None:
+def accept_privacy(
+    citizen: Citizen, version: str = PRIVACY_VERSION, *, request_id: str = ""
+) -> None:
+    """The person accepted this version of the privacy notice."""
     now = utcnow()
     with write():
         Citizen.update(privacy_version=version, privacy_accepted_at=now, updated_at=now).where(
             Citizen.id == citizen.id
         ).execute()
+        record(
+            AuditAction.PRIVACY_ACCEPT,
+            Actor.citizen(citizen),
+            object_type="citizen",
+            object_id=citizen.id,
+            details={"version": version},
+            request_id=request_id,
+        )
     citizen.privacy_version = version
     citizen.privacy_accepted_at = now
+
+
+def update_contact(
+    citizen: Citizen,
+    values: Mapping[str, str | None],
+    municipality: str | None,
+    actor: Actor,
+    *,
+    request_id: str = "",
+) -> list[str]:
+    """Store the contact data and address; returns the names of the fields changed.
+
+    ``values`` holds :data:`CONTACT_FIELDS` (missing ones are cleared) and
+    ``municipality`` a code of the state's file; the audit entry names the
+    fields, never their values.
+    """
+    changes: dict[str, Any] = {name: values.get(name) or "" for name in CONTACT_FIELDS}
+    changes["notify_channel"] = values.get("notify_channel") or "portal"
+    changes["municipality"] = municipality or None
+    state = geo.load_state() if municipality else None
+    if state is not None:
+        changes["state"] = state.name
+    with write():
+        if state is not None:
+            Municipality.insert(
+                code=municipality, name=state.municipality(municipality).name, state_code=state.code
+            ).on_conflict_ignore().execute()
+        fresh = locked(Citizen.select().where(Citizen.id == citizen.id)).get()
+        changed = sorted(
+            name
+            for name, value in changes.items()
+            if (fresh.municipality_id if name == "municipality" else getattr(fresh, name)) != value
+        )
+        Citizen.update(**changes, updated_at=utcnow()).where(Citizen.id == citizen.id).execute()
+        record(
+            AuditAction.RECORD_UPDATE,
+            actor,
+            object_type="citizen",
+            object_id=citizen.id,
+            details={"fields": changed},
+            request_id=request_id,
+        )
+    return changed
+
+
+def request_correction(
+    citizen: Citizen,
+    field: str,
+    requested_value: str,
+    reason: str,
+    actor: Actor,
+    *,
+    request_id: str = "",
+) -> CorrectionRequest:
+    """Ask staff to correct data the person cannot edit themselves."""
+    with write():
+        request_row = CorrectionRequest.create(
+            citizen=citizen.id, field=field, requested_value=requested_value, reason=reason or ""
+        )
+        record(
+            AuditAction.CORRECTION_REQUEST,
+            actor,
+            object_type="correction_request",
+            object_id=request_row.id,
+            details={"field": field},
+            request_id=request_id,
+        )
+    return request_row
+
+
+class AlreadyRegistered(Exception):
+    """A record with this CURP exists: find it instead of registering it again."""
+
+
+@dataclass(frozen=True)
+class CounterRegistration:
+    """What counter staff type for a person without a digital ID, and the ID they saw."""
+
+    curp: str
+    given_names: str
+    first_surname: str
+    second_surname: str
+    birth_date: dt.date
+    sex: str
+    municipality: str
+    id_type: str
+    id_number: str
+
+
+def register_at_counter(
+    data: CounterRegistration, actor: Actor, *, request_id: str = ""
+) -> Citizen:
+    """Create the record of a person served at the counter, with the ID check.
+
+    The CURP must agree with the birth date and sex typed
+    (:class:`IdentityMismatch` otherwise). The staff member is noted as the
+    one who registered the person, so they never decide that person's cases.
+    """
+    try:
+        problems = curp_rules.check_consistency(data.curp, data.birth_date, data.sex)
+        value = curp_rules.validate(data.curp)
+    except curp_rules.CurpError as exc:
+        raise IdentityMismatch([str(exc)]) from exc
+    if problems:
+        raise IdentityMismatch(problems)
+    try:
+        with write():
+            if Citizen.select().where(Citizen.curp == value).exists():
+                raise AlreadyRegistered()
+            citizen = Citizen.create(
+                curp=value,
+                given_names=data.given_names,
+                first_surname=data.first_surname,
+                second_surname=data.second_surname or "",
+                birth_date=data.birth_date,
+                sex=data.sex,
+                municipality=data.municipality,
+                origin="assisted",
+            )
+            record(
+                AuditAction.COUNTER_REGISTER,
+                actor,
+                object_type="ciudadano",
+                object_id=citizen.id,
+                request_id=request_id,
+            )
+            assistance.note(citizen.id, actor, Assistance.REGISTRO)
+            record_identity_check(
+                citizen, actor, data.id_type, data.id_number, request_id=request_id
+            )
+    except IntegrityError as exc:  # the same CURP registered at the same moment
+        raise AlreadyRegistered() from exc
+    return citizen
+
+
+def record_identity_check(
+    citizen: Citizen, actor: Actor, id_type: str, id_number: str, *, request_id: str = ""
+) -> IdentityCheck:
+    """Staff saw this person's ID at the counter; the audit entry names the check, not the number."""
+    with write():
+        check = IdentityCheck.create(
+            citizen=citizen.id, staff=actor.id, id_type=id_type, id_number=id_number
+        )
+        record(
+            AuditAction.COUNTER_ID_CHECK,
+            actor,
+            object_type="ciudadano",
+            object_id=citizen.id,
+            details={"verificacion": check.id, "tipo": id_type},
+            request_id=request_id,
+        )
+    return check

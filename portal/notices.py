@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
@@ -254,6 +254,20 @@ def deliver_due(
             ).execute()
         counts["enviado"] += 1
     return counts
+
+
+def mark_read(citizen_id: int, notice_ids: Iterable[int]) -> int:
+    """Mark the citizen's notices read (only theirs); returns how many changed."""
+    with write():
+        return (
+            Notice.update(read_at=utcnow())
+            .where(
+                (Notice.citizen == citizen_id)
+                & Notice.id.in_(list(notice_ids))
+                & Notice.read_at.is_null()
+            )
+            .execute()
+        )
 
 
 def unread_count(citizen: Citizen) -> int:

@@ -5,8 +5,9 @@ An edit arrives in catalog-file shape (see docs/catalog.md) and goes through
 files, so a rule an agency admin types is exactly as valid as one in YAML.
 Saving bumps ``Program.version`` with a conditional update on the version the
 admin saw (two admins editing at once: the second gets :class:`Conflict`),
-writes a :class:`ProgramVersion` snapshot and leaves the audit entry to the
-caller. Applications keep the ``program_version`` they were judged under.
+writes a :class:`ProgramVersion` snapshot and the audit entry (with the fields
+that changed) in the same transaction. Applications keep the
+``program_version`` they were judged under.
 
 Requirements and calls that applications already point at cannot be removed
 (documents and applications reference them); they can still be edited.
@@ -19,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import catalog
+from .audit import Actor, record
 from .catalog_store import program_for_engine, save_delivery_points
 from .db import write
 from .models import (
@@ -30,6 +32,7 @@ from .models import (
     Requirement,
     utcnow,
 )
+from .vocabulary import AuditAction
 
 
 class Conflict(Exception):
@@ -54,9 +57,20 @@ def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
 
-def save(program: Program, edited: catalog.Program, *, expected_version: int, editor: str) -> int:
-    """Store ``edited`` as the program's next version; return the new version number."""
+def save(
+    program: Program,
+    edited: catalog.Program,
+    *,
+    expected_version: int,
+    actor: Actor,
+    request_id: str = "",
+) -> int:
+    """Store ``edited`` as the program's next version; return the new version number.
+
+    ``program`` is the row as the editor saw it (at ``expected_version``).
+    """
     with write():
+        before = catalog_dict(program)
         now = utcnow()
         new_version = expected_version + 1
         updated = (
@@ -87,7 +101,18 @@ def save(program: Program, edited: catalog.Program, *, expected_version: int, ed
             version=new_version,
             snapshot=edited.to_dict(),
             created_at=now,
-            created_by=editor,
+            created_by=f"{actor.kind}:{actor.id}",
+        )
+        record(
+            AuditAction.PROGRAM_EDIT,
+            actor,
+            object_type="programa",
+            object_id=program.slug,
+            details={
+                "version": new_version,
+                "campos": changed_fields(before, edited.to_dict()),
+            },
+            request_id=request_id,
         )
     return new_version
 

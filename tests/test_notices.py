@@ -153,3 +153,13 @@ def test_queue_is_immediate_under_tests_and_sqlite_otherwise(tmp_path):
         assert (tmp_path / "cola.db").exists()
     finally:
         queue.huey.immediate = True
+
+
+def test_marking_notices_read_touches_only_the_persons_own(app):
+    mine, theirs = make_citizen(), make_citizen()
+    unread = Notice.create(citizen=mine, title="t", body="b")
+    other = Notice.create(citizen=theirs, title="t", body="b")
+    assert notices.mark_read(mine.id, [unread.id, other.id]) == 1
+    assert Notice.get_by_id(unread.id).read_at is not None
+    assert Notice.get_by_id(other.id).read_at is None
+    assert notices.unread_count(mine) == 0

@@ -33,7 +33,36 @@ def test_state_admin_creates_a_reviewer_for_an_agency(login):
     assert (person.name, person.role, person.agency_id) == ("Laura Pérez", "revisor", agency.id)
     assert person.password_hash != "una-contraseña-larga"
     entry = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
-    assert entry.action == "staff.create" and "laura" not in str(entry.details).lower()
+    assert (entry.action, entry.object_type, entry.object_id, entry.details) == (
+        "staff.create",
+        "personal",
+        str(person.id),
+        {"rol": "revisor", "dependencia": agency.id},
+    )
+
+
+def new_account(client, role, agency):
+    return client.post(
+        "/oficina/personal/nuevo",
+        data={
+            "name": "Sofía Ramos",
+            "email": "sofia@sedesoq.example.org",
+            "role": role,
+            "agency": str(agency.id) if agency else "",
+            "password": "una-contraseña-larga",
+        },
+    )
+
+
+def test_a_supervisor_belongs_to_an_agency(login):
+    agency = make_agency()
+    client = login(make_staff("admin_estatal"))
+    response = new_account(client, "supervisor", None)
+    assert response.status_code == 422
+    assert "Elija la dependencia" in html(response).find(class_="error-summary").text
+    assert new_account(client, "supervisor", agency).status_code == 303
+    person = StaffUser.get(StaffUser.email == "sofia@sedesoq.example.org")
+    assert (person.role, person.agency_id) == ("supervisor", agency.id)
 
 
 @pytest.mark.parametrize(
@@ -117,10 +146,14 @@ def test_deactivating_a_reviewer_releases_their_cases_for_others_to_take(app, lo
     assert sorted((e.object_id, e.actor_id, e.details["motivo"]) for e in released) == sorted(
         (a.folio, admin.id, "baja_personal") for a in (in_review, to_correct)
     )
-    assert AuditEvent.get(AuditEvent.action == "staff.deactivate").details == {
-        "sesiones_terminadas": 0,
-        "solicitudes_liberadas": 2,
-    }
+    # One entry for the act, written by the same function as the shell's (same keys).
+    [entry] = AuditEvent.select().where(AuditEvent.action == "staff.deactivate")
+    assert (entry.actor_id, entry.object_type, entry.object_id, entry.details) == (
+        admin.id,
+        "personal",
+        str(leaving.id),
+        {"sesiones_terminadas": 0, "solicitudes_liberadas": 2},
+    )
     colleague = make_staff("revisor", agency)
     other = app.test_client()
     sign_in_as(other, colleague)
@@ -167,6 +200,23 @@ def test_state_admin_cannot_deactivate_themselves(login):
     client = login(admin)
     client.post(f"/oficina/personal/{admin.id}/baja")
     assert StaffUser.get_by_id(admin.id).active
+    assert "No puede dar de baja su propia cuenta." in client.get("/oficina/personal").get_data(
+        as_text=True
+    )
+    assert not AuditEvent.select().where(AuditEvent.action == "staff.deactivate").exists()
+
+
+def test_the_web_and_the_shell_record_a_deactivation_alike(app, login):
+    by_web, by_shell = make_staff("revisor"), make_staff("revisor")
+    login(make_staff("admin_estatal")).post(f"/oficina/personal/{by_web.id}/baja")
+    app.test_cli_runner().invoke(args=["staff", "deactivate", "--email", by_shell.email])
+    entries = {
+        e.object_id: e for e in AuditEvent.select().where(AuditEvent.action == "staff.deactivate")
+    }
+    web, shell = entries[str(by_web.id)], entries[str(by_shell.id)]
+    assert (web.actor_kind, shell.actor_kind) == ("personal", "sistema")
+    assert web.object_type == shell.object_type == "personal"
+    assert web.details == shell.details == {"sesiones_terminadas": 0, "solicitudes_liberadas": 0}
 
 
 def test_reactivating_lets_the_person_in_again(login):
@@ -175,6 +225,8 @@ def test_reactivating_lets_the_person_in_again(login):
     assert client.post(f"/oficina/personal/{reviewer.id}/alta").status_code == 303
     reviewer = StaffUser.get_by_id(reviewer.id)
     assert reviewer.active and reviewer.failed_logins == 0
+    entry = AuditEvent.get(AuditEvent.action == "staff.reactivate")
+    assert (entry.object_type, entry.object_id) == ("personal", str(reviewer.id))
 
 
 def test_changing_role_and_agency_ends_old_sessions(app, login):
@@ -192,6 +244,22 @@ def test_changing_role_and_agency_ends_old_sessions(app, login):
     reviewer = StaffUser.get_by_id(reviewer.id)
     assert (reviewer.role, reviewer.agency_id) == ("admin_dependencia", other.id)
     assert WebSession.select().where(WebSession.user_id == reviewer.id).count() == 0
+    assert AuditEvent.get(AuditEvent.action == "staff.change").details == {
+        "rol": "admin_dependencia",
+        "dependencia": other.id,
+        "solicitudes_liberadas": 0,
+    }
+
+
+def test_a_role_that_needs_an_agency_cannot_be_left_without_one(login):
+    reviewer = make_staff("revisor")
+    client = login(make_staff("admin_estatal"))
+    response = client.post(
+        f"/oficina/personal/{reviewer.id}", data={"role": "supervisor", "agency": ""}
+    )
+    assert response.status_code == 422
+    assert StaffUser.get_by_id(reviewer.id).role == "revisor"
+    assert not AuditEvent.select().where(AuditEvent.action == "staff.change").exists()
 
 
 def test_state_admin_role_has_no_agency(login):
@@ -225,6 +293,11 @@ def test_agencies_are_created_and_renamed(login):
         data={"name": "Secretaría de Desarrollo Social", "slug": "sedesoq"},
     )
     assert Agency.get_by_id(agency.id).name == "Secretaría de Desarrollo Social"
+    trail = AuditEvent.select().where(AuditEvent.object_type == "dependencia")
+    assert [(e.action, e.object_id) for e in trail.order_by(AuditEvent.id)] == [
+        ("agency.create", str(agency.id)),
+        ("agency.change", str(agency.id)),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -249,6 +322,7 @@ def test_a_duplicate_agency_slug_is_refused(login):
         response.status_code == 422
         and "Otra dependencia ya usa esa clave." in response.get_data(as_text=True)
     )
+    assert not AuditEvent.select().where(AuditEvent.action == "agency.create").exists()
 
 
 def test_forms_need_a_csrf_token(app, login):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from portal.models import Application, ApplicationEvent, AuditEvent, Citizen, Document
-from portal.models.oficina import IdentityCheck
+from portal.models.oficina import Assistance, IdentityCheck
 
 from .application_builders import MINIMAL_PDF, submitted
 from .conftest import html
@@ -84,6 +84,18 @@ def test_unknown_curp_leads_to_registration_with_id_check(login, counter):
     assert curp not in trail and "IDMEX123456" not in trail
 
 
+def test_who_registers_a_person_is_noted_as_having_helped_them(login, counter):
+    reviewer, _ = counter
+    curp = valid_curp(dt.date(1990, 5, 17), "M")
+    assert _register(login(reviewer), curp).status_code == 303
+    citizen = Citizen.get(Citizen.curp == curp)
+    assert [(a.staff_id, a.act, a.application_id) for a in citizen.assistance] == [
+        (reviewer.id, "registro", None)
+    ]
+    actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
+    assert actions[-2:] == ["ventanilla.registrar", "ventanilla.identificacion"]
+
+
 @pytest.mark.parametrize(
     "changes, message",
     [
@@ -98,6 +110,7 @@ def test_registration_refuses_bad_data_and_writes_nothing(login, counter, change
     response = _register(client, valid_curp(dt.date(1990, 5, 17), "M"), **changes)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert Citizen.select().count() == 0 and IdentityCheck.select().count() == 0
+    assert not Assistance.select().exists()
 
 
 def test_invalid_curp_lookup_has_a_message(login, counter):
@@ -208,6 +221,8 @@ def test_registering_a_curp_that_has_a_record_is_refused(login, counter):
     assert response.status_code == 422
     assert "Ya hay un expediente con esa CURP" in response.get_data(as_text=True)
     assert Citizen.select().where(Citizen.curp == existing.curp).count() == 1
+    assert not Assistance.select().exists()
+    assert not AuditEvent.select().where(AuditEvent.action == "ventanilla.registrar").exists()
 
 
 def test_the_application_page_shows_each_document_review_with_its_reason(login, counter):

@@ -18,6 +18,7 @@ from portal.models import (
     Enrollment,
     Program,
 )
+from portal.models.oficina import Assistance
 
 from .application_builders import MINIMAL_PDF
 from .catalog_builders import demo_catalog
@@ -175,6 +176,12 @@ def test_each_answer_is_audited_with_the_staff_member_and_no_value(counter, revi
     trail = " ".join(str(e.details) + e.object_id for e in AuditEvent.select())
     assert person.curp not in trail
     assert "4000" not in trail and "empleo_informal" not in trail
+
+
+def test_who_answers_for_the_person_is_noted_as_having_helped_them(counter, reviewer, person):
+    answer_all(counter, base=base(person))
+    # Noted once, however many answers: enough to keep them from deciding this person's cases.
+    assert [(a.staff_id, a.act) for a in Assistance.select()] == [(reviewer.id, "cuestionario")]
 
 
 def test_the_person_finds_the_same_answers_when_signing_in(counter, login, person):

@@ -169,7 +169,21 @@ def test_cli_creates_staff_with_password_from_stdin(app):
     assert user.agency_id == agency.id
     assert user.password_hash.startswith("scrypt:")
     assert staff.authenticate("revisora@sedesoq.example.org", CLI_PASSWORD)
-    assert AuditEvent.get(AuditEvent.action == "staff.create").object_id == str(user.id)
+    entry = AuditEvent.get(AuditEvent.action == "staff.create")
+    # The same entry as the web's (tests/test_oficina_admin.py), with the system as actor.
+    assert (entry.actor_kind, entry.object_type, entry.object_id, entry.details) == (
+        "sistema",
+        "personal",
+        str(user.id),
+        {"rol": "revisor", "dependencia": agency.id},
+    )
+
+
+def test_cli_creates_a_supervisor_of_an_agency(app):
+    agency = make_agency(slug="sedesoq")
+    result = cli_create(app, "--role", "supervisor", "--agency", "sedesoq")
+    assert result.exit_code == 0, result.output
+    assert StaffUser.get().agency_id == agency.id
 
 
 @pytest.mark.parametrize(
@@ -177,6 +191,7 @@ def test_cli_creates_staff_with_password_from_stdin(app):
     [
         (["--role", "revisor", "--agency", "no-existe"], "No existe la dependencia"),
         (["--role", "revisor"], "Indique la dependencia"),
+        (["--role", "supervisor"], "Indique la dependencia"),
         (["--role", "admin_estatal", "--agency", "sedesoq"], "no pertenece"),
     ],
 )
@@ -219,7 +234,11 @@ def test_cli_deactivation_releases_the_cases_they_hold(app):
         held.folio,
         {"personal": leaving.id, "motivo": "baja_personal"},
     )
-    assert AuditEvent.get(AuditEvent.action == "staff.deactivate").details["cases_released"] == 1
+    deactivation = AuditEvent.get(AuditEvent.action == "staff.deactivate")
+    assert (deactivation.actor_kind, deactivation.details) == (
+        "sistema",
+        {"sesiones_terminadas": 0, "solicitudes_liberadas": 1},
+    )
 
 
 def test_staff_marks_a_terminal_as_kiosk(client, login):

@@ -1,4 +1,7 @@
-"""``flask --app wsgi staff create|deactivate``: staff accounts from the shell."""
+"""``flask --app wsgi staff create|deactivate``: staff accounts from the shell.
+
+The commands call the same functions as the web (portal/staff.py), which
+write the same audit entries, with the system as the actor."""
 
 from __future__ import annotations
 
@@ -26,16 +29,10 @@ def create(email, name, role, agency_slug, password_stdin) -> None:
     else:
         password = click.prompt("Contraseña", hide_input=True, confirmation_prompt=True)
     try:
-        user = staff.create(email, name, role, password, agency_slug)
+        agency_id = staff.agency_id_for(agency_slug) if agency_slug else None
+        user = staff.create(email, name, role, password, agency_id, audit.SYSTEM)
     except staff.StaffError as exc:
         raise click.ClickException(str(exc)) from exc
-    audit.record(
-        "staff.create",
-        audit.SYSTEM,
-        object_type="staff_user",
-        object_id=user.id,
-        details={"role": role, "agency_id": user.agency_id, "via": "cli"},
-    )
     click.echo(f"cuenta creada: {user.id} ({role})")
 
 
@@ -44,16 +41,9 @@ def create(email, name, role, agency_slug, password_stdin) -> None:
 def deactivate(email) -> None:
     """Deactivate a staff account, end all its sessions now and release its cases."""
     try:
-        user, ended, released = staff.deactivate(email)
+        user, ended, released = staff.deactivate(email, audit.SYSTEM)
     except staff.StaffError as exc:
         raise click.ClickException(str(exc)) from exc
-    audit.record(
-        "staff.deactivate",
-        audit.SYSTEM,
-        object_type="staff_user",
-        object_id=user.id,
-        details={"sessions_ended": ended, "cases_released": len(released), "via": "cli"},
-    )
     click.echo(
         f"cuenta desactivada: {user.id}; sesiones terminadas: {ended}; "
         f"solicitudes liberadas: {' '.join(released) or 'ninguna'}"

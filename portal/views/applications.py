@@ -20,10 +20,10 @@ from wtforms.validators import Email, Length, Optional, Regexp
 from .. import applications as apps
 from ..audit import Actor
 from ..auth import citizen_required
-from ..db import write
 from ..documents import get_storage, serve_document
 from ..htmx import render
-from ..models import Application, Citizen, Document, Notice, Program, Requirement, utcnow
+from ..models import Application, Citizen, Document, Notice, Program, Requirement
+from ..notices import mark_read
 from ..profile import FIELDS
 from ..uploads import UploadRejected, inspect_upload, max_upload_bytes
 
@@ -357,8 +357,7 @@ def notices():
     unread = {n.id for n in rows if n.read_at is None}
     if unread:
         # Seen once listed: the page marks them so the count goes down.
-        with write():
-            Notice.update(read_at=utcnow()).where(Notice.id.in_(unread)).execute()
+        mark_read(current_user.id, unread)
     return render("applications/notices.html", notices=rows, unread=unread)
 
 

@@ -4,22 +4,19 @@ and their own agency's programs (agency admins)."""
 from __future__ import annotations
 
 import yaml
-from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
+from flask import Blueprint, Response, flash, g, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from peewee import JOIN, IntegrityError, fn
-from werkzeug.security import generate_password_hash
+from peewee import JOIN, fn
 
-from .. import applications as apps
 from .. import audit_search, program_admin
 from .. import staff as accounts
-from ..auth import may_open, staff_required
+from ..auth import staff_required
 from ..catalog import CatalogError
-from ..db import locked, open_connection, write
+from ..db import open_connection
 from ..htmx import render
 from ..models import Agency, AuditEvent, DeliveryPoint, Program, ProgramVersion, StaffUser
-from ..sessions import end_sessions_of
-from ..vocabulary import AuditAction
+from ..vocabulary import Role
 from . import staff
 from .errors import error_page
 from .oficina_forms import (
@@ -121,30 +118,29 @@ def staff_list():
     return render("oficina/staff_list.html", people=people, confirm=ConfirmForm())
 
 
+def _agency_id(form: StaffCreateForm | StaffEditForm) -> int | None:
+    """The agency chosen; the state admin has none, whatever the form says."""
+    return None if form.role.data == Role.ADMIN_ESTATAL else int(form.agency.data)
+
+
 @bp.route("/personal/nuevo", methods=["GET", "POST"])
 @staff_required("admin_estatal")
 def staff_new():
     form = StaffCreateForm()
     form.agency.choices = _agency_choices()
     if form.validate_on_submit():
-        agency_id = int(form.agency.data) if form.role.data != "admin_estatal" else None
         try:
-            with write():
-                person = StaffUser.create(
-                    name=form.name.data,
-                    email=form.email.data.lower(),
-                    role=form.role.data,
-                    agency=agency_id,
-                    password_hash=generate_password_hash(form.password.data),
-                )
-                staff.record(
-                    AuditAction.STAFF_CREATE,
-                    object_type="personal",
-                    object_id=person.id,
-                    details={"rol": person.role, "dependencia": agency_id},
-                )
-        except IntegrityError:
-            form.email.errors.append(_("Ya hay una cuenta con ese correo."))
+            person = accounts.create(
+                form.email.data,
+                form.name.data,
+                form.role.data,
+                form.password.data,
+                _agency_id(form),
+                staff.actor(),
+                request_id=g.request_id,
+            )
+        except accounts.StaffError as exc:
+            form[exc.field or "email"].errors.append(str(exc))
         else:
             flash(_("Cuenta creada para %(name)s.", name=person.name), "ok")
             return redirect(url_for(".staff_list"), code=303)
@@ -160,27 +156,20 @@ def staff_edit(staff_id: int):
     if request.method == "GET":
         form.agency.data = str(person.agency_id or "")
     if form.validate_on_submit():
-        agency_id = int(form.agency.data) if form.role.data != "admin_estatal" else None
-        with write():
-            StaffUser.update(role=form.role.data, agency=agency_id).where(
-                StaffUser.id == person.id
-            ).execute()
-            # A new role or agency must not ride on a session opened under the old one.
-            end_sessions_of("personal", person.id)
-            released = _release_cases_out_of_reach(person.id, form.role.data, agency_id)
-            staff.record(
-                AuditAction.STAFF_CHANGE,
-                object_type="personal",
-                object_id=person.id,
-                details={
-                    "rol": form.role.data,
-                    "dependencia": agency_id,
-                    "solicitudes_liberadas": len(released),
-                },
+        try:
+            released = accounts.change(
+                person.id,
+                form.role.data,
+                _agency_id(form),
+                staff.actor(),
+                request_id=g.request_id,
             )
-        flash(_("Cambios guardados."), "ok")
-        _flash_released(released)
-        return redirect(url_for(".staff_list"), code=303)
+        except accounts.StaffError as exc:
+            form[exc.field or "role"].errors.append(str(exc))
+        else:
+            flash(_("Cambios guardados."), "ok")
+            _flash_released(released)
+            return redirect(url_for(".staff_list"), code=303)
     return render("oficina/staff_form.html", form=form, person=person), 422 if form.errors else 200
 
 
@@ -190,35 +179,19 @@ def staff_deactivate(staff_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         staff.refuse(400)
-    with write():
-        person = staff.get_or_404(locked(StaffUser.select().where(StaffUser.id == staff_id)))
-        if person.id == staff.actor().id:
-            flash(_("No puede dar de baja su propia cuenta."), "error")
-            return redirect(url_for(".staff_list"), code=303)
-        ended, released = accounts.deactivate_account(person.id, staff.actor())
-        staff.record(
-            AuditAction.STAFF_DEACTIVATE,
-            object_type="personal",
-            object_id=person.id,
-            details={"sesiones_terminadas": ended, "solicitudes_liberadas": len(released)},
+    person = staff.get_or_404(StaffUser.select().where(StaffUser.id == staff_id))
+    try:
+        _ended, released = accounts.deactivate_account(
+            person.id, staff.actor(), request_id=g.request_id
         )
+    except accounts.StaffError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".staff_list"), code=303)
     flash(
         _("%(name)s ya no puede entrar; sus sesiones abiertas terminaron.", name=person.name), "ok"
     )
     _flash_released(released)
     return redirect(url_for(".staff_list"), code=303)
-
-
-def _release_cases_out_of_reach(staff_id: int, role: str, agency_id: int | None) -> list[str]:
-    """Release the cases the person can no longer decide with their new role or agency."""
-    if not may_open("oficina.take", role):
-        return apps.release_held_by(staff_id, staff.actor(), "cambiar_personal")
-    if agency_id is None:
-        # The state admin reviews every agency's cases: they keep them all.
-        return []
-    return apps.release_held_by(
-        staff_id, staff.actor(), "cambiar_personal", except_agency=agency_id
-    )
 
 
 def _flash_released(folios: list[str]) -> None:
@@ -239,12 +212,8 @@ def staff_reactivate(staff_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         staff.refuse(400)
-    with write():
-        person = staff.get_or_404(locked(StaffUser.select().where(StaffUser.id == staff_id)))
-        StaffUser.update(active=True, failed_logins=0, locked_until=None).where(
-            StaffUser.id == person.id
-        ).execute()
-        staff.record(AuditAction.STAFF_REACTIVATE, object_type="personal", object_id=person.id)
+    person = staff.get_or_404(StaffUser.select().where(StaffUser.id == staff_id))
+    accounts.reactivate(person.id, staff.actor(), request_id=g.request_id)
     flash(_("%(name)s puede entrar de nuevo.", name=person.name), "ok")
     return redirect(url_for(".staff_list"), code=303)
 
@@ -261,13 +230,11 @@ def agency_new():
     form = AgencyForm()
     if form.validate_on_submit():
         try:
-            with write():
-                agency = Agency.create(name=form.name.data, slug=form.slug.data)
-                staff.record(
-                    AuditAction.AGENCY_CREATE, object_type="dependencia", object_id=agency.id
-                )
-        except IntegrityError:
-            form.slug.errors.append(_("Otra dependencia ya usa esa clave."))
+            accounts.create_agency(
+                form.name.data, form.slug.data, staff.actor(), request_id=g.request_id
+            )
+        except accounts.StaffError as exc:
+            form.slug.errors.append(str(exc))
         else:
             flash(_("Dependencia creada."), "ok")
             return redirect(url_for(".agencies"), code=303)
@@ -281,15 +248,11 @@ def agency_edit(agency_id: int):
     form = AgencyForm(obj=agency)
     if form.validate_on_submit():
         try:
-            with write():
-                Agency.update(name=form.name.data, slug=form.slug.data).where(
-                    Agency.id == agency.id
-                ).execute()
-                staff.record(
-                    AuditAction.AGENCY_CHANGE, object_type="dependencia", object_id=agency.id
-                )
-        except IntegrityError:
-            form.slug.errors.append(_("Otra dependencia ya usa esa clave."))
+            accounts.change_agency(
+                agency.id, form.name.data, form.slug.data, staff.actor(), request_id=g.request_id
+            )
+        except accounts.StaffError as exc:
+            form.slug.errors.append(str(exc))
         else:
             flash(_("Cambios guardados."), "ok")
             return redirect(url_for(".agencies"), code=303)
@@ -382,22 +345,13 @@ def program_edit(slug: str):
         if not form.errors:
             try:
                 edited = program_admin.validate(data, program.agency.slug)
-                with write():
-                    version = program_admin.save(
-                        program,
-                        edited,
-                        expected_version=int(form.version.data),
-                        editor=f"personal:{staff.actor().id}",
-                    )
-                    staff.record(
-                        "editar_programa",
-                        object_type="programa",
-                        object_id=program.slug,
-                        details={
-                            "version": version,
-                            "campos": program_admin.changed_fields(before, edited.to_dict()),
-                        },
-                    )
+                version = program_admin.save(
+                    program,
+                    edited,
+                    expected_version=int(form.version.data),
+                    actor=staff.actor(),
+                    request_id=g.request_id,
+                )
             except CatalogError as exc:
                 problems = [f"{p.path}: {p.message}" if p.path else p.message for p in exc.problems]
             except program_admin.RemovalBlocked as exc:

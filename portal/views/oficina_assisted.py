@@ -17,22 +17,21 @@ asked of them, and nothing else.
 from __future__ import annotations
 
 import uuid
+from dataclasses import fields
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.file import FileField
-from peewee import IntegrityError
 
 from .. import applications as apps
+from .. import citizens
 from .. import curp as curp_rules
 from ..auth import staff_required
-from ..db import write
 from ..documents import get_storage
 from ..htmx import render
 from ..models import Application, Citizen, Municipality, Program, Requirement, utcnow
-from ..models.oficina import IdentityCheck
 from ..profile import FIELDS
 from ..uploads import UploadRejected, inspect_upload, max_upload_bytes
 from . import questionnaire_flow, staff
@@ -64,19 +63,8 @@ def verified_citizen(citizen_id: int) -> Citizen:
     return citizen
 
 
-def _record_check(citizen: Citizen, form: IdentityCheckForm) -> None:
-    check = IdentityCheck.create(
-        citizen=citizen.id,
-        staff=current_user.id,
-        id_type=form.id_type.data,
-        id_number=form.id_number.data,
-    )
-    staff.record(
-        "ventanilla.identificacion",
-        object_type="ciudadano",
-        object_id=citizen.id,
-        details={"verificacion": check.id, "tipo": check.id_type},
-    )
+def _checked(citizen: Citizen) -> None:
+    """This staff session may now act for ``citizen`` (and for nobody else)."""
     session[VERIFIED] = citizen.id
     session.pop(ASKED, None)
 
@@ -116,40 +104,22 @@ def register():
         (m.code, m.name) for m in Municipality.select().order_by(Municipality.name)
     ]
     if form.validate_on_submit():
+        data = citizens.CounterRegistration(
+            **{f.name: form[f.name].data for f in fields(citizens.CounterRegistration)}
+        )
         try:
-            problems = curp_rules.check_consistency(
-                form.curp.data, form.birth_date.data, form.sex.data
+            citizen = citizens.register_at_counter(data, staff.actor(), request_id=g.request_id)
+        except citizens.IdentityMismatch as exc:
+            form.curp.errors.extend(exc.problems)
+        except citizens.AlreadyRegistered:
+            form.curp.errors.append(
+                _("Ya hay un expediente con esa CURP: búsquela en lugar de registrarla.")
             )
-        except curp_rules.CurpError as exc:
-            problems = [str(exc)]
-        for problem in problems:
-            form.curp.errors.append(problem)
-        if not problems:
-            value = curp_rules.validate(form.curp.data)
-            try:
-                with write():
-                    citizen = Citizen.create(
-                        curp=value,
-                        given_names=form.given_names.data,
-                        first_surname=form.first_surname.data,
-                        second_surname=form.second_surname.data or "",
-                        birth_date=form.birth_date.data,
-                        sex=form.sex.data,
-                        municipality=form.municipality.data,
-                        origin="assisted",
-                    )
-                    staff.record(
-                        "ventanilla.registrar", object_type="ciudadano", object_id=citizen.id
-                    )
-                    _record_check(citizen, form)
-            except IntegrityError:
-                form.curp.errors.append(
-                    _("Ya hay un expediente con esa CURP: búsquela en lugar de registrarla.")
-                )
-            else:
-                session.pop("ventanilla_curp", None)
-                flash(_("Expediente creado."), "ok")
-                return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+        else:
+            _checked(citizen)
+            session.pop("ventanilla_curp", None)
+            flash(_("Expediente creado."), "ok")
+            return redirect(url_for(".person", citizen_id=citizen.id), code=303)
     return render("oficina/assisted_register.html", form=form), 422 if form.errors else 200
 
 
@@ -172,8 +142,14 @@ def person(citizen_id: int):
     citizen = staff.get_or_404(Citizen.select().where(Citizen.id == citizen_id))
     check_form = IdentityCheckForm()
     if request.method == "POST" and check_form.validate_on_submit():
-        with write():
-            _record_check(citizen, check_form)
+        citizens.record_identity_check(
+            citizen,
+            staff.actor(),
+            check_form.id_type.data,
+            check_form.id_number.data,
+            request_id=g.request_id,
+        )
+        _checked(citizen)
         return redirect(url_for(".person", citizen_id=citizen.id), code=303)
     verified = session.get(VERIFIED) == citizen.id
     apply_form = AssistedApplyForm(formdata=None, idempotency_key=uuid.uuid4().hex)

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, url_for
+from flask import Blueprint, g, url_for
 
+from .. import answers
 from ..auth import staff_required
-from ..db import write
 from ..models import Citizen
 from . import questionnaire_flow as flow
 from . import staff
@@ -41,14 +41,9 @@ class AssistedAnswers(flow.CitizenAnswers):
     asked_key = ASKED
 
     def save(self, field: str, stored: Any) -> None:
-        with write():
-            super().save(field, stored)
-            staff.record(
-                "ventanilla.cuestionario",
-                object_type="ciudadano",
-                object_id=self.citizen_id,
-                details={"campo": field},
-            )
+        answers.answer_at_counter(
+            self.citizen_id, field, stored, staff.actor(), request_id=g.request_id
+        )
 
 
 @dataclass(frozen=True)

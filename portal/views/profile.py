@@ -9,20 +9,15 @@ from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit, citizens, geo, record_export
+from .. import audit, citizens, record_export
 from ..account_forms import CorrectionForm, PrivacyForm, ProfileForm, correctable_fields
 from ..audit import Actor
 from ..auth import citizen_required
-from ..db import write
 from ..htmx import render
-from ..models import Citizen, Municipality, utcnow
-from ..models.accounts import CorrectionRequest
-from ..models.core import ADDRESS_FIELDS
+from ..models import Citizen, Municipality
 from ..security import public_cache
 
 bp = Blueprint("profile", __name__)
-
-EDITABLE = ("phone", "email", "notify_channel", *ADDRESS_FIELDS)
 
 
 def _me() -> Citizen:
@@ -30,7 +25,7 @@ def _me() -> Citizen:
 
 
 def _actor() -> Actor:
-    return Actor("ciudadano", current_user.id)
+    return Actor.citizen(current_user.id)
 
 
 def _local(target: str | None) -> str | None:
@@ -52,15 +47,7 @@ def privacy_notice():
     target = _local(request.values.get("next"))
     form = PrivacyForm()
     if form.validate_on_submit():
-        citizens.accept_privacy(citizen)
-        audit.record(
-            "privacy.accept",
-            _actor(),
-            object_type="citizen",
-            object_id=citizen.id,
-            details={"version": citizens.PRIVACY_VERSION},
-            request_id=g.request_id,
-        )
+        citizens.accept_privacy(citizen, request_id=g.request_id)
         return redirect(target or url_for("profile.edit"), code=303)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -127,30 +114,11 @@ def edit():
     if request.method == "GET":
         form.municipality.data = citizen.municipality_id or ""
     if form.validate_on_submit():
-        state = geo.load_state()
-        values = {name: getattr(form, name).data or "" for name in EDITABLE}
-        values["notify_channel"] = form.notify_channel.data or "portal"
-        code = form.municipality.data or None
-        if code:
-            Municipality.insert(
-                code=code, name=state.municipality(code).name, state_code=state.code
-            ).on_conflict_ignore().execute()
-            values["state"] = state.name
-        values["municipality"] = code
-        changed = sorted(
-            name
-            for name, value in values.items()
-            if (citizen.municipality_id if name == "municipality" else getattr(citizen, name))
-            != value
-        )
-        with write():
-            Citizen.update(**values, updated_at=utcnow()).where(Citizen.id == citizen.id).execute()
-        audit.record(
-            "record.update",
+        citizens.update_contact(
+            citizen,
+            {name: getattr(form, name).data for name in citizens.CONTACT_FIELDS},
+            form.municipality.data or None,
             _actor(),
-            object_type="citizen",
-            object_id=citizen.id,
-            details={"fields": changed},
             request_id=g.request_id,
         )
         flash(_("Guardamos sus datos."), "ok")
@@ -168,19 +136,12 @@ def correction():
     form = CorrectionForm()
     form.field.choices = [("", _("Elija el dato")), *correctable_fields(citizen)]
     if form.validate_on_submit():
-        with write():
-            request_row = CorrectionRequest.create(
-                citizen=citizen,
-                field=form.field.data,
-                requested_value=form.requested_value.data,
-                reason=form.reason.data or "",
-            )
-        audit.record(
-            "correction.request",
+        citizens.request_correction(
+            citizen,
+            form.field.data,
+            form.requested_value.data,
+            form.reason.data or "",
             _actor(),
-            object_type="correction_request",
-            object_id=request_row.id,
-            details={"field": form.field.data},
             request_id=g.request_id,
         )
         flash(_("Recibimos su solicitud de corrección. El personal la revisará."), "ok")
