@@ -107,7 +107,10 @@ class ProfileForm(BaseForm):
         validators=[
             Optional(),
             # A light check on purpose: the address is confirmed by using it.
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Escriba un correo como nombre@ejemplo.com.")),
+            Regexp(
+                r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                message=_l("Escriba un correo como nombre@ejemplo.com."),
+            ),
             Length(max=200),
         ],
     )
@@ -149,10 +152,16 @@ class ProfileForm(BaseForm):
         # when it is empty, and the empty case is the one that matters.
         valid = super().validate(extra_validators)
         if self.notify_channel.data == "sms" and not self.phone.data:
-            self.phone.errors = [*self.phone.errors, _l("Para avisos por mensaje, escriba su teléfono.")]
+            self.phone.errors = [
+                *self.phone.errors,
+                _l("Para avisos por mensaje, escriba su teléfono."),
+            ]
             valid = False
         if self.notify_channel.data == "email" and not self.email.data:
-            self.email.errors = [*self.email.errors, _l("Para avisos por correo, escriba su correo electrónico.")]
+            self.email.errors = [
+                *self.email.errors,
+                _l("Para avisos por correo, escriba su correo electrónico."),
+            ]
             valid = False
         return valid
 

@@ -558,7 +558,7 @@ def submit(application: Application, actor: Actor, *, on: dt.date | None = None)
     try:
         with write():
             assistance.note(application.citizen_id, actor, Act.SOLICITUD, application.id)
-            return transition(
+            transition(
                 application,
                 S.ENVIADA,
                 actor,
@@ -568,6 +568,8 @@ def submit(application: Application, actor: Actor, *, on: dt.date | None = None)
         raise Refused(
             ["Ya tiene una solicitud en curso para este programa en esta convocatoria."]
         ) from None
+    notices.wake()  # after the commit: the queue must see the notice
+    return application
 
 
 def cancel(application: Application, actor: Actor, reason: str = "") -> Application:

@@ -46,6 +46,7 @@ from .models import (
     StaffUser,
     utcnow,
 )
+from .vocabulary import ApplicationStatus as S
 from .vocabulary import AuditAction
 
 # A credential is good for a year: long enough for any delivery calendar,
@@ -159,7 +160,7 @@ def issue_credential(
     """
     with write():
         fresh = locked(Application.select().where(Application.id == application.id)).get()
-        if fresh.status != "aprobada":
+        if fresh.status != S.APROBADA:
             raise DeliveryError("Solo una solicitud aprobada recibe credencial de entrega.")
         existing = current_credential(fresh)
         if existing is not None:
@@ -189,7 +190,7 @@ def reissue(
         raise DeliveryError("Escriba el motivo de la reposición.")
     with write():
         fresh = locked(Application.select().where(Application.id == application.id)).get()
-        if fresh.status != "aprobada":
+        if fresh.status != S.APROBADA:
             raise DeliveryError(
                 "Solo se repone la credencial de una solicitud aprobada y sin entregar."
             )
@@ -334,7 +335,7 @@ def check_folio(typed: str, operator: StaffUser, state_prefix: str) -> Verdict:
         delivery = Delivery.get_or_none(Delivery.application == application)
         if delivery is not None:
             return Verdict("entregada", application=application, delivery=delivery)
-        code = "sin_credencial" if application.status == "aprobada" else "no_aprobada"
+        code = "sin_credencial" if application.status == S.APROBADA else "no_aprobada"
         return Verdict(code, application=application)
     return _judge(credential, operator, signature_checked=False)
 
@@ -368,7 +369,7 @@ def _judge(
         return Verdict("reemplazada", **found)
     if credential.expires_on is not None and (today or dt.date.today()) > credential.expires_on:
         return Verdict("vencida", **found)
-    if application.status != "aprobada":
+    if application.status != S.APROBADA:
         return Verdict("no_aprobada", **found)
     return Verdict("valida", **found)
 

@@ -86,7 +86,10 @@ def create_staff(password: str = DEMO_PASSWORD) -> list[StaffAccount]:
     """A reviewer, a delivery operator and an admin per agency, plus a state admin."""
     wanted = [StaffAccount(f"estatal@{STAFF_DOMAIN}", "admin_estatal", "")]
     for agency in Agency.select().order_by(Agency.slug):
-        wanted += [StaffAccount(f"{role}.{agency.slug}@{STAFF_DOMAIN}", role, agency.slug) for role in AGENCY_ROLES]
+        wanted += [
+            StaffAccount(f"{role}.{agency.slug}@{STAFF_DOMAIN}", role, agency.slug)
+            for role in AGENCY_ROLES
+        ]
     password_hash = generate_password_hash(password)
     with write():
         for account in wanted:
@@ -222,7 +225,9 @@ def generate_population(n: int, seed: int = 2026, prefix: str = "QRO") -> dict[s
                 .tuples()
             )
             events, enrollments = [], []
-            for (folio, program, status, submitted), application in zip(plans, applications, strict=True):
+            for (folio, program, status, submitted), application in zip(
+                plans, applications, strict=True
+            ):
                 previous = "borrador"
                 for step, to_status in enumerate(PATHS[status]):
                     events.append(

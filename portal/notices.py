@@ -23,6 +23,7 @@ from typing import Protocol
 from .db import write
 from .extensions import db
 from .models import Application, Citizen, Notice, Outbox, Program, Requirement, utcnow
+from .vocabulary import ApplicationStatus as S
 
 log = logging.getLogger("portal.notices")
 
@@ -38,14 +39,14 @@ LEASE = dt.timedelta(minutes=5)
 wakers: list[Callable[[], None]] = []
 
 _TEXTS = {
-    "enviada": "Recibimos su solicitud a «{program}». La dependencia la revisará.",
-    "en_revision": "Su solicitud a «{program}» está en revisión.",
-    "requiere_correccion": "Su solicitud a «{program}» necesita una corrección. "
+    S.ENVIADA: "Recibimos su solicitud a «{program}». La dependencia la revisará.",
+    S.EN_REVISION: "Su solicitud a «{program}» está en revisión.",
+    S.REQUIERE_CORRECCION: "Su solicitud a «{program}» necesita una corrección. "
     "Entre al portal para ver qué corregir.",
-    "aprobada": "¡Su solicitud a «{program}» fue aprobada!",
-    "rechazada": "Su solicitud a «{program}» fue rechazada.",
-    "entregada": "Registramos la entrega de «{program}».",
-    "cancelada": "Su solicitud a «{program}» fue cancelada.",
+    S.APROBADA: "¡Su solicitud a «{program}» fue aprobada!",
+    S.RECHAZADA: "Su solicitud a «{program}» fue rechazada.",
+    S.ENTREGADA: "Registramos la entrega de «{program}».",
+    S.CANCELADA: "Su solicitud a «{program}» fue cancelada.",
 }
 
 
@@ -58,9 +59,9 @@ def status_changed(application: Application, reason: str = "") -> Notice:
     body = _TEXTS.get(application.status, "Su solicitud a «{program}» cambió.").format(
         program=program.name
     )
-    if reason and application.status in ("requiere_correccion", "rechazada", "cancelada"):
+    if reason and application.status in (S.REQUIERE_CORRECCION, S.RECHAZADA, S.CANCELADA):
         body += f" Motivo: {reason}"
-    elif reason and application.status in ("aprobada", "entregada"):
+    elif reason and application.status in (S.APROBADA, S.ENTREGADA):
         body += f" {reason}."
     return _notify(
         citizen,

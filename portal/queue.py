@@ -33,7 +33,9 @@ huey = SqliteHuey("ventanilla", immediate=True)
 def init_app(app) -> None:
     immediate = app.config.get("QUEUE_IMMEDIATE", app.config.get("TESTING", False))
     if not immediate:
-        url = app.config["QUEUE_URL"] or f"sqlite:///{Path(app.config['INSTANCE_PATH']) / 'cola.db'}"
+        url = (
+            app.config["QUEUE_URL"] or f"sqlite:///{Path(app.config['INSTANCE_PATH']) / 'cola.db'}"
+        )
         if url.startswith(("redis://", "rediss://")):
             from huey.storage import RedisStorage
 

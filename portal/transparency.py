@@ -52,6 +52,7 @@ from .models import (
     utcnow,
 )
 from .profile import age_on
+from .vocabulary import ApplicationStatus as S
 
 SMALL_CELL = 5
 SUPPRESSED = "<5"
@@ -401,7 +402,7 @@ def compute_stats(today: date | None = None, agency_id: int | None = None) -> St
             Application.status,
             fn.COUNT(Application.id),
         )
-        .where(Application.status != "borrador")
+        .where(Application.status != S.BORRADOR)
         .group_by(Application.program, Application.municipality, Application.status)
         .tuples()
     )

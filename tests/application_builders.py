@@ -32,12 +32,8 @@ def png_bytes(size=(16, 16)) -> bytes:
     return out.getvalue()
 
 
-def citizen_actor(citizen) -> Actor:
-    return Actor("ciudadano", citizen.id)
-
-
-def staff_actor(staff) -> Actor:
-    return Actor("personal", staff.id, staff.role, staff.agency_id)
+citizen_actor = Actor.citizen
+staff_actor = Actor.staff
 
 
 def upload_all(application, citizen, data: bytes = MINIMAL_PDF, name: str = "doc.pdf"):

@@ -17,7 +17,7 @@ def test_approving_issues_the_credential_and_the_holder_sees_the_qr(app, login):
     citizen = make_citizen()
     reviewer = make_staff("revisor", program.agency)
     application = make_application(citizen, program, status="en_revision")
-    actor = Actor("personal", reviewer.id, reviewer.role, reviewer.agency_id)
+    actor = Actor.staff(reviewer)
     applications.approve(accept_documents(application), actor, expected_version=application.version)
     approved = Application.get_by_id(application.id)
     credential = delivery.current_credential(approved)
@@ -35,7 +35,7 @@ def test_a_failed_credential_undoes_the_approval(app, monkeypatch):
         raise delivery.DeliveryError("sin llave")
 
     monkeypatch.setattr(delivery, "_new_credential", broken_key)
-    actor = Actor("personal", reviewer.id, reviewer.role, reviewer.agency_id)
+    actor = Actor.staff(reviewer)
     with pytest.raises(delivery.DeliveryError):
         applications.approve(
             accept_documents(application), actor, expected_version=application.version

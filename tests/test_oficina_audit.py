@@ -21,12 +21,12 @@ def _entries():
     reviewer = make_staff("revisor")
     application = make_application()
     other = make_application()
-    actor = audit.Actor("personal", reviewer.id, "revisor", reviewer.agency_id)
+    actor = audit.Actor.staff(reviewer)
     audit.record("solicitud.aprobada", actor, object_type="solicitud", object_id=application.folio)
     audit.record("solicitud.rechazada", actor, object_type="solicitud", object_id=other.folio)
     audit.record(
         "ver_documento",
-        audit.Actor("ciudadano", application.citizen_id),
+        audit.Actor.citizen(application.citizen_id),
         object_type="documento",
         object_id=9,
     )
@@ -95,7 +95,9 @@ def test_audit_search_is_paginated(login):
 def test_htmx_search_gets_only_the_results(login):
     _entries()
     client = login(make_staff("admin_estatal"))
-    response = client.get("/oficina/auditoria?action=solicitud.aprobada", headers={"HX-Request": "true"})
+    response = client.get(
+        "/oficina/auditoria?action=solicitud.aprobada", headers={"HX-Request": "true"}
+    )
     page = html(response)
     assert page.find("table") and not page.find("form") and not page.find("header")
 

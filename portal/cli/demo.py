@@ -31,7 +31,9 @@ def demo_data(citizens: int, seed: int) -> None:
         click.echo(f"  {account.email}  {account.role}")
     click.echo(f"personas de la llave digital nuevas: {demo.create_personas()}")
     started = time.perf_counter()
-    counts = demo.generate_population(citizens, seed=seed, prefix=current_app.config["FOLIO_PREFIX"])
+    counts = demo.generate_population(
+        citizens, seed=seed, prefix=current_app.config["FOLIO_PREFIX"]
+    )
     elapsed = time.perf_counter() - started
     click.echo(
         f"población sintética: {counts['citizens']} personas, {counts['applications']} solicitudes, "

@@ -26,6 +26,7 @@ from ..models import Application, Citizen, Document, Notice, Program, Requiremen
 from ..notices import mark_read
 from ..profile import FIELDS
 from ..uploads import UploadRejected, inspect_upload, max_upload_bytes
+from ..vocabulary import ApplicationStatus as S
 
 bp = Blueprint("applications", __name__)
 
@@ -166,7 +167,7 @@ def apply(slug: str):
 @citizen_required
 def documents(folio: str):
     application = own_application(folio)
-    if application.status != "borrador":
+    if application.status != S.BORRADOR:
         return redirect(url_for(".detail", folio=folio), code=303)
     return render("applications/documents.html", **documents_context(application))
 
@@ -180,7 +181,7 @@ def upload(folio: str, requirement_id: int):
     )
     if requirement is None:
         abort(404)
-    back = ".documents" if application.status == "borrador" else ".detail"
+    back = ".documents" if application.status == S.BORRADOR else ".detail"
     if not apps.may_change_document(application, requirement.id):
         abort(409)
     # The CSRF token was checked before the view (CSRFProtect).
@@ -203,7 +204,7 @@ def upload(folio: str, requirement_id: int):
 def _refused(application: Application, requirement: Requirement, message: str):
     """The page again, with the message next to the document it is about."""
     errors = {requirement.id: message}
-    if application.status == "borrador":
+    if application.status == S.BORRADOR:
         return render(
             "applications/documents.html", **documents_context(application, errors=errors)
         ), 422
@@ -272,7 +273,7 @@ def detail_page(application: Application, *, errors=None, form=None):
         correction_form=form,
         upload_form=UploadForm(),
         action_form=ActionForm(),
-        can_cancel=apps.can(application, "cancelada", actor()),
+        can_cancel=apps.can(application, S.CANCELADA, actor()),
         next_step=apps.next_step(application),
         errors=errors or {},
         max_mb=current_app.config["MAX_UPLOAD_MB"],
@@ -290,7 +291,7 @@ def detail(folio: str):
 def resubmit(folio: str):
     application = own_application(folio)
     correction = apps.Correction.of(application)
-    if application.status != "requiere_correccion" or correction is None:
+    if application.status != S.REQUIERE_CORRECCION or correction is None:
         abort(409)
     form = correction_form(correction.fields, application.answers or {}, formdata=request.form)
     if not form.validate_on_submit():
@@ -313,7 +314,7 @@ def resubmit(folio: str):
 @citizen_required
 def cancel(folio: str):
     application = own_application(folio)
-    if not apps.can(application, "cancelada", actor()):
+    if not apps.can(application, S.CANCELADA, actor()):
         flash(_("Esta solicitud ya no se puede cancelar."), "error")
         return redirect(url_for(".detail", folio=folio), code=303)
     form = ActionForm()

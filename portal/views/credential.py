@@ -18,6 +18,7 @@ from ..config import ConfigError
 from ..htmx import render
 from ..models import Application
 from ..security import public_cache
+from ..vocabulary import ApplicationStatus as S
 
 bp = Blueprint("credential", __name__)
 
@@ -73,7 +74,7 @@ def mine(folio: str):
 def mine_png(folio: str):
     application = _own_application(folio)
     credential = delivery.current_credential(application)
-    if credential is None or application.status != "aprobada":
+    if credential is None or application.status != S.APROBADA:
         abort(404)
     url = credentials.credential_url(
         delivery.token_for(credential, private_key()), current_app.config["PORTAL_BASE_URL"]

@@ -29,6 +29,7 @@ from ..auth import is_staff, staff_required
 from ..folio import FolioError
 from ..htmx import render, wants_fragment
 from ..models import Application, Credential, Delivery, DeliveryPoint, Program
+from ..vocabulary import Role
 from .credential import public_key
 
 bp = Blueprint("delivery", __name__)
@@ -118,7 +119,7 @@ def render_check(
 @bp.get("/E/<token>")
 def scanned(token: str):
     """What a phone camera opens. No audit for the public: it only reads."""
-    if is_staff() and current_user.role == "entrega":
+    if is_staff() and current_user.role == Role.ENTREGA:
         operator = _operator()
         verdict = delivery.check_token(token, public_key(), operator=operator)
         delivery.audit_check(verdict, operator, "enlace", g.get("request_id", ""))
@@ -132,7 +133,7 @@ def scanned(token: str):
 
 
 @bp.get("/entrega")
-@staff_required("entrega")
+@staff_required(Role.ENTREGA)
 def index():
     body = render("delivery/index.html", verdict=None, form=None, lookup=LookupForm(), scanner=True)
     # The camera is allowed on this page only, and only for the portal itself.
@@ -140,7 +141,7 @@ def index():
 
 
 @bp.post("/entrega/verificar")
-@staff_required("entrega")
+@staff_required(Role.ENTREGA)
 def check():
     lookup = LookupForm()
     operator = _operator()
@@ -162,7 +163,7 @@ def check():
 
 
 @bp.post("/entrega/confirmar")
-@staff_required("entrega")
+@staff_required(Role.ENTREGA)
 def confirm():
     operator = _operator()
     request_id = g.get("request_id", "")
@@ -202,7 +203,7 @@ def confirm():
 
 
 @bp.get("/entrega/entregas/<int:delivery_id>")
-@staff_required("entrega")
+@staff_required(Role.ENTREGA)
 def receipt(delivery_id: int):
     """The record of one delivery of the operator's agency (after the redirect)."""
     found = (

@@ -33,6 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..profile import FIELDS
+from ..vocabulary import ApplicationStatus as S
 from ..vocabulary import AuditAction, Role
 from . import staff
 from .errors import error_page
@@ -53,12 +54,12 @@ bp = Blueprint("oficina", __name__, url_prefix="/oficina")
 REVIEWERS = (Role.REVISOR, Role.SUPERVISOR, Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
 # Besides the holder, these may release a case someone else holds (their
 # agency's; every agency's for the state admin).
-CASE_ADMINS = ("admin_dependencia", "admin_estatal")
+CASE_ADMINS = (Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
 # Roles that need the whole CURP (to check it against the ID shown); others see it masked.
-FULL_CURP_ROLES = ("admin_estatal",)
+FULL_CURP_ROLES = (Role.ADMIN_ESTATAL,)
 PAGE_SIZE = 25
 # Waiting for a decision; the default view of the queue.
-PENDING = ("enviada", "en_revision")
+PENDING = (S.ENVIADA, S.EN_REVISION)
 
 
 def agency_applications():

@@ -54,7 +54,7 @@ def _audit_form() -> AuditSearchForm:
 
 
 @bp.get("/auditoria")
-@staff_required("admin_estatal")
+@staff_required(Role.ADMIN_ESTATAL)
 def audit():
     form = _audit_form()
     query = audit_search.search(_audit_filter(form)) if form.validate() else None
@@ -71,7 +71,7 @@ def audit():
 
 
 @bp.get("/auditoria/exportar")
-@staff_required("admin_estatal")
+@staff_required(Role.ADMIN_ESTATAL)
 def audit_export():
     form = _audit_form()
     if not form.validate():
@@ -108,7 +108,7 @@ def _agency_choices():
 
 
 @bp.get("/personal")
-@staff_required("admin_estatal")
+@staff_required(Role.ADMIN_ESTATAL)
 def staff_list():
     people = (
         StaffUser.select(StaffUser, Agency)
@@ -124,7 +124,7 @@ def _agency_id(form: StaffCreateForm | StaffEditForm) -> int | None:
 
 
 @bp.route("/personal/nuevo", methods=["GET", "POST"])
-@staff_required("admin_estatal")
+@staff_required(Role.ADMIN_ESTATAL)
 def staff_new():
     form = StaffCreateForm()
     form.agency.choices = _agency_choices()
@@ -148,7 +148,7 @@ def staff_new():
 
 
 @bp.route("/personal/<int:staff_id>", methods=["GET", "POST"])
-@staff_required("admin_estatal")
+@staff_required(Role.ADMIN_ESTATAL)
 def staff_edit(staff_id: int):
     person = staff.get_or_404(StaffUser.select().where(StaffUser.id == staff_id))
     form = StaffEditForm(obj=None if request.method == "POST" else person)
@@ -174,7 +174,7 @@ def staff_edit(staff_id: int):
 
 
 @bp.post("/personal/<int:staff_id>/baja")
-@staff_required("admin_estatal")
+@staff_required(Role.ADMIN_ESTATAL)
 def staff_deactivate(staff_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -207,7 +207,7 @@ def _flash_released(folios: list[str]) -> None:
 
 
 @bp.post("/personal/<int:staff_id>/alta")
-@staff_required("admin_estatal")
+@staff_required(Role.ADMIN_ESTATAL)
 def staff_reactivate(staff_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -219,13 +219,13 @@ def staff_reactivate(staff_id: int):
 
 
 @bp.get("/dependencias")
-@staff_required("admin_estatal")
+@staff_required(Role.ADMIN_ESTATAL)
 def agencies():
     return render("oficina/agencies.html", agencies=Agency.select().order_by(Agency.name))
 
 
 @bp.route("/dependencias/nueva", methods=["GET", "POST"])
-@staff_required("admin_estatal")
+@staff_required(Role.ADMIN_ESTATAL)
 def agency_new():
     form = AgencyForm()
     if form.validate_on_submit():
@@ -242,7 +242,7 @@ def agency_new():
 
 
 @bp.route("/dependencias/<int:agency_id>", methods=["GET", "POST"])
-@staff_required("admin_estatal")
+@staff_required(Role.ADMIN_ESTATAL)
 def agency_edit(agency_id: int):
     agency = staff.get_or_404(Agency.select().where(Agency.id == agency_id))
     form = AgencyForm(obj=agency)
@@ -259,7 +259,7 @@ def agency_edit(agency_id: int):
     return render("oficina/agency_form.html", form=form, agency=agency), 422 if form.errors else 200
 
 
-PROGRAM_ADMINS = ("admin_dependencia", "admin_estatal")
+PROGRAM_ADMINS = (Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
 YAML_FIELDS = ("requirements", "calls", "eligibility", "delivery_points")
 
 

@@ -34,6 +34,8 @@ from ..htmx import render
 from ..models import Application, Citizen, Municipality, Program, Requirement, utcnow
 from ..profile import FIELDS
 from ..uploads import UploadRejected, inspect_upload, max_upload_bytes
+from ..vocabulary import ApplicationStatus as S
+from ..vocabulary import Role
 from . import questionnaire_flow, staff
 from .oficina_forms import (
     AssistedApplyForm,
@@ -46,7 +48,7 @@ from .oficina_forms import (
 
 bp = Blueprint("oficina_assisted", __name__, url_prefix="/oficina/ventanilla")
 
-COUNTER_STAFF = ("revisor", "admin_dependencia")
+COUNTER_STAFF = (Role.REVISOR, Role.ADMIN_DEPENDENCIA)
 VERIFIED = "ventanilla_persona"
 ASKED = "ventanilla_preguntas"  # the order of the questions asked of the checked person
 
@@ -211,7 +213,7 @@ def _application_page(
 ):
     program = Program.get_by_id(application.program_id)
     missing_answers = ()
-    if application.status == "borrador":
+    if application.status == S.BORRADOR:
         missing_answers = apps.missing_answers(citizen, program, date.today())
     return render(
         "oficina/assisted_application.html",

@@ -28,6 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import STAFF_ROLES
 from ..profile import SLUG_RE
+from ..vocabulary import ApplicationStatus as S
 
 ROLE_LABELS = {
     "revisor": _l("Revisión de solicitudes"),
@@ -197,7 +198,7 @@ class ProgramForm(VersionedForm):
     )
 
 
-QUEUE_STATUSES = ("enviada", "en_revision", "requiere_correccion", "aprobada", "rechazada")
+QUEUE_STATUSES = (S.ENVIADA, S.EN_REVISION, S.REQUIERE_CORRECCION, S.APROBADA, S.RECHAZADA)
 
 
 class QueueFilterForm(BaseForm):

@@ -24,9 +24,10 @@ from ..auth import staff_required
 from ..extensions import db
 from ..htmx import render
 from ..models import Citizen, DuplicateCandidate, ImportBatch, Program
+from ..vocabulary import Role
 
 bp = Blueprint("padron", __name__, url_prefix="/oficina")
-ADMINS = ("admin_dependencia", "admin_estatal")
+ADMINS = (Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -36,14 +37,14 @@ def _actor() -> audit.Actor:
 
 def _programs():
     query = Program.select().order_by(Program.name)
-    if current_user.role != "admin_estatal":
+    if current_user.role != Role.ADMIN_ESTATAL:
         query = query.where(Program.agency == current_user.agency_id)
     return query
 
 
 def _batch_or_404(batch_id: int) -> ImportBatch:
     query = ImportBatch.select().join(Program).where(ImportBatch.id == batch_id)
-    if current_user.role != "admin_estatal":
+    if current_user.role != Role.ADMIN_ESTATAL:
         query = query.where(Program.agency == current_user.agency_id)
     return query.first() or abort(404)
 
@@ -152,7 +153,7 @@ def report(batch_id: int):
 
 
 @bp.get("/duplicados")
-@staff_required("admin_estatal")
+@staff_required(Role.ADMIN_ESTATAL)
 def duplicates_index():
     pairs = (
         DuplicateCandidate.select()
@@ -169,7 +170,7 @@ def duplicates_index():
 
 
 @bp.post("/duplicados/<int:candidate_id>")
-@staff_required("admin_estatal")
+@staff_required(Role.ADMIN_ESTATAL)
 def decide(candidate_id: int):
     action = request.form.get("accion")
     try:
@@ -191,6 +192,6 @@ def decide(candidate_id: int):
 @bp.get("/estadisticas")
 @staff_required(*ADMINS)
 def statistics():
-    agency = None if current_user.role == "admin_estatal" else current_user.agency_id
+    agency = None if current_user.role == Role.ADMIN_ESTATAL else current_user.agency_id
     stats = transparency.compute_stats(agency_id=agency)
     return render("transparency/statistics.html", stats=stats, suppressed=False, office=True)

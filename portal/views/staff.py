@@ -13,6 +13,7 @@ from flask import abort, g, request
 from flask_login import current_user
 
 from .. import audit
+from ..vocabulary import Role
 
 
 def actor() -> audit.Actor:
@@ -33,7 +34,7 @@ def record(action: str, *, object_type: str, object_id: object, outcome: str = "
 
 
 def is_state_admin() -> bool:
-    return current_user.role == "admin_estatal"
+    return current_user.role == Role.ADMIN_ESTATAL
 
 
 def agency_scope(query, agency_field):

@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.models import Agency, Application, Program
 
 from ..application_builders import citizen_actor, jpeg_bytes, upload_all
-from ..factories import make_citizen, make_staff
+from ..factories import accept_documents, make_application, make_citizen, make_staff
 from .conftest import assert_accessible
 
 PASSWORD = "contraseña-de-prueba-segura"
@@ -34,13 +34,16 @@ def queue(live_app):
         )
         folios = []
         # Submitted before any demo application, so they head the oldest-first queue.
-        for days, given in enumerate(("Ana", "Berta", "Carla", "Dora")):
-            citizen = make_citizen(given_names=given)
+        for minutes, given in enumerate(("Ana", "Berta", "Carla", "Dora")):
+            # Answers that fit Tarjeta Contigo's rules, so each could be approved.
+            citizen = make_citizen(
+                given_names=given, profile={"household_size": 4, "household_income_monthly": 6000}
+            )
             draft = apps.start_draft(citizen, program, uuid.uuid4().hex)
             upload_all(draft, citizen, jpeg_bytes(), "documento.jpg")
-            apps.transition(
-                draft, "enviada", citizen_actor(citizen), changes={"submitted_at": dt.datetime(2025, 12, 1 + days, 9, 0)}
-            )
+            apps.submit(draft, citizen_actor(citizen))
+            opened = dt.datetime.combine(draft.call.opens, dt.time(0, minutes))
+            Application.update(submitted_at=opened).where(Application.id == draft.id).execute()
             folios.append(draft.folio)
         db.close()
     return reviewer.email, folios
@@ -78,6 +81,16 @@ def _swap(page, action, method="GET"):
     raise AssertionError("the htmx swap did not settle")
 
 
+def _accepted(page) -> int:
+    return page.locator(".checklist .tag-ok").count()
+
+
+def _first_unreviewed(page):
+    """The accept button of the first document not yet accepted."""
+    pending = page.locator(".checklist .requirement").filter(has_not=page.locator(".tag-ok"))
+    return pending.first.get_by_role("button", name="Aceptar documento")
+
+
 def test_reviewer_works_through_the_queue(page, base_url, live_app, queue):
     email, folios = queue
     _sign_in(page, base_url, email)
@@ -111,6 +124,14 @@ def test_reviewer_works_through_the_queue(page, base_url, live_app, queue):
     assert_accessible(page)
     assert _status(live_app, folios[0]) == "requiere_correccion"
 
+    # Approval waits until every document is accepted, and the page says so.
+    _swap(page, lambda: page.get_by_role("button", name="Aprobar solicitud").click(), method="POST")
+    assert folios[1] in page.locator("h1").inner_text()
+    assert "Falta revisar el documento" in page.locator("#caso .reasons").inner_text()
+    assert_accessible(page)
+    while page.get_by_role("button", name="Aceptar documento").count() > _accepted(page):
+        _swap(page, lambda: _first_unreviewed(page).click())
+    assert "todos los documentos están aceptados" in page.locator("#caso").inner_text()
     _swap(page, lambda: page.get_by_role("button", name="Aprobar solicitud").click())
     assert folios[2] in page.locator("h1").inner_text()
     assert_accessible(page)
@@ -140,9 +161,46 @@ def test_reviewer_decides_with_javascript_off(browser, base_url, live_app, queue
     page = context.new_page()
     _sign_in(page, base_url, email, check=False)
     page.goto(f"{base_url}/oficina/solicitudes/{folios[3]}")
+    while page.locator("form.doc-review").count() > _accepted(page):
+        _first_unreviewed(page).click()
     page.get_by_role("button", name="Aprobar solicitud").click()
     # The plain form moves on (next case, or the queue when none is left) with the message.
     assert "/oficina" in page.url and folios[3] not in page.url
     assert "aprobada" in page.locator(".flashes").inner_text()
     assert _status(live_app, folios[3]) == "aprobada"
     context.close()
+
+
+@pytest.fixture(scope="module")
+def exception_case(live_app):
+    """A supervisor of SEDESOQ and a case whose household income is over the limit."""
+    with live_app.app_context():
+        db.connect(reuse_if_open=True)
+        agency = Agency.get(Agency.slug == "sedesoq")
+        program = Program.get(Program.slug == "tarjeta-contigo")
+        supervisor = make_staff(
+            "supervisor", agency, email=f"supervisora-{uuid.uuid4().hex[:6]}@sedesoq.example.org"
+        )
+        citizen = make_citizen(
+            given_names="Elena", profile={"household_size": 2, "household_income_monthly": 9000}
+        )
+        application = accept_documents(make_application(citizen, program))
+        db.close()
+    return supervisor.email, application.folio
+
+
+def test_a_supervisor_approves_with_an_exception(page, base_url, live_app, exception_case):
+    email, folio = exception_case
+    _sign_in(page, base_url, email)
+    page.goto(f"{base_url}/oficina/solicitudes/{folio}")
+    assert "Es para hogares con ingreso menor" in page.locator("#caso .reasons").inner_text()
+    assert_accessible(page)
+    page.get_by_label("Por qué se aprueba con excepción").fill(
+        "El ingreso reportado incluye un pago único de finiquito; se verificó en la visita."
+    )
+    _swap(page, lambda: page.get_by_role("button", name="Aprobar con excepción").click())
+    assert_accessible(page)
+    assert _status(live_app, folio) == "aprobada"
+    page.goto(f"{base_url}/oficina/solicitudes/{folio}")
+    assert "Aprobada con excepción" in page.locator("#caso").inner_text()
+    assert_accessible(page)
