@@ -333,7 +333,7 @@ def test_no_exception_passes_a_second_program_of_an_exclusion_group(app, agency,
 def test_a_delivery_is_a_status_change_with_its_notice(app, agency):
     point = make_delivery_point(make_program(agency))
     delivery = make_delivery(point)
-    notice = Notice.get((Notice.application == delivery.application_id))
+    notice = Notice.get(Notice.application == delivery.application_id)
     assert notice.status == "entregada" and point.name in notice.body
     assert AuditEvent.select().where(AuditEvent.action == "solicitud.entregada").count() == 1
 
