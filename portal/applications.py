@@ -277,10 +277,18 @@ def transition(
             details={"de": from_status, "a": to, "version": fresh.version},
         )
         notices.status_changed(fresh, reason)
-    application.__data__.update(fresh.__data__)
-    application._dirty.clear()
+    _refresh(application, fresh)
     notices.wake()
     return application
+
+
+def _refresh(row: Any, fresh: Any = None) -> Any:
+    """Bring ``row`` (an Application or Enrollment the caller holds) up to date
+    in place, from ``fresh`` or the database."""
+    fresh = fresh if fresh is not None else type(row).get_by_id(row.id)
+    row.__data__.update(fresh.__data__)
+    row._dirty.clear()
+    return row
 
 
 def check_may_decide(application: Application, actor: Actor) -> None:
@@ -645,8 +653,7 @@ def end_enrollment(
         )
         if notify:
             notices.enrollment_ended(enrollment, reason)
-    enrollment.__data__.update(Enrollment.get_by_id(enrollment.id).__data__)
-    return enrollment
+    return _refresh(enrollment)
 
 
 def request_correction(
@@ -910,7 +917,7 @@ def approve(
             )
             .first()
         )
-        application.__data__.update(Application.get_by_id(application.id).__data__)
+        _refresh(application)
         name = other.name if other else program.name
         raise DuplicateEnrollment(
             f"No se puede aprobar: la persona ya recibe «{name}», que no se puede "
@@ -1003,8 +1010,7 @@ def take(application: Application, actor: Actor, expected_version: int) -> Appli
         audit.record(
             AuditAction.CASE_TAKE, actor, object_type="solicitud", object_id=application.folio
         )
-    application.__data__.update(Application.get_by_id(application.id).__data__)
-    application._dirty.clear()
+    _refresh(application)
     return application
 
 
@@ -1017,7 +1023,7 @@ def toggle_flag(application: Application, actor: Actor) -> Application:
         audit.record(
             AuditAction.CASE_FLAG, actor, object_type="solicitud", object_id=application.folio
         )
-    application.__data__.update(Application.get_by_id(application.id).__data__)
+    _refresh(application)
     return application
 
 
@@ -1070,8 +1076,7 @@ def release(
             object_id=application.folio,
             details={"personal": holder, "motivo": reason},
         )
-    application.__data__.update(Application.get_by_id(application.id).__data__)
-    application._dirty.clear()
+    _refresh(application)
     return application
 
 
