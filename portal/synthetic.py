@@ -17,7 +17,10 @@ What makes the data realistic enough to exercise the portal:
   people move to Querétaro from, and a few born abroad (NE);
 * the municipality of residence weighted by population (2020 census);
 * contact data as people have it: minors have none of their own; every adult
-  has a phone (442 or 427 area code by municipality) and 6 in 10 an e-mail.
+  has a phone (442 or 427 area code by municipality) and 6 in 10 an e-mail;
+* questionnaire answers (:func:`draw_profile`) that fit the person's age, sex
+  and municipality: household, income, children, studies, occupation,
+  disability, indigenous identity and pregnancy.
 
 CURPs are valid (check digit, inconvenient words, homoclave century rule),
 consistent with the birth date and sex, and unique within a run: like RENAPO,
@@ -43,6 +46,7 @@ from datetime import date
 from typing import TypedDict
 
 from portal import curp
+from portal.profile import age_on
 
 DEFAULT_SEED = 2026
 DEFAULT_AS_OF = date(2026, 1, 1)
@@ -368,3 +372,114 @@ def _generate(n: int, rng: random.Random, state: str, as_of: date) -> Iterator[C
 def municipality_names(state: str = "22") -> dict[str, str]:
     """INEGI municipality code -> name, for display."""
     return {code: name for code, name, _pop, _area in MUNICIPALITIES[state]}
+
+
+# Questionnaire answers -------------------------------------------------------
+#
+# Rough shares for Querétaro (2020 census, ENIGH 2022, ENOE), enough for the
+# eligibility engine to find the people each program is meant for, and nobody
+# else: pregnancy only for women of 15 to 45, children no younger than their
+# parent could have had them, occupations and studies that fit the age.
+
+# Households by size (1 to 8 people), percent.
+HOUSEHOLD_SIZES = (11, 19, 22, 23, 13, 7, 3, 2)
+_HOUSEHOLD_SIZES = _cumulative(HOUSEHOLD_SIZES)
+# Median monthly household income in pesos; sigma of its logarithm.
+MEDIAN_HOUSEHOLD_INCOME = 14_000
+INCOME_SIGMA = 0.75
+# Poorer municipalities (the Sierra Gorda, the south and the semi-desert).
+INCOME_FACTOR = {
+    "22001": 0.55, "22002": 0.45, "22003": 0.5, "22004": 0.65, "22005": 0.75,
+    "22006": 1.35, "22008": 0.7, "22009": 0.6, "22010": 0.45, "22013": 0.5,
+    "22014": 1.25, "22015": 0.5, "22018": 0.55,
+}  # fmt: skip
+# People who consider themselves part of an indigenous people, by municipality.
+INDIGENOUS_SHARE = {"22001": 0.35, "22018": 0.3, "22004": 0.12, "22005": 0.08, "22007": 0.08}
+INDIGENOUS_ELSEWHERE = 0.04
+# Women pregnant on any given day, by age (first age, last age, share).
+PREGNANCY = ((15, 19, 0.04), (20, 29, 0.08), (30, 39, 0.05), (40, 45, 0.015))
+# Permanent disability by age (up to age, share).
+DISABILITY = ((14, 0.02), (29, 0.025), (59, 0.045), (84, 0.15), (130, 0.4))
+# Adults with a son or daughter under 18 at home, by age (up to age, share).
+PARENTS = ((24, 0.25), (34, 0.6), (44, 0.7), (54, 0.35))
+
+
+def _share(table: Sequence[tuple[int, float]], age: int) -> float:
+    return next((share for last, share in table if age <= last), 0.0)
+
+
+def _studies(age: int, draw) -> str:
+    if 6 <= age <= 11:
+        return "primaria"
+    if 12 <= age <= 14:
+        return "secundaria" if draw() < 0.93 else "ninguno"
+    if 15 <= age <= 17:
+        return "preparatoria" if draw() < 0.75 else "ninguno"
+    if 18 <= age <= 19:
+        roll = draw()
+        return "preparatoria" if roll < 0.15 else "licenciatura" if roll < 0.5 else "ninguno"
+    if 20 <= age <= 24:
+        return "licenciatura" if draw() < 0.3 else "ninguno"
+    if 25 <= age <= 29:
+        roll = draw()
+        return "licenciatura" if roll < 0.08 else "posgrado" if roll < 0.11 else "ninguno"
+    return "ninguno"
+
+
+def _occupation(age: int, sex: str, studies: str, draw) -> str:
+    if studies in ("preparatoria", "licenciatura", "posgrado"):
+        return "estudiante" if draw() < 0.8 else "empleo_informal"
+    if age >= 65:
+        roll = draw()
+        return (
+            "jubilado" if roll < 0.4
+            else "hogar" if roll < 0.7
+            else "empleo_informal" if roll < 0.92
+            else "empleo_formal"
+        )  # fmt: skip
+    roll = draw()
+    home = 0.3 if sex == "M" else 0.02
+    if roll < home:
+        return "hogar"
+    roll = (roll - home) / (1 - home)
+    return "empleo_formal" if roll < 0.5 else "empleo_informal" if roll < 0.93 else "desempleo"
+
+
+def draw_profile(person: Citizen, rng: random.Random, on: date) -> dict[str, object]:
+    """The questionnaire answers ``person`` would give on ``on``, as stored (JSON).
+
+    Adults answer for their household; minors only what is theirs (studies,
+    disability, pregnancy), since household programs are asked for by an adult.
+    The same person and the same state of ``rng`` always give the same answers.
+    """
+    draw = rng.random
+    age = age_on(person["birth_date"], on)
+    sex = person["sex"]
+    municipality = person["municipality"]
+    answers: dict[str, object] = {"disability": draw() < _share(DISABILITY, age)}
+    studies = _studies(age, draw)
+    if age >= 6:
+        answers["student_level"] = studies
+    if sex == "M" and 15 <= age <= 45:
+        share = next(s for first, last, s in PREGNANCY if first <= age <= last)
+        answers["pregnant"] = draw() < share
+    if age < ADULT_AGE:
+        return answers
+    answers["employment"] = _occupation(age, sex, studies, draw)
+    answers["indigenous"] = draw() < INDIGENOUS_SHARE.get(municipality, INDIGENOUS_ELSEWHERE)
+    size = 1 + bisect(_HOUSEHOLD_SIZES, draw() * _HOUSEHOLD_SIZES[-1])
+    if age >= 65:
+        size = min(size, 1 + int(draw() * 3))
+    children: list[int] = []
+    if size > 1 and draw() < _share(PARENTS, age):
+        eldest = min(17, age - 15)
+        wanted = 1 + int(draw() * min(3, size - 1))
+        children = sorted(int(draw() * (eldest + 1)) for _ in range(wanted))
+    answers["household_size"] = size
+    answers["children_ages"] = children
+    factor = INCOME_FACTOR.get(municipality, 1.0)
+    income = MEDIAN_HOUSEHOLD_INCOME * factor * rng.lognormvariate(0, INCOME_SIGMA)
+    # Bigger households have more earners, but not in proportion.
+    income *= (1 + 0.25 * (size - 1)) / 1.6
+    answers["household_income_monthly"] = int(round(income, -2))
+    return answers

@@ -1,27 +1,57 @@
-"""Demo data: every role has an account, personas exist, the population is valid."""
+"""Demo data: every role has an account, personas exist, and the synthetic
+population's cases are ones the portal itself could have made."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
 from stdnum.mx import curp as stdnum_curp
 
-from portal import demo
-from portal.models import Application, Citizen, Enrollment, StaffUser
+from portal import applications, assistance, audit, demo
+from portal.catalog_store import load_catalog
+from portal.models import (
+    Agency,
+    Application,
+    ApplicationEvent,
+    AuditEvent,
+    Citizen,
+    Enrollment,
+    Program,
+    StaffUser,
+)
+from portal.vocabulary import STAFF_ROLES, ApplicationStatus, DocumentStatus
 
-from .factories import make_agency, make_program
+from .catalog_builders import demo_catalog
+
+SMALL = 600
+S = ApplicationStatus
+
+
+@pytest.fixture
+def population(app):
+    """The demo catalog, its staff and a small synthetic population."""
+    load_catalog(demo_catalog())
+    demo.create_staff()
+    return demo.generate_population(SMALL, seed=7)
 
 
 def test_demo_data_command_is_idempotent_and_covers_every_role(app):
-    agency = make_agency(slug="sedesoq")
-    make_program(agency)
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["demo-data", "--citizens", "200"])
+    first = runner.invoke(args=["demo-data", "--citizens", str(SMALL)])
     assert first.exit_code == 0, first.output
-    counts = (Citizen.select().count(), Application.select().count(), StaffUser.select().count())
-    second = runner.invoke(args=["demo-data", "--citizens", "200"])
+
+    def counts():
+        return tuple(m.select().count() for m in (Citizen, Application, StaffUser, AuditEvent))
+
+    before = counts()
+    second = runner.invoke(args=["demo-data", "--citizens", str(SMALL)])
     assert second.exit_code == 0, second.output
-    assert (Citizen.select().count(), Application.select().count(), StaffUser.select().count()) == counts
-    roles = {s.role for s in StaffUser.select()}
-    assert roles == {"revisor", "entrega", "admin_dependencia", "admin_estatal"}
+    assert counts() == before
+    assert {s.role for s in StaffUser.select()} == set(STAFF_ROLES)
+    for agency in Agency.select():
+        roles = {s.role for s in StaffUser.select().where(StaffUser.agency == agency)}
+        assert roles == set(STAFF_ROLES) - {"admin_estatal"}
 
 
 def test_personas_become_citizen_records(app):
@@ -30,14 +60,95 @@ def test_personas_become_citizen_records(app):
     assert demo.create_personas() == 0
 
 
-def test_population_is_deterministic_and_respects_the_one_enrollment_rule(app):
-    program = make_program()
-    counts = demo.generate_population(300, seed=7)
-    assert counts["citizens"] == 300 and counts["applications"] > 50
+def test_no_active_enrollment_is_outside_its_programs_rules(population):
+    today = dt.date.today()
+    enrollments = list(Enrollment.select().where(Enrollment.active))
+    assert len(enrollments) == population["enrollments"] > 0
+    for enrollment in enrollments:
+        citizen = Citizen.get_by_id(enrollment.citizen_id)
+        program = Program.get_by_id(enrollment.program_id)
+        assert applications.rule_reasons(citizen, program, today) == [], (program.slug, citizen.id)
+
+
+def test_approved_and_delivered_cases_have_every_required_document_accepted(population):
+    decided = Application.select().where(Application.status.in_([S.APROBADA, S.ENTREGADA]))
+    assert decided.count() > 0
+    for application in decided:
+        assert applications.document_blockers(application) == []
+        docs = applications.current_documents(application).values()
+        assert {d.status for d in docs} == {DocumentStatus.ACEPTADO}
+        assert application.override_by_id is None
+
+
+def test_every_status_history_follows_the_allowed_transitions(population):
+    for application in Application.select():
+        status = S.BORRADOR
+        for event in applications.timeline(application):
+            assert event.from_status == status
+            move = (event.from_status, event.to_status)
+            assert event.actor_kind in applications.TRANSITIONS[move], (application.folio, move)
+            status = event.to_status
+        assert status == application.status
+
+
+def test_decisions_are_made_by_the_programs_agency_and_never_by_who_helped_file(population):
+    decisions = (
+        ApplicationEvent.select(ApplicationEvent, Application, Program, StaffUser)
+        .join(Application)
+        .join(Program)
+        .switch(ApplicationEvent)
+        .join(StaffUser)
+        .where(ApplicationEvent.to_status.in_(list(applications.DECISIONS)))
+    )
+    assert decisions.count() > 0
+    for event in decisions:
+        application = event.application
+        assert event.actor_staff.agency_id == application.program.agency_id
+        assert event.actor_staff_id not in assistance.helpers_of(application)
+    assert Application.select().where(Application.assisted_by.is_null(False)).count() > 0
+
+
+def test_every_agency_has_cases_at_every_step_and_every_program_beneficiaries(population):
+    steps = set(demo.EVERY_STEP)
+    for agency in Agency.select():
+        reached = {
+            a.status
+            for a in Application.select(Application.status)
+            .join(Program)
+            .where(Program.agency == agency)
+        }
+        assert steps <= reached, agency.slug
+    for program in Program.select().where(Program.active):
+        assert Enrollment.select().where(Enrollment.program == program, Enrollment.active).exists()
+
+
+def test_the_audit_chain_verifies(population):
+    assert AuditEvent.select().count() > population["applications"]
+    assert audit.verify() is None
+
+
+def test_the_same_seed_plans_the_same_cases(population):
+    pool = list(demo.generate_citizens(SMALL, seed=7))
+    today = dt.date.today()
+    first = demo.plan_population(pool, 7, today)
+    again = demo.plan_population(pool, 7, today)
+    assert first == again
+    assert {p.key for p in first[1]} == {
+        a.idempotency_key for a in Application.select(Application.idempotency_key)
+    }
     for citizen in Citizen.select().limit(50):
         assert stdnum_curp.is_valid(citizen.curp)
-    active = Enrollment.select().where(Enrollment.active, Enrollment.program == program).count()
-    approved = Application.select().where(Application.status.in_(["aprobada", "entregada"])).count()
-    assert active == approved
-    folios = [a.folio for a in Application.select()]
+    folios = [a.folio for a in Application.select(Application.folio)]
     assert len(folios) == len(set(folios))
+
+
+def test_people_beyond_the_default_are_registry_rows_only(app, monkeypatch):
+    load_catalog(demo_catalog())
+    demo.create_staff()
+    monkeypatch.setattr(demo, "DEFAULT_CITIZENS", 150)
+    counts = demo.generate_population(400, seed=3)
+    assert counts["citizens"] == Citizen.select().count() == 400
+    answered = Citizen.select().where(Citizen.profile != {})
+    assert 0 < answered.count() <= 150
+    applicants = Citizen.select().join(Application).distinct()
+    assert {c.id for c in applicants} <= {c.id for c in answered}

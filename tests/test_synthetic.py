@@ -1,3 +1,4 @@
+import random
 import re
 from collections import Counter
 from datetime import date
@@ -7,6 +8,7 @@ import pytest
 from stdnum.mx import curp as stdnum_curp
 
 from portal import curp, synthetic
+from portal.profile import parse_profile
 
 SAMPLE_SIZE = 30_000
 
@@ -147,3 +149,64 @@ def test_birth_states_are_mostly_queretaro(citizens):
     assert states.most_common(1)[0][0] == "QT"
     assert 0.64 < states["QT"] / len(citizens) < 0.72
     assert "NE" in states
+
+
+@pytest.fixture(scope="module")
+def answers(citizens):
+    rng = random.Random(5)
+    return [(row, synthetic.draw_profile(row, rng, ON)) for row in citizens]
+
+
+ON = date(2026, 12, 1)
+
+
+def test_answers_parse_as_the_questionnaire_stores_them(answers):
+    for _row, given in answers[:5000]:
+        parse_profile(given, on=ON)
+
+
+def test_only_women_of_15_to_45_are_pregnant(answers):
+    pregnant = [row for row, given in answers if given.get("pregnant")]
+    assert pregnant
+    assert all(row["sex"] == "M" and 15 <= age(row["birth_date"], ON) <= 45 for row in pregnant)
+    women = [g for r, g in answers if r["sex"] == "M" and 15 <= age(r["birth_date"], ON) <= 45]
+    assert 0.03 < len(pregnant) / len(women) < 0.09
+
+
+def test_children_fit_the_household_and_the_parents_age(answers):
+    for row, given in answers:
+        children = given.get("children_ages", [])
+        if children:
+            assert len(children) < given["household_size"]
+            assert max(children) <= age(row["birth_date"], ON) - 15
+
+
+def test_minors_answer_only_for_themselves(answers):
+    household = {"household_size", "household_income_monthly", "children_ages", "employment"}
+    for row, given in answers:
+        if age(row["birth_date"], ON) < 18:
+            assert not household & set(given)
+
+
+def test_studies_and_occupation_fit_the_age(answers):
+    for row, given in answers:
+        years = age(row["birth_date"], ON)
+        level = given.get("student_level")
+        if level == "licenciatura":
+            assert 18 <= years <= 29
+        if level == "preparatoria":
+            assert 15 <= years <= 19
+        if given.get("employment") == "jubilado":
+            assert years >= 65
+
+
+def test_income_is_lower_in_the_sierra_than_in_the_capital(answers):
+    def median_income(code):
+        incomes = sorted(
+            g["household_income_monthly"]
+            for r, g in answers
+            if r["municipality"] == code and "household_income_monthly" in g
+        )
+        return incomes[len(incomes) // 2]
+
+    assert median_income("22002") < median_income("22014")

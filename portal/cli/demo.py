@@ -10,11 +10,18 @@ from flask.cli import with_appcontext
 
 from .. import catalog, demo
 from ..catalog_store import load_catalog
+from ..vocabulary import ApplicationStatus
 
 
 @click.command("demo-data")
 @with_appcontext
-@click.option("--citizens", default=40, show_default=True, help="Personas sintéticas a generar.")
+@click.option(
+    "--citizens",
+    default=demo.DEFAULT_CITIZENS,
+    show_default=True,
+    help=f"Personas sintéticas; las primeras {demo.DEFAULT_CITIZENS:,} contestaron el "
+    "cuestionario y algunas solicitan programas, el resto solo está en el registro.",
+)
 @click.option("--seed", default=2026, show_default=True, help="Semilla: mismos datos cada vez.")
 def demo_data(citizens: int, seed: int) -> None:
     """Load the demo catalog, staff accounts, citizen personas and a synthetic population."""
@@ -35,7 +42,13 @@ def demo_data(citizens: int, seed: int) -> None:
         citizens, seed=seed, prefix=current_app.config["FOLIO_PREFIX"]
     )
     elapsed = time.perf_counter() - started
+    steps = ", ".join(f"{counts[s]} {s}" for s in ApplicationStatus if counts.get(s))
     click.echo(
-        f"población sintética: {counts['citizens']} personas, {counts['applications']} solicitudes, "
-        f"{counts['enrollments']} inscripciones en {elapsed:.1f} s"
+        f"población sintética: {counts['citizens']} personas nuevas, "
+        f"{counts.get('applications', 0)} solicitudes ({steps or 'ninguna nueva'}), "
+        f"{counts['enrollments']} inscripciones activas en {elapsed:.1f} s"
     )
+    if counts.get("not_eligible"):
+        click.echo(
+            f"  {counts['not_eligible']} solicitudes planeadas no se hicieron: hoy no cumplen"
+        )
