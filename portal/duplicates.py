@@ -291,6 +291,10 @@ def merge(
         # still may not decide their cases.
         for model in (Notice, Assistance, IdentityCheck):
             model.update(citizen=survivor_id).where(model.citizen == merged_id).execute()
+        # Earlier merges into the removed record now name the survivor.
+        CitizenMerge.update(survivor=survivor_id).where(
+            CitizenMerge.survivor == merged_id
+        ).execute()
         ended = cancelled.pop("ended")
         record = CitizenMerge.create(
             survivor=survivor_id,

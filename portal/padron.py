@@ -545,18 +545,23 @@ def judge_row(
     sex = curp[10]
     if birth > started:
         reasons.append("La persona nace después de la fecha de alta.")
+    elif started > ctx.today:
+        reasons.append("La fecha de alta es posterior a hoy.")
     elif ctx.rules:
-        values = {"birth_date": birth, "age": age_on(birth, started), "sex": sex}
-        if municipality is not None:
-            values.update(
-                municipality=municipality,
-                state=municipality[:2],
-                in_state=municipality[:2] == ctx.state_code,
-            )
-        for field_name, test, reason in ctx.rules:
-            value = values.get(field_name)
-            if value is not None and not test(value) and reason not in reasons:
-                reasons.append(reason or "No cumple una regla del programa.")
+        # The enrollment is active from its start to today: the rules must hold
+        # on both dates (a child program's 16-year-old of three years ago is 19).
+        for on in {started, ctx.today}:
+            values = {"birth_date": birth, "age": age_on(birth, on), "sex": sex}
+            if municipality is not None:
+                values.update(
+                    municipality=municipality,
+                    state=municipality[:2],
+                    in_state=municipality[:2] == ctx.state_code,
+                )
+            for field_name, test, reason in ctx.rules:
+                value = values.get(field_name)
+                if value is not None and not test(value) and reason not in reasons:
+                    reasons.append(reason or "No cumple una regla del programa.")
     if reasons:
         return None, reasons, curp
     return (
