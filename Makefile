@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup setup-test assets translations migrate demo idp lint bench clean
+.PHONY: run test setup setup-test assets translations migrate demo idp lint bench integrity clean
 
 ## make run: set everything up, load demo data, start the local digital ID and the portal.
 run: setup migrate demo
@@ -44,6 +44,10 @@ migrate: setup
 
 demo: migrate
 	$(FLASK) demo-data
+
+## make integrity: the integrity property test with many examples (EXAMPLES=500 STEPS=40), with its figures.
+integrity: setup
+	$(PY) bench/integrity.py --examples $(or $(EXAMPLES),500) --steps $(or $(STEPS),40)
 
 lint: setup
 	$(VENV)/bin/ruff check portal tests bench migrations
