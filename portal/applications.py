@@ -128,6 +128,9 @@ ADDRESS_FIELDS = (*INEGI_ADDRESS_FIELDS, "state")
 # Called inside approve()'s transaction with the approved application, so other
 # areas (the delivery credential) act atomically with the approval.
 on_approved: list[Callable[[Application], None]] = []
+# Called inside cancel()'s transaction when an approved application is
+# cancelled, with the actor and the reason (the credential is revoked).
+on_cancelled: list[Callable[[Application, Actor, str], None]] = []
 
 
 class ApplicationError(Exception):
@@ -292,9 +295,16 @@ def _refresh(row: Any, fresh: Any = None) -> Any:
 
 
 def check_may_decide(application: Application, actor: Actor) -> None:
-    """Separation of duties: staff who registered the person, answered their
-    questionnaire, filed or uploaded for them may not judge their application."""
-    if actor.is_staff and actor.id in assistance.helpers_of(application):
+    """Only staff of the program's agency (or the state admin) judge a case, and,
+    for the separation of duties, not those who registered the person, answered
+    their questionnaire, filed or uploaded for them."""
+    if not actor.is_staff:
+        return
+    if actor.role != Role.ADMIN_ESTATAL:
+        agency_id = Program.select(Program.agency).where(Program.id == application.program_id)
+        if actor.agency_id is None or actor.agency_id != agency_id.scalar():
+            raise NotFound("No encontramos esa solicitud.")
+    if actor.id in assistance.helpers_of(application):
         raise SeparationOfDuties(
             "Usted ayudó a preparar esta solicitud en la ventanilla (registro, "
             "cuestionario, solicitud o documentos): otra persona de la dependencia "
@@ -592,6 +602,8 @@ def cancel(application: Application, actor: Actor, reason: str = "") -> Applicat
                 )
             ):
                 end_enrollment(enrollment, actor, reason or "Solicitud cancelada", notify=False)
+            for hook in on_cancelled:
+                hook(application, actor, reason)
     notices.wake()
     return application
 

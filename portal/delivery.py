@@ -224,6 +224,12 @@ def revoke(
     reason = reason.strip()
     if not reason:
         raise DeliveryError("Escriba el motivo de la revocación.")
+    return _revoke(application, _staff_actor(staff), reason, request_id)
+
+
+def _revoke(
+    application: Application, actor: Actor, reason: str, request_id: str = ""
+) -> Credential | None:
     with write():
         credential = current_credential(application)
         if credential is None:
@@ -233,7 +239,7 @@ def revoke(
         ).execute()
         audit.record(
             AuditAction.CREDENTIAL_REVOKE,
-            _staff_actor(staff),
+            actor,
             object_type="solicitud",
             object_id=application.folio,
             details={"credencial": credential.credential_id},
@@ -508,7 +514,14 @@ def audit_check(verdict: Verdict, operator: StaffUser, how: str, request_id: str
     )
 
 
+def _revoke_on_cancel(application: Application, actor: Actor, reason: str) -> None:
+    _revoke(application, actor, reason or "Solicitud cancelada")
+
+
 # Approval issues the credential inside approve()'s own transaction: an
-# approved application never exists without its QR code.
+# approved application never exists without its QR code; cancelling it
+# revokes the code in the same transaction, so a scan then says "revocada".
 if issue_credential not in applications.on_approved:
     applications.on_approved.append(issue_credential)
+if _revoke_on_cancel not in applications.on_cancelled:
+    applications.on_cancelled.append(_revoke_on_cancel)

@@ -173,15 +173,6 @@ def _snapshot(citizen: Citizen) -> dict:
     }
 
 
-_PRECEDENCE = {
-    S.ENTREGADA: 5,
-    S.APROBADA: 4,
-    S.EN_REVISION: 3,
-    S.REQUIERE_CORRECCION: 2,
-    S.ENVIADA: 1,
-}
-
-
 def _end_duplicates(survivor: Citizen, merged: Citizen, actor: audit.Actor) -> dict:
     """End what may exist only once, through the domain functions that own it.
 

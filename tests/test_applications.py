@@ -37,7 +37,7 @@ from tests.factories import (
 
 KINDS = {
     "ciudadano": Actor("ciudadano", 1),
-    "personal": Actor("personal", None, "revisor"),
+    "personal": Actor("personal", None, "admin_estatal"),
     "sistema": SYSTEM,
 }
 MOVES = [(a, b, who) for a in STATUSES for b in STATUSES if a != b for who in KINDS]
@@ -153,7 +153,9 @@ def test_submit_refuses_a_program_of_an_exclusion_group_already_received(app):
     citizen = make_citizen()
     cuidado = make_program(name="Apoyo para el Cuidado Infantil", exclusion_group="cuidados")
     contigo = make_program(name="Tarjeta Contigo", exclusion_group="cuidados")
-    apps.approve(accept_documents(submitted(citizen, cuidado)), staff_actor(make_staff()))
+    apps.approve(
+        accept_documents(submitted(citizen, cuidado)), staff_actor(make_staff("admin_estatal"))
+    )
     with pytest.raises(apps.Refused) as refused:
         submitted(citizen, contigo)
     assert refused.value.reasons == [
@@ -206,8 +208,9 @@ def test_correction_loop_flags_exact_items_and_resubmits(app):
     from portal.documents import get_storage
     from portal.uploads import inspect_upload
 
-    citizen, staff = make_citizen(), make_staff()
-    application = submitted(citizen, make_program(requirements=("ine", "comprobante")))
+    program = make_program(requirements=("ine", "comprobante"))
+    citizen, staff = make_citizen(), make_staff(agency=program.agency)
+    application = submitted(citizen, program)
     ine, comprobante = apps.required_requirements(application)
     apps.request_correction(
         application,

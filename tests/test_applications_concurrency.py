@@ -67,7 +67,7 @@ def test_concurrent_submissions_leave_exactly_one_live_application(app):
 
 def test_concurrent_approvals_in_one_exclusion_group_enrol_once(app):
     citizen = make_citizen()
-    staff = staff_actor(make_staff())
+    staff = staff_actor(make_staff("admin_estatal"))
     programs = [
         make_program(name=f"Programa de cuidados {n}", exclusion_group="cuidados") for n in range(2)
     ]

@@ -288,7 +288,7 @@ def test_correction_loop_shows_only_what_was_flagged(login, citizen, program):
     ident, comprobante = apps.required_requirements(application)
     apps.request_correction(
         application,
-        staff_actor(make_staff()),
+        staff_actor(make_staff("admin_estatal")),
         documents=[ident.id],
         fields=["postal_code"],
         message="La identificación no se lee.",
@@ -359,7 +359,7 @@ def test_the_correction_shows_why_the_flagged_document_was_rejected(login, citiz
     ).execute()
     apps.request_correction(
         application,
-        staff_actor(make_staff()),
+        staff_actor(make_staff("admin_estatal")),
         documents=[ident.id],
         fields=[],
         message="Suba otra vez la identificación.",
@@ -377,7 +377,7 @@ def test_cancel_before_a_decision_and_not_after(login, citizen, program):
     assert client.post(f"/mis-solicitudes/{application.folio}/cancelar").status_code == 303
     assert Application.get_by_id(application.id).status == "cancelada"
     decided = submitted(citizen, make_program())
-    apps.approve(accept_documents(decided), staff_actor(make_staff()))
+    apps.approve(accept_documents(decided), staff_actor(make_staff("admin_estatal")))
     client.post(f"/mis-solicitudes/{decided.folio}/cancelar")
     assert Application.get_by_id(decided.id).status == "aprobada"
 

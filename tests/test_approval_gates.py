@@ -248,7 +248,8 @@ def test_a_supervisor_approves_with_a_written_exception(login, agency, superviso
     audit = AuditEvent.get(AuditEvent.action == "solicitud.excepcion")
     assert audit.actor_id == supervisor.id and audit.details == {"impedimentos": 1}
     event = ApplicationEvent.get(
-        (ApplicationEvent.application == application.id) & (ApplicationEvent.to_status == "aprobada")
+        (ApplicationEvent.application == application.id)
+        & (ApplicationEvent.to_status == "aprobada")
     )
     assert OVERRIDE_REASON in event.reason and "excepción" in event.reason
     notice = Notice.get((Notice.application == application.id) & (Notice.status == "aprobada"))
@@ -282,7 +283,7 @@ def test_a_supervisor_of_another_agency_cannot_override(login, agency):
     before = _snapshot(application)
     outsider = make_staff("supervisor", make_agency())
     assert _override(login(outsider), application).status_code == 404
-    with pytest.raises(apps.SeparationOfDuties):
+    with pytest.raises(apps.NotFound):
         apps.approve(application, Actor.staff(outsider), override_reason=OVERRIDE_REASON)
     assert _snapshot(application) == before
 
@@ -330,6 +331,27 @@ def test_no_exception_passes_a_second_program_of_an_exclusion_group(app, agency,
     assert Enrollment.select().count() == 1
 
 
+def test_staff_of_another_agency_cannot_decide_even_through_the_domain(app, program):
+    application = accept_documents(make_application(program=program))
+    outsider = Actor.staff(make_staff("revisor", make_agency()))
+    for decide in (
+        lambda: apps.approve(application, outsider),
+        lambda: apps.reject(application, outsider, "No cumple."),
+        lambda: apps.take(application, outsider, application.version),
+    ):
+        with pytest.raises(apps.NotFound):
+            decide()
+    assert Application.get_by_id(application.id).status == "enviada"
+
+
+def test_cancelling_an_approval_revokes_its_credential(app, program, reviewer):
+    application = accept_documents(submitted(make_citizen(), program))
+    apps.approve(application, Actor.staff(reviewer))
+    apps.cancel(application, Actor.staff(reviewer), "Registro duplicado.")
+    credential = Credential.get(Credential.application == application.id)
+    assert credential.revoked_at is not None and credential.reason == "Registro duplicado."
+
+
 def test_a_delivery_is_a_status_change_with_its_notice(app, agency):
     point = make_delivery_point(make_program(agency))
     delivery = make_delivery(point)
@@ -371,9 +393,13 @@ def test_a_merge_cancels_the_duplicate_approval_through_the_state_table(app, pro
     assert Application.get_by_id(kept.id).status == "enviada"
     events = [e.to_status for e in apps.timeline(fresh)]
     assert events == ["enviada", "aprobada", "cancelada"]
-    assert AuditEvent.select().where(
-        (AuditEvent.action == "solicitud.cancelada") & (AuditEvent.object_id == duplicate.folio)
-    ).exists()
+    assert (
+        AuditEvent.select()
+        .where(
+            (AuditEvent.action == "solicitud.cancelada") & (AuditEvent.object_id == duplicate.folio)
+        )
+        .exists()
+    )
     enrollment = Enrollment.get(Enrollment.application == duplicate.id)
     assert not enrollment.active and "duplicado" in enrollment.end_reason
     assert Notice.select().where(Notice.citizen == survivor.id).count() >= 3

@@ -14,7 +14,7 @@ from portal import notices, queue
 from portal.models import Notice, Outbox, utcnow
 from tests.factories import accept_documents, make_application, make_citizen
 
-STAFF = apps.Actor("personal", None, "revisor")
+STAFF = apps.Actor("personal", None, "admin_estatal")
 
 
 class Inbox:

@@ -156,7 +156,7 @@ def test_apply_with_photo_and_pdf_then_correct_and_resubmit(browser, portal, mai
         identificacion = apps.required_requirements(application)[0]
         apps.request_correction(
             application,
-            Actor("personal", None, "revisor"),
+            Actor("personal", None, "admin_estatal"),
             documents=[identificacion.id],
             fields=["postal_code"],
             message="La foto de la identificación está borrosa.",
