@@ -54,13 +54,13 @@ def _truncate_all() -> None:
     db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
-@pytest.fixture
-def app(template_database, tmp_path):
-    config = dict(BASE_CONFIG, INSTANCE_PATH=str(tmp_path), STORAGE_PATH=str(tmp_path / "docs"))
+def fresh_app(template_database, folder):
+    """A portal on an empty, migrated database of its own, inside its app context."""
+    config = dict(BASE_CONFIG, INSTANCE_PATH=str(folder), STORAGE_PATH=str(folder / "docs"))
     if POSTGRES_URL:
         config["DATABASE_URL"] = POSTGRES_URL
     else:
-        copy = tmp_path / "portal.db"
+        copy = folder / "portal.db"
         shutil.copy(template_database, copy)
         config["DATABASE_URL"] = f"sqlite:///{copy}"
     app = create_app(config)
@@ -71,6 +71,11 @@ def app(template_database, tmp_path):
         yield app
     if not db.is_closed():
         db.close()
+
+
+@pytest.fixture
+def app(template_database, tmp_path):
+    yield from fresh_app(template_database, tmp_path)
 
 
 @pytest.fixture

@@ -23,17 +23,20 @@ from portal.models import (
 from portal.vocabulary import STAFF_ROLES, ApplicationStatus, DocumentStatus
 
 from .catalog_builders import demo_catalog
+from .conftest import fresh_app
 
 SMALL = 600
 S = ApplicationStatus
 
 
-@pytest.fixture
-def population(app):
-    """The demo catalog, its staff and a small synthetic population."""
-    load_catalog(demo_catalog())
-    demo.create_staff()
-    return demo.generate_population(SMALL, seed=7)
+@pytest.fixture(scope="class")
+def population(template_database, tmp_path_factory):
+    """The demo catalog, its staff and a small synthetic population, built once
+    for the checks of TestThePopulation, which only read it."""
+    for _app in fresh_app(template_database, tmp_path_factory.mktemp("demo")):
+        load_catalog(demo_catalog())
+        demo.create_staff()
+        yield demo.generate_population(SMALL, seed=7)
 
 
 def test_demo_data_command_is_idempotent_and_covers_every_role(app):
@@ -60,86 +63,90 @@ def test_personas_become_citizen_records(app):
     assert demo.create_personas() == 0
 
 
-def test_no_active_enrollment_is_outside_its_programs_rules(population):
-    today = dt.date.today()
-    enrollments = list(Enrollment.select().where(Enrollment.active))
-    assert len(enrollments) == population["enrollments"] > 0
-    for enrollment in enrollments:
-        citizen = Citizen.get_by_id(enrollment.citizen_id)
-        program = Program.get_by_id(enrollment.program_id)
-        assert applications.rule_reasons(citizen, program, today) == [], (program.slug, citizen.id)
+class TestThePopulation:
+    """Cases the portal itself could have made."""
 
+    def test_no_active_enrollment_is_outside_its_programs_rules(self, population):
+        today = dt.date.today()
+        enrollments = list(Enrollment.select().where(Enrollment.active))
+        assert len(enrollments) == population["enrollments"] > 0
+        for enrollment in enrollments:
+            citizen = Citizen.get_by_id(enrollment.citizen_id)
+            program = Program.get_by_id(enrollment.program_id)
+            assert applications.rule_reasons(citizen, program, today) == [], (
+                program.slug,
+                citizen.id,
+            )
 
-def test_approved_and_delivered_cases_have_every_required_document_accepted(population):
-    decided = Application.select().where(Application.status.in_([S.APROBADA, S.ENTREGADA]))
-    assert decided.count() > 0
-    for application in decided:
-        assert applications.document_blockers(application) == []
-        docs = applications.current_documents(application).values()
-        assert {d.status for d in docs} == {DocumentStatus.ACEPTADO}
-        assert application.override_by_id is None
+    def test_approved_and_delivered_cases_have_every_required_document_accepted(self, population):
+        decided = Application.select().where(Application.status.in_([S.APROBADA, S.ENTREGADA]))
+        assert decided.count() > 0
+        for application in decided:
+            assert applications.document_blockers(application) == []
+            docs = applications.current_documents(application).values()
+            assert {d.status for d in docs} == {DocumentStatus.ACEPTADO}
+            assert application.override_by_id is None
 
+    def test_every_status_history_follows_the_allowed_transitions(self, population):
+        for application in Application.select():
+            status = S.BORRADOR
+            for event in applications.timeline(application):
+                assert event.from_status == status
+                move = (event.from_status, event.to_status)
+                assert event.actor_kind in applications.TRANSITIONS[move], (application.folio, move)
+                status = event.to_status
+            assert status == application.status
 
-def test_every_status_history_follows_the_allowed_transitions(population):
-    for application in Application.select():
-        status = S.BORRADOR
-        for event in applications.timeline(application):
-            assert event.from_status == status
-            move = (event.from_status, event.to_status)
-            assert event.actor_kind in applications.TRANSITIONS[move], (application.folio, move)
-            status = event.to_status
-        assert status == application.status
-
-
-def test_decisions_are_made_by_the_programs_agency_and_never_by_who_helped_file(population):
-    decisions = (
-        ApplicationEvent.select(ApplicationEvent, Application, Program, StaffUser)
-        .join(Application)
-        .join(Program)
-        .switch(ApplicationEvent)
-        .join(StaffUser)
-        .where(ApplicationEvent.to_status.in_(list(applications.DECISIONS)))
-    )
-    assert decisions.count() > 0
-    for event in decisions:
-        application = event.application
-        assert event.actor_staff.agency_id == application.program.agency_id
-        assert event.actor_staff_id not in assistance.helpers_of(application)
-    assert Application.select().where(Application.assisted_by.is_null(False)).count() > 0
-
-
-def test_every_agency_has_cases_at_every_step_and_every_program_beneficiaries(population):
-    steps = set(demo.EVERY_STEP)
-    for agency in Agency.select():
-        reached = {
-            a.status
-            for a in Application.select(Application.status)
+    def test_decisions_are_made_by_the_programs_agency_and_never_by_who_helped_file(
+        self, population
+    ):
+        decisions = (
+            ApplicationEvent.select(ApplicationEvent, Application, Program, StaffUser)
+            .join(Application)
             .join(Program)
-            .where(Program.agency == agency)
+            .switch(ApplicationEvent)
+            .join(StaffUser)
+            .where(ApplicationEvent.to_status.in_(list(applications.DECISIONS)))
+        )
+        assert decisions.count() > 0
+        for event in decisions:
+            application = event.application
+            assert event.actor_staff.agency_id == application.program.agency_id
+            assert event.actor_staff_id not in assistance.helpers_of(application)
+        assert Application.select().where(Application.assisted_by.is_null(False)).count() > 0
+
+    def test_every_agency_has_cases_at_every_step_and_every_program_beneficiaries(self, population):
+        steps = set(demo.EVERY_STEP)
+        for agency in Agency.select():
+            reached = {
+                a.status
+                for a in Application.select(Application.status)
+                .join(Program)
+                .where(Program.agency == agency)
+            }
+            assert steps <= reached, agency.slug
+        for program in Program.select().where(Program.active):
+            assert (
+                Enrollment.select().where(Enrollment.program == program, Enrollment.active).exists()
+            )
+
+    def test_the_audit_chain_verifies(self, population):
+        assert AuditEvent.select().count() > population["applications"]
+        assert audit.verify() is None
+
+    def test_the_same_seed_plans_the_same_cases(self, population):
+        pool = list(demo.generate_citizens(SMALL, seed=7))
+        today = dt.date.today()
+        first = demo.plan_population(pool, 7, today)
+        again = demo.plan_population(pool, 7, today)
+        assert first == again
+        assert {p.key for p in first[1]} == {
+            a.idempotency_key for a in Application.select(Application.idempotency_key)
         }
-        assert steps <= reached, agency.slug
-    for program in Program.select().where(Program.active):
-        assert Enrollment.select().where(Enrollment.program == program, Enrollment.active).exists()
-
-
-def test_the_audit_chain_verifies(population):
-    assert AuditEvent.select().count() > population["applications"]
-    assert audit.verify() is None
-
-
-def test_the_same_seed_plans_the_same_cases(population):
-    pool = list(demo.generate_citizens(SMALL, seed=7))
-    today = dt.date.today()
-    first = demo.plan_population(pool, 7, today)
-    again = demo.plan_population(pool, 7, today)
-    assert first == again
-    assert {p.key for p in first[1]} == {
-        a.idempotency_key for a in Application.select(Application.idempotency_key)
-    }
-    for citizen in Citizen.select().limit(50):
-        assert stdnum_curp.is_valid(citizen.curp)
-    folios = [a.folio for a in Application.select(Application.folio)]
-    assert len(folios) == len(set(folios))
+        for citizen in Citizen.select().limit(50):
+            assert stdnum_curp.is_valid(citizen.curp)
+        folios = [a.folio for a in Application.select(Application.folio)]
+        assert len(folios) == len(set(folios))
 
 
 def test_people_beyond_the_default_are_registry_rows_only(app, monkeypatch):

@@ -53,7 +53,9 @@ def live_app(tmp_path_factory):
         }
     )
     database.upgrade()
-    result = app.test_cli_runner().invoke(args=["demo-data"])
+    # A smaller town than the default: the journeys need the catalog, the staff,
+    # the personas and full queues, not 20,000 people.
+    result = app.test_cli_runner().invoke(args=["demo-data", "--citizens", "4000"])
     assert result.exit_code == 0, result.output
     db.close()
     return app
