@@ -601,6 +601,9 @@ class IntegrityMachine(RuleBasedStateMachine):
         """(the refusal the rules give, or None; whether a gate is passed over)."""
         if application.status not in APPROVABLE:
             return apps.TransitionNotAllowed, False
+        program = Program.get_by_id(application.program_id)
+        if staff.role != Role.ADMIN_ESTATAL and staff.agency_id != program.agency_id:
+            return apps.NotFound, False  # another agency's case, whoever filed it
         if staff.id in assistance.helpers_of(application):
             return apps.SeparationOfDuties, False
         blockers = apps.approval_blockers(application)
@@ -608,7 +611,6 @@ class IntegrityMachine(RuleBasedStateMachine):
             return None, False
         if not override or any(not b.overridable for b in blockers):
             return apps.ApprovalBlocked, False
-        program = Program.get_by_id(application.program_id)
         involved = assistance.helpers_of(application) | assistance.reviewers_of(application)
         if (
             staff.role != Role.SUPERVISOR
@@ -640,7 +642,8 @@ class IntegrityMachine(RuleBasedStateMachine):
             return
         helpers = sorted(assistance.helpers_of(application))
         if helpers:
-            # While the case may be approved, the only outcome is SeparationOfDuties.
+            # While the case may be approved, the only outcome is SeparationOfDuties
+            # (NotFound when the helper works for another agency).
             staff = StaffUser.get_by_id(helpers[0])
             self._approve("approve by a counter helper", application, staff, override=False)
 
