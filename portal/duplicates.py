@@ -173,7 +173,9 @@ def _snapshot(citizen: Citizen) -> dict:
     }
 
 
-def _end_duplicates(survivor: Citizen, merged: Citizen, actor: audit.Actor) -> dict:
+def _end_duplicates(
+    survivor: Citizen, merged: Citizen, actor: audit.Actor
+) -> tuple[list[int], list[int]]:
     """End what may exist only once, through the domain functions that own it.
 
     The survivor's applications and enrollments stay. The other record's live
@@ -223,7 +225,7 @@ def _end_duplicates(survivor: Citizen, merged: Citizen, actor: audit.Actor) -> d
         else:
             apps.end_enrollment(enrollment, actor, reason)
         ended.append(enrollment.id)
-    return {"cancelled": cancelled, "ended": ended}
+    return cancelled, ended
 
 
 def _check_rules_hold(survivor: Citizen, merged_id: int, on: dt.date) -> None:
@@ -268,7 +270,7 @@ def merge(
         merged = Citizen.get_by_id(merged_id)
 
         survivor = Citizen.get_by_id(survivor_id)
-        cancelled = _end_duplicates(survivor, merged, actor)
+        cancelled, ended = _end_duplicates(survivor, merged, actor)
         _check_rules_hold(survivor, merged_id, today)
         enrollments = (
             Enrollment.update(citizen=survivor_id).where(Enrollment.citizen == merged_id).execute()
@@ -286,7 +288,6 @@ def merge(
         CitizenMerge.update(survivor=survivor_id).where(
             CitizenMerge.survivor == merged_id
         ).execute()
-        ended = cancelled.pop("ended")
         record = CitizenMerge.create(
             survivor=survivor_id,
             merged_citizen_id=merged_id,
@@ -295,7 +296,7 @@ def merge(
                 "applications": applications,
                 "enrollments": enrollments,
                 "ended_enrollments": ended,
-                "cancelled_applications": cancelled["cancelled"],
+                "cancelled_applications": cancelled,
                 "candidate": {"id": candidate.id, "score": candidate.score, "kind": candidate.kind},
             },
             merged_by=staff_id,

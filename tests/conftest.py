@@ -20,6 +20,9 @@ from portal.extensions import db
 from portal.models import ALL_MODELS
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+# The review tests' agency, program and reviewer; a module's own fixtures of
+# those names take precedence.
+pytest_plugins = ["tests.oficina_fixtures"]
 
 BASE_CONFIG = {
     "TESTING": True,

@@ -1,10 +1,13 @@
 """Fixtures shared by the back-office tests: a module imports ``fresh_user`` and sets
-``pytestmark = pytest.mark.usefixtures("fresh_user")``."""
+``pytestmark = pytest.mark.usefixtures("fresh_user")``. The agency, its
+two-document program and its reviewer serve every test (loaded by conftest)."""
 
 from __future__ import annotations
 
 import pytest
 from flask import g
+
+from .factories import make_agency, make_program, make_staff
 
 
 def _forget_cached_user() -> None:
@@ -18,3 +21,18 @@ def _forget_cached_user() -> None:
 def fresh_user(app):
     app.before_request(_forget_cached_user)
     return app
+
+
+@pytest.fixture
+def agency():
+    return make_agency(slug="sedesoq")
+
+
+@pytest.fixture
+def program(agency):
+    return make_program(agency, requirements=("identificacion", "comprobante"))
+
+
+@pytest.fixture
+def reviewer(agency):
+    return make_staff("revisor", agency)

@@ -47,21 +47,6 @@ OVERRIDE_REASON = "La persona presentó el original en la oficina y se cotejó e
 
 
 @pytest.fixture
-def agency():
-    return make_agency(slug="sedesoq")
-
-
-@pytest.fixture
-def program(agency):
-    return make_program(agency, requirements=("identificacion", "comprobante"))
-
-
-@pytest.fixture
-def reviewer(agency):
-    return make_staff("revisor", agency)
-
-
-@pytest.fixture
 def supervisor(agency):
     return make_staff("supervisor", agency)
 

@@ -13,25 +13,10 @@ from portal.models import Application, AuditEvent, Document, Enrollment, utcnow
 
 from .application_builders import citizen_actor, jpeg_bytes, submitted, upload_all
 from .conftest import html, sign_in_as
-from .factories import accept_documents, make_agency, make_citizen, make_program, make_staff
+from .factories import accept_documents, make_citizen, make_program, make_staff
 from .oficina_fixtures import fresh_user  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fresh_user")
-
-
-@pytest.fixture
-def agency():
-    return make_agency(slug="sedesoq")
-
-
-@pytest.fixture
-def program(agency):
-    return make_program(agency, requirements=("identificacion", "comprobante"))
-
-
-@pytest.fixture
-def reviewer(agency):
-    return make_staff("revisor", agency)
 
 
 def _case(program, **citizen_fields):
