@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal import applications as apps  # noqa: E402
 from portal import create_app  # noqa: E402
-from portal import db as database  # noqa: E402
-from portal.audit import Actor  # noqa: E402
-from portal.extensions import db  # noqa: E402
+from portal.applications import workflow as apps  # noqa: E402
+from portal.backoffice.audit import Actor  # noqa: E402
 from portal.models import Application  # noqa: E402
+from portal.web import database  # noqa: E402
+from portal.web.extensions import db  # noqa: E402
 from tests.application_builders import upload_all  # noqa: E402
 from tests.factories import make_citizen, make_program  # noqa: E402
 

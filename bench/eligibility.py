@@ -26,13 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal.catalog import (
-    Call,
-    Condition,
-    Program,
-    program_from_dict,
-)
-from portal.eligibility import (
+from portal.catalog.schema import Call, Condition, Program, program_from_dict
+from portal.eligibility.engine import (
     ALREADY_RECEIVES,
     CANNOT_COMBINE,
     Result,
@@ -40,7 +35,7 @@ from portal.eligibility import (
     compile_catalog,
     evaluate,
 )
-from portal.profile import ANSWERED_FIELDS, derive, sources_of
+from portal.eligibility.profile import ANSWERED_FIELDS, derive, sources_of
 
 PROGRAMS = 6_700
 STATES = tuple(f"{n:02d}" for n in range(1, 33))
@@ -186,7 +181,7 @@ def naive_evaluate(
     state_code: str = "22",
     quota_used: Mapping[str, int] | None = None,
 ) -> list[Result]:
-    """The obvious interpreter: same answers as portal.eligibility.evaluate, no compilation."""
+    """The obvious interpreter: same answers as portal.eligibility.engine.evaluate, no compilation."""
     used = quota_used or {}
     enrolled = profile.get("enrolled") or ()
     by_slug = {p.slug: p for p in programs}

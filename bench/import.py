@@ -1,10 +1,10 @@
-"""How fast a roll is imported (portal/padron.py), against a bare insert.
+"""How fast a roll is imported (portal/rolls/importer.py), against a bare insert.
 
     .venv/bin/python -m bench.import [--existing 1000000] [--rows 1000000] [--dir DIR]
                                      [--duplicates] [--stats] [--single]
 
 (run from the repository root). Builds a SQLite database holding ``--existing``
-synthetic citizens (portal/synthetic.py, bulk-inserted in chunks), writes a
+synthetic citizens (portal/demo/synthetic.py, bulk-inserted in chunks), writes a
 roll of ``--rows`` rows (half of them people already in the database, half
 new), then, in the same run:
 
@@ -36,11 +36,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from portal import create_app, padron, synthetic, transparency
-from portal import db as database
-from portal.demo import load_municipalities
-from portal.extensions import db
+from portal import create_app
+from portal.demo import synthetic
+from portal.demo.data import load_municipalities
 from portal.models import Agency, Call, Program, utcnow
+from portal.rolls import importer as padron
+from portal.transparency import public as transparency
+from portal.web import database
+from portal.web.extensions import db
 
 CHUNK = 20_000
 
@@ -204,7 +207,7 @@ def main() -> None:
               f"rejected {batch.rejected:,}; import / bare = {imported / bare:.2f}")  # fmt: skip
 
         if args.duplicates:
-            from portal import duplicates
+            from portal.rolls import duplicates
 
             start = time.perf_counter()
             pairs = duplicates.find_candidates()

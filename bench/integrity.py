@@ -1,4 +1,4 @@
-"""A long run of the integrity property test (tests/test_integrity_properties.py).
+"""A long run of the integrity property test (tests/applications/test_integrity_properties.py).
 
 Runs the state machine with many more examples than ``make test`` does and
 prints the figures: examples, steps, invariant checks, seconds, and how often
@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST = "tests/test_integrity_properties.py"
+TEST = "tests/applications/test_integrity_properties.py"
 
 
 def main() -> int:

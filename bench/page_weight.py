@@ -30,15 +30,25 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from portal import create_app  # noqa: E402
-from portal import db as database  # noqa: E402
-from portal.extensions import db  # noqa: E402
 from portal.models import Application, Citizen, Program  # noqa: E402
-from portal.sessions import create_session_row  # noqa: E402
+from portal.web import database  # noqa: E402
+from portal.web.extensions import db  # noqa: E402
+from portal.web.sessions import create_session_row  # noqa: E402
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 FIRST_VISIT_BUDGET = 50 * 1024
 WARM_BUDGET = 15 * 1024
-NOT_CITIZEN = ("/oficina", "/entrega", "/auth", "/static", "/healthz", "/.well-known", "/e/", "/E/", "/idioma")
+NOT_CITIZEN = (
+    "/oficina",
+    "/entrega",
+    "/auth",
+    "/static",
+    "/healthz",
+    "/.well-known",
+    "/e/",
+    "/E/",
+    "/idioma",
+)
 DOWNLOAD_SUFFIXES = (".csv", ".json", ".png", ".svg", ".pdf")
 
 
@@ -71,7 +81,12 @@ def signed_in_cookie(app) -> dict | None:
     if citizen is None:
         return None
     sid = create_session_row({"_user_id": citizen.get_id(), "_fresh": True})
-    return {"name": app.config["SESSION_COOKIE_NAME"], "value": sid, "domain": "127.0.0.1", "path": "/"}
+    return {
+        "name": app.config["SESSION_COOKIE_NAME"],
+        "value": sid,
+        "domain": "127.0.0.1",
+        "path": "/",
+    }
 
 
 def measure(browser, url: str, cookie: dict | None, warm_from: str | None) -> tuple[int, int]:
@@ -85,7 +100,10 @@ def measure(browser, url: str, cookie: dict | None, warm_from: str | None) -> tu
     if warm_from:
         page.goto(warm_from, wait_until="load")
     total = {"bytes": 0}
-    cdp.on("Network.loadingFinished", lambda e: total.__setitem__("bytes", total["bytes"] + e["encodedDataLength"]))
+    cdp.on(
+        "Network.loadingFinished",
+        lambda e: total.__setitem__("bytes", total["bytes"] + e["encodedDataLength"]),
+    )
     response = page.goto(url, wait_until="load")
     page.wait_for_timeout(150)
     context.close()
@@ -138,8 +156,10 @@ def main() -> int:
     print(f"{'página':38} {'quién':10} {'1.ª visita':>11} {'caché tibia':>12}  presupuesto")
     for path, who, cold, warm, verdict in rows:
         print(f"{path:38} {who:10} {cold / 1024:9.1f} KB {warm / 1024:10.1f} KB  {verdict}")
-    print(f"\n{len(rows)} mediciones; presupuesto 50 KB primera visita, 15 KB con caché; "
-          f"{failures} fuera de presupuesto")
+    print(
+        f"\n{len(rows)} mediciones; presupuesto 50 KB primera visita, 15 KB con caché; "
+        f"{failures} fuera de presupuesto"
+    )
     return 1 if failures else 0
 
 

@@ -1,4 +1,4 @@
-"""How fast synthetic citizens are generated (portal/synthetic.py).
+"""How fast synthetic citizens are generated (portal/demo/synthetic.py).
 
     .venv/bin/python -m bench.synthetic [--citizens 1000000] [--seed 2026]
 
@@ -6,12 +6,12 @@
 
 Prints rows per second for three runs over the same citizens:
 
-* generate: portal.synthetic.generate_citizens as the demo-data command uses it;
+* generate: portal.demo.synthetic.generate_citizens as the demo-data command uses it;
 * generate + stdnum: the same, validating every CURP with python-stdnum, the
   baseline a straightforward generator would pay (and a full check that all
   generated CURPs are valid);
 * generate + make_curp: the same, rebuilding every CURP from the names with
-  portal.curp.make_curp, the public per-person path.
+  portal.citizens.curp.make_curp, the public per-person path.
 
 and the peak memory while generating, since uniqueness keeps every CURP prefix.
 """
@@ -26,7 +26,8 @@ from collections.abc import Callable
 
 from stdnum.mx import curp as stdnum_curp
 
-from portal import curp, synthetic
+from portal.citizens import curp
+from portal.demo import synthetic
 
 
 def timed(label: str, n: int, seed: int, per_row: Callable[[synthetic.Citizen], None]) -> float:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from . import assets, db, logs, oidc, queue, security
-from .config import ROOT, check, from_env
-from .extensions import babel, compress, csrf, htmx_ext, login_manager
-from .htmx import add_vary
-from .i18n import select_locale
-from .kiosk import is_kiosk
-from .sessions import DatabaseSessionInterface
+from portal.applications import tasks as outbox_tasks
+from portal.citizens import oidc
+from portal.config import ROOT, check, from_env
+from portal.web import assets, logs, queue, security
+from portal.web import database as db
+from portal.web.extensions import babel, compress, csrf, htmx_ext, login_manager
+from portal.web.htmx import add_vary
+from portal.web.i18n import select_locale
+from portal.web.kiosk import is_kiosk
+from portal.web.sessions import DatabaseSessionInterface
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -60,15 +63,16 @@ def create_app(config: dict | None = None) -> Flask:
     assets.init_app(app)
     oidc.init_app(app)
     queue.init_app(app)
+    outbox_tasks.init_app(app)
 
     app.before_request(security.assign_request_id)
     app.before_request(security.refuse_oversized_body)
     app.after_request(security.set_headers)
     app.after_request(add_vary)
 
-    from . import auth  # noqa: F401  (registers the user loader)
-    from .cli import register_commands
-    from .views import register_blueprints
+    from portal.web import auth  # noqa: F401  (registers the user loader)
+    from portal.web.commands import register_commands
+    from portal.web.shell import register_blueprints
 
     register_blueprints(app)
     register_commands(app)

@@ -77,7 +77,7 @@ def from_env(env: dict | None = None) -> dict:
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_FROM": env.get("MAIL_FROM", "Ventanilla Única <avisos@ventanilla.example.org>"),
         "SMS_BACKEND": env.get("SMS_BACKEND", "log"),
-        # Empty: a SQLite file in the instance folder (see portal/queue.py).
+        # Empty: a SQLite file in the instance folder (see portal/web/queue.py).
         "QUEUE_URL": env.get("QUEUE_URL", ""),
         "KIOSK_MODE": _bool(env.get("KIOSK_MODE")),
         "CITIZEN_IDLE_MINUTES": _int(env, "CITIZEN_IDLE_MINUTES", 15),

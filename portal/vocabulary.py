@@ -3,7 +3,7 @@
 Each is a :class:`~enum.StrEnum`, so a member *is* its string: it is stored in
 the database, compared with what a form posts and printed in the audit trail
 as the same Spanish word. The web, the CLI, the queue and the demo data all
-name things through these enums; :func:`portal.audit.record` refuses an action
+name things through these enums; :func:`portal.backoffice.audit.record` refuses an action
 that is not an :class:`AuditAction`, so a new act cannot get a second name.
 """
 

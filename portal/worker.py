@@ -1,8 +1,12 @@
-"""Entry point of the queue consumer: ``huey_consumer portal.worker.huey``."""
+"""Entry point of the queue consumer: ``huey_consumer portal.worker.huey``.
 
-from . import create_app
-from .queue import huey
+Importing each area's ``tasks`` module registers its tasks with the consumer.
+"""
+
+from portal import create_app
+from portal.applications import tasks as outbox_tasks
+from portal.web.queue import huey
 
 app = create_app()
 
-__all__ = ["app", "huey"]
+__all__ = ["app", "huey", "outbox_tasks"]

@@ -7,10 +7,10 @@ import uuid
 
 from PIL import Image
 
-from portal import applications
-from portal.audit import Actor
-from portal.documents import get_storage
-from portal.uploads import inspect_upload
+from portal.applications import workflow as applications
+from portal.applications.documents import get_storage
+from portal.applications.uploads import inspect_upload
+from portal.backoffice.audit import Actor
 
 MINIMAL_PDF = (
     b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"

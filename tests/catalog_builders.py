@@ -7,10 +7,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from portal.catalog import Catalog, Program, load_catalog, program_from_dict
-from portal.geo import State, load_state
+from portal.catalog.geography import State, load_state
+from portal.catalog.schema import Catalog, Program, load_catalog, program_from_dict
 
-DEMO_CATALOG = Path(__file__).resolve().parent.parent / "portal" / "data" / "catalogo-demo.yaml"
+DEMO_CATALOG = (
+    Path(__file__).resolve().parent.parent / "portal" / "catalog" / "data" / "catalogo-demo.yaml"
+)
 AGENCY = "sedesoq"
 
 

@@ -15,9 +15,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from portal import create_app
-from portal import db as database
-from portal.extensions import db
 from portal.models import ALL_MODELS
+from portal.web import database
+from portal.web.extensions import db
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 # The review tests' agency, program and reviewer; a module's own fixtures of

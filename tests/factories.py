@@ -12,8 +12,8 @@ import itertools
 from stdnum.mx import curp as stdnum_curp
 from werkzeug.security import generate_password_hash
 
-from portal import delivery
-from portal.folio import new_folio
+from portal.applications.folio import new_folio
+from portal.delivery import handover as delivery
 from portal.models import (
     Agency,
     Application,

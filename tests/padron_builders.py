@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from portal.curp import make_curp
+from portal.citizens.curp import make_curp
 
 HEADER = ["CURP", "Nombre(s)", "Apellido Paterno", "Apellido Materno", "Fecha de nacimiento",
           "Sexo", "Municipio", "Monto", "Fecha"]  # fmt: skip

@@ -1,50 +1,45 @@
-"""The portal's data, as peewee models: core tables plus one module per area.
+"""The registry of the portal's data: every area's peewee models, in dependency order.
 
-The schema itself is created by the numbered scripts in ``migrations/``;
-``tests/test_migrations.py`` fails when these models and the migrations drift
-apart. An area that adds tables puts them in ``portal/models/<area>.py``, adds
-them to ``ALL_MODELS`` below and writes a migration.
-"""
+Each area keeps its tables in ``portal/<area>/models.py``; this module imports
+them all so that anything may write ``from portal.models import Citizen``. The
+schema itself is created by the numbered scripts in ``migrations/``;
+``tests/web/test_migrations.py`` fails when these models and the migrations
+drift apart. An area that adds tables puts them in its ``models.py``, adds them
+to ``ALL_MODELS`` below and writes a migration."""
 
-from .accounts import CorrectionRequest, Identity
-from .applications import Notice, Outbox
-from .core import (
-    LIVE_STATUSES,
-    STAFF_ROLES,
-    STATUSES,
-    Agency,
+from portal.applications.models import (
     Application,
     ApplicationEvent,
-    AuditEvent,
-    BaseModel,
-    Call,
-    Citizen,
-    DeliveryPoint,
+    Assistance,
     Document,
     Enrollment,
-    JSONText,
+    Notice,
+    Outbox,
+)
+from portal.backoffice.models import AuditEvent, StaffUser
+from portal.catalog.models import (
+    Agency,
+    Call,
+    DeliveryPoint,
     Municipality,
     Program,
     ProgramVersion,
     Requirement,
-    StaffUser,
-    WebSession,
-    utcnow,
 )
-from .delivery import Credential, Delivery
-from .oficina import Assistance, IdentityCheck
-from .padron import (
+from portal.citizens.models import Citizen, CorrectionRequest, Identity, IdentityCheck
+from portal.delivery.models import Credential, Delivery
+from portal.eligibility.models import ResumeCode
+from portal.rolls.models import (
     PADRON_MODELS,
-    STATS_MODELS,
-    BeneficiaryCell,
-    BeneficiaryMonth,
     CitizenMerge,
     DuplicateCandidate,
     ImportBatch,
     ImportRejection,
-    StatsState,
 )
-from .questionnaire import ResumeCode
+from portal.transparency.models import STATS_MODELS, BeneficiaryCell, BeneficiaryMonth, StatsState
+from portal.vocabulary import LIVE_STATUSES, STAFF_ROLES, STATUSES
+from portal.web.models import WebSession
+from portal.web.tables import BaseModel, JSONText, utcnow
 
 CORE_MODELS = [
     Municipality,

@@ -14,8 +14,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from portal import create_app
-from portal import db as database
-from portal.extensions import db
+from portal.web import database
+from portal.web.extensions import db
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,12 +13,12 @@ from flask import Blueprint
 from PIL import Image
 from werkzeug.serving import make_server
 
-from portal import applications as apps
 from portal import create_app
-from portal import db as database
-from portal.audit import Actor
-from portal.extensions import db
+from portal.applications import workflow as apps
+from portal.backoffice.audit import Actor
 from portal.models import Application
+from portal.web import database
+from portal.web.extensions import db
 from tests.application_builders import MINIMAL_PDF
 from tests.conftest import sign_in_as
 from tests.factories import make_citizen, make_program
@@ -102,13 +102,17 @@ def signed_in_context(browser, app, base, citizen, javascript):
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["con-js", "sin-js"])
-def test_apply_with_photo_and_pdf_then_correct_and_resubmit(browser, portal, mailbox, tmp_path, javascript):
+def test_apply_with_photo_and_pdf_then_correct_and_resubmit(
+    browser, portal, mailbox, tmp_path, javascript
+):
     app, base = portal
     box, _port = mailbox
     with app.app_context():
         db.connect(reuse_if_open=True)
         citizen = make_citizen(notify_channel="email", email="persona.demo@example.org")
-        program = make_program(name="Apoyo de prueba e2e", requirements=("identificacion", "comprobante"))
+        program = make_program(
+            name="Apoyo de prueba e2e", requirements=("identificacion", "comprobante")
+        )
         slug = program.slug
         db.close()
     context = signed_in_context(browser, app, base, citizen, javascript)
@@ -120,7 +124,6 @@ def test_apply_with_photo_and_pdf_then_correct_and_resubmit(browser, portal, mai
         if javascript:
             assert_accessible(page)
 
-
     # Discover the program in the catalog, then apply from its page.
     page.goto(f"{base}/programas/{slug}")
     check_accessible()
@@ -131,7 +134,9 @@ def test_apply_with_photo_and_pdf_then_correct_and_resubmit(browser, portal, mai
     page.wait_for_url("**/documentos")
     check_accessible()
 
-    page.locator("input[name=document]").nth(0).set_input_files(str(phone_photo(tmp_path / "ine.jpg")))
+    page.locator("input[name=document]").nth(0).set_input_files(
+        str(phone_photo(tmp_path / "ine.jpg"))
+    )
     page.get_by_role("button", name="Subir «Identificacion»").click()
     page.wait_for_load_state()
     check_accessible()
@@ -148,7 +153,9 @@ def test_apply_with_photo_and_pdf_then_correct_and_resubmit(browser, portal, mai
     folio = page.locator(".receipt .folio").inner_text()
     assert folio.startswith("QRO-")
     check_accessible()
-    assert any(folio in message and "persona.demo@example.org" in message for message in box.messages)
+    assert any(
+        folio in message and "persona.demo@example.org" in message for message in box.messages
+    )
 
     with app.app_context():
         db.connect(reuse_if_open=True)
@@ -166,14 +173,19 @@ def test_apply_with_photo_and_pdf_then_correct_and_resubmit(browser, portal, mai
     page.goto(f"{base}/mis-solicitudes/{folio}")
     assert page.get_by_text("La foto de la identificación está borrosa.").count() >= 1
     check_accessible()
-    page.locator(".correction input[name=document]").set_input_files(str(phone_photo(tmp_path / "ine2.jpg")))
+    page.locator(".correction input[name=document]").set_input_files(
+        str(phone_photo(tmp_path / "ine2.jpg"))
+    )
     page.get_by_role("button", name="Subir «Identificacion»").click()
     page.wait_for_load_state()
     check_accessible()
     page.get_by_label("Código postal").fill("76000")
     page.get_by_role("button", name="Enviar corrección").click()
     page.wait_for_load_state()
-    assert page.locator(".notice-ok").first.inner_text() == "Enviamos su corrección. La dependencia la revisará."
+    assert (
+        page.locator(".notice-ok").first.inner_text()
+        == "Enviamos su corrección. La dependencia la revisará."
+    )
     check_accessible()
     timeline = page.locator(".timeline").inner_text()
     assert "Requiere corrección" in timeline and timeline.count("Enviada") == 2

@@ -10,12 +10,14 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from portal import create_app, credentials, delivery
-from portal import db as database
-from portal.extensions import db
-from portal.folio import new_folio
+from portal import create_app
+from portal.applications.folio import new_folio
+from portal.delivery import credentials
+from portal.delivery import handover as delivery
 from portal.models import Application, WebSession
-from portal.sessions import _hash
+from portal.web import database
+from portal.web.extensions import db
+from portal.web.sessions import _hash
 from tests.factories import (
     make_agency,
     make_application,
@@ -24,7 +26,7 @@ from tests.factories import (
     make_program,
     make_staff,
 )
-from tests.test_delivery import add_missing_sign_out_endpoints
+from tests.delivery.test_delivery import add_missing_sign_out_endpoints
 
 from .conftest import assert_accessible
 
@@ -67,8 +69,15 @@ def scene(delivery_server):
     citizen = make_citizen()
     application = make_application(citizen, program, status="aprobada", folio=new_folio(year=2026))
     credential = delivery.issue_credential(application)
-    return {"app": app, "point": point, "operator": operator, "citizen": citizen,
-            "application": application, "credential": credential, "program": program}
+    return {
+        "app": app,
+        "point": point,
+        "operator": operator,
+        "citizen": citizen,
+        "application": application,
+        "credential": credential,
+        "program": program,
+    }
 
 
 def signed_in(browser, base_url, user, javascript=True):
@@ -76,8 +85,10 @@ def signed_in(browser, base_url, user, javascript=True):
     sid = secrets.token_urlsafe(32)
     kind = "ciudadano" if user.id_prefix == "c" else "personal"
     WebSession.create(
-        id_hash=_hash(sid), data={"_user_id": user.get_id(), "_fresh": True},
-        user_kind=kind, user_id=user.id,
+        id_hash=_hash(sid),
+        data={"_user_id": user.get_id(), "_fresh": True},
+        user_kind=kind,
+        user_id=user.id,
     )
     context = browser.new_context(base_url=base_url, java_script_enabled=javascript)
     context.add_cookies([{"name": "vu_sesion", "value": sid, "url": base_url}])
@@ -137,7 +148,9 @@ def test_beneficiary_shows_the_qr_and_an_operator_scans_it_and_delivers_once(
     operator.close()
 
 
-def test_a_forged_code_is_flagged_in_the_browser_and_refused(browser, delivery_server, scene, tmp_path):
+def test_a_forged_code_is_flagged_in_the_browser_and_refused(
+    browser, delivery_server, scene, tmp_path
+):
     _, base_url = delivery_server
     forged = delivery.token_for(scene["credential"], credentials.generate_keypair()[0])
     image = qr_file(tmp_path, credentials.credential_url(forged, base_url), "falso.png")
@@ -151,10 +164,15 @@ def test_a_forged_code_is_flagged_in_the_browser_and_refused(browser, delivery_s
     operator.close()
 
 
-def test_without_javascript_the_operator_types_the_folio_and_delivers(browser, delivery_server, scene):
+def test_without_javascript_the_operator_types_the_folio_and_delivers(
+    browser, delivery_server, scene
+):
     _, base_url = delivery_server
     application = make_application(
-        make_citizen(given_names="Rosa"), scene["program"], status="aprobada", folio=new_folio(year=2026)
+        make_citizen(given_names="Rosa"),
+        scene["program"],
+        status="aprobada",
+        folio=new_folio(year=2026),
     )
     delivery.issue_credential(application)
     operator = signed_in(browser, base_url, scene["operator"], javascript=False)

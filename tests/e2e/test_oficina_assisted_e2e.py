@@ -12,11 +12,11 @@ import uuid
 
 import pytest
 
-from portal.extensions import db
 from portal.models import Agency
+from portal.web.extensions import db
+from tests.eligibility.test_questionnaire_views import ANSWERS
 
 from ..factories import make_citizen, make_staff
-from ..test_questionnaire_views import ANSWERS
 from .conftest import assert_accessible
 from .test_oficina_review_e2e import _sign_in
 from .test_questionnaire_e2e import _answer

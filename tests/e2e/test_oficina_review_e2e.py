@@ -11,9 +11,9 @@ import uuid
 
 import pytest
 
-from portal import applications as apps
-from portal.extensions import db
+from portal.applications import workflow as apps
 from portal.models import Agency, Application, Program
+from portal.web.extensions import db
 
 from ..application_builders import citizen_actor, jpeg_bytes, upload_all
 from ..factories import accept_documents, make_application, make_citizen, make_staff

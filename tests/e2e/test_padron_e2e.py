@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from portal import padron
-from portal.demo import DEMO_PASSWORD, STAFF_DOMAIN
-from portal.extensions import db
+from portal.demo.data import DEMO_PASSWORD, STAFF_DOMAIN
 from portal.models import Enrollment, Program
+from portal.rolls import importer as padron
+from portal.web.extensions import db
 from tests.padron_builders import person, write_roll
 
 from .conftest import assert_accessible

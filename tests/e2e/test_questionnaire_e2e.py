@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.e2e.conftest import assert_accessible
-from tests.test_questionnaire_views import ANSWERS
+from tests.eligibility.test_questionnaire_views import ANSWERS
 
 
 def _answer(page, field: str) -> None:

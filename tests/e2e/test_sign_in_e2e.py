@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal import oidc
-from portal.kiosk import DEVICE_COOKIE, device_marker
+from portal.citizens import oidc
+from portal.web.kiosk import DEVICE_COOKIE, device_marker
 from tests.support.idp import run_idp
 
 from .conftest import assert_accessible
@@ -17,15 +17,19 @@ from .conftest import assert_accessible
 def provider(live_app, live_server):
     """The provider with the live portal as its client; restored afterwards."""
     callback = f"{live_server}/auth/callback"
-    clients = [{
-        "client_id": "ventanilla",
-        "client_secret": "ventanilla-dev-secret",
-        "redirect_uris": [callback],
-        "post_logout_redirect_uris": [f"{live_server}/"],
-    }]
+    clients = [
+        {
+            "client_id": "ventanilla",
+            "client_secret": "ventanilla-dev-secret",
+            "redirect_uris": [callback],
+            "post_logout_redirect_uris": [f"{live_server}/"],
+        }
+    ]
     saved = {k: live_app.config[k] for k in ("OIDC_ISSUER", "OIDC_REDIRECT_URI", "PORTAL_BASE_URL")}
     with run_idp(clients=clients) as server:
-        live_app.config.update(OIDC_ISSUER=server.issuer, OIDC_REDIRECT_URI=callback, PORTAL_BASE_URL=live_server)
+        live_app.config.update(
+            OIDC_ISSUER=server.issuer, OIDC_REDIRECT_URI=callback, PORTAL_BASE_URL=live_server
+        )
         with live_app.app_context():
             oidc.init_app(live_app)
         yield server

@@ -1,0 +1,1 @@
+"""Applications: the workflow, folios, documents, uploads, storage, notices and their queue."""

@@ -1,0 +1,75 @@
+"""Documents in the web app: the configured storage and the one way to serve a file.
+
+The encryption keys come from ``STORAGE_KEYS``. In development and tests, when
+it is empty, a key is generated once and kept in the instance folder (never in
+the repository or the database); production refuses to start without it.
+Staff previews (the back office) and citizens' downloads both go through
+:func:`serve_document`, which checks nothing itself: callers load the document
+through a query scoped to who is asking.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Response, current_app
+
+from portal.applications.storage import EncryptedFileStorage, KeyRing
+from portal.models import Document
+
+DEV_KEY_FILE = "storage-dev-key"
+
+
+class StorageNotConfigured(RuntimeError):
+    pass
+
+
+def keyring_from_config(config) -> KeyRing:
+    configured = config.get("STORAGE_KEYS", "")
+    if configured:
+        return KeyRing.from_config(configured)
+    if config.get("PORTAL_ENV") == "production":
+        raise StorageNotConfigured(
+            "STORAGE_KEYS falta: en producción la llave de los documentos viene de la "
+            "configuración."
+        )
+    path = Path(config["INSTANCE_PATH"]) / DEV_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two workers starting together never write two different keys.
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(KeyRing.new_entry("dev1"))
+    return KeyRing.from_config(path.read_text())
+
+
+def get_storage() -> EncryptedFileStorage:
+    """The app's document storage, built once per app."""
+    storage = current_app.extensions.get("document_storage")
+    if storage is None:
+        storage = EncryptedFileStorage(
+            Path(current_app.config["STORAGE_PATH"]), keyring_from_config(current_app.config)
+        )
+        current_app.extensions["document_storage"] = storage
+    return storage
+
+
+def serve_document(document: Document, inline: bool = False) -> Response:
+    """The decrypted file, as a download (or inline for a staff preview).
+
+    The sandboxing CSP and nosniff make even a file that slipped past the
+    checks inert: no scripts, no plugins, no same-origin access.
+    """
+    data = get_storage().get(document.storage_key)
+    response = Response(data, mimetype=document.content_type)
+    disposition = "inline" if inline else "attachment"
+    response.headers.set("Content-Disposition", disposition, filename=document.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,380 @@
+"""Applying, uploading documents, following, correcting and cancelling; the inbox.
+
+Every application and document is loaded through a query scoped to the
+signed-in person: anyone else's gives 404, whatever the folio or id typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, StringField
+from wtforms.validators import Email, Length, Optional, Regexp
+
+from portal.applications import workflow as apps
+from portal.applications.documents import get_storage, serve_document
+from portal.applications.notices import mark_read
+from portal.applications.uploads import UploadRejected, inspect_upload, max_upload_bytes
+from portal.backoffice.audit import Actor
+from portal.eligibility.profile import FIELDS
+from portal.models import Application, Citizen, Document, Notice, Program, Requirement
+from portal.vocabulary import ApplicationStatus as S
+from portal.web.auth import citizen_required
+from portal.web.htmx import render
+
+bp = Blueprint("applications", __name__)
+
+
+class StartForm(FlaskForm):
+    # One key per rendered form: a double click or a repeated post of the same
+    # form finds the draft the first post created.
+    idempotency_key = HiddenField()
+
+
+class UploadForm(FlaskForm):
+    document = FileField()
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: only the CSRF token."""
+
+
+# Validators for the fields a reviewer may flag (see apps.CORRECTABLE_FIELDS).
+_FIELD_CHECKS = {
+    "postal_code": [Regexp(r"^\d{5}$", message="El código postal tiene 5 números.")],
+    "phone": [Regexp(r"^\d{10}$", message="El teléfono tiene 10 números, sin espacios.")],
+    "email": [Email(message="Escriba un correo como nombre@ejemplo.mx.")],
+    "interior_number": [Optional()],
+}
+
+
+def correction_form(fields, answers, formdata=None):
+    """A form with exactly the flagged fields, prefilled with what was sent."""
+
+    class CorrectionForm(FlaskForm):
+        pass
+
+    for name in fields:
+        checks = _FIELD_CHECKS.get(name, [Length(min=1, message="Escriba este dato.")])
+        setattr(
+            CorrectionForm,
+            name,
+            StringField(apps.CORRECTABLE_FIELDS[name], validators=[*checks, Length(max=120)]),
+        )
+    return CorrectionForm(formdata=formdata, data={n: answers.get(n, "") for n in fields})
+
+
+def actor() -> Actor:
+    return Actor.citizen(current_user.id)
+
+
+def own_application(folio: str) -> Application:
+    application = Application.get_or_none(
+        (Application.folio == folio) & (Application.citizen == current_user.id)
+    )
+    if application is None:
+        abort(404)
+    return application
+
+
+def documents_context(application: Application, **extra):
+    requirements = apps.required_requirements(application)
+    return {
+        "application": application,
+        "program": Program.get_by_id(application.program_id),
+        "requirements": requirements,
+        "current": apps.current_documents(application),
+        "missing": apps.missing_requirements(application),
+        "upload_form": UploadForm(),
+        "action_form": ActionForm(),
+        "max_mb": current_app.config["MAX_UPLOAD_MB"],
+        **extra,
+    }
+
+
+def profile_answers(profile: dict) -> list[tuple[str, str]]:
+    """The questionnaire answers as (label, value) for "check your answers"."""
+    shown = []
+    for name, value in profile.items():
+        spec = FIELDS.get(name)
+        if spec is None or name in ("birth_date", "sex", "municipality", "enrolled"):
+            continue  # identity comes from the digital ID, shown above
+        if value is None:
+            text = _("No sé")
+        elif isinstance(value, bool):
+            text = _("Sí") if value else _("No")
+        elif isinstance(value, list):
+            text = ", ".join(str(v) for v in value) or _("Ninguno")
+        else:
+            text = str(value).replace("_", " ")
+        shown.append((spec.label, text))
+    return shown
+
+
+@bp.route("/programas/<slug>/solicitar", methods=["GET", "POST"])
+@citizen_required
+def apply(slug: str):
+    program = Program.get_or_none((Program.slug == slug) & (Program.active == True))  # noqa: E712
+    if program is None:
+        abort(404)
+    citizen = Citizen.get_by_id(current_user.id)
+    live = (
+        Application.select()
+        .where(
+            (Application.citizen == citizen)
+            & (Application.program == program)
+            & Application.status.in_(apps.LIVE_STATUSES)
+        )
+        .first()
+    )
+    if live is not None:
+        flash(_("Ya tiene una solicitud a este programa; aquí puede seguirla."), "info")
+        return redirect(url_for(".detail", folio=live.folio), code=303)
+    form = StartForm()
+    if form.validate_on_submit():
+        try:
+            draft = apps.start_draft(
+                citizen,
+                program,
+                form.idempotency_key.data or uuid.uuid4().hex,
+                folio_prefix=current_app.config["FOLIO_PREFIX"],
+            )
+        except apps.ApplicationError as error:
+            flash(error.message, "error")
+            return redirect(url_for(".apply", slug=slug), code=303)
+        return redirect(url_for(".documents", folio=draft.folio), code=303)
+    form.idempotency_key.data = uuid.uuid4().hex
+    reasons = apps.eligibility_reasons(citizen, program, dt.date.today())
+    status = 422 if form.errors else 200
+    return render(
+        "applications/apply.html",
+        program=program,
+        citizen=citizen,
+        answers=apps.snapshot_answers(citizen),
+        profile_answers=profile_answers(citizen.profile or {}),
+        reasons=reasons,
+        form=form,
+    ), status
+
+
+@bp.get("/mis-solicitudes/<folio>/documentos")
+@citizen_required
+def documents(folio: str):
+    application = own_application(folio)
+    if application.status != S.BORRADOR:
+        return redirect(url_for(".detail", folio=folio), code=303)
+    return render("applications/documents.html", **documents_context(application))
+
+
+@bp.post("/mis-solicitudes/<folio>/requisitos/<int:requirement_id>")
+@citizen_required
+def upload(folio: str, requirement_id: int):
+    application = own_application(folio)
+    requirement = Requirement.get_or_none(
+        (Requirement.id == requirement_id) & (Requirement.program == application.program_id)
+    )
+    if requirement is None:
+        abort(404)
+    back = ".documents" if application.status == S.BORRADOR else ".detail"
+    if not apps.may_change_document(application, requirement.id):
+        abort(409)
+    # The CSRF token was checked before the view (CSRFProtect).
+    upload = UploadForm().document.data
+    if upload is None or not upload.filename:
+        return _refused(application, requirement, _("Elija un archivo o tome una foto."))
+    limit = max_upload_bytes(current_app.config)
+    data = upload.read(limit + 1)
+    try:
+        clean = inspect_upload(
+            data, upload.filename, allowed=set(requirement.formats.split(",")), max_bytes=limit
+        )
+    except UploadRejected as rejected:
+        return _refused(application, requirement, rejected.message)
+    apps.add_document(application, requirement, clean, get_storage(), actor())
+    flash(_("Recibimos «%(name)s».", name=requirement.name), "ok")
+    return redirect(url_for(back, folio=folio) + f"#requisito-{requirement.id}", code=303)
+
+
+def _refused(application: Application, requirement: Requirement, message: str):
+    """The page again, with the message next to the document it is about."""
+    errors = {requirement.id: message}
+    if application.status == S.BORRADOR:
+        return render(
+            "applications/documents.html", **documents_context(application, errors=errors)
+        ), 422
+    return detail_page(application, errors=errors), 422
+
+
+@bp.post("/mis-solicitudes/<folio>/enviar")
+@citizen_required
+def submit(folio: str):
+    application = own_application(folio)
+    try:
+        apps.submit(application, actor())
+    except apps.Refused as refused:
+        return render(
+            "applications/documents.html",
+            **documents_context(application, reasons=refused.reasons),
+        ), 422
+    except apps.ApplicationError as error:
+        flash(error.message, "error")
+        return redirect(url_for(".detail", folio=folio), code=303)
+    return redirect(url_for(".receipt", folio=folio), code=303)
+
+
+@bp.get("/mis-solicitudes/<folio>/comprobante")
+@citizen_required
+def receipt(folio: str):
+    application = own_application(folio)
+    if application.submitted_at is None:
+        return redirect(url_for(".detail", folio=folio), code=303)
+    return render(
+        "applications/receipt.html",
+        application=application,
+        program=Program.get_by_id(application.program_id),
+        citizen=Citizen.get_by_id(current_user.id),
+        next_step=apps.next_step(application),
+    )
+
+
+@bp.get("/mis-solicitudes")
+@citizen_required
+def index():
+    rows = list(
+        Application.select(Application, Program)
+        .join(Program)
+        .where(Application.citizen == current_user.id)
+        .order_by(Application.created_at.desc())
+    )
+    return render("applications/index.html", applications=rows)
+
+
+def detail_page(application: Application, *, errors=None, form=None):
+    correction = apps.Correction.of(application)
+    if correction and form is None:
+        form = correction_form(correction.fields, application.answers or {}, formdata=None)
+    requirements = apps.required_requirements(application)
+    return render(
+        "applications/detail.html",
+        application=application,
+        program=Program.get_by_id(application.program_id),
+        timeline=apps.timeline(application),
+        requirements=requirements,
+        current=apps.current_documents(application),
+        missing=apps.missing_requirements(application),
+        correction=correction,
+        flagged=[r for r in requirements if correction and r.id in correction.documents],
+        correction_form=form,
+        upload_form=UploadForm(),
+        action_form=ActionForm(),
+        can_cancel=apps.can(application, S.CANCELADA, actor()),
+        next_step=apps.next_step(application),
+        errors=errors or {},
+        max_mb=current_app.config["MAX_UPLOAD_MB"],
+    )
+
+
+@bp.get("/mis-solicitudes/<folio>")
+@citizen_required
+def detail(folio: str):
+    return detail_page(own_application(folio))
+
+
+@bp.post("/mis-solicitudes/<folio>/correccion")
+@citizen_required
+def resubmit(folio: str):
+    application = own_application(folio)
+    correction = apps.Correction.of(application)
+    if application.status != S.REQUIERE_CORRECCION or correction is None:
+        abort(409)
+    form = correction_form(correction.fields, application.answers or {}, formdata=request.form)
+    if not form.validate_on_submit():
+        return detail_page(application, form=form), 422
+    values = {name: form[name].data.strip() for name in correction.fields}
+    try:
+        apps.resubmit(application, actor(), values)
+    except apps.Refused as refused:
+        for reason in refused.reasons:
+            flash(reason, "error")
+        return detail_page(application, form=form), 422
+    except apps.ApplicationError as error:
+        flash(error.message, "error")
+        return redirect(url_for(".detail", folio=folio), code=303)
+    flash(_("Enviamos su corrección. La dependencia la revisará."), "ok")
+    return redirect(url_for(".detail", folio=folio), code=303)
+
+
+@bp.route("/mis-solicitudes/<folio>/cancelar", methods=["GET", "POST"])
+@citizen_required
+def cancel(folio: str):
+    application = own_application(folio)
+    if not apps.can(application, S.CANCELADA, actor()):
+        flash(_("Esta solicitud ya no se puede cancelar."), "error")
+        return redirect(url_for(".detail", folio=folio), code=303)
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            apps.cancel(application, actor(), _("Cancelada por la persona solicitante."))
+        except apps.ApplicationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Cancelamos su solicitud %(folio)s.", folio=folio), "ok")
+        return redirect(url_for(".detail", folio=folio), code=303)
+    return render(
+        "applications/cancel.html",
+        application=application,
+        program=Program.get_by_id(application.program_id),
+        form=form,
+    ), (400 if form.errors else 200)
+
+
+@bp.get("/mis-solicitudes/<folio>/documentos/<int:document_id>")
+@citizen_required
+def download(folio: str, document_id: int):
+    application = own_application(folio)
+    document = Document.get_or_none(
+        (Document.id == document_id) & (Document.application == application)
+    )
+    if document is None:
+        abort(404)
+    return serve_document(document, inline=False)
+
+
+@bp.get("/avisos")
+@citizen_required
+def notices():
+    rows = list(
+        Notice.select()
+        .where(Notice.citizen == current_user.id)
+        .order_by(Notice.created_at.desc(), Notice.id.desc())
+        .limit(100)
+    )
+    unread = {n.id for n in rows if n.read_at is None}
+    if unread:
+        # Seen once listed: the page marks them so the count goes down.
+        mark_read(current_user.id, unread)
+    return render("applications/notices.html", notices=rows, unread=unread)
+
+
+@bp.app_context_processor
+def application_helpers():
+    def status_label(status: str) -> str:
+        return _(apps.STATUS_LABELS[status])
+
+    def actor_label(event) -> str:
+        if event.actor_kind == "ciudadano":
+            return _("usted")
+        if event.assisted:
+            return _("personal de ventanilla, a su nombre")
+        return _("la dependencia") if event.actor_kind == "personal" else _("el sistema")
+
+    def has_endpoint(endpoint: str) -> bool:
+        return endpoint in current_app.view_functions
+
+    return {"status_label": status_label, "actor_label": actor_label, "has_endpoint": has_endpoint}

@@ -1,0 +1,1140 @@
+"""The application domain: drafts, the state machine, submission and decisions.
+
+No Flask here: views, the back office, CLI commands and tests all call these
+functions with an :class:`~portal.backoffice.audit.Actor`.
+
+Every change of state goes through :func:`transition`, which checks the move
+against :data:`TRANSITIONS`, updates the row only if nobody changed it in the
+meantime (``WHERE id = ? AND version = ? AND status = ?``, bumping ``version``),
+and in the same transaction records an :class:`ApplicationEvent` (the citizen's
+timeline), an audit entry and a notice (inbox plus outbox).
+
+Duplicates are refused by the database, not only by checks before writing:
+
+* the partial unique index ``application_one_live_per_call`` makes a second
+  live application of the same person to the same call fail on submission;
+* ``enrollment_one_active_per_group`` makes a second active enrollment in the
+  same exclusion group fail on approval.
+
+Both surface as :class:`Refused` / :class:`DuplicateEnrollment` with a message
+in plain Spanish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import IntegrityError
+
+from portal.applications import assistance, notices
+from portal.applications.folio import new_folio
+from portal.applications.storage import Storage
+from portal.applications.uploads import CleanFile
+from portal.backoffice import audit
+from portal.backoffice.audit import Actor
+from portal.catalog.store import engine_catalog, quota_used
+from portal.citizens.models import ADDRESS_FIELDS as INEGI_ADDRESS_FIELDS
+from portal.eligibility.engine import ALREADY_RECEIVES, CANNOT_COMBINE, Result, Status, evaluate
+from portal.eligibility.profile import FIELDS, ProfileError, parse_profile
+from portal.models import (
+    Application,
+    ApplicationEvent,
+    Call,
+    Citizen,
+    Document,
+    Enrollment,
+    Program,
+    Requirement,
+    utcnow,
+)
+from portal.vocabulary import (
+    BENEFICIARY_STATUSES,
+    HELD_STATUSES,
+    LIVE_STATUSES,
+    ActorKind,
+    ApplicationStatus,
+    AuditAction,
+    DocumentStatus,
+    EnrollmentSource,
+    Role,
+    status_action,
+)
+from portal.vocabulary import Assistance as Act
+from portal.web.database import locked, write
+
+S = ApplicationStatus
+CITIZEN = ActorKind.CIUDADANO
+STAFF = ActorKind.PERSONAL
+SYSTEM = ActorKind.SISTEMA
+
+# The one list of allowed moves: (from, to) -> who may make it. Staff may make
+# the citizen's moves too, for people they serve at the counter (assisted mode).
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (S.BORRADOR, S.ENVIADA): frozenset({CITIZEN, STAFF}),
+    (S.BORRADOR, S.CANCELADA): frozenset({CITIZEN, STAFF}),
+    (S.ENVIADA, S.EN_REVISION): frozenset({STAFF}),
+    (S.ENVIADA, S.REQUIERE_CORRECCION): frozenset({STAFF}),
+    (S.ENVIADA, S.APROBADA): frozenset({STAFF}),
+    (S.ENVIADA, S.RECHAZADA): frozenset({STAFF}),
+    (S.ENVIADA, S.CANCELADA): frozenset({CITIZEN, STAFF}),
+    (S.EN_REVISION, S.REQUIERE_CORRECCION): frozenset({STAFF}),
+    (S.EN_REVISION, S.APROBADA): frozenset({STAFF}),
+    (S.EN_REVISION, S.RECHAZADA): frozenset({STAFF}),
+    (S.EN_REVISION, S.CANCELADA): frozenset({CITIZEN, STAFF}),
+    (S.REQUIERE_CORRECCION, S.ENVIADA): frozenset({CITIZEN, STAFF}),
+    (S.REQUIERE_CORRECCION, S.RECHAZADA): frozenset({STAFF}),
+    (S.REQUIERE_CORRECCION, S.CANCELADA): frozenset({CITIZEN, STAFF}),
+    (S.APROBADA, S.ENTREGADA): frozenset({STAFF}),
+    # Ending the benefit of an approved person (a duplicate record merged into
+    # another, say): cancel() ends the enrollment in the same transaction.
+    (S.APROBADA, S.CANCELADA): frozenset({STAFF}),
+}
+# Moves a citizen makes; staff making them is "assisted" on the timeline.
+CITIZEN_MOVES = frozenset(move for move, who in TRANSITIONS.items() if CITIZEN in who)
+# Moves that judge the case: whoever helped the person file may not make them.
+DECISIONS = frozenset({S.EN_REVISION, S.REQUIERE_CORRECCION, S.APROBADA, S.RECHAZADA})
+
+STATUS_LABELS = {
+    S.BORRADOR: "Borrador",
+    S.ENVIADA: "Enviada",
+    S.EN_REVISION: "En revisión",
+    S.REQUIERE_CORRECCION: "Requiere corrección",
+    S.APROBADA: "Aprobada",
+    S.RECHAZADA: "Rechazada",
+    S.ENTREGADA: "Entregada",
+    S.CANCELADA: "Cancelada",
+}
+
+# Data a reviewer may ask to correct, with the label shown to the person.
+CORRECTABLE_FIELDS: dict[str, str] = {
+    "road_name": "Calle",
+    "exterior_number": "Número exterior",
+    "interior_number": "Número interior",
+    "settlement_name": "Colonia",
+    "postal_code": "Código postal",
+    "locality": "Localidad",
+    "phone": "Teléfono",
+    "email": "Correo electrónico",
+}
+ADDRESS_FIELDS = (*INEGI_ADDRESS_FIELDS, "state")
+
+# A case is held (``assigned_to``) by one reviewer while it waits for a decision
+# (HELD_STATUSES), and comes back to them after a correction; on a decided case
+# it only says who reviewed it.
+
+# Called inside approve()'s transaction with the approved application, so other
+# areas (the delivery credential) act atomically with the approval.
+on_approved: list[Callable[[Application], None]] = []
+# Called inside cancel()'s transaction when an approved application is
+# cancelled, with the actor and the reason (the credential is revoked).
+on_cancelled: list[Callable[[Application, Actor, str], None]] = []
+
+
+class ApplicationError(Exception):
+    """Base class; ``message`` is plain Spanish for the person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TransitionNotAllowed(ApplicationError):
+    pass
+
+
+class Conflict(ApplicationError):
+    """Someone changed the application since it was read."""
+
+
+class Refused(ApplicationError):
+    """Submission refused; ``reasons`` lists every reason in plain Spanish."""
+
+    def __init__(self, reasons: Iterable[str]) -> None:
+        self.reasons = list(reasons)
+        super().__init__(" ".join(self.reasons))
+
+
+class DuplicateEnrollment(ApplicationError):
+    pass
+
+
+class SeparationOfDuties(ApplicationError):
+    """The staff member helped prepare the case (or reviewed it, for an override)."""
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One reason an approval cannot go ahead, in plain Spanish.
+
+    ``overridable`` blockers (the rules, the answers, the documents) may be
+    passed over by a supervisor's audited exception; the others never: a
+    second enrollment in an exclusion group, a full call, a program closed.
+    """
+
+    text: str
+    overridable: bool = True
+
+
+class ApprovalBlocked(ApplicationError):
+    """Approval refused; ``blockers`` lists every reason."""
+
+    def __init__(self, blockers: Iterable[Blocker]) -> None:
+        self.blockers = list(blockers)
+        super().__init__(" ".join(b.text for b in self.blockers))
+
+
+class NotFound(ApplicationError):
+    pass
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What a reviewer asked to fix: requirement ids, field names and a message."""
+
+    documents: tuple[int, ...]
+    fields: tuple[str, ...]
+    message: str
+
+    @classmethod
+    def of(cls, application: Application) -> Correction | None:
+        data = application.correction
+        if not data:
+            return None
+        return cls(tuple(data["documents"]), tuple(data["fields"]), data["message"])
+
+
+def _who(actor: Actor) -> str:
+    return actor.kind if actor.kind in (CITIZEN, STAFF) else SYSTEM
+
+
+def can(application: Application, to: str, actor: Actor) -> bool:
+    return _who(actor) in TRANSITIONS.get((application.status, to), frozenset())
+
+
+def transition(
+    application: Application,
+    to: str,
+    actor: Actor,
+    reason: str = "",
+    *,
+    expected_version: int | None = None,
+    changes: Mapping[str, Any] | None = None,
+) -> Application:
+    """Move ``application`` to ``to``; see the module docstring.
+
+    ``expected_version`` is the version the actor saw (a reviewer's form
+    carries it); without it, the version of the object passed in. ``changes``
+    are more columns to set in the same conditional update. Raises
+    :class:`TransitionNotAllowed` or :class:`Conflict`; on success the object
+    passed in is refreshed in place and returned.
+    """
+    from_status = application.status
+    if not can(application, to, actor):
+        raise TransitionNotAllowed(
+            f"No se puede pasar de «{STATUS_LABELS[from_status]}» a «{STATUS_LABELS[to]}»."
+        )
+    if to in DECISIONS:
+        check_may_decide(application, actor)
+    version = application.version if expected_version is None else expected_version
+    now = utcnow()
+    values: dict[Any, Any] = {
+        Application.status: to,
+        Application.version: Application.version + 1,
+        Application.updated_at: now,
+    }
+    for name, value in (changes or {}).items():
+        values[getattr(Application, name)] = value
+    with write():
+        updated = (
+            Application.update(values)
+            .where(
+                (Application.id == application.id)
+                & (Application.version == version)
+                & (Application.status == from_status)
+            )
+            .execute()
+        )
+        if updated != 1:
+            raise Conflict(
+                "La solicitud cambió mientras la veía. Vuelva a cargarla y revise su estado."
+            )
+        fresh = Application.get_by_id(application.id)
+        ApplicationEvent.create(
+            application=fresh,
+            from_status=from_status,
+            to_status=to,
+            actor_kind=_who(actor),
+            actor_staff=actor.id if actor.kind == STAFF else None,
+            assisted=actor.kind == STAFF and (from_status, to) in CITIZEN_MOVES,
+            reason=reason,
+            created_at=now,
+        )
+        audit.record(
+            status_action(to),
+            actor,
+            object_type="solicitud",
+            object_id=fresh.folio,
+            details={"de": from_status, "a": to, "version": fresh.version},
+        )
+        notices.status_changed(fresh, reason)
+    _refresh(application, fresh)
+    notices.wake()
+    return application
+
+
+def _refresh(row: Any, fresh: Any = None) -> Any:
+    """Bring ``row`` (an Application or Enrollment the caller holds) up to date
+    in place, from ``fresh`` or the database."""
+    fresh = fresh if fresh is not None else type(row).get_by_id(row.id)
+    row.__data__.update(fresh.__data__)
+    row._dirty.clear()
+    return row
+
+
+def check_may_decide(application: Application, actor: Actor) -> None:
+    """Only staff of the program's agency (or the state admin) judge a case, and,
+    for the separation of duties, not those who registered the person, answered
+    their questionnaire, filed or uploaded for them."""
+    if not actor.is_staff:
+        return
+    if actor.role != Role.ADMIN_ESTATAL:
+        agency_id = Program.select(Program.agency).where(Program.id == application.program_id)
+        if actor.agency_id is None or actor.agency_id != agency_id.scalar():
+            raise NotFound("No encontramos esa solicitud.")
+    if actor.id in assistance.helpers_of(application):
+        raise SeparationOfDuties(
+            "Usted ayudó a preparar esta solicitud en la ventanilla (registro, "
+            "cuestionario, solicitud o documentos): otra persona de la dependencia "
+            "debe revisarla y decidirla."
+        )
+
+
+def open_call(program: Program, on: dt.date) -> Call | None:
+    return (
+        Call.select()
+        .where((Call.program == program) & (Call.opens <= on) & (Call.closes >= on))
+        .order_by(Call.opens)
+        .first()
+    )
+
+
+def start_draft(
+    citizen: Citizen,
+    program: Program,
+    idempotency_key: str,
+    *,
+    answers: Mapping[str, Any] | None = None,
+    on: dt.date | None = None,
+    folio_prefix: str = "QRO",
+    assisted_by: int | None = None,
+) -> Application:
+    """The draft for this form, creating it once whatever the number of posts.
+
+    A repeated post with the same key returns the same draft; a person who
+    already has a draft for the program's open call gets that one back
+    (resuming it, from any device). Raises :class:`Refused` when no call is open.
+    """
+    on = on or dt.date.today()
+    existing = Application.get_or_none(Application.idempotency_key == idempotency_key)
+    if existing is not None:
+        if existing.citizen_id != citizen.id:
+            raise NotFound("No encontramos esa solicitud.")
+        return existing
+    call = open_call(program, on)
+    if call is None or not program.active:
+        raise Refused(["Este programa no recibe solicitudes en este momento."])
+    draft = (
+        Application.select()
+        .where(
+            (Application.citizen == citizen)
+            & (Application.program == program)
+            & (Application.call == call)
+            & (Application.status == S.BORRADOR)
+        )
+        .first()
+    )
+    if draft is not None:
+        return draft
+    for _attempt in range(5):
+        try:
+            with write():
+                draft = Application.create(
+                    folio=new_folio(folio_prefix),
+                    citizen=citizen,
+                    program=program,
+                    call=call,
+                    program_version=program.version,
+                    idempotency_key=idempotency_key,
+                    answers=dict(answers or snapshot_answers(citizen)),
+                    assisted_by=assisted_by,
+                    municipality=citizen.municipality_id or "",
+                )
+                if assisted_by is not None:
+                    assistance.note(citizen.id, Actor(STAFF, assisted_by), Act.SOLICITUD, draft.id)
+                return draft
+        except IntegrityError:
+            # Either the same form posted twice at once, or a folio collision
+            # (see portal/applications/folio.py): the first case has the draft by now.
+            existing = Application.get_or_none(Application.idempotency_key == idempotency_key)
+            if existing is not None:
+                return existing
+    raise ApplicationError("No pudimos crear la solicitud. Inténtelo de nuevo.")
+
+
+def snapshot_answers(citizen: Citizen) -> dict[str, Any]:
+    """What the person confirmed when applying: address, contact, questionnaire."""
+    answers: dict[str, Any] = {name: getattr(citizen, name) for name in ADDRESS_FIELDS}
+    answers["municipality"] = citizen.municipality_id or ""
+    answers["email"] = citizen.email
+    answers["phone"] = citizen.phone
+    answers["profile"] = dict(citizen.profile or {})
+    return answers
+
+
+def required_requirements(application: Application) -> list[Requirement]:
+    return list(
+        Requirement.select()
+        .where(Requirement.program == application.program_id)
+        .order_by(Requirement.position, Requirement.id)
+    )
+
+
+def current_documents(application: Application) -> dict[int, Document]:
+    """The current version of each uploaded requirement, by requirement id."""
+    rows = Document.select().where(
+        (Document.application == application) & (Document.current == True)  # noqa: E712
+    )
+    return {d.requirement_id: d for d in rows}
+
+
+def missing_requirements(application: Application) -> list[Requirement]:
+    have = current_documents(application)
+    return [r for r in required_requirements(application) if not r.optional and r.id not in have]
+
+
+def add_document(
+    application: Application,
+    requirement: Requirement,
+    clean: CleanFile,
+    storage: Storage,
+    actor: Actor,
+) -> Document:
+    """Store a checked file as the new current version; older versions stay.
+
+    Only while the person may still change documents: in a draft, or when a
+    correction asked for this requirement.
+    """
+    if requirement.program_id != application.program_id:
+        raise NotFound("Ese documento no es de este programa.")
+    if not may_change_document(application, requirement.id):
+        raise TransitionNotAllowed("Ya no puede cambiar este documento.")
+    key = storage.put(clean.data)
+    try:
+        with write():
+            previous = (
+                Document.select()
+                .where(
+                    (Document.application == application) & (Document.requirement == requirement)
+                )
+                .order_by(Document.version.desc())
+                .first()
+            )
+            Document.update(current=False).where(
+                (Document.application == application) & (Document.requirement == requirement)
+            ).execute()
+            document = Document.create(
+                application=application,
+                requirement=requirement,
+                version=(previous.version + 1) if previous else 1,
+                current=True,
+                storage_key=key,
+                filename=clean.filename,
+                content_type=clean.content_type,
+                size=len(clean.data),
+                sha256=hashlib.sha256(clean.data).hexdigest(),
+                uploaded_by_staff=actor.id if actor.kind == STAFF else None,
+            )
+            assistance.note(application.citizen_id, actor, Act.DOCUMENTO, application.id)
+            audit.record(
+                AuditAction.DOCUMENT_UPLOAD,
+                actor,
+                object_type="solicitud",
+                object_id=application.folio,
+                details={"requisito": requirement.slug, "version": document.version},
+            )
+    except BaseException:
+        # Nothing half-written: a blob without its row is removed.
+        storage.delete(key)
+        raise
+    return document
+
+
+def may_change_document(application: Application, requirement_id: int) -> bool:
+    if application.status == S.BORRADOR:
+        return True
+    correction = Correction.of(application)
+    return (
+        application.status == S.REQUIERE_CORRECCION
+        and correction is not None
+        and requirement_id in correction.documents
+    )
+
+
+def person_profile(citizen: Citizen, on: dt.date) -> dict[str, Any]:
+    """Questionnaire answers overlaid with identity from the digital ID and the
+    enrollments the portal knows about, which the person cannot change."""
+    try:
+        profile = parse_profile(dict(citizen.profile or {}), on=on)
+    except ProfileError:
+        # Answers stored under older rules that no longer parse count as not
+        # given: the engine then says which to answer again, instead of failing.
+        profile = {}
+    profile["birth_date"] = citizen.birth_date
+    profile["sex"] = citizen.sex
+    if citizen.municipality_id:
+        profile["municipality"] = citizen.municipality_id
+    profile["enrolled"] = tuple(
+        p.slug
+        for p in Program.select(Program.slug)
+        .join(Enrollment)
+        .where((Enrollment.citizen == citizen) & (Enrollment.active == True))  # noqa: E712
+    )
+    return profile
+
+
+def program_result(citizen: Citizen, program: Program, on: dt.date) -> Result | None:
+    """The engine's verdict on the person for this program (None: not in the catalog)."""
+    results = evaluate(person_profile(citizen, on), engine_catalog(), on, quota_used=quota_used(on))
+    return next((r for r in results if r.program == program.slug), None)
+
+
+def _is_duplicate(reason: str) -> bool:
+    """Whether an engine reason is about programs already received."""
+    return reason == ALREADY_RECEIVES or reason.startswith(CANNOT_COMBINE.split("{")[0])
+
+
+def rule_reasons(citizen: Citizen, program: Program, on: dt.date) -> list[str]:
+    """Why the person's record falls outside the program's population group
+    (empty when it fits or the answers are still missing)."""
+    result = program_result(citizen, program, on)
+    if result is None:
+        return []
+    return [r for r in result.reasons if not _is_duplicate(r)]
+
+
+def missing_answers(citizen: Citizen, program: Program, on: dt.date) -> tuple[str, ...]:
+    """The answers the engine still needs to decide whether the person may receive it."""
+    result = program_result(citizen, program, on)
+    if result is None or result.status is not Status.MAYBE:
+        return ()
+    return tuple(result.missing)
+
+
+def eligibility_reasons(citizen: Citizen, program: Program, on: dt.date) -> list[str]:
+    """Why the person cannot apply today (empty when they can)."""
+    call = open_call(program, on)
+    if call is None or not program.active:
+        return ["Este programa no recibe solicitudes en este momento."]
+    result = program_result(citizen, program, on)
+    if result is None:
+        return ["Este programa no recibe solicitudes en este momento."]
+    reasons = list(result.reasons)
+    if result.status is Status.MAYBE:
+        reasons.append(
+            "Nos faltan datos para saber si puede recibir este programa. Conteste las "
+            "preguntas de «¿Qué apoyos puedo recibir?» y vuelva a intentarlo."
+        )
+    if result.quota_full:
+        reasons.append("Ya no hay lugares en esta convocatoria.")
+    return reasons
+
+
+def submit(application: Application, actor: Actor, *, on: dt.date | None = None) -> Application:
+    """Send a draft. Idempotent: an application already sent is returned as is.
+
+    Re-checks, against the current catalog, the open call, its quota and the
+    person's enrollments; every reason is in :class:`Refused`. A second live
+    application to the same call is refused by the database itself.
+    """
+    if application.status != S.BORRADOR:
+        if application.status in LIVE_STATUSES:
+            return application
+        raise TransitionNotAllowed("Esta solicitud ya no se puede enviar.")
+    on = on or dt.date.today()
+    program = Program.get_by_id(application.program_id)
+    citizen = Citizen.get_by_id(application.citizen_id)
+    reasons = eligibility_reasons(citizen, program, on)
+    if application.call_id != getattr(open_call(program, on), "id", None) and not reasons:
+        reasons.append("La convocatoria de esta solicitud ya cerró.")
+    missing = missing_requirements(application)
+    reasons += [f"Falta el documento «{r.name}»." for r in missing]
+    if reasons:
+        raise Refused(reasons)
+    try:
+        with write():
+            assistance.note(application.citizen_id, actor, Act.SOLICITUD, application.id)
+            transition(
+                application,
+                S.ENVIADA,
+                actor,
+                changes={"submitted_at": application.submitted_at or utcnow()},
+            )
+    except IntegrityError:
+        raise Refused(
+            ["Ya tiene una solicitud en curso para este programa en esta convocatoria."]
+        ) from None
+    notices.wake()  # after the commit: the queue must see the notice
+    return application
+
+
+def cancel(application: Application, actor: Actor, reason: str = "") -> Application:
+    """Cancel; an approved application's enrollment ends in the same transaction."""
+    with write():
+        was_approved = application.status == S.APROBADA
+        transition(application, S.CANCELADA, actor, reason)
+        if was_approved:
+            for enrollment in locked(
+                Enrollment.select().where(
+                    (Enrollment.application == application.id) & Enrollment.active
+                )
+            ):
+                end_enrollment(enrollment, actor, reason or "Solicitud cancelada", notify=False)
+            for hook in on_cancelled:
+                hook(application, actor, reason)
+    notices.wake()
+    return application
+
+
+def enroll(
+    citizen_id: int,
+    program: Program,
+    actor: Actor,
+    *,
+    application: Application | None = None,
+    source: str = EnrollmentSource.SOLICITUD,
+) -> Enrollment:
+    """Start receiving ``program``; the database refuses a second active
+    enrollment in the same exclusion group (IntegrityError for the caller)."""
+    with write():
+        enrollment = Enrollment.create(
+            citizen=citizen_id,
+            program=program,
+            exclusion_key=program.exclusion_key,
+            application=application,
+            source=source,
+            benefit_amount=program.benefit_amount,
+        )
+        audit.record(
+            AuditAction.ENROLLMENT_START,
+            actor,
+            object_type="inscripcion",
+            object_id=enrollment.id,
+            details={"programa": program.slug, "origen": source},
+        )
+    return enrollment
+
+
+def end_enrollment(
+    enrollment: Enrollment,
+    actor: Actor,
+    reason: str,
+    *,
+    on: dt.date | None = None,
+    notify: bool = True,
+) -> Enrollment:
+    """End an active enrollment (it stays, inactive, as history) with a reason
+    the person is told in their inbox."""
+    on = on or dt.date.today()
+    with write():
+        updated = (
+            Enrollment.update(active=False, ended_on=on, end_reason=reason)
+            .where((Enrollment.id == enrollment.id) & Enrollment.active)
+            .execute()
+        )
+        if updated != 1:
+            raise Conflict("Esta inscripción ya había terminado.")
+        audit.record(
+            AuditAction.ENROLLMENT_END,
+            actor,
+            object_type="inscripcion",
+            object_id=enrollment.id,
+            details={"programa": enrollment.program_id},
+        )
+        if notify:
+            notices.enrollment_ended(enrollment, reason)
+    return _refresh(enrollment)
+
+
+def request_correction(
+    application: Application,
+    actor: Actor,
+    *,
+    documents: Iterable[int] = (),
+    fields: Iterable[str] = (),
+    message: str,
+    expected_version: int | None = None,
+) -> Application:
+    """Ask the person to fix exactly these documents (requirement ids) and fields."""
+    documents = tuple(dict.fromkeys(int(d) for d in documents))
+    fields = tuple(dict.fromkeys(fields))
+    message = message.strip()
+    if not documents and not fields:
+        raise ApplicationError("Indique qué documentos o datos hay que corregir.")
+    if not message:
+        raise ApplicationError("Explique a la persona qué debe corregir.")
+    unknown = [f for f in fields if f not in CORRECTABLE_FIELDS]
+    if unknown:
+        raise ApplicationError(f"No se puede pedir corregir: {', '.join(unknown)}.")
+    own = {r.id for r in required_requirements(application)}
+    if not set(documents) <= own:
+        raise ApplicationError("Alguno de los documentos no es de este programa.")
+    correction = {"documents": list(documents), "fields": list(fields), "message": message}
+    return transition(
+        application,
+        S.REQUIERE_CORRECCION,
+        actor,
+        message,
+        expected_version=expected_version,
+        changes={"correction": correction},
+    )
+
+
+def resubmit(
+    application: Application, actor: Actor, field_values: Mapping[str, str] | None = None
+) -> Application:
+    """Send back a corrected application: the flagged fields get their new values.
+
+    Every flagged document must have been replaced since the request.
+    """
+    correction = Correction.of(application)
+    if application.status != S.REQUIERE_CORRECCION or correction is None:
+        raise TransitionNotAllowed("Esta solicitud no tiene correcciones pendientes.")
+    asked_at = (
+        ApplicationEvent.select(ApplicationEvent.created_at)
+        .where(
+            (ApplicationEvent.application == application)
+            & (ApplicationEvent.to_status == S.REQUIERE_CORRECCION)
+        )
+        .order_by(ApplicationEvent.id.desc())
+        .scalar()
+    )
+    docs = current_documents(application)
+    stale = [
+        r.name
+        for r in required_requirements(application)
+        if r.id in correction.documents and (r.id not in docs or docs[r.id].created_at < asked_at)
+    ]
+    if stale:
+        raise Refused([f"Falta subir de nuevo «{name}»." for name in stale])
+    answers = dict(application.answers or {})
+    for name in correction.fields:
+        answers[name] = (field_values or {}).get(name, answers.get(name, ""))
+    return transition(
+        application,
+        S.ENVIADA,
+        actor,
+        "Corrección enviada",
+        changes={"answers": answers, "correction": None},
+    )
+
+
+def reject(
+    application: Application, actor: Actor, reason: str, *, expected_version: int | None = None
+) -> Application:
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("Escriba el motivo del rechazo: la persona lo verá.")
+    return transition(
+        application,
+        S.RECHAZADA,
+        actor,
+        reason,
+        expected_version=expected_version,
+        changes={"decision_reason": reason, "decided_at": utcnow()},
+    )
+
+
+def approval_blockers(application: Application, on: dt.date | None = None) -> list[Blocker]:
+    """Every reason the application cannot be approved on ``on`` (empty: it can).
+
+    Re-judges it as of the decision date: the program's population-group rules
+    against the person's *current* record, the programs they already receive
+    (same program, same exclusion group), the call it was filed in and that
+    call's places, and every required document, which must be accepted.
+    """
+    on = on or dt.date.today()
+    program = Program.get_by_id(application.program_id)
+    citizen = Citizen.get_by_id(application.citizen_id)
+    call = Call.get_by_id(application.call_id)
+    blockers: list[Blocker] = []
+    if not program.active:
+        blockers.append(Blocker("El programa ya no recibe solicitudes.", overridable=False))
+    result = program_result(citizen, program, on)
+    if result is not None:
+        for reason in result.reasons:
+            blockers.append(Blocker(reason, overridable=not _is_duplicate(reason)))
+        if result.status is Status.MAYBE:
+            labels = ", ".join(FIELDS[f].label if f in FIELDS else f for f in result.missing)
+            blockers.append(
+                Blocker(f"Faltan datos de la persona para saber si cumple las reglas: {labels}.")
+            )
+    submitted = application.submitted_at.date() if application.submitted_at else None
+    if submitted is not None and not (call.opens <= submitted <= call.closes):
+        blockers.append(
+            Blocker("La solicitud no se envió dentro de su convocatoria.", overridable=False)
+        )
+    if call.quota is not None:
+        taken = (
+            Application.select()
+            .where(
+                (Application.call == call.id)
+                & Application.status.in_(BENEFICIARY_STATUSES)
+                & (Application.id != application.id)
+            )
+            .count()
+        )
+        if taken >= call.quota:
+            blockers.append(
+                Blocker(
+                    f"Ya se aprobaron los {call.quota} lugares de esta convocatoria.",
+                    overridable=False,
+                )
+            )
+    blockers += document_blockers(application)
+    return blockers
+
+
+def document_blockers(application: Application) -> list[Blocker]:
+    """Each required document that is not there and accepted."""
+    docs = current_documents(application)
+    blockers = []
+    for requirement in required_requirements(application):
+        doc = docs.get(requirement.id)
+        if doc is None:
+            if not requirement.optional:
+                blockers.append(Blocker(f"Falta el documento «{requirement.name}»."))
+        elif doc.status == DocumentStatus.RECHAZADO:
+            why = f": {doc.review_reason}" if doc.review_reason else "."
+            blockers.append(Blocker(f"El documento «{requirement.name}» fue rechazado{why}"))
+        elif doc.status != DocumentStatus.ACEPTADO and not requirement.optional:
+            blockers.append(
+                Blocker(
+                    f"Falta revisar el documento «{requirement.name}»: "
+                    "márquelo como aceptado antes de aprobar."
+                )
+            )
+    return blockers
+
+
+def _check_current(application: Application, expected_version: int | None) -> None:
+    """:class:`Conflict` when the case changed since the version the actor saw,
+    so a stale form is told so before anything is judged."""
+    fresh = Application.get_by_id(application.id)
+    seen = application.version if expected_version is None else expected_version
+    if fresh.version != seen or fresh.status != application.status:
+        raise Conflict(
+            "La solicitud cambió mientras la veía. Vuelva a cargarla y revise su estado."
+        )
+
+
+def check_may_override(application: Application, actor: Actor) -> None:
+    """Only a supervisor of the program's agency who had no hand in the case."""
+    program = Program.get_by_id(application.program_id)
+    if actor.role != Role.SUPERVISOR or actor.agency_id != program.agency_id:
+        raise SeparationOfDuties(
+            "Solo la supervisión de la dependencia del programa puede aprobar con excepción."
+        )
+    if actor.id in assistance.helpers_of(application) | assistance.reviewers_of(application):
+        raise SeparationOfDuties(
+            "Usted ayudó a preparar o revisó esta solicitud: otra persona de la "
+            "supervisión debe autorizar la excepción."
+        )
+
+
+def approve(
+    application: Application,
+    actor: Actor,
+    expected_version: int | None = None,
+    *,
+    override_reason: str = "",
+    on: dt.date | None = None,
+) -> Application:
+    """Approve and enrol in one transaction, if every gate passes.
+
+    Raises :class:`ApprovalBlocked` with every reason when a gate fails
+    (:func:`approval_blockers`). A supervisor may pass over the overridable
+    ones with ``override_reason`` (:func:`check_may_override`): the exception
+    is kept on the application, on the person's timeline and in the audit
+    trail. :class:`DuplicateEnrollment` when the database refuses a second
+    enrollment in the same exclusion group (someone else approved meanwhile).
+    """
+    override_reason = override_reason.strip()
+    _check_current(application, expected_version)
+    if not can(application, S.APROBADA, actor):
+        raise TransitionNotAllowed("Esta solicitud ya no se puede aprobar.")
+    check_may_decide(application, actor)
+    blockers = approval_blockers(application, on)
+    overridden: list[Blocker] = []
+    if blockers:
+        if not override_reason or any(not b.overridable for b in blockers):
+            audit.record(
+                AuditAction.APPROVAL_REFUSED,
+                actor,
+                object_type="solicitud",
+                object_id=application.folio,
+                outcome=S.RECHAZADA,
+                details={"impedimentos": len(blockers), "excepcion": bool(override_reason)},
+            )
+            raise ApprovalBlocked(blockers)
+        check_may_override(application, actor)
+        overridden = blockers
+    program = Program.get_by_id(application.program_id)
+    changes: dict[str, Any] = {"decided_at": utcnow()}
+    reason = ""
+    if overridden:
+        changes |= {"override_by": actor.id, "override_reason": override_reason}
+        reason = "Aprobada con excepción autorizada por la supervisión: " + override_reason
+    try:
+        with write():
+            transition(
+                application,
+                S.APROBADA,
+                actor,
+                reason,
+                expected_version=expected_version,
+                changes=changes,
+            )
+            if overridden:
+                audit.record(
+                    AuditAction.APPROVAL_OVERRIDE,
+                    actor,
+                    object_type="solicitud",
+                    object_id=application.folio,
+                    details={"impedimentos": len(overridden)},
+                )
+            enroll(application.citizen_id, program, actor, application=application)
+            for hook in on_approved:
+                hook(application)
+    except IntegrityError:
+        other = (
+            Program.select(Program.name)
+            .join(Enrollment)
+            .where(
+                (Enrollment.citizen == application.citizen_id)
+                & (Enrollment.exclusion_key == program.exclusion_key)
+                & (Enrollment.active == True)  # noqa: E712
+            )
+            .first()
+        )
+        _refresh(application)
+        name = other.name if other else program.name
+        raise DuplicateEnrollment(
+            f"No se puede aprobar: la persona ya recibe «{name}», que no se puede "
+            f"combinar con «{program.name}»."
+            if other and other.name != program.name
+            else f"No se puede aprobar: la persona ya recibe «{program.name}»."
+        ) from None
+    notices.wake()
+    return application
+
+
+def review_document(
+    application: Application,
+    document: Document,
+    decision: str,
+    actor: Actor,
+    *,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Document:
+    """A reviewer's verdict on one document of a case waiting for a decision.
+
+    Part of the case: a stale ``expected_version`` means someone decided
+    meanwhile, and this verdict must not land (:class:`Conflict`). A rejected
+    document tells the person why, in their inbox.
+    """
+    decision = DocumentStatus(decision)
+    reason = reason.strip()
+    if decision == DocumentStatus.RECHAZADO and not reason:
+        raise ApplicationError("Escriba por qué se rechaza el documento: la persona lo verá.")
+    if document.application_id != application.id or not document.current:
+        raise NotFound("Ese documento no es de esta solicitud.")
+    check_may_decide(application, actor)
+    version = application.version if expected_version is None else expected_version
+    with write():
+        current = locked(
+            Application.select().where(
+                (Application.id == application.id) & (Application.version == version)
+            )
+        ).first()
+        if current is None:
+            raise Conflict("La solicitud cambió mientras la veía. Vuelva a cargarla.")
+        if current.status not in (S.ENVIADA, S.EN_REVISION):
+            raise TransitionNotAllowed("Esta solicitud ya no está por revisar.")
+        Document.update(status=decision, review_reason=reason, reviewed_by=actor.id).where(
+            Document.id == document.id
+        ).execute()
+        audit.record(
+            AuditAction(f"documento.{decision}"),
+            actor,
+            object_type="solicitud",
+            object_id=application.folio,
+            details={"documento": document.id},
+        )
+        fresh = Document.get_by_id(document.id)
+        if decision == DocumentStatus.RECHAZADO:
+            notices.document_rejected(current, fresh)
+    notices.wake()
+    return fresh
+
+
+def take(application: Application, actor: Actor, expected_version: int) -> Application:
+    """A reviewer takes a case: a submitted one goes into review, held by them;
+    one already in review (released by someone else) is only assigned."""
+    if application.status == S.ENVIADA:
+        return transition(
+            application,
+            S.EN_REVISION,
+            actor,
+            expected_version=expected_version,
+            changes={"assigned_to": actor.id},
+        )
+    if application.status not in (S.EN_REVISION,):
+        raise TransitionNotAllowed("Esta solicitud ya no está por revisar.")
+    check_may_decide(application, actor)
+    with write():
+        updated = (
+            Application.update(
+                assigned_to=actor.id, version=Application.version + 1, updated_at=utcnow()
+            )
+            .where(
+                (Application.id == application.id)
+                & (Application.version == expected_version)
+                & (Application.assigned_to.is_null() | (Application.assigned_to == actor.id))
+            )
+            .execute()
+        )
+        if updated != 1:
+            raise Conflict("La solicitud cambió mientras la veía. Vuelva a cargarla.")
+        audit.record(
+            AuditAction.CASE_TAKE, actor, object_type="solicitud", object_id=application.folio
+        )
+    _refresh(application)
+    return application
+
+
+def toggle_flag(application: Application, actor: Actor) -> Application:
+    """Mark or unmark a case for attention (no status change, no version bump)."""
+    with write():
+        Application.update(flagged=~Application.flagged).where(
+            Application.id == application.id
+        ).execute()
+        audit.record(
+            AuditAction.CASE_FLAG, actor, object_type="solicitud", object_id=application.folio
+        )
+    _refresh(application)
+    return application
+
+
+def deliver(application: Application, actor: Actor, reason: str) -> Application:
+    """Record that the approved person received the benefit: exactly once,
+    since the conditional update of :func:`transition` lets one request win.
+    Called by ``portal.delivery.handover.confirm_delivery`` inside its transaction."""
+    return transition(application, S.ENTREGADA, actor, reason)
+
+
+def release(
+    application: Application,
+    actor: Actor,
+    reason: str,
+    *,
+    expected_version: int | None = None,
+) -> Application:
+    """Free a held case so anyone of its agency may take it; the status stays.
+
+    Bumps ``version``, so a form drawn while it was held no longer applies.
+    Audited ``soltar_solicitud`` with the holder's staff id and ``reason`` (the
+    action that released it). Raises :class:`TransitionNotAllowed` when nobody
+    holds it, :class:`Conflict` when it changed since ``expected_version``.
+    """
+    holder = application.assigned_to_id
+    if holder is None:
+        raise TransitionNotAllowed("Nadie tiene esta solicitud: no hay nada que soltar.")
+    if application.status not in HELD_STATUSES:
+        raise TransitionNotAllowed("Esta solicitud ya no está por revisar.")
+    version = application.version if expected_version is None else expected_version
+    with write():
+        updated = (
+            Application.update(
+                assigned_to=None, version=Application.version + 1, updated_at=utcnow()
+            )
+            .where(
+                (Application.id == application.id)
+                & (Application.version == version)
+                & (Application.assigned_to == holder)
+                & (Application.status.in_(HELD_STATUSES))
+            )
+            .execute()
+        )
+        if updated != 1:
+            raise Conflict("La solicitud cambió mientras la veía. Vuelva a cargarla.")
+        audit.record(
+            AuditAction.CASE_RELEASE,
+            actor,
+            object_type="solicitud",
+            object_id=application.folio,
+            details={"personal": holder, "motivo": reason},
+        )
+    _refresh(application)
+    return application
+
+
+def release_held_by(
+    staff_id: int, actor: Actor, reason: str, *, except_agency: int | None = None
+) -> list[str]:
+    """Release every case ``staff_id`` holds, but those of ``except_agency``'s
+    programs; returns their folios.
+
+    Called inside the transaction that deactivates the person or changes their
+    role or agency, so nobody is left holding cases they can no longer decide.
+    """
+    with write():
+        query = Application.select().where(
+            (Application.assigned_to == staff_id) & (Application.status.in_(HELD_STATUSES))
+        )
+        if except_agency is not None:
+            query = query.where(
+                Application.program.not_in(
+                    Program.select(Program.id).where(Program.agency == except_agency)
+                )
+            )
+        held = list(locked(query.order_by(Application.id)))
+        for application in held:
+            release(application, actor, reason)
+    return [application.folio for application in held]
+
+
+def timeline(application: Application) -> list[ApplicationEvent]:
+    return list(
+        ApplicationEvent.select()
+        .where(ApplicationEvent.application == application)
+        .order_by(ApplicationEvent.created_at, ApplicationEvent.id)
+    )
+
+
+def next_step(application: Application) -> str:
+    """What happens next, in plain words, for the detail page and the receipt."""
+    return {
+        S.BORRADOR: "Suba los documentos que faltan y envíe su solicitud.",
+        S.ENVIADA: "La dependencia revisará su solicitud. Le avisaremos de cada cambio.",
+        S.EN_REVISION: "Una persona de la dependencia está revisando su solicitud.",
+        S.REQUIERE_CORRECCION: "Corrija lo que se le pide y vuelva a enviar su solicitud.",
+        S.APROBADA: "Su solicitud fue aprobada. Le avisaremos cuándo y dónde recibir el apoyo.",
+        S.RECHAZADA: "Su solicitud fue rechazada. El motivo aparece abajo.",
+        S.ENTREGADA: "El apoyo ya fue entregado.",
+        S.CANCELADA: "Usted canceló esta solicitud.",
+    }[application.status]

@@ -1,0 +1,1 @@
+"""The back office: staff, the audit trail, review, administration and the counter."""

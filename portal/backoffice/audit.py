@@ -1,0 +1,150 @@
+"""Append-only, hash-chained audit trail.
+
+Each entry's hash covers its fields and the previous entry's hash, so editing
+or deleting any row breaks the chain from that row on; ``verify()`` finds the
+first break. Entries never hold a CURP, document content or token: callers pass
+object types and ids, and ``details`` is checked against personal-data patterns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from portal.models import AuditEvent, utcnow
+from portal.vocabulary import ActorKind, AuditAction
+from portal.web.database import is_sqlite, write
+from portal.web.extensions import db
+
+GENESIS = "0" * 64
+# A lock id of our own for pg_advisory_xact_lock: serialises appends to the chain.
+_PG_LOCK = 7_204_611
+
+_PERSONAL = re.compile(
+    r"[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{5}[A-Z\d]\d"  # CURP
+    r"|[^@\s]+@[^@\s]+\.[a-z]{2,}"  # e-mail
+    r"|\b\d{10}\b",  # phone
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the one way every area names the person behind a change."""
+
+    kind: str  # an ActorKind
+    id: int | None = None
+    role: str = ""
+    agency_id: int | None = None
+
+    @classmethod
+    def staff(cls, user: Any) -> Actor:
+        """A staff member, with the role and agency the audit trail records."""
+        return cls(ActorKind.PERSONAL, user.id, user.role, user.agency_id)
+
+    @classmethod
+    def citizen(cls, citizen: Any) -> Actor:
+        """A citizen, given their record or its id."""
+        return cls(ActorKind.CIUDADANO, getattr(citizen, "id", citizen))
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == ActorKind.PERSONAL
+
+
+SYSTEM = Actor(ActorKind.SISTEMA)
+ANONYMOUS = Actor(ActorKind.ANONIMO)
+
+
+def _digest(prev_hash: str, fields: dict) -> str:
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def _fields(entry: AuditEvent | dict) -> dict:
+    get = entry.get if isinstance(entry, dict) else lambda k: getattr(entry, k)
+    return {
+        "created_at": get("created_at").isoformat(timespec="microseconds"),
+        "actor_kind": get("actor_kind"),
+        "actor_id": get("actor_id"),
+        "role": get("role"),
+        "agency_id": get("agency_id"),
+        "object_type": get("object_type"),
+        "object_id": str(get("object_id")),
+        "action": get("action"),
+        "outcome": get("outcome"),
+        "request_id": get("request_id"),
+        "details": get("details"),
+    }
+
+
+def record(
+    action: str,
+    actor: Actor = SYSTEM,
+    *,
+    object_type: str = "",
+    object_id: object = "",
+    outcome: str = "ok",
+    details: dict | None = None,
+    request_id: str = "",
+) -> AuditEvent:
+    """Append one entry. Runs inside the caller's transaction when there is one.
+
+    ``action`` must be an :class:`~portal.vocabulary.AuditAction`, so every act
+    has one name wherever it happens (web, CLI, queue).
+    """
+    action = AuditAction(action)
+    details = details or {}
+    if _PERSONAL.search(json.dumps(details, ensure_ascii=False)):
+        raise ValueError("audit details must not hold personal data")
+    entry = {
+        "created_at": utcnow(),
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "role": actor.role,
+        "agency_id": actor.agency_id,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "action": action,
+        "outcome": outcome,
+        "request_id": request_id,
+        "details": details,
+    }
+    with write():
+        if not is_sqlite():
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK,))
+        last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
+        prev = last.hash if last else GENESIS
+        return AuditEvent.create(**entry, prev_hash=prev, hash=_digest(prev, _fields(entry)))
+
+
+@dataclass(frozen=True)
+class Break:
+    entry_id: int
+    problem: str
+
+
+def verify(batch: int = 5000) -> Break | None:
+    """The first altered or missing entry, or None when the chain is whole.
+
+    Ids are not expected to be contiguous (PostgreSQL sequences skip values on
+    rollback); a deleted entry shows as the next one's broken link instead.
+    """
+    prev = GENESIS
+    last_id = 0
+    while True:
+        rows = list(
+            AuditEvent.select().where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        )
+        if not rows:
+            return None
+        for row in rows:
+            if row.prev_hash != prev:
+                return Break(row.id, "la cadena no continúa: falta o cambió un registro anterior")
+            if _digest(prev, _fields(row)) != row.hash:
+                return Break(row.id, "el contenido del registro fue alterado")
+            prev = row.hash
+            last_id = row.id

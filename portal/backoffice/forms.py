@@ -1,0 +1,325 @@
+"""Back-office forms. Each declares only the fields staff may change: anything
+else posted (status, agency on a review form) is never read."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.eligibility.profile import SLUG_RE
+from portal.models import STAFF_ROLES
+from portal.vocabulary import ApplicationStatus as S
+
+ROLE_LABELS = {
+    "revisor": _l("Revisión de solicitudes"),
+    "entrega": _l("Entrega de apoyos"),
+    "supervisor": _l("Supervisión (excepciones a la aprobación)"),
+    "admin_dependencia": _l("Administración de la dependencia"),
+    "admin_estatal": _l("Administración estatal"),
+}
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class BaseForm(FlaskForm):
+    """Whitespace around typed text is never meaningful."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = unbound_field.kwargs.get("filters", [])
+            if strip not in filters:
+                filters = [strip, *filters]
+            return unbound_field.bind(form=form, filters=filters, **options)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AuditSearchForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    citizen_id = IntegerField(
+        _l("Número de expediente de la persona"), validators=[Optional(), NumberRange(min=1)]
+    )
+    folio = StringField(_l("Folio"), validators=[Optional(), Length(max=20)])
+    staff_id = SelectField(_l("Persona servidora"), coerce=str, validators=[Optional()])
+    action = SelectField(_l("Acción"), coerce=str, validators=[Optional()])
+    since = DateField(_l("Desde"), validators=[Optional()])
+    until = DateField(_l("Hasta"), validators=[Optional()])
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("La fecha final no puede ser anterior a la inicial."))
+
+
+class StaffCreateForm(BaseForm):
+    name = StringField(
+        _l("Nombre completo"), validators=[DataRequired(_l("Escriba el nombre.")), Length(max=120)]
+    )
+    email = EmailField(
+        _l("Correo institucional"),
+        validators=[
+            DataRequired(_l("Escriba el correo.")),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Escriba un correo válido.")),
+            Length(max=200),
+        ],
+    )
+    role = SelectField(_l("Función"), choices=[(r, ROLE_LABELS[r]) for r in STAFF_ROLES])
+    agency = SelectField(_l("Dependencia"), coerce=str)
+    password = PasswordField(
+        _l("Contraseña inicial"),
+        description=_l("Al menos 12 caracteres. Entréguela en persona; no la envíe por correo."),
+        validators=[
+            DataRequired(_l("Escriba una contraseña inicial.")),
+            Length(
+                min=12, max=128, message=_l("La contraseña debe tener entre 12 y 128 caracteres.")
+            ),
+        ],
+    )
+
+    def validate_agency(self, field):
+        if self.role.data != "admin_estatal" and not field.data:
+            raise ValidationError(
+                _l("Elija la dependencia: solo la administración estatal no tiene una.")
+            )
+
+
+class StaffEditForm(BaseForm):
+    role = SelectField(_l("Función"), choices=[(r, ROLE_LABELS[r]) for r in STAFF_ROLES])
+    agency = SelectField(_l("Dependencia"), coerce=str)
+
+    validate_agency = StaffCreateForm.validate_agency
+
+
+class AgencyForm(BaseForm):
+    name = StringField(
+        _l("Nombre"), validators=[DataRequired(_l("Escriba el nombre.")), Length(max=200)]
+    )
+    slug = StringField(
+        _l("Clave"),
+        description=_l("Minúsculas, números y guiones; por ejemplo sedesoq."),
+        validators=[
+            DataRequired(_l("Escriba la clave.")),
+            Length(max=60),
+            Regexp(SLUG_RE, message=_l("Use solo minúsculas, números y guiones.")),
+        ],
+    )
+
+
+class ConfirmForm(BaseForm):
+    """A button that changes something: CSRF only."""
+
+
+class VersionedForm(BaseForm):
+    # The version the reviewer saw; a stale one means someone else acted first.
+    version = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
+
+
+class ProgramForm(VersionedForm):
+    """Texts and benefit as fields; lists in the catalog files' YAML, validated alike."""
+
+    name = StringField(
+        _l("Nombre del programa"), validators=[DataRequired(_l("Escriba el nombre."))]
+    )
+    summary = TextAreaField(_l("Resumen"), validators=[DataRequired(_l("Escriba el resumen."))])
+    description = TextAreaField(_l("Descripción"), validators=[Optional()])
+    population = TextAreaField(
+        _l("Para quién es"), validators=[DataRequired(_l("Diga para quién es."))]
+    )
+    exclusion_group = StringField(
+        _l("Grupo de exclusión"),
+        description=_l(
+            "Programas del mismo grupo no se pueden recibir a la vez. Déjelo vacío si no aplica."
+        ),
+        validators=[Optional()],
+    )
+    benefit_kind = SelectField(
+        _l("Tipo de apoyo"),
+        choices=[
+            ("cash", _l("Dinero")),
+            ("in_kind", _l("En especie")),
+            ("service", _l("Servicio")),
+        ],
+    )
+    benefit_amount = IntegerField(_l("Monto en pesos"), validators=[Optional()])
+    benefit_period = StringField(
+        _l("Periodo del pago"),
+        description=_l("Por ejemplo: mensual, bimestral, unico."),
+        validators=[Optional()],
+    )
+    benefit_description = TextAreaField(_l("Qué se entrega"), validators=[Optional()])
+    requirements = TextAreaField(
+        _l("Requisitos (documentos)"),
+        description=_l(
+            "Una lista en el formato de los archivos de catálogo: slug, name, formats, hint, optional."
+        ),
+    )
+    calls = TextAreaField(
+        _l("Convocatorias"), description=_l("Una lista con opens, closes (AAAA-MM-DD) y quota.")
+    )
+    eligibility = TextAreaField(
+        _l("Condiciones de elegibilidad"),
+        description=_l(
+            "Una lista con field, op, value y reason, como en los archivos de catálogo."
+        ),
+    )
+    delivery_points = TextAreaField(
+        _l("Puntos de entrega"),
+        description=_l(
+            "Una lista con name, address, municipality, lat, lon y hours. Cada punto se "
+            "reconoce por su nombre: si quita uno donde ya hubo entregas, se conserva para "
+            "ellas pero ya no se ofrece para entregas nuevas."
+        ),
+    )
+
+
+QUEUE_STATUSES = (S.ENVIADA, S.EN_REVISION, S.REQUIERE_CORRECCION, S.APROBADA, S.RECHAZADA)
+
+
+class QueueFilterForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    program = SelectField(_l("Programa"), coerce=str, validators=[Optional()])
+    status = SelectField(_l("Estado"), coerce=str, validators=[Optional()])
+    municipality = SelectField(_l("Municipio"), coerce=str, validators=[Optional()])
+    since = DateField(_l("Enviadas desde"), validators=[Optional()])
+    until = DateField(_l("Enviadas hasta"), validators=[Optional()])
+    flagged = SelectField(
+        _l("Marcadas"),
+        choices=[("", _l("Todas")), ("si", _l("Solo marcadas"))],
+        validators=[Optional()],
+    )
+
+    validate_until = AuditSearchForm.validate_until
+
+
+class DocumentReviewForm(VersionedForm):
+    decision = SelectField(
+        _l("Dictamen"), choices=[("aceptado", _l("Aceptar")), ("rechazado", _l("Rechazar"))]
+    )
+    reason = StringField(_l("Motivo"), validators=[Length(max=300)])
+
+    def validate_reason(self, field):
+        if self.decision.data == "rechazado" and not field.data:
+            raise ValidationError(_l("Diga por qué rechaza el documento: la persona lo verá."))
+
+
+class CorrectionRequestForm(VersionedForm):
+    documents = MultiCheckboxField(
+        _l("Documentos por corregir"), coerce=int, validators=[Optional()]
+    )
+    fields = MultiCheckboxField(_l("Datos por corregir"), coerce=str, validators=[Optional()])
+    message = TextAreaField(
+        _l("Mensaje para la persona"),
+        validators=[DataRequired(_l("Explique a la persona qué debe corregir.")), Length(max=1000)],
+    )
+
+    def validate_message(self, field):
+        if not self.documents.data and not self.fields.data:
+            raise ValidationError(_l("Marque al menos un documento o un dato por corregir."))
+
+
+class OverrideForm(VersionedForm):
+    reason = TextAreaField(
+        _l("Por qué se aprueba con excepción"),
+        validators=[
+            DataRequired(_l("Escriba por qué se aprueba aunque no se cumpla todo.")),
+            Length(min=20, max=1000, message=_l("Explíquelo en 20 a 1000 caracteres.")),
+        ],
+    )
+
+
+REJECTION_REASONS = {
+    "no_cumple": _l("No cumple los requisitos del programa"),
+    "documentos": _l("Los documentos no son válidos o no corresponden a la persona"),
+    "duplicada": _l("Ya recibe este apoyo u otro que no se puede combinar"),
+    "cupo": _l("Se agotó el cupo de la convocatoria"),
+    "otro": _l("Otro motivo"),
+}
+
+
+class RejectForm(VersionedForm):
+    reason = SelectField(_l("Motivo del rechazo"), choices=list(REJECTION_REASONS.items()))
+    details = TextAreaField(
+        _l("Explicación para la persona"),
+        validators=[DataRequired(_l("Explique el rechazo: la persona lo verá.")), Length(max=1000)],
+    )
+
+
+ID_TYPE_LABELS = {
+    "ine": _l("Credencial para votar (INE)"),
+    "pasaporte": _l("Pasaporte"),
+    "cedula": _l("Cédula profesional"),
+    "licencia": _l("Licencia de conducir"),
+    "cartilla": _l("Cartilla del Servicio Militar"),
+    "otra": _l("Otra identificación oficial"),
+}
+
+
+class CurpForm(BaseForm):
+    curp = StringField(
+        _l("CURP de la persona"),
+        description=_l("18 caracteres, tal como aparecen en su constancia o identificación."),
+        validators=[DataRequired(_l("Escriba la CURP."))],
+    )
+
+
+class IdentityCheckForm(BaseForm):
+    id_type = SelectField(_l("Identificación que presentó"), choices=list(ID_TYPE_LABELS.items()))
+    id_number = StringField(
+        _l("Número o folio de la identificación"),
+        validators=[
+            DataRequired(_l("Escriba el número de la identificación.")),
+            Length(min=4, max=40, message=_l("El número debe tener entre 4 y 40 caracteres.")),
+        ],
+    )
+
+
+class RegisterForm(IdentityCheckForm):
+    curp = StringField(_l("CURP"), validators=[DataRequired(_l("Escriba la CURP."))])
+    given_names = StringField(
+        _l("Nombre(s)"), validators=[DataRequired(_l("Escriba el nombre.")), Length(max=80)]
+    )
+    first_surname = StringField(
+        _l("Primer apellido"),
+        validators=[DataRequired(_l("Escriba el primer apellido.")), Length(max=80)],
+    )
+    second_surname = StringField(_l("Segundo apellido"), validators=[Optional(), Length(max=80)])
+    birth_date = DateField(
+        _l("Fecha de nacimiento"), validators=[DataRequired(_l("Escriba la fecha de nacimiento."))]
+    )
+    sex = SelectField(
+        _l("Sexo"), choices=[("M", _l("Mujer")), ("H", _l("Hombre")), ("X", _l("No binario"))]
+    )
+    municipality = SelectField(_l("Municipio donde vive"), coerce=str)
+
+
+class AssistedApplyForm(BaseForm):
+    program = SelectField(_l("Programa"), coerce=str)
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])

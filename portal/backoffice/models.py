@@ -1,0 +1,57 @@
+"""Back-office tables: staff accounts and the hash-chained audit trail."""
+
+from __future__ import annotations
+
+from peewee import (
+    SQL,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+)
+
+from portal.catalog.models import Agency
+from portal.vocabulary import (
+    STAFF_ROLES,
+)
+from portal.web.tables import BaseModel, JSONText, _in, utcnow
+from portal.web.users import SignedInUser
+
+
+class StaffUser(SignedInUser, BaseModel):
+    """Agency staff; every role but admin_estatal belongs to one agency."""
+
+    id_prefix = "s"
+    email = CharField(unique=True)
+    name = CharField()
+    password_hash = CharField()
+    role = CharField(constraints=[SQL(f"CHECK (role IN ({_in(STAFF_ROLES)}))")])
+    agency = ForeignKeyField(Agency, null=True, backref="staff", on_delete="RESTRICT")
+    active = BooleanField(default=True)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    last_login_at = DateTimeField(null=True)
+
+
+class AuditEvent(BaseModel):
+    """Append-only, hash-chained record of staff actions and state changes.
+
+    Never holds a CURP, document content or token: objects are named by type
+    and id (or folio), people by their record id.
+    """
+
+    created_at = DateTimeField(default=utcnow, index=True)
+    actor_kind = CharField()  # ciudadano, personal, sistema, anonimo
+    actor_id = IntegerField(null=True)
+    role = CharField(default="")
+    agency_id = IntegerField(null=True)
+    object_type = CharField(default="")
+    object_id = CharField(default="", index=True)
+    action = CharField(index=True)
+    outcome = CharField(default="ok")
+    request_id = CharField(default="")
+    details = JSONText(default=dict)
+    prev_hash = CharField(max_length=64)
+    hash = CharField(max_length=64, unique=True)

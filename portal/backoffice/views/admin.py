@@ -1,0 +1,386 @@
+"""Administration under /oficina: audit trail, staff, agencies (state admins)
+and their own agency's programs (agency admins)."""
+
+from __future__ import annotations
+
+import yaml
+from flask import Blueprint, Response, flash, g, redirect, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from peewee import JOIN, fn
+
+from portal.backoffice import audit_search
+from portal.backoffice import staff as accounts
+from portal.backoffice.forms import (
+    AgencyForm,
+    AuditSearchForm,
+    ConfirmForm,
+    ProgramForm,
+    StaffCreateForm,
+    StaffEditForm,
+)
+from portal.backoffice.views import shared as staff
+from portal.catalog import editing as program_admin
+from portal.catalog.schema import CatalogError
+from portal.models import Agency, AuditEvent, DeliveryPoint, Program, ProgramVersion, StaffUser
+from portal.vocabulary import Role
+from portal.web.auth import staff_required
+from portal.web.database import open_connection
+from portal.web.errors import error_page
+from portal.web.htmx import render
+
+bp = Blueprint("oficina_admin", __name__, url_prefix="/oficina")
+
+PAGE_SIZE = 50
+
+
+def _audit_filter(form: AuditSearchForm) -> audit_search.AuditFilter:
+    return audit_search.AuditFilter(
+        citizen_id=form.citizen_id.data,
+        folio=form.folio.data or "",
+        staff_id=int(form.staff_id.data) if form.staff_id.data else None,
+        action=form.action.data or "",
+        since=form.since.data,
+        until=form.until.data,
+    )
+
+
+def _audit_form() -> AuditSearchForm:
+    form = AuditSearchForm(request.args)
+    form.staff_id.choices = [("", _("Cualquiera"))] + [
+        (str(s.id), s.name) for s in StaffUser.select().order_by(StaffUser.name)
+    ]
+    form.action.choices = [("", _("Cualquiera"))] + [(a, a) for a in audit_search.actions()]
+    return form
+
+
+@bp.get("/auditoria")
+@staff_required(Role.ADMIN_ESTATAL)
+def audit():
+    form = _audit_form()
+    query = audit_search.search(_audit_filter(form)) if form.validate() else None
+    listing = staff.page_of(query, PAGE_SIZE)
+    return render(
+        "backoffice/audit.html",
+        block="results",
+        form=form,
+        entries=listing.rows,
+        page=listing.number,
+        has_next=listing.has_next,
+        args=listing.args,
+    )
+
+
+@bp.get("/auditoria/exportar")
+@staff_required(Role.ADMIN_ESTATAL)
+def audit_export():
+    form = _audit_form()
+    if not form.validate():
+        staff.refuse(400)
+    # The export shows the trail as it stood when asked for, without its own entry.
+    last = AuditEvent.select(fn.MAX(AuditEvent.id)).scalar() or 0
+    query = audit_search.search(_audit_filter(form)).where(AuditEvent.id <= last)
+    staff.record(
+        "exportar_bitacora",
+        object_type="bitacora",
+        object_id="",
+        details={"filtros": sorted(k for k, v in request.args.items() if v)},
+    )
+
+    def rows():
+        # The response streams after the view returns: keep a connection for it.
+        open_connection()
+        yield from audit_search.to_csv(query.iterator())
+
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": "attachment; filename=bitacora.csv",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _agency_choices():
+    return [("", _("Ninguna (administración estatal)"))] + [
+        (str(a.id), a.name) for a in Agency.select().order_by(Agency.name)
+    ]
+
+
+@bp.get("/personal")
+@staff_required(Role.ADMIN_ESTATAL)
+def staff_list():
+    people = (
+        StaffUser.select(StaffUser, Agency)
+        .join(Agency, join_type=JOIN.LEFT_OUTER)
+        .order_by(StaffUser.active.desc(), StaffUser.name)
+    )
+    return render("backoffice/staff_list.html", people=people, confirm=ConfirmForm())
+
+
+def _agency_id(form: StaffCreateForm | StaffEditForm) -> int | None:
+    """The agency chosen; the state admin has none, whatever the form says."""
+    return None if form.role.data == Role.ADMIN_ESTATAL else int(form.agency.data)
+
+
+@bp.route("/personal/nuevo", methods=["GET", "POST"])
+@staff_required(Role.ADMIN_ESTATAL)
+def staff_new():
+    form = StaffCreateForm()
+    form.agency.choices = _agency_choices()
+    if form.validate_on_submit():
+        try:
+            person = accounts.create(
+                form.email.data,
+                form.name.data,
+                form.role.data,
+                form.password.data,
+                _agency_id(form),
+                staff.actor(),
+                request_id=g.request_id,
+            )
+        except accounts.StaffError as exc:
+            form[exc.field or "email"].errors.append(str(exc))
+        else:
+            flash(_("Cuenta creada para %(name)s.", name=person.name), "ok")
+            return redirect(url_for(".staff_list"), code=303)
+    return render("backoffice/staff_form.html", form=form, person=None), 422 if form.errors else 200
+
+
+@bp.route("/personal/<int:staff_id>", methods=["GET", "POST"])
+@staff_required(Role.ADMIN_ESTATAL)
+def staff_edit(staff_id: int):
+    person = staff.get_or_404(StaffUser.select().where(StaffUser.id == staff_id))
+    form = StaffEditForm(obj=None if request.method == "POST" else person)
+    form.agency.choices = _agency_choices()
+    if request.method == "GET":
+        form.agency.data = str(person.agency_id or "")
+    if form.validate_on_submit():
+        try:
+            released = accounts.change(
+                person.id,
+                form.role.data,
+                _agency_id(form),
+                staff.actor(),
+                request_id=g.request_id,
+            )
+        except accounts.StaffError as exc:
+            form[exc.field or "role"].errors.append(str(exc))
+        else:
+            flash(_("Cambios guardados."), "ok")
+            _flash_released(released)
+            return redirect(url_for(".staff_list"), code=303)
+    return render(
+        "backoffice/staff_form.html", form=form, person=person
+    ), 422 if form.errors else 200
+
+
+@bp.post("/personal/<int:staff_id>/baja")
+@staff_required(Role.ADMIN_ESTATAL)
+def staff_deactivate(staff_id: int):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        staff.refuse(400)
+    person = staff.get_or_404(StaffUser.select().where(StaffUser.id == staff_id))
+    try:
+        _ended, released = accounts.deactivate_account(
+            person.id, staff.actor(), request_id=g.request_id
+        )
+    except accounts.StaffError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".staff_list"), code=303)
+    flash(
+        _("%(name)s ya no puede entrar; sus sesiones abiertas terminaron.", name=person.name), "ok"
+    )
+    _flash_released(released)
+    return redirect(url_for(".staff_list"), code=303)
+
+
+def _flash_released(folios: list[str]) -> None:
+    if folios:
+        flash(
+            ngettext(
+                "Quedó libre %(num)d solicitud que revisaba; otra persona puede tomarla.",
+                "Quedaron libres %(num)d solicitudes que revisaba; otra persona puede tomarlas.",
+                len(folios),
+            ),
+            "ok",
+        )
+
+
+@bp.post("/personal/<int:staff_id>/alta")
+@staff_required(Role.ADMIN_ESTATAL)
+def staff_reactivate(staff_id: int):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        staff.refuse(400)
+    person = staff.get_or_404(StaffUser.select().where(StaffUser.id == staff_id))
+    accounts.reactivate(person.id, staff.actor(), request_id=g.request_id)
+    flash(_("%(name)s puede entrar de nuevo.", name=person.name), "ok")
+    return redirect(url_for(".staff_list"), code=303)
+
+
+@bp.get("/dependencias")
+@staff_required(Role.ADMIN_ESTATAL)
+def agencies():
+    return render("backoffice/agencies.html", agencies=Agency.select().order_by(Agency.name))
+
+
+@bp.route("/dependencias/nueva", methods=["GET", "POST"])
+@staff_required(Role.ADMIN_ESTATAL)
+def agency_new():
+    form = AgencyForm()
+    if form.validate_on_submit():
+        try:
+            accounts.create_agency(
+                form.name.data, form.slug.data, staff.actor(), request_id=g.request_id
+            )
+        except accounts.StaffError as exc:
+            form.slug.errors.append(str(exc))
+        else:
+            flash(_("Dependencia creada."), "ok")
+            return redirect(url_for(".agencies"), code=303)
+    return render(
+        "backoffice/agency_form.html", form=form, agency=None
+    ), 422 if form.errors else 200
+
+
+@bp.route("/dependencias/<int:agency_id>", methods=["GET", "POST"])
+@staff_required(Role.ADMIN_ESTATAL)
+def agency_edit(agency_id: int):
+    agency = staff.get_or_404(Agency.select().where(Agency.id == agency_id))
+    form = AgencyForm(obj=agency)
+    if form.validate_on_submit():
+        try:
+            accounts.change_agency(
+                agency.id, form.name.data, form.slug.data, staff.actor(), request_id=g.request_id
+            )
+        except accounts.StaffError as exc:
+            form.slug.errors.append(str(exc))
+        else:
+            flash(_("Cambios guardados."), "ok")
+            return redirect(url_for(".agencies"), code=303)
+    return render(
+        "backoffice/agency_form.html", form=form, agency=agency
+    ), 422 if form.errors else 200
+
+
+PROGRAM_ADMINS = (Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
+YAML_FIELDS = ("requirements", "calls", "eligibility", "delivery_points")
+
+
+def _program_or_404(slug: str) -> Program:
+    return staff.get_or_404(
+        staff.agency_scope(Program.select().where(Program.slug == slug), Program.agency)
+    )
+
+
+@bp.get("/programas")
+@staff_required(*PROGRAM_ADMINS)
+def programs():
+    query = staff.agency_scope(Program.select(Program, Agency).join(Agency), Program.agency)
+    return render("backoffice/programs.html", programs=query.order_by(Agency.name, Program.name))
+
+
+def _dump(value) -> str:
+    return (
+        yaml.safe_dump(value, allow_unicode=True, sort_keys=False, default_flow_style=False)
+        if value
+        else "[]\n"
+    )
+
+
+def _edited_dict(form: ProgramForm, program: Program) -> dict:
+    """The form as a catalog-file program; YAML syntax errors land on their field."""
+    data = {
+        "slug": program.slug,
+        "agency": program.agency.slug,
+        "name": form.name.data,
+        "summary": form.summary.data,
+        "population": form.population.data,
+        "benefit": {
+            k: v
+            for k, v in {
+                "kind": form.benefit_kind.data,
+                "amount": form.benefit_amount.data,
+                "period": form.benefit_period.data or None,
+                "description": form.benefit_description.data or None,
+            }.items()
+            if v is not None
+        },
+    }
+    if form.description.data:
+        data["description"] = form.description.data
+    if form.exclusion_group.data:
+        data["exclusion_group"] = form.exclusion_group.data
+    for name in YAML_FIELDS:
+        try:
+            data[name] = yaml.safe_load(form[name].data or "[]")
+        except yaml.YAMLError:
+            form[name].errors.append(
+                _("No se pudo leer la lista: revise la sangría y los guiones.")
+            )
+    return data
+
+
+@bp.route("/programas/<slug>", methods=["GET", "POST"])
+@staff_required(*PROGRAM_ADMINS)
+def program_edit(slug: str):
+    program = _program_or_404(slug)
+    before = program_admin.catalog_dict(program)
+    problems: list[str] = []
+    if request.method == "GET":
+        form = ProgramForm(
+            data={
+                **{
+                    k: before.get(k, "")
+                    for k in ("name", "summary", "description", "population", "exclusion_group")
+                },
+                "benefit_kind": program.benefit_kind,
+                "benefit_amount": program.benefit_amount,
+                "benefit_period": program.benefit_period,
+                "benefit_description": program.benefit_description,
+                "version": str(program.version),
+                **{k: _dump(before[k]) for k in YAML_FIELDS},
+            }
+        )
+    else:
+        form = ProgramForm()
+    if form.validate_on_submit():
+        data = _edited_dict(form, program)
+        if not form.errors:
+            try:
+                edited = program_admin.validate(data, program.agency.slug)
+                version = program_admin.save(
+                    program,
+                    edited,
+                    expected_version=int(form.version.data),
+                    actor=staff.actor(),
+                    request_id=g.request_id,
+                )
+            except CatalogError as exc:
+                problems = [f"{p.path}: {p.message}" if p.path else p.message for p in exc.problems]
+            except program_admin.RemovalBlocked as exc:
+                problems = [str(exc)]
+            except program_admin.Conflict:
+                return error_page(
+                    409,
+                    _(
+                        "Otra persona guardó este programa mientras usted lo editaba. Vuelva a abrirlo para ver sus cambios."
+                    ),
+                )
+            else:
+                flash(_("Programa guardado: versión %(v)s.", v=version), "ok")
+                return redirect(url_for(".program_edit", slug=program.slug), code=303)
+    versions = program.versions.order_by(ProgramVersion.version.desc()).limit(20)
+    retired = program.delivery_points.where(~DeliveryPoint.active).order_by(DeliveryPoint.name)
+    status = 422 if (form.errors or problems) else 200
+    return render(
+        "backoffice/program_form.html",
+        form=form,
+        program=program,
+        problems=problems,
+        versions=versions,
+        retired_points=[p.name for p in retired],
+    ), status

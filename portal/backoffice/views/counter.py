@@ -1,0 +1,287 @@
+"""Assisted mode (/oficina/ventanilla): staff serve a person without a digital ID.
+
+The staff member finds the person by CURP or registers them (CURP validated
+and checked against the birth date and sex typed), records the ID the person
+showed, then answers the needs questionnaire with them
+(views/oficina_questionnaire.py), applies and uploads documents on their
+behalf through the same domain functions the citizen pages use. Every step
+carries the staff identity: Application.assisted_by, assisted timeline events,
+audit entries. The record is keyed by CURP, so the person's later digital-ID
+sign-in finds it, answers included.
+
+Acting for a person needs an identity check in this staff session; the
+session remembers which person was checked and the order of the questions
+asked of them, and nothing else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import fields
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.file import FileField
+
+from portal.applications import workflow as apps
+from portal.applications.documents import get_storage
+from portal.applications.uploads import UploadRejected, inspect_upload, max_upload_bytes
+from portal.backoffice.forms import (
+    AssistedApplyForm,
+    BaseForm,
+    ConfirmForm,
+    CurpForm,
+    IdentityCheckForm,
+    RegisterForm,
+)
+from portal.backoffice.views import shared as staff
+from portal.citizens import curp as curp_rules
+from portal.citizens import record as citizens
+from portal.eligibility import flow as questionnaire_flow
+from portal.eligibility.profile import FIELDS
+from portal.models import Application, Citizen, Municipality, Program, Requirement, utcnow
+from portal.vocabulary import ApplicationStatus as S
+from portal.vocabulary import Role
+from portal.web.auth import staff_required
+from portal.web.htmx import render
+
+bp = Blueprint("oficina_assisted", __name__, url_prefix="/oficina/ventanilla")
+
+COUNTER_STAFF = (Role.REVISOR, Role.ADMIN_DEPENDENCIA)
+VERIFIED = "ventanilla_persona"
+ASKED = "ventanilla_preguntas"  # the order of the questions asked of the checked person
+
+
+class UploadForm(BaseForm):
+    document = FileField()
+
+
+def verified_citizen(citizen_id: int) -> Citizen:
+    citizen = staff.get_or_404(Citizen.select().where(Citizen.id == citizen_id))
+    if session.get(VERIFIED) != citizen.id:
+        flash(_("Primero registre la identificación que presentó la persona."), "error")
+        abort(redirect(url_for("oficina_assisted.person", citizen_id=citizen.id), code=303))
+    return citizen
+
+
+def _checked(citizen: Citizen) -> None:
+    """This staff session may now act for ``citizen`` (and for nobody else)."""
+    session[VERIFIED] = citizen.id
+    session.pop(ASKED, None)
+
+
+@bp.route("", methods=["GET", "POST"])
+@staff_required(*COUNTER_STAFF)
+def start():
+    form = CurpForm()
+    if form.validate_on_submit():
+        try:
+            value = curp_rules.validate(form.curp.data)
+        except curp_rules.CurpError as exc:
+            form.curp.errors.append(str(exc))
+        else:
+            citizen = Citizen.get_or_none(Citizen.curp == value)
+            staff.record(
+                "ventanilla.buscar",
+                object_type="ciudadano",
+                object_id=citizen.id if citizen else "",
+                outcome="encontrada" if citizen else "sin_registro",
+            )
+            session.pop(VERIFIED, None)
+            if citizen:
+                return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+            session["ventanilla_curp"] = value
+            return redirect(url_for(".register"), code=303)
+    return render("backoffice/assisted_start.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/registro", methods=["GET", "POST"])
+@staff_required(*COUNTER_STAFF)
+def register():
+    form = RegisterForm(
+        data={"curp": session.get("ventanilla_curp", "")} if request.method == "GET" else None
+    )
+    form.municipality.choices = [
+        (m.code, m.name) for m in Municipality.select().order_by(Municipality.name)
+    ]
+    if form.validate_on_submit():
+        data = citizens.CounterRegistration(
+            **{f.name: form[f.name].data for f in fields(citizens.CounterRegistration)}
+        )
+        try:
+            citizen = citizens.register_at_counter(data, staff.actor(), request_id=g.request_id)
+        except citizens.IdentityMismatch as exc:
+            form.curp.errors.extend(exc.problems)
+        except citizens.AlreadyRegistered:
+            form.curp.errors.append(
+                _("Ya hay un expediente con esa CURP: búsquela en lugar de registrarla.")
+            )
+        else:
+            _checked(citizen)
+            session.pop("ventanilla_curp", None)
+            flash(_("Expediente creado."), "ok")
+            return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+    return render("backoffice/assisted_register.html", form=form), 422 if form.errors else 200
+
+
+def _own_programs():
+    return (
+        staff.agency_scope(Program.select(), Program.agency)
+        .where(Program.active == True)  # noqa: E712
+        .order_by(Program.name)
+    )
+
+
+def open_programs(today: date) -> list[Program]:
+    """The agency's programs that take applications today."""
+    return [p for p in _own_programs() if apps.open_call(p, today)]
+
+
+@bp.route("/personas/<int:citizen_id>", methods=["GET", "POST"])
+@staff_required(*COUNTER_STAFF)
+def person(citizen_id: int):
+    citizen = staff.get_or_404(Citizen.select().where(Citizen.id == citizen_id))
+    check_form = IdentityCheckForm()
+    if request.method == "POST" and check_form.validate_on_submit():
+        citizens.record_identity_check(
+            citizen,
+            staff.actor(),
+            check_form.id_type.data,
+            check_form.id_number.data,
+            request_id=g.request_id,
+        )
+        _checked(citizen)
+        return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+    verified = session.get(VERIFIED) == citizen.id
+    apply_form = AssistedApplyForm(formdata=None, idempotency_key=uuid.uuid4().hex)
+    today = utcnow().date()
+    apply_form.program.choices = [(p.slug, p.name) for p in open_programs(today)]
+    applications = list(
+        staff.agency_scope(Application.select().join(Program), Program.agency)
+        .where(Application.citizen == citizen.id)
+        .order_by(Application.created_at.desc())
+    )
+    status = 422 if check_form.errors else 200
+    return render(
+        "backoffice/assisted_person.html",
+        citizen=citizen,
+        masked=curp_rules.mask(citizen.curp),
+        verified=verified,
+        check_form=check_form,
+        apply_form=apply_form,
+        applications=applications,
+        answered=questionnaire_flow.answered_count(citizen),
+    ), status
+
+
+@bp.post("/personas/<int:citizen_id>/solicitar")
+@staff_required(*COUNTER_STAFF)
+def apply(citizen_id: int):
+    citizen = verified_citizen(citizen_id)
+    form = AssistedApplyForm()
+    form.program.choices = [(p.slug, p.name) for p in _own_programs()]
+    if not form.validate_on_submit():
+        flash(_("Elija un programa de su dependencia."), "error")
+        return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+    program = Program.get(Program.slug == form.program.data)
+    try:
+        application = apps.start_draft(
+            citizen,
+            program,
+            form.idempotency_key.data,
+            folio_prefix=current_app.config["FOLIO_PREFIX"],
+            assisted_by=current_user.id,
+        )
+    except apps.ApplicationError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+    return redirect(url_for(".application", folio=application.folio), code=303)
+
+
+def _assisted_application(folio: str) -> tuple[Application, Citizen]:
+    application = staff.get_or_404(
+        staff.agency_scope(Application.select().join(Program), Program.agency).where(
+            Application.folio == folio.upper()
+        )
+    )
+    return application, verified_citizen(application.citizen_id)
+
+
+def _application_page(
+    application: Application, citizen: Citizen, status: int = 200, error: str = ""
+):
+    program = Program.get_by_id(application.program_id)
+    missing_answers = ()
+    if application.status == S.BORRADOR:
+        missing_answers = apps.missing_answers(citizen, program, date.today())
+    return render(
+        "backoffice/assisted_application.html",
+        application=application,
+        citizen=citizen,
+        program=program,
+        missing_answers=[FIELDS[name].label for name in missing_answers],
+        requirements=apps.required_requirements(application),
+        current=apps.current_documents(application),
+        missing=apps.missing_requirements(application),
+        upload_form=UploadForm(),
+        confirm=ConfirmForm(),
+        error=error,
+    ), status
+
+
+@bp.get("/solicitudes/<folio>")
+@staff_required(*COUNTER_STAFF)
+def application(folio: str):
+    application, citizen = _assisted_application(folio)
+    return _application_page(application, citizen)
+
+
+@bp.post("/solicitudes/<folio>/requisitos/<int:requirement_id>")
+@staff_required(*COUNTER_STAFF)
+def upload(folio: str, requirement_id: int):
+    application, citizen = _assisted_application(folio)
+    requirement = staff.get_or_404(
+        Requirement.select().where(
+            (Requirement.id == requirement_id) & (Requirement.program == application.program_id)
+        )
+    )
+    form = UploadForm()
+    file = form.document.data
+    if not form.validate_on_submit() or file is None or not file.filename:
+        return _application_page(application, citizen, 422, _("Elija el archivo escaneado."))
+    limit = max_upload_bytes(current_app.config)
+    try:
+        clean = inspect_upload(
+            file.read(limit + 1),
+            file.filename,
+            allowed=frozenset(requirement.formats.split(",")),
+            max_bytes=limit,
+        )
+        apps.add_document(application, requirement, clean, get_storage(), staff.actor())
+    except UploadRejected as exc:
+        return _application_page(application, citizen, 422, str(exc))
+    except apps.ApplicationError as exc:
+        return _application_page(application, citizen, 409, exc.message)
+    flash(_("Documento guardado: %(name)s.", name=requirement.name), "ok")
+    return redirect(url_for(".application", folio=application.folio), code=303)
+
+
+@bp.post("/solicitudes/<folio>/enviar")
+@staff_required(*COUNTER_STAFF)
+def submit(folio: str):
+    application, citizen = _assisted_application(folio)
+    if not ConfirmForm().validate_on_submit():
+        staff.refuse(400)
+    try:
+        apps.submit(application, staff.actor())
+    except apps.Refused as exc:
+        return _application_page(application, citizen, 422, " ".join(exc.reasons))
+    except apps.ApplicationError as exc:
+        return _application_page(application, citizen, 409, exc.message)
+    flash(
+        _("Solicitud %(folio)s enviada. Entregue el folio a la persona.", folio=application.folio),
+        "ok",
+    )
+    return redirect(url_for(".person", citizen_id=citizen.id), code=303)

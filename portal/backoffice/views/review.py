@@ -1,0 +1,532 @@
+"""Review under /oficina: the agency's queue, a case, document review and decisions.
+
+Every application is loaded through a query scoped to the staff member's
+agency, so another agency's folio answers 404. Decisions go through
+portal/applications/workflow.py with the version the reviewer saw: if anyone acted
+first the domain raises Conflict and the reviewer gets a 409 page, with
+nothing overwritten. A case taken by one reviewer cannot be decided by another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from peewee import JOIN, fn
+
+from portal.applications import assistance
+from portal.applications import workflow as apps
+from portal.applications.documents import serve_document
+from portal.backoffice.forms import (
+    QUEUE_STATUSES,
+    REJECTION_REASONS,
+    ConfirmForm,
+    CorrectionRequestForm,
+    DocumentReviewForm,
+    OverrideForm,
+    QueueFilterForm,
+    RejectForm,
+    VersionedForm,
+)
+from portal.backoffice.views import shared as staff
+from portal.citizens import curp
+from portal.eligibility.profile import FIELDS
+from portal.models import (
+    Agency,
+    Application,
+    Citizen,
+    Document,
+    Municipality,
+    Program,
+    StaffUser,
+    utcnow,
+)
+from portal.vocabulary import ApplicationStatus as S
+from portal.vocabulary import AuditAction, Role
+from portal.web.auth import staff_required
+from portal.web.errors import error_page
+from portal.web.htmx import render, wants_fragment
+
+bp = Blueprint("oficina", __name__, url_prefix="/oficina")
+
+REVIEWERS = (Role.REVISOR, Role.SUPERVISOR, Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
+# Besides the holder, these may release a case someone else holds (their
+# agency's; every agency's for the state admin).
+CASE_ADMINS = (Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
+# Roles that need the whole CURP (to check it against the ID shown); others see it masked.
+FULL_CURP_ROLES = (Role.ADMIN_ESTATAL,)
+PAGE_SIZE = 25
+# Waiting for a decision; the default view of the queue.
+PENDING = (S.ENVIADA, S.EN_REVISION)
+
+
+def agency_applications():
+    return staff.agency_scope(Application.select().join(Program), Program.agency)
+
+
+def load_case(folio: str) -> Application:
+    return staff.get_or_404(agency_applications().where(Application.folio == folio.upper()))
+
+
+def _queue_form() -> QueueFilterForm:
+    form = QueueFilterForm(request.args)
+    programs = staff.agency_scope(Program.select(), Program.agency).order_by(Program.name)
+    form.program.choices = [("", _("Todos"))] + [(p.slug, p.name) for p in programs]
+    form.status.choices = [("", _("Por revisar"))] + [
+        (s, _(apps.STATUS_LABELS[s])) for s in QUEUE_STATUSES
+    ]
+    form.municipality.choices = [("", _("Todos"))] + [
+        (m.code, m.name) for m in Municipality.select().order_by(Municipality.name)
+    ]
+    return form
+
+
+def _filtered(form: QueueFilterForm, *, with_status: bool = True):
+    query = agency_applications()
+    if form.program.data:
+        query = query.where(Program.slug == form.program.data)
+    if form.municipality.data:
+        query = query.where(Application.municipality == form.municipality.data)
+    if form.since.data:
+        query = query.where(
+            Application.submitted_at >= dt.datetime.combine(form.since.data, dt.time.min)
+        )
+    if form.until.data:
+        query = query.where(
+            Application.submitted_at
+            < dt.datetime.combine(form.until.data + dt.timedelta(days=1), dt.time.min)
+        )
+    if form.flagged.data == "si":
+        query = query.where(Application.flagged == True)  # noqa: E712
+    if with_status:
+        statuses = (form.status.data,) if form.status.data else PENDING
+        query = query.where(Application.status.in_(statuses))
+    return query
+
+
+def next_case(after: Application | None = None) -> Application | None:
+    """The oldest pending case nobody else has taken."""
+    query = agency_applications().where(
+        Application.status.in_(PENDING)
+        & (Application.assigned_to.is_null() | (Application.assigned_to == current_user.id))
+        # Cases this person filed at the counter are for someone else to decide.
+        & (Application.assisted_by.is_null() | (Application.assisted_by != current_user.id))
+    )
+    if after is not None:
+        query = query.where(Application.id != after.id)
+    return query.order_by(Application.submitted_at, Application.id).first()
+
+
+@bp.get("")
+@staff_required(*REVIEWERS)
+def queue():
+    form = _queue_form()
+    counts, query = {}, None
+    if form.validate():
+        base = _filtered(form, with_status=False)
+        counts = dict(
+            base.select(Application.status, fn.COUNT(Application.id))
+            .where(Application.status.in_(QUEUE_STATUSES))
+            .group_by(Application.status)
+            .tuples()
+        )
+        query = (
+            _filtered(form)
+            .select(Application, Program, Citizen, StaffUser)
+            .switch(Application)
+            .join(Citizen)
+            .switch(Application)
+            .join(
+                StaffUser, join_type=JOIN.LEFT_OUTER, on=(Application.assigned_to == StaffUser.id)
+            )
+            .order_by(Application.submitted_at, Application.id)
+        )
+    listing = staff.page_of(query, PAGE_SIZE)
+    return render(
+        "backoffice/queue.html",
+        block="results",
+        form=form,
+        rows=listing.rows,
+        counts=counts,
+        statuses=QUEUE_STATUSES,
+        page=listing.number,
+        has_next=listing.has_next,
+        args=listing.args,
+        status_args={k: v for k, v in listing.args.items() if k != "status"},
+        today=utcnow().date(),
+        mask=curp.mask,
+    )
+
+
+def _case_context(application: Application, **forms):
+    program = Program.get_by_id(application.program_id)
+    citizen = Citizen.get_by_id(application.citizen_id)
+    requirements = apps.required_requirements(application)
+    correction = CorrectionRequestForm(formdata=None, version=str(application.version))
+    correction.documents.choices = [(r.id, r.name) for r in requirements]
+    correction.fields.choices = list(apps.CORRECTABLE_FIELDS.items())
+    if "correction" in forms:
+        forms["correction"].documents.choices = correction.documents.choices
+        forms["correction"].fields.choices = correction.fields.choices
+    profile = (application.answers or {}).get("profile", {})
+    answers = [(FIELDS[k].label if k in FIELDS else k, v) for k, v in sorted(profile.items())]
+    return {
+        "application": application,
+        "program": program,
+        "agency": Agency.get_by_id(program.agency_id),
+        "citizen": citizen,
+        "shown_curp": citizen.curp
+        if current_user.role in FULL_CURP_ROLES
+        else curp.mask(citizen.curp),
+        "answers": answers,
+        "blockers": forms.get("blockers")
+        or (apps.approval_blockers(application) if application.status in PENDING else []),
+        "helped": current_user.id in assistance.helpers_of(application),
+        "may_override": current_user.role == Role.SUPERVISOR
+        and current_user.agency_id == program.agency_id,
+        "override_form": forms.get("override")
+        or OverrideForm(formdata=None, version=str(application.version)),
+        "requirements": requirements,
+        "documents": apps.current_documents(application),
+        "assignee": StaffUser.get_or_none(StaffUser.id == application.assigned_to_id),
+        "mine": application.assigned_to_id == current_user.id,
+        "releasable": _may_release(application) and application.status in apps.HELD_STATUSES,
+        "decidable": application.status in PENDING,
+        "take_form": VersionedForm(formdata=None, version=str(application.version)),
+        "doc_form": DocumentReviewForm(formdata=None, version=str(application.version)),
+        "correction_form": forms.get("correction", correction),
+        "approve_form": VersionedForm(formdata=None, version=str(application.version)),
+        "reject_form": forms.get("reject")
+        or RejectForm(formdata=None, version=str(application.version)),
+        "rejection_reasons": REJECTION_REASONS,
+        "correctable": apps.CORRECTABLE_FIELDS,
+        "timeline": apps.timeline(application),
+        "error": forms.get("error"),
+        "fragment": wants_fragment(),
+    }
+
+
+@bp.get("/solicitudes/<folio>")
+@staff_required(*REVIEWERS)
+def case(folio: str):
+    application = load_case(folio)
+    staff.record(AuditAction.CASE_VIEW, object_type="solicitud", object_id=application.folio)
+    body = render("backoffice/case.html", block="case", **_case_context(application))
+    if wants_fragment():
+        # The panel was swapped in: keep the address bar on this case.
+        return body, 200, {"HX-Push-Url": url_for(".case", folio=application.folio)}
+    return body
+
+
+@bp.get("/siguiente")
+@staff_required(*REVIEWERS)
+def next_pending():
+    current = Application.get_or_none(Application.folio == request.args.get("despues", "").upper())
+    following = next_case(after=current)
+    if following is None:
+        flash(_("No hay más solicitudes por revisar."), "info")
+        return _leave_panel(url_for(".queue"))
+    return redirect(url_for(".case", folio=following.folio), code=303)
+
+
+def _leave_panel(url: str):
+    """Go to a page that is not a case: an htmx panel request navigates fully."""
+    if wants_fragment():
+        return "", 204, {"HX-Redirect": url}
+    return redirect(url, code=303)
+
+
+def _conflict(application: Application, message: str):
+    """409: the page says so; an htmx panel reloads to show the case as it is now."""
+    staff.record(
+        AuditAction.CASE_CONFLICT,
+        object_type="solicitud",
+        object_id=application.folio,
+        outcome="conflicto",
+    )
+    if wants_fragment():
+        flash(message, "error")
+        return "", 409, {"HX-Refresh": "true"}
+    return error_page(409, message)
+
+
+def _holder_name(application: Application) -> str:
+    holder = StaffUser.get_or_none(StaffUser.id == application.assigned_to_id)
+    return holder.name if holder else _("otra persona")
+
+
+def _check_can_act(application: Application):
+    """A case another reviewer holds is theirs; returns a refusal or None."""
+    if application.assigned_to_id not in (None, current_user.id):
+        return _conflict(
+            application,
+            _("Esta solicitud la está revisando %(name)s.", name=_holder_name(application)),
+        )
+    return None
+
+
+def _posted_version() -> int:
+    """The case version the posted form was drawn at; 400 without a valid one."""
+    form = VersionedForm()
+    if not form.validate_on_submit():
+        staff.refuse(400)
+    return int(form.version.data)
+
+
+def _after_decision(application: Application):
+    following = next_case(after=application)
+    if following is None:
+        return _leave_panel(url_for(".queue"))
+    return redirect(url_for(".case", folio=following.folio), code=303)
+
+
+def _invalid(application: Application, status: int = 422, **forms):
+    context = _case_context(application, **forms)
+    # htmx swaps only 2xx answers by default: the panel with its errors comes as 200.
+    return render("backoffice/case.html", block="case", **context), (
+        200 if wants_fragment() else status
+    )
+
+
+@bp.post("/solicitudes/<folio>/tomar")
+@staff_required(*REVIEWERS)
+def take(folio: str):
+    application = load_case(folio)
+    version = _posted_version()
+    refusal = _check_can_act(application)
+    if refusal:
+        return refusal
+    try:
+        apps.take(application, staff.actor(), version)
+    except apps.SeparationOfDuties as exc:
+        return _invalid(application, 403, error=exc.message)
+    except apps.ApplicationError as exc:
+        return _conflict(application, exc.message)
+    return redirect(url_for(".case", folio=application.folio), code=303)
+
+
+def _may_release(application: Application) -> bool:
+    return application.assigned_to_id is not None and (
+        application.assigned_to_id == current_user.id or current_user.role in CASE_ADMINS
+    )
+
+
+@bp.post("/solicitudes/<folio>/soltar")
+@staff_required(*REVIEWERS)
+def release(folio: str):
+    """Soltar caso: the holder, or an admin of the agency, frees it for anyone to take."""
+    application = load_case(folio)
+    version = _posted_version()
+    if application.assigned_to_id is not None and not _may_release(application):
+        return _conflict(
+            application,
+            _(
+                "Esta solicitud la está revisando %(name)s. Solo esa persona o quien "
+                "administra la dependencia puede soltarla.",
+                name=_holder_name(application),
+            ),
+        )
+    try:
+        apps.release(application, staff.actor(), "a_mano", expected_version=version)
+    except apps.ApplicationError as exc:
+        return _conflict(application, exc.message)
+    flash(
+        _(
+            "La solicitud %(folio)s quedó libre: cualquier persona de la dependencia puede tomarla.",
+            folio=application.folio,
+        ),
+        "ok",
+    )
+    return redirect(url_for(".case", folio=application.folio), code=303)
+
+
+@bp.get("/solicitudes/<folio>/documentos/<int:document_id>")
+@staff_required(*REVIEWERS)
+def document(folio: str, document_id: int):
+    application = load_case(folio)
+    doc = staff.get_or_404(
+        Document.select().where(
+            (Document.id == document_id) & (Document.application == application.id)
+        )
+    )
+    staff.record(
+        "ver_documento",
+        object_type="solicitud",
+        object_id=application.folio,
+        details={"documento": doc.id},
+    )
+    return serve_document(doc, inline=True)
+
+
+@bp.post("/solicitudes/<folio>/documentos/<int:document_id>/dictamen")
+@staff_required(*REVIEWERS)
+def review_document(folio: str, document_id: int):
+    application = load_case(folio)
+    doc = staff.get_or_404(
+        Document.select().where(
+            (Document.id == document_id)
+            & (Document.application == application.id)
+            & (Document.current == True)  # noqa: E712
+        )
+    )
+    form = DocumentReviewForm()
+    if not form.validate():
+        return _invalid(
+            application, error=" ".join(str(e) for errors in form.errors.values() for e in errors)
+        )
+    refusal = _check_can_act(application)
+    if refusal:
+        return refusal
+    try:
+        apps.review_document(
+            application,
+            doc,
+            form.decision.data,
+            staff.actor(),
+            reason=form.reason.data or "",
+            expected_version=int(form.version.data),
+        )
+    except apps.SeparationOfDuties as exc:
+        return _invalid(application, 403, error=exc.message)
+    except apps.ApplicationError as exc:
+        return _conflict(application, exc.message)
+    return redirect(
+        url_for(".case", folio=application.folio) + f"#requisito-{doc.requirement_id}", code=303
+    )
+
+
+@bp.post("/solicitudes/<folio>/correccion")
+@staff_required(*REVIEWERS)
+def request_correction(folio: str):
+    application = load_case(folio)
+    form = CorrectionRequestForm()
+    requirements = apps.required_requirements(application)
+    form.documents.choices = [(r.id, r.name) for r in requirements]
+    form.fields.choices = list(apps.CORRECTABLE_FIELDS.items())
+    if not form.validate():
+        return _invalid(application, correction=form)
+    return _decide(
+        application,
+        lambda: apps.request_correction(
+            application,
+            staff.actor(),
+            documents=form.documents.data,
+            fields=form.fields.data,
+            message=form.message.data,
+            expected_version=int(form.version.data),
+        ),
+        _("Se pidió la corrección de %(folio)s.", folio=application.folio),
+    )
+
+
+@bp.post("/solicitudes/<folio>/aprobar")
+@staff_required(*REVIEWERS)
+def approve(folio: str):
+    application = load_case(folio)
+    version = _posted_version()
+    return _decide(
+        application,
+        lambda: apps.approve(application, staff.actor(), expected_version=version),
+        _("Solicitud %(folio)s aprobada.", folio=application.folio),
+    )
+
+
+@bp.post("/solicitudes/<folio>/aprobar-con-excepcion")
+@staff_required(Role.SUPERVISOR)
+def approve_with_override(folio: str):
+    """A supervisor approves although a gate fails, with a written reason.
+
+    The supervisor need not hold the case (it is usually held by the reviewer
+    who could not approve it); the domain checks the role, the agency and that
+    they had no hand in the case.
+    """
+    application = load_case(folio)
+    form = OverrideForm()
+    if not form.validate():
+        return _invalid(application, override=form)
+    if application.status not in PENDING:
+        return _conflict(application, _("Esta solicitud ya no está por revisar."))
+    return _decide(
+        application,
+        lambda: apps.approve(
+            application,
+            staff.actor(),
+            expected_version=int(form.version.data),
+            override_reason=form.reason.data,
+        ),
+        _("Solicitud %(folio)s aprobada con excepción.", folio=application.folio),
+        check_holder=False,
+    )
+
+
+@bp.post("/solicitudes/<folio>/rechazar")
+@staff_required(*REVIEWERS)
+def reject(folio: str):
+    application = load_case(folio)
+    form = RejectForm()
+    if not form.validate():
+        return _invalid(application, reject=form)
+    reason = f"{REJECTION_REASONS[form.reason.data]}. {form.details.data}"
+    return _decide(
+        application,
+        lambda: apps.reject(
+            application, staff.actor(), reason, expected_version=int(form.version.data)
+        ),
+        _("Solicitud %(folio)s rechazada.", folio=application.folio),
+    )
+
+
+def _decide(
+    application: Application,
+    decision: Callable[[], object],
+    done: str,
+    *,
+    check_holder: bool = True,
+):
+    """Carry out a decision on a case the staff member may act on.
+
+    A stale version or a transition that no longer applies is a conflict
+    (409, nothing changed). A gate that fails, or a staff member who helped
+    prepare the case, re-renders the case page with every reason (422, 403);
+    so does an approval the database refuses because the person is enrolled
+    elsewhere meanwhile.
+    """
+    refusal = _check_can_act(application) if check_holder else None
+    if refusal:
+        return refusal
+    try:
+        decision()
+    except apps.ApprovalBlocked as exc:
+        return _invalid(
+            application,
+            error=_("No se puede aprobar todavía. Revise lo que falta:"),
+            blockers=exc.blockers,
+        )
+    except apps.SeparationOfDuties as exc:
+        return _invalid(application, 403, error=exc.message)
+    except apps.DuplicateEnrollment as exc:
+        # The database refused a second enrollment: say why, change nothing.
+        staff.record(
+            AuditAction.APPROVAL_REFUSED,
+            object_type="solicitud",
+            object_id=application.folio,
+            outcome="rechazado_por_duplicado",
+        )
+        return _invalid(application, error=exc.message)
+    except apps.ApplicationError as exc:
+        return _conflict(application, exc.message)
+    flash(done, "ok")
+    return _after_decision(application)
+
+
+@bp.post("/solicitudes/<folio>/marcar")
+@staff_required(*REVIEWERS)
+def flag(folio: str):
+    application = load_case(folio)
+    if not ConfirmForm().validate_on_submit():
+        staff.refuse(400)
+    apps.toggle_flag(application, staff.actor())
+    return redirect(url_for(".case", folio=application.folio), code=303)

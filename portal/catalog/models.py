@@ -1,0 +1,112 @@
+"""The catalog's tables: municipalities, agencies, programs and their versions,
+requirements, calls for applications and delivery points."""
+
+from __future__ import annotations
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from portal.web.tables import BaseModel, JSONText, utcnow
+
+
+class Municipality(BaseModel):
+    """INEGI municipality (clave geoestadística de 5 dígitos)."""
+
+    code = CharField(max_length=5, primary_key=True)
+    name = CharField()
+    state_code = CharField(max_length=2, index=True)
+
+
+class Agency(BaseModel):
+    """Dependencia that runs programs."""
+
+    slug = CharField(unique=True)
+    name = CharField()
+    created_at = DateTimeField(default=utcnow)
+
+
+class Program(BaseModel):
+    """A social program; its rules and texts are versioned in ProgramVersion."""
+
+    slug = CharField(unique=True)
+    agency = ForeignKeyField(Agency, backref="programs", on_delete="RESTRICT")
+    name = CharField()
+    summary = TextField()
+    description = TextField(default="")
+    population = TextField(default="")
+    exclusion_group = CharField(null=True, index=True)
+    benefit_kind = CharField(max_length=10)
+    benefit_amount = IntegerField(null=True)
+    benefit_period = CharField(default="")
+    benefit_description = TextField(default="")
+    eligibility = JSONText(default=list)
+    version = IntegerField(default=1)
+    active = BooleanField(default=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    @property
+    def exclusion_key(self) -> str:
+        """Enrollments are unique per person and this key."""
+        return self.exclusion_group or f"programa:{self.slug}"
+
+
+class ProgramVersion(BaseModel):
+    """Immutable snapshot of a program as judged at some moment."""
+
+    program = ForeignKeyField(Program, backref="versions", on_delete="CASCADE")
+    version = IntegerField()
+    snapshot = JSONText()
+    created_at = DateTimeField(default=utcnow)
+    created_by = CharField(default="sistema")
+
+    class Meta:
+        indexes = ((("program", "version"), True),)
+
+
+class Requirement(BaseModel):
+    """A document a program asks for."""
+
+    program = ForeignKeyField(Program, backref="requirements", on_delete="CASCADE")
+    slug = CharField()
+    name = CharField()
+    hint = TextField(default="")
+    formats = CharField(default="pdf,jpg,png")
+    optional = BooleanField(default=False)
+    position = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("program", "slug"), True),)
+
+
+class Call(BaseModel):
+    """Convocatoria: a window in which applications are taken, with a quota."""
+
+    program = ForeignKeyField(Program, backref="calls", on_delete="CASCADE")
+    opens = DateField()
+    closes = DateField()
+    quota = IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("program", "opens"), True),)
+
+
+class DeliveryPoint(BaseModel):
+    program = ForeignKeyField(Program, backref="delivery_points", on_delete="CASCADE")
+    name = CharField()
+    address = TextField()
+    municipality = ForeignKeyField(Municipality, null=True, on_delete="SET NULL")
+    lat = FloatField(null=True)
+    lon = FloatField(null=True)
+    hours = CharField(default="")
+    position = IntegerField(default=0)  # order in the program's list, as in the catalog file
+    # Deliveries refer to their point, so a point removed from the program after
+    # deliveries were recorded there stays, inactive: no longer offered at /entrega.
+    active = BooleanField(default=True)

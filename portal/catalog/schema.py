@@ -1,0 +1,825 @@
+"""The program catalog: YAML files and admin forms into validated, frozen data.
+
+One validator serves both doors: :func:`load_catalog` / :func:`parse_catalog` for
+files and :func:`program_from_dict` for a program edited in a web form. Every
+problem found is collected (not just the first) and raised as one
+:class:`CatalogError`, each naming the file, the program and the field, e.g.::
+
+    catalogo.yaml: programa "tarjeta-contigo": eligibility[1].op: operador desconocido "lessthan"
+
+List positions in paths count from 0, as in yq and JSONPath.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from portal.eligibility.profile import (
+    FIELDS,
+    MUNICIPALITY_RE,
+    RULE_FIELDS,
+    SLUG_RE,
+    STATE_CODES,
+    Field,
+    Kind,
+)
+
+OPERATORS_BY_KIND: dict[Kind, tuple[str, ...]] = {
+    Kind.DATE: ("eq", "ne", "lt", "lte", "gt", "gte", "between"),
+    Kind.INTEGER: ("eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between"),
+    # Incomes are compared against thresholds; equality on pesos is never what a rule means.
+    Kind.MONEY: ("lt", "lte", "gt", "gte", "between"),
+    Kind.CHOICE: ("eq", "ne", "in", "not_in"),
+    Kind.MUNICIPALITY: ("eq", "ne", "in", "not_in"),
+    Kind.STATE: ("eq", "ne", "in", "not_in"),
+    Kind.BOOLEAN: ("is_true", "is_false"),
+    Kind.AGES: ("any_lt", "any_gte"),
+}
+OPERATORS = (
+    "eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between",
+    "any_lt", "any_gte", "is_true", "is_false",
+)  # fmt: skip
+
+BENEFIT_KINDS = {"cash": "dinero", "in_kind": "en especie", "service": "servicio"}
+PERIODS = {
+    "unico": "en un solo pago",
+    "mensual": "cada mes",
+    "bimestral": "cada dos meses",
+    "trimestral": "cada tres meses",
+    "semestral": "cada seis meses",
+    "anual": "cada año",
+}
+DOCUMENT_FORMATS = ("pdf", "jpg", "png")
+
+
+@dataclass(frozen=True)
+class Agency:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Benefit:
+    kind: str  # a key of BENEFIT_KINDS
+    amount: int | None = None  # pesos per period; required for cash
+    period: str | None = None  # a key of PERIODS; required for cash
+    description: str | None = None  # what is given; required for in_kind and service
+
+
+@dataclass(frozen=True)
+class Requirement:
+    slug: str
+    name: str
+    formats: tuple[str, ...]
+    hint: str | None = None
+    optional: bool = False  # the document helps but an application may go without it
+
+
+@dataclass(frozen=True)
+class Call:
+    """Convocatoria: applications are taken from ``opens`` to ``closes``, both included."""
+
+    opens: date
+    closes: date
+    quota: int | None = None  # None: no limit on places
+
+    def is_open(self, on: date) -> bool:
+        return self.opens <= on <= self.closes
+
+
+@dataclass(frozen=True)
+class DeliveryPoint:
+    name: str
+    address: str
+    municipality: str
+    lat: float
+    lon: float
+    hours: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One rule. ``value`` is a scalar, a (low, high) pair for ``between``, a tuple
+    for ``in``/``not_in``, and None for ``is_true``/``is_false``."""
+
+    field: str
+    op: str
+    value: Any
+    reason: str
+
+
+@dataclass(frozen=True)
+class Program:
+    slug: str
+    name: str
+    agency: str
+    summary: str
+    population: str  # who it is for, in plain words
+    benefit: Benefit
+    eligibility: tuple[Condition, ...]
+    requirements: tuple[Requirement, ...] = ()
+    calls: tuple[Call, ...] = ()  # sorted by opening date, never overlapping
+    delivery_points: tuple[DeliveryPoint, ...] = ()
+    description: str | None = None
+    exclusion_group: str | None = None
+
+    def current_call(self, on: date) -> tuple[Call | None, bool]:
+        """The call open on ``on`` (and True), else the next one to open (and False)."""
+        for call in self.calls:
+            if call.closes >= on:
+                return call, call.opens <= on
+        return None, False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The program in catalog-file shape, JSON-ready; :func:`program_from_dict` reads it back."""
+        data: dict[str, Any] = {
+            "slug": self.slug,
+            "name": self.name,
+            "agency": self.agency,
+            "summary": self.summary,
+        }
+        if self.description is not None:
+            data["description"] = self.description
+        data["population"] = self.population
+        if self.exclusion_group is not None:
+            data["exclusion_group"] = self.exclusion_group
+        data["benefit"] = _drop_none(
+            {
+                "kind": self.benefit.kind,
+                "amount": self.benefit.amount,
+                "period": self.benefit.period,
+                "description": self.benefit.description,
+            }
+        )
+        data["requirements"] = [
+            _drop_none(
+                {
+                    "slug": r.slug,
+                    "name": r.name,
+                    "formats": list(r.formats),
+                    "hint": r.hint,
+                    "optional": r.optional or None,
+                }
+            )
+            for r in self.requirements
+        ]
+        data["calls"] = [
+            _drop_none(
+                {"opens": c.opens.isoformat(), "closes": c.closes.isoformat(), "quota": c.quota}
+            )
+            for c in self.calls
+        ]
+        data["delivery_points"] = [
+            {
+                "name": p.name,
+                "address": p.address,
+                "municipality": p.municipality,
+                "lat": p.lat,
+                "lon": p.lon,
+                "hours": p.hours,
+            }
+            for p in self.delivery_points
+        ]
+        data["eligibility"] = [
+            _drop_none(
+                {"field": c.field, "op": c.op, "value": _value_to_json(c.value), "reason": c.reason}
+            )
+            for c in self.eligibility
+        ]
+        return data
+
+
+@dataclass(frozen=True)
+class Catalog:
+    agencies: tuple[Agency, ...]
+    programs: tuple[Program, ...]
+    _by_slug: dict[str, Program] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_slug", {p.slug: p for p in self.programs})
+
+    def program(self, slug: str) -> Program | None:
+        return self._by_slug.get(slug)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "agencies": [{"slug": a.slug, "name": a.name} for a in self.agencies],
+            "programs": [p.to_dict() for p in self.programs],
+        }
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a catalog: where (file, program or agency, field path) and what."""
+
+    source: str
+    owner: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return ": ".join(
+            part for part in (self.source, self.owner, self.path, self.message) if part
+        )
+
+
+class CatalogError(ValueError):
+    """Every problem found in a catalog file or program form."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def messages(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Read and validate a catalog file; errors name it by its file name."""
+    path = Path(path)
+    return parse_catalog(path.read_text(encoding="utf-8"), source=path.name)
+
+
+def parse_catalog(text: str, source: str = "catalogo") -> Catalog:
+    """Validate catalog YAML; raise :class:`CatalogError` with every problem found."""
+    loader = _Loader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"línea {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CatalogError([Problem(source, "", where, f"YAML inválido: {problem}")]) from None
+    finally:
+        loader.dispose()
+    problems = [
+        Problem(source, "", f"línea {line}", f'clave repetida "{key}"')
+        for line, key in loader.duplicate_keys
+    ]
+    try:
+        catalog = catalog_from_dict(data, source=source)
+    except CatalogError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise CatalogError(problems)
+    return catalog
+
+
+def catalog_from_dict(data: Any, source: str = "catalogo") -> Catalog:
+    """Validate an already-parsed catalog (agencies and programs)."""
+    check = _Checker(source, "")
+    top = check.mapping(data, "", required=("agencies", "programs"), optional=())
+    if top is None:
+        raise CatalogError(check.problems)
+
+    agencies: list[Agency] = []
+    agency_items = check.sequence(top, "agencies") or []
+    for i, item in enumerate(agency_items):
+        slug = item.get("slug") if isinstance(item, Mapping) else None
+        owner = f'dependencia "{slug}"' if isinstance(slug, str) and slug else f"agencies[{i}]"
+        agency_check = check.for_owner(owner)
+        agency = agency_check.agency(item)
+        if agency is None:
+            continue
+        if any(a.slug == agency.slug for a in agencies):
+            agency_check.error("slug", "clave repetida: otra dependencia ya la usa")
+            continue
+        agencies.append(agency)
+
+    agency_slugs = {a.slug for a in agencies}
+    programs: list[Program] = []
+    for i, item in enumerate(check.sequence(top, "programs") or []):
+        program = _program(item, check, index=i, agencies=agency_slugs)
+        if program is None:
+            continue
+        if any(p.slug == program.slug for p in programs):
+            check.for_owner(f'programa "{program.slug}"').error(
+                "slug", "clave repetida: otro programa ya la usa"
+            )
+            continue
+        programs.append(program)
+
+    if check.problems:
+        raise CatalogError(check.problems)
+    return Catalog(agencies=tuple(agencies), programs=tuple(programs))
+
+
+def program_from_dict(
+    data: Any, *, agencies: Collection[str], source: str = "formulario"
+) -> Program:
+    """Validate one program, e.g. from an admin's web form, against the known agency slugs."""
+    check = _Checker(source, "")
+    program = _program(data, check, index=None, agencies=set(agencies))
+    if check.problems or program is None:
+        raise CatalogError(check.problems)
+    return program
+
+
+def conditions_from_json(
+    items: Any, *, owner: str, source: str = "base de datos"
+) -> tuple[Condition, ...]:
+    """Conditions stored as JSON (the ``eligibility`` list of :meth:`Program.to_dict`)
+    back into typed :class:`Condition` values, validated as a catalog file is."""
+    check = _Checker(source, owner)
+    conditions = [check.condition(item, f"eligibility[{i}]") for i, item in enumerate(items or [])]
+    if check.problems:
+        raise CatalogError(check.problems)
+    return tuple(c for c in conditions if c is not None)
+
+
+def _program(
+    data: Any, parent: _Checker, *, index: int | None, agencies: set[str]
+) -> Program | None:
+    slug = data.get("slug") if isinstance(data, Mapping) else None
+    if isinstance(slug, str) and slug:
+        owner = f'programa "{slug}"'
+    else:
+        owner = "programa" if index is None else f"programs[{index}]"
+    check = parent.for_owner(owner)
+    m = check.mapping(
+        data,
+        "",
+        required=("slug", "name", "agency", "summary", "population", "benefit", "eligibility"),
+        optional=(
+            "description", "exclusion_group", "requirements", "calls", "delivery_points",
+        ),
+    )  # fmt: skip
+    if m is None:
+        return None
+    before = len(check.problems)
+    slug = check.slug(m, "slug")
+    name = check.text(m, "name")
+    agency = check.slug(m, "agency")
+    if agency is not None and agency not in agencies:
+        check.error("agency", f'dependencia desconocida "{agency}"' + _suggest(agency, agencies))
+    summary = check.text(m, "summary")
+    population = check.text(m, "population")
+    description = check.text(m, "description", required=False)
+    exclusion_group = check.slug(m, "exclusion_group", required=False)
+    benefit = check.benefit(m.get("benefit"), "benefit") if "benefit" in m else None
+
+    requirements = [
+        check.requirement(item, f"requirements[{i}]")
+        for i, item in enumerate(check.sequence(m, "requirements", required=False) or [])
+    ]
+    check.no_repeats(requirements, "requirements", "slug", "documento repetido")
+
+    call_items = check.sequence(m, "calls", required=False) or []
+    calls = [check.call(item, f"calls[{i}]") for i, item in enumerate(call_items)]
+    check.no_overlap(calls)
+
+    points = [
+        check.delivery_point(item, f"delivery_points[{i}]")
+        for i, item in enumerate(check.sequence(m, "delivery_points", required=False) or [])
+    ]
+    # A point is known by its name when the list is saved again (deliveries refer to it).
+    check.no_repeats(points, "delivery_points", "name", "punto de entrega repetido")
+    conditions = [
+        check.condition(item, f"eligibility[{i}]")
+        for i, item in enumerate(check.sequence(m, "eligibility") or [])
+    ]
+    if (
+        len(check.problems) > before
+        or slug is None
+        or name is None
+        or agency is None
+        or summary is None
+        or population is None
+        or benefit is None
+    ):
+        return None
+    return Program(
+        slug=slug,
+        name=name,
+        agency=agency,
+        summary=summary,
+        population=population,
+        benefit=benefit,
+        eligibility=tuple(c for c in conditions if c is not None),
+        requirements=tuple(r for r in requirements if r is not None),
+        calls=tuple(sorted((c for c in calls if c is not None), key=lambda c: c.opens)),
+        delivery_points=tuple(p for p in points if p is not None),
+        description=description,
+        exclusion_group=exclusion_group,
+    )
+
+
+class _Checker:
+    """Reads one owner's (an agency's or a program's) values, recording each problem.
+
+    Every reader returns None when the value is unusable, after recording why,
+    so that a caller can go on and report the other fields too.
+    """
+
+    def __init__(self, source: str, owner: str, problems: list[Problem] | None = None):
+        self.source = source
+        self.owner = owner
+        self.problems = [] if problems is None else problems
+
+    def for_owner(self, owner: str) -> _Checker:
+        return _Checker(self.source, owner, self.problems)
+
+    def error(self, path: str, message: str) -> None:
+        self.problems.append(Problem(self.source, self.owner, path, message))
+
+    # Generic shapes
+
+    def mapping(
+        self, data: Any, path: str, *, required: tuple[str, ...], optional: tuple[str, ...]
+    ) -> Mapping[str, Any] | None:
+        if not isinstance(data, Mapping):
+            self.error(path, "debe ser un conjunto de campos (clave: valor)")
+            return None
+        allowed = required + optional
+        for key in data:
+            if key not in allowed:
+                self.error(
+                    _join(path, str(key)),
+                    f'clave desconocida "{key}"' + _suggest(str(key), allowed),
+                )
+        for key in required:
+            if key not in data:
+                self.error(_join(path, key), "falta este campo")
+        return data
+
+    def sequence(self, m: Mapping[str, Any], key: str, *, required: bool = True) -> list | None:
+        if key not in m:
+            return None  # mapping() already reported it if required
+        value = m[key]
+        if value is None and not required:
+            return None
+        if not isinstance(value, list):
+            self.error(key, "debe ser una lista")
+            return None
+        return value
+
+    def text(
+        self, m: Mapping[str, Any], key: str, path: str = "", *, required: bool = True
+    ) -> str | None:
+        if key not in m:
+            return None
+        value = m[key]
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.error(_join(path, key), "debe ser un texto no vacío")
+            return None
+        return value.strip()
+
+    def slug(
+        self, m: Mapping[str, Any], key: str, path: str = "", *, required: bool = True
+    ) -> str | None:
+        if key not in m:
+            return None
+        value = m[key]
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not SLUG_RE.match(value):
+            self.error(
+                _join(path, key),
+                f'clave no válida "{value}": use minúsculas, números y guiones, '
+                'por ejemplo "tarjeta-contigo"',
+            )
+            return None
+        return value
+
+    def date(self, m: Mapping[str, Any], key: str, path: str) -> date | None:
+        if key not in m:
+            return None
+        value = _as_date(m[key])
+        if value is None:
+            self.error(_join(path, key), f'fecha no válida "{m[key]}": use AAAA-MM-DD')
+        return value
+
+    def positive_int(
+        self, m: Mapping[str, Any], key: str, path: str, *, required: bool = True
+    ) -> int | None:
+        if key not in m:
+            return None
+        value = m[key]
+        if value is None and not required:
+            return None
+        if not _is_int(value) or value <= 0:
+            self.error(_join(path, key), f'debe ser un número entero mayor que cero, no "{value}"')
+            return None
+        return value
+
+    # Parts of a program
+
+    def agency(self, data: Any) -> Agency | None:
+        m = self.mapping(data, "", required=("slug", "name"), optional=())
+        if m is None:
+            return None
+        slug, name = self.slug(m, "slug"), self.text(m, "name")
+        if slug is None or name is None:
+            return None
+        return Agency(slug=slug, name=name)
+
+    def benefit(self, data: Any, path: str) -> Benefit | None:
+        m = self.mapping(
+            data, path, required=("kind",), optional=("amount", "period", "description")
+        )
+        if m is None:
+            return None
+        before = len(self.problems)
+        kind = m.get("kind")
+        if "kind" in m and kind not in BENEFIT_KINDS:
+            self.error(
+                _join(path, "kind"),
+                f'tipo desconocido "{kind}": use {", ".join(BENEFIT_KINDS)}',
+            )
+        amount = self.positive_int(m, "amount", path, required=False)
+        period = m.get("period")
+        if period is not None and period not in PERIODS:
+            self.error(
+                _join(path, "period"), f'periodo desconocido "{period}": use {", ".join(PERIODS)}'
+            )
+        description = self.text(m, "description", path, required=False)
+        if kind == "cash":
+            for key in ("amount", "period"):
+                if m.get(key) is None:
+                    self.error(_join(path, key), "falta este campo: un apoyo en dinero lo necesita")
+        elif kind in BENEFIT_KINDS and m.get("description") is None:
+            self.error(
+                _join(path, "description"),
+                "falta este campo: diga qué se entrega cuando el apoyo no es en dinero",
+            )
+        if len(self.problems) > before:
+            return None
+        return Benefit(kind=kind, amount=amount, period=period, description=description)
+
+    def requirement(self, data: Any, path: str) -> Requirement | None:
+        m = self.mapping(
+            data, path, required=("slug", "name", "formats"), optional=("hint", "optional")
+        )
+        if m is None:
+            return None
+        before = len(self.problems)
+        slug = self.slug(m, "slug", path)
+        name = self.text(m, "name", path)
+        hint = self.text(m, "hint", path, required=False)
+        formats = m.get("formats")
+        if "formats" in m and (
+            not isinstance(formats, list)
+            or not formats
+            or any(f not in DOCUMENT_FORMATS for f in formats)
+            or len(set(formats)) != len(formats)
+        ):
+            self.error(
+                _join(path, "formats"),
+                f"debe ser una lista sin repetir tomada de: {', '.join(DOCUMENT_FORMATS)}",
+            )
+        optional = m.get("optional", False)
+        if not isinstance(optional, bool):
+            self.error(_join(path, "optional"), "debe ser true o false")
+        if len(self.problems) > before or slug is None or name is None:
+            return None
+        return Requirement(
+            slug=slug,
+            name=name,
+            formats=tuple(formats),
+            hint=hint,
+            optional=optional,
+        )
+
+    def call(self, data: Any, path: str) -> Call | None:
+        m = self.mapping(data, path, required=("opens", "closes"), optional=("quota",))
+        if m is None:
+            return None
+        before = len(self.problems)
+        opens, closes = self.date(m, "opens", path), self.date(m, "closes", path)
+        quota = self.positive_int(m, "quota", path, required=False)
+        if opens is not None and closes is not None and closes < opens:
+            self.error(_join(path, "closes"), "la convocatoria cierra antes de abrir")
+        if len(self.problems) > before or opens is None or closes is None:
+            return None
+        return Call(opens=opens, closes=closes, quota=quota)
+
+    def no_repeats(self, items: list[Any], path: str, key: str, message: str) -> None:
+        """Each item's ``key`` once in the list (None items failed validation already)."""
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item is None:
+                continue
+            value = getattr(item, key)
+            if value in seen:
+                self.error(f"{path}[{i}].{key}", f'{message} "{value}"')
+            seen.add(value)
+
+    def no_overlap(self, calls: list[Call | None]) -> None:
+        # Two open calls on one day would make "the open call" ambiguous for quotas.
+        indexed = sorted(
+            ((i, c) for i, c in enumerate(calls) if c is not None), key=lambda ic: ic[1].opens
+        )
+        for (i, earlier), (j, later) in pairwise(indexed):
+            if later.opens <= earlier.closes:
+                self.error(
+                    f"calls[{j}]", f"se empalma con calls[{i}]; las fechas no deben cruzarse"
+                )
+
+    def delivery_point(self, data: Any, path: str) -> DeliveryPoint | None:
+        keys = ("name", "address", "municipality", "lat", "lon", "hours")
+        m = self.mapping(data, path, required=keys, optional=())
+        if m is None:
+            return None
+        before = len(self.problems)
+        name = self.text(m, "name", path)
+        address = self.text(m, "address", path)
+        hours = self.text(m, "hours", path)
+        municipality = m.get("municipality")
+        if "municipality" in m and not (
+            isinstance(municipality, str) and MUNICIPALITY_RE.match(municipality)
+        ):
+            self.error(
+                _join(path, "municipality"),
+                f'clave de municipio no válida "{municipality}": son 5 dígitos de INEGI '
+                'entre comillas, por ejemplo "22014"',
+            )
+        for key, limit in (("lat", 90), ("lon", 180)):
+            value = m.get(key)
+            if key in m and not (_is_number(value) and -limit <= value <= limit):
+                self.error(_join(path, key), f"debe ser un número entre -{limit} y {limit}")
+        if len(self.problems) > before or name is None or address is None or hours is None:
+            return None
+        return DeliveryPoint(
+            name=name,
+            address=address,
+            municipality=municipality,
+            lat=float(m["lat"]),
+            lon=float(m["lon"]),
+            hours=hours,
+        )
+
+    def condition(self, data: Any, path: str) -> Condition | None:
+        m = self.mapping(data, path, required=("field", "op", "reason"), optional=("value",))
+        if m is None:
+            return None
+        before = len(self.problems)
+        reason = self.text(m, "reason", path)
+        name, op = m.get("field"), m.get("op")
+        spec = FIELDS.get(name) if isinstance(name, str) and name in RULE_FIELDS else None
+        if "field" in m and spec is None:
+            message = f'campo desconocido "{name}"' + _suggest(str(name), RULE_FIELDS)
+            if name == "enrolled":
+                message = (
+                    '"enrolled" no va en reglas: el sistema ya revisa los programas que recibe'
+                )
+            self.error(_join(path, "field"), message)
+        if "op" in m and op not in OPERATORS:
+            self.error(
+                _join(path, "op"), f'operador desconocido "{op}"' + _suggest(str(op), OPERATORS)
+            )
+        elif spec is not None and op not in OPERATORS_BY_KIND[spec.kind]:
+            self.error(
+                _join(path, "op"),
+                f'el operador "{op}" no se usa con {spec.name}; '
+                f"use {', '.join(OPERATORS_BY_KIND[spec.kind])}",
+            )
+        value = None
+        if op in ("is_true", "is_false"):
+            if "value" in m:
+                self.error(_join(path, "value"), f"{op} no lleva value")
+        elif "value" not in m:
+            if op in OPERATORS:
+                self.error(_join(path, "value"), "falta este campo")
+        elif spec is not None and op in OPERATORS_BY_KIND[spec.kind]:
+            value = self.condition_value(spec, op, m["value"], _join(path, "value"))
+        if len(self.problems) > before or reason is None:
+            return None
+        return Condition(field=name, op=op, value=value, reason=reason)
+
+    def condition_value(self, spec: Field, op: str, raw: Any, path: str) -> Any:
+        if op == "between":
+            if not isinstance(raw, list) or len(raw) != 2:
+                self.error(path, "between necesita una lista [mínimo, máximo]")
+                return None
+            low, high = (self.scalar(spec, item, f"{path}[{i}]") for i, item in enumerate(raw))
+            if low is None or high is None:
+                return None
+            if low > high:
+                self.error(path, f"el mínimo ({raw[0]}) es mayor que el máximo ({raw[1]})")
+                return None
+            return (low, high)
+        if op in ("in", "not_in"):
+            if not isinstance(raw, list) or not raw:
+                self.error(path, f"{op} necesita una lista de valores posibles de {spec.name}")
+                return None
+            items = [self.scalar(spec, item, f"{path}[{i}]") for i, item in enumerate(raw)]
+            if any(item is None for item in items):
+                return None
+            if len(set(items)) != len(items):
+                self.error(path, "la lista tiene valores repetidos")
+                return None
+            return tuple(items)
+        if op in ("any_lt", "any_gte"):
+            if not _is_int(raw) or raw < 0:
+                self.error(path, f'debe ser una edad en años cumplidos, no "{raw}"')
+                return None
+            return raw
+        return self.scalar(spec, raw, path)
+
+    def scalar(self, spec: Field, raw: Any, path: str) -> Any:
+        """One value of ``spec``'s type, or None after reporting why not."""
+        kind = spec.kind
+        if kind is Kind.DATE and _as_date(raw) is not None:
+            return _as_date(raw)
+        if kind is Kind.INTEGER and _is_int(raw):
+            return raw
+        if kind is Kind.MONEY and _is_number(raw) and raw >= 0:
+            return raw
+        if kind is Kind.CHOICE and raw in spec.choices:
+            return raw
+        if kind is Kind.MUNICIPALITY and isinstance(raw, str) and MUNICIPALITY_RE.match(raw):
+            return raw
+        if kind is Kind.STATE and raw in STATE_CODES:
+            return raw
+        self.error(path, f'valor no válido "{raw}" para {spec.name}: {_expected(spec)}')
+        return None
+
+
+def _expected(spec: Field) -> str:
+    if spec.kind is Kind.CHOICE:
+        return "use uno de " + ", ".join(spec.choices)
+    if spec.kind is Kind.MUNICIPALITY:
+        return 'use la clave INEGI de 5 dígitos entre comillas, por ejemplo "22014"'
+    if spec.kind is Kind.STATE:
+        return 'use la clave INEGI de 2 dígitos entre comillas, por ejemplo "22"'
+    if spec.kind is Kind.INTEGER:
+        return "use un número entero"
+    return "use una cantidad en pesos"
+
+
+def _as_date(value: Any) -> date | None:
+    """A date from YAML (which reads 2026-01-15 as a date) or from a form's string."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    # datetime is a date subclass, but a call that opens at 10:00 is not a catalog notion.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    return None
+
+
+def _is_int(value: Any) -> bool:
+    # bool is an int subclass in Python, but `true` is never a number in a catalog.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f' (¿quiso decir "{close[0]}"?)' if close else ""
+
+
+def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _value_to_json(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_value_to_json(v) for v in value]
+    return value
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML loader that records repeated keys, which PyYAML silently overwrites:
+    a second ``eligibility:`` under one program would otherwise drop the first."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.duplicate_keys: list[tuple[int, Any]] = []
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            continue  # construct_mapping below reports unhashable keys
+        if key in seen:
+            loader.duplicate_keys.append((key_node.start_mark.line + 1, key))
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)

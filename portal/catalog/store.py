@@ -1,0 +1,473 @@
+"""The program catalog in the database: load validated catalogs, read them back.
+
+:func:`load_catalog` writes a validated :class:`portal.catalog.schema.Catalog` into the
+core tables in one transaction. It is idempotent: a program whose data is the
+same as in the database is left untouched; a changed one gets ``version + 1``
+and an immutable :class:`ProgramVersion` snapshot, so an application can say
+which rules it was judged by. Programs absent from the file are left alone: an
+agency may load a file with only its own programs. Requirements, calls and
+delivery points are updated in place, matched by slug, opening date and name,
+because documents, applications and deliveries refer to those rows.
+
+:func:`engine_catalog` gives the compiled catalog of the active programs for
+the eligibility engine. Compiling thousands of programs takes a while, so it is
+cached per process and rebuilt only when the programs table changes (count,
+versions or last update). Code that edits a program outside
+:func:`load_catalog` must bump ``Program.updated_at`` (and ``version`` when the
+rules change) for the cache to notice.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from peewee import JOIN, fn, prefetch
+
+from portal.backoffice import audit
+from portal.catalog.geography import load_state
+from portal.catalog.schema import Benefit, CatalogError, conditions_from_json
+from portal.catalog.schema import Call as CallData
+from portal.catalog.schema import Catalog as CatalogData
+from portal.catalog.schema import DeliveryPoint as DeliveryPointData
+from portal.catalog.schema import Program as ProgramData
+from portal.catalog.schema import Requirement as RequirementData
+from portal.eligibility.engine import CompiledCatalog, compile_catalog
+from portal.models import (
+    LIVE_STATUSES,
+    Agency,
+    Application,
+    Call,
+    Delivery,
+    DeliveryPoint,
+    Document,
+    Enrollment,
+    Municipality,
+    Program,
+    ProgramVersion,
+    Requirement,
+    utcnow,
+)
+from portal.web.database import write
+from portal.web.extensions import db
+
+
+class LoadError(ValueError):
+    """A catalog that is valid on its own but cannot replace what the database holds,
+    e.g. it drops a call that already has applications. Nothing is written."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass
+class LoadSummary:
+    """What a load did, by slug."""
+
+    agencies_created: list[str] = field(default_factory=list)
+    agencies_updated: list[str] = field(default_factory=list)
+    programs_created: list[str] = field(default_factory=list)
+    programs_updated: list[str] = field(default_factory=list)
+    programs_unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.agencies_created
+            or self.agencies_updated
+            or self.programs_created
+            or self.programs_updated
+        )
+
+
+def load_catalog(catalog: CatalogData, *, actor: str = "sistema") -> LoadSummary:
+    """Upsert the catalog's agencies and programs; see the module docstring.
+
+    ``actor`` names who loaded it in each new :class:`ProgramVersion` (never a
+    personal datum: a staff id such as ``personal:12`` or ``sistema``).
+    Raises :class:`LoadError` (and writes nothing) when the database cannot take
+    the file as it is.
+    """
+    summary = LoadSummary()
+    with write():
+        agencies = _upsert_agencies(catalog, summary)
+        problems: list[str] = []
+        for data in catalog.programs:
+            existing = Program.get_or_none(Program.slug == data.slug)
+            if existing is None:
+                program = _create_program(data, agencies[data.agency])
+                summary.programs_created.append(data.slug)
+            elif existing.active and _as_stored(existing) == data.to_dict():
+                summary.programs_unchanged.append(data.slug)
+                continue
+            else:
+                program = _update_program(existing, data, agencies[data.agency], problems)
+                summary.programs_updated.append(data.slug)
+            ProgramVersion.create(
+                program=program,
+                version=program.version,
+                snapshot=data.to_dict(),
+                created_by=actor,
+            )
+        if problems:
+            raise LoadError(problems)
+        if summary.changed:
+            audit.record(
+                "catalogo.cargar",
+                audit.SYSTEM,
+                object_type="catalogo",
+                details={
+                    "por": actor,
+                    "programas_nuevos": summary.programs_created,
+                    "programas_cambiados": summary.programs_updated,
+                    "dependencias_nuevas": summary.agencies_created,
+                },
+            )
+    return summary
+
+
+def _upsert_agencies(catalog: CatalogData, summary: LoadSummary) -> dict[str, Agency]:
+    by_slug = {
+        a.slug: a
+        for a in Agency.select().where(Agency.slug.in_([a.slug for a in catalog.agencies]))
+    }
+    for data in catalog.agencies:
+        agency = by_slug.get(data.slug)
+        if agency is None:
+            by_slug[data.slug] = Agency.create(slug=data.slug, name=data.name)
+            summary.agencies_created.append(data.slug)
+        elif agency.name != data.name:
+            agency.name = data.name
+            agency.save()
+            summary.agencies_updated.append(data.slug)
+    return by_slug
+
+
+def _ensure_municipalities(codes: set[str]) -> None:
+    """Delivery points refer to municipality rows; add the ones still missing.
+
+    Names come from the state's municipality file; a code of another state
+    (a catalog may list a federal office) is stored under its code until the
+    municipality list names it.
+    """
+    if not codes:
+        return
+    known = {
+        m.code for m in Municipality.select(Municipality.code).where(Municipality.code.in_(codes))
+    }
+    missing = codes - known
+    if not missing:
+        return
+    names = {m.code: m.name for m in load_state().municipalities}
+    Municipality.insert_many(
+        [
+            {"code": code, "name": names.get(code, code), "state_code": code[:2]}
+            for code in sorted(missing)
+        ]
+    ).execute()
+
+
+def _program_fields(data: ProgramData, agency: Agency) -> dict[str, Any]:
+    return {
+        "agency": agency,
+        "name": data.name,
+        "summary": data.summary,
+        "description": data.description or "",
+        "population": data.population,
+        "exclusion_group": data.exclusion_group,
+        "benefit_kind": data.benefit.kind,
+        "benefit_amount": data.benefit.amount,
+        "benefit_period": data.benefit.period or "",
+        "benefit_description": data.benefit.description or "",
+        "eligibility": data.to_dict()["eligibility"],
+        "active": True,
+    }
+
+
+def _create_program(data: ProgramData, agency: Agency) -> Program:
+    program = Program.create(
+        slug=data.slug, version=1, updated_at=utcnow(), **_program_fields(data, agency)
+    )
+    for position, requirement in enumerate(data.requirements):
+        Requirement.create(program=program, position=position, **_requirement_fields(requirement))
+    for call in data.calls:
+        Call.create(program=program, opens=call.opens, closes=call.closes, quota=call.quota)
+    save_delivery_points(program, data.delivery_points)
+    return program
+
+
+def _update_program(
+    program: Program, data: ProgramData, agency: Agency, problems: list[str]
+) -> Program:
+    owner = f'programa "{data.slug}"'
+    for name, value in _program_fields(data, agency).items():
+        setattr(program, name, value)
+    program.version += 1
+    program.updated_at = utcnow()
+    program.save()
+
+    # Requirements and calls are matched by their keys, so documents and
+    # applications that point at them keep pointing at the same rows.
+    wanted = {r.slug: (position, r) for position, r in enumerate(data.requirements)}
+    for row in Requirement.select().where(Requirement.program == program):
+        if row.slug in wanted:
+            continue
+        if Document.select().where(Document.requirement == row).exists():
+            problems.append(
+                f'{owner}: requirements: el documento "{row.slug}" ya tiene archivos de '
+                "solicitudes; no se puede quitar"
+            )
+            continue
+        row.delete_instance()
+    for slug, (position, requirement) in wanted.items():
+        fields = {"position": position, **_requirement_fields(requirement)}
+        updated = (
+            Requirement.update(**fields)
+            .where((Requirement.program == program) & (Requirement.slug == slug))
+            .execute()
+        )
+        if not updated:
+            Requirement.create(program=program, **fields)
+
+    calls = {c.opens: c for c in data.calls}
+    for row in Call.select().where(Call.program == program):
+        if row.opens in calls:
+            continue
+        if Application.select().where(Application.call == row).exists():
+            problems.append(
+                f"{owner}: calls: la convocatoria que abre el {row.opens.isoformat()} ya tiene "
+                "solicitudes; no se puede quitar"
+            )
+            continue
+        row.delete_instance()
+    for opens, call in calls.items():
+        updated = (
+            Call.update(closes=call.closes, quota=call.quota)
+            .where((Call.program == program) & (Call.opens == opens))
+            .execute()
+        )
+        if not updated:
+            Call.create(program=program, opens=opens, closes=call.closes, quota=call.quota)
+
+    save_delivery_points(program, data.delivery_points)
+    return program
+
+
+def _requirement_fields(requirement: RequirementData) -> dict[str, Any]:
+    return {
+        "slug": requirement.slug,
+        "name": requirement.name,
+        "hint": requirement.hint or "",
+        "formats": ",".join(requirement.formats),
+        "optional": requirement.optional,
+    }
+
+
+def save_delivery_points(program: Program, wanted: Sequence[DeliveryPointData]) -> None:
+    """Make ``wanted`` the program's delivery points, updating rows in place.
+
+    Catalog loads and the back office's program form both save through here.
+    Points are matched by name (unique within a program): a listed point is
+    updated (and offered again if it had been retired), a new one is added. A
+    point no longer listed is deleted if nothing refers to it; one where
+    deliveries were recorded (``Delivery.point`` is ``ON DELETE RESTRICT``)
+    is kept with ``active = False``, so those deliveries still name it and
+    ``/entrega`` no longer offers it. Renaming a point therefore retires the
+    old name: past deliveries keep the name they were made under.
+    """
+    _ensure_municipalities({p.municipality for p in wanted})
+    rows = list(
+        DeliveryPoint.select().where(DeliveryPoint.program == program.id).order_by(DeliveryPoint.id)
+    )
+    by_name: dict[str, DeliveryPoint] = {}
+    for row in rows:
+        by_name.setdefault(row.name, row)
+    kept: set[int] = set()
+    for position, point in enumerate(wanted):
+        fields = {
+            "address": point.address,
+            "municipality": point.municipality,
+            "lat": point.lat,
+            "lon": point.lon,
+            "hours": point.hours,
+            "position": position,
+            "active": True,
+        }
+        row = by_name.get(point.name)
+        if row is None:
+            DeliveryPoint.create(program=program.id, name=point.name, **fields)
+        else:
+            DeliveryPoint.update(**fields).where(DeliveryPoint.id == row.id).execute()
+            kept.add(row.id)
+    gone = [row.id for row in rows if row.id not in kept]
+    if gone:
+        used = Delivery.select(Delivery.point).where(Delivery.point.in_(gone))
+        DeliveryPoint.update(active=False).where(
+            DeliveryPoint.id.in_(gone) & DeliveryPoint.id.in_(used)
+        ).execute()
+        DeliveryPoint.delete().where(
+            DeliveryPoint.id.in_(gone) & DeliveryPoint.id.not_in(used)
+        ).execute()
+
+
+def _as_stored(program: Program) -> dict[str, Any] | None:
+    """The program as the database holds it, in catalog-file shape (None if unreadable)."""
+    try:
+        return program_for_engine(program).to_dict()
+    except CatalogError:
+        return None
+
+
+def program_for_engine(program: Program) -> ProgramData:
+    """A program row and its requirements, calls and delivery points as catalog data.
+
+    Works on a row fetched with :func:`peewee.prefetch` without further queries.
+    Raises :class:`CatalogError` if the stored rules no longer validate.
+    """
+    requirements = sorted(program.requirements, key=lambda r: (r.position, r.id))
+    calls = sorted(program.calls, key=lambda c: c.opens)
+    # Retired points (kept for their deliveries) are no longer part of the program.
+    points = sorted(
+        (p for p in program.delivery_points if p.active), key=lambda p: (p.position, p.id)
+    )
+    return ProgramData(
+        slug=program.slug,
+        name=program.name,
+        agency=program.agency.slug,
+        summary=program.summary,
+        population=program.population,
+        benefit=Benefit(
+            kind=program.benefit_kind,
+            amount=program.benefit_amount,
+            period=program.benefit_period or None,
+            description=program.benefit_description or None,
+        ),
+        eligibility=conditions_from_json(program.eligibility, owner=f'programa "{program.slug}"'),
+        requirements=tuple(
+            RequirementData(
+                slug=r.slug,
+                name=r.name,
+                formats=tuple(f for f in r.formats.split(",") if f),
+                hint=r.hint or None,
+                optional=r.optional,
+            )
+            for r in requirements
+        ),
+        calls=tuple(CallData(opens=c.opens, closes=c.closes, quota=c.quota) for c in calls),
+        delivery_points=tuple(
+            DeliveryPointData(
+                name=p.name,
+                address=p.address,
+                municipality=p.municipality_id or "",
+                lat=p.lat,
+                lon=p.lon,
+                hours=p.hours,
+            )
+            for p in points
+        ),
+        description=program.description or None,
+        exclusion_group=program.exclusion_group,
+    )
+
+
+def active_programs() -> list[ProgramData]:
+    """Every active program with its requirements, calls and points, in name order."""
+    programs = (
+        Program.select(Program, Agency)
+        .join(Agency)
+        .where(Program.active)
+        .order_by(Program.name, Program.id)
+    )
+    rows = prefetch(programs, Requirement, Call, DeliveryPoint)
+    return [program_for_engine(row) for row in rows]
+
+
+class _EngineCache:
+    """One compiled catalog per process, keyed by a fingerprint of the programs table."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.key: tuple | None = None
+        self.compiled: CompiledCatalog | None = None
+
+    def get(self) -> CompiledCatalog:
+        key = _fingerprint()
+        compiled = self.compiled
+        if compiled is not None and key == self.key:
+            return compiled
+        with self.lock:
+            if self.compiled is None or key != self.key:
+                self.compiled = compile_catalog(active_programs())
+                self.key = key
+            return self.compiled
+
+
+_engine_cache = _EngineCache()
+
+
+def _fingerprint() -> tuple:
+    count, versions, updated, actives = Program.select(
+        fn.COUNT(Program.id),
+        fn.SUM(Program.version),
+        fn.MAX(Program.updated_at),
+        fn.SUM(Program.active.cast("integer")),
+    ).scalar(as_tuple=True)
+    # The database is part of the key: tests (and tools) may bind several in one process.
+    return (id(db.obj), count, versions, str(updated), actives)
+
+
+def engine_catalog() -> CompiledCatalog:
+    """The compiled catalog of all active programs, rebuilt only when programs change."""
+    return _engine_cache.get()
+
+
+def quota_used(on: date) -> dict[str, int]:
+    """Places taken in each program's call open on ``on``, by program slug.
+
+    A place is a live application in that call, or an active enrollment that
+    did not come from one (e.g. loaded from an existing roll), so an approved
+    application is not counted twice.
+    """
+    open_calls = list(
+        Call.select(Call.id, Program.id, Program.slug)
+        .join(Program)
+        .where(Program.active & (Call.opens <= on) & (Call.closes >= on))
+        .tuples()
+    )
+    if not open_calls:
+        return {}
+    call_ids = [call_id for call_id, _, _ in open_calls]
+    slug_of_program = {program_id: slug for _, program_id, slug in open_calls}
+    slug_of_call = {call_id: slug for call_id, _, slug in open_calls}
+    used = dict.fromkeys(slug_of_program.values(), 0)
+
+    applications = (
+        Application.select(Application.call, fn.COUNT(Application.id))
+        .where(Application.call.in_(call_ids) & Application.status.in_(LIVE_STATUSES))
+        .group_by(Application.call)
+        .tuples()
+    )
+    for call_id, n in applications:
+        used[slug_of_call[call_id]] += n
+
+    counted_elsewhere = (
+        Application.id.is_null()
+        | Application.call.not_in(call_ids)
+        | Application.status.not_in(LIVE_STATUSES)
+    )
+    enrollments = (
+        Enrollment.select(Enrollment.program, fn.COUNT(Enrollment.id))
+        .join(Application, JOIN.LEFT_OUTER, on=(Enrollment.application == Application.id))
+        .where(
+            Enrollment.active & Enrollment.program.in_(list(slug_of_program)) & counted_elsewhere
+        )
+        .group_by(Enrollment.program)
+        .tuples()
+    )
+    for program_id, n in enrollments:
+        used[slug_of_program[program_id]] += n
+    return used

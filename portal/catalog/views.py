@@ -1,0 +1,144 @@
+"""The public program catalog: ``/programas`` and ``/programas/<slug>``.
+
+Anonymous and cacheable: the pages read the compiled catalog that
+:func:`portal.catalog.store.engine_catalog` keeps in memory, plus one query for
+agency names and one for the places taken.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+from flask import Blueprint, abort, current_app, request, url_for
+
+from portal.catalog.population import GROUPS, groups_of
+from portal.catalog.schema import BENEFIT_KINDS, PERIODS, Benefit, Program
+from portal.catalog.store import engine_catalog, quota_used
+from portal.eligibility.questions import MONTHS
+from portal.models import Agency
+from portal.web.htmx import render
+from portal.web.security import public_cache
+
+bp = Blueprint("catalog", __name__, url_prefix="/programas")
+
+APPLY_ENDPOINT = "applications.apply"
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, so "guarderia" finds "Guardería"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@bp.app_template_filter("long_date")
+def long_date(value: date) -> str:
+    return f"{value.day} de {MONTHS[value.month - 1]} de {value.year}"
+
+
+@bp.app_template_filter("benefit")
+def benefit_text(benefit: Benefit) -> str:
+    """What a person gets, in one phrase: "$1,500 cada dos meses"."""
+    if benefit.kind == "cash" and benefit.amount is not None:
+        period = PERIODS.get(benefit.period or "", "")
+        return f"${benefit.amount:,} {period}".strip()
+    return benefit.description or BENEFIT_KINDS[benefit.kind]
+
+
+@bp.app_template_global("apply_url")
+def apply_url(slug: str) -> str | None:
+    """The application form's address, once the applications area is installed."""
+    if APPLY_ENDPOINT not in current_app.view_functions:
+        return None
+    return url_for(APPLY_ENDPOINT, slug=slug)
+
+
+def _agency_names() -> dict[str, str]:
+    return dict(Agency.select(Agency.slug, Agency.name).tuples())
+
+
+@bp.get("")
+@public_cache(300)
+def index():
+    today = date.today()
+    programs = engine_catalog().programs
+    agencies = _agency_names()
+    query = request.args.get("q", "").strip()[:100]
+    agency = request.args.get("dependencia", "")
+    group = request.args.get("grupo", "")
+    open_only = request.args.get("abiertas") == "1"
+
+    words = _fold(query).split()
+    shown = []
+    for program in programs:
+        text = _fold(
+            " ".join(
+                (
+                    program.name,
+                    program.summary,
+                    program.population,
+                    agencies.get(program.agency, ""),
+                )
+            )
+        )
+        if words and not all(word in text for word in words):
+            continue
+        if agency and program.agency != agency:
+            continue
+        if group and group not in groups_of(program):
+            continue
+        call, is_open = program.current_call(today)
+        if open_only and not is_open:
+            continue
+        shown.append((program, call, is_open))
+    offered = {p.agency for p in programs}
+    return render(
+        "catalog/index.html",
+        block="results",
+        shown=shown,
+        total=len(programs),
+        query=query,
+        agency=agency,
+        group=group,
+        open_only=open_only,
+        agencies=sorted(
+            ((slug, name) for slug, name in agencies.items() if slug in offered), key=lambda a: a[1]
+        ),
+        agency_names=agencies,
+        groups=GROUPS,
+    )
+
+
+@bp.get("/<slug>")
+@public_cache(300)
+def detail(slug: str):
+    today = date.today()
+    compiled = engine_catalog()
+    program: Program | None = next((p for p in compiled.programs if p.slug == slug), None)
+    if program is None:
+        abort(404)
+    call, is_open = program.current_call(today)
+    used = quota_used(today).get(slug, 0) if is_open else 0
+    left = None
+    if is_open and call is not None and call.quota is not None:
+        left = max(call.quota - used, 0)
+    partners = [
+        p
+        for p in compiled.programs
+        if program.exclusion_group
+        and p.exclusion_group == program.exclusion_group
+        and p.slug != slug
+    ]
+    reasons = list(dict.fromkeys(c.reason for c in program.eligibility))
+    return render(
+        "catalog/detail.html",
+        program=program,
+        agency_name=_agency_names().get(program.agency, program.agency),
+        call=call,
+        call_open=is_open,
+        places_left=left,
+        later_calls=[c for c in program.calls if c.opens > today and c is not call],
+        partners=partners,
+        reasons=reasons,
+        groups=[GROUPS[g] for g in groups_of(program)],
+    )

@@ -1,0 +1,1 @@
+"""The citizen record: the person, CURP, sign-in with the digital ID, their data."""

@@ -1,0 +1,217 @@
+"""Forms for sign-in and the citizen record (WTForms through flask-wtf)."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from portal.catalog import geography as geo
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class BaseForm(FlaskForm):
+    """Strips the spaces people paste around what they type."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = unbound_field.kwargs.get("filters", [])
+            if _strip not in filters:
+                unbound_field.kwargs["filters"] = [_strip, *filters]
+            return unbound_field.bind(form=form, **options)
+
+
+class StaffLoginForm(BaseForm):
+    email = EmailField(
+        _l("Correo institucional"), validators=[DataRequired(_l("Escriba su correo."))]
+    )
+    password = PasswordField(
+        _l("Contraseña"), validators=[DataRequired(_l("Escriba su contraseña."))]
+    )
+
+
+class PrivacyForm(BaseForm):
+    accept = BooleanField(
+        _l("Leí el aviso de privacidad y acepto que mis datos se usen para lo que ahí se dice"),
+        validators=[DataRequired(_l("Para continuar, marque que acepta el aviso de privacidad."))],
+    )
+
+
+CHANNELS = [
+    ("portal", _l("Solo en este portal")),
+    ("email", _l("Por correo electrónico")),
+    ("sms", _l("Por mensaje de texto (SMS)")),
+]
+ROAD_TYPES = [
+    "",
+    "Calle",
+    "Avenida",
+    "Andador",
+    "Boulevard",
+    "Calzada",
+    "Callejón",
+    "Camino",
+    "Carretera",
+    "Cerrada",
+    "Privada",
+    "Prolongación",
+    "Retorno",
+    "Vereda",
+]
+SETTLEMENT_TYPES = [
+    "",
+    "Colonia",
+    "Barrio",
+    "Fraccionamiento",
+    "Unidad habitacional",
+    "Conjunto habitacional",
+    "Pueblo",
+    "Ranchería",
+    "Ejido",
+    "Rancho",
+    "Condominio",
+    "Residencial",
+]
+
+
+def _municipality_choices():
+    state = geo.load_state()
+    return [("", _l("Elija su municipio"))] + [(m.code, m.name) for m in state.municipalities]
+
+
+class ProfileForm(BaseForm):
+    phone = StringField(
+        _l("Teléfono celular"),
+        description=_l("10 dígitos, sin espacios. Solo si quiere avisos por mensaje."),
+        validators=[
+            Optional(),
+            Regexp(r"^\d{10}$", message=_l("El teléfono debe tener 10 dígitos.")),
+        ],
+    )
+    email = EmailField(
+        _l("Correo electrónico"),
+        validators=[
+            Optional(),
+            # A light check on purpose: the address is confirmed by using it.
+            Regexp(
+                r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                message=_l("Escriba un correo como nombre@ejemplo.com."),
+            ),
+            Length(max=200),
+        ],
+    )
+    notify_channel = RadioField(
+        _l("¿Cómo quiere recibir avisos de sus trámites?"), choices=CHANNELS, default="portal"
+    )
+    road_type = SelectField(
+        _l("Tipo de vialidad"),
+        choices=[(t, t or _l("Elija")) for t in ROAD_TYPES],
+        validators=[Optional()],
+    )
+    road_name = StringField(_l("Nombre de la calle"), validators=[Optional(), Length(max=120)])
+    exterior_number = StringField(_l("Número exterior"), validators=[Optional(), Length(max=20)])
+    interior_number = StringField(
+        _l("Número interior (si tiene)"), validators=[Optional(), Length(max=20)]
+    )
+    settlement_type = SelectField(
+        _l("Tipo de asentamiento"),
+        choices=[(t, t or _l("Elija")) for t in SETTLEMENT_TYPES],
+        validators=[Optional()],
+    )
+    settlement_name = StringField(
+        _l("Nombre de la colonia o asentamiento"), validators=[Optional(), Length(max=120)]
+    )
+    postal_code = StringField(
+        _l("Código postal"),
+        validators=[
+            Optional(),
+            Regexp(r"^\d{5}$", message=_l("El código postal tiene 5 dígitos.")),
+        ],
+    )
+    locality = StringField(_l("Localidad"), validators=[Optional(), Length(max=120)])
+    municipality = SelectField(
+        _l("Municipio"), choices=_municipality_choices, validators=[Optional()]
+    )
+
+    def validate(self, extra_validators=None):
+        # Here rather than in validate_phone: Optional() stops a field's chain
+        # when it is empty, and the empty case is the one that matters.
+        valid = super().validate(extra_validators)
+        if self.notify_channel.data == "sms" and not self.phone.data:
+            self.phone.errors = [
+                *self.phone.errors,
+                _l("Para avisos por mensaje, escriba su teléfono."),
+            ]
+            valid = False
+        if self.notify_channel.data == "email" and not self.email.data:
+            self.email.errors = [
+                *self.email.errors,
+                _l("Para avisos por correo, escriba su correo electrónico."),
+            ]
+            valid = False
+        return valid
+
+
+NAME_FIELDS = [
+    ("given_names", _l("Nombre(s)")),
+    ("first_surname", _l("Primer apellido")),
+    ("second_surname", _l("Segundo apellido")),
+]
+
+
+def correctable_fields(citizen) -> list[tuple[str, object]]:
+    """What a person may ask staff to correct: data they cannot edit here that
+    came neither from the digital ID nor from a decision.
+
+    Names count only on a record that staff or a roll created: names from the
+    digital ID are corrected at the digital ID itself. Questionnaire answers
+    always count, since they came from the person.
+    """
+    from portal.eligibility.profile import FIELDS
+
+    choices: list[tuple[str, object]] = []
+    if not citizen.identities.exists():
+        choices += NAME_FIELDS
+    choices += [
+        (f"profile.{name}", FIELDS[name].label.capitalize())
+        for name in (citizen.profile or {})
+        if name in FIELDS
+    ]
+    return choices
+
+
+class CorrectionForm(BaseForm):
+    field = SelectField(
+        _l("¿Qué dato está mal?"),
+        choices=[],
+        validators=[DataRequired(_l("Elija el dato que está mal."))],
+    )
+    requested_value = StringField(
+        _l("¿Cómo debe decir?"),
+        validators=[
+            DataRequired(_l("Escriba cómo debe decir.")),
+            Length(max=300, message=_l("Máximo 300 caracteres.")),
+        ],
+    )
+    reason = TextAreaField(
+        _l("¿Por qué? (opcional)"),
+        validators=[Optional(), Length(max=1000, message=_l("Máximo 1000 caracteres."))],
+    )
+
+    def validate_requested_value(self, field):
+        if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", field.data or ""):
+            raise ValidationError(_l("El texto tiene caracteres no permitidos."))

@@ -1,0 +1,130 @@
+"""The single citizen record (expediente único): the person, their digital-ID
+identities, the correction requests they make about their own data and the
+in-person identity checks of the counter."""
+
+from __future__ import annotations
+
+from peewee import (
+    SQL,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    TextField,
+)
+
+from portal.backoffice.models import StaffUser
+from portal.catalog.models import Municipality
+from portal.web.tables import BaseModel, JSONText, utcnow
+from portal.web.users import SignedInUser
+
+# The address after INEGI's Norma Técnica sobre Domicilios Geográficos, as
+# Citizen stores it (municipality and state are kept apart).
+ADDRESS_FIELDS = (
+    "road_type",
+    "road_name",
+    "exterior_number",
+    "interior_number",
+    "settlement_type",
+    "settlement_name",
+    "postal_code",
+    "locality",
+)
+
+
+class Citizen(SignedInUser, BaseModel):
+    """Expediente único: one record per CURP, never two."""
+
+    id_prefix = "c"
+    curp = CharField(max_length=18, unique=True)
+    given_names = CharField()
+    first_surname = CharField()
+    second_surname = CharField(default="")
+    birth_date = DateField()
+    sex = CharField(max_length=1)
+    # Contact and notices.
+    email = CharField(default="")
+    phone = CharField(default="")
+    notify_channel = CharField(default="portal")
+    # Address after INEGI's Norma Técnica sobre Domicilios Geográficos.
+    road_type = CharField(default="")
+    road_name = CharField(default="")
+    exterior_number = CharField(default="")
+    interior_number = CharField(default="")
+    settlement_type = CharField(default="")
+    settlement_name = CharField(default="")
+    postal_code = CharField(max_length=5, default="")
+    locality = CharField(default="")
+    municipality = ForeignKeyField(Municipality, null=True, on_delete="SET NULL", index=True)
+    state = CharField(default="")
+    # Questionnaire answers the person gave (profile fields of portal/eligibility/profile.py).
+    profile = JSONText(default=dict)
+    privacy_version = CharField(default="")
+    privacy_accepted_at = DateTimeField(null=True)
+    # How the record was created: digital_id, assisted or import.
+    origin = CharField(default="digital_id")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.given_names, self.first_surname, self.second_surname) if p)
+
+
+# Duplicate detection blocks people by birth date and sex; the index lets each
+# block be read without scanning the table.
+Citizen.add_index(Citizen.index(Citizen.birth_date, Citizen.sex, name="citizen_birth_date_sex"))
+
+
+CORRECTION_STATUSES = ("pendiente", "atendida", "rechazada")
+
+
+class Identity(BaseModel):
+    """A digital-ID account, keyed on (issuer, sub) and never on e-mail.
+
+    One citizen may hold several (a new provider, a re-issued account); each
+    identity belongs to exactly one citizen record.
+    """
+
+    issuer = CharField()
+    subject = CharField()
+    citizen = ForeignKeyField(Citizen, backref="identities", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    last_sign_in_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("issuer", "subject"), True),)
+
+
+class CorrectionRequest(BaseModel):
+    """A person asks staff to correct data they cannot edit themselves."""
+
+    citizen = ForeignKeyField(Citizen, backref="correction_requests", on_delete="CASCADE")
+    field = CharField()
+    requested_value = TextField()
+    reason = TextField(default="")
+    status = CharField(
+        default="pendiente",
+        constraints=[SQL("CHECK (status IN ('pendiente', 'atendida', 'rechazada'))")],
+        index=True,
+    )
+    created_at = DateTimeField(default=utcnow)
+    resolved_at = DateTimeField(null=True)
+    resolved_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+
+
+ID_TYPES = ("ine", "pasaporte", "cedula", "licencia", "cartilla", "otra")
+
+
+class IdentityCheck(BaseModel):
+    """A staff member saw this person's ID at a counter before acting for them.
+
+    The ID number is kept here (it proves the check) and never in the audit
+    trail, which names only this row's id.
+    """
+
+    citizen = ForeignKeyField(Citizen, backref="identity_checks", on_delete="CASCADE")
+    staff = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    id_type = CharField(max_length=20)
+    id_number = CharField(max_length=40)
+    created_at = DateTimeField(default=utcnow, index=True)

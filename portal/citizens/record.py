@@ -1,0 +1,292 @@
+"""The single citizen record (expediente único): every change to it, and its finding by CURP.
+
+Each change (sign-in linking, privacy acceptance, contact data, correction
+requests, registration at the counter and its identity checks) is one
+function here that writes its audit entry in the same transaction. They live
+here rather than in :mod:`portal.eligibility.profile`, which is pure parsing of the
+questionnaire's profile fields and never touches the database; the record and
+its writes belong together.
+
+A digital-ID identity (issuer, sub) points at exactly one record; a record is
+found by CURP, so a person registered earlier at a counter (assisted mode) or
+by a bulk upload is linked to their digital ID, never duplicated. The unique
+index on ``citizen.curp`` makes two simultaneous first sign-ins safe: the
+loser of the race finds the winner's record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import IntegrityError
+
+from portal.applications import assistance
+from portal.backoffice.audit import Actor, record
+from portal.catalog import geography as geo
+from portal.citizens import curp as curp_rules
+from portal.citizens.models import ADDRESS_FIELDS, CorrectionRequest, Identity, IdentityCheck
+from portal.citizens.oidc import DigitalIdentity
+from portal.models import Citizen, Municipality, utcnow
+from portal.vocabulary import Assistance, AuditAction
+from portal.web.database import locked, write
+
+PRIVACY_VERSION = "2026-01"
+# What the person may change about themselves on "Mis datos".
+CONTACT_FIELDS = ("phone", "email", "notify_channel", *ADDRESS_FIELDS)
+
+
+class IdentityMismatch(Exception):
+    """The CURP disagrees with the birth date or sex the digital ID sent."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def check_identity(identity: DigitalIdentity) -> None:
+    problems = curp_rules.check_consistency(identity.curp, identity.birth_date, identity.sex)
+    if problems:
+        raise IdentityMismatch(problems)
+
+
+def record_for(identity: DigitalIdentity) -> tuple[Citizen, str]:
+    """The citizen behind ``identity`` and what happened: found, linked or created."""
+    check_identity(identity)
+    try:
+        return _record_for(identity)
+    except IntegrityError:
+        # Another request created the record or identity between our read and
+        # our insert; it is there now.
+        return _record_for(identity)
+
+
+def _record_for(identity: DigitalIdentity) -> tuple[Citizen, str]:
+    now = utcnow()
+    with write():
+        known = locked(
+            Identity.select().where(
+                (Identity.issuer == identity.issuer) & (Identity.subject == identity.subject)
+            )
+        ).first()
+        if known is not None:
+            Identity.update(last_sign_in_at=now).where(Identity.id == known.id).execute()
+            return Citizen.get_by_id(known.citizen_id), "found"
+        citizen = locked(Citizen.select().where(Citizen.curp == identity.curp)).first()
+        outcome = "linked"
+        if citizen is None:
+            citizen = Citizen.create(
+                curp=identity.curp,
+                given_names=identity.given_names,
+                first_surname=identity.first_surname,
+                second_surname=identity.second_surname,
+                birth_date=identity.birth_date or curp_rules.birth_date(identity.curp),
+                sex=identity.sex or curp_rules.sex(identity.curp),
+                email=identity.email,
+                origin="digital_id",
+            )
+            outcome = "created"
+        Identity.create(
+            issuer=identity.issuer, subject=identity.subject, citizen=citizen, last_sign_in_at=now
+        )
+        return citizen, outcome
+
+
+def merge_answers(citizen: Citizen, answers: Mapping[str, Any] | None) -> bool:
+    """Fold the anonymous questionnaire answers into the record.
+
+    What the record already holds wins, unless it is empty: the person may have
+    answered differently before, and the record is what staff review.
+    """
+    if not answers:
+        return False
+    with write():
+        fresh = locked(Citizen.select().where(Citizen.id == citizen.id)).get()
+        profile = dict(fresh.profile or {})
+        changed = False
+        for field, value in answers.items():
+            if profile.get(field) in (None, "", [], ()):
+                if value not in (None, "", [], ()) or field not in profile:
+                    profile[field] = value
+                    changed = True
+        if changed:
+            Citizen.update(profile=profile, updated_at=utcnow()).where(
+                Citizen.id == citizen.id
+            ).execute()
+            citizen.profile = profile
+    return changed
+
+
+def accept_privacy(
+    citizen: Citizen, version: str = PRIVACY_VERSION, *, request_id: str = ""
+) -> None:
+    """The person accepted this version of the privacy notice."""
+    now = utcnow()
+    with write():
+        Citizen.update(privacy_version=version, privacy_accepted_at=now, updated_at=now).where(
+            Citizen.id == citizen.id
+        ).execute()
+        record(
+            AuditAction.PRIVACY_ACCEPT,
+            Actor.citizen(citizen),
+            object_type="citizen",
+            object_id=citizen.id,
+            details={"version": version},
+            request_id=request_id,
+        )
+    citizen.privacy_version = version
+    citizen.privacy_accepted_at = now
+
+
+def update_contact(
+    citizen: Citizen,
+    values: Mapping[str, str | None],
+    municipality: str | None,
+    actor: Actor,
+    *,
+    request_id: str = "",
+) -> list[str]:
+    """Store the contact data and address; returns the names of the fields changed.
+
+    ``values`` holds :data:`CONTACT_FIELDS` (missing ones are cleared) and
+    ``municipality`` a code of the state's file; the audit entry names the
+    fields, never their values.
+    """
+    changes: dict[str, Any] = {name: values.get(name) or "" for name in CONTACT_FIELDS}
+    changes["notify_channel"] = values.get("notify_channel") or "portal"
+    changes["municipality"] = municipality or None
+    state = geo.load_state() if municipality else None
+    if state is not None:
+        changes["state"] = state.name
+    with write():
+        if state is not None:
+            Municipality.insert(
+                code=municipality, name=state.municipality(municipality).name, state_code=state.code
+            ).on_conflict_ignore().execute()
+        fresh = locked(Citizen.select().where(Citizen.id == citizen.id)).get()
+        changed = sorted(
+            name
+            for name, value in changes.items()
+            if (fresh.municipality_id if name == "municipality" else getattr(fresh, name)) != value
+        )
+        Citizen.update(**changes, updated_at=utcnow()).where(Citizen.id == citizen.id).execute()
+        record(
+            AuditAction.RECORD_UPDATE,
+            actor,
+            object_type="citizen",
+            object_id=citizen.id,
+            details={"fields": changed},
+            request_id=request_id,
+        )
+    return changed
+
+
+def request_correction(
+    citizen: Citizen,
+    field: str,
+    requested_value: str,
+    reason: str,
+    actor: Actor,
+    *,
+    request_id: str = "",
+) -> CorrectionRequest:
+    """Ask staff to correct data the person cannot edit themselves."""
+    with write():
+        request_row = CorrectionRequest.create(
+            citizen=citizen.id, field=field, requested_value=requested_value, reason=reason or ""
+        )
+        record(
+            AuditAction.CORRECTION_REQUEST,
+            actor,
+            object_type="correction_request",
+            object_id=request_row.id,
+            details={"field": field},
+            request_id=request_id,
+        )
+    return request_row
+
+
+class AlreadyRegistered(Exception):
+    """A record with this CURP exists: find it instead of registering it again."""
+
+
+@dataclass(frozen=True)
+class CounterRegistration:
+    """What counter staff type for a person without a digital ID, and the ID they saw."""
+
+    curp: str
+    given_names: str
+    first_surname: str
+    second_surname: str
+    birth_date: dt.date
+    sex: str
+    municipality: str
+    id_type: str
+    id_number: str
+
+
+def register_at_counter(
+    data: CounterRegistration, actor: Actor, *, request_id: str = ""
+) -> Citizen:
+    """Create the record of a person served at the counter, with the ID check.
+
+    The CURP must agree with the birth date and sex typed
+    (:class:`IdentityMismatch` otherwise). The staff member is noted as the
+    one who registered the person, so they never decide that person's cases.
+    """
+    try:
+        problems = curp_rules.check_consistency(data.curp, data.birth_date, data.sex)
+        value = curp_rules.validate(data.curp)
+    except curp_rules.CurpError as exc:
+        raise IdentityMismatch([str(exc)]) from exc
+    if problems:
+        raise IdentityMismatch(problems)
+    try:
+        with write():
+            if Citizen.select().where(Citizen.curp == value).exists():
+                raise AlreadyRegistered()
+            citizen = Citizen.create(
+                curp=value,
+                given_names=data.given_names,
+                first_surname=data.first_surname,
+                second_surname=data.second_surname or "",
+                birth_date=data.birth_date,
+                sex=data.sex,
+                municipality=data.municipality,
+                origin="assisted",
+            )
+            record(
+                AuditAction.COUNTER_REGISTER,
+                actor,
+                object_type="ciudadano",
+                object_id=citizen.id,
+                request_id=request_id,
+            )
+            assistance.note(citizen.id, actor, Assistance.REGISTRO)
+            record_identity_check(
+                citizen, actor, data.id_type, data.id_number, request_id=request_id
+            )
+    except IntegrityError as exc:  # the same CURP registered at the same moment
+        raise AlreadyRegistered() from exc
+    return citizen
+
+
+def record_identity_check(
+    citizen: Citizen, actor: Actor, id_type: str, id_number: str, *, request_id: str = ""
+) -> IdentityCheck:
+    """Staff saw this person's ID at the counter; the audit entry names the check, not the number."""
+    with write():
+        check = IdentityCheck.create(
+            citizen=citizen.id, staff=actor.id, id_type=id_type, id_number=id_number
+        )
+        record(
+            AuditAction.COUNTER_ID_CHECK,
+            actor,
+            object_type="ciudadano",
+            object_id=citizen.id,
+            details={"verificacion": check.id, "tipo": id_type},
+            request_id=request_id,
+        )
+    return check

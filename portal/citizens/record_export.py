@@ -1,0 +1,101 @@
+"""Everything the portal holds about one person, as data: for /mis-datos and
+its JSON and CSV downloads.
+
+The CSV goes through :mod:`portal.web.exports`, so no cell can run as a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from portal.citizens.models import ADDRESS_FIELDS, CorrectionRequest
+from portal.models import Application, Citizen
+from portal.web.exports import csv_text
+
+RECORD_FIELDS = (
+    "curp",
+    "given_names",
+    "first_surname",
+    "second_surname",
+    "birth_date",
+    "sex",
+    "email",
+    "phone",
+    "notify_channel",
+    *ADDRESS_FIELDS,
+    "municipality",
+    "state",
+    "privacy_version",
+    "privacy_accepted_at",
+    "origin",
+    "created_at",
+    "updated_at",
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def personal_data(citizen: Citizen) -> dict[str, Any]:
+    record = {
+        name: _plain(getattr(citizen, name if name != "municipality" else "municipality_id"))
+        for name in RECORD_FIELDS
+    }
+    return {
+        "record": record,
+        "identities": [
+            {
+                "issuer": i.issuer,
+                "subject": i.subject,
+                "created_at": _plain(i.created_at),
+                "last_sign_in_at": _plain(i.last_sign_in_at),
+            }
+            for i in citizen.identities.order_by("id")
+        ],
+        "applications": [
+            {
+                "folio": a.folio,
+                "program": a.program.name,
+                "status": a.status,
+                "submitted_at": _plain(a.submitted_at),
+                "decided_at": _plain(a.decided_at),
+            }
+            for a in Application.select()
+            .where(Application.citizen == citizen)
+            .order_by(Application.id)
+        ],
+        "questionnaire": dict(citizen.profile or {}),
+        "correction_requests": [
+            {
+                "field": c.field,
+                "requested_value": c.requested_value,
+                "reason": c.reason,
+                "status": c.status,
+                "created_at": _plain(c.created_at),
+            }
+            for c in CorrectionRequest.select()
+            .where(CorrectionRequest.citizen == citizen)
+            .order_by(CorrectionRequest.id)
+        ],
+    }
+
+
+def to_csv(data: dict[str, Any]) -> str:
+    """One row per datum: section, item, field, value."""
+    return csv_text(("seccion", "elemento", "dato", "valor"), _rows(data))
+
+
+def _rows(data: dict[str, Any]) -> Iterator[tuple]:
+    for name, value in data["record"].items():
+        yield ("expediente", "", name, value)
+    for section in ("identities", "applications", "correction_requests"):
+        for n, row in enumerate(data[section], start=1):
+            for name, value in row.items():
+                yield (section, n, name, value)
+    for name, value in data["questionnaire"].items():
+        yield ("questionnaire", "", name, value)

@@ -1,0 +1,154 @@
+"""The single citizen record as its owner sees it: privacy notice, the data we
+hold (and downloads of it), profile completion and correction requests."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.backoffice import audit
+from portal.backoffice.audit import Actor
+from portal.citizens import record as citizens
+from portal.citizens import record_export
+from portal.citizens.forms import CorrectionForm, PrivacyForm, ProfileForm, correctable_fields
+from portal.models import Citizen, Municipality
+from portal.web.auth import citizen_required
+from portal.web.htmx import render
+from portal.web.security import public_cache
+
+bp = Blueprint("profile", __name__)
+
+
+def _me() -> Citizen:
+    return current_user._get_current_object()
+
+
+def _actor() -> Actor:
+    return Actor.citizen(current_user.id)
+
+
+def _local(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.get("/privacidad")
+@public_cache(3600)
+def privacy():
+    return render("citizens/privacy.html", version=citizens.PRIVACY_VERSION)
+
+
+@bp.route("/mis-datos/aviso", methods=["GET", "POST"])
+@citizen_required
+def privacy_notice():
+    citizen = _me()
+    target = _local(request.values.get("next"))
+    form = PrivacyForm()
+    if form.validate_on_submit():
+        citizens.accept_privacy(citizen, request_id=g.request_id)
+        return redirect(target or url_for("profile.edit"), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        "citizens/privacy_notice.html",
+        form=form,
+        next=target or "",
+        version=citizens.PRIVACY_VERSION,
+    ), status
+
+
+def _needs_privacy(citizen: Citizen):
+    if citizen.privacy_version != citizens.PRIVACY_VERSION:
+        return redirect(
+            url_for("profile.privacy_notice", next=request.full_path.rstrip("?")), code=303
+        )
+    return None
+
+
+@bp.get("/mis-datos")
+@citizen_required
+def my_data():
+    citizen = _me()
+    data = record_export.personal_data(citizen)
+    municipality = (
+        Municipality.get_or_none(Municipality.code == citizen.municipality_id)
+        if citizen.municipality_id
+        else None
+    )
+    return render("citizens/my_data.html", citizen=citizen, data=data, municipality=municipality)
+
+
+@bp.get("/mis-datos/descargar.<fmt>")
+@citizen_required
+def download(fmt: str):
+    if fmt not in ("json", "csv"):
+        return redirect(url_for("profile.my_data"), code=303)
+    citizen = _me()
+    data = record_export.personal_data(citizen)
+    audit.record(
+        "record.export",
+        _actor(),
+        object_type="citizen",
+        object_id=citizen.id,
+        details={"format": fmt},
+        request_id=g.request_id,
+    )
+    if fmt == "json":
+        body, mimetype = json.dumps(data, ensure_ascii=False, indent=2), "application/json"
+    else:
+        body, mimetype = record_export.to_csv(data), "text/csv"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="mis-datos.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/mis-datos/editar", methods=["GET", "POST"])
+@citizen_required
+def edit():
+    citizen = _me()
+    if (gate := _needs_privacy(citizen)) is not None:
+        return gate
+    form = ProfileForm(obj=citizen) if request.method == "GET" else ProfileForm()
+    if request.method == "GET":
+        form.municipality.data = citizen.municipality_id or ""
+    if form.validate_on_submit():
+        citizens.update_contact(
+            citizen,
+            {name: getattr(form, name).data for name in citizens.CONTACT_FIELDS},
+            form.municipality.data or None,
+            _actor(),
+            request_id=g.request_id,
+        )
+        flash(_("Guardamos sus datos."), "ok")
+        return redirect(url_for("profile.my_data"), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render("citizens/edit.html", form=form, citizen=citizen), status
+
+
+@bp.route("/mis-datos/correccion", methods=["GET", "POST"])
+@citizen_required
+def correction():
+    citizen = _me()
+    if (gate := _needs_privacy(citizen)) is not None:
+        return gate
+    form = CorrectionForm()
+    form.field.choices = [("", _("Elija el dato")), *correctable_fields(citizen)]
+    if form.validate_on_submit():
+        citizens.request_correction(
+            citizen,
+            form.field.data,
+            form.requested_value.data,
+            form.reason.data or "",
+            _actor(),
+            request_id=g.request_id,
+        )
+        flash(_("Recibimos su solicitud de corrección. El personal la revisará."), "ok")
+        return redirect(url_for("profile.my_data"), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        "citizens/correction.html", form=form, has_choices=len(form.field.choices) > 1
+    ), status

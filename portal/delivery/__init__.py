@@ -1,0 +1,1 @@
+"""Delivery: signed credentials and their QR codes, and exactly-once delivery."""

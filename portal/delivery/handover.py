@@ -1,0 +1,523 @@
+"""Delivery credentials and exactly-once delivery.
+
+An approved application gets a credential (``issue_credential``); its QR code
+holds a signed token (``portal/delivery/credentials.py``). At a delivery point the
+operator's scan or typed folio is judged by ``check_token`` / ``check_folio``,
+which return a :class:`Verdict` with a plain-Spanish reason, and the delivery
+is recorded by ``confirm_delivery``.
+
+Exactly once: inside one ``write()`` transaction the application moves from
+``aprobada`` to ``entregada`` with a conditional update (``... WHERE id = ?
+AND status = 'aprobada'``), and the Delivery row's ``application`` is unique.
+Of any number of simultaneous confirmations one update matches a row; every
+other finds none (on SQLite the write lock serialises them, on PostgreSQL the
+row lock makes the loser re-read the committed status) and is shown the
+winner's when, where and who. The unique constraint backs this up should any
+other code path ever change the status.
+
+The token is never stored nor audited: the signature is deterministic, so
+``token_for`` gives the same token again for the same claims and key, and the
+server judges a token by the random credential id inside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from peewee import IntegrityError
+
+from portal.applications import folio as folios
+from portal.applications import notices
+from portal.applications import workflow as applications
+from portal.backoffice import audit
+from portal.backoffice.audit import Actor
+from portal.delivery import credentials
+from portal.models import Application, Credential, Delivery, DeliveryPoint, StaffUser, utcnow
+from portal.vocabulary import ApplicationStatus as S
+from portal.vocabulary import AuditAction
+from portal.web.database import locked, write
+
+# A credential is good for a year: long enough for any delivery calendar,
+# short enough that a lost printout stops working on its own.
+VALID_DAYS = 365
+KEY_FILE = "credencial-ed25519.key"
+
+ID_TYPES = {
+    "ine": "Credencial para votar (INE)",
+    "pasaporte": "Pasaporte",
+    "cedula": "Cédula profesional",
+    "licencia": "Licencia de conducir",
+    "otra": "Otra identificación oficial",
+}
+_LAST4 = re.compile(r"[0-9A-Z]{4}")
+
+
+class DeliveryError(ValueError):
+    """An action that cannot be done; ``message`` is plain Spanish."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# Keys -------------------------------------------------------------------------
+
+
+def signing_key(configured: str, instance_path: str, production: bool) -> Ed25519PrivateKey:
+    """The portal's signing key: ``CREDENTIAL_PRIVATE_KEY`` when set.
+
+    Without it, development and tests generate one and keep it in the
+    instance folder (so QR codes survive a restart); production refuses,
+    since a key made up on one server would not match the others'.
+    """
+    if configured.strip():
+        return credentials.load_private_key(configured)
+    if production:
+        raise DeliveryError(
+            "CREDENTIAL_PRIVATE_KEY falta: en producción el portal no arranca sin la llave "
+            "que firma las credenciales de entrega."
+        )
+    path = Path(instance_path) / KEY_FILE
+    if path.exists():
+        return credentials.load_private_key(path.read_text())
+    private_key, _ = credentials.generate_keypair()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: two workers starting together keep the first key written.
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return credentials.load_private_key(path.read_text())
+    with os.fdopen(handle, "w") as out:
+        out.write(credentials.private_key_base64(private_key) + "\n")
+    return private_key
+
+
+def token_for(credential: Credential, private_key: Ed25519PrivateKey) -> str:
+    application = credential.application
+    claims = credentials.CredentialClaims(
+        credential_id=credential.credential_id,
+        folio=application.folio,
+        program_id=application.program_id,
+        issued=credential.issued_on,
+        expires=credential.expires_on,
+    )
+    return credentials.sign(claims, private_key)
+
+
+# Issuing, reissuing, revoking -------------------------------------------------
+
+
+def current_credential(application: Application) -> Credential | None:
+    return (
+        Credential.select()
+        .where(
+            (Credential.application == application)
+            & Credential.revoked_at.is_null()
+            & Credential.superseded_at.is_null()
+        )
+        .first()
+    )
+
+
+def _new_credential(application: Application, issued_by: StaffUser | None, today: dt.date):
+    return Credential.create(
+        application=application,
+        credential_id=credentials.new_credential_id(),
+        issued_on=today,
+        expires_on=today + dt.timedelta(days=VALID_DAYS),
+        issued_by=issued_by,
+    )
+
+
+def _staff_actor(staff: StaffUser | None) -> Actor:
+    if staff is None:
+        return audit.SYSTEM
+    return Actor.staff(staff)
+
+
+def issue_credential(
+    application: Application,
+    issued_by: StaffUser | None = None,
+    today: dt.date | None = None,
+    request_id: str = "",
+) -> Credential:
+    """The application's current credential, issued now if it has none.
+
+    Meant for the ``on_approved`` hook, inside approve's transaction; calling
+    it again returns the same credential.
+    """
+    with write():
+        fresh = locked(Application.select().where(Application.id == application.id)).get()
+        if fresh.status != S.APROBADA:
+            raise DeliveryError("Solo una solicitud aprobada recibe credencial de entrega.")
+        existing = current_credential(fresh)
+        if existing is not None:
+            return existing
+        credential = _new_credential(fresh, issued_by, today or dt.date.today())
+        audit.record(
+            AuditAction.CREDENTIAL_ISSUE,
+            _staff_actor(issued_by),
+            object_type="solicitud",
+            object_id=fresh.folio,
+            details={"credencial": credential.credential_id},
+            request_id=request_id,
+        )
+    return credential
+
+
+def reissue(
+    application: Application,
+    staff: StaffUser | None,
+    reason: str,
+    today: dt.date | None = None,
+    request_id: str = "",
+) -> Credential:
+    """A new credential (lost phone, damaged printout); the old token stops working."""
+    reason = reason.strip()
+    if not reason:
+        raise DeliveryError("Escriba el motivo de la reposición.")
+    with write():
+        fresh = locked(Application.select().where(Application.id == application.id)).get()
+        if fresh.status != S.APROBADA:
+            raise DeliveryError(
+                "Solo se repone la credencial de una solicitud aprobada y sin entregar."
+            )
+        old = current_credential(fresh)
+        now = utcnow()
+        if old is not None:
+            Credential.update(superseded_at=now, reason=reason).where(
+                Credential.id == old.id
+            ).execute()
+        credential = _new_credential(fresh, staff, today or dt.date.today())
+        if old is not None:
+            Credential.update(superseded_by=credential).where(Credential.id == old.id).execute()
+        audit.record(
+            AuditAction.CREDENTIAL_REPLACE,
+            _staff_actor(staff),
+            object_type="solicitud",
+            object_id=fresh.folio,
+            details={
+                "credencial": credential.credential_id,
+                "anterior": old.credential_id if old else None,
+            },
+            request_id=request_id,
+        )
+    return credential
+
+
+def revoke(
+    application: Application, staff: StaffUser | None, reason: str, request_id: str = ""
+) -> Credential | None:
+    """Revoke the current credential (application cancelled); None if there was none."""
+    reason = reason.strip()
+    if not reason:
+        raise DeliveryError("Escriba el motivo de la revocación.")
+    return _revoke(application, _staff_actor(staff), reason, request_id)
+
+
+def _revoke(
+    application: Application, actor: Actor, reason: str, request_id: str = ""
+) -> Credential | None:
+    with write():
+        credential = current_credential(application)
+        if credential is None:
+            return None
+        Credential.update(revoked_at=utcnow(), reason=reason).where(
+            Credential.id == credential.id
+        ).execute()
+        audit.record(
+            AuditAction.CREDENTIAL_REVOKE,
+            actor,
+            object_type="solicitud",
+            object_id=application.folio,
+            details={"credencial": credential.credential_id},
+            request_id=request_id,
+        )
+    return Credential.get_by_id(credential.id)
+
+
+# Checking ---------------------------------------------------------------------
+
+MESSAGES = {
+    "valida": "Credencial válida: puede entregar el apoyo después de revisar la identificación.",
+    "malformada": "El código no es una credencial del portal o está incompleto.",
+    "version": "Esta credencial es de una versión que el portal no reconoce.",
+    "falsa": "La firma no es válida: la credencial es falsa o fue alterada. No entregue.",
+    "vencida": "La credencial venció. La persona debe pedir una nueva en su solicitud.",
+    "desconocida": "La firma es del portal pero la credencial no está registrada. No entregue.",
+    "revocada": "La credencial fue revocada porque la solicitud se canceló. No entregue.",
+    "reemplazada": "Esta credencial fue reemplazada por una nueva (reposición). "
+    "Pida a la persona el código más reciente.",
+    "entregada": "Este apoyo ya fue entregado. No entregue otra vez.",
+    "no_aprobada": "La solicitud no está aprobada para entrega.",
+    "otro_programa": "La credencial es de un programa de otra dependencia: "
+    "no puede entregarse en este punto.",
+    "folio_desconocido": "No hay ninguna solicitud con ese folio.",
+    "sin_credencial": "La solicitud aprobada aún no tiene credencial de entrega.",
+}
+
+_SIGNATURE_CODES = {
+    "malformed": "malformada",
+    "unsupported_version": "version",
+    "bad_signature": "falsa",
+    "expired": "vencida",
+}
+
+
+@dataclass
+class Verdict:
+    """What a delivery point may do with a scanned or typed credential."""
+
+    code: str
+    signature_checked: bool = False
+    credential: Credential | None = None
+    application: Application | None = None
+    delivery: Delivery | None = None
+    expires: dt.date | None = field(default=None)
+
+    @property
+    def ok(self) -> bool:
+        return self.code == "valida"
+
+    @property
+    def message(self) -> str:
+        return MESSAGES[self.code]
+
+
+def check_token(
+    token: str,
+    public_key: Ed25519PublicKey,
+    operator: StaffUser | None = None,
+    today: dt.date | None = None,
+) -> Verdict:
+    """Judge a scanned or pasted token (or the URL holding it).
+
+    The signature comes first, so nothing about a forged code is looked up;
+    then the record: registered, in the operator's agency, not delivered,
+    not revoked or replaced, application approved.
+    """
+    token = credentials.token_from_url(token)
+    try:
+        claims = credentials.verify(token, public_key, today=today)
+    except credentials.CredentialError as error:
+        expires = error.claims.expires if error.claims else None
+        return Verdict(_SIGNATURE_CODES[error.code], signature_checked=True, expires=expires)
+    credential = (
+        Credential.select(Credential, Application)
+        .join(Application)
+        .where(Credential.credential_id == claims.credential_id)
+        .first()
+    )
+    if credential is None or (
+        credential.application.folio != claims.folio
+        or credential.application.program_id != claims.program_id
+    ):
+        return Verdict("desconocida", signature_checked=True)
+    return _judge(credential, operator, signature_checked=True, today=today)
+
+
+def check_folio(typed: str, operator: StaffUser, state_prefix: str) -> Verdict:
+    """Judge a typed folio (no phone, torn printout): the operator's ID check
+    is then the only proof, and the record must be in their agency."""
+    folio = folios.validate_folio(typed, state_prefix=state_prefix)
+    application = Application.get_or_none(Application.folio == folio)
+    if application is None or application.program.agency_id != operator.agency_id:
+        # Another agency's folio reads as unknown: its existence is not ours to tell.
+        return Verdict("folio_desconocido")
+    credential = current_credential(application)
+    if credential is None:
+        delivery = Delivery.get_or_none(Delivery.application == application)
+        if delivery is not None:
+            return Verdict("entregada", application=application, delivery=delivery)
+        code = "sin_credencial" if application.status == S.APROBADA else "no_aprobada"
+        return Verdict(code, application=application)
+    return _judge(credential, operator, signature_checked=False)
+
+
+def recheck(credential: Credential, operator: StaffUser) -> Verdict:
+    """The record checks again, for the confirmation (the token was checked before)."""
+    return _judge(Credential.get_by_id(credential.id), operator, signature_checked=False)
+
+
+def _judge(
+    credential: Credential,
+    operator: StaffUser | None,
+    signature_checked: bool,
+    today: dt.date | None = None,
+) -> Verdict:
+    application = Application.get_by_id(credential.application_id)
+    found = {
+        "signature_checked": signature_checked,
+        "credential": credential,
+        "application": application,
+        "expires": credential.expires_on,
+    }
+    if operator is not None and application.program.agency_id != operator.agency_id:
+        return Verdict("otro_programa", signature_checked=signature_checked)
+    delivery = Delivery.get_or_none(Delivery.application == application)
+    if delivery is not None:
+        return Verdict("entregada", delivery=delivery, **found)
+    if credential.revoked_at is not None:
+        return Verdict("revocada", **found)
+    if credential.superseded_at is not None:
+        return Verdict("reemplazada", **found)
+    if credential.expires_on is not None and (today or dt.date.today()) > credential.expires_on:
+        return Verdict("vencida", **found)
+    if application.status != S.APROBADA:
+        return Verdict("no_aprobada", **found)
+    return Verdict("valida", **found)
+
+
+# Confirming -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdCheck:
+    """The ID the operator looked at: its type and the last 4 characters of its number."""
+
+    id_type: str
+    last4: str
+
+    @classmethod
+    def parse(cls, id_type: str, last4: str) -> IdCheck:
+        last4 = re.sub(r"[\s-]", "", last4 or "").upper()
+        if id_type not in ID_TYPES:
+            raise DeliveryError("Elija el tipo de identificación que revisó.")
+        if not _LAST4.fullmatch(last4):
+            raise DeliveryError(
+                "Escriba los últimos 4 caracteres del número de la identificación (letras o números)."
+            )
+        return cls(id_type, last4)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    verdict: Verdict
+    delivery: Delivery | None
+
+
+class _AlreadyDone(Exception):
+    pass
+
+
+def confirm_delivery(
+    credential: Credential,
+    operator: StaffUser,
+    point: DeliveryPoint,
+    id_check: IdCheck,
+    request_id: str = "",
+) -> Outcome:
+    """Record the delivery exactly once; every attempt is audited."""
+    actor = _staff_actor(operator)
+    verdict = recheck(credential, operator)
+    application = verdict.application
+    if verdict.ok and point.program_id != application.program_id:
+        raise DeliveryError("Ese punto de entrega no es de este programa.")
+    if verdict.ok and not point.active:
+        raise DeliveryError("Ese punto de entrega ya no está en uso.")
+    if not verdict.ok:
+        audit_refusal(actor, credential, verdict, request_id)
+        return Outcome(False, verdict, verdict.delivery)
+    now = utcnow()
+    try:
+        with write():
+            still_current = locked(
+                Credential.select(Credential.id).where(
+                    (Credential.id == credential.id)
+                    & Credential.revoked_at.is_null()
+                    & Credential.superseded_at.is_null()
+                )
+            ).exists()
+            if not still_current:
+                raise _AlreadyDone
+            try:
+                # The one path of every status change: exactly one of racing
+                # confirmations wins its conditional update.
+                applications.deliver(application, actor, f"Entregado en {point.name}")
+            except applications.ApplicationError:
+                raise _AlreadyDone from None
+            delivery = Delivery.create(
+                application=application,
+                credential=credential,
+                operator=operator,
+                point=point,
+                delivered_at=now,
+                id_type=id_check.id_type,
+                id_last4=id_check.last4,
+            )
+            audit.record(
+                AuditAction.DELIVERY_CONFIRM,
+                actor,
+                object_type="solicitud",
+                object_id=application.folio,
+                details={
+                    "credencial": credential.credential_id,
+                    "punto": point.id,
+                    "identificacion": id_check.id_type,
+                },
+                request_id=request_id,
+            )
+    except (_AlreadyDone, IntegrityError):
+        verdict = recheck(credential, operator)
+        audit_refusal(actor, credential, verdict, request_id)
+        return Outcome(False, verdict, verdict.delivery)
+    notices.wake()
+    done = Verdict("entregada", credential=credential, application=application, delivery=delivery)
+    return Outcome(True, done, delivery)
+
+
+def audit_refusal(
+    who: Actor | StaffUser, credential: Credential, verdict: Verdict, request_id: str = ""
+) -> None:
+    """Audit a confirmation that was refused (never the token itself)."""
+    actor = who if isinstance(who, Actor) else _staff_actor(who)
+    application = verdict.application
+    audit.record(
+        AuditAction.DELIVERY_REFUSE,
+        actor,
+        object_type="solicitud",
+        object_id=application.folio if application else "",
+        outcome="rechazada",
+        details={"credencial": credential.credential_id, "motivo": verdict.code},
+        request_id=request_id,
+    )
+
+
+def audit_check(verdict: Verdict, operator: StaffUser, how: str, request_id: str = "") -> None:
+    """Audit an operator's scan or folio lookup, accepted or not."""
+    application = verdict.application
+    audit.record(
+        AuditAction.DELIVERY_CHECK,
+        _staff_actor(operator),
+        object_type="solicitud" if application else "",
+        object_id=application.folio if application else "",
+        outcome="ok" if verdict.ok else "rechazada",
+        details={
+            "medio": how,
+            "motivo": verdict.code,
+            "credencial": verdict.credential.credential_id if verdict.credential else None,
+        },
+        request_id=request_id,
+    )
+
+
+def _revoke_on_cancel(application: Application, actor: Actor, reason: str) -> None:
+    _revoke(application, actor, reason or "Solicitud cancelada")
+
+
+# Approval issues the credential inside approve()'s own transaction: an
+# approved application never exists without its QR code; cancelling it
+# revokes the code in the same transaction, so a scan then says "revocada".
+if issue_credential not in applications.on_approved:
+    applications.on_approved.append(issue_credential)
+if _revoke_on_cancel not in applications.on_cancelled:
+    applications.on_cancelled.append(_revoke_on_cancel)

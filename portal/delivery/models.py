@@ -1,0 +1,69 @@
+"""Delivery credentials and deliveries.
+
+A Credential is what the beneficiary's QR code stands for. The token itself is
+not stored: Ed25519 signatures are deterministic, so the same claims signed
+with the same key give the same token, and the server judges a token by its
+credential id. At most one credential per application is *current* (neither
+revoked nor superseded), enforced by a partial unique index.
+
+A Delivery is recorded at most once per application: ``application`` is
+unique, and ``portal/delivery/handover.py`` also moves the application from
+``aprobada`` to ``entregada`` with a conditional update in the same
+transaction, so two operators confirming at the same instant cannot both win.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    SQL,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    TextField,
+)
+
+from portal.applications.models import Application
+from portal.backoffice.models import StaffUser
+from portal.catalog.models import DeliveryPoint
+from portal.web.tables import BaseModel, utcnow
+
+
+class Credential(BaseModel):
+    application = ForeignKeyField(Application, backref="credentials", on_delete="CASCADE")
+    # 16 lowercase hex digits, inside the signed token; random, so it cannot be guessed.
+    credential_id = CharField(max_length=16, unique=True)
+    issued_on = DateField()
+    expires_on = DateField(null=True)
+    issued_at = DateTimeField(default=utcnow)
+    issued_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    revoked_at = DateTimeField(null=True)
+    superseded_at = DateTimeField(null=True)
+    superseded_by = ForeignKeyField("self", null=True, on_delete="SET NULL")
+    reason = TextField(default="")
+
+    @property
+    def current(self) -> bool:
+        return self.revoked_at is None and self.superseded_at is None
+
+
+Credential.add_index(
+    Credential.index(
+        Credential.application,
+        unique=True,
+        where=SQL("revoked_at IS NULL AND superseded_at IS NULL"),
+        name="credential_one_current_per_application",
+    )
+)
+
+
+class Delivery(BaseModel):
+    application = ForeignKeyField(Application, unique=True, on_delete="RESTRICT")
+    credential = ForeignKeyField(Credential, null=True, on_delete="SET NULL")
+    operator = ForeignKeyField(StaffUser, on_delete="RESTRICT")
+    point = ForeignKeyField(DeliveryPoint, on_delete="RESTRICT")
+    delivered_at = DateTimeField(default=utcnow, index=True)
+    # Which ID the operator looked at, and only the last 4 characters of its
+    # number: enough to settle a dispute, too little to be an identity.
+    id_type = CharField(max_length=20)
+    id_last4 = CharField(max_length=4)

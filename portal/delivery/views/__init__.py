@@ -1,0 +1,1 @@
+"""The delivery point and the credential as its holder sees it."""

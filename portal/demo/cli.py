@@ -1,0 +1,55 @@
+"""``flask --app wsgi demo-data``: everything a demo or a benchmark needs."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from portal.catalog import schema as catalog
+from portal.catalog.store import load_catalog
+from portal.demo import data as demo
+from portal.vocabulary import ApplicationStatus
+
+
+@click.command("demo-data")
+@with_appcontext
+@click.option(
+    "--citizens",
+    default=demo.DEFAULT_CITIZENS,
+    show_default=True,
+    help=f"Personas sintéticas; las primeras {demo.DEFAULT_CITIZENS:,} contestaron el "
+    "cuestionario y algunas solicitan programas, el resto solo está en el registro.",
+)
+@click.option("--seed", default=2026, show_default=True, help="Semilla: mismos datos cada vez.")
+def demo_data(citizens: int, seed: int) -> None:
+    """Load the demo catalog, staff accounts, citizen personas and a synthetic population."""
+    click.echo(f"municipios: {demo.load_municipalities()}")
+    summary = load_catalog(catalog.load_catalog(demo.DATA / "catalogo-demo.yaml"))
+    click.echo(
+        f"programas: {len(summary.programs_created)} nuevos, "
+        f"{len(summary.programs_updated)} actualizados, "
+        f"{len(summary.programs_unchanged)} sin cambios"
+    )
+    staff = demo.create_staff()
+    click.echo(f"personal (contraseña {demo.DEMO_PASSWORD}):")
+    for account in staff:
+        click.echo(f"  {account.email}  {account.role}")
+    click.echo(f"personas de la llave digital nuevas: {demo.create_personas()}")
+    started = time.perf_counter()
+    counts = demo.generate_population(
+        citizens, seed=seed, prefix=current_app.config["FOLIO_PREFIX"]
+    )
+    elapsed = time.perf_counter() - started
+    steps = ", ".join(f"{counts[s]} {s}" for s in ApplicationStatus if counts.get(s))
+    click.echo(
+        f"población sintética: {counts['citizens']} personas nuevas, "
+        f"{counts.get('applications', 0)} solicitudes ({steps or 'ninguna nueva'}), "
+        f"{counts['enrollments']} inscripciones activas en {elapsed:.1f} s"
+    )
+    if counts.get("not_eligible"):
+        click.echo(
+            f"  {counts['not_eligible']} solicitudes planeadas no se hicieron: hoy no cumplen"
+        )

@@ -1,0 +1,1 @@
+"""Eligibility: the engine, profile fields, questions, answers and the questionnaire."""

@@ -1,0 +1,274 @@
+"""The needs questionnaire's steps, shared by everyone who answers it.
+
+A person answers it at ``/cuestionario`` (views/questionnaire.py): anonymously,
+with the answers in the session, or signed in, with them in their record.
+Counter staff answer it with a person at
+``/oficina/ventanilla/personas/<id>/cuestionario`` (views/oficina_questionnaire.py),
+into that person's record. Questions, forms, checks and templates are the same;
+a :class:`Flow` says where the answers are kept (an :class:`Answers`) and which
+blueprint serves the pages.
+
+One question per page, chosen by :func:`portal.eligibility.questions.next_question`; a
+check-your-answers page; results in three groups. Every step is a plain form
+post answered with a 303 redirect; with htmx the same form swaps only the
+``panel`` block of the page (the redirect is followed by the browser, and the
+page it lands on answers with its own ``panel``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import date
+from functools import cache
+from typing import Any
+
+from flask import abort, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
+
+from portal.catalog.geography import load_state
+from portal.catalog.store import engine_catalog, quota_used
+from portal.eligibility import answers as store
+from portal.eligibility.engine import Status
+from portal.eligibility.profile import DONT_KNOW, FIELDS, NONE_OF_THEM, AnswerError, profile_to_json
+from portal.eligibility.questions import DONT_KNOW_LABEL, Question, load_questions, next_question
+from portal.models import Citizen
+from portal.web.htmx import render
+
+PANEL = "panel"
+
+
+@cache
+def questions() -> dict[str, Question]:
+    """The questions by field, in the file's order (read once per process)."""
+    return {q.field: q for q in load_questions(load_state().municipalities)}
+
+
+# Where the answers are
+
+
+class Answers(ABC):
+    """Where one person's answers are kept."""
+
+    #: The session key that remembers the order in which the fields were asked.
+    asked_key = "asked"
+
+    @abstractmethod
+    def load(self) -> tuple[dict[str, Any], set[str]]:
+        """The stored answers (JSON values) and the fields that may not be changed."""
+
+    @abstractmethod
+    def save(self, field: str, stored: Any) -> None:
+        """Keep one answer, given as its JSON value."""
+
+    def enrolled(self) -> tuple[str, ...]:
+        """The programs the person already receives, as far as the portal knows."""
+        return ()
+
+    def asked(self) -> list[str]:
+        return list(session.get(self.asked_key, []))
+
+    def mark_asked(self, field: str) -> None:
+        session[self.asked_key] = [*(f for f in self.asked() if f != field), field]
+
+
+class CitizenAnswers(Answers):
+    """A citizen's record (``Citizen.profile``); what it says of identity is never asked."""
+
+    def __init__(self, citizen_id: int) -> None:
+        self.citizen_id = citizen_id
+
+    def load(self) -> tuple[dict[str, Any], set[str]]:
+        # Read afresh: the answers may have changed since the user was loaded.
+        citizen = Citizen.get_by_id(self.citizen_id)
+        return store.citizen_answers(citizen), set(store.identity_answers(citizen))
+
+    def save(self, field: str, stored: Any) -> None:
+        store.save_citizen_answers(self.citizen_id, {field: stored})
+
+    def enrolled(self) -> tuple[str, ...]:
+        return store.enrolled_slugs(self.citizen_id)
+
+
+def answered_count(citizen: Citizen) -> int:
+    """How many questions the citizen's record holds an answer to."""
+    return sum(1 for name in citizen.profile if name in questions())
+
+
+@dataclasses.dataclass(frozen=True)
+class Flow:
+    """One questionnaire being answered: whose answers, and which pages ask them.
+
+    ``blueprint`` serves the views ``next_step``, ``question``, ``review`` and
+    ``results``, whose URLs take ``url_args`` (and ``field`` for a question);
+    ``start`` is the page before the first question.
+    """
+
+    answers: Answers
+    blueprint: str
+    start: str
+    url_args: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def url(self, view: str, **values: Any) -> str:
+        return url_for(f"{self.blueprint}.{view}", **self.url_args, **values)
+
+    def profile(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The typed profile the engine reads: the answers and the programs received."""
+        profile = store.typed_profile(raw)
+        enrolled = self.answers.enrolled()
+        if enrolled:
+            profile["enrolled"] = enrolled
+        return profile
+
+    def order(self, raw: Mapping[str, Any]) -> list[str]:
+        """Answered fields in the order they were asked, then the rest in question order."""
+        asked = [f for f in self.answers.asked() if f in raw and f in questions()]
+        return asked + [f for f in questions() if f in raw and f not in asked]
+
+
+# Forms
+
+
+class AnswerForm(FlaskForm):
+    """Base of the one-question forms built by :func:`answer_form`."""
+
+
+def answer_form(question: Question, data: dict[str, Any] | None = None) -> AnswerForm:
+    fields: dict[str, Any] = {}
+    if question.input in ("choice", "yes_no"):
+        choices = [SelectChoice(o.value, o.label) for o in question.options]
+        if question.dont_know:
+            choices.append(SelectChoice(DONT_KNOW, _(DONT_KNOW_LABEL)))
+        fields["answer"] = RadioField(question.text, choices=choices, validate_choice=False)
+    elif question.input == "municipality":
+        choices = [SelectChoice("", _("Elija su municipio"))]
+        choices += [SelectChoice(o.value, o.label) for o in question.options]
+        fields["answer"] = SelectField(question.text, choices=choices, validate_choice=False)
+    else:
+        fields["answer"] = StringField(question.text)
+        if question.none_label:
+            fields["none"] = BooleanField(question.none_label)
+        if question.dont_know:
+            fields["dont_know"] = BooleanField(_(DONT_KNOW_LABEL))
+    form_class = type("QuestionForm", (AnswerForm,), fields)
+    return form_class(data=data)
+
+
+def form_data(question: Question, value: Any) -> dict[str, Any]:
+    """A stored answer as the form shows it, so a changed answer starts from the old one."""
+    if value is None:
+        if question.input in ("choice", "yes_no", "municipality"):
+            return {"answer": DONT_KNOW}
+        return {"dont_know": True}
+    if question.input == "yes_no":
+        return {"answer": "si" if value else "no"}
+    if question.input == "multi":
+        return {"none": True} if not value else {"answer": ", ".join(str(a) for a in value)}
+    if isinstance(value, date):
+        return {"answer": value.isoformat()}
+    if isinstance(value, float) and value.is_integer():
+        return {"answer": str(int(value))}
+    return {"answer": str(value)}
+
+
+def raw_answer(form: AnswerForm) -> str:
+    typed = (form.answer.data or "").strip()
+    if "dont_know" in form and form.dont_know.data:
+        if typed:
+            raise AnswerError(_("Escriba una respuesta o marque «No sé», no las dos."))
+        return DONT_KNOW
+    if "none" in form and form.none.data:
+        if typed:
+            raise AnswerError(_("Escriba las edades o marque que no tiene, no las dos."))
+        return NONE_OF_THEM
+    return typed
+
+
+# Steps: each answers one request of the blueprint named in the flow. ``context``
+# goes to the template as is (the counter names the person it serves).
+
+
+def next_step(flow: Flow):
+    raw, _locked = flow.answers.load()
+    question = next_question(
+        flow.profile(raw), engine_catalog(), date.today(), questions=list(questions().values())
+    )
+    if question is None:
+        return redirect(flow.url("review"), code=303)
+    return redirect(flow.url("question", field=question.field), code=303)
+
+
+def question(flow: Flow, field: str, **context: Any):
+    raw, locked = flow.answers.load()
+    q = questions().get(field)
+    if q is None or field in locked:
+        abort(404)
+    if request.method == "POST":
+        form = answer_form(q)
+        if form.validate():
+            try:
+                value = q.parse(raw_answer(form), on=date.today())
+            except AnswerError as exc:
+                form.answer.errors.append(str(exc))
+            else:
+                flow.answers.save(field, profile_to_json({field: value})[field])
+                flow.answers.mark_asked(field)
+                return redirect(flow.url("next_step"), code=303)
+        status = 422
+    else:
+        typed = store.typed_profile(raw)
+        form = answer_form(q, form_data(q, typed[field]) if field in typed else None)
+        status = 200
+    # What the person's record says is never asked, so it is no step back.
+    order = [f for f in flow.order(raw) if f not in locked]
+    earlier = order[: order.index(field)] if field in order else order
+    back = flow.url("question", field=earlier[-1]) if earlier else flow.start
+    return render(
+        "eligibility/question.html",
+        block=PANEL,
+        flow=flow,
+        q=q,
+        form=form,
+        back=back,
+        back_is_question=bool(earlier),
+        number=len(earlier) + 1,
+        **context,
+    ), status
+
+
+def review(flow: Flow, **context: Any):
+    raw, locked = flow.answers.load()
+    if not raw:
+        return redirect(flow.start, code=303)
+    typed = store.typed_profile(raw)
+    rows = [
+        (questions()[f], questions()[f].display(typed[f]), f not in locked)
+        for f in flow.order(raw)
+        if f in typed
+    ]
+    return render("eligibility/review.html", block=PANEL, flow=flow, rows=rows, **context)
+
+
+def results(flow: Flow, **context: Any):
+    raw, _locked = flow.answers.load()
+    if not raw:
+        return redirect(flow.start, code=303)
+    today = date.today()
+    compiled = engine_catalog()
+    programs = {p.slug: p for p in compiled.programs}
+    groups: dict[Status, list] = {status: [] for status in Status}
+    for result in compiled.evaluate(flow.profile(raw), today, quota_used=quota_used(today)):
+        groups[result.status].append((programs[result.program], result))
+    return render(
+        "eligibility/results.html",
+        flow=flow,
+        eligible=groups[Status.ELIGIBLE],
+        maybe=groups[Status.MAYBE],
+        not_eligible=groups[Status.NOT_ELIGIBLE],
+        labels={name: spec.label for name, spec in FIELDS.items()},
+        asked_fields=questions(),
+        **context,
+    )

@@ -1,0 +1,229 @@
+"""The needs questionnaire: questions are data, and only what is still useful is asked.
+
+Questions live in portal/eligibility/data/preguntas.yaml, one per answered profile field.
+:func:`next_question` evaluates the answers so far and picks, among the fields
+that still-undecided programs are waiting for, the one that the most of them
+need; ties go to the question that comes first in the file. A field already in
+the answers (including "No sé", stored as None) is never asked again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from portal.catalog.geography import Municipality
+from portal.catalog.schema import Program
+from portal.eligibility.engine import CompiledCatalog, Status, evaluate
+from portal.eligibility.profile import (
+    ANSWERED_FIELDS,
+    DEFAULT_STATE_CODE,
+    DONT_KNOW,
+    FIELDS,
+    NONE_OF_THEM,
+    AnswerError,
+    Kind,
+    parse_value,
+    sources_of,
+)
+
+QUESTIONS_FILE = Path(__file__).parent / "data" / "preguntas.yaml"
+
+# Which input fits which kind of field.
+INPUT_KINDS = {
+    "date": (Kind.DATE,),
+    "number": (Kind.INTEGER, Kind.MONEY),
+    "choice": (Kind.CHOICE,),
+    "yes_no": (Kind.BOOLEAN,),
+    "multi": (Kind.AGES,),
+    "municipality": (Kind.MUNICIPALITY,),
+}
+YES_NO_OPTIONS = (("si", "Sí"), ("no", "No"))
+DONT_KNOW_LABEL = "No sé"
+MONTHS = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio",
+    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str  # what the form posts
+    label: str  # what the person reads
+
+
+@dataclass(frozen=True)
+class Question:
+    field: str
+    text: str
+    input: str  # a key of INPUT_KINDS
+    hint: str | None = None
+    options: tuple[Option, ...] = ()  # for choice, yes_no and municipality
+    dont_know: bool = False  # offer "No sé"
+    none_label: str | None = None  # for multi: the answer "none of them"
+
+    def parse(self, raw: Any, *, on: date | None = None) -> Any:
+        """The typed value of a form answer, or :class:`AnswerError` in plain Spanish.
+
+        ``on`` is today's date, so that a birth date cannot be in the future.
+        """
+        if raw == DONT_KNOW:
+            if not self.dont_know:
+                raise AnswerError("Elija o escriba una respuesta.")
+            return None
+        if isinstance(raw, str) and not raw.strip():
+            raise AnswerError("Responda la pregunta para continuar.")
+        if self.input == "multi" and raw == NONE_OF_THEM and self.none_label is None:
+            raise AnswerError("Elija o escriba una respuesta.")
+        if self.options and raw not in {o.value for o in self.options}:
+            raise AnswerError("Elija una de las opciones.")
+        return parse_value(self.field, raw, on=on)
+
+    def display(self, value: Any) -> str:
+        """An answer as the person would say it, for the check-your-answers page."""
+        if value is None:
+            return DONT_KNOW_LABEL
+        if self.input == "yes_no":
+            return "Sí" if value else "No"
+        if self.options:
+            return next((o.label for o in self.options if o.value == value), str(value))
+        if isinstance(value, date):
+            return f"{value.day} de {MONTHS[value.month - 1]} de {value.year}"
+        if self.input == "multi":
+            if not value:
+                return self.none_label or "Ninguna"
+            ages = [str(age) for age in value]
+            joined = ", ".join(ages[:-1]) + " y " + ages[-1] if len(ages) > 1 else ages[0]
+            return f"{joined} {'año' if ages == ['1'] else 'años'}"
+        if FIELDS[self.field].kind is Kind.MONEY:
+            return f"${value:,.0f} al mes" if value == int(value) else f"${value:,.2f} al mes"
+        return str(value)
+
+
+class QuestionsError(ValueError):
+    """A questions file that does not fit the profile fields."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def load_questions(
+    municipalities: Sequence[Municipality], path: str | Path = QUESTIONS_FILE
+) -> tuple[Question, ...]:
+    """Read the questions; the municipality question offers ``municipalities``."""
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    name = Path(path).name
+    problems: list[str] = []
+    questions = []
+    for i, item in enumerate(data.get("questions", [])):
+        question = _question(item, f"{name}: questions[{i}]", municipalities, problems)
+        if question is not None:
+            questions.append(question)
+    fields = [q.field for q in questions]
+    for field in sorted({f for f in fields if fields.count(f) > 1}):
+        problems.append(f"{name}: hay dos preguntas para «{field}»")
+    if problems:
+        raise QuestionsError(problems)
+    return tuple(questions)
+
+
+def _question(
+    item: Mapping[str, Any],
+    where: str,
+    municipalities: Sequence[Municipality],
+    problems: list[str],
+) -> Question | None:
+    if not isinstance(item, Mapping):
+        problems.append(f"{where}: debe ser un conjunto de campos (clave: valor)")
+        return None
+    allowed = {"field", "text", "hint", "input", "options", "dont_know", "none_label"}
+    for key in set(item) - allowed:
+        problems.append(f'{where}: clave desconocida "{key}"')
+    field, kind_of_input = item.get("field"), item.get("input")
+    if field not in ANSWERED_FIELDS or field == "enrolled":
+        problems.append(f'{where}: field: "{field}" no es un dato que la persona responde')
+        return None
+    spec = FIELDS[field]
+    if spec.kind not in INPUT_KINDS.get(kind_of_input, ()):
+        problems.append(f'{where}: input: "{kind_of_input}" no sirve para {field}')
+        return None
+    if not isinstance(item.get("text"), str) or not item["text"].strip():
+        problems.append(f"{where}: text: falta el texto de la pregunta")
+        return None
+
+    options: tuple[Option, ...] = ()
+    if kind_of_input == "choice":
+        options = tuple(Option(str(o["value"]), o["label"]) for o in item.get("options", []))
+        if sorted(o.value for o in options) != sorted(spec.choices):
+            problems.append(f"{where}: options: deben ser exactamente {', '.join(spec.choices)}")
+    elif "options" in item:
+        problems.append(f"{where}: options: solo las preguntas de tipo choice las llevan")
+    if kind_of_input == "yes_no":
+        options = tuple(Option(value, label) for value, label in YES_NO_OPTIONS)
+    if kind_of_input == "municipality":
+        options = tuple(Option(m.code, m.name) for m in municipalities)
+    if "none_label" in item and kind_of_input != "multi":
+        problems.append(f"{where}: none_label: solo las preguntas de tipo multi lo llevan")
+    return Question(
+        field=field,
+        text=item["text"].strip(),
+        input=kind_of_input,
+        hint=item.get("hint"),
+        options=options,
+        dont_know=bool(item.get("dont_know", False)),
+        none_label=item.get("none_label"),
+    )
+
+
+def next_question(
+    answers: Mapping[str, Any],
+    compiled_catalog: CompiledCatalog,
+    on: date,
+    *,
+    questions: Sequence[Question],
+    state_code: str = DEFAULT_STATE_CODE,
+) -> Question | None:
+    """The most useful question still to ask, or None when nothing more can be learned.
+
+    ``answers`` is a typed profile (see :mod:`portal.eligibility.profile`). None comes back
+    when every program is decided, or when the undecided ones only wait for
+    answers already given as "No sé" or for fields without a question.
+    """
+    needed: Counter[str] = Counter()
+    for result in evaluate(answers, compiled_catalog, on, state_code=state_code):
+        if result.status is Status.MAYBE:
+            needed.update(field for field in result.missing if field not in answers)
+    askable = [q for q in questions if needed[q.field]]
+    # max() keeps the first of equals, so the file's order breaks ties.
+    return max(askable, key=lambda q: needed[q.field], default=None)
+
+
+def check_coverage(questions: Iterable[Question], programs: Iterable[Program]) -> list[str]:
+    """Problems that would leave the questionnaire unable to decide, or asking in vain.
+
+    Every question must feed some rule, and every field a rule uses must be
+    answerable by some question. An empty list means all is well.
+    """
+    asked = {q.field for q in questions}
+    used: set[str] = set()
+    problems = []
+    for program in programs:
+        for i, condition in enumerate(program.eligibility):
+            for source in sources_of(condition.field):
+                used.add(source)
+                if source not in asked:
+                    problems.append(
+                        f'programa "{program.slug}": eligibility[{i}].field: '
+                        f"{condition.field} necesita la pregunta «{source}», que no existe"
+                    )
+    for field in sorted(asked - used):
+        problems.append(f"la pregunta «{field}» no alimenta ninguna regla del catálogo")
+    return problems

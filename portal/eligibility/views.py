@@ -1,0 +1,136 @@
+"""The needs questionnaire: ``/cuestionario``.
+
+The steps (one question per page, check your answers, results) are those of
+views/questionnaire_flow.py, which the counter's assisted questionnaire shares.
+This blueprint adds where a person's own answers live: an anonymous person's
+in the session, where they can be saved under a short code; a signed-in
+citizen's in their record (see portal/eligibility/answers.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from portal.eligibility import answers as store
+from portal.eligibility import flow
+from portal.web.auth import is_citizen
+from portal.web.htmx import render
+
+bp = Blueprint("questionnaire", __name__, url_prefix="/cuestionario")
+
+
+class SessionAnswers(flow.Answers):
+    """An anonymous person's answers, in their session."""
+
+    def load(self) -> tuple[dict[str, Any], set[str]]:
+        return dict(session.get("answers", {})), set()
+
+    def save(self, field: str, stored: Any) -> None:
+        session["answers"] = {**session.get("answers", {}), field: stored}
+
+
+def _answers() -> flow.Answers:
+    if is_citizen():
+        pending = session.pop("answers", None)
+        if pending:
+            # Answered before signing in: the answers move to the record.
+            store.save_citizen_answers(current_user.id, pending)
+        return flow.CitizenAnswers(current_user.id)
+    return SessionAnswers()
+
+
+def _flow() -> flow.Flow:
+    return flow.Flow(_answers(), blueprint=bp.name, start=url_for(".start"))
+
+
+class ResumeForm(FlaskForm):
+    code = StringField(
+        _l("Código para continuar"),
+        description=_l("Son 8 letras y números, por ejemplo 7K3M-9PXA."),
+    )
+
+
+# Views
+
+
+@bp.get("")
+def start():
+    raw, _locked = _answers().load()
+    return render("eligibility/start.html", form=ResumeForm(), has_answers=bool(raw))
+
+
+@bp.get("/siguiente")
+def next_step():
+    return flow.next_step(_flow())
+
+
+@bp.route("/pregunta/<field>", methods=["GET", "POST"])
+def question(field: str):
+    return flow.question(_flow(), field)
+
+
+@bp.get("/revisar")
+def review():
+    return flow.review(_flow())
+
+
+@bp.get("/resultados")
+def results():
+    return flow.results(_flow())
+
+
+@bp.post("/guardar")
+def save():
+    raw, _locked = _answers().load()
+    if is_citizen():
+        flash(_("Sus respuestas ya se guardan en su expediente."), "info")
+        return redirect(url_for(".review"), code=303)
+    if not raw:
+        return redirect(url_for(".start"), code=303)
+    session["resume_code"] = store.save_for_later(raw, session.get("asked", []))
+    return redirect(url_for(".saved"), code=303)
+
+
+@bp.get("/codigo")
+def saved():
+    code = session.get("resume_code")
+    if not code:
+        return redirect(url_for(".start"), code=303)
+    return render("eligibility/saved.html", code=store.format_code(code), days=store.RESUME_DAYS)
+
+
+@bp.post("/retomar")
+def resume():
+    form = ResumeForm()
+    if form.validate():
+        try:
+            saved_answers = store.find_saved(form.code.data or "")
+        except store.CodeError as exc:
+            form.code.errors.append(str(exc))
+        else:
+            if is_citizen():
+                store.save_citizen_answers(current_user.id, saved_answers.answers)
+            else:
+                session["answers"] = dict(saved_answers.answers)
+            session["asked"] = list(saved_answers.asked)
+            flash(_("Recuperamos sus respuestas. Revíselas y continúe."), "ok")
+            return redirect(url_for(".review"), code=303)
+    raw, _locked = _answers().load()
+    return render("eligibility/start.html", form=form, has_answers=bool(raw)), 422
+
+
+@bp.post("/reiniciar")
+def restart():
+    """Forget an anonymous person's answers (a citizen changes theirs one by one)."""
+    if not is_citizen():
+        session.pop("answers", None)
+        session.pop("asked", None)
+        session.pop("resume_code", None)
+    return redirect(url_for(".next_step"), code=303)

@@ -1,0 +1,1 @@
+"""Rolls (padrones): reading, judging and writing uploaded rolls, and probable duplicates."""

@@ -1,0 +1,74 @@
+"""``flask --app wsgi padron import FILE --program SLUG`` and ``padron duplicates``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from portal.models import Program
+from portal.rolls import duplicates
+from portal.rolls import importer as padron
+
+
+@click.group("padron")
+def cli() -> None:
+    """Padrones de beneficiarios: carga masiva y posibles duplicados."""
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--program", "slug", required=True, help="Clave (slug) del programa.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Dónde escribir el CSV de filas rechazadas (por omisión, junto al archivo).",
+)
+def import_command(file: Path, slug: str, report: Path | None) -> None:
+    """Carga un padrón CSV o XLSX en un programa, todo o nada."""
+    program = Program.get_or_none(Program.slug == slug)
+    if program is None:
+        raise click.ClickException(f"No existe el programa «{slug}».")
+    try:
+        batch, pending = padron.prepare_batch(file, file.name, program)
+    except padron.RollError as exc:
+        raise click.ClickException(exc.message) from None
+    if not pending:
+        click.echo(f"Este archivo ya se cargó (lote {batch.id}); no se creó nada nuevo.")
+    else:
+        total = padron.count_rows(file)
+        started = time.perf_counter()
+        with click.progressbar(length=total, label="Cargando filas") as bar:
+            done = 0
+
+            def progress(processed: int, _total: int) -> None:
+                nonlocal done
+                bar.update(processed - done)
+                done = processed
+
+            batch = padron.run_batch(batch.id, file, progress=progress)
+        seconds = time.perf_counter() - started
+        if batch.status != "terminado":
+            raise click.ClickException(batch.error)
+        click.echo(f"Lote {batch.id}: {batch.total_rows} filas en {seconds:.1f} s.")
+    click.echo(
+        f"Aceptadas: {batch.accepted} (personas nuevas: {batch.new_citizens}); "
+        f"rechazadas: {batch.rejected}."
+    )
+    if batch.rejected:
+        target = report or file.with_name(f"{file.stem}-rechazadas.csv")
+        with open(target, "w", encoding="utf-8-sig", newline="") as fh:
+            fh.writelines(padron.report_csv(batch.id))
+        click.echo(f"Reporte de filas rechazadas: {target}")
+
+
+@cli.command("duplicates")
+@click.option("--threshold", default=duplicates.NAME_THRESHOLD, show_default=True, type=float)
+def duplicates_command(threshold: float) -> None:
+    """Busca posibles personas duplicadas y guarda los pares para revisión."""
+    started = time.perf_counter()
+    found = duplicates.find_candidates(threshold=threshold)
+    stored = duplicates.store_candidates(found)
+    seconds = time.perf_counter() - started
+    click.echo(f"Pares encontrados: {len(found)} (nuevos: {stored}) en {seconds:.1f} s.")

@@ -1,0 +1,106 @@
+"""Rolls (padrones) brought in by agencies, and probable duplicate people.
+
+An :class:`ImportBatch` is one uploaded file for one program. Its rows are
+judged and written in a single transaction, so a batch is either wholly in
+the database (``terminado``) or not at all; the rejected rows and their
+reasons are written in that same transaction, for the report.
+
+A :class:`DuplicateCandidate` is a pair of citizen records that probably name
+the same person; staff merge or dismiss it, and a merge leaves a
+:class:`CitizenMerge` with a snapshot of the record that disappeared.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    SQL,
+    CharField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from portal.backoffice.models import StaffUser
+from portal.catalog.models import Program
+from portal.citizens.models import Citizen
+from portal.web.tables import BaseModel, JSONText, _in, utcnow
+
+BATCH_STATUSES = ("pendiente", "en_proceso", "terminado", "fallido")
+
+
+CANDIDATE_STATUSES = ("pendiente", "fusionado", "descartado")
+
+
+class ImportBatch(BaseModel):
+    """One roll file for one program. The same file (sha256) is imported once."""
+
+    program = ForeignKeyField(Program, backref="import_batches", on_delete="RESTRICT")
+    filename = CharField()
+    sha256 = CharField(max_length=64)
+    status = CharField(
+        default="pendiente", constraints=[SQL(f"CHECK (status IN ({_in(BATCH_STATUSES)}))")]
+    )
+    total_rows = IntegerField(default=0)
+    accepted = IntegerField(default=0)
+    rejected = IntegerField(default=0)
+    new_citizens = IntegerField(default=0)
+    processed = IntegerField(default=0)
+    error = TextField(default="")
+    created_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    started_at = DateTimeField(null=True)
+    finished_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("program", "sha256"), True),)
+
+
+class ImportRejection(BaseModel):
+    """A row of a batch that was not imported, and every reason why."""
+
+    batch = ForeignKeyField(ImportBatch, backref="rejections", on_delete="CASCADE")
+    row_number = IntegerField()
+    curp = CharField(default="")
+    name = CharField(default="")
+    reasons = JSONText(default=list)
+
+    class Meta:
+        indexes = ((("batch", "row_number"), True),)
+
+
+class DuplicateCandidate(BaseModel):
+    """Two records that probably are one person; ``citizen_a`` has the lower id."""
+
+    citizen_a = ForeignKeyField(Citizen, on_delete="CASCADE")
+    citizen_b = ForeignKeyField(Citizen, on_delete="CASCADE")
+    score = FloatField()
+    kind = CharField()  # nombre: same birth date and sex, similar name; curp: one character apart
+    status = CharField(
+        default="pendiente",
+        constraints=[SQL(f"CHECK (status IN ({_in(CANDIDATE_STATUSES)}))")],
+    )
+    decided_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    decided_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("citizen_a", "citizen_b"), True),
+            (("status", "score"), False),
+        )
+
+
+class CitizenMerge(BaseModel):
+    """History of a merge: who survived, what the removed record held, what moved."""
+
+    survivor = ForeignKeyField(Citizen, backref="merges", on_delete="RESTRICT")
+    merged_citizen_id = IntegerField()
+    merged_snapshot = JSONText()
+    moved = JSONText(default=dict)
+    merged_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
+PADRON_MODELS = [ImportBatch, ImportRejection, DuplicateCandidate, CitizenMerge]

@@ -1,0 +1,200 @@
+"""Back office for rolls: upload, progress, report; probable duplicates; statistics.
+
+The import runs in a background thread of the web process (documented in
+docs/padron.md): the request that uploads only checks the file and registers
+the batch, so it returns at once. Progress is read from the batch's progress
+file, and the page polls itself with htmx (a refresh link without JavaScript).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField
+
+from portal.backoffice import audit
+from portal.models import Citizen, DuplicateCandidate, ImportBatch, Program
+from portal.rolls import duplicates
+from portal.rolls import importer as padron
+from portal.transparency import public as transparency
+from portal.vocabulary import Role
+from portal.web.auth import staff_required
+from portal.web.extensions import db
+from portal.web.htmx import render
+
+bp = Blueprint("padron", __name__, url_prefix="/oficina")
+ADMINS = (Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
+ALLOWED_SUFFIXES = (".csv", ".xlsx")
+
+
+def _actor() -> audit.Actor:
+    return audit.Actor.staff(current_user)
+
+
+def _programs():
+    query = Program.select().order_by(Program.name)
+    if current_user.role != Role.ADMIN_ESTATAL:
+        query = query.where(Program.agency == current_user.agency_id)
+    return query
+
+
+def _batch_or_404(batch_id: int) -> ImportBatch:
+    query = ImportBatch.select().join(Program).where(ImportBatch.id == batch_id)
+    if current_user.role != Role.ADMIN_ESTATAL:
+        query = query.where(Program.agency == current_user.agency_id)
+    return query.first() or abort(404)
+
+
+class UploadForm(FlaskForm):
+    program = SelectField(_("Programa"), coerce=int)
+    file = FileField(
+        _("Archivo del padrón"),
+        description=_("CSV o Excel (.xlsx) con una fila de encabezados. Vea las columnas abajo."),
+        validators=[FileRequired(_("Elija el archivo del padrón."))],
+    )
+
+
+def _progress_folder() -> Path:
+    return Path(current_app.instance_path) / "padron"
+
+
+def _start(app, batch_id: int, path: Path) -> None:
+    """Run the batch in a thread with its own database connection."""
+
+    def work():
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            progress = padron.ProgressFile(_progress_folder(), batch_id)
+            try:
+                padron.run_batch(batch_id, path, progress=progress)
+            except Exception:
+                current_app.logger.exception("roll import %s failed", batch_id)
+            finally:
+                progress.remove()
+                path.unlink(missing_ok=True)
+                db.close()
+
+    threading.Thread(target=work, name=f"padron-{batch_id}", daemon=True).start()
+
+
+@bp.route("/padrones", methods=["GET", "POST"])
+@staff_required(*ADMINS)
+def index():
+    form = UploadForm()
+    form.program.choices = [(p.id, p.name) for p in _programs()]
+    if form.validate_on_submit():
+        program = _programs().where(Program.id == form.program.data).first() or abort(404)
+        upload = form.file.data
+        name = Path(upload.filename or "padron").name
+        if not name.lower().endswith(ALLOWED_SUFFIXES):
+            form.file.errors.append(_("El archivo debe ser CSV o Excel (.xlsx)."))
+        else:
+            folder = _progress_folder()
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                dir=folder, suffix=Path(name).suffix, delete=False
+            ) as fh:
+                upload.save(fh)
+                path = Path(fh.name)
+            try:
+                batch, pending = padron.prepare_batch(path, name, program, current_user.id)
+            except padron.RollError as exc:
+                path.unlink(missing_ok=True)
+                form.file.errors.append(exc.message)
+            else:
+                audit.record(
+                    "padron.upload",
+                    _actor(),
+                    object_type="import_batch",
+                    object_id=batch.id,
+                    details={"program": program.slug, "new": pending},
+                    request_id=g.get("request_id", ""),
+                )
+                if pending:
+                    _start(current_app._get_current_object(), batch.id, path)
+                else:
+                    path.unlink(missing_ok=True)
+                    flash(_("Este archivo ya se había cargado: no se creó nada nuevo."), "info")
+                return redirect(url_for("padron.batch", batch_id=batch.id), 303)
+    status = 400 if form.errors else 200
+    batches = (
+        ImportBatch.select()
+        .where(ImportBatch.program.in_([p.id for p in _programs()]))
+        .order_by(ImportBatch.id.desc())
+        .limit(20)
+    )
+    return render(
+        "rolls/index.html", form=form, batches=list(batches), columns=padron.HEADER_ALIASES
+    ), status
+
+
+@bp.get("/padrones/<int:batch_id>")
+@staff_required(*ADMINS)
+def batch(batch_id: int):
+    found = _batch_or_404(batch_id)
+    progress = padron.ProgressFile(_progress_folder(), found.id).read()
+    return render("rolls/batch.html", block="status", batch=found, progress=progress)
+
+
+@bp.get("/padrones/<int:batch_id>/rechazadas.csv")
+@staff_required(*ADMINS)
+def report(batch_id: int):
+    found = _batch_or_404(batch_id)
+    audit.record("padron.report", _actor(), object_type="import_batch", object_id=found.id)
+    return Response(
+        padron.report_csv(found.id),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="rechazadas-lote-{found.id}.csv"'},
+    )
+
+
+@bp.get("/duplicados")
+@staff_required(Role.ADMIN_ESTATAL)
+def duplicates_index():
+    pairs = (
+        DuplicateCandidate.select()
+        .where(DuplicateCandidate.status == "pendiente")
+        .order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id)
+        .limit(100)
+    )
+    people = {}
+    rows = list(pairs)
+    ids = {p.citizen_a_id for p in rows} | {p.citizen_b_id for p in rows}
+    if ids:
+        people = {c.id: c for c in Citizen.select().where(Citizen.id.in_(ids))}
+    return render("rolls/duplicates.html", pairs=rows, people=people)
+
+
+@bp.post("/duplicados/<int:candidate_id>")
+@staff_required(Role.ADMIN_ESTATAL)
+def decide(candidate_id: int):
+    action = request.form.get("accion")
+    try:
+        if action == "fusionar":
+            survivor = request.form.get("conservar", type=int)
+            duplicates.merge(candidate_id, survivor or 0, _actor(), current_user.id)
+            flash(_("Registros unidos. El historial quedó guardado."), "success")
+        elif action == "descartar":
+            duplicates.dismiss(candidate_id, _actor(), current_user.id)
+            flash(_("Par descartado: no son la misma persona."), "success")
+        else:
+            abort(400)
+    except duplicates.MergeError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("padron.duplicates_index"), 303)
+    return redirect(url_for("padron.duplicates_index"), 303)
+
+
+@bp.get("/estadisticas")
+@staff_required(*ADMINS)
+def statistics():
+    agency = None if current_user.role == Role.ADMIN_ESTATAL else current_user.agency_id
+    stats = transparency.compute_stats(agency_id=agency)
+    return render("transparency/statistics.html", stats=stats, suppressed=False, office=True)

@@ -1,0 +1,1 @@
+"""Transparency: statistics and open data, with nothing personal in them."""

@@ -1,0 +1,30 @@
+"""Command-line commands: ``flask --app wsgi <group> <command>``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from portal.applications import cli as storage
+    from portal.backoffice import cli as backoffice
+    from portal.catalog import cli as catalog
+    from portal.delivery import cli as credential
+    from portal.demo import cli as demo
+    from portal.rolls import cli as padron
+    from portal.transparency import cli as transparency
+    from portal.web import cli as database
+
+    for command in (
+        database.cli,
+        demo.demo_data,
+        catalog.catalog_cli,
+        catalog.eligibility_cli,
+        backoffice.cli,
+        storage.cli,
+        backoffice.audit_cli,
+        padron.cli,
+        credential.cli,
+        transparency.cli,
+    ):
+        app.cli.add_command(command)

@@ -1,0 +1,106 @@
+"""One blueprint per area of the portal, and the shell's links between them."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.web.auth import is_staff, may_open
+
+# Links show up once the area that serves them is registered.
+CITIZEN_NAV = [
+    ("catalog.index", _l("Programas")),
+    ("questionnaire.start", _l("¿Qué apoyos puedo recibir?")),
+    ("applications.index", _l("Mis solicitudes")),
+    ("profile.my_data", _l("Mis datos")),
+    ("applications.notices", _l("Avisos")),
+]
+# In this order: staff land on the first link their role may open.
+STAFF_NAV = [
+    ("oficina.queue", _l("Solicitudes")),
+    ("oficina_assisted.start", _l("Atención en ventanilla")),
+    ("delivery.index", _l("Entregas")),
+    ("oficina_admin.programs", _l("Programas")),
+    ("padron.index", _l("Padrones")),
+]
+HOME_ACTIONS = [
+    (
+        "questionnaire.start",
+        _l("Vea qué apoyos puede recibir"),
+        _l("Unas preguntas sencillas, sin registrarse."),
+    ),
+    ("catalog.index", _l("Conozca los programas"), _l("Para quién es cada uno y qué pide.")),
+    ("applications.index", _l("Siga su solicitud"), _l("Entre con su llave digital.")),
+]
+
+
+def _available(rows):
+    return [row for row in rows if row[0] in current_app.view_functions]
+
+
+def staff_links(role: str):
+    """The staff menu for ``role``: only the areas whose views let it in."""
+    return [row for row in STAFF_NAV if may_open(row[0], role)]
+
+
+def nav_links():
+    return staff_links(current_user.role) if is_staff() else _available(CITIZEN_NAV)
+
+
+def staff_may_open(endpoint: str) -> bool:
+    return is_staff() and may_open(endpoint, current_user.role)
+
+
+def home_actions():
+    return _available(HOME_ACTIONS)
+
+
+def sign_out_endpoint() -> str:
+    return "oficina_auth.logout" if is_staff() else "auth.sign_out"
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.applications import views as applications
+    from portal.backoffice.views import admin as oficina_admin
+    from portal.backoffice.views import counter as oficina_assisted
+    from portal.backoffice.views import counter_questionnaire as oficina_questionnaire
+    from portal.backoffice.views import review as oficina
+    from portal.backoffice.views import signin as oficina_auth
+    from portal.catalog import views as catalog
+    from portal.citizens.views import profile
+    from portal.citizens.views import signin as auth
+    from portal.delivery.views import credential
+    from portal.delivery.views import point as delivery
+    from portal.eligibility import views as questionnaire
+    from portal.rolls import views as padron
+    from portal.transparency import views as transparency
+    from portal.web import errors
+    from portal.web import views as public
+
+    errors.init_app(app)
+    credential.init_app(app)
+    for area in (
+        public,
+        applications,
+        catalog,
+        questionnaire,
+        auth,
+        oficina_auth,
+        profile,
+        padron,
+        transparency,
+        delivery,
+        oficina_admin,
+        oficina,
+        oficina_assisted,
+        oficina_questionnaire,
+    ):
+        app.register_blueprint(area.bp)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(
+        nav_links=nav_links,
+        home_actions=home_actions,
+        sign_out_endpoint=sign_out_endpoint,
+        staff_may_open=staff_may_open,
+    )

@@ -1,0 +1,417 @@
+"""Every input here is built in code; no binary fixtures are committed."""
+
+import io
+import random
+import struct
+import zipfile
+import zlib
+
+import pytest
+from PIL import ExifTags, Image, ImageCms
+from PIL.PngImagePlugin import PngInfo
+
+from portal.applications import uploads
+from portal.applications.uploads import CleanFile, UploadRejected, inspect_upload
+
+MB = 1024 * 1024
+
+
+def image_bytes(size=(64, 48), fmt="JPEG", mode="RGB", noisy=True, seed=0, **save_options) -> bytes:
+    """A real image; noisy pixels so that compressed data is large enough to
+    truncate in the middle."""
+    if noisy:
+        rng = random.Random(seed)
+        channels = len(Image.new(mode, (1, 1)).getbands())
+        raw = bytes(rng.getrandbits(8) for _ in range(size[0] * size[1] * channels))
+        image = Image.frombytes(mode, size, raw)
+    else:
+        image = Image.new(mode, size, "white" if mode != "P" else 0)
+    output = io.BytesIO()
+    image.save(output, fmt, **save_options)
+    return output.getvalue()
+
+
+def jpeg(**kwargs) -> bytes:
+    return image_bytes(fmt="JPEG", **kwargs)
+
+
+def png(**kwargs) -> bytes:
+    return image_bytes(fmt="PNG", **kwargs)
+
+
+def pdf(body_objects: list[bytes] | None = None, catalog_extra: bytes = b"", trailer_extra=b""):
+    """A small, well-formed PDF with a correct cross-reference table. Extra
+    objects are numbered from 4 on."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+        *(body_objects or []),
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R " % (len(objects) + 1)
+        + trailer_extra
+        + b">>\nstartxref\n%d\n%%%%EOF\n" % xref
+    )
+    return out.getvalue()
+
+
+def object_stream(content: bytes, dictionary_extra: bytes = b"", compress=True) -> bytes:
+    """An /ObjStm object holding one object (number 10) whose text is ``content``."""
+    header = b"10 0 "
+    payload = header + content
+    data = zlib.compress(payload) if compress else payload
+    filters = b"/Filter /FlateDecode " if compress else b""
+    return (
+        b"<< /Type /ObjStm /N 1 /First %d /Length %d " % (len(header), len(data))
+        + filters
+        + dictionary_extra
+        + b">>\nstream\n"
+        + data
+        + b"\nendstream"
+    )
+
+
+def rejected(data: bytes, filename="documento.pdf", **kwargs) -> UploadRejected:
+    with pytest.raises(UploadRejected) as error:
+        inspect_upload(data, filename, **kwargs)
+    return error.value
+
+
+# Accepted documents ---------------------------------------------------------
+
+
+def test_a_valid_small_pdf_is_accepted_unchanged():
+    document = pdf()
+    clean = inspect_upload(document, "acta de nacimiento.pdf")
+    assert clean == CleanFile("pdf", "application/pdf", document, "acta de nacimiento.pdf")
+
+
+def test_a_pdf_written_by_pillow_is_accepted():
+    document = image_bytes(fmt="PDF", noisy=False)
+    assert inspect_upload(document, "escaneo.pdf").kind == "pdf"
+
+
+def test_a_pdf_with_a_clean_object_stream_is_accepted():
+    document = pdf([object_stream(b"<< /Producer (Escaner de la oficina) >>")])
+    assert inspect_upload(document, "comprobante.pdf").kind == "pdf"
+
+
+@pytest.mark.parametrize(("maker", "kind"), [(jpeg, "jpg"), (png, "png")])
+def test_images_are_accepted_and_re_encoded(maker, kind):
+    original = maker()
+    clean = inspect_upload(original, f"foto.{kind}")
+    assert clean.kind == kind
+    assert clean.content_type == uploads.CONTENT_TYPES[kind]
+    assert clean.filename == f"foto.{kind}"
+    with Image.open(io.BytesIO(clean.data)) as image:
+        assert image.format == {"jpg": "JPEG", "png": "PNG"}[kind]
+        assert image.size == (64, 48)
+
+
+def test_the_extension_follows_the_content_not_the_name():
+    clean = inspect_upload(png(), "captura.jpg")
+    assert clean.kind == "png"
+    assert clean.filename == "captura.png"
+
+
+def test_large_photos_are_scaled_down():
+    clean = inspect_upload(jpeg(size=(5000, 3000), noisy=False), "foto.jpg")
+    with Image.open(io.BytesIO(clean.data)) as image:
+        assert max(image.size) == uploads.MAX_SIDE
+        assert image.size == (2400, 1440)
+
+
+def test_a_phone_photo_with_gps_is_stripped_and_turned_upright():
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # camera held upright: rotate 90° on display
+    exif[ExifTags.Base.Make] = "TelefonoBarato"
+    exif[ExifTags.IFD.GPSInfo] = {
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: (20.0, 35.0, 19.0),
+        ExifTags.GPS.GPSLongitudeRef: "W",
+        ExifTags.GPS.GPSLongitude: (100.0, 23.0, 18.0),
+    }
+    original = jpeg(size=(80, 40), exif=exif.tobytes())
+    with Image.open(io.BytesIO(original)) as image:
+        assert image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+
+    clean = inspect_upload(original, "IMG_0001.jpg")
+
+    assert b"Exif" not in clean.data
+    assert b"TelefonoBarato" not in clean.data
+    with Image.open(io.BytesIO(clean.data)) as image:
+        assert not image.getexif()
+        assert image.size == (40, 80)
+
+
+def test_colour_profiles_and_text_chunks_are_dropped():
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    info = PngInfo()
+    info.add_text("Comment", "datos personales ocultos")
+    original = png(icc_profile=profile, pnginfo=info)
+    clean = inspect_upload(original, "a.png")
+    assert b"iCCP" not in clean.data
+    assert b"datos personales" not in clean.data
+
+
+def test_palette_transparency_survives_as_an_alpha_channel():
+    image = Image.new("P", (4, 4), 0)
+    image.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    image.putpixel((0, 0), 1)
+    output = io.BytesIO()
+    image.save(output, "PNG", transparency=0)
+    clean = inspect_upload(output.getvalue(), "firma.png")
+    with Image.open(io.BytesIO(clean.data)) as result:
+        assert result.mode == "RGBA"
+        assert result.getpixel((1, 1))[3] == 0
+        assert result.getpixel((0, 0)) == (0, 0, 0, 255)
+
+
+def test_cmyk_jpegs_become_rgb():
+    clean = inspect_upload(jpeg(mode="CMYK"), "escaneo.jpg")
+    with Image.open(io.BytesIO(clean.data)) as image:
+        assert image.mode == "RGB"
+
+
+# Refused: type ----------------------------------------------------------------
+
+WINDOWS_EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 46 + b"PE\x00\x00"
+
+
+@pytest.mark.parametrize(
+    ("data", "filename"),
+    [
+        (WINDOWS_EXE + b"\x00" * 200, "tarea.pdf"),
+        (b"Hola, esto es texto.\n" * 10, "acta.pdf"),
+        (b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>", "foto.jpg"),
+        (
+            (
+                b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg">'
+                b"<script>alert(1)</script></svg>"
+            ),
+            "firma.png",
+        ),
+        (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "firma.svg"),
+        (image_bytes(fmt="GIF", mode="P", noisy=False), "foto.gif"),
+        (image_bytes(fmt="BMP", noisy=False), "foto.jpg"),
+        (b"PK\x03\x04" + b"\x00" * 100, "documento.pdf"),
+        # An HTML page that merely contains a PNG is not a PNG.
+        (b"<html><body>" + png(), "foto.png"),
+        (b"\x00" * 16 + pdf(), "acta.pdf"),
+    ],
+)
+def test_anything_but_pdf_jpg_or_png_is_refused_whatever_its_name(data, filename):
+    error = rejected(data, filename)
+    assert error.code == "type"
+    assert error.message == "El archivo no es PDF, JPG ni PNG."
+
+
+@pytest.mark.parametrize(
+    ("allowed", "message"),
+    [
+        ({"pdf"}, "El archivo no es PDF."),
+        ({"jpg", "png"}, "El archivo no es JPG ni PNG."),
+        ({"png", "pdf"}, "El archivo no es PDF ni PNG."),
+    ],
+)
+def test_the_type_message_names_only_what_is_allowed(allowed, message):
+    data = jpeg() if "jpg" not in allowed else pdf()
+    assert rejected(data, allowed=allowed).message == message
+
+
+def test_unknown_kinds_are_a_programming_error():
+    with pytest.raises(ValueError, match="unknown kinds"):
+        inspect_upload(pdf(), "a.pdf", allowed={"pdf", "docx"})
+
+
+# Refused: size ----------------------------------------------------------------
+
+
+def test_zero_bytes_are_refused():
+    error = rejected(b"")
+    assert (error.code, error.message) == ("empty", "El archivo está vacío; vuelve a elegirlo.")
+
+
+def test_oversized_files_are_refused_before_anything_else():
+    data = pdf() + b"%" + b"x" * (5 * MB)
+    error = rejected(data)
+    assert error.code == "too_large"
+    assert error.message == "El archivo pesa 5.1 MB y el máximo es 5 MB."
+
+
+def test_the_size_limit_is_configurable():
+    assert rejected(jpeg(), max_bytes=100).message.endswith("el máximo es 0 MB.")
+    assert inspect_upload(jpeg(), "a.jpg", max_bytes=MB).kind == "jpg"
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a huge size (with a correct CRC)."""
+    data = bytearray(png(size=(1, 1), noisy=False))
+    ihdr = struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return bytes(data)
+
+
+@pytest.mark.parametrize(("width", "height"), [(8000, 6000), (12000, 12000), (20000, 20000)])
+def test_decompression_bombs_are_refused_before_decoding(width, height):
+    error = rejected(png_declaring(width, height), "foto.png")
+    assert error.code == "too_many_pixels"
+    assert "el máximo es de 40 megapíxeles" in error.message
+
+
+def test_the_pixel_limit_is_configurable():
+    assert rejected(jpeg(size=(100, 100)), max_pixels=9_999).code == "too_many_pixels"
+
+
+# Refused: damaged -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("maker", [jpeg, png], ids=["jpeg", "png"])
+def test_truncated_images_are_refused(maker):
+    data = maker(size=(200, 200))
+    error = rejected(data[: len(data) // 2], "foto.jpg")
+    assert error.code == "damaged"
+    assert error.message.startswith("La imagen está dañada o incompleta.")
+
+
+def test_a_truncated_pdf_is_refused():
+    document = pdf()
+    error = rejected(document[: len(document) - 40])
+    assert error.code == "damaged"
+    assert error.message.startswith("El PDF está incompleto o dañado.")
+
+
+def test_an_image_with_a_valid_signature_but_garbage_inside_is_refused():
+    assert rejected(b"\x89PNG\r\n\x1a\n" + b"\x00" * 300, "a.png").code == "damaged"
+
+
+# Refused: active or encrypted PDFs ----------------------------------------------
+
+ACTIVE_CONTENT = [
+    pytest.param(b"/OpenAction 4 0 R", [b"<< /S /JavaScript /JS (app.alert(1)) >>"], id="js"),
+    pytest.param(b"/OpenAction 4 0 R", [b"<< /S /J#61vaScript /J#53 (x) >>"], id="escaped"),
+    pytest.param(b"/OpenAction 4 0 R", [b"<< /S /Launch /F (cmd.exe) >>"], id="launch"),
+    pytest.param(
+        b"/Names << /EmbeddedFiles 4 0 R >>",
+        [b"<< /Names [(a.exe) << /Type /Filespec /EF << /F 5 0 R >> >>] >>",
+         b"<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream"],
+        id="embedded-file",
+    ),
+    pytest.param(b"", [object_stream(b"<< /S /JavaScript /JS (app.alert(1)) >>")], id="objstm"),
+    pytest.param(
+        b"", [object_stream(b"<< /S /Launch >>", compress=False)], id="objstm-uncompressed"
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("catalog", "objects"), ACTIVE_CONTENT)
+def test_pdfs_with_active_content_are_refused(catalog, objects):
+    error = rejected(pdf(objects, catalog_extra=catalog))
+    assert error.code == "pdf_active_content"
+    assert error.message.startswith("Por seguridad no aceptamos PDF con código")
+
+
+def test_encrypted_pdfs_are_refused():
+    encrypt = b"<< /Filter /Standard /V 2 /R 3 /O <00> /U <00> /P -4 >>"
+    error = rejected(pdf([encrypt], trailer_extra=b"/Encrypt 4 0 R /ID [<01> <01>] "))
+    assert error.code == "pdf_encrypted"
+    assert "contraseña" in error.message
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        object_stream(b"<< >>", b"/DecodeParms << /Predictor 12 /Columns 4 >> "),
+        object_stream(b"<< >>").replace(b"/FlateDecode", b"/LZWDecode"),
+        object_stream(b"<< >>").replace(b"stream\n" + b"x", b"stream\n" + b"\x00"),
+    ],
+    ids=["predictor", "other-filter", "corrupt-deflate"],
+)
+def test_object_streams_we_cannot_read_are_refused(stream):
+    assert rejected(pdf([stream])).code == "pdf_unreadable"
+
+
+def test_an_object_stream_that_inflates_without_end_is_refused():
+    bomb = zlib.compress(b" " * (40 * MB), 9)
+    stream = (
+        b"<< /Type /ObjStm /N 1 /First 5 /Filter /FlateDecode /Length %d >>\nstream\n" % len(bomb)
+        + bomb
+        + b"\nendstream"
+    )
+    assert rejected(pdf([stream])).code == "pdf_unreadable"
+
+
+# Polyglots: only pixels survive -----------------------------------------------
+
+
+def test_a_jpeg_with_a_zip_archive_appended_loses_the_archive():
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("Exploit.class", b"\xca\xfe\xba\xbe payload")
+    polyglot = jpeg() + archive.getvalue()
+    clean = inspect_upload(polyglot, "foto.jpg")
+    assert b"PK\x03\x04" not in clean.data
+    assert b"Exploit" not in clean.data
+
+
+def test_a_png_carrying_html_and_javascript_loses_them():
+    script = b"<html><script>fetch('/mis-solicitudes').then(r=>r.text())</script></html>"
+    info = PngInfo()
+    info.add_text("Description", script.decode())
+    polyglot = png(pnginfo=info) + script
+    assert script in polyglot
+    clean = inspect_upload(polyglot, "foto.png")
+    assert b"<script" not in clean.data
+    assert b"fetch" not in clean.data
+    with Image.open(io.BytesIO(clean.data)) as image:
+        assert image.size == (64, 48)
+
+
+# File names -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filename", "kind", "safe"),
+    [
+        ("../../etc/passwd.pdf", "pdf", "passwd.pdf"),
+        ("..\\..\\Windows\\System32\\cmd.pdf", "pdf", "cmd.pdf"),
+        ("C:\\fakepath\\INE frente.jpg", "jpg", "INE frente.jpg"),
+        (
+            "Comprobante de domicilio – Querétaro.pdf",
+            "pdf",
+            "Comprobante de domicilio – Querétaro.pdf",
+        ),
+        ("Cu\u0301rp de Nin\u0303o.pdf", "pdf", "Cúrp de Niño.pdf"),
+        ("factura\u202egpj.exe", "jpg", "facturagpj.jpg"),
+        ("acta\x00\r\n.pdf", "pdf", "acta.pdf"),
+        ('a<b>c:"d"|e?*.pdf', "pdf", "a_b_c__d__e__.pdf"),
+        ("   .pdf", "pdf", "documento.pdf"),
+        ("", "png", "documento.png"),
+        ("..", "pdf", "documento.pdf"),
+        (".bashrc", "pdf", "bashrc.pdf"),
+        ("CON.pdf", "pdf", "CON_.pdf"),
+        ("foto", "jpg", "foto.jpg"),
+        ("foto.jpeg", "jpg", "foto.jpg"),
+        ("informe.final.v2.pdf", "pdf", "informe.final.v2.pdf"),
+        ("x" * 300 + ".pdf", "pdf", "x" * 100 + ".pdf"),
+        ("  muchos    espacios\t.pdf  ", "pdf", "muchos espacios.pdf"),
+    ],
+)
+def test_file_names_are_made_safe(filename, kind, safe):
+    assert uploads.safe_filename(filename, kind) == safe
+
+
+def test_a_path_traversal_name_is_cleaned_on_a_real_upload():
+    assert inspect_upload(pdf(), "../../etc/passwd.pdf").filename == "passwd.pdf"

@@ -1,0 +1,239 @@
+"""Assisted mode: staff register a person without a digital ID and apply for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+
+from portal.applications.models import Assistance
+from portal.citizens.models import IdentityCheck
+from portal.models import Application, ApplicationEvent, AuditEvent, Citizen, Document
+from tests.application_builders import MINIMAL_PDF, submitted
+from tests.conftest import html
+from tests.factories import (
+    make_agency,
+    make_citizen,
+    make_municipality,
+    make_program,
+    make_staff,
+    valid_curp,
+)
+from tests.oficina_fixtures import fresh_user  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("fresh_user")
+
+
+@pytest.fixture
+def counter():
+    agency = make_agency(slug="sedesoq")
+    program = make_program(agency, requirements=("identificacion",))
+    make_municipality()
+    return make_staff("revisor", agency), program
+
+
+def check_id(client, citizen, id_type="ine", id_number="IDMEX99999"):
+    """Record the ID the person showed at the counter (needed before acting for them)."""
+    return client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}",
+        data={"id_type": id_type, "id_number": id_number},
+    )
+
+
+def apply_for(client, citizen, program, key):
+    return client.post(
+        f"/oficina/ventanilla/personas/{citizen.id}/solicitar",
+        data={"program": program.slug, "idempotency_key": key},
+    )
+
+
+def _register(client, curp_value, **changes):
+    data = {
+        "curp": curp_value,
+        "given_names": "Rosa",
+        "first_surname": "Gómez",
+        "second_surname": "",
+        "birth_date": "1990-05-17",
+        "sex": "M",
+        "municipality": "22014",
+        "id_type": "ine",
+        "id_number": "IDMEX123456",
+        **changes,
+    }
+    return client.post("/oficina/ventanilla/registro", data=data)
+
+
+def test_unknown_curp_leads_to_registration_with_id_check(login, counter):
+    reviewer, _ = counter
+    client = login(reviewer)
+    curp = valid_curp(dt.date(1990, 5, 17), "M")
+    response = client.post("/oficina/ventanilla", data={"curp": curp.lower()})
+    assert response.location.endswith("/oficina/ventanilla/registro")
+    assert (
+        html(client.get("/oficina/ventanilla/registro")).find("input", id="curp")["value"] == curp
+    )
+    response = _register(client, curp)
+    assert response.status_code == 303
+    citizen = Citizen.get(Citizen.curp == curp)
+    assert citizen.origin == "assisted"
+    check = IdentityCheck.get(IdentityCheck.citizen == citizen)
+    assert (check.id_type, check.id_number, check.staff_id) == ("ine", "IDMEX123456", reviewer.id)
+    trail = " ".join(str(e.details) + e.object_id for e in AuditEvent.select())
+    assert curp not in trail and "IDMEX123456" not in trail
+
+
+def test_who_registers_a_person_is_noted_as_having_helped_them(login, counter):
+    reviewer, _ = counter
+    curp = valid_curp(dt.date(1990, 5, 17), "M")
+    assert _register(login(reviewer), curp).status_code == 303
+    citizen = Citizen.get(Citizen.curp == curp)
+    assert [(a.staff_id, a.act, a.application_id) for a in citizen.assistance] == [
+        (reviewer.id, "registro", None)
+    ]
+    actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
+    assert actions[-2:] == ["ventanilla.registrar", "ventanilla.identificacion"]
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"birth_date": "1991-05-17"}, "no coincide con la de la CURP"),
+        ({"sex": "H"}, "no coincide con el de la CURP"),
+        ({"id_number": ""}, "Escriba el número de la identificación."),
+        ({"curp": "GOMA900517"}, "18 caracteres"),
+    ],
+)
+def test_registration_refuses_bad_data_and_writes_nothing(login, counter, changes, message):
+    client = login(counter[0])
+    response = _register(client, valid_curp(dt.date(1990, 5, 17), "M"), **changes)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert Citizen.select().count() == 0 and IdentityCheck.select().count() == 0
+    assert not Assistance.select().exists()
+
+
+def test_invalid_curp_lookup_has_a_message(login, counter):
+    response = login(counter[0]).post("/oficina/ventanilla", data={"curp": "ABC"})
+    assert response.status_code == 422 and "18 caracteres" in response.get_data(as_text=True)
+
+
+def test_existing_person_needs_an_id_check_before_acting(login, counter):
+    reviewer, program = counter
+    citizen = make_citizen()
+    client = login(reviewer)
+    assert client.post("/oficina/ventanilla", data={"curp": citizen.curp}).location.endswith(
+        f"/personas/{citizen.id}"
+    )
+    page = html(client.get(f"/oficina/ventanilla/personas/{citizen.id}"))
+    assert page.find("select", id="id_type") and not page.find("select", id="program")
+    refused = apply_for(client, citizen, program, "k1")
+    assert refused.status_code == 303 and Application.select().count() == 0
+    check_id(client, citizen, "pasaporte", "G1234567")
+    assert html(client.get(f"/oficina/ventanilla/personas/{citizen.id}")).find(
+        "select", id="program"
+    )
+
+
+def test_staff_apply_upload_and_submit_for_the_person_marked_assisted(login, counter):
+    reviewer, program = counter
+    citizen = make_citizen()
+    client = login(reviewer)
+    check_id(client, citizen)
+    response = apply_for(client, citizen, program, "k-assist")
+    application = Application.get(Application.citizen == citizen.id)
+    assert response.location.endswith(f"/oficina/ventanilla/solicitudes/{application.folio}")
+    assert application.assisted_by_id == reviewer.id
+    requirement = program.requirements.first()
+    response = client.post(
+        f"/oficina/ventanilla/solicitudes/{application.folio}/requisitos/{requirement.id}",
+        data={"document": (io.BytesIO(MINIMAL_PDF), "escaneo.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    assert Document.get(Document.application == application.id).uploaded_by_staff_id == reviewer.id
+    assert (
+        client.post(f"/oficina/ventanilla/solicitudes/{application.folio}/enviar").status_code
+        == 303
+    )
+    application = Application.get_by_id(application.id)
+    assert application.status == "enviada"
+    event = ApplicationEvent.get(
+        (ApplicationEvent.application == application.id) & (ApplicationEvent.to_status == "enviada")
+    )
+    assert event.assisted and event.actor_staff_id == reviewer.id
+
+
+def test_a_bad_scan_is_refused_with_a_message(login, counter):
+    reviewer, program = counter
+    citizen = make_citizen()
+    client = login(reviewer)
+    check_id(client, citizen)
+    apply_for(client, citizen, program, "k2")
+    application = Application.get(Application.citizen == citizen.id)
+    requirement = program.requirements.first()
+    response = client.post(
+        f"/oficina/ventanilla/solicitudes/{application.folio}/requisitos/{requirement.id}",
+        data={"document": (io.BytesIO(b"<html>no</html>"), "escaneo.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422 and Document.select().count() == 0
+
+
+def test_the_counter_refuses_a_scan_over_the_upload_limit(login, counter, app):
+    app.config["MAX_UPLOAD_MB"] = 1
+    reviewer, program = counter
+    citizen = make_citizen()
+    client = login(reviewer)
+    check_id(client, citizen)
+    apply_for(client, citizen, program, "k-big")
+    application = Application.get(Application.citizen == citizen.id)
+    requirement = program.requirements.first()
+    scan = MINIMAL_PDF[:-6] + b"0" * (1024 * 1024) + b"%%EOF\n"
+    response = client.post(
+        f"/oficina/ventanilla/solicitudes/{application.folio}/requisitos/{requirement.id}",
+        data={"document": (io.BytesIO(scan), "escaneo.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "el máximo es 1 MB" in html(response).get_text()
+    assert Document.select().count() == 0
+    storage = Path(app.config["STORAGE_PATH"])
+    assert not storage.exists() or not any(p.is_file() for p in storage.rglob("*"))
+
+
+def test_staff_cannot_apply_to_another_agencys_program(login, counter):
+    reviewer, _ = counter
+    foreign = make_program()
+    citizen = make_citizen()
+    client = login(reviewer)
+    check_id(client, citizen)
+    apply_for(client, citizen, foreign, "k3")
+    assert Application.select().count() == 0
+
+
+def test_registering_a_curp_that_has_a_record_is_refused(login, counter):
+    # One record per CURP: the person's later digital-ID sign-in finds this one.
+    existing = make_citizen()
+    response = _register(
+        login(counter[0]), existing.curp, birth_date=existing.birth_date.isoformat()
+    )
+    assert response.status_code == 422
+    assert "Ya hay un expediente con esa CURP" in response.get_data(as_text=True)
+    assert Citizen.select().where(Citizen.curp == existing.curp).count() == 1
+    assert not Assistance.select().exists()
+    assert not AuditEvent.select().where(AuditEvent.action == "ventanilla.registrar").exists()
+
+
+def test_the_application_page_shows_each_document_review_with_its_reason(login, counter):
+    reviewer, program = counter
+    citizen = make_citizen()
+    application = submitted(citizen, program)
+    Document.update(status="rechazado", review_reason="No se lee <la fecha>.").where(
+        Document.application == application
+    ).execute()
+    client = login(reviewer)
+    check_id(client, citizen)
+    page = html(client.get(f"/oficina/ventanilla/solicitudes/{application.folio}"))
+    item = page.find("li", class_="requirement")
+    assert "Rechazado Motivo: No se lee <la fecha>." in " ".join(item.get_text(" ").split())

@@ -1,0 +1,400 @@
+"""Bulk upload of rolls: validation of every row, all-or-nothing, idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from portal.models import Citizen, Enrollment, ImportBatch, ImportRejection
+from portal.rolls import importer as padron
+from portal.web.database import is_sqlite
+from tests.factories import make_citizen, make_municipality, make_program
+from tests.padron_builders import HEADER, person, write_roll
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def municipalities(app):
+    make_municipality("22014", "Querétaro")
+    make_municipality("22016", "San Juan del Río")
+
+
+def run(path, program):
+    batch, pending = padron.prepare_batch(path, path.name, program)
+    if pending:
+        batch = padron.run_batch(batch.id, path, today=dt.date(2026, 3, 1))
+    return batch
+
+
+def reasons(batch):
+    return {
+        r.row_number: r.reasons
+        for r in ImportRejection.select().where(ImportRejection.batch == batch)
+    }
+
+
+def test_good_rows_create_citizens_and_enrollments(municipalities, tmp_path):
+    program = make_program()
+    path = write_roll(tmp_path / "padron.csv", [person(n) for n in range(12)])
+    batch = run(path, program)
+    assert (batch.status, batch.accepted, batch.rejected, batch.new_citizens) == (
+        "terminado",
+        12,
+        0,
+        12,
+    )
+    assert Citizen.select().where(Citizen.origin == "import").count() == 12
+    enrollment = Enrollment.select().where(Enrollment.program == program).first()
+    assert (enrollment.source, enrollment.import_batch, enrollment.benefit_amount) == (
+        "padron",
+        str(batch.id),
+        1500,
+    )
+    assert enrollment.started_on == dt.date(2026, 2, 1)
+
+
+def test_existing_citizen_is_reused_not_duplicated(municipalities, tmp_path):
+    program = make_program()
+    row = person(1)
+    citizen = make_citizen(
+        curp=row[0], birth_date=dt.date(1990, 3, 1), sex="M", origin="digital_id"
+    )
+    batch = run(write_roll(tmp_path / "p.csv", [row]), program)
+    assert (batch.accepted, batch.new_citizens) == (1, 0)
+    assert Enrollment.get().citizen_id == citizen.id
+    assert Citizen.get_by_id(citizen.id).origin == "digital_id"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda r: r.__setitem__(0, r[0][:17] + str((int(r[0][17]) + 1) % 10)),
+            "dígito verificador",
+        ),
+        (lambda r: r.__setitem__(0, "ABC"), "18 caracteres"),
+        (lambda r: r.__setitem__(4, "02/03/1990"), "no coincide con la de la CURP"),
+        (lambda r: r.__setitem__(4, "31/31/1990"), "no es una fecha"),
+        (lambda r: r.__setitem__(5, "Hombre"), "sexo registrado"),
+        (lambda r: r.__setitem__(5, "Z"), "no se reconoce"),
+        (lambda r: r.__setitem__(6, "09015"), "no es un municipio del estado"),
+        (lambda r: r.__setitem__(1, ""), "Falta el nombre"),
+        (lambda r: r.__setitem__(7, "mucho"), "no es una cantidad"),
+        (lambda r: r.__setitem__(7, "-5"), "entre 0 y"),
+    ],
+)
+def test_each_bad_row_is_rejected_with_a_spanish_reason(municipalities, tmp_path, change, expected):
+    program = make_program()
+    bad = person(2)
+    change(bad)
+    batch = run(write_roll(tmp_path / "p.csv", [person(1), bad]), program)
+    assert (batch.accepted, batch.rejected) == (1, 1)
+    assert any(expected in reason for reason in reasons(batch)[3]), reasons(batch)
+
+
+def test_municipality_by_name_or_short_code_and_header_variants(municipalities, tmp_path):
+    program = make_program()
+    rows = [person(1), person(2), person(3)]
+    rows[0][6], rows[1][6], rows[2][6] = "san juan del rio", "016", "22014"
+    header = ["Clave CURP", "nombre", "Primer apellido", "segundo apellido", "fecha nacimiento",
+              "SEXO", "municipio", "beneficio", "fecha de alta"]  # fmt: skip
+    batch = run(write_roll(tmp_path / "p.csv", rows, header=header, delimiter=";"), program)
+    assert batch.accepted == 3
+    municipalities_ = sorted(c.municipality_id for c in Citizen.select())
+    assert municipalities_ == ["22014", "22016", "22016"]
+
+
+def test_program_rules_are_judged_on_what_the_roll_holds(municipalities, tmp_path):
+    program = make_program(
+        eligibility=[
+            {"field": "sex", "op": "eq", "value": "M", "reason": "Es solo para mujeres."},
+            {"field": "age", "op": "gte", "value": 18, "reason": "Es para personas adultas."},
+            {"field": "household_income_monthly", "op": "lt", "value": 5000, "reason": "Ingreso."},
+        ]
+    )
+    man, child = person(1, sex="H"), person(2, born=dt.date(2015, 1, 1))
+    batch = run(write_roll(tmp_path / "p.csv", [person(3), man, child]), program)
+    assert batch.accepted == 1  # income is not in a roll: it is not a failure
+    assert reasons(batch) == {3: ["Es solo para mujeres."], 4: ["Es para personas adultas."]}
+
+
+def test_duplicates_in_file_enrollment_and_exclusion_group(municipalities, tmp_path):
+    group_a = make_program(exclusion_group="apoyo-familias", name="Tarjeta Contigo")
+    group_b = make_program(exclusion_group="apoyo-familias")
+    enrolled, other = person(1), person(2)
+    run(write_roll(tmp_path / "a.csv", [enrolled]), group_a)
+    run(write_roll(tmp_path / "b.csv", [other]), group_b)
+    batch = run(write_roll(tmp_path / "c.csv", [other, person(3), person(3), enrolled]), group_b)
+    assert batch.accepted == 1
+    assert reasons(batch) == {
+        2: ["Ya está inscrita en este programa."],
+        4: ["La CURP ya aparece en la fila 3 del archivo."],
+        5: ["No se puede combinar con Tarjeta Contigo, que ya recibe."],
+    }
+
+
+def test_reimporting_the_same_file_creates_nothing(municipalities, tmp_path):
+    program = make_program()
+    path = write_roll(tmp_path / "p.csv", [person(n) for n in range(5)])
+    first = run(path, program)
+    again, pending = padron.prepare_batch(path, "otra vez.csv", program)
+    assert (again.id, pending) == (first.id, False)
+    assert Enrollment.select().count() == 5
+    assert ImportBatch.select().count() == 1
+
+
+def test_xlsx_roll_with_real_dates(municipalities, tmp_path):
+    program = make_program()
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    for n in range(3):
+        row = person(n)
+        row[4] = dt.datetime.strptime(row[4], "%d/%m/%Y")
+        row[7] = 1500.0
+        sheet.append(row)
+    path = tmp_path / "padron.xlsx"
+    workbook.save(path)
+    batch = run(path, program)
+    assert (batch.accepted, batch.rejected) == (3, 0)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "no es un CSV"),
+        (b"\x00\x01binario", "no es un CSV"),
+        (b"nombre,apellido\nAna,Ruiz\n", "faltan columnas obligatorias: CURP"),
+        (b"PK\x03\x04no es un zip", "No se pudo leer el libro"),
+    ],
+)
+def test_files_that_cannot_be_a_roll_are_refused_whole(municipalities, tmp_path, content, message):
+    path = tmp_path / "malo.csv"
+    path.write_bytes(content)
+    with pytest.raises(padron.RollError, match=message):
+        padron.prepare_batch(path, "malo.csv", make_program())
+    assert ImportBatch.select().count() == 0
+
+
+def test_cp1252_csv_from_excel_is_read(municipalities, tmp_path):
+    program = make_program()
+    path = tmp_path / "excel.csv"
+    write_roll(path, [person(1)])
+    path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    assert run(path, program).accepted == 1
+    assert Citizen.get().first_surname == "Gómez"
+
+
+def test_failure_midway_rolls_back_everything(municipalities, tmp_path, monkeypatch):
+    program = make_program()
+    path = write_roll(tmp_path / "p.csv", [person(n) for n in range(30)])
+    monkeypatch.setattr(padron, "CHUNK", 10)
+    calls = []
+
+    def explode(processed, total):
+        calls.append(processed)
+        if len(calls) == 2:
+            raise RuntimeError("disco lleno")
+
+    batch, _ = padron.prepare_batch(path, path.name, program)
+    with pytest.raises(RuntimeError):
+        padron.run_batch(batch.id, path, progress=explode)
+    assert Citizen.select().count() == 0 and Enrollment.select().count() == 0
+    assert ImportBatch.get_by_id(batch.id).status == "fallido"
+    # Running it again resumes the same batch and completes it.
+    batch, pending = padron.prepare_batch(path, path.name, program)
+    assert pending and padron.run_batch(batch.id, path).accepted == 30
+
+
+def test_report_lists_rejected_rows_with_reasons(municipalities, tmp_path):
+    program = make_program()
+    bad = person(2)
+    bad[1] = "=cmd|' /C calc'!A0"
+    bad[4] = "02/03/1990"
+    batch = run(write_roll(tmp_path / "p.csv", [person(1), bad]), program)
+    report = "".join(padron.report_csv(batch.id)).splitlines()
+    assert report[0] == "fila,curp,nombre,motivos"
+    assert report[1].startswith("3,") and "'=cmd" in report[1] and "no coincide" in report[1]
+
+
+def _judging_processes() -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "judge_child()" in text:
+            found.append(text)
+    return found
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")), reason="the kill test runs on SQLite"
+)
+def test_kill_9_midway_leaves_nothing_and_a_rerun_completes(app, municipalities, tmp_path):
+    """A real process, killed with SIGKILL while its transaction is open."""
+    assert is_sqlite()
+    program = make_program(slug="programa-kill")
+    from portal.web.extensions import db
+
+    indexes = _indexes()
+    db.close()
+    rows = [
+        person(n, born=dt.date(1950, 1, 1) + dt.timedelta(days=n % 9000)) for n in range(60_000)
+    ]
+    path = write_roll(tmp_path / "grande.csv", rows)
+    progress_dir = tmp_path / "progreso"
+    env = dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"], INSTANCE_PATH=str(tmp_path))
+    script = (
+        "import sys; from pathlib import Path; from portal import create_app; from portal.rolls import importer as padron;"
+        "from portal.models import Program; app = create_app();"
+        "ctx = app.app_context(); ctx.push();"
+        "p = Program.get(Program.slug == 'programa-kill');"
+        "b, _ = padron.prepare_batch(Path(sys.argv[1]), 'grande.csv', p);"
+        "padron.run_batch(b.id, Path(sys.argv[1]), progress=padron.ProgressFile(sys.argv[2], b.id))"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(path), str(progress_dir)], cwd=ROOT, env=env
+    )
+    deadline = time.monotonic() + 120
+    while not list(progress_dir.glob("progreso-*.json")) and time.monotonic() < deadline:
+        assert child.poll() is None, "the import ended before it could be killed"
+        time.sleep(0.05)
+    # The roll is large enough to be judged in a second process, which cannot
+    # be done yet: the pipe holds fewer chunks than the file makes.
+    assert _judging_processes()
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    # Its judging process (the roll is large enough to have one) ends too.
+    deadline = time.monotonic() + 30
+    while _judging_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _judging_processes()
+    db.connect(reuse_if_open=True)
+    assert _indexes() == indexes  # the ones the import dropped are back
+    assert Citizen.select().count() == 0
+    assert Enrollment.select().count() == 0
+    assert ImportRejection.select().count() == 0
+    batch = ImportBatch.get()
+    assert batch.status == "pendiente"
+    batch, pending = padron.prepare_batch(path, path.name, program)
+    assert pending
+    assert padron.run_batch(batch.id, path).accepted == 60_000
+
+
+def _indexes() -> list[tuple[str, str]]:
+    from portal.web.extensions import db
+
+    return db.execute_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    ).fetchall()
+
+
+def _mixed_roll(tmp_path: Path) -> Path:
+    """Good rows, a repeated CURP, a bad CURP, a bad date and a bad municipality."""
+    rows = [person(n) for n in range(40)]
+    rows.append(person(7))
+    bad = [person(n) for n in range(40, 43)]
+    bad[0][0] = "ABC"
+    bad[1][4] = "31/31/1990"
+    bad[2][6] = "09015"
+    return write_roll(tmp_path / "mezcla.csv", rows + bad)
+
+
+def test_judging_in_a_second_process_gives_the_same_chunks(municipalities, tmp_path, monkeypatch):
+    monkeypatch.setattr(padron, "CHUNK", 7)
+    path = _mixed_roll(tmp_path)
+    ctx = padron.build_context(make_program(), dt.date(2026, 3, 1))
+    here = list(padron.judged_chunks(path, ctx))
+    # CHUNK is read by the child from its own import of the module: only the
+    # chunk boundaries may differ, so compare the rows and rejections in order.
+    there = list(padron.judged_chunks(path, ctx, parallel=True))
+    assert sum(c[0] for c in there) == sum(c[0] for c in here) == 44
+    assert [r for c in there for r in c[1]] == [r for c in here for r in c[1]]
+    assert [r for c in there for r in c[2]] == [r for c in here for r in c[2]]
+    assert len([r for c in here for r in c[2]]) == 4
+
+
+def test_a_failure_in_the_judging_process_reaches_the_writer(municipalities, tmp_path):
+    ctx = padron.build_context(make_program(), dt.date(2026, 3, 1))
+    with pytest.raises(RuntimeError, match="FileNotFoundError"):
+        list(padron.judged_chunks(tmp_path / "no-existe.csv", ctx, parallel=True))
+    unreadable = tmp_path / "sin-curp.csv"
+    unreadable.write_text("nombre,apellido\nAna,Ruiz\n", encoding="utf-8")
+    with pytest.raises(padron.RollError, match="faltan columnas obligatorias"):
+        list(padron.judged_chunks(unreadable, ctx, parallel=True))
+
+
+def test_parallel_and_plain_imports_write_the_same(municipalities, tmp_path):
+    from portal.web.extensions import db
+
+    program = make_program()
+    path = _mixed_roll(tmp_path)
+    batch, _ = padron.prepare_batch(path, path.name, program)
+    batch = padron.run_batch(batch.id, path, today=dt.date(2026, 3, 1), parallel=True)
+    assert (batch.status, batch.accepted, batch.rejected, batch.new_citizens) == (
+        "terminado",
+        40,
+        4,
+        40,
+    )
+    assert set(reasons(batch)) == {42, 43, 44, 45}
+    written = db.execute_sql(
+        "SELECT c.curp, e.benefit_amount, e.started_on FROM enrollment e "
+        "JOIN citizen c ON c.id = e.citizen_id ORDER BY c.curp"
+    ).fetchall()
+    assert [row[0] for row in written] == sorted(person(n)[0] for n in range(40))
+
+
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="SQLite indexes")
+def test_a_large_roll_rebuilds_the_indexes_it_set_aside(municipalities, tmp_path, monkeypatch):
+    before = _indexes()
+    dropped = []
+    real = padron._set_aside_indexes
+
+    def watch(rows):
+        statements = real(rows)
+        dropped.extend(statements)
+        return statements
+
+    monkeypatch.setattr(padron, "_set_aside_indexes", watch)
+    program = make_program()
+    batch = run(write_roll(tmp_path / "p.csv", [person(n) for n in range(20)]), program)
+    assert batch.accepted == 20
+    # The tables were empty: every plain index of both was dropped and built again.
+    assert any("citizen_birth_date_sex" in s for s in dropped)
+    assert any("enrollment_program_id_active" in s for s in dropped)
+    assert not any("UNIQUE" in s for s in dropped)
+    assert _indexes() == before
+    # A small roll next to what the tables hold keeps the indexes as they are.
+    dropped.clear()
+    assert run(write_roll(tmp_path / "q.csv", [person(n) for n in range(20, 25)]), program)
+    assert dropped == [] and _indexes() == before
+
+
+def test_a_failing_writer_ends_the_judging_process(municipalities, tmp_path):
+    """More chunks than the pipe holds: the judging process is still writing
+    when the writer fails, and must not be left waiting."""
+    path = write_roll(tmp_path / "p.csv", [person(n) for n in range(50_000)])
+    batch, _ = padron.prepare_batch(path, path.name, make_program())
+    alive_then = []
+
+    def explode(processed, total):
+        alive_then.extend(_judging_processes())
+        raise RuntimeError("disco lleno")
+
+    with pytest.raises(RuntimeError, match="disco lleno"):
+        padron.run_batch(batch.id, path, progress=explode, parallel=True)
+    assert alive_then
+    assert not _judging_processes()
+    assert Citizen.select().count() == 0 and Enrollment.select().count() == 0

@@ -1,0 +1,368 @@
+"""Every route of the app against every kind of visitor.
+
+``RULES`` holds one rule per endpoint; a route without a rule fails
+``test_every_route_has_a_rule``, so a new area must say who may use it. Each
+endpoint is then requested (every method it answers) as: anonymous, a citizen
+who owns the object and one who does not, each staff role of the object's
+agency and of another agency, and a state admin. Whoever the rule does not
+allow must be refused: sent to sign in (anonymous), 403, or 404 for an object
+that is someone else's. Whoever it allows must not be refused.
+
+To add an area: add its endpoints to RULES and, if its URLs take a new
+parameter, say in ``_params`` which object fills it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import pytest
+
+from portal.delivery import handover as delivery
+from portal.models import Document, DuplicateCandidate, ImportBatch
+from portal.web.assets import asset
+from tests.application_builders import submitted
+from tests.conftest import sign_in_as
+from tests.factories import (
+    make_agency,
+    make_application,
+    make_citizen,
+    make_delivery_point,
+    make_program,
+    make_staff,
+)
+from tests.oficina_fixtures import fresh_user  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("fresh_user")
+
+ALL_STAFF = ("revisor", "entrega", "supervisor", "admin_dependencia", "admin_estatal")
+REVIEWERS = ("revisor", "supervisor", "admin_dependencia", "admin_estatal")
+PROGRAM_ADMINS = ("admin_dependencia", "admin_estatal")
+STATE = ("admin_estatal",)
+COUNTER = ("revisor", "admin_dependencia")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``who``: "anyone", "citizen" or "staff". ``own``: the URL names an object
+    that belongs to one citizen or one agency. ``roles``: staff roles allowed."""
+
+    who: str
+    own: bool = False
+    roles: tuple[str, ...] = ()
+
+
+ANYONE = Rule("anyone")
+SIGNED_IN = Rule("signed_in")
+CITIZEN = Rule("citizen")
+CITIZEN_OWN = Rule("citizen", own=True)
+
+
+def staff(roles=ALL_STAFF, own=False) -> Rule:
+    return Rule("staff", own=own, roles=roles)
+
+
+RULES: dict[str, Rule] = {
+    # Public pages and sign-in.
+    "public.home": ANYONE,
+    "public.language": ANYONE,
+    "public.healthz": ANYONE,
+    "assets.static_file": ANYONE,
+    "catalog.index": ANYONE,
+    "catalog.detail": ANYONE,
+    "questionnaire.start": ANYONE,
+    "questionnaire.next_step": ANYONE,
+    "questionnaire.question": ANYONE,
+    "questionnaire.review": ANYONE,
+    "questionnaire.results": ANYONE,
+    "questionnaire.save": ANYONE,
+    "questionnaire.saved": ANYONE,
+    "questionnaire.resume": ANYONE,
+    "questionnaire.restart": ANYONE,
+    "profile.privacy": ANYONE,
+    "auth.start": ANYONE,
+    "auth.go_to_provider": ANYONE,
+    "auth.callback": ANYONE,
+    "auth.sign_out": ANYONE,
+    "auth.extend_session": SIGNED_IN,
+    "auth.kiosk_resume": ANYONE,
+    "auth.kiosk_anonymous_reset": ANYONE,
+    "oficina_auth.login": ANYONE,
+    "oficina_auth.logout": ANYONE,
+    # The citizen's own pages.
+    "profile.my_data": CITIZEN,
+    "profile.privacy_notice": CITIZEN,
+    "profile.download": CITIZEN,
+    "profile.edit": CITIZEN,
+    "profile.correction": CITIZEN,
+    "applications.apply": CITIZEN,
+    "applications.index": CITIZEN,
+    "applications.notices": CITIZEN,
+    "applications.detail": CITIZEN_OWN,
+    "applications.documents": CITIZEN_OWN,
+    "applications.download": CITIZEN_OWN,
+    "applications.receipt": CITIZEN_OWN,
+    "applications.resubmit": CITIZEN_OWN,
+    "applications.submit": CITIZEN_OWN,
+    "applications.upload": CITIZEN_OWN,
+    "applications.cancel": CITIZEN_OWN,
+    # Back office.
+    "oficina_auth.kiosk": staff(),
+    "oficina.queue": staff(REVIEWERS),
+    "oficina.next_pending": staff(REVIEWERS),
+    "oficina.case": staff(REVIEWERS, own=True),
+    "oficina.document": staff(REVIEWERS, own=True),
+    "oficina.take": staff(REVIEWERS, own=True),
+    "oficina.release": staff(REVIEWERS, own=True),
+    "oficina.flag": staff(REVIEWERS, own=True),
+    "oficina.review_document": staff(REVIEWERS, own=True),
+    "oficina.request_correction": staff(REVIEWERS, own=True),
+    "oficina.approve": staff(REVIEWERS, own=True),
+    "oficina.reject": staff(REVIEWERS, own=True),
+    "oficina.approve_with_override": staff(("supervisor",), own=True),
+    "oficina_assisted.start": staff(COUNTER),
+    "oficina_assisted.register": staff(COUNTER),
+    "oficina_assisted.person": staff(COUNTER),
+    "oficina_assisted.apply": staff(COUNTER),
+    "oficina_assisted.application": staff(COUNTER, own=True),
+    "oficina_assisted.upload": staff(COUNTER, own=True),
+    "oficina_assisted.submit": staff(COUNTER, own=True),
+    "oficina_questionnaire.next_step": staff(COUNTER),
+    "oficina_questionnaire.question": staff(COUNTER),
+    "oficina_questionnaire.review": staff(COUNTER),
+    "oficina_questionnaire.results": staff(COUNTER),
+    "oficina_admin.programs": staff(PROGRAM_ADMINS),
+    "oficina_admin.program_edit": staff(PROGRAM_ADMINS, own=True),
+    "oficina_admin.audit": staff(STATE),
+    "oficina_admin.audit_export": staff(STATE),
+    "oficina_admin.staff_list": staff(STATE),
+    "oficina_admin.staff_new": staff(STATE),
+    "oficina_admin.staff_edit": staff(STATE),
+    "oficina_admin.staff_deactivate": staff(STATE),
+    "oficina_admin.staff_reactivate": staff(STATE),
+    "oficina_admin.agencies": staff(STATE),
+    "oficina_admin.agency_new": staff(STATE),
+    "oficina_admin.agency_edit": staff(STATE),
+    # Delivery: the holder's QR, the public check, the operator's pages.
+    "credential.mine": CITIZEN_OWN,
+    "credential.mine_png": CITIZEN_OWN,
+    "credential.public_keys": ANYONE,
+    "delivery.scanned": ANYONE,
+    "delivery.index": staff(("entrega",)),
+    "delivery.check": staff(("entrega",)),
+    "delivery.confirm": staff(("entrega",)),
+    "delivery.receipt": staff(("entrega",), own=True),
+    # Rolls, duplicates and statistics in the back office.
+    "padron.index": staff(PROGRAM_ADMINS),
+    "padron.batch": staff(PROGRAM_ADMINS, own=True),
+    "padron.report": staff(PROGRAM_ADMINS, own=True),
+    "padron.statistics": staff(PROGRAM_ADMINS),
+    "padron.duplicates_index": staff(STATE),
+    "padron.decide": staff(STATE),
+    # Transparency: public, and never personal data (tests/rolls/test_padron_views.py).
+    "transparency.open_data": ANYONE,
+    "transparency.dictionary": ANYONE,
+    "transparency.catalog": ANYONE,
+    "transparency.beneficiaries": ANYONE,
+    "transparency.roll": ANYONE,
+    "transparency.statistics": ANYONE,
+    "transparency.statistics_csv": ANYONE,
+}
+
+# Endpoints whose object must be in a particular state for its owner to see it.
+PARAM_OVERRIDES = {
+    "credential.mine_png": {"folio": "approved_folio"},
+}
+
+PERSONAS = [
+    "anonymous",
+    "citizen_own",
+    "citizen_other",
+    *(f"{role}_own" for role in ("revisor", "entrega", "admin_dependencia")),
+    *(f"{role}_other" for role in ("revisor", "entrega", "admin_dependencia")),
+    "admin_estatal",
+]
+
+
+def _routes(app):
+    return sorted(
+        {(r.endpoint, m) for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}
+    )
+
+
+def test_every_route_has_a_rule(app):
+    missing = sorted({endpoint for endpoint, _ in _routes(app)} - set(RULES))
+    assert not missing, f"routes without an authorization rule in RULES: {missing}"
+
+
+def test_every_rule_names_a_route(app):
+    assert not set(RULES) - {endpoint for endpoint, _ in _routes(app)}
+
+
+def _world():
+    home, elsewhere = make_agency(slug="sedesoq"), make_agency(slug="educacion")
+    program = make_program(home)
+    owner = make_citizen()
+    application = submitted(owner, program)
+    people = {
+        "citizen_own": owner,
+        "citizen_other": make_citizen(),
+        "admin_estatal": make_staff("admin_estatal"),
+    }
+    for role in ("revisor", "entrega", "admin_dependencia"):
+        people[f"{role}_own"] = make_staff(role, home)
+        people[f"{role}_other"] = make_staff(role, elsewhere)
+    document = Document.select().where(Document.application == application.id).first()
+    target = make_staff("revisor", home)
+    approved = make_application(owner, make_program(home), status="aprobada")
+    delivery.issue_credential(approved)
+    operator = make_staff("entrega", home)
+    handed = make_application(make_citizen(), program, status="aprobada")
+    handed_over = delivery.confirm_delivery(
+        delivery.issue_credential(handed),
+        operator,
+        make_delivery_point(program),
+        delivery.IdCheck("ine", "1234"),
+    )
+    batch = ImportBatch.create(program=program, filename="padron.csv", sha256="0" * 64)
+    candidate = DuplicateCandidate.create(
+        citizen_a=people["citizen_other"], citizen_b=make_citizen(), score=96.0, kind="nombre"
+    )
+    params = {
+        "approved_folio": approved.folio,
+        "token": "123456",
+        "delivery_id": handed_over.delivery.id,
+        "batch_id": batch.id,
+        "candidate_id": candidate.id,
+        "dimension": "municipio",
+        "folio": application.folio,
+        "slug": program.slug,
+        "document_id": document.id,
+        "requirement_id": document.requirement_id,
+        "staff_id": target.id,
+        "agency_id": home.id,
+        "citizen_id": owner.id,
+        "lang": "es",
+        "fmt": "json",
+        "field": "household_size",
+        "hashed": asset("css/portal.css").removeprefix("/static/"),
+    }
+    return people, params
+
+
+def _allowed(rule: Rule, persona: str) -> bool:
+    if rule.who == "anyone":
+        return True
+    if rule.who == "signed_in":
+        return persona != "anonymous"
+    if rule.who == "citizen":
+        return persona == "citizen_own" or (persona == "citizen_other" and not rule.own)
+    if persona in ("anonymous", "citizen_own", "citizen_other"):
+        return False
+    role = persona.removesuffix("_own").removesuffix("_other")
+    if role not in rule.roles:
+        return False
+    return not (rule.own and persona.endswith("_other"))
+
+
+def _refused(response) -> bool:
+    if response.status_code in (401, 403, 404):
+        return True
+    location = response.headers.get("Location", "")
+    return response.status_code in (302, 303) and ("/entrar" in location)
+
+
+@pytest.mark.parametrize("endpoint", sorted(RULES))
+def test_route_is_refused_to_everyone_its_rule_does_not_allow(app, endpoint, caplog):
+    people, params = _world()
+    rule = RULES[endpoint]
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
+    for url_rule in rules:
+        names = PARAM_OVERRIDES.get(endpoint, {})
+        values = {k: params[names.get(k, k)] for k in url_rule.arguments}
+        path = url_rule.build(values, append_unknown=False)[1]
+        for method in sorted(url_rule.methods - {"HEAD", "OPTIONS"}):
+            for persona in PERSONAS:
+                client = app.test_client()
+                if persona != "anonymous":
+                    sign_in_as(client, people[persona])
+                caplog.clear()
+                with caplog.at_level(logging.WARNING):
+                    response = client.open(path, method=method)
+                # 503 is the sign-in page saying the digital ID is down, not a crash.
+                assert response.status_code != 500, (endpoint, method, persona)
+                if rule.who == "anyone":
+                    # Open to all: sign-in and sign-out pages may redirect to sign-in.
+                    assert response.status_code not in (401, 403), (endpoint, method, persona)
+                elif _allowed(rule, persona):
+                    assert not _refused(response), (endpoint, method, persona, response.status_code)
+                else:
+                    assert _refused(response), (endpoint, method, persona, response.status_code)
+                    if response.status_code in (403, 404):
+                        assert "acceso rechazado" in caplog.text
+
+
+def test_fields_a_form_does_not_offer_change_nothing(app, login):
+    from portal.models import Application, Program, StaffUser
+
+    people, params = _world()
+    application = Application.get(Application.folio == params["folio"])
+    admin = login(people["admin_dependencia_own"])
+    program = Program.get(Program.slug == params["slug"])
+    other_agency = people["revisor_other"].agency_id
+    admin.post(
+        f"/oficina/programas/{program.slug}",
+        data={
+            "version": "1",
+            "name": "x",
+            "agency": str(other_agency),
+            "slug": "robado",
+            "active": "0",
+        },
+    )
+    program = Program.get_by_id(program.id)
+    assert (program.slug, program.agency_id, program.active) == (
+        params["slug"],
+        people["admin_dependencia_own"].agency_id,
+        True,
+    )
+
+    reviewer = app.test_client()
+    sign_in_as(reviewer, people["revisor_own"])
+    reviewer.post(
+        f"/oficina/solicitudes/{application.folio}/tomar",
+        data={
+            "version": application.version,
+            "status": "aprobada",
+            "assigned_to": people["revisor_other"].id,
+            "program": "1",
+        },
+    )
+    fresh = Application.get_by_id(application.id)
+    assert (fresh.status, fresh.assigned_to_id, fresh.program_id) == (
+        "en_revision",
+        people["revisor_own"].id,
+        application.program_id,
+    )
+
+    state = app.test_client()
+    sign_in_as(state, people["admin_estatal"])
+    target = params["staff_id"]
+    before = StaffUser.get_by_id(target)
+    state.post(
+        f"/oficina/personal/{target}",
+        data={
+            "role": "revisor",
+            "agency": str(before.agency_id),
+            "email": "otro@x.example.org",
+            "active": "0",
+            "password_hash": "x",
+        },
+    )
+    after = StaffUser.get_by_id(target)
+    assert (after.email, after.active, after.password_hash) == (
+        before.email,
+        True,
+        before.password_hash,
+    )
