@@ -1,5 +1,10 @@
 """Fixtures: an app on a fresh database per test, clients, signed-in helpers.
 
+The app fixture's context serves the test's own setup and checks (factories,
+domain calls, queries). Each request of the test client runs in an app context
+of its own, as in production, so nothing a request leaves on ``g`` (flask-login's
+cached user, say) reaches the next request or the test.
+
 SQLite by default: the migrations run once into a template file that each test
 copies. With TEST_DATABASE_URL set (``make test`` does it for its PostgreSQL
 pass), the migrations run once on that server and each test starts from
@@ -8,11 +13,13 @@ truncated tables.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 
 import pytest
-from bs4 import BeautifulSoup
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 
 from portal import create_app
 from portal.models import ALL_MODELS
@@ -57,6 +64,20 @@ def _truncate_all() -> None:
     db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
+class ClientInOwnContext(FlaskClient):
+    """A test client whose every request gets an app context of its own."""
+
+    def open(self, *args, **kwargs):
+        # Buffered, so that a streamed body is read (and its context closed)
+        # inside the request's own context too.
+        kwargs.setdefault("buffered", True)
+        return contextvars.copy_context().run(self._open_alone, *args, **kwargs)
+
+    def _open_alone(self, *args, **kwargs):
+        _cv_app.set(None)  # only inside this copied context: the request pushes its own
+        return super().open(*args, **kwargs)
+
+
 def fresh_app(template_database, folder):
     """A portal on an empty, migrated database of its own, inside its app context."""
     config = dict(BASE_CONFIG, INSTANCE_PATH=str(folder), STORAGE_PATH=str(folder / "docs"))
@@ -67,6 +88,7 @@ def fresh_app(template_database, folder):
         shutil.copy(template_database, copy)
         config["DATABASE_URL"] = f"sqlite:///{copy}"
     app = create_app(config)
+    app.test_client_class = ClientInOwnContext
     db.connect(reuse_if_open=True)
     if POSTGRES_URL:
         _truncate_all()
@@ -100,8 +122,3 @@ def login(client):
         return client
 
     return _login
-
-
-def html(response) -> BeautifulSoup:
-    """Parse a response body as HTML (tests read the page, not the bytes)."""
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")

@@ -18,9 +18,9 @@ from tests.application_builders import (
     staff_actor,
     submitted,
 )
-from tests.conftest import html, sign_in_as
+from tests.conftest import sign_in_as
 from tests.factories import accept_documents, make_citizen, make_program, make_staff
-from tests.oficina_fixtures import fresh_user  # noqa: F401
+from tests.support.html import html
 
 
 @pytest.fixture(autouse=True)
@@ -322,7 +322,6 @@ def test_correction_loop_shows_only_what_was_flagged(login, citizen, program):
     assert Document.select().where(Document.requirement == ident).count() == 2
 
 
-@pytest.mark.usefixtures("fresh_user")
 def test_the_person_sees_why_a_document_was_rejected_and_nobody_else_does(
     app, login, citizen, program
 ):

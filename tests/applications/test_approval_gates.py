@@ -27,7 +27,6 @@ from portal.models import (
 from portal.rolls import duplicates
 from portal.vocabulary import Assistance
 from tests.application_builders import MINIMAL_PDF, submitted
-from tests.conftest import html
 from tests.factories import (
     accept_documents,
     make_agency,
@@ -38,9 +37,7 @@ from tests.factories import (
     make_program,
     make_staff,
 )
-from tests.oficina_fixtures import fresh_user  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("fresh_user")
+from tests.support.html import html
 
 WOMEN_ONLY = [{"field": "sex", "op": "eq", "value": "M", "reason": "Es solo para mujeres."}]
 OVERRIDE_REASON = "La persona presentó el original en la oficina y se cotejó en persona."

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 
 from portal.models import Agency, Application, AuditEvent, StaffUser, WebSession
-from tests.conftest import html, sign_in_as
+from tests.conftest import sign_in_as
 from tests.factories import make_agency, make_application, make_program, make_staff
-from tests.oficina_fixtures import fresh_user  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("fresh_user")
+from tests.support.html import html
 
 
 def test_state_admin_creates_a_reviewer_for_an_agency(login):

@@ -12,7 +12,6 @@ from portal.applications.models import Assistance
 from portal.citizens.models import IdentityCheck
 from portal.models import Application, ApplicationEvent, AuditEvent, Citizen, Document
 from tests.application_builders import MINIMAL_PDF, submitted
-from tests.conftest import html
 from tests.factories import (
     make_agency,
     make_citizen,
@@ -21,9 +20,7 @@ from tests.factories import (
     make_staff,
     valid_curp,
 )
-from tests.oficina_fixtures import fresh_user  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("fresh_user")
+from tests.support.html import html
 
 
 @pytest.fixture

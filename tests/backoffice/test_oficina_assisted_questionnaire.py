@@ -22,12 +22,10 @@ from portal.models import (
 from tests.application_builders import MINIMAL_PDF
 from tests.backoffice.test_oficina_assisted import check_id
 from tests.catalog_builders import demo_catalog
-from tests.conftest import html, sign_in_as
+from tests.conftest import sign_in_as
 from tests.eligibility.test_questionnaire_views import ANSWERS, answer_all
 from tests.factories import make_citizen, make_staff
-from tests.oficina_fixtures import fresh_user  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("fresh_user")
+from tests.support.html import html
 
 
 @pytest.fixture

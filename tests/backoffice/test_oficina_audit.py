@@ -9,11 +9,8 @@ import pytest
 
 from portal.backoffice import audit
 from portal.models import AuditEvent
-from tests.conftest import html
 from tests.factories import make_application, make_citizen, make_staff
-from tests.oficina_fixtures import fresh_user  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("fresh_user")
+from tests.support.html import html
 
 
 def _entries():

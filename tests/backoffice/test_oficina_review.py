@@ -11,11 +11,9 @@ from portal.applications import workflow as apps
 from portal.citizens import curp
 from portal.models import Application, AuditEvent, Document, Enrollment, utcnow
 from tests.application_builders import citizen_actor, jpeg_bytes, submitted, upload_all
-from tests.conftest import html, sign_in_as
+from tests.conftest import sign_in_as
 from tests.factories import accept_documents, make_citizen, make_program, make_staff
-from tests.oficina_fixtures import fresh_user  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("fresh_user")
+from tests.support.html import html
 
 
 def _case(program, **citizen_fields):

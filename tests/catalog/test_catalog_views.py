@@ -9,7 +9,7 @@ import pytest
 from portal.catalog.store import load_catalog
 from portal.models import Program, ProgramVersion
 from tests.catalog_builders import DEMO_CATALOG, demo_catalog
-from tests.conftest import html
+from tests.support.html import html
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from portal.models import (
     ProgramVersion,
     Requirement,
 )
-from tests.conftest import html
 from tests.factories import (
     make_agency,
     make_application,
@@ -25,9 +24,7 @@ from tests.factories import (
     make_program,
     make_staff,
 )
-from tests.oficina_fixtures import fresh_user  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("fresh_user")
+from tests.support.html import html
 
 
 def _form(client, program):

@@ -8,14 +8,13 @@ import io
 import json
 
 import pytest
-from flask import g
 
 from portal.citizens import record as citizens
 from portal.citizens.models import CorrectionRequest, Identity
 from portal.models import AuditEvent, Citizen
 from portal.web.kiosk import CLEAR_SITE_DATA, DEVICE_COOKIE, device_marker
-from tests.conftest import html
 from tests.factories import make_citizen, make_municipality, make_staff
+from tests.support.html import html
 
 
 @pytest.fixture
@@ -228,7 +227,6 @@ def test_kiosk_sign_out_clears_site_data_and_keeps_the_device_marker(app, client
     assert response.headers["Clear-Site-Data"] == CLEAR_SITE_DATA
     assert response.headers["Location"].startswith("/kiosco/reanudar")
     client.delete_cookie(DEVICE_COOKIE)
-    g.pop("_login_user", None)
     resumed = client.get(response.headers["Location"])
     assert resumed.headers["Location"] == "/"
     assert client.get_cookie(DEVICE_COOKIE).value == marker
@@ -240,14 +238,12 @@ def test_kiosk_anonymous_reset_never_signs_anyone_out(client, login, citizen):
     login(citizen)
     response = client.get("/kiosco/reinicio")
     assert "Clear-Site-Data" not in response.headers
-    g.pop("_login_user", None)
     assert client.get("/mis-datos").status_code == 200
 
 
 def test_extend_session_needs_a_signed_in_person(client, login, citizen):
     assert client.post("/sesion/extender").status_code == 401
     login(citizen)
-    g.pop("_login_user", None)
     assert client.post("/sesion/extender").status_code == 204
 
 

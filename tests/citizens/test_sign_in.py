@@ -8,13 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from flask import g
 
 from portal.citizens import oidc
 from portal.citizens.models import Identity
 from portal.models import AuditEvent, Citizen, WebSession
-from tests.conftest import html
 from tests.factories import make_citizen
+from tests.support.html import html
 from tests.support.idp import idp_cancel, idp_sign_in, load_personas, run_idp
 
 PERSONAS = {p["login"]: p for p in load_personas()}
@@ -63,7 +62,6 @@ def sign_in_as(client, login: str, **kwargs):
 def signed_in(client) -> bool:
     # The app fixture keeps one app context for the whole test, so flask-login's
     # cached user in g would outlive the request that loaded it.
-    g.pop("_login_user", None)
     return client.get("/mis-datos").status_code == 200
 
 

@@ -8,7 +8,6 @@ from portal.applications import workflow as applications
 from portal.backoffice.audit import Actor
 from portal.delivery import handover as delivery
 from portal.models import Application
-from tests.conftest import html
 from tests.factories import (
     accept_documents,
     make_application,
@@ -16,6 +15,7 @@ from tests.factories import (
     make_program,
     make_staff,
 )
+from tests.support.html import html
 
 
 def test_approving_issues_the_credential_and_the_holder_sees_the_qr(app, login):

@@ -20,7 +20,6 @@ from portal.models import (
     Delivery,
     DeliveryPoint,
 )
-from tests.conftest import html
 from tests.factories import (
     make_agency,
     make_application,
@@ -29,6 +28,7 @@ from tests.factories import (
     make_program,
     make_staff,
 )
+from tests.support.html import html
 
 TODAY = dt.date.today()
 

@@ -18,6 +18,7 @@ from portal.models import Application, WebSession
 from portal.web import database
 from portal.web.extensions import db
 from portal.web.sessions import _hash
+from tests.delivery.test_delivery import add_missing_sign_out_endpoints
 from tests.factories import (
     make_agency,
     make_application,
@@ -26,7 +27,6 @@ from tests.factories import (
     make_program,
     make_staff,
 )
-from tests.delivery.test_delivery import add_missing_sign_out_endpoints
 
 from .conftest import assert_accessible
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from flask import g
 
 from portal.catalog.store import load_catalog
 from portal.eligibility import answers as store
 from portal.models import Citizen, Enrollment, Program, ResumeCode, utcnow
 from tests.catalog_builders import demo_catalog
-from tests.conftest import html
 from tests.factories import make_citizen
+from tests.support.html import html
 
 # A woman of 40 in Querétaro city, living alone on a low income, with a child of 2.
 ANSWERS = {
@@ -251,7 +250,6 @@ def test_answers_given_before_signing_in_move_to_the_record(client, login, demo)
         session["_user_id"] = citizen.get_id()
     # The test's app context outlives requests; forget the anonymous user
     # flask-login cached in it, as a new request in production would.
-    g.pop("_login_user", None)
     client.get("/cuestionario/revisar")
     assert Citizen.get_by_id(citizen.id).profile["household_size"] == 3
     with client.session_transaction() as session:

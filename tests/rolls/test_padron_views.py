@@ -24,7 +24,6 @@ from portal.models import (
 from portal.rolls import duplicates
 from portal.rolls import importer as padron
 from portal.transparency import public as transparency
-from tests.conftest import html
 from tests.factories import (
     make_application,
     make_citizen,
@@ -33,6 +32,7 @@ from tests.factories import (
     make_staff,
 )
 from tests.padron_builders import person, write_roll
+from tests.support.html import html
 
 CURP_RE = re.compile(r"[A-Z]{4}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d")
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+")

@@ -21,7 +21,8 @@ from typing import IO, Any, Self
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from bs4 import BeautifulSoup
+
+from tests.support.html import hidden_fields, html, page_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVER_SCRIPT = REPO_ROOT / "idp" / "server.mjs"
@@ -186,10 +187,10 @@ def idp_sign_out(end_session_url: str, session: requests.Session) -> str:
     """
     page = session.get(end_session_url, timeout=HTTP_TIMEOUT_SECONDS)
     _raise_for_status(page)
-    form = BeautifulSoup(page.text, "html.parser").find("form", id="op.logoutForm")
+    form = html(page).find("form", id="op.logoutForm")
     if form is None:
         raise IdpError(f"expected the provider's logout confirmation at {page.url}")
-    fields = _hidden_fields(form) | {"logout": "yes"}
+    fields = hidden_fields(form) | {"logout": "yes"}
     response = session.post(
         urljoin(page.url, form["action"]),
         data=fields,
@@ -236,11 +237,11 @@ def _answer_interaction(
     consent: bool,
 ) -> requests.Response:
     """Submit the login or consent form on `page`, or follow its cancel link."""
-    soup = BeautifulSoup(page.text, "html.parser")
+    soup = html(page)
     form = soup.find("form", method="post")
     prompt = form and form.find("input", attrs={"name": "prompt"})
     if prompt is None:
-        raise IdpError(f"unexpected page at {page.url}:\n{soup.get_text(' ', strip=True)}")
+        raise IdpError(f"unexpected page at {page.url}:\n{page_text(soup)}")
 
     cancel = (prompt["value"] == "login" and login is None) or (
         prompt["value"] == "consent" and not consent
@@ -251,7 +252,7 @@ def _answer_interaction(
             urljoin(page.url, abort["href"]), allow_redirects=False, timeout=HTTP_TIMEOUT_SECONDS
         )
 
-    fields = _hidden_fields(form)
+    fields = hidden_fields(form)
     if prompt["value"] == "login":
         fields |= {"login": login, "password": "any password will do"}
     return session.post(
@@ -262,18 +263,10 @@ def _answer_interaction(
     )
 
 
-def _hidden_fields(form: Any) -> dict[str, str]:
-    return {
-        field["name"]: field.get("value", "")
-        for field in form.find_all("input", type="hidden")
-        if field.get("name")
-    }
-
-
 def _raise_for_status(response: requests.Response) -> None:
     if response.status_code >= 400:
-        soup = BeautifulSoup(response.text, "html.parser")
-        message = (soup.find(role="alert") or soup).get_text(" ", strip=True)
+        soup = html(response)
+        message = page_text(soup.find(role="alert") or soup)
         raise IdpError(f"{response.status_code} at {response.url}: {message}")
 
 

@@ -11,7 +11,6 @@ import json
 import pytest
 
 from portal.transparency import public as transparency
-from tests.conftest import html
 from tests.factories import (
     make_agency,
     make_citizen,
@@ -19,6 +18,7 @@ from tests.factories import (
     make_program,
     make_staff,
 )
+from tests.support.html import html
 
 AGENCY = "Secretaría de Desarrollo Social"
 

@@ -32,9 +32,6 @@ from tests.factories import (
     make_program,
     make_staff,
 )
-from tests.oficina_fixtures import fresh_user  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("fresh_user")
 
 ALL_STAFF = ("revisor", "entrega", "supervisor", "admin_dependencia", "admin_estatal")
 REVIEWERS = ("revisor", "supervisor", "admin_dependencia", "admin_estatal")

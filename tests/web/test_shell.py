@@ -8,7 +8,7 @@ import pytest
 
 from portal import create_app
 from portal.config import ConfigError, from_env
-from tests.conftest import html
+from tests.support.html import html
 
 
 def test_home_is_spanish_with_skip_link_and_landmarks(client):
