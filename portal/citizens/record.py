@@ -17,7 +17,7 @@ loser of the race finds the winner's record.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,9 +42,9 @@ CONTACT_FIELDS = ("phone", "email", "notify_channel", *ADDRESS_FIELDS)
 class IdentityMismatch(Exception):
     """The CURP disagrees with the birth date or sex the digital ID sent."""
 
-    def __init__(self, problems: list[Text]):
+    def __init__(self, problems: Sequence[Text]):
         super().__init__(Joined(problems, "; "))
-        self.problems = problems
+        self.problems = list(problems)
 
 
 def check_identity(identity: DigitalIdentity) -> None:

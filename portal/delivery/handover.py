@@ -27,6 +27,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -370,7 +371,7 @@ def _judge(
     today: dt.date | None = None,
 ) -> Verdict:
     application = Application.get_by_id(credential.application_id)
-    found = {
+    found: dict[str, Any] = {
         "signature_checked": signature_checked,
         "credential": credential,
         "application": application,
