@@ -34,6 +34,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
+from portal.messages import Text, _l
+
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 RANDOM_LENGTH = 6
 DEFAULT_PREFIX = "QRO"
@@ -53,10 +55,15 @@ _BODY_LENGTH = RANDOM_LENGTH + 1
 class FolioError(ValueError):
     """A folio that cannot be right; ``message`` is plain Spanish."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: Text) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
+        self.text = message
+
+    @property
+    def message(self) -> str:
+        """In the language of whoever is being answered (see :mod:`portal.messages`)."""
+        return str(self.text)
 
 
 class Chooser(Protocol):
@@ -93,26 +100,35 @@ def normalize_folio(typed: str, state_prefix: str = DEFAULT_PREFIX) -> str:
     """
     compact = _TYPED_SEPARATORS.sub("", typed).upper()
     if not compact:
-        raise FolioError("empty", "Escribe el folio.")
+        raise FolioError("empty", _l("Escribe el folio."))
     if not compact.isalnum() or not compact.isascii():
-        raise FolioError("character", "El folio solo lleva letras y números.")
+        raise FolioError("character", _l("El folio solo lleva letras y números."))
     if len(compact) < 2 + _BODY_LENGTH:
         raise FolioError(
-            "length", "Al folio le faltan caracteres; revisa que lo hayas copiado completo."
+            "length", _l("Al folio le faltan caracteres; revisa que lo hayas copiado completo.")
         )
     prefix = compact[: -2 - _BODY_LENGTH].translate(_PREFIX_READ_AS) or state_prefix
     yy = compact[-2 - _BODY_LENGTH : -_BODY_LENGTH]
     body = "".join(_READ_AS.get(c, c) for c in compact[-_BODY_LENGTH:])
     if prefix != state_prefix:
-        raise FolioError("prefix", f"El folio debe empezar con {state_prefix}.")
+        raise FolioError("prefix", _l("El folio debe empezar con %(prefix)s.", prefix=state_prefix))
     if not yy.isdigit():
-        raise FolioError("year", f"Después de {state_prefix} el folio lleva dos números: el año.")
+        raise FolioError(
+            "year",
+            _l(
+                "Después de %(prefix)s el folio lleva dos números: el año.",
+                prefix=state_prefix,
+            ),
+        )
     for c in body:
         if c in _UNUSABLE:
             raise FolioError(
                 "character",
-                f"El folio no puede llevar «{c}»: los folios no usan 0, 1, I, L, O ni U. "
-                "Revisa ese carácter.",
+                _l(
+                    "El folio no puede llevar «%(character)s»: los folios no usan 0, 1, I, L, "
+                    "O ni U. Revisa ese carácter.",
+                    character=c,
+                ),
             )
     return f"{prefix}-{yy}-{body}"
 
@@ -122,7 +138,7 @@ def validate_folio(typed: str, state_prefix: str = DEFAULT_PREFIX) -> str:
     folio = normalize_folio(typed, state_prefix)
     _prefix, yy, body = folio.split("-")
     if check_character(int(yy), body[:RANDOM_LENGTH]) != body[RANDOM_LENGTH]:
-        raise FolioError("check", "El folio tiene un error de escritura; revisa cada carácter.")
+        raise FolioError("check", _l("El folio tiene un error de escritura; revisa cada carácter."))
     return folio
 
 

@@ -17,6 +17,7 @@ import datetime as dt
 
 from peewee import (
     SQL,
+    AutoField,
     BooleanField,
     CharField,
     DateField,
@@ -43,10 +44,14 @@ from portal.web.tables import BaseModel, JSONText, _in, utcnow
 class Application(BaseModel):
     """Solicitud of one person to one program's call."""
 
+    id: AutoField[int]
     folio = CharField(max_length=20, unique=True)
     citizen = ForeignKeyField(Citizen, backref="applications", on_delete="RESTRICT")
+    citizen_id: ForeignKeyField[int]
     program = ForeignKeyField(Program, backref="applications", on_delete="RESTRICT")
+    program_id: ForeignKeyField[int]
     call = ForeignKeyField(Call, backref="applications", on_delete="RESTRICT")
+    call_id: ForeignKeyField[int]
     program_version = IntegerField(default=1)
     status = CharField(
         default=ApplicationStatus.BORRADOR,
@@ -60,10 +65,13 @@ class Application(BaseModel):
     correction = JSONText(null=True)
     decision_reason = TextField(default="")
     assisted_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    assisted_by_id: ForeignKeyField[int | None]
     assigned_to = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    assigned_to_id: ForeignKeyField[int | None]
     flagged = BooleanField(default=False)
     # An approval made although a gate failed: the supervisor and their reason.
     override_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    override_by_id: ForeignKeyField[int | None]
     override_reason = TextField(default="")
     municipality = CharField(max_length=5, default="", index=True)
     created_at = DateTimeField(default=utcnow)
@@ -90,11 +98,14 @@ Application.add_index(
 class ApplicationEvent(BaseModel):
     """Every change of state, shown to the person as a timeline."""
 
+    id: AutoField[int]
     application = ForeignKeyField(Application, backref="events", on_delete="CASCADE")
+    application_id: ForeignKeyField[int]
     from_status = CharField(null=True)
     to_status = CharField()
     actor_kind = CharField()  # ciudadano, personal, sistema
     actor_staff = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    actor_staff_id: ForeignKeyField[int | None]
     assisted = BooleanField(default=False)
     reason = TextField(default="")
     created_at = DateTimeField(default=utcnow, index=True)
@@ -103,8 +114,11 @@ class ApplicationEvent(BaseModel):
 class Document(BaseModel):
     """One uploaded version of a requirement; replaced versions stay."""
 
+    id: AutoField[int]
     application = ForeignKeyField(Application, backref="documents", on_delete="CASCADE")
+    application_id: ForeignKeyField[int]
     requirement = ForeignKeyField(Requirement, on_delete="RESTRICT")
+    requirement_id: ForeignKeyField[int]
     version = IntegerField(default=1)
     current = BooleanField(default=True)
     storage_key = CharField(unique=True)
@@ -115,7 +129,9 @@ class Document(BaseModel):
     status = CharField(default=DocumentStatus.PENDIENTE)
     review_reason = TextField(default="")
     reviewed_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    reviewed_by_id: ForeignKeyField[int | None]
     uploaded_by_staff = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    uploaded_by_staff_id: ForeignKeyField[int | None]
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
@@ -125,11 +141,15 @@ class Document(BaseModel):
 class Enrollment(BaseModel):
     """A person receiving a program: from an approved application or a roll."""
 
+    id: AutoField[int]
     citizen = ForeignKeyField(Citizen, backref="enrollments", on_delete="RESTRICT")
+    citizen_id: ForeignKeyField[int]
     program = ForeignKeyField(Program, backref="enrollments", on_delete="RESTRICT")
+    program_id: ForeignKeyField[int]
     # exclusion_group, or "programa:<slug>" for a program in no group.
     exclusion_key = CharField()
     application = ForeignKeyField(Application, null=True, on_delete="SET NULL")
+    application_id: ForeignKeyField[int | None]
     source = CharField(default=EnrollmentSource.SOLICITUD)
     import_batch = CharField(null=True, index=True)
     active = BooleanField(default=True)
@@ -167,8 +187,11 @@ OUTBOX_STATUSES = ("pendiente", "enviado", "fallido")
 class Notice(BaseModel):
     """Aviso in the person's inbox (``/avisos``)."""
 
+    id: AutoField[int]
     citizen = ForeignKeyField(Citizen, backref="notices", on_delete="CASCADE")
+    citizen_id: ForeignKeyField[int]
     application = ForeignKeyField(Application, null=True, backref="notices", on_delete="CASCADE")
+    application_id: ForeignKeyField[int | None]
     status = CharField(default="")  # the application status it announces
     title = CharField()
     body = TextField()
@@ -183,7 +206,9 @@ class Notice(BaseModel):
 class Outbox(BaseModel):
     """One message to send by e-mail or SMS; the address is read when sending."""
 
+    id: AutoField[int]
     notice = ForeignKeyField(Notice, backref="deliveries", on_delete="CASCADE")
+    notice_id: ForeignKeyField[int]
     channel = CharField(constraints=[SQL(f"CHECK (channel IN ({_in(OUTBOX_CHANNELS)}))")])
     status = CharField(
         default="pendiente", constraints=[SQL(f"CHECK (status IN ({_in(OUTBOX_STATUSES)}))")]
@@ -208,10 +233,14 @@ class Assistance(BaseModel):
     member, act and application is enough to know.
     """
 
+    id: AutoField[int]
     citizen = ForeignKeyField(Citizen, backref="assistance", on_delete="CASCADE")
+    citizen_id: ForeignKeyField[int]
     staff = ForeignKeyField(StaffUser, on_delete="CASCADE")
+    staff_id: ForeignKeyField[int]
     act = CharField(max_length=20)  # portal.vocabulary.Assistance
     application = ForeignKeyField(Application, null=True, on_delete="CASCADE")
+    application_id: ForeignKeyField[int | None]
     created_at = DateTimeField(default=utcnow)
 
     class Meta:

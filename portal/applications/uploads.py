@@ -37,6 +37,8 @@ from typing import Any
 import puremagic
 from PIL import Image, ImageOps
 
+from portal.messages import Text, _l
+
 KINDS = ("pdf", "jpg", "png")
 DEFAULT_ALLOWED: frozenset[str] = frozenset(KINDS)
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -100,10 +102,15 @@ class UploadRejected(ValueError):
     """The upload cannot be accepted; ``message`` is plain Spanish for the
     person, ``code`` is stable for programs and tests."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: Text) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
+        self.text = message
+
+    @property
+    def message(self) -> str:
+        """In the language of whoever is being answered (see :mod:`portal.messages`)."""
+        return str(self.text)
 
 
 def max_upload_bytes(config: Mapping[str, Any]) -> int:
@@ -126,16 +133,21 @@ def inspect_upload(
     if unknown:
         raise ValueError(f"unknown kinds {sorted(unknown)}; known: {KINDS}")
     if not data:
-        raise UploadRejected("empty", "El archivo está vacío; vuelve a elegirlo.")
+        raise UploadRejected("empty", _l("El archivo está vacío; vuelve a elegirlo."))
     if len(data) > max_bytes:
         raise UploadRejected(
             "too_large",
-            f"El archivo pesa {_megabytes(len(data), round_up=True)} MB y el máximo es "
-            f"{_megabytes(max_bytes)} MB.",
+            _l(
+                "El archivo pesa %(size)s MB y el máximo es %(maximum)s MB.",
+                size=_megabytes(len(data), round_up=True),
+                maximum=_megabytes(max_bytes),
+            ),
         )
     kind = _detect_kind(data)
     if kind is None or kind not in allowed:
-        raise UploadRejected("type", f"El archivo no es {_kinds_phrase(allowed)}.")
+        raise UploadRejected(
+            "type", _l("El archivo no es %(kinds)s.", kinds=_kinds_phrase(allowed))
+        )
     if kind == "pdf":
         _check_pdf(data)
         clean = data
@@ -157,11 +169,11 @@ def _megabytes(size: int, round_up: bool = False) -> str:
     return f"{shown:.1f}".removesuffix(".0")
 
 
-def _kinds_phrase(allowed: AbstractSet[str]) -> str:
+def _kinds_phrase(allowed: AbstractSet[str]) -> Text:
     names = [kind.upper() for kind in KINDS if kind in allowed]
     if len(names) == 1:
         return names[0]
-    return ", ".join(names[:-1]) + " ni " + names[-1]
+    return _l("%(kinds)s ni %(last)s", kinds=", ".join(names[:-1]), last=names[-1])
 
 
 def _detect_kind(data: bytes) -> str | None:
@@ -185,7 +197,7 @@ def _detect_kind(data: bytes) -> str | None:
 def _reencode_image(data: bytes, kind: str, max_pixels: int, max_side: int) -> bytes:
     damaged = UploadRejected(
         "damaged",
-        "La imagen está dañada o incompleta. Vuelve a tomar la foto o a guardarla.",
+        _l("La imagen está dañada o incompleta. Vuelve a tomar la foto o a guardarla."),
     )
     try:
         with warnings.catch_warnings():
@@ -230,29 +242,34 @@ def _reencode_image(data: bytes, kind: str, max_pixels: int, max_side: int) -> b
 def _too_many_pixels(max_pixels: int) -> UploadRejected:
     return UploadRejected(
         "too_many_pixels",
-        f"La imagen tiene demasiados píxeles: el máximo es de {max_pixels / 1_000_000:g} "
-        "megapíxeles. Envía una foto más pequeña.",
+        _l(
+            "La imagen tiene demasiados píxeles: el máximo es de %(megapixels)s "
+            "megapíxeles. Envía una foto más pequeña.",
+            megapixels=f"{max_pixels / 1_000_000:g}",
+        ),
     )
 
 
 def _check_pdf(data: bytes) -> None:
     if b"%%EOF" not in data[-_PDF_EOF_WINDOW:]:
         raise UploadRejected(
-            "damaged", "El PDF está incompleto o dañado. Vuelve a descargarlo o a generarlo."
+            "damaged", _l("El PDF está incompleto o dañado. Vuelve a descargarlo o a generarlo.")
         )
     names = set(_pdf_names(data))
     if b"Encrypt" in names:
         raise UploadRejected(
             "pdf_encrypted",
-            "El PDF está protegido con contraseña. Envía una copia sin contraseña.",
+            _l("El PDF está protegido con contraseña. Envía una copia sin contraseña."),
         )
     for stream in _pdf_object_streams(data):
         names.update(_pdf_names(stream))
     if names & _PDF_ACTIVE_NAMES:
         raise UploadRejected(
             "pdf_active_content",
-            "Por seguridad no aceptamos PDF con código, acciones automáticas o archivos "
-            "adjuntos. Imprime el documento como PDF o escanéalo y vuelve a intentarlo.",
+            _l(
+                "Por seguridad no aceptamos PDF con código, acciones automáticas o archivos "
+                "adjuntos. Imprime el documento como PDF o escanéalo y vuelve a intentarlo."
+            ),
         )
 
 
@@ -296,8 +313,10 @@ def _pdf_object_streams(data: bytes) -> Iterator[bytes]:
 def _pdf_unreadable() -> UploadRejected:
     return UploadRejected(
         "pdf_unreadable",
-        "No pudimos revisar este PDF. Imprime el documento como PDF o escanéalo y vuelve "
-        "a intentarlo.",
+        _l(
+            "No pudimos revisar este PDF. Imprime el documento como PDF o escanéalo y vuelve "
+            "a intentarlo."
+        ),
     )
 
 

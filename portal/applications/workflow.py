@@ -40,6 +40,7 @@ from portal.catalog.store import engine_catalog, quota_used
 from portal.citizens.models import ADDRESS_FIELDS as INEGI_ADDRESS_FIELDS
 from portal.eligibility.engine import ALREADY_RECEIVES, CANNOT_COMBINE, Result, Status, evaluate
 from portal.eligibility.profile import FIELDS, ProfileError, parse_profile
+from portal.messages import Joined, Text, _l
 from portal.models import (
     Application,
     ApplicationEvent,
@@ -128,6 +129,8 @@ ADDRESS_FIELDS = (*INEGI_ADDRESS_FIELDS, "state")
 
 # Called inside approve()'s transaction with the approved application, so other
 # areas (the delivery credential) act atomically with the approval.
+CLOSED = _l("Este programa no recibe solicitudes en este momento.")
+
 on_approved: list[Callable[[Application], None]] = []
 # Called inside cancel()'s transaction when an approved application is
 # cancelled, with the actor and the reason (the credential is revoked).
@@ -135,11 +138,16 @@ on_cancelled: list[Callable[[Application, Actor, str], None]] = []
 
 
 class ApplicationError(Exception):
-    """Base class; ``message`` is plain Spanish for the person."""
+    """Base class; ``message`` is plain Spanish for the person, in their language
+    when read during their request (see :mod:`portal.messages`)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Text) -> None:
         super().__init__(message)
-        self.message = message
+        self.text = message
+
+    @property
+    def message(self) -> str:
+        return str(self.text)
 
 
 class TransitionNotAllowed(ApplicationError):
@@ -153,9 +161,13 @@ class Conflict(ApplicationError):
 class Refused(ApplicationError):
     """Submission refused; ``reasons`` lists every reason in plain Spanish."""
 
-    def __init__(self, reasons: Iterable[str]) -> None:
-        self.reasons = list(reasons)
-        super().__init__(" ".join(self.reasons))
+    def __init__(self, reasons: Iterable[Text]) -> None:
+        self.texts = list(reasons)
+        super().__init__(Joined(self.texts))
+
+    @property
+    def reasons(self) -> list[str]:
+        return [str(reason) for reason in self.texts]
 
 
 class DuplicateEnrollment(ApplicationError):
@@ -175,7 +187,7 @@ class Blocker:
     second enrollment in an exclusion group, a full call, a program closed.
     """
 
-    text: str
+    text: Text
     overridable: bool = True
 
 
@@ -184,7 +196,7 @@ class ApprovalBlocked(ApplicationError):
 
     def __init__(self, blockers: Iterable[Blocker]) -> None:
         self.blockers = list(blockers)
-        super().__init__(" ".join(b.text for b in self.blockers))
+        super().__init__(Joined(b.text for b in self.blockers))
 
 
 class NotFound(ApplicationError):
@@ -235,7 +247,11 @@ def transition(
     from_status = application.status
     if not can(application, to, actor):
         raise TransitionNotAllowed(
-            f"No se puede pasar de «{STATUS_LABELS[from_status]}» a «{STATUS_LABELS[to]}»."
+            _l(
+                "No se puede pasar de «%(before)s» a «%(after)s».",
+                before=STATUS_LABELS[from_status],
+                after=STATUS_LABELS[to],
+            )
         )
     if to in DECISIONS:
         check_may_decide(application, actor)
@@ -260,7 +276,7 @@ def transition(
         )
         if updated != 1:
             raise Conflict(
-                "La solicitud cambió mientras la veía. Vuelva a cargarla y revise su estado."
+                _l("La solicitud cambió mientras la veía. Vuelva a cargarla y revise su estado.")
             )
         fresh = Application.get_by_id(application.id)
         ApplicationEvent.create(
@@ -304,12 +320,14 @@ def check_may_decide(application: Application, actor: Actor) -> None:
     if actor.role != Role.ADMIN_ESTATAL:
         agency_id = Program.select(Program.agency).where(Program.id == application.program_id)
         if actor.agency_id is None or actor.agency_id != agency_id.scalar():
-            raise NotFound("No encontramos esa solicitud.")
+            raise NotFound(_l("No encontramos esa solicitud."))
     if actor.id in assistance.helpers_of(application):
         raise SeparationOfDuties(
-            "Usted ayudó a preparar esta solicitud en la ventanilla (registro, "
-            "cuestionario, solicitud o documentos): otra persona de la dependencia "
-            "debe revisarla y decidirla."
+            _l(
+                "Usted ayudó a preparar esta solicitud en la ventanilla (registro, "
+                "cuestionario, solicitud o documentos): otra persona de la dependencia "
+                "debe revisarla y decidirla."
+            )
         )
 
 
@@ -342,11 +360,11 @@ def start_draft(
     existing = Application.get_or_none(Application.idempotency_key == idempotency_key)
     if existing is not None:
         if existing.citizen_id != citizen.id:
-            raise NotFound("No encontramos esa solicitud.")
+            raise NotFound(_l("No encontramos esa solicitud."))
         return existing
     call = open_call(program, on)
     if call is None or not program.active:
-        raise Refused(["Este programa no recibe solicitudes en este momento."])
+        raise Refused([CLOSED])
     draft = (
         Application.select()
         .where(
@@ -382,7 +400,7 @@ def start_draft(
             existing = Application.get_or_none(Application.idempotency_key == idempotency_key)
             if existing is not None:
                 return existing
-    raise ApplicationError("No pudimos crear la solicitud. Inténtelo de nuevo.")
+    raise ApplicationError(_l("No pudimos crear la solicitud. Inténtelo de nuevo."))
 
 
 def snapshot_answers(citizen: Citizen) -> dict[str, Any]:
@@ -429,9 +447,9 @@ def add_document(
     correction asked for this requirement.
     """
     if requirement.program_id != application.program_id:
-        raise NotFound("Ese documento no es de este programa.")
+        raise NotFound(_l("Ese documento no es de este programa."))
     if not may_change_document(application, requirement.id):
-        raise TransitionNotAllowed("Ya no puede cambiar este documento.")
+        raise TransitionNotAllowed(_l("Ya no puede cambiar este documento."))
     key = storage.put(clean.data)
     try:
         with write():
@@ -534,22 +552,24 @@ def missing_answers(citizen: Citizen, program: Program, on: dt.date) -> tuple[st
     return tuple(result.missing)
 
 
-def eligibility_reasons(citizen: Citizen, program: Program, on: dt.date) -> list[str]:
+def eligibility_reasons(citizen: Citizen, program: Program, on: dt.date) -> list[Text]:
     """Why the person cannot apply today (empty when they can)."""
     call = open_call(program, on)
     if call is None or not program.active:
-        return ["Este programa no recibe solicitudes en este momento."]
+        return [CLOSED]
     result = program_result(citizen, program, on)
     if result is None:
-        return ["Este programa no recibe solicitudes en este momento."]
-    reasons = list(result.reasons)
+        return [CLOSED]
+    reasons: list[Text] = list(result.reasons)
     if result.status is Status.MAYBE:
         reasons.append(
-            "Nos faltan datos para saber si puede recibir este programa. Conteste las "
-            "preguntas de «¿Qué apoyos puedo recibir?» y vuelva a intentarlo."
+            _l(
+                "Nos faltan datos para saber si puede recibir este programa. Conteste las "
+                "preguntas de «¿Qué apoyos puedo recibir?» y vuelva a intentarlo."
+            )
         )
     if result.quota_full:
-        reasons.append("Ya no hay lugares en esta convocatoria.")
+        reasons.append(_l("Ya no hay lugares en esta convocatoria."))
     return reasons
 
 
@@ -563,15 +583,15 @@ def submit(application: Application, actor: Actor, *, on: dt.date | None = None)
     if application.status != S.BORRADOR:
         if application.status in LIVE_STATUSES:
             return application
-        raise TransitionNotAllowed("Esta solicitud ya no se puede enviar.")
+        raise TransitionNotAllowed(_l("Esta solicitud ya no se puede enviar."))
     on = on or dt.date.today()
     program = Program.get_by_id(application.program_id)
     citizen = Citizen.get_by_id(application.citizen_id)
     reasons = eligibility_reasons(citizen, program, on)
     if application.call_id != getattr(open_call(program, on), "id", None) and not reasons:
-        reasons.append("La convocatoria de esta solicitud ya cerró.")
+        reasons.append(_l("La convocatoria de esta solicitud ya cerró."))
     missing = missing_requirements(application)
-    reasons += [f"Falta el documento «{r.name}»." for r in missing]
+    reasons += [_l("Falta el documento «%(name)s».", name=r.name) for r in missing]
     if reasons:
         raise Refused(reasons)
     try:
@@ -585,7 +605,7 @@ def submit(application: Application, actor: Actor, *, on: dt.date | None = None)
             )
     except IntegrityError:
         raise Refused(
-            ["Ya tiene una solicitud en curso para este programa en esta convocatoria."]
+            [_l("Ya tiene una solicitud en curso para este programa en esta convocatoria.")]
         ) from None
     notices.wake()  # after the commit: the queue must see the notice
     return application
@@ -656,7 +676,7 @@ def end_enrollment(
             .execute()
         )
         if updated != 1:
-            raise Conflict("Esta inscripción ya había terminado.")
+            raise Conflict(_l("Esta inscripción ya había terminado."))
         audit.record(
             AuditAction.ENROLLMENT_END,
             actor,
@@ -683,15 +703,17 @@ def request_correction(
     fields = tuple(dict.fromkeys(fields))
     message = message.strip()
     if not documents and not fields:
-        raise ApplicationError("Indique qué documentos o datos hay que corregir.")
+        raise ApplicationError(_l("Indique qué documentos o datos hay que corregir."))
     if not message:
-        raise ApplicationError("Explique a la persona qué debe corregir.")
+        raise ApplicationError(_l("Explique a la persona qué debe corregir."))
     unknown = [f for f in fields if f not in CORRECTABLE_FIELDS]
     if unknown:
-        raise ApplicationError(f"No se puede pedir corregir: {', '.join(unknown)}.")
+        raise ApplicationError(
+            _l("No se puede pedir corregir: %(fields)s.", fields=", ".join(unknown))
+        )
     own = {r.id for r in required_requirements(application)}
     if not set(documents) <= own:
-        raise ApplicationError("Alguno de los documentos no es de este programa.")
+        raise ApplicationError(_l("Alguno de los documentos no es de este programa."))
     correction = {"documents": list(documents), "fields": list(fields), "message": message}
     return transition(
         application,
@@ -712,7 +734,7 @@ def resubmit(
     """
     correction = Correction.of(application)
     if application.status != S.REQUIERE_CORRECCION or correction is None:
-        raise TransitionNotAllowed("Esta solicitud no tiene correcciones pendientes.")
+        raise TransitionNotAllowed(_l("Esta solicitud no tiene correcciones pendientes."))
     asked_at = (
         ApplicationEvent.select(ApplicationEvent.created_at)
         .where(
@@ -729,7 +751,7 @@ def resubmit(
         if r.id in correction.documents and (r.id not in docs or docs[r.id].created_at < asked_at)
     ]
     if stale:
-        raise Refused([f"Falta subir de nuevo «{name}»." for name in stale])
+        raise Refused([_l("Falta subir de nuevo «%(name)s».", name=name) for name in stale])
     answers = dict(application.answers or {})
     for name in correction.fields:
         answers[name] = (field_values or {}).get(name, answers.get(name, ""))
@@ -747,7 +769,7 @@ def reject(
 ) -> Application:
     reason = reason.strip()
     if not reason:
-        raise ApplicationError("Escriba el motivo del rechazo: la persona lo verá.")
+        raise ApplicationError(_l("Escriba el motivo del rechazo: la persona lo verá."))
     return transition(
         application,
         S.RECHAZADA,
@@ -772,7 +794,7 @@ def approval_blockers(application: Application, on: dt.date | None = None) -> li
     call = Call.get_by_id(application.call_id)
     blockers: list[Blocker] = []
     if not program.active:
-        blockers.append(Blocker("El programa ya no recibe solicitudes.", overridable=False))
+        blockers.append(Blocker(_l("El programa ya no recibe solicitudes."), overridable=False))
     result = program_result(citizen, program, on)
     if result is not None:
         for reason in result.reasons:
@@ -780,12 +802,17 @@ def approval_blockers(application: Application, on: dt.date | None = None) -> li
         if result.status is Status.MAYBE:
             labels = ", ".join(FIELDS[f].label if f in FIELDS else f for f in result.missing)
             blockers.append(
-                Blocker(f"Faltan datos de la persona para saber si cumple las reglas: {labels}.")
+                Blocker(
+                    _l(
+                        "Faltan datos de la persona para saber si cumple las reglas: %(labels)s.",
+                        labels=labels,
+                    )
+                )
             )
     submitted = application.submitted_at.date() if application.submitted_at else None
     if submitted is not None and not (call.opens <= submitted <= call.closes):
         blockers.append(
-            Blocker("La solicitud no se envió dentro de su convocatoria.", overridable=False)
+            Blocker(_l("La solicitud no se envió dentro de su convocatoria."), overridable=False)
         )
     if call.quota is not None:
         taken = (
@@ -800,7 +827,10 @@ def approval_blockers(application: Application, on: dt.date | None = None) -> li
         if taken >= call.quota:
             blockers.append(
                 Blocker(
-                    f"Ya se aprobaron los {call.quota} lugares de esta convocatoria.",
+                    _l(
+                        "Ya se aprobaron los %(quota)s lugares de esta convocatoria.",
+                        quota=call.quota,
+                    ),
                     overridable=False,
                 )
             )
@@ -816,15 +846,28 @@ def document_blockers(application: Application) -> list[Blocker]:
         doc = docs.get(requirement.id)
         if doc is None:
             if not requirement.optional:
-                blockers.append(Blocker(f"Falta el documento «{requirement.name}»."))
+                blockers.append(
+                    Blocker(_l("Falta el documento «%(name)s».", name=requirement.name))
+                )
         elif doc.status == DocumentStatus.RECHAZADO:
-            why = f": {doc.review_reason}" if doc.review_reason else "."
-            blockers.append(Blocker(f"El documento «{requirement.name}» fue rechazado{why}"))
+            rejected = (
+                _l(
+                    "El documento «%(name)s» fue rechazado: %(why)s",
+                    name=requirement.name,
+                    why=doc.review_reason,
+                )
+                if doc.review_reason
+                else _l("El documento «%(name)s» fue rechazado.", name=requirement.name)
+            )
+            blockers.append(Blocker(rejected))
         elif doc.status != DocumentStatus.ACEPTADO and not requirement.optional:
             blockers.append(
                 Blocker(
-                    f"Falta revisar el documento «{requirement.name}»: "
-                    "márquelo como aceptado antes de aprobar."
+                    _l(
+                        "Falta revisar el documento «%(name)s»: "
+                        "márquelo como aceptado antes de aprobar.",
+                        name=requirement.name,
+                    )
                 )
             )
     return blockers
@@ -837,7 +880,7 @@ def _check_current(application: Application, expected_version: int | None) -> No
     seen = application.version if expected_version is None else expected_version
     if fresh.version != seen or fresh.status != application.status:
         raise Conflict(
-            "La solicitud cambió mientras la veía. Vuelva a cargarla y revise su estado."
+            _l("La solicitud cambió mientras la veía. Vuelva a cargarla y revise su estado.")
         )
 
 
@@ -846,12 +889,14 @@ def check_may_override(application: Application, actor: Actor) -> None:
     program = Program.get_by_id(application.program_id)
     if actor.role != Role.SUPERVISOR or actor.agency_id != program.agency_id:
         raise SeparationOfDuties(
-            "Solo la supervisión de la dependencia del programa puede aprobar con excepción."
+            _l("Solo la supervisión de la dependencia del programa puede aprobar con excepción.")
         )
     if actor.id in assistance.helpers_of(application) | assistance.reviewers_of(application):
         raise SeparationOfDuties(
-            "Usted ayudó a preparar o revisó esta solicitud: otra persona de la "
-            "supervisión debe autorizar la excepción."
+            _l(
+                "Usted ayudó a preparar o revisó esta solicitud: otra persona de la "
+                "supervisión debe autorizar la excepción."
+            )
         )
 
 
@@ -875,7 +920,7 @@ def approve(
     override_reason = override_reason.strip()
     _check_current(application, expected_version)
     if not can(application, S.APROBADA, actor):
-        raise TransitionNotAllowed("Esta solicitud ya no se puede aprobar.")
+        raise TransitionNotAllowed(_l("Esta solicitud ya no se puede aprobar."))
     check_may_decide(application, actor)
     blockers = approval_blockers(application, on)
     overridden: list[Blocker] = []
@@ -933,10 +978,16 @@ def approve(
         _refresh(application)
         name = other.name if other else program.name
         raise DuplicateEnrollment(
-            f"No se puede aprobar: la persona ya recibe «{name}», que no se puede "
-            f"combinar con «{program.name}»."
+            _l(
+                "No se puede aprobar: la persona ya recibe «%(other)s», que no se puede "
+                "combinar con «%(program)s».",
+                other=name,
+                program=program.name,
+            )
             if other and other.name != program.name
-            else f"No se puede aprobar: la persona ya recibe «{program.name}»."
+            else _l(
+                "No se puede aprobar: la persona ya recibe «%(program)s».", program=program.name
+            )
         ) from None
     notices.wake()
     return application
@@ -960,9 +1011,9 @@ def review_document(
     decision = DocumentStatus(decision)
     reason = reason.strip()
     if decision == DocumentStatus.RECHAZADO and not reason:
-        raise ApplicationError("Escriba por qué se rechaza el documento: la persona lo verá.")
+        raise ApplicationError(_l("Escriba por qué se rechaza el documento: la persona lo verá."))
     if document.application_id != application.id or not document.current:
-        raise NotFound("Ese documento no es de esta solicitud.")
+        raise NotFound(_l("Ese documento no es de esta solicitud."))
     check_may_decide(application, actor)
     version = application.version if expected_version is None else expected_version
     with write():
@@ -972,9 +1023,9 @@ def review_document(
             )
         ).first()
         if current is None:
-            raise Conflict("La solicitud cambió mientras la veía. Vuelva a cargarla.")
+            raise Conflict(_l("La solicitud cambió mientras la veía. Vuelva a cargarla."))
         if current.status not in (S.ENVIADA, S.EN_REVISION):
-            raise TransitionNotAllowed("Esta solicitud ya no está por revisar.")
+            raise TransitionNotAllowed(_l("Esta solicitud ya no está por revisar."))
         Document.update(status=decision, review_reason=reason, reviewed_by=actor.id).where(
             Document.id == document.id
         ).execute()
@@ -1004,7 +1055,7 @@ def take(application: Application, actor: Actor, expected_version: int) -> Appli
             changes={"assigned_to": actor.id},
         )
     if application.status not in (S.EN_REVISION,):
-        raise TransitionNotAllowed("Esta solicitud ya no está por revisar.")
+        raise TransitionNotAllowed(_l("Esta solicitud ya no está por revisar."))
     check_may_decide(application, actor)
     with write():
         updated = (
@@ -1019,7 +1070,7 @@ def take(application: Application, actor: Actor, expected_version: int) -> Appli
             .execute()
         )
         if updated != 1:
-            raise Conflict("La solicitud cambió mientras la veía. Vuelva a cargarla.")
+            raise Conflict(_l("La solicitud cambió mientras la veía. Vuelva a cargarla."))
         audit.record(
             AuditAction.CASE_TAKE, actor, object_type="solicitud", object_id=application.folio
         )
@@ -1063,9 +1114,9 @@ def release(
     """
     holder = application.assigned_to_id
     if holder is None:
-        raise TransitionNotAllowed("Nadie tiene esta solicitud: no hay nada que soltar.")
+        raise TransitionNotAllowed(_l("Nadie tiene esta solicitud: no hay nada que soltar."))
     if application.status not in HELD_STATUSES:
-        raise TransitionNotAllowed("Esta solicitud ya no está por revisar.")
+        raise TransitionNotAllowed(_l("Esta solicitud ya no está por revisar."))
     version = application.version if expected_version is None else expected_version
     with write():
         updated = (
@@ -1081,7 +1132,7 @@ def release(
             .execute()
         )
         if updated != 1:
-            raise Conflict("La solicitud cambió mientras la veía. Vuelva a cargarla.")
+            raise Conflict(_l("La solicitud cambió mientras la veía. Vuelva a cargarla."))
         audit.record(
             AuditAction.CASE_RELEASE,
             actor,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from peewee import (
     SQL,
+    AutoField,
     BooleanField,
     CharField,
     DateTimeField,
@@ -23,11 +24,13 @@ class StaffUser(SignedInUser, BaseModel):
     """Agency staff; every role but admin_estatal belongs to one agency."""
 
     id_prefix = "s"
+    id: AutoField[int]
     email = CharField(unique=True)
     name = CharField()
     password_hash = CharField()
     role = CharField(constraints=[SQL(f"CHECK (role IN ({_in(STAFF_ROLES)}))")])
     agency = ForeignKeyField(Agency, null=True, backref="staff", on_delete="RESTRICT")
+    agency_id: ForeignKeyField[int | None]
     active = BooleanField(default=True)
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
@@ -42,6 +45,7 @@ class AuditEvent(BaseModel):
     and id (or folio), people by their record id.
     """
 
+    id: AutoField[int]
     created_at = DateTimeField(default=utcnow, index=True)
     actor_kind = CharField()  # ciudadano, personal, sistema, anonimo
     actor_id = IntegerField(null=True)

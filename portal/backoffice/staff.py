@@ -25,6 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.applications import workflow as applications
 from portal.backoffice.audit import SYSTEM, Actor, record
+from portal.messages import Text, _l
 from portal.models import STAFF_ROLES, Agency, StaffUser, utcnow
 from portal.vocabulary import ActorKind, AuditAction, Role
 from portal.web.auth import may_open
@@ -49,7 +50,7 @@ class StaffError(ValueError):
     ``field`` names the form field the message belongs to.
     """
 
-    def __init__(self, message: str, field: str = "") -> None:
+    def __init__(self, message: Text, field: str = "") -> None:
         super().__init__(message)
         self.field = field
 
@@ -61,23 +62,27 @@ def hash_password(password: str) -> str:
 def _check_role(role: str, agency_id: int | None) -> None:
     """Every role but the state admin's belongs to exactly one existing agency."""
     if role not in STAFF_ROLES:
-        raise StaffError(f"El rol debe ser uno de: {', '.join(STAFF_ROLES)}.", "role")
+        raise StaffError(
+            _l("El rol debe ser uno de: %(roles)s.", roles=", ".join(STAFF_ROLES)), "role"
+        )
     if role == Role.ADMIN_ESTATAL:
         if agency_id is not None:
-            raise StaffError("Quien administra el estado no pertenece a una dependencia.", "agency")
+            raise StaffError(
+                _l("Quien administra el estado no pertenece a una dependencia."), "agency"
+            )
     elif agency_id is None:
         raise StaffError(
-            "Indique la dependencia: solo la administración estatal no tiene una.", "agency"
+            _l("Indique la dependencia: solo la administración estatal no tiene una."), "agency"
         )
     elif not Agency.select().where(Agency.id == agency_id).exists():
-        raise StaffError("No existe esa dependencia.", "agency")
+        raise StaffError(_l("No existe esa dependencia."), "agency")
 
 
 def agency_id_for(slug: str) -> int:
     """The id of the agency with this slug (how the shell names agencies)."""
     agency = Agency.get_or_none(Agency.slug == slug)
     if agency is None:
-        raise StaffError(f"No existe la dependencia «{slug}».", "agency")
+        raise StaffError(_l("No existe la dependencia «%(slug)s».", slug=slug), "agency")
     return agency.id
 
 
@@ -94,14 +99,18 @@ def create(
     """A new active account; the password is kept only as its scrypt hash."""
     email = email.strip().lower()
     if "@" not in email:
-        raise StaffError("El correo no es válido.", "email")
+        raise StaffError(_l("El correo no es válido."), "email")
     if not name.strip():
-        raise StaffError("Falta el nombre.", "name")
+        raise StaffError(_l("Falta el nombre."), "name")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise StaffError(
-            f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres.", "password"
+            _l(
+                "La contraseña debe tener al menos %(length)s caracteres.",
+                length=MIN_PASSWORD_LENGTH,
+            ),
+            "password",
         )
-    taken = StaffError("Ya hay una cuenta con ese correo.", "email")
+    taken = StaffError(_l("Ya hay una cuenta con ese correo."), "email")
     try:
         with write():
             _check_role(role, agency_id)
@@ -130,7 +139,7 @@ def create(
 def _account(user_id: int) -> StaffUser:
     user = locked(StaffUser.select().where(StaffUser.id == user_id)).first()
     if user is None:
-        raise StaffError("No existe esa cuenta.")
+        raise StaffError(_l("No existe esa cuenta."))
     return user
 
 
@@ -208,7 +217,7 @@ def deactivate(email: str, actor: Actor = SYSTEM) -> tuple[StaffUser, int, list[
     with write():
         user = locked(StaffUser.select().where(StaffUser.email == email.strip().lower())).first()
         if user is None:
-            raise StaffError("No existe una cuenta con ese correo.")
+            raise StaffError(_l("No existe una cuenta con ese correo."))
         ended, released = deactivate_account(user.id, actor)
     return user, ended, released
 
@@ -223,7 +232,7 @@ def deactivate_account(
     state would be left without the admin who could undo it.
     """
     if actor.is_staff and actor.id == user_id:
-        raise StaffError("No puede dar de baja su propia cuenta.")
+        raise StaffError(_l("No puede dar de baja su propia cuenta."))
     with write():
         user = _account(user_id)
         StaffUser.update(active=False).where(StaffUser.id == user.id).execute()
@@ -256,7 +265,7 @@ def reactivate(user_id: int, actor: Actor, *, request_id: str = "") -> None:
         )
 
 
-_SLUG_TAKEN = "Otra dependencia ya usa esa clave."
+_SLUG_TAKEN = _l("Otra dependencia ya usa esa clave.")
 
 
 def create_agency(name: str, slug: str, actor: Actor, *, request_id: str = "") -> Agency:

@@ -22,6 +22,7 @@ from typing import Any
 from portal.backoffice.audit import Actor, record
 from portal.catalog import schema as catalog
 from portal.catalog.store import program_for_engine, save_delivery_points
+from portal.messages import _l
 from portal.models import Application, Call, Document, Program, ProgramVersion, Requirement, utcnow
 from portal.vocabulary import AuditAction
 from portal.web.database import write
@@ -117,8 +118,10 @@ def _save_requirements(program: Program, wanted: tuple[catalog.Requirement, ...]
     ]
     if in_use:
         raise RemovalBlocked(
-            "Estos documentos ya se recibieron en solicitudes y no se pueden quitar: "
-            + ", ".join(in_use)
+            _l(
+                "Estos documentos ya se recibieron en solicitudes y no se pueden quitar: %(names)s",
+                names=", ".join(in_use),
+            )
         )
     for r in gone:
         r.delete_instance()
@@ -142,8 +145,10 @@ def _save_calls(program: Program, wanted: tuple[catalog.Call, ...]) -> None:
     in_use = [c for c in gone if Application.select().where(Application.call == c.id).exists()]
     if in_use:
         raise RemovalBlocked(
-            "Estas convocatorias ya tienen solicitudes y no se pueden quitar: "
-            + ", ".join(f"{c.opens:%d/%m/%Y}" for c in in_use)
+            _l(
+                "Estas convocatorias ya tienen solicitudes y no se pueden quitar: %(dates)s",
+                dates=", ".join(f"{c.opens:%d/%m/%Y}" for c in in_use),
+            )
         )
     for c in gone:
         c.delete_instance()

@@ -4,6 +4,7 @@ requirements, calls for applications and delivery points."""
 from __future__ import annotations
 
 from peewee import (
+    AutoField,
     BooleanField,
     CharField,
     DateField,
@@ -28,6 +29,7 @@ class Municipality(BaseModel):
 class Agency(BaseModel):
     """Dependencia that runs programs."""
 
+    id: AutoField[int]
     slug = CharField(unique=True)
     name = CharField()
     created_at = DateTimeField(default=utcnow)
@@ -36,8 +38,10 @@ class Agency(BaseModel):
 class Program(BaseModel):
     """A social program; its rules and texts are versioned in ProgramVersion."""
 
+    id: AutoField[int]
     slug = CharField(unique=True)
     agency = ForeignKeyField(Agency, backref="programs", on_delete="RESTRICT")
+    agency_id: ForeignKeyField[int]
     name = CharField()
     summary = TextField()
     description = TextField(default="")
@@ -61,7 +65,9 @@ class Program(BaseModel):
 class ProgramVersion(BaseModel):
     """Immutable snapshot of a program as judged at some moment."""
 
+    id: AutoField[int]
     program = ForeignKeyField(Program, backref="versions", on_delete="CASCADE")
+    program_id: ForeignKeyField[int]
     version = IntegerField()
     snapshot = JSONText()
     created_at = DateTimeField(default=utcnow)
@@ -74,7 +80,9 @@ class ProgramVersion(BaseModel):
 class Requirement(BaseModel):
     """A document a program asks for."""
 
+    id: AutoField[int]
     program = ForeignKeyField(Program, backref="requirements", on_delete="CASCADE")
+    program_id: ForeignKeyField[int]
     slug = CharField()
     name = CharField()
     hint = TextField(default="")
@@ -89,7 +97,9 @@ class Requirement(BaseModel):
 class Call(BaseModel):
     """Convocatoria: a window in which applications are taken, with a quota."""
 
+    id: AutoField[int]
     program = ForeignKeyField(Program, backref="calls", on_delete="CASCADE")
+    program_id: ForeignKeyField[int]
     opens = DateField()
     closes = DateField()
     quota = IntegerField(null=True)
@@ -99,10 +109,13 @@ class Call(BaseModel):
 
 
 class DeliveryPoint(BaseModel):
+    id: AutoField[int]
     program = ForeignKeyField(Program, backref="delivery_points", on_delete="CASCADE")
+    program_id: ForeignKeyField[int]
     name = CharField()
     address = TextField()
     municipality = ForeignKeyField(Municipality, null=True, on_delete="SET NULL")
+    municipality_id: ForeignKeyField[str | None]
     lat = FloatField(null=True)
     lon = FloatField(null=True)
     hours = CharField(default="")

@@ -36,6 +36,7 @@ from portal.catalog.schema import DeliveryPoint as DeliveryPointData
 from portal.catalog.schema import Program as ProgramData
 from portal.catalog.schema import Requirement as RequirementData
 from portal.eligibility.engine import CompiledCatalog, compile_catalog
+from portal.messages import Joined, Text, _l
 from portal.models import (
     LIVE_STATUSES,
     Agency,
@@ -59,9 +60,9 @@ class LoadError(ValueError):
     """A catalog that is valid on its own but cannot replace what the database holds,
     e.g. it drops a call that already has applications. Nothing is written."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[Text]):
         self.problems = problems
-        super().__init__("\n".join(problems))
+        super().__init__(Joined(problems, "\n"))
 
 
 @dataclass
@@ -95,7 +96,7 @@ def load_catalog(catalog: CatalogData, *, actor: str = "sistema") -> LoadSummary
     summary = LoadSummary()
     with write():
         agencies = _upsert_agencies(catalog, summary)
-        problems: list[str] = []
+        problems: list[Text] = []
         for data in catalog.programs:
             existing = Program.get_or_none(Program.slug == data.slug)
             if existing is None:
@@ -201,7 +202,7 @@ def _create_program(data: ProgramData, agency: Agency) -> Program:
 
 
 def _update_program(
-    program: Program, data: ProgramData, agency: Agency, problems: list[str]
+    program: Program, data: ProgramData, agency: Agency, problems: list[Text]
 ) -> Program:
     owner = f'programa "{data.slug}"'
     for name, value in _program_fields(data, agency).items():
@@ -218,8 +219,12 @@ def _update_program(
             continue
         if Document.select().where(Document.requirement == row).exists():
             problems.append(
-                f'{owner}: requirements: el documento "{row.slug}" ya tiene archivos de '
-                "solicitudes; no se puede quitar"
+                _l(
+                    '%(owner)s: requirements: el documento "%(slug)s" ya tiene archivos de '
+                    "solicitudes; no se puede quitar",
+                    owner=owner,
+                    slug=row.slug,
+                )
             )
             continue
         row.delete_instance()
@@ -239,8 +244,12 @@ def _update_program(
             continue
         if Application.select().where(Application.call == row).exists():
             problems.append(
-                f"{owner}: calls: la convocatoria que abre el {row.opens.isoformat()} ya tiene "
-                "solicitudes; no se puede quitar"
+                _l(
+                    "%(owner)s: calls: la convocatoria que abre el %(opens)s ya tiene "
+                    "solicitudes; no se puede quitar",
+                    owner=owner,
+                    opens=row.opens.isoformat(),
+                )
             )
             continue
         row.delete_instance()

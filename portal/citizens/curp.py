@@ -33,6 +33,8 @@ import unicodedata
 from datetime import date
 from typing import Literal, cast
 
+from portal.messages import Message, Text, _l, spanish
+
 Sex = Literal["H", "M", "X"]
 
 SEXES: dict[str, str] = {"H": "Hombre", "M": "Mujer", "X": "No binario"}
@@ -125,10 +127,15 @@ class CurpError(ValueError):
     """A CURP that cannot be right. ``message`` is plain Spanish for people;
     ``code`` is stable for programs (bulk-upload reports, tests)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: Text) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
+        self.text = message
+
+    @property
+    def message(self) -> str:
+        """In the language of whoever is being answered (see :mod:`portal.messages`)."""
+        return str(self.text)
 
 
 def normalize(raw: str) -> str:
@@ -144,35 +151,38 @@ def validate(raw: str) -> str:
     """
     curp = normalize(raw)
     if not curp:
-        raise CurpError("empty", "Escribe tu CURP.")
+        raise CurpError("empty", _l("Escribe tu CURP."))
     if len(curp) != _CURP_LENGTH:
-        raise CurpError("length", f"La CURP debe tener 18 caracteres; escribiste {len(curp)}.")
+        raise CurpError(
+            "length",
+            _l("La CURP debe tener 18 caracteres; escribiste %(count)s.", count=len(curp)),
+        )
     if not re.fullmatch(r"[A-Z0-9]{18}", curp):
-        raise CurpError("characters", "La CURP solo lleva letras sin acentos y números.")
+        raise CurpError("characters", _l("La CURP solo lleva letras sin acentos y números."))
     if not re.fullmatch(r"[A-Z]{4}", curp[:4]):
-        raise CurpError("format", "Los primeros 4 caracteres de la CURP son letras.")
+        raise CurpError("format", _l("Los primeros 4 caracteres de la CURP son letras."))
     if not curp[4:10].isdigit():
         raise CurpError(
             "format",
-            "Los caracteres 5 a 10 de la CURP son tu fecha de nacimiento en números (AAMMDD).",
+            _l("Los caracteres 5 a 10 de la CURP son tu fecha de nacimiento en números (AAMMDD)."),
         )
     if curp[10] not in SEXES:
-        raise CurpError("sex", "El carácter 11 de la CURP debe ser H, M o X.")
+        raise CurpError("sex", _l("El carácter 11 de la CURP debe ser H, M o X."))
     if curp[11:13] not in STATES:
         raise CurpError(
-            "state", "Los caracteres 12 y 13 de la CURP no son una clave de entidad válida."
+            "state", _l("Los caracteres 12 y 13 de la CURP no son una clave de entidad válida.")
         )
     if not re.fullmatch(r"[A-Z]{3}", curp[13:16]):
-        raise CurpError("format", "Los caracteres 14 a 16 de la CURP son letras.")
+        raise CurpError("format", _l("Los caracteres 14 a 16 de la CURP son letras."))
     if not curp[17].isdigit():
-        raise CurpError("format", "El último carácter de la CURP es un número.")
+        raise CurpError("format", _l("El último carácter de la CURP es un número."))
     if curp[:4] in INCONVENIENT_WORDS:
-        raise CurpError("word", "Las primeras 4 letras de la CURP no son válidas.")
+        raise CurpError("word", _l("Las primeras 4 letras de la CURP no son válidas."))
     _birth_date(curp)
     if curp[17] != check_digit(curp[:17]):
         raise CurpError(
             "check_digit",
-            "El dígito verificador no coincide; revisa que la CURP esté bien escrita.",
+            _l("El dígito verificador no coincide; revisa que la CURP esté bien escrita."),
         )
     return curp
 
@@ -203,7 +213,7 @@ def _birth_date(curp: str) -> date:
     try:
         return date(century + int(curp[4:6]), int(curp[6:8]), int(curp[8:10]))
     except ValueError:
-        raise CurpError("date", "La fecha de nacimiento de la CURP no existe.") from None
+        raise CurpError("date", _l("La fecha de nacimiento de la CURP no existe.")) from None
 
 
 def sex(curp: str) -> Sex:
@@ -217,23 +227,34 @@ def state_code(curp: str) -> str:
 
 
 def check_consistency(curp: str, birth_date: date | None, sex: str | None) -> list[str]:
-    """Messages for each way the CURP disagrees with the other data we hold.
+    """Each way the CURP disagrees with the other data we hold, in Spanish (to store).
 
     ``None`` means the data is unknown and is not compared. Raises
     :class:`CurpError` when the CURP itself is invalid: validate it first.
     """
+    return [spanish(problem) for problem in consistency_problems(curp, birth_date, sex)]
+
+
+def consistency_problems(curp: str, birth_date: date | None, sex: str | None) -> list[Message]:
+    """:func:`check_consistency` as messages, translated when shown to the person."""
     curp = validate(curp)
-    problems: list[str] = []
+    problems: list[Message] = []
     curp_date = _birth_date(curp)
     if birth_date is not None and birth_date != curp_date:
         problems.append(
-            f"La fecha de nacimiento ({birth_date:%d/%m/%Y}) no coincide con la de la CURP "
-            f"({curp_date:%d/%m/%Y})."
+            _l(
+                "La fecha de nacimiento (%(given)s) no coincide con la de la CURP (%(curp)s).",
+                given=f"{birth_date:%d/%m/%Y}",
+                curp=f"{curp_date:%d/%m/%Y}",
+            )
         )
     if sex is not None and sex != curp[10]:
-        shown = SEXES.get(sex, sex)
         problems.append(
-            f"El sexo registrado ({shown}) no coincide con el de la CURP ({SEXES[curp[10]]})."
+            _l(
+                "El sexo registrado (%(given)s) no coincide con el de la CURP (%(curp)s).",
+                given=SEXES.get(sex, sex),
+                curp=SEXES[curp[10]],
+            )
         )
     return problems
 

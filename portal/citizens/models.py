@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from peewee import (
     SQL,
+    AutoField,
     CharField,
     DateField,
     DateTimeField,
@@ -36,6 +37,7 @@ class Citizen(SignedInUser, BaseModel):
     """Expediente único: one record per CURP, never two."""
 
     id_prefix = "c"
+    id: AutoField[int]
     curp = CharField(max_length=18, unique=True)
     given_names = CharField()
     first_surname = CharField()
@@ -56,6 +58,7 @@ class Citizen(SignedInUser, BaseModel):
     postal_code = CharField(max_length=5, default="")
     locality = CharField(default="")
     municipality = ForeignKeyField(Municipality, null=True, on_delete="SET NULL", index=True)
+    municipality_id: ForeignKeyField[str | None]
     state = CharField(default="")
     # Questionnaire answers the person gave (profile fields of portal/eligibility/profile.py).
     profile = JSONText(default=dict)
@@ -86,9 +89,11 @@ class Identity(BaseModel):
     identity belongs to exactly one citizen record.
     """
 
+    id: AutoField[int]
     issuer = CharField()
     subject = CharField()
     citizen = ForeignKeyField(Citizen, backref="identities", on_delete="CASCADE")
+    citizen_id: ForeignKeyField[int]
     created_at = DateTimeField(default=utcnow)
     last_sign_in_at = DateTimeField(default=utcnow)
 
@@ -99,7 +104,9 @@ class Identity(BaseModel):
 class CorrectionRequest(BaseModel):
     """A person asks staff to correct data they cannot edit themselves."""
 
+    id: AutoField[int]
     citizen = ForeignKeyField(Citizen, backref="correction_requests", on_delete="CASCADE")
+    citizen_id: ForeignKeyField[int]
     field = CharField()
     requested_value = TextField()
     reason = TextField(default="")
@@ -111,6 +118,7 @@ class CorrectionRequest(BaseModel):
     created_at = DateTimeField(default=utcnow)
     resolved_at = DateTimeField(null=True)
     resolved_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    resolved_by_id: ForeignKeyField[int | None]
 
 
 ID_TYPES = ("ine", "pasaporte", "cedula", "licencia", "cartilla", "otra")
@@ -123,8 +131,11 @@ class IdentityCheck(BaseModel):
     trail, which names only this row's id.
     """
 
+    id: AutoField[int]
     citizen = ForeignKeyField(Citizen, backref="identity_checks", on_delete="CASCADE")
+    citizen_id: ForeignKeyField[int]
     staff = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    staff_id: ForeignKeyField[int | None]
     id_type = CharField(max_length=20)
     id_number = CharField(max_length=40)
     created_at = DateTimeField(default=utcnow, index=True)

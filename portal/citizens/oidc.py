@@ -29,10 +29,10 @@ from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from flask import Flask, current_app
-from flask_babel import lazy_gettext as _l
 from joserfc.errors import JoseError
 
 from portal.citizens import curp as curp_rules
+from portal.messages import _l
 
 ALLOWED_ALGORITHMS = ("RS256", "ES256", "PS256")
 LEEWAY_SECONDS = 60
@@ -186,7 +186,7 @@ def _identity(claims) -> DigitalIdentity:
             _l(
                 "La CURP que envió la Llave Digital no es válida: %(detail)s "
                 "Acuda a una oficina de atención para revisarla.",
-                detail=exc.message,
+                detail=exc.text,
             ),
         ) from exc
     birth_raw = claims.get(config["OIDC_CLAIM_BIRTHDATE"])

@@ -17,7 +17,7 @@ loser of the race finds the winner's record.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from portal.catalog import geography as geo
 from portal.citizens import curp as curp_rules
 from portal.citizens.models import ADDRESS_FIELDS, CorrectionRequest, Identity, IdentityCheck
 from portal.citizens.oidc import DigitalIdentity
+from portal.messages import Joined, Text
 from portal.models import Citizen, Municipality, utcnow
 from portal.vocabulary import Assistance, AuditAction
 from portal.web.database import locked, write
@@ -41,13 +42,13 @@ CONTACT_FIELDS = ("phone", "email", "notify_channel", *ADDRESS_FIELDS)
 class IdentityMismatch(Exception):
     """The CURP disagrees with the birth date or sex the digital ID sent."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
+    def __init__(self, problems: Sequence[Text]):
+        super().__init__(Joined(problems, "; "))
+        self.problems = list(problems)
 
 
 def check_identity(identity: DigitalIdentity) -> None:
-    problems = curp_rules.check_consistency(identity.curp, identity.birth_date, identity.sex)
+    problems = curp_rules.consistency_problems(identity.curp, identity.birth_date, identity.sex)
     if problems:
         raise IdentityMismatch(problems)
 
@@ -237,10 +238,10 @@ def register_at_counter(
     one who registered the person, so they never decide that person's cases.
     """
     try:
-        problems = curp_rules.check_consistency(data.curp, data.birth_date, data.sex)
+        problems = curp_rules.consistency_problems(data.curp, data.birth_date, data.sex)
         value = curp_rules.validate(data.curp)
     except curp_rules.CurpError as exc:
-        raise IdentityMismatch([str(exc)]) from exc
+        raise IdentityMismatch([exc.text]) from exc
     if problems:
         raise IdentityMismatch(problems)
     try:

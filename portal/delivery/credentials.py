@@ -82,6 +82,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from portal.applications import folio as folios
+from portal.messages import Text, _l
 
 FORMAT_VERSION = 1
 SIGNING_CONTEXT = b"ventanilla-unica/credencial\x00"
@@ -119,11 +120,16 @@ class CredentialError(Exception):
     plain Spanish for the delivery operator. For ``expired`` the signature was
     good and ``claims`` holds what the credential says."""
 
-    def __init__(self, code: str, message: str, claims: CredentialClaims | None = None) -> None:
+    def __init__(self, code: str, message: Text, claims: CredentialClaims | None = None) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
+        self.text = message
         self.claims = claims
+
+    @property
+    def message(self) -> str:
+        """In the language of whoever is being answered (see :mod:`portal.messages`)."""
+        return str(self.text)
 
 
 class CredentialKeyError(ValueError):
@@ -150,32 +156,36 @@ def verify(token: str, public_key: Ed25519PublicKey, today: date | None = None) 
     token = token.strip()
     if not _TOKEN.fullmatch(token) or int(token) >> (8 * TOKEN_BYTES):
         raise CredentialError(
-            "malformed", "El código no es una credencial del portal o está incompleto."
+            "malformed", _l("El código no es una credencial del portal o está incompleto.")
         )
     raw = int(token).to_bytes(TOKEN_BYTES, "big")
     payload, signature = raw[:PAYLOAD_BYTES], raw[PAYLOAD_BYTES:]
     if payload[0] != FORMAT_VERSION:
         raise CredentialError(
             "unsupported_version",
-            "Esta credencial es de una versión que este verificador no conoce. "
-            "Actualiza la página o verifícala con conexión.",
+            _l(
+                "Esta credencial es de una versión que este verificador no conoce. "
+                "Actualiza la página o verifícala con conexión."
+            ),
         )
     try:
         public_key.verify(signature, SIGNING_CONTEXT + payload)
     except InvalidSignature:
         raise CredentialError(
-            "bad_signature", "La firma no es válida: la credencial es falsa o fue alterada."
+            "bad_signature", _l("La firma no es válida: la credencial es falsa o fue alterada.")
         ) from None
     try:
         claims = _decode_payload(payload)
     except ValueError:
         # Only a bug in the issuer can sign an undecodable payload.
         raise CredentialError(
-            "malformed", "El código no es una credencial del portal o está incompleto."
+            "malformed", _l("El código no es una credencial del portal o está incompleto.")
         ) from None
     if claims.expires is not None and (today or date.today()) > claims.expires:
         raise CredentialError(
-            "expired", f"La credencial venció el {claims.expires:%d/%m/%Y}.", claims
+            "expired",
+            _l("La credencial venció el %(date)s.", date=f"{claims.expires:%d/%m/%Y}"),
+            claims,
         )
     return claims
 

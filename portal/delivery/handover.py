@@ -27,6 +27,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -40,6 +41,7 @@ from portal.applications import workflow as applications
 from portal.backoffice import audit
 from portal.backoffice.audit import Actor
 from portal.delivery import credentials
+from portal.messages import Text, _l
 from portal.models import Application, Credential, Delivery, DeliveryPoint, StaffUser, utcnow
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction
@@ -63,9 +65,14 @@ _LAST4 = re.compile(r"[0-9A-Z]{4}")
 class DeliveryError(ValueError):
     """An action that cannot be done; ``message`` is plain Spanish."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Text) -> None:
         super().__init__(message)
-        self.message = message
+        self.text = message
+
+    @property
+    def message(self) -> str:
+        """In the language of whoever is being answered (see :mod:`portal.messages`)."""
+        return str(self.text)
 
 
 # Keys -------------------------------------------------------------------------
@@ -82,8 +89,10 @@ def signing_key(configured: str, instance_path: str, production: bool) -> Ed2551
         return credentials.load_private_key(configured)
     if production:
         raise DeliveryError(
-            "CREDENTIAL_PRIVATE_KEY falta: en producción el portal no arranca sin la llave "
-            "que firma las credenciales de entrega."
+            _l(
+                "CREDENTIAL_PRIVATE_KEY falta: en producción el portal no arranca sin la llave "
+                "que firma las credenciales de entrega."
+            )
         )
     path = Path(instance_path) / KEY_FILE
     if path.exists():
@@ -157,7 +166,7 @@ def issue_credential(
     with write():
         fresh = locked(Application.select().where(Application.id == application.id)).get()
         if fresh.status != S.APROBADA:
-            raise DeliveryError("Solo una solicitud aprobada recibe credencial de entrega.")
+            raise DeliveryError(_l("Solo una solicitud aprobada recibe credencial de entrega."))
         existing = current_credential(fresh)
         if existing is not None:
             return existing
@@ -183,12 +192,12 @@ def reissue(
     """A new credential (lost phone, damaged printout); the old token stops working."""
     reason = reason.strip()
     if not reason:
-        raise DeliveryError("Escriba el motivo de la reposición.")
+        raise DeliveryError(_l("Escriba el motivo de la reposición."))
     with write():
         fresh = locked(Application.select().where(Application.id == application.id)).get()
         if fresh.status != S.APROBADA:
             raise DeliveryError(
-                "Solo se repone la credencial de una solicitud aprobada y sin entregar."
+                _l("Solo se repone la credencial de una solicitud aprobada y sin entregar.")
             )
         old = current_credential(fresh)
         now = utcnow()
@@ -219,7 +228,7 @@ def revoke(
     """Revoke the current credential (application cancelled); None if there was none."""
     reason = reason.strip()
     if not reason:
-        raise DeliveryError("Escriba el motivo de la revocación.")
+        raise DeliveryError(_l("Escriba el motivo de la revocación."))
     return _revoke(application, _staff_actor(staff), reason, request_id)
 
 
@@ -247,21 +256,28 @@ def _revoke(
 # Checking ---------------------------------------------------------------------
 
 MESSAGES = {
-    "valida": "Credencial válida: puede entregar el apoyo después de revisar la identificación.",
-    "malformada": "El código no es una credencial del portal o está incompleto.",
-    "version": "Esta credencial es de una versión que el portal no reconoce.",
-    "falsa": "La firma no es válida: la credencial es falsa o fue alterada. No entregue.",
-    "vencida": "La credencial venció. La persona debe pedir una nueva en su solicitud.",
-    "desconocida": "La firma es del portal pero la credencial no está registrada. No entregue.",
-    "revocada": "La credencial fue revocada porque la solicitud se canceló. No entregue.",
-    "reemplazada": "Esta credencial fue reemplazada por una nueva (reposición). "
-    "Pida a la persona el código más reciente.",
-    "entregada": "Este apoyo ya fue entregado. No entregue otra vez.",
-    "no_aprobada": "La solicitud no está aprobada para entrega.",
-    "otro_programa": "La credencial es de un programa de otra dependencia: "
-    "no puede entregarse en este punto.",
-    "folio_desconocido": "No hay ninguna solicitud con ese folio.",
-    "sin_credencial": "La solicitud aprobada aún no tiene credencial de entrega.",
+    "valida": _l(
+        "Credencial válida: puede entregar el apoyo después de revisar la identificación."
+    ),
+    "malformada": _l("El código no es una credencial del portal o está incompleto."),
+    "version": _l("Esta credencial es de una versión que el portal no reconoce."),
+    "falsa": _l("La firma no es válida: la credencial es falsa o fue alterada. No entregue."),
+    "vencida": _l("La credencial venció. La persona debe pedir una nueva en su solicitud."),
+    "desconocida": _l("La firma es del portal pero la credencial no está registrada. No entregue."),
+    "revocada": _l("La credencial fue revocada porque la solicitud se canceló. No entregue."),
+    "reemplazada": _l(
+        "Esta credencial fue reemplazada por una nueva (reposición). "
+        "Pida a la persona el código más reciente."
+    ),
+    "entregada": _l("Este apoyo ya fue entregado. No entregue otra vez."),
+    "no_aprobada": _l("La solicitud no está aprobada para entrega."),
+    "otro_programa": _l(
+        "La credencial es de un programa de otra dependencia: no puede entregarse en este punto."
+    ),
+    "folio_desconocido": _l("No hay ninguna solicitud con ese folio."),
+    "sin_credencial": _l(
+        "La solicitud aprobada aún no tiene credencial de entrega.",
+    ),
 }
 
 _SIGNATURE_CODES = {
@@ -289,7 +305,8 @@ class Verdict:
 
     @property
     def message(self) -> str:
-        return MESSAGES[self.code]
+        """In the language of whoever scanned it (see :mod:`portal.messages`)."""
+        return str(MESSAGES[self.code])
 
 
 def check_token(
@@ -354,7 +371,7 @@ def _judge(
     today: dt.date | None = None,
 ) -> Verdict:
     application = Application.get_by_id(credential.application_id)
-    found = {
+    found: dict[str, Any] = {
         "signature_checked": signature_checked,
         "credential": credential,
         "application": application,
@@ -390,10 +407,12 @@ class IdCheck:
     def parse(cls, id_type: str, last4: str) -> IdCheck:
         last4 = re.sub(r"[\s-]", "", last4 or "").upper()
         if id_type not in ID_TYPES:
-            raise DeliveryError("Elija el tipo de identificación que revisó.")
+            raise DeliveryError(_l("Elija el tipo de identificación que revisó."))
         if not _LAST4.fullmatch(last4):
             raise DeliveryError(
-                "Escriba los últimos 4 caracteres del número de la identificación (letras o números)."
+                _l(
+                    "Escriba los últimos 4 caracteres del número de la identificación (letras o números)."
+                )
             )
         return cls(id_type, last4)
 
@@ -421,9 +440,9 @@ def confirm_delivery(
     verdict = recheck(credential, operator)
     application = verdict.application
     if verdict.ok and point.program_id != application.program_id:
-        raise DeliveryError("Ese punto de entrega no es de este programa.")
+        raise DeliveryError(_l("Ese punto de entrega no es de este programa."))
     if verdict.ok and not point.active:
-        raise DeliveryError("Ese punto de entrega ya no está en uso.")
+        raise DeliveryError(_l("Ese punto de entrega ya no está en uso."))
     if not verdict.ok:
         audit_refusal(actor, credential, verdict, request_id)
         return Outcome(False, verdict, verdict.delivery)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from peewee import (
     SQL,
+    AutoField,
     CharField,
     DateField,
     DateTimeField,
@@ -30,16 +31,20 @@ from portal.web.tables import BaseModel, utcnow
 
 
 class Credential(BaseModel):
+    id: AutoField[int]
     application = ForeignKeyField(Application, backref="credentials", on_delete="CASCADE")
+    application_id: ForeignKeyField[int]
     # 16 lowercase hex digits, inside the signed token; random, so it cannot be guessed.
     credential_id = CharField(max_length=16, unique=True)
     issued_on = DateField()
     expires_on = DateField(null=True)
     issued_at = DateTimeField(default=utcnow)
     issued_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    issued_by_id: ForeignKeyField[int | None]
     revoked_at = DateTimeField(null=True)
     superseded_at = DateTimeField(null=True)
     superseded_by = ForeignKeyField("self", null=True, on_delete="SET NULL")
+    superseded_by_id: ForeignKeyField[int | None]
     reason = TextField(default="")
 
     @property
@@ -58,10 +63,15 @@ Credential.add_index(
 
 
 class Delivery(BaseModel):
+    id: AutoField[int]
     application = ForeignKeyField(Application, unique=True, on_delete="RESTRICT")
+    application_id: ForeignKeyField[int]
     credential = ForeignKeyField(Credential, null=True, on_delete="SET NULL")
+    credential_id: ForeignKeyField[int | None]
     operator = ForeignKeyField(StaffUser, on_delete="RESTRICT")
+    operator_id: ForeignKeyField[int]
     point = ForeignKeyField(DeliveryPoint, on_delete="RESTRICT")
+    point_id: ForeignKeyField[int]
     delivered_at = DateTimeField(default=utcnow, index=True)
     # Which ID the operator looked at, and only the last 4 characters of its
     # number: enough to settle a dispute, too little to be an identity.

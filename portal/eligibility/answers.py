@@ -25,6 +25,7 @@ from portal.applications import assistance
 from portal.applications.folio import ALPHABET
 from portal.backoffice.audit import Actor, record
 from portal.eligibility.profile import ProfileError, parse_profile
+from portal.messages import _l
 from portal.models import Citizen, Enrollment, Program, ResumeCode, utcnow
 from portal.vocabulary import Assistance, AuditAction
 from portal.web.database import locked, write
@@ -123,12 +124,19 @@ def normalize_code(typed: str) -> str:
     """
     code = _TYPED_SEPARATORS.sub("", typed or "").upper().replace("V", "B")
     if not code:
-        raise CodeError("Escriba el código que le dimos, por ejemplo 7K3M-9PXA.")
+        raise CodeError(_l("Escriba el código que le dimos, por ejemplo 7K3M-9PXA."))
     if len(code) != CODE_LENGTH:
-        raise CodeError(f"El código tiene {CODE_LENGTH} letras y números; revíselo.")
+        raise CodeError(
+            _l("El código tiene %(length)s letras y números; revíselo.", length=CODE_LENGTH)
+        )
     wrong = sorted({c for c in code if c not in ALPHABET})
     if wrong:
-        raise CodeError(f"El código no lleva {', '.join(wrong)}: revise si es otra letra o número.")
+        raise CodeError(
+            _l(
+                "El código no lleva %(characters)s: revise si es otra letra o número.",
+                characters=", ".join(wrong),
+            )
+        )
     return code
 
 
@@ -164,7 +172,10 @@ def find_saved(typed: str, *, now: dt.datetime | None = None) -> ResumeCode:
     )
     if row is None:
         raise CodeError(
-            "No encontramos respuestas con ese código. Revíselo; los códigos "
-            f"duran {RESUME_DAYS} días."
+            _l(
+                "No encontramos respuestas con ese código. Revíselo; los códigos "
+                "duran %(days)s días.",
+                days=RESUME_DAYS,
+            )
         )
     return row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from peewee import (
+    AutoField,
     CharField,
     DateTimeField,
 )
@@ -17,6 +18,7 @@ class ResumeCode(BaseModel):
     worthless after ``expires_at``.
     """
 
+    id: AutoField[int]
     code = CharField(max_length=12, unique=True)
     answers = JSONText(default=dict)
     asked = JSONText(default=list)  # the order the questions were answered in

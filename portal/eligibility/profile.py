@@ -27,6 +27,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from portal.messages import Text, _l
+
 Profile = dict[str, Any]
 
 # The raw answer a form sends for "No sé"; JSON profiles use null instead.
@@ -144,7 +146,7 @@ class AnswerError(ValueError):
 class ProfileError(ValueError):
     """A profile with unreadable answers; ``errors`` maps field name to Spanish message."""
 
-    def __init__(self, errors: Mapping[str, str]):
+    def __init__(self, errors: Mapping[str, Text]):
         self.errors = dict(errors)
         super().__init__("; ".join(f"{field}: {msg}" for field, msg in self.errors.items()))
 
@@ -158,27 +160,33 @@ def parse_value(field: str, raw: Any, *, on: date | None = None) -> Any:
     """
     spec = FIELDS.get(field)
     if spec is None:
-        raise AnswerError(f"No existe la pregunta «{field}».")
+        raise AnswerError(_l("No existe la pregunta «%(field)s».", field=field))
     if spec.derived:
-        raise AnswerError(f"«{field}» se calcula a partir de: {', '.join(spec.sources)}.")
+        raise AnswerError(
+            _l(
+                "«%(field)s» se calcula a partir de: %(sources)s.",
+                field=field,
+                sources=", ".join(spec.sources),
+            )
+        )
     if raw is None or raw == DONT_KNOW:
         return None
     parser = _PARSERS[spec.kind]
     value = parser(spec, raw)
     if spec.kind is Kind.DATE and on is not None and value > on:
-        raise AnswerError("La fecha no puede ser posterior a hoy.")
+        raise AnswerError(_l("La fecha no puede ser posterior a hoy."))
     return value
 
 
 def parse_profile(data: Mapping[str, Any], *, on: date | None = None) -> Profile:
     """Parse every answer in ``data``; raise :class:`ProfileError` listing every bad one."""
     profile: Profile = {}
-    errors: dict[str, str] = {}
+    errors: dict[str, Text] = {}
     for field, raw in data.items():
         try:
             profile[field] = parse_value(field, raw, on=on)
         except AnswerError as exc:
-            errors[field] = str(exc)
+            errors[field] = exc.args[0]
     if errors:
         raise ProfileError(errors)
     return profile
@@ -254,7 +262,7 @@ def derive(profile: Mapping[str, Any], on: date, state_code: str = DEFAULT_STATE
     elif birth_date is not _ABSENT:
         if birth_date > on:
             raise ProfileError(
-                {"birth_date": "La fecha de nacimiento es posterior a la fecha de evaluación."}
+                {"birth_date": _l("La fecha de nacimiento es posterior a la fecha de evaluación.")}
             )
         values["age"] = age_on(birth_date, on)
 
@@ -264,7 +272,7 @@ def derive(profile: Mapping[str, Any], on: date, state_code: str = DEFAULT_STATE
         values["income_per_capita"] = None
     elif income is not _ABSENT and size is not _ABSENT:
         if size < 1:
-            raise ProfileError({"household_size": "En el hogar vive al menos una persona."})
+            raise ProfileError({"household_size": _l("En el hogar vive al menos una persona.")})
         values["income_per_capita"] = income / size
 
     municipality = profile.get("municipality", _ABSENT)
@@ -283,9 +291,11 @@ def _parse_date(spec: Field, raw: Any) -> date:
     try:
         value = date.fromisoformat(str(raw).strip())
     except ValueError:
-        raise AnswerError("Escriba la fecha como año-mes-día, por ejemplo 1990-05-31.") from None
+        raise AnswerError(
+            _l("Escriba la fecha como año-mes-día, por ejemplo 1990-05-31.")
+        ) from None
     if value.year < 1900:
-        raise AnswerError("Revise el año: debe ser 1900 o posterior.")
+        raise AnswerError(_l("Revise el año: debe ser 1900 o posterior."))
     return value
 
 
@@ -294,19 +304,21 @@ def _parse_choice(spec: Field, raw: Any) -> str:
     if value not in spec.choices and value.upper() in spec.choices:
         value = value.upper()  # "m" for M, as people type CURP letters
     if value not in spec.choices:
-        raise AnswerError(f"Elija una de las opciones: {', '.join(spec.choices)}.")
+        raise AnswerError(
+            _l("Elija una de las opciones: %(choices)s.", choices=", ".join(spec.choices))
+        )
     return value
 
 
 def _parse_integer(spec: Field, raw: Any) -> int:
     if isinstance(raw, bool):
-        raise AnswerError("Escriba un número entero.")
+        raise AnswerError(_l("Escriba un número entero."))
     if isinstance(raw, int):
         value = raw
     else:
         text = str(raw).strip()
         if not re.fullmatch(r"[0-9]+", text):
-            raise AnswerError("Escriba un número entero, por ejemplo 4.")
+            raise AnswerError(_l("Escriba un número entero, por ejemplo 4."))
         value = int(text)
     _check_range(spec, value)
     return value
@@ -314,14 +326,14 @@ def _parse_integer(spec: Field, raw: Any) -> int:
 
 def _parse_money(spec: Field, raw: Any) -> int | float:
     if isinstance(raw, bool):
-        raise AnswerError("Escriba una cantidad en pesos.")
+        raise AnswerError(_l("Escriba una cantidad en pesos."))
     if isinstance(raw, (int, float)):
         value: int | float = raw
     else:
         # People write "$9,000" or "9 000"; commas here separate thousands, never decimals.
         text = re.sub(r"[\s$,]", "", str(raw))
         if not re.fullmatch(r"\d+(\.\d{1,2})?", text):
-            raise AnswerError("Escriba una cantidad en pesos, por ejemplo 9000.")
+            raise AnswerError(_l("Escriba una cantidad en pesos, por ejemplo 9000."))
         value = float(text) if "." in text else int(text)
     _check_range(spec, value)
     return value
@@ -329,9 +341,11 @@ def _parse_money(spec: Field, raw: Any) -> int | float:
 
 def _check_range(spec: Field, value: float) -> None:
     if spec.minimum is not None and value < spec.minimum:
-        raise AnswerError(f"Escriba un número de {spec.minimum} o más.")
+        raise AnswerError(_l("Escriba un número de %(minimum)s o más.", minimum=spec.minimum))
     if spec.maximum is not None and value > spec.maximum:
-        raise AnswerError(f"Escriba un número de {spec.maximum:,} o menos.")
+        raise AnswerError(
+            _l("Escriba un número de %(maximum)s o menos.", maximum=f"{spec.maximum:,}")
+        )
 
 
 _TRUE = {"si", "sí", "true", "1"}
@@ -346,7 +360,7 @@ def _parse_boolean(spec: Field, raw: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise AnswerError("Responda sí o no.")
+    raise AnswerError(_l("Responda sí o no."))
 
 
 def _parse_ages(spec: Field, raw: Any) -> tuple[int, ...]:
@@ -355,19 +369,23 @@ def _parse_ages(spec: Field, raw: Any) -> tuple[int, ...]:
     if isinstance(raw, str):
         parts: list[Any] = [part for part in re.split(r"[\s,;y]+", raw.strip()) if part]
         if not parts:
-            raise AnswerError("Escriba las edades separadas por comas, por ejemplo 2, 6.")
+            raise AnswerError(_l("Escriba las edades separadas por comas, por ejemplo 2, 6."))
     elif isinstance(raw, (list, tuple)):
         parts = list(raw)
     else:
-        raise AnswerError("Escriba las edades separadas por comas, por ejemplo 2, 6.")
+        raise AnswerError(_l("Escriba las edades separadas por comas, por ejemplo 2, 6."))
     ages = []
     for part in parts:
         try:
             ages.append(_parse_integer(spec, part))
         except AnswerError:
             raise AnswerError(
-                f"Escriba edades en años cumplidos, de {spec.minimum} a {spec.maximum}, "
-                "separadas por comas."
+                _l(
+                    "Escriba edades en años cumplidos, de %(minimum)s a %(maximum)s, "
+                    "separadas por comas.",
+                    minimum=spec.minimum,
+                    maximum=spec.maximum,
+                )
             ) from None
     return tuple(sorted(ages))
 
@@ -375,12 +393,12 @@ def _parse_ages(spec: Field, raw: Any) -> tuple[int, ...]:
 def _parse_slugs(spec: Field, raw: Any) -> tuple[str, ...]:
     parts = raw.split(",") if isinstance(raw, str) else raw
     if not isinstance(parts, (list, tuple)):
-        raise AnswerError("Indique los programas como una lista.")
+        raise AnswerError(_l("Indique los programas como una lista."))
     slugs: list[str] = []
     for part in parts:
         slug = str(part).strip()
         if not SLUG_RE.match(slug):
-            raise AnswerError(f"«{slug}» no es la clave de un programa.")
+            raise AnswerError(_l("«%(slug)s» no es la clave de un programa.", slug=slug))
         if slug not in slugs:
             slugs.append(slug)
     return tuple(slugs)
@@ -389,7 +407,7 @@ def _parse_slugs(spec: Field, raw: Any) -> tuple[str, ...]:
 def _parse_municipality(spec: Field, raw: Any) -> str:
     value = str(raw).strip() if isinstance(raw, str) else raw
     if not isinstance(value, str) or not MUNICIPALITY_RE.match(value):
-        raise AnswerError("Elija su municipio de la lista.")
+        raise AnswerError(_l("Elija su municipio de la lista."))
     return value
 
 

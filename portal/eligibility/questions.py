@@ -32,6 +32,7 @@ from portal.eligibility.profile import (
     parse_value,
     sources_of,
 )
+from portal.messages import _l
 
 QUESTIONS_FILE = Path(__file__).parent / "data" / "preguntas.yaml"
 
@@ -75,14 +76,14 @@ class Question:
         """
         if raw == DONT_KNOW:
             if not self.dont_know:
-                raise AnswerError("Elija o escriba una respuesta.")
+                raise AnswerError(_l("Elija o escriba una respuesta."))
             return None
         if isinstance(raw, str) and not raw.strip():
-            raise AnswerError("Responda la pregunta para continuar.")
+            raise AnswerError(_l("Responda la pregunta para continuar."))
         if self.input == "multi" and raw == NONE_OF_THEM and self.none_label is None:
-            raise AnswerError("Elija o escriba una respuesta.")
+            raise AnswerError(_l("Elija o escriba una respuesta."))
         if self.options and raw not in {o.value for o in self.options}:
-            raise AnswerError("Elija una de las opciones.")
+            raise AnswerError(_l("Elija una de las opciones."))
         return parse_value(self.field, raw, on=on)
 
     def display(self, value: Any) -> str:

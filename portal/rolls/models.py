@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from peewee import (
     SQL,
+    AutoField,
     CharField,
     DateTimeField,
     FloatField,
@@ -36,7 +37,9 @@ CANDIDATE_STATUSES = ("pendiente", "fusionado", "descartado")
 class ImportBatch(BaseModel):
     """One roll file for one program. The same file (sha256) is imported once."""
 
+    id: AutoField[int]
     program = ForeignKeyField(Program, backref="import_batches", on_delete="RESTRICT")
+    program_id: ForeignKeyField[int]
     filename = CharField()
     sha256 = CharField(max_length=64)
     status = CharField(
@@ -49,6 +52,7 @@ class ImportBatch(BaseModel):
     processed = IntegerField(default=0)
     error = TextField(default="")
     created_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    created_by_id: ForeignKeyField[int | None]
     created_at = DateTimeField(default=utcnow)
     started_at = DateTimeField(null=True)
     finished_at = DateTimeField(null=True)
@@ -60,7 +64,9 @@ class ImportBatch(BaseModel):
 class ImportRejection(BaseModel):
     """A row of a batch that was not imported, and every reason why."""
 
+    id: AutoField[int]
     batch = ForeignKeyField(ImportBatch, backref="rejections", on_delete="CASCADE")
+    batch_id: ForeignKeyField[int]
     row_number = IntegerField()
     curp = CharField(default="")
     name = CharField(default="")
@@ -73,8 +79,11 @@ class ImportRejection(BaseModel):
 class DuplicateCandidate(BaseModel):
     """Two records that probably are one person; ``citizen_a`` has the lower id."""
 
+    id: AutoField[int]
     citizen_a = ForeignKeyField(Citizen, on_delete="CASCADE")
+    citizen_a_id: ForeignKeyField[int]
     citizen_b = ForeignKeyField(Citizen, on_delete="CASCADE")
+    citizen_b_id: ForeignKeyField[int]
     score = FloatField()
     kind = CharField()  # nombre: same birth date and sex, similar name; curp: one character apart
     status = CharField(
@@ -82,6 +91,7 @@ class DuplicateCandidate(BaseModel):
         constraints=[SQL(f"CHECK (status IN ({_in(CANDIDATE_STATUSES)}))")],
     )
     decided_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    decided_by_id: ForeignKeyField[int | None]
     decided_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
 
@@ -95,11 +105,14 @@ class DuplicateCandidate(BaseModel):
 class CitizenMerge(BaseModel):
     """History of a merge: who survived, what the removed record held, what moved."""
 
+    id: AutoField[int]
     survivor = ForeignKeyField(Citizen, backref="merges", on_delete="RESTRICT")
+    survivor_id: ForeignKeyField[int]
     merged_citizen_id = IntegerField()
     merged_snapshot = JSONText()
     moved = JSONText(default=dict)
     merged_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    merged_by_id: ForeignKeyField[int | None]
     created_at = DateTimeField(default=utcnow)
 
 

@@ -4,6 +4,7 @@ portal/transparency/reports.py)."""
 from __future__ import annotations
 
 from peewee import (
+    AutoField,
     CharField,
     DateTimeField,
     ForeignKeyField,
@@ -23,7 +24,9 @@ class BeneficiaryCell(BaseModel):
     unique key holds no NULL.
     """
 
+    id: AutoField[int]
     program = ForeignKeyField(Program, on_delete="CASCADE")
+    program_id: ForeignKeyField[int]
     municipality = CharField(max_length=5, default="")
     sex = CharField(max_length=1)
     birth_year = IntegerField()
@@ -36,7 +39,9 @@ class BeneficiaryCell(BaseModel):
 class BeneficiaryMonth(BaseModel):
     """Active beneficiaries by program and the month they started."""
 
+    id: AutoField[int]
     program = ForeignKeyField(Program, on_delete="CASCADE")
+    program_id: ForeignKeyField[int]
     month = CharField(max_length=7)  # YYYY-MM
     beneficiaries = IntegerField()
 
@@ -47,6 +52,7 @@ class BeneficiaryMonth(BaseModel):
 class StatsState(BaseModel):
     """One row: the enrollment table's fingerprint the summaries were built from."""
 
+    id: AutoField[int]
     fingerprint = CharField()
     refreshed_at = DateTimeField(default=utcnow)
 

@@ -1,0 +1,83 @@
+"""Messages the domain shows to people: Spanish in the code, translated when shown.
+
+Domain modules hold no request, so they cannot pick a language when they raise
+a refusal. They write ``_l("No existe la dependencia «%(slug)s».", slug=slug)``
+instead: a :class:`Message` that remembers the Spanish text and its values and
+becomes text only when it is used as text.
+
+* ``str(message)`` (and so ``str(exc)``, f-strings, ``%s`` in logs, Jinja and
+  Flask's JSON) gives the text in the language of the current request, through
+  flask-babel; outside a request (CLI commands, the queue, tests without a
+  client) it gives the Spanish source.
+* :attr:`Message.source` and :func:`spanish` always give the Spanish text:
+  what the audit trail and the database store, whoever reads it later.
+
+Exceptions that carry a message keep the :class:`Message` and expose plain
+``str`` attributes (``exc.message``, ``exc.reasons``), read in the language of
+whoever is being answered; anything stored goes through :func:`spanish`.
+``pybabel extract -k _l`` finds the texts; values use ``%(name)s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import has_request_context
+from flask_babel import gettext
+from flask_babel.speaklater import LazyString
+
+
+def _fill(text: str, values: dict[str, object]) -> str:
+    # Like flask-babel's gettext: a text without values is not %-formatted.
+    return text % values if values else text
+
+
+def _shown(msgid: str, **values: object) -> str:
+    if has_request_context():
+        return str(gettext(msgid, **values))
+    return _fill(msgid, values)
+
+
+class Message(LazyString):
+    """A Spanish text with its values, translated each time it becomes ``str``."""
+
+    def __init__(self, msgid: str, **values: object) -> None:
+        super().__init__(_shown, msgid, **values)
+        self.msgid = msgid
+        self.values = values
+
+    @property
+    def source(self) -> str:
+        """The Spanish text with its values filled in, whatever the language."""
+        return _fill(self.msgid, self.values)
+
+
+class Joined(Message):
+    """Several texts shown as one (every reason of a refusal), each translated."""
+
+    def __init__(self, texts: Iterable[Text], separator: str = " ") -> None:
+        self.texts = list(texts)
+        self.separator = separator
+        LazyString.__init__(self, self._shown)
+
+    def _shown(self) -> str:
+        return self.separator.join(str(text) for text in self.texts)
+
+    @property
+    def source(self) -> str:
+        return self.separator.join(spanish(text) for text in self.texts)
+
+
+# A text shown to people: plain (names and texts that come from data) or a
+# message of the code, translated when shown.
+Text = str | Message
+
+
+def _l(msgid: str, **values: object) -> Message:
+    """Mark ``msgid`` (Spanish, ``%(name)s`` placeholders) for translation."""
+    return Message(msgid, **values)
+
+
+def spanish(text: Text) -> str:
+    """The Spanish of ``text``: what the audit trail and the database keep."""
+    return text.source if isinstance(text, Message) else str(text)
