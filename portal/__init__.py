@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask
 
 from portal.applications import tasks as outbox_tasks
 from portal.citizens import oidc
 from portal.config import ROOT, check, from_env
-from portal.web import assets, logs, queue, security
+from portal.web import assets, logs, queue, security, templating
 from portal.web import database as db
 from portal.web.extensions import babel, compress, csrf, htmx_ext, login_manager
 from portal.web.htmx import add_vary
 from portal.web.i18n import select_locale
-from portal.web.kiosk import is_kiosk
 from portal.web.sessions import DatabaseSessionInterface
 
 
@@ -76,14 +75,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_blueprints(app)
     register_commands(app)
-
-    @app.context_processor
-    def shell_context():
-        return {
-            "state_name": app.config["STATE_NAME"],
-            "lang": select_locale(),
-            "kiosk": is_kiosk(),
-            "current_path": request.full_path.rstrip("?"),
-        }
+    templating.init_app(app)
 
     return app

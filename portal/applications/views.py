@@ -12,7 +12,6 @@ import uuid
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField
 from wtforms.validators import Email, Length, Optional, Regexp
@@ -26,22 +25,23 @@ from portal.eligibility.profile import FIELDS
 from portal.models import Application, Citizen, Document, Notice, Program, Requirement
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.auth import citizen_required
+from portal.web.forms import BaseForm
 from portal.web.htmx import render
 
 bp = Blueprint("applications", __name__)
 
 
-class StartForm(FlaskForm):
+class StartForm(BaseForm):
     # One key per rendered form: a double click or a repeated post of the same
     # form finds the draft the first post created.
     idempotency_key = HiddenField()
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BaseForm):
     document = FileField()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """A button that changes state: only the CSRF token."""
 
 
@@ -57,7 +57,7 @@ _FIELD_CHECKS = {
 def correction_form(fields, answers, formdata=None):
     """A form with exactly the flagged fields, prefilled with what was sent."""
 
-    class CorrectionForm(FlaskForm):
+    class CorrectionForm(BaseForm):
         pass
 
     for name in fields:
@@ -296,7 +296,7 @@ def resubmit(folio: str):
     form = correction_form(correction.fields, application.answers or {}, formdata=request.form)
     if not form.validate_on_submit():
         return detail_page(application, form=form), 422
-    values = {name: form[name].data.strip() for name in correction.fields}
+    values = {name: form[name].data for name in correction.fields}
     try:
         apps.resubmit(application, actor(), values)
     except apps.Refused as refused:
@@ -331,7 +331,7 @@ def cancel(folio: str):
         application=application,
         program=Program.get_by_id(application.program_id),
         form=form,
-    ), (400 if form.errors else 200)
+    ), (422 if form.errors else 200)
 
 
 @bp.get("/mis-solicitudes/<folio>/documentos/<int:document_id>")
@@ -362,19 +362,14 @@ def notices():
     return render("applications/notices.html", notices=rows, unread=unread)
 
 
-@bp.app_context_processor
-def application_helpers():
-    def status_label(status: str) -> str:
-        return _(apps.STATUS_LABELS[status])
+def status_label(status: str) -> str:
+    return _(apps.STATUS_LABELS[S(status)])
 
-    def actor_label(event) -> str:
-        if event.actor_kind == "ciudadano":
-            return _("usted")
-        if event.assisted:
-            return _("personal de ventanilla, a su nombre")
-        return _("la dependencia") if event.actor_kind == "personal" else _("el sistema")
 
-    def has_endpoint(endpoint: str) -> bool:
-        return endpoint in current_app.view_functions
-
-    return {"status_label": status_label, "actor_label": actor_label, "has_endpoint": has_endpoint}
+def actor_label(event) -> str:
+    """Who did a timeline step, as the person who applied reads it."""
+    if event.actor_kind == "ciudadano":
+        return _("usted")
+    if event.assisted:
+        return _("personal de ventanilla, a su nombre")
+    return _("la dependencia") if event.actor_kind == "personal" else _("el sistema")

@@ -4,7 +4,6 @@ else posted (status, agency on a review form) is never read."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -16,6 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Length,
@@ -29,6 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.eligibility.profile import SLUG_RE
 from portal.models import STAFF_ROLES
 from portal.vocabulary import ApplicationStatus as S
+from portal.web.forms import BaseForm
 
 ROLE_LABELS = {
     "revisor": _l("Revisión de solicitudes"),
@@ -37,21 +38,6 @@ ROLE_LABELS = {
     "admin_dependencia": _l("Administración de la dependencia"),
     "admin_estatal": _l("Administración estatal"),
 }
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class BaseForm(FlaskForm):
-    """Whitespace around typed text is never meaningful."""
-
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            filters = unbound_field.kwargs.get("filters", [])
-            if strip not in filters:
-                filters = [strip, *filters]
-            return unbound_field.bind(form=form, filters=filters, **options)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -77,6 +63,9 @@ class AuditSearchForm(BaseForm):
             raise ValidationError(_l("La fecha final no puede ser anterior a la inicial."))
 
 
+ROLE_CHOICES = [SelectChoice(r, ROLE_LABELS[r]) for r in STAFF_ROLES]
+
+
 class StaffCreateForm(BaseForm):
     name = StringField(
         _l("Nombre completo"), validators=[DataRequired(_l("Escriba el nombre.")), Length(max=120)]
@@ -89,7 +78,7 @@ class StaffCreateForm(BaseForm):
             Length(max=200),
         ],
     )
-    role = SelectField(_l("Función"), choices=[(r, ROLE_LABELS[r]) for r in STAFF_ROLES])
+    role = SelectField(_l("Función"), choices=ROLE_CHOICES)
     agency = SelectField(_l("Dependencia"), coerce=str)
     password = PasswordField(
         _l("Contraseña inicial"),
@@ -110,7 +99,7 @@ class StaffCreateForm(BaseForm):
 
 
 class StaffEditForm(BaseForm):
-    role = SelectField(_l("Función"), choices=[(r, ROLE_LABELS[r]) for r in STAFF_ROLES])
+    role = SelectField(_l("Función"), choices=ROLE_CHOICES)
     agency = SelectField(_l("Dependencia"), coerce=str)
 
     validate_agency = StaffCreateForm.validate_agency
@@ -135,9 +124,20 @@ class ConfirmForm(BaseForm):
     """A button that changes something: CSRF only."""
 
 
+STALE_FORM = _l(
+    "El formulario no dice qué versión de la solicitud vio. Vuelva a cargar la página e "
+    "inténtelo de nuevo."
+)
+
+
 class VersionedForm(BaseForm):
     # The version the reviewer saw; a stale one means someone else acted first.
-    version = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
+    version = HiddenField(
+        validators=[
+            DataRequired(STALE_FORM),
+            Regexp(r"^\d{1,9}$", message=STALE_FORM),
+        ]
+    )
 
 
 class ProgramForm(VersionedForm):
@@ -161,9 +161,9 @@ class ProgramForm(VersionedForm):
     benefit_kind = SelectField(
         _l("Tipo de apoyo"),
         choices=[
-            ("cash", _l("Dinero")),
-            ("in_kind", _l("En especie")),
-            ("service", _l("Servicio")),
+            SelectChoice("cash", _l("Dinero")),
+            SelectChoice("in_kind", _l("En especie")),
+            SelectChoice("service", _l("Servicio")),
         ],
     )
     benefit_amount = IntegerField(_l("Monto en pesos"), validators=[Optional()])
@@ -212,7 +212,7 @@ class QueueFilterForm(BaseForm):
     until = DateField(_l("Enviadas hasta"), validators=[Optional()])
     flagged = SelectField(
         _l("Marcadas"),
-        choices=[("", _l("Todas")), ("si", _l("Solo marcadas"))],
+        choices=[SelectChoice("", _l("Todas")), SelectChoice("si", _l("Solo marcadas"))],
         validators=[Optional()],
     )
 
@@ -221,7 +221,11 @@ class QueueFilterForm(BaseForm):
 
 class DocumentReviewForm(VersionedForm):
     decision = SelectField(
-        _l("Dictamen"), choices=[("aceptado", _l("Aceptar")), ("rechazado", _l("Rechazar"))]
+        _l("Dictamen"),
+        choices=[
+            SelectChoice("aceptado", _l("Aceptar")),
+            SelectChoice("rechazado", _l("Rechazar")),
+        ],
     )
     reason = StringField(_l("Motivo"), validators=[Length(max=300)])
 
@@ -265,7 +269,10 @@ REJECTION_REASONS = {
 
 
 class RejectForm(VersionedForm):
-    reason = SelectField(_l("Motivo del rechazo"), choices=list(REJECTION_REASONS.items()))
+    reason = SelectField(
+        _l("Motivo del rechazo"),
+        choices=[SelectChoice(key, label) for key, label in REJECTION_REASONS.items()],
+    )
     details = TextAreaField(
         _l("Explicación para la persona"),
         validators=[DataRequired(_l("Explique el rechazo: la persona lo verá.")), Length(max=1000)],
@@ -291,7 +298,10 @@ class CurpForm(BaseForm):
 
 
 class IdentityCheckForm(BaseForm):
-    id_type = SelectField(_l("Identificación que presentó"), choices=list(ID_TYPE_LABELS.items()))
+    id_type = SelectField(
+        _l("Identificación que presentó"),
+        choices=[SelectChoice(key, label) for key, label in ID_TYPE_LABELS.items()],
+    )
     id_number = StringField(
         _l("Número o folio de la identificación"),
         validators=[
@@ -315,7 +325,12 @@ class RegisterForm(IdentityCheckForm):
         _l("Fecha de nacimiento"), validators=[DataRequired(_l("Escriba la fecha de nacimiento."))]
     )
     sex = SelectField(
-        _l("Sexo"), choices=[("M", _l("Mujer")), ("H", _l("Hombre")), ("X", _l("No binario"))]
+        _l("Sexo"),
+        choices=[
+            SelectChoice("M", _l("Mujer")),
+            SelectChoice("H", _l("Hombre")),
+            SelectChoice("X", _l("No binario")),
+        ],
     )
     municipality = SelectField(_l("Municipio donde vive"), coerce=str)
 

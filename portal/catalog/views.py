@@ -31,12 +31,10 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-@bp.app_template_filter("long_date")
 def long_date(value: date) -> str:
     return f"{value.day} de {MONTHS[value.month - 1]} de {value.year}"
 
 
-@bp.app_template_filter("benefit")
 def benefit_text(benefit: Benefit) -> str:
     """What a person gets, in one phrase: "$1,500 cada dos meses"."""
     if benefit.kind == "cash" and benefit.amount is not None:
@@ -45,7 +43,6 @@ def benefit_text(benefit: Benefit) -> str:
     return benefit.description or BENEFIT_KINDS[benefit.kind]
 
 
-@bp.app_template_global("apply_url")
 def apply_url(slug: str) -> str | None:
     """The application form's address, once the applications area is installed."""
     if APPLY_ENDPOINT not in current_app.view_functions:

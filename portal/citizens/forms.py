@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -15,24 +14,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.catalog import geography as geo
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class BaseForm(FlaskForm):
-    """Strips the spaces people paste around what they type."""
-
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            filters = unbound_field.kwargs.get("filters", [])
-            if _strip not in filters:
-                unbound_field.kwargs["filters"] = [_strip, *filters]
-            return unbound_field.bind(form=form, **options)
+from portal.web.forms import BaseForm
 
 
 class StaffLoginForm(BaseForm):
@@ -52,9 +38,9 @@ class PrivacyForm(BaseForm):
 
 
 CHANNELS = [
-    ("portal", _l("Solo en este portal")),
-    ("email", _l("Por correo electrónico")),
-    ("sms", _l("Por mensaje de texto (SMS)")),
+    SelectChoice("portal", _l("Solo en este portal")),
+    SelectChoice("email", _l("Por correo electrónico")),
+    SelectChoice("sms", _l("Por mensaje de texto (SMS)")),
 ]
 ROAD_TYPES = [
     "",
@@ -90,7 +76,9 @@ SETTLEMENT_TYPES = [
 
 def _municipality_choices():
     state = geo.load_state()
-    return [("", _l("Elija su municipio"))] + [(m.code, m.name) for m in state.municipalities]
+    return [SelectChoice("", _l("Elija su municipio"))] + [
+        SelectChoice(m.code, m.name) for m in state.municipalities
+    ]
 
 
 class ProfileForm(BaseForm):
@@ -119,7 +107,7 @@ class ProfileForm(BaseForm):
     )
     road_type = SelectField(
         _l("Tipo de vialidad"),
-        choices=[(t, t or _l("Elija")) for t in ROAD_TYPES],
+        choices=[SelectChoice(t, t or _l("Elija")) for t in ROAD_TYPES],
         validators=[Optional()],
     )
     road_name = StringField(_l("Nombre de la calle"), validators=[Optional(), Length(max=120)])
@@ -129,7 +117,7 @@ class ProfileForm(BaseForm):
     )
     settlement_type = SelectField(
         _l("Tipo de asentamiento"),
-        choices=[(t, t or _l("Elija")) for t in SETTLEMENT_TYPES],
+        choices=[SelectChoice(t, t or _l("Elija")) for t in SETTLEMENT_TYPES],
         validators=[Optional()],
     )
     settlement_name = StringField(
@@ -167,13 +155,13 @@ class ProfileForm(BaseForm):
 
 
 NAME_FIELDS = [
-    ("given_names", _l("Nombre(s)")),
-    ("first_surname", _l("Primer apellido")),
-    ("second_surname", _l("Segundo apellido")),
+    SelectChoice("given_names", _l("Nombre(s)")),
+    SelectChoice("first_surname", _l("Primer apellido")),
+    SelectChoice("second_surname", _l("Segundo apellido")),
 ]
 
 
-def correctable_fields(citizen) -> list[tuple[str, object]]:
+def correctable_fields(citizen) -> list[SelectChoice]:
     """What a person may ask staff to correct: data they cannot edit here that
     came neither from the digital ID nor from a decision.
 
@@ -183,11 +171,11 @@ def correctable_fields(citizen) -> list[tuple[str, object]]:
     """
     from portal.eligibility.profile import FIELDS
 
-    choices: list[tuple[str, object]] = []
+    choices: list[SelectChoice] = []
     if not citizen.identities.exists():
         choices += NAME_FIELDS
     choices += [
-        (f"profile.{name}", FIELDS[name].label.capitalize())
+        SelectChoice(f"profile.{name}", FIELDS[name].label.capitalize())
         for name in (citizen.profile or {})
         if name in FIELDS
     ]

@@ -26,7 +26,6 @@ from typing import Any
 
 from flask import abort, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
 
 from portal.catalog.geography import load_state
@@ -36,6 +35,7 @@ from portal.eligibility.engine import Status
 from portal.eligibility.profile import DONT_KNOW, FIELDS, NONE_OF_THEM, AnswerError, profile_to_json
 from portal.eligibility.questions import DONT_KNOW_LABEL, Question, load_questions, next_question
 from portal.models import Citizen
+from portal.web.forms import BaseForm
 from portal.web.htmx import render
 
 PANEL = "panel"
@@ -132,7 +132,7 @@ class Flow:
 # Forms
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(BaseForm):
     """Base of the one-question forms built by :func:`answer_form`."""
 
 
@@ -175,7 +175,7 @@ def form_data(question: Question, value: Any) -> dict[str, Any]:
 
 
 def raw_answer(form: AnswerForm) -> str:
-    typed = (form.answer.data or "").strip()
+    typed = form.answer.data or ""
     if "dont_know" in form and form.dont_know.data:
         if typed:
             raise AnswerError(_("Escriba una respuesta o marque «No sé», no las dos."))

@@ -15,12 +15,12 @@ from flask import Blueprint, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from portal.eligibility import answers as store
 from portal.eligibility import flow
 from portal.web.auth import is_citizen
+from portal.web.forms import BaseForm
 from portal.web.htmx import render
 
 bp = Blueprint("questionnaire", __name__, url_prefix="/cuestionario")
@@ -50,7 +50,7 @@ def _flow() -> flow.Flow:
     return flow.Flow(_answers(), blueprint=bp.name, start=url_for(".start"))
 
 
-class ResumeForm(FlaskForm):
+class ResumeForm(BaseForm):
     code = StringField(
         _l("Código para continuar"),
         description=_l("Son 8 letras y números, por ejemplo 7K3M-9PXA."),

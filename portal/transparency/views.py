@@ -16,19 +16,16 @@ bp = Blueprint("transparency", __name__)
 CACHE_SECONDS = 600
 
 
-@bp.app_template_filter("public_count")
 def public_count(count: int, suppressed: bool = True) -> str:
     """A count as a page shows it: «<5» for 1 to 4 on public pages, else 1,234."""
     shown = transparency.suppress(count) if suppressed else count
     return shown if isinstance(shown, str) else f"{shown:,}"
 
 
-@bp.app_template_filter("bar_count")
 def bar_count(count: int, suppressed: bool = True) -> int:
     return transparency.bar_count(count) if suppressed else count
 
 
-@bp.app_template_test("small_count")
 def small_count(count: int) -> bool:
     return transparency.is_small(count)
 

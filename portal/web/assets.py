@@ -56,5 +56,4 @@ def init_app(app) -> None:
     manifest = build_manifest()
     app.extensions["asset_manifest"] = manifest
     app.extensions["asset_reverse"] = {v: k for k, v in manifest.items()}
-    app.jinja_env.globals["asset"] = asset
     app.register_blueprint(bp)

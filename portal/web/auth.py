@@ -14,6 +14,7 @@ from flask import abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from portal.models import Citizen, StaffUser
+from portal.web import sessions
 from portal.web.extensions import login_manager
 
 
@@ -42,13 +43,13 @@ def sign_in(user) -> None:
     kept = {k: v for k, v in session.items() if k in {"lang", "kiosk", "answers"}}
     session.clear()
     session.update(kept)
-    session.regenerate()
+    sessions.current().regenerate()
     login_user(user)
 
 
 def sign_out() -> None:
     logout_user()
-    session.destroy()
+    sessions.current().destroy()
 
 
 def is_citizen() -> bool:
@@ -90,7 +91,7 @@ def staff_required(*roles: str):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.staff_roles = roles
+        wrapped.staff_roles = roles  # type: ignore[attr-defined]  # read by may_open()
         return wrapped
 
     return decorator

@@ -83,8 +83,9 @@ def init_app(app: Flask) -> None:
                 getattr(current_user, "get_id", lambda: "anonimo")(),
             )
         response = error_page(error.code or 500)
-        if error.code == 405 and getattr(error, "valid_methods", None):
-            return response[0], 405, {"Allow": ", ".join(error.valid_methods)}
+        allowed = getattr(error, "valid_methods", None)
+        if error.code == 405 and allowed:
+            return response[0], 405, {"Allow": ", ".join(allowed)}
         return response
 
     @app.errorhandler(Exception)

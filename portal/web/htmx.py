@@ -1,33 +1,37 @@
 """The one place that decides between a whole page and an htmx fragment.
 
-A request gets a fragment when htmx made it, it is not boosted (a boosted
-link wants the whole page) and it is not a history restore (htmx asks for the
-whole page then too). Every response says ``Vary: HX-Request`` so no cache
-hands a fragment to a plain page load or the other way round.
+htmx-flask (``htmx_ext``, bound in create_app) reads the HX-* request headers
+into ``request.htmx``. A request gets a fragment when htmx made it, it is not
+boosted (a boosted link wants the whole page) and it is not a history restore
+(htmx asks for the whole page then too). Every response says
+``Vary: HX-Request`` so no cache hands a fragment to a plain page load or the
+other way round. Responses that steer htmx (push a URL, redirect, refresh) are
+built with htmx-flask's ``make_response``.
 """
 
 from __future__ import annotations
 
-from flask import render_template, request
+from typing import Any
+
+from flask import Response, render_template
+from htmx_flask import make_response, request
 from jinja2_fragments.flask import render_block
+
+__all__ = ["add_vary", "make_response", "render", "wants_fragment"]
 
 
 def wants_fragment() -> bool:
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true"
-        and headers.get("HX-Boosted") != "true"
-        and headers.get("HX-History-Restore-Request") != "true"
-    )
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render(template: str, block: str | None = None, **context) -> str:
+def render(template: str, block: str | None = None, **context: Any) -> str:
     """Render ``template``, or only its ``block`` for an htmx request."""
     if block and wants_fragment():
         return render_block(template, block, **context)
     return render_template(template, **context)
 
 
-def add_vary(response):
+def add_vary(response: Response) -> Response:
     response.vary.add("HX-Request")
     return response

@@ -10,6 +10,8 @@ marker again and goes to the start page.
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -27,7 +29,7 @@ def device_marker(staff_id: int) -> str:
     return _serializer().dumps({"kiosk": True, "by": staff_id})
 
 
-def valid_marker(marker: str | None) -> bool:
+def valid_marker(marker: str | None) -> TypeGuard[str]:
     if not marker or len(marker) > 200:
         return False
     try:

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from flask import request
+from flask import request, session
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -47,6 +47,13 @@ class ServerSession(CallbackDict, SessionMixin):
     def destroy(self) -> None:
         self.clear()
         self.destroyed = True
+
+
+def current() -> ServerSession:
+    """This request's session, as the session interface below opened it."""
+    if not isinstance(session, ServerSession):
+        raise RuntimeError("the session is not a ServerSession: is DatabaseSessionInterface set?")
+    return session
 
 
 def user_ref(data: dict) -> tuple[str, int | None]:

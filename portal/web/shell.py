@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.web.auth import is_staff, may_open
+from portal.web.i18n import select_locale
+from portal.web.kiosk import is_kiosk
 
 # Links show up once the area that serves them is registered.
 CITIZEN_NAV = [
@@ -60,6 +62,27 @@ def sign_out_endpoint() -> str:
     return "oficina_auth.logout" if is_staff() else "auth.sign_out"
 
 
+def has_endpoint(endpoint: str) -> bool:
+    return endpoint in current_app.view_functions
+
+
+def idle_seconds() -> int:
+    """How long the session clock lets this person be idle (staff have their own limit)."""
+    config = current_app.config
+    minutes = config["STAFF_IDLE_MINUTES"] if is_staff() else config["CITIZEN_IDLE_MINUTES"]
+    return minutes * 60
+
+
+def shell_context() -> dict[str, object]:
+    """What the layout shows on every page: the state, the language, kiosk mode, the path."""
+    return {
+        "state_name": current_app.config["STATE_NAME"],
+        "lang": select_locale(),
+        "kiosk": is_kiosk(),
+        "current_path": request.full_path.rstrip("?"),
+    }
+
+
 def register_blueprints(app: Flask) -> None:
     from portal.applications import views as applications
     from portal.backoffice.views import admin as oficina_admin
@@ -97,10 +120,3 @@ def register_blueprints(app: Flask) -> None:
         oficina_questionnaire,
     ):
         app.register_blueprint(area.bp)
-    app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.globals.update(
-        nav_links=nav_links,
-        home_actions=home_actions,
-        sign_out_endpoint=sign_out_endpoint,
-        staff_may_open=staff_may_open,
-    )

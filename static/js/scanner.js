@@ -11,10 +11,10 @@
   var CONTEXT = new TextEncoder().encode("ventanilla-unica/credencial\0");
   var SCAN_EVERY_MS = 250;
 
-  // Refusals come back as 409 or 422 with a page fragment worth showing.
+  // A refusal comes back as 422 (swapped by the page's htmx config) or, for a
+  // credential already delivered, as 409 with a verdict worth showing here.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var status = event.detail.xhr.status;
-    if (status === 409 || status === 422) {
+    if (event.detail.xhr.status === 409) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }

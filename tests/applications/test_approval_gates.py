@@ -408,3 +408,20 @@ def test_a_merge_refuses_to_undo_a_delivery(app, agency, reviewer):
     with pytest.raises(duplicates.MergeError, match="ya recibió"):
         duplicates.merge(pair.id, survivor.id, Actor.staff(reviewer), reviewer.id)
     assert Application.get_by_id(application.id).status == "entregada"
+
+
+def test_an_htmx_panel_of_staff_who_filed_the_case_reloads_with_the_refusal(
+    login, program, reviewer
+):
+    application = accept_documents(_counter_filed(program, reviewer))
+    before = _snapshot(application)
+    client = login(reviewer)
+    response = client.post(
+        f"/oficina/solicitudes/{application.folio}/aprobar",
+        data={"version": before[1]},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 403 and response.headers["HX-Refresh"] == "true"
+    assert _snapshot(application) == before
+    page = html(client.get(f"/oficina/solicitudes/{application.folio}"))
+    assert "otra persona de la dependencia" in page.find(class_="flashes").text

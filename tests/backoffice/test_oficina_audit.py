@@ -102,7 +102,7 @@ def test_bad_dates_give_a_spanish_message(login):
     client = login(make_staff("admin_estatal"))
     response = client.get("/oficina/auditoria?since=2026-05-02&until=2026-05-01")
     assert "La fecha final no puede ser anterior a la inicial." in response.get_data(as_text=True)
-    assert client.get("/oficina/auditoria/exportar?since=no-es-fecha").status_code == 400
+    assert client.get("/oficina/auditoria/exportar?since=no-es-fecha").status_code == 422
 
 
 def test_export_is_csv_without_formulas_and_is_itself_audited(login):

@@ -502,3 +502,35 @@ def test_a_refused_htmx_release_reloads_the_panel_with_the_message(
     assert "Solo esa persona" in client.get(f"/oficina/solicitudes/{application.folio}").get_data(
         as_text=True
     )
+
+
+@pytest.mark.parametrize("version", [None, "", "no-es-numero"])
+def test_a_decision_without_a_valid_version_shows_the_case_again_with_422(
+    login, program, reviewer, version
+):
+    application = accept_documents(_case(program))
+    data = {} if version is None else {"version": version}
+    response = login(reviewer).post(f"/oficina/solicitudes/{application.folio}/aprobar", data=data)
+    assert response.status_code == 422
+    assert "Vuelva a cargar la página" in html(response).find(class_="notice-error").text
+    assert Application.get_by_id(application.id).status == "enviada"
+    assert Enrollment.select().count() == 0
+
+
+def test_an_invalid_form_in_the_htmx_panel_answers_422_with_the_panel(login, program, reviewer):
+    application = _case(program)
+    response = login(reviewer).post(
+        f"/oficina/solicitudes/{application.folio}/rechazar",
+        data={"version": application.version, "reason": "otro", "details": ""},
+        headers={"HX-Request": "true"},
+    )
+    page = html(response)
+    assert response.status_code == 422
+    assert page.find(id="caso") and not page.find("header")
+    assert "Explique el rechazo" in page.find(class_="error-summary").text
+
+
+def test_queue_filters_that_do_not_validate_answer_422(login, reviewer):
+    response = login(reviewer).get("/oficina?since=2026-05-02&until=2026-05-01")
+    assert response.status_code == 422
+    assert "La fecha final no puede ser anterior" in response.get_data(as_text=True)

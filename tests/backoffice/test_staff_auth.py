@@ -49,7 +49,7 @@ def test_bad_credentials_give_one_message(client, email, password):
 
 def test_empty_form_is_rejected(client):
     response = client.post("/oficina/entrar", data={})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Escriba su correo" in html(response).get_text()
 
 

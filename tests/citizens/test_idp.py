@@ -9,14 +9,15 @@ import json
 import os
 import secrets
 import time
-import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from authlib.deprecate import AuthlibDeprecationWarning
+from joserfc import jwt
+from joserfc.errors import BadSignatureError
+from joserfc.jwk import ECKey, KeySet, RSAKey
 from stdnum.mx import curp
 
 from tests.support.idp import (
@@ -27,14 +28,6 @@ from tests.support.idp import (
     load_personas,
     run_idp,
 )
-
-with warnings.catch_warnings():
-    # Authlib 1.9 marks authlib.jose deprecated in favour of joserfc; it is
-    # still the API the portal's tests are written against.
-    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
-    from authlib.jose import JsonWebKey, JsonWebToken
-    from authlib.jose.errors import BadSignatureError
-    from authlib.oidc.core import CodeIDToken
 
 CLIENT_ID = "ventanilla"
 CLIENT_SECRET = "ventanilla-dev-secret"
@@ -60,7 +53,7 @@ REGULAR_LOGINS = [
     if persona["login"] not in FAULTS and not persona["login"].startswith("curp-")
 ]
 
-jwt = JsonWebToken(["RS256", "ES256"])
+ALGORITHMS = ["RS256", "ES256"]
 
 
 @pytest.fixture(scope="module")
@@ -157,18 +150,19 @@ def sign_in_and_get_tokens(discovery: dict, login: str) -> tuple[AuthorizationRe
 def verify_id_token(id_token: str, jwks: dict, issuer: str, request: AuthorizationRequest):
     """Validate the ID token the way the portal must: signature against the
     provider's JWKS, issuer, audience, nonce and validity window."""
-    claims = jwt.decode(
-        id_token,
-        JsonWebKey.import_key_set(jwks),
-        claims_cls=CodeIDToken,
-        claims_options={
-            "iss": {"essential": True, "value": issuer},
-            "aud": {"essential": True, "value": request.client_id},
-        },
-        claims_params={"nonce": request.nonce, "client_id": request.client_id},
-    )
-    claims.validate(leeway=60)
-    return claims
+    token = jwt.decode(id_token, KeySet.import_key_set(jwks), algorithms=ALGORITHMS)
+    # The claims OpenID Connect Core 3.1.3.7 requires of an ID token from the code flow.
+    jwt.JWTClaimsRegistry(
+        leeway=60,
+        iss={"essential": True, "value": issuer},
+        sub={"essential": True},
+        aud={"essential": True, "value": request.client_id},
+        exp={"essential": True},
+        iat={"essential": True},
+        nonce={"essential": True, "value": request.nonce},
+        azp={"value": request.client_id},
+    ).validate(token.claims)
+    return token.claims
 
 
 def unverified_parts(token: str) -> tuple[dict, dict, bytes]:
@@ -193,7 +187,7 @@ def id_token_defects(
         defects.add("fault-kid")
     else:
         try:
-            jwt.decode(id_token, JsonWebKey.import_key_set(jwks))
+            jwt.decode(id_token, KeySet.import_key_set(jwks), algorithms=ALGORITHMS)
         except BadSignatureError:
             defects.add("fault-signature")
     if payload["iss"] != issuer:
@@ -387,11 +381,11 @@ def test_signed_in_browser_skips_the_forms_until_it_signs_out(discovery, jwks, i
 
 
 def test_confidential_client_with_private_key_jwt_and_keys_from_a_file(tmp_path):
-    client_key = JsonWebKey.generate_key("RSA", 2048, is_private=True)
-    provider_key = JsonWebKey.generate_key("EC", "P-256", is_private=True)
+    client_key = RSAKey.generate_key(2048, auto_kid=True)
+    provider_key = ECKey.generate_key("P-256")
     # No kid in the file: the provider must name the key by its thumbprint.
-    provider_jwk = provider_key.as_dict(is_private=True, alg="ES256", use="sig")
-    provider_jwk.pop("kid", None)
+    provider_jwk = provider_key.as_dict(private=True, alg="ES256", use="sig")
+    assert "kid" not in provider_jwk
     jwks_file = tmp_path / "idp-keys.json"
     jwks_file.write_text(json.dumps({"keys": [provider_jwk]}))
     client = {
@@ -400,7 +394,7 @@ def test_confidential_client_with_private_key_jwt_and_keys_from_a_file(tmp_path)
         "post_logout_redirect_uris": [POST_LOGOUT_REDIRECT_URI],
         "token_endpoint_auth_method": "private_key_jwt",
         "id_token_signed_response_alg": "ES256",
-        "jwks": {"keys": [client_key.as_dict(alg="RS256", use="sig")]},
+        "jwks": {"keys": [client_key.as_dict(private=False, alg="RS256", use="sig")]},
     }
 
     with run_idp(clients=[client], env={"IDP_JWKS_FILE": str(jwks_file)}) as server:
@@ -422,7 +416,8 @@ def test_confidential_client_with_private_key_jwt_and_keys_from_a_file(tmp_path)
                 "exp": now + 60,
             },
             client_key,
-        ).decode()
+            algorithms=["RS256"],
+        )
         tokens = exchange_code(
             discovery,
             request,

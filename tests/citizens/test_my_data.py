@@ -51,7 +51,7 @@ def test_profile_editing_waits_for_the_privacy_notice(client, login):
 def test_accepting_the_notice_stores_the_version(client, login):
     person = make_citizen()
     login(person)
-    assert client.post("/mis-datos/aviso", data={}).status_code == 400
+    assert client.post("/mis-datos/aviso", data={}).status_code == 422
     assert Citizen.get_by_id(person.id).privacy_accepted_at is None
     response = client.post("/mis-datos/aviso", data={"accept": "y", "next": "/mis-datos"})
     assert response.headers["Location"] == "/mis-datos"
@@ -144,7 +144,7 @@ def test_profile_completion_rejects_bad_input(client, login, citizen, field, val
     login(citizen)
     before = Citizen.get_by_id(citizen.id)
     response = client.post("/mis-datos/editar", data={"notify_channel": "portal", field: value})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert html(response).find(class_="error-summary")
     after = Citizen.get_by_id(citizen.id)
     assert (after.phone, after.postal_code, after.email) == (
@@ -157,7 +157,7 @@ def test_profile_completion_rejects_bad_input(client, login, citizen, field, val
 def test_sms_channel_needs_a_phone(client, login, citizen):
     login(citizen)
     response = client.post("/mis-datos/editar", data={"notify_channel": "sms"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "escriba su teléfono" in html(response).find(class_="error-summary").get_text()
 
 
@@ -200,7 +200,7 @@ def test_names_from_the_digital_id_are_not_correctable_here(client, login, citiz
     response = client.post(
         "/mis-datos/correccion", data={"field": "given_names", "requested_value": "Otra"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not CorrectionRequest.select().exists()
 
 
@@ -209,7 +209,7 @@ def test_correction_request_needs_a_value(client, login, citizen):
     response = client.post(
         "/mis-datos/correccion", data={"field": "given_names", "requested_value": ""}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Escriba cómo debe decir" in html(response).get_text()
     assert not CorrectionRequest.select().exists()
 

@@ -596,3 +596,14 @@ def test_the_cli_explains_an_unusable_key_file(app, tmp_path):
         args=["credential", "verify", "1" * 212, "--public-key", str(key_file)]
     )
     assert result.exit_code == 1 and "la llave pública no sirve" in result.output
+
+
+def test_a_confirmation_without_its_credential_asks_to_look_it_up_again(world, login, client):
+    login(world["operator"])
+    data = confirmation(world["credential"], world["point"])
+    del data["credencial"]
+    response = client.post("/entrega/confirmar", data=data)
+    assert response.status_code == 422
+    summary = html(response).find(class_="error-summary").get_text()
+    assert "Busque otra vez el folio o el código QR" in summary
+    assert Delivery.select().count() == 0

@@ -68,15 +68,17 @@ def _sign_in(page, base_url, email, *, check=True):
 
 
 def _swap(page, action, method="GET"):
-    """Run ``action`` and wait for the htmx swap of the case panel to settle."""
-    with page.expect_response(lambda r: "/oficina/" in r.url and r.request.method == method):
+    """Run ``action``, wait for the htmx swap of the case panel to settle; the response."""
+    with page.expect_response(
+        lambda r: "/oficina/" in r.url and r.request.method == method
+    ) as answer:
         action()
     # Polled from here: wait_for_function compiles its predicate, which the CSP forbids.
     for _ in range(100):
         if page.evaluate(
             "!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
         ):
-            return
+            return answer.value
         page.wait_for_timeout(50)
     raise AssertionError("the htmx swap did not settle")
 
@@ -124,8 +126,11 @@ def test_reviewer_works_through_the_queue(page, base_url, live_app, queue):
     assert_accessible(page)
     assert _status(live_app, folios[0]) == "requiere_correccion"
 
-    # Approval waits until every document is accepted, and the page says so.
-    _swap(page, lambda: page.get_by_role("button", name="Aprobar solicitud").click(), method="POST")
+    # Approval waits until every document is accepted, and the page says so (a 422 swapped in).
+    blocked = _swap(
+        page, lambda: page.get_by_role("button", name="Aprobar solicitud").click(), method="POST"
+    )
+    assert blocked.status == 422
     assert folios[1] in page.locator("h1").inner_text()
     assert "Falta revisar el documento" in page.locator("#caso .reasons").inner_text()
     assert_accessible(page)
@@ -144,11 +149,13 @@ def test_reviewer_works_through_the_queue(page, base_url, live_app, queue):
     assert_accessible(page)
     assert _status(live_app, folios[2]) == "rechazada"
 
-    # A refused form stays on the case and says why, accessibly.
+    # A refused form answers 422, which htmx swaps in (the page's htmx config):
+    # it stays on the case and says why, accessibly.
     page.get_by_label("Motivo del rechazo").select_option("otro")
-    _swap(
+    refused = _swap(
         page, lambda: page.get_by_role("button", name="Rechazar solicitud").click(), method="POST"
     )
+    assert refused.status == 422
     assert "Explique el rechazo" in page.locator(".error-summary").inner_text()
     assert_accessible(page)
 

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, flash, g, redirect, request, stream_with_
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from peewee import JOIN, fn
+from wtforms.fields.choices import SelectChoice
 
 from portal.backoffice import audit_search
 from portal.backoffice import staff as accounts
@@ -47,10 +48,12 @@ def _audit_filter(form: AuditSearchForm) -> audit_search.AuditFilter:
 
 def _audit_form() -> AuditSearchForm:
     form = AuditSearchForm(request.args)
-    form.staff_id.choices = [("", _("Cualquiera"))] + [
-        (str(s.id), s.name) for s in StaffUser.select().order_by(StaffUser.name)
+    form.staff_id.choices = [SelectChoice("", _("Cualquiera"))] + [
+        SelectChoice(str(s.id), s.name) for s in StaffUser.select().order_by(StaffUser.name)
     ]
-    form.action.choices = [("", _("Cualquiera"))] + [(a, a) for a in audit_search.actions()]
+    form.action.choices = [SelectChoice("", _("Cualquiera"))] + [
+        SelectChoice(a) for a in audit_search.actions()
+    ]
     return form
 
 
@@ -58,7 +61,12 @@ def _audit_form() -> AuditSearchForm:
 @staff_required(Role.ADMIN_ESTATAL)
 def audit():
     form = _audit_form()
-    query = audit_search.search(_audit_filter(form)) if form.validate() else None
+    if not form.validate():
+        return _audit_page(form, None), 422
+    return _audit_page(form, audit_search.search(_audit_filter(form)))
+
+
+def _audit_page(form: AuditSearchForm, query):
     listing = staff.page_of(query, PAGE_SIZE)
     return render(
         "backoffice/audit.html",
@@ -76,7 +84,7 @@ def audit():
 def audit_export():
     form = _audit_form()
     if not form.validate():
-        staff.refuse(400)
+        return _audit_page(form, None), 422
     # The export shows the trail as it stood when asked for, without its own entry.
     last = AuditEvent.select(fn.MAX(AuditEvent.id)).scalar() or 0
     query = audit_search.search(_audit_filter(form)).where(AuditEvent.id <= last)
@@ -102,21 +110,25 @@ def audit_export():
     )
 
 
-def _agency_choices():
-    return [("", _("Ninguna (administración estatal)"))] + [
-        (str(a.id), a.name) for a in Agency.select().order_by(Agency.name)
+def _agency_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _("Ninguna (administración estatal)"))] + [
+        SelectChoice(str(a.id), a.name) for a in Agency.select().order_by(Agency.name)
     ]
 
 
 @bp.get("/personal")
 @staff_required(Role.ADMIN_ESTATAL)
 def staff_list():
+    return _staff_list_page(ConfirmForm())
+
+
+def _staff_list_page(confirm: ConfirmForm):
     people = (
         StaffUser.select(StaffUser, Agency)
         .join(Agency, join_type=JOIN.LEFT_OUTER)
         .order_by(StaffUser.active.desc(), StaffUser.name)
     )
-    return render("backoffice/staff_list.html", people=people, confirm=ConfirmForm())
+    return render("backoffice/staff_list.html", people=people, confirm=confirm)
 
 
 def _agency_id(form: StaffCreateForm | StaffEditForm) -> int | None:
@@ -181,7 +193,7 @@ def staff_edit(staff_id: int):
 def staff_deactivate(staff_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
-        staff.refuse(400)
+        return _staff_list_page(form), 422
     person = staff.get_or_404(StaffUser.select().where(StaffUser.id == staff_id))
     try:
         _ended, released = accounts.deactivate_account(
@@ -214,7 +226,7 @@ def _flash_released(folios: list[str]) -> None:
 def staff_reactivate(staff_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
-        staff.refuse(400)
+        return _staff_list_page(form), 422
     person = staff.get_or_404(StaffUser.select().where(StaffUser.id == staff_id))
     accounts.reactivate(person.id, staff.actor(), request_id=g.request_id)
     flash(_("%(name)s puede entrar de nuevo.", name=person.name), "ok")

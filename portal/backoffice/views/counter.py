@@ -24,13 +24,13 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, request, se
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.file import FileField
+from wtforms.fields.choices import SelectChoice
 
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage
 from portal.applications.uploads import UploadRejected, inspect_upload, max_upload_bytes
 from portal.backoffice.forms import (
     AssistedApplyForm,
-    BaseForm,
     ConfirmForm,
     CurpForm,
     IdentityCheckForm,
@@ -45,6 +45,7 @@ from portal.models import Application, Citizen, Municipality, Program, Requireme
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import Role
 from portal.web.auth import staff_required
+from portal.web.forms import BaseForm
 from portal.web.htmx import render
 
 bp = Blueprint("oficina_assisted", __name__, url_prefix="/oficina/ventanilla")
@@ -104,7 +105,7 @@ def register():
         data={"curp": session.get("ventanilla_curp", "")} if request.method == "GET" else None
     )
     form.municipality.choices = [
-        (m.code, m.name) for m in Municipality.select().order_by(Municipality.name)
+        SelectChoice(m.code, m.name) for m in Municipality.select().order_by(Municipality.name)
     ]
     if form.validate_on_submit():
         data = citizens.CounterRegistration(
@@ -157,7 +158,7 @@ def person(citizen_id: int):
     verified = session.get(VERIFIED) == citizen.id
     apply_form = AssistedApplyForm(formdata=None, idempotency_key=uuid.uuid4().hex)
     today = utcnow().date()
-    apply_form.program.choices = [(p.slug, p.name) for p in open_programs(today)]
+    apply_form.program.choices = [SelectChoice(p.slug, p.name) for p in open_programs(today)]
     applications = list(
         staff.agency_scope(Application.select().join(Program), Program.agency)
         .where(Application.citizen == citizen.id)
@@ -181,7 +182,7 @@ def person(citizen_id: int):
 def apply(citizen_id: int):
     citizen = verified_citizen(citizen_id)
     form = AssistedApplyForm()
-    form.program.choices = [(p.slug, p.name) for p in _own_programs()]
+    form.program.choices = [SelectChoice(p.slug, p.name) for p in _own_programs()]
     if not form.validate_on_submit():
         flash(_("Elija un programa de su dependencia."), "error")
         return redirect(url_for(".person", citizen_id=citizen.id), code=303)
@@ -213,7 +214,7 @@ def _application_page(
     application: Application, citizen: Citizen, status: int = 200, error: str = ""
 ):
     program = Program.get_by_id(application.program_id)
-    missing_answers = ()
+    missing_answers: tuple[str, ...] = ()
     if application.status == S.BORRADOR:
         missing_answers = apps.missing_answers(citizen, program, date.today())
     return render(
@@ -272,8 +273,9 @@ def upload(folio: str, requirement_id: int):
 @staff_required(*COUNTER_STAFF)
 def submit(folio: str):
     application, citizen = _assisted_application(folio)
-    if not ConfirmForm().validate_on_submit():
-        staff.refuse(400)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _application_page(application, citizen, 422, form.error_text())
     try:
         apps.submit(application, staff.actor())
     except apps.Refused as exc:

@@ -16,6 +16,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN, fn
+from wtforms.fields.choices import SelectChoice
 
 from portal.applications import assistance
 from portal.applications import workflow as apps
@@ -48,7 +49,7 @@ from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction, Role
 from portal.web.auth import staff_required
 from portal.web.errors import error_page
-from portal.web.htmx import render, wants_fragment
+from portal.web.htmx import make_response, render, wants_fragment
 
 bp = Blueprint("oficina", __name__, url_prefix="/oficina")
 
@@ -74,12 +75,14 @@ def load_case(folio: str) -> Application:
 def _queue_form() -> QueueFilterForm:
     form = QueueFilterForm(request.args)
     programs = staff.agency_scope(Program.select(), Program.agency).order_by(Program.name)
-    form.program.choices = [("", _("Todos"))] + [(p.slug, p.name) for p in programs]
-    form.status.choices = [("", _("Por revisar"))] + [
-        (s, _(apps.STATUS_LABELS[s])) for s in QUEUE_STATUSES
+    form.program.choices = [SelectChoice("", _("Todos"))] + [
+        SelectChoice(p.slug, p.name) for p in programs
     ]
-    form.municipality.choices = [("", _("Todos"))] + [
-        (m.code, m.name) for m in Municipality.select().order_by(Municipality.name)
+    form.status.choices = [SelectChoice("", _("Por revisar"))] + [
+        SelectChoice(s, _(apps.STATUS_LABELS[s])) for s in QUEUE_STATUSES
+    ]
+    form.municipality.choices = [SelectChoice("", _("Todos"))] + [
+        SelectChoice(m.code, m.name) for m in Municipality.select().order_by(Municipality.name)
     ]
     return form
 
@@ -125,7 +128,8 @@ def next_case(after: Application | None = None) -> Application | None:
 def queue():
     form = _queue_form()
     counts, query = {}, None
-    if form.validate():
+    valid = form.validate()
+    if valid:
         base = _filtered(form, with_status=False)
         counts = dict(
             base.select(Application.status, fn.COUNT(Application.id))
@@ -158,7 +162,15 @@ def queue():
         status_args={k: v for k, v in listing.args.items() if k != "status"},
         today=utcnow().date(),
         mask=curp.mask,
-    )
+    ), (200 if valid else 422)
+
+
+def _document_choices(requirements) -> list[SelectChoice]:
+    return [SelectChoice(r.id, r.name) for r in requirements]
+
+
+def _field_choices() -> list[SelectChoice]:
+    return [SelectChoice(name, label) for name, label in apps.CORRECTABLE_FIELDS.items()]
 
 
 def _case_context(application: Application, **forms):
@@ -166,8 +178,8 @@ def _case_context(application: Application, **forms):
     citizen = Citizen.get_by_id(application.citizen_id)
     requirements = apps.required_requirements(application)
     correction = CorrectionRequestForm(formdata=None, version=str(application.version))
-    correction.documents.choices = [(r.id, r.name) for r in requirements]
-    correction.fields.choices = list(apps.CORRECTABLE_FIELDS.items())
+    correction.documents.choices = _document_choices(requirements)
+    correction.fields.choices = _field_choices()
     if "correction" in forms:
         forms["correction"].documents.choices = correction.documents.choices
         forms["correction"].fields.choices = correction.fields.choices
@@ -217,7 +229,7 @@ def case(folio: str):
     body = render("backoffice/case.html", block="case", **_case_context(application))
     if wants_fragment():
         # The panel was swapped in: keep the address bar on this case.
-        return body, 200, {"HX-Push-Url": url_for(".case", folio=application.folio)}
+        return make_response(body, push_url=url_for(".case", folio=application.folio))
     return body
 
 
@@ -235,7 +247,7 @@ def next_pending():
 def _leave_panel(url: str):
     """Go to a page that is not a case: an htmx panel request navigates fully."""
     if wants_fragment():
-        return "", 204, {"HX-Redirect": url}
+        return make_response("", 204, redirect=url)
     return redirect(url, code=303)
 
 
@@ -249,7 +261,7 @@ def _conflict(application: Application, message: str):
     )
     if wants_fragment():
         flash(message, "error")
-        return "", 409, {"HX-Refresh": "true"}
+        return make_response("", 409, refresh=True)
     return error_page(409, message)
 
 
@@ -268,14 +280,6 @@ def _check_can_act(application: Application):
     return None
 
 
-def _posted_version() -> int:
-    """The case version the posted form was drawn at; 400 without a valid one."""
-    form = VersionedForm()
-    if not form.validate_on_submit():
-        staff.refuse(400)
-    return int(form.version.data)
-
-
 def _after_decision(application: Application):
     following = next_case(after=application)
     if following is None:
@@ -283,26 +287,42 @@ def _after_decision(application: Application):
     return redirect(url_for(".case", folio=following.folio), code=303)
 
 
-def _invalid(application: Application, status: int = 422, **forms):
+def _invalid(application: Application, **forms):
+    """422: the case again with the form's errors or the gates that failed.
+
+    The page's htmx config swaps a 422, so an htmx panel shows it in place.
+    """
     context = _case_context(application, **forms)
-    # htmx swaps only 2xx answers by default: the panel with its errors comes as 200.
-    return render("backoffice/case.html", block="case", **context), (
-        200 if wants_fragment() else status
-    )
+    return render("backoffice/case.html", block="case", **context), 422
+
+
+def _refused(application: Application, message: str):
+    """403, the case again with why this person may not act on it.
+
+    htmx swaps no 403: an htmx panel reloads the case, which shows the message.
+    """
+    if wants_fragment():
+        flash(message, "error")
+        return make_response("", 403, refresh=True)
+    return render(
+        "backoffice/case.html", block="case", **_case_context(application, error=message)
+    ), 403
 
 
 @bp.post("/solicitudes/<folio>/tomar")
 @staff_required(*REVIEWERS)
 def take(folio: str):
     application = load_case(folio)
-    version = _posted_version()
+    form = VersionedForm()
+    if not form.validate():
+        return _invalid(application, error=form.error_text())
     refusal = _check_can_act(application)
     if refusal:
         return refusal
     try:
-        apps.take(application, staff.actor(), version)
+        apps.take(application, staff.actor(), int(form.version.data))
     except apps.SeparationOfDuties as exc:
-        return _invalid(application, 403, error=exc.message)
+        return _refused(application, exc.message)
     except apps.ApplicationError as exc:
         return _conflict(application, exc.message)
     return redirect(url_for(".case", folio=application.folio), code=303)
@@ -319,7 +339,9 @@ def _may_release(application: Application) -> bool:
 def release(folio: str):
     """Soltar caso: the holder, or an admin of the agency, frees it for anyone to take."""
     application = load_case(folio)
-    version = _posted_version()
+    form = VersionedForm()
+    if not form.validate():
+        return _invalid(application, error=form.error_text())
     if application.assigned_to_id is not None and not _may_release(application):
         return _conflict(
             application,
@@ -330,7 +352,7 @@ def release(folio: str):
             ),
         )
     try:
-        apps.release(application, staff.actor(), "a_mano", expected_version=version)
+        apps.release(application, staff.actor(), "a_mano", expected_version=int(form.version.data))
     except apps.ApplicationError as exc:
         return _conflict(application, exc.message)
     flash(
@@ -374,9 +396,7 @@ def review_document(folio: str, document_id: int):
     )
     form = DocumentReviewForm()
     if not form.validate():
-        return _invalid(
-            application, error=" ".join(str(e) for errors in form.errors.values() for e in errors)
-        )
+        return _invalid(application, error=form.error_text())
     refusal = _check_can_act(application)
     if refusal:
         return refusal
@@ -390,7 +410,7 @@ def review_document(folio: str, document_id: int):
             expected_version=int(form.version.data),
         )
     except apps.SeparationOfDuties as exc:
-        return _invalid(application, 403, error=exc.message)
+        return _refused(application, exc.message)
     except apps.ApplicationError as exc:
         return _conflict(application, exc.message)
     return redirect(
@@ -404,8 +424,8 @@ def request_correction(folio: str):
     application = load_case(folio)
     form = CorrectionRequestForm()
     requirements = apps.required_requirements(application)
-    form.documents.choices = [(r.id, r.name) for r in requirements]
-    form.fields.choices = list(apps.CORRECTABLE_FIELDS.items())
+    form.documents.choices = _document_choices(requirements)
+    form.fields.choices = _field_choices()
     if not form.validate():
         return _invalid(application, correction=form)
     return _decide(
@@ -426,10 +446,12 @@ def request_correction(folio: str):
 @staff_required(*REVIEWERS)
 def approve(folio: str):
     application = load_case(folio)
-    version = _posted_version()
+    form = VersionedForm()
+    if not form.validate():
+        return _invalid(application, error=form.error_text())
     return _decide(
         application,
-        lambda: apps.approve(application, staff.actor(), expected_version=version),
+        lambda: apps.approve(application, staff.actor(), expected_version=int(form.version.data)),
         _("Solicitud %(folio)s aprobada.", folio=application.folio),
     )
 
@@ -506,7 +528,7 @@ def _decide(
             blockers=exc.blockers,
         )
     except apps.SeparationOfDuties as exc:
-        return _invalid(application, 403, error=exc.message)
+        return _refused(application, exc.message)
     except apps.DuplicateEnrollment as exc:
         # The database refused a second enrollment: say why, change nothing.
         staff.record(
@@ -526,7 +548,8 @@ def _decide(
 @staff_required(*REVIEWERS)
 def flag(folio: str):
     application = load_case(folio)
-    if not ConfirmForm().validate_on_submit():
-        staff.refuse(400)
+    form = ConfirmForm()
+    if not form.validate():
+        return _invalid(application, error=form.error_text())
     apps.toggle_flag(application, staff.actor())
     return redirect(url_for(".case", folio=application.folio), code=303)

@@ -62,7 +62,7 @@ def login():
         )
         status = 401
     elif request.method == "POST":
-        status = 400
+        status = 422
     return render("backoffice/login.html", form=form), status
 
 

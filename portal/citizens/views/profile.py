@@ -8,6 +8,7 @@ import json
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.backoffice import audit
 from portal.backoffice.audit import Actor
@@ -51,7 +52,7 @@ def privacy_notice():
     if form.validate_on_submit():
         citizens.accept_privacy(citizen, request_id=g.request_id)
         return redirect(target or url_for("profile.edit"), code=303)
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render(
         "citizens/privacy_notice.html",
         form=form,
@@ -125,7 +126,7 @@ def edit():
         )
         flash(_("Guardamos sus datos."), "ok")
         return redirect(url_for("profile.my_data"), code=303)
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render("citizens/edit.html", form=form, citizen=citizen), status
 
 
@@ -136,7 +137,7 @@ def correction():
     if (gate := _needs_privacy(citizen)) is not None:
         return gate
     form = CorrectionForm()
-    form.field.choices = [("", _("Elija el dato")), *correctable_fields(citizen)]
+    form.field.choices = [SelectChoice("", _("Elija el dato")), *correctable_fields(citizen)]
     if form.validate_on_submit():
         citizens.request_correction(
             citizen,
@@ -148,7 +149,7 @@ def correction():
         )
         flash(_("Recibimos su solicitud de corrección. El personal la revisará."), "ok")
         return redirect(url_for("profile.my_data"), code=303)
-    status = 400 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" else 200
     return render(
         "citizens/correction.html", form=form, has_choices=len(form.field.choices) > 1
     ), status

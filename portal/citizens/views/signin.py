@@ -15,7 +15,8 @@ from portal.backoffice.audit import ANONYMOUS, Actor
 from portal.citizens import oidc
 from portal.citizens import record as citizens
 from portal.models import utcnow
-from portal.web.auth import is_citizen, is_staff, sign_in, sign_out
+from portal.web import sessions
+from portal.web.auth import is_citizen, sign_in, sign_out
 from portal.web.htmx import render
 from portal.web.kiosk import (
     CLEAR_SITE_DATA,
@@ -181,15 +182,5 @@ def kiosk_anonymous_reset():
     """
     if current_user.is_authenticated or not is_kiosk():
         return redirect(url_for("public.home"), code=303)
-    session.destroy()
+    sessions.current().destroy()
     return kiosk_reset()
-
-
-@bp.app_context_processor
-def session_clock():
-    def idle_seconds() -> int:
-        config = current_app.config
-        minutes = config["STAFF_IDLE_MINUTES"] if is_staff() else config["CITIZEN_IDLE_MINUTES"]
-        return minutes * 60
-
-    return {"idle_seconds": idle_seconds}

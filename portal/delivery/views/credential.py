@@ -100,5 +100,4 @@ def init_app(app: Flask) -> None:
     except (delivery.DeliveryError, credentials.CredentialKeyError) as error:
         raise ConfigError(f"CREDENTIAL_PRIVATE_KEY: {error}") from None
     app.extensions["credential_private_key"] = key
-    app.jinja_env.globals["credential_qr"] = credential_qr
     app.register_blueprint(bp)

@@ -19,7 +19,6 @@ from flask import Blueprint, abort, current_app, g, redirect, request, session, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
@@ -30,6 +29,7 @@ from portal.delivery.views.credential import public_key
 from portal.models import Application, Credential, Delivery, DeliveryPoint, Program
 from portal.vocabulary import Role
 from portal.web.auth import is_staff, staff_required
+from portal.web.forms import BaseForm
 from portal.web.htmx import render, wants_fragment
 
 bp = Blueprint("delivery", __name__)
@@ -40,7 +40,7 @@ LOCAL_ZONE = "America/Mexico_City"
 _TOKEN_DIGITS = re.compile(r"\d{100,}")
 
 
-class LookupForm(FlaskForm):
+class LookupForm(BaseForm):
     codigo = StringField(
         _l("Folio o dirección del código QR"),
         validators=[DataRequired(_l("Escriba el folio o pegue la dirección del código QR."))],
@@ -48,7 +48,7 @@ class LookupForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     credencial = StringField(validators=[DataRequired(), Length(max=16)])
     punto = SelectField(
         _l("Punto de entrega"),
@@ -77,6 +77,8 @@ def _operator():
 
 
 def _confirm_form(verdict: delivery.Verdict, from_request: bool = False) -> ConfirmForm:
+    """The confirmation form of a valid verdict (one that names its credential)."""
+    assert verdict.application is not None and verdict.credential is not None
     form = ConfirmForm() if from_request else ConfirmForm(formdata=None)
     points = (
         DeliveryPoint.select()
@@ -147,7 +149,7 @@ def check():
     operator = _operator()
     if not lookup.validate():
         return render_check(None, lookup=lookup, status=422)
-    typed = lookup.codigo.data.strip()
+    typed = lookup.codigo.data
     if _TOKEN_DIGITS.search(typed):
         verdict = delivery.check_token(typed, public_key(), operator=operator)
         how = "codigo"
@@ -169,7 +171,12 @@ def confirm():
     request_id = g.get("request_id", "")
     credential_id = ConfirmForm().credencial.data or ""
     if not credential_id:
-        abort(400)
+        # Nothing says which credential was confirmed: look it up again.
+        lookup = LookupForm(formdata=None)
+        lookup.codigo.errors = [
+            _("La confirmación llegó sin la credencial. Busque otra vez el folio o el código QR.")
+        ]
+        return render_check(None, lookup=lookup, status=422)
     credential = (
         Credential.select(Credential, Application)
         .join(Application)
@@ -199,6 +206,7 @@ def confirm():
         return render_check(outcome.verdict)
     if wants_fragment():
         return render_check(outcome.verdict, just_delivered=True)
+    assert outcome.delivery is not None  # a delivered outcome holds its delivery
     return redirect(url_for("delivery.receipt", delivery_id=outcome.delivery.id), code=303)
 
 
@@ -221,14 +229,12 @@ def receipt(delivery_id: int):
     return render_check(verdict, just_delivered=True)
 
 
-@bp.app_template_filter("local_datetime")
 def local_datetime(moment) -> str:
     """A stored UTC time as the state's wall-clock time."""
     local = moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(LOCAL_ZONE))
     return local.strftime("%d/%m/%Y %H:%M")
 
 
-@bp.app_template_global()
 def benefit_text(program: Program) -> str:
     if program.benefit_description:
         return program.benefit_description
@@ -239,8 +245,3 @@ def benefit_text(program: Program) -> str:
             period=program.benefit_period,
         ).strip()
     return program.summary
-
-
-@bp.app_context_processor
-def id_types():
-    return {"id_types": delivery.ID_TYPES}

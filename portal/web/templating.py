@@ -1,0 +1,49 @@
+"""Every template filter, test, global and context processor, registered in one place.
+
+The functions live with the area that owns their logic (a program's benefit
+with the catalog, a credential's QR with delivery...); this module only says
+under which name templates find them, so a name used in a template is found
+here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal.applications import views as applications
+from portal.catalog import views as catalog
+from portal.delivery import handover
+from portal.delivery.views import credential
+from portal.delivery.views import point as delivery
+from portal.transparency import views as transparency
+from portal.web import assets, shell
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    app.add_template_filter(catalog.long_date, "long_date")
+    app.add_template_filter(catalog.benefit_text, "benefit")
+    app.add_template_filter(delivery.local_datetime, "local_datetime")
+    app.add_template_filter(transparency.public_count, "public_count")
+    app.add_template_filter(transparency.bar_count, "bar_count")
+    app.add_template_test(transparency.small_count, "small_count")
+
+    app.jinja_env.globals.update(
+        # The shell: assets, navigation, the session clock.
+        asset=assets.asset,
+        nav_links=shell.nav_links,
+        home_actions=shell.home_actions,
+        sign_out_endpoint=shell.sign_out_endpoint,
+        staff_may_open=shell.staff_may_open,
+        has_endpoint=shell.has_endpoint,
+        idle_seconds=shell.idle_seconds,
+        # The areas.
+        apply_url=catalog.apply_url,
+        status_label=applications.status_label,
+        actor_label=applications.actor_label,
+        benefit_text=delivery.benefit_text,
+        id_types=handover.ID_TYPES,
+        credential_qr=credential.credential_qr,
+    )
+    app.context_processor(shell.shell_context)
