@@ -407,7 +407,12 @@ def _segments(url: str) -> str | list[str]:
 def _qr(url: str) -> segno.QRCode:
     # boost_error: use a higher error correction level when it fits in the
     # same version, which makes printed codes more robust for free.
-    return segno.make(_segments(url), error=QR_ERROR, micro=False, boost_error=True)
+    return segno.make(
+        _segments(url),  # type: ignore[arg-type]  # segno's stubs: make() takes a list of segments too
+        error=QR_ERROR,
+        micro=False,
+        boost_error=True,
+    )
 
 
 def qr_version(url: str) -> int:

@@ -439,13 +439,13 @@ def confirm_delivery(
     actor = _staff_actor(operator)
     verdict = recheck(credential, operator)
     application = verdict.application
-    if verdict.ok and point.program_id != application.program_id:
-        raise DeliveryError(_l("Ese punto de entrega no es de este programa."))
-    if verdict.ok and not point.active:
-        raise DeliveryError(_l("Ese punto de entrega ya no está en uso."))
-    if not verdict.ok:
+    if not verdict.ok or application is None:
         audit_refusal(actor, credential, verdict, request_id)
         return Outcome(False, verdict, verdict.delivery)
+    if point.program_id != application.program_id:
+        raise DeliveryError(_l("Ese punto de entrega no es de este programa."))
+    if not point.active:
+        raise DeliveryError(_l("Ese punto de entrega ya no está en uso."))
     now = utcnow()
     try:
         with write():

@@ -48,6 +48,7 @@ from portal.backoffice.audit import Actor
 from portal.catalog.store import engine_catalog
 from portal.delivery import handover as delivery
 from portal.demo.synthetic import ADULT_AGE, draw_profile, generate_citizens
+from portal.demo.synthetic import Citizen as Person
 from portal.eligibility.engine import CompiledCatalog, Status
 from portal.eligibility.profile import age_on, parse_profile
 from portal.models import (
@@ -65,6 +66,10 @@ from portal.models import (
 )
 from portal.vocabulary import ApplicationStatus, DocumentStatus, Role
 from portal.web.database import write
+from portal.web.tables import tuples
+
+# Questionnaire answers as a citizen row stores them (see draw_profile).
+Answers = dict[str, object]
 
 S = ApplicationStatus
 DATA = Path(__file__).resolve().parents[1] / "catalog" / "data"
@@ -239,7 +244,7 @@ class Plan:
     step: str = S.ENVIADA
 
 
-def _eligible(person: dict, answers: dict, catalog: CompiledCatalog, on: dt.date) -> list[str]:
+def _eligible(person: Person, answers: Answers, catalog: CompiledCatalog, on: dt.date) -> list[str]:
     """Slugs of the programs open on ``on`` that the engine says ``person`` may receive."""
     profile = parse_profile(answers, on=on)
     profile |= {
@@ -256,7 +261,7 @@ def _eligible(person: dict, answers: dict, catalog: CompiledCatalog, on: dt.date
 
 
 def _plan(
-    index: int, person: dict, program: Program, rng: random.Random, on: dt.date, seed: int
+    index: int, person: Person, program: Program, rng: random.Random, on: dt.date, seed: int
 ) -> Plan:
     age = age_on(person["birth_date"], on)
     assisted, corrected, flaw, last4 = (rng.random() for _ in range(4))
@@ -456,7 +461,8 @@ def carry_out(
         apps.review_document(application, document, DocumentStatus.ACEPTADO, reviewer)
     apps.approve(application, reviewer, on=on)
     if plan.step == S.ENTREGADA:
-        credential = delivery.current_credential(application)
+        # approve() issued it (the on_approved hook); this returns that one.
+        credential = delivery.issue_credential(application)
         id_type = ID_TYPES[int(plan.flaw * len(ID_TYPES))]
         outcome = delivery.confirm_delivery(
             credential,
@@ -464,16 +470,16 @@ def carry_out(
             _delivery_point(program, citizen),
             delivery.IdCheck(id_type, plan.id_last4),
         )
-        if not outcome.delivered:
+        if not outcome.delivered or outcome.verdict.application is None:
             raise delivery.DeliveryError(outcome.verdict.message)
-        application = outcome.verdict.application
+        return outcome.verdict.application
     return application
 
 
 # The population -----------------------------------------------------------------
 
 
-def _citizen_row(person: dict, answers: dict | None, now: dt.datetime) -> dict:
+def _citizen_row(person: Person, answers: Answers | None, now: dt.datetime) -> dict[str, object]:
     return {
         "curp": person["curp"],
         "given_names": person["first_name"],
@@ -492,7 +498,7 @@ def _citizen_row(person: dict, answers: dict | None, now: dt.datetime) -> dict:
     }
 
 
-def _insert_new(people: Iterable[tuple[dict, dict | None]], existing: set[str]) -> int:
+def _insert_new(people: Iterable[tuple[Person, Answers | None]], existing: set[str]) -> int:
     """Registry rows for the people not yet in it; returns how many went in."""
     now = utcnow()
     inserted = 0
@@ -505,25 +511,24 @@ def _insert_new(people: Iterable[tuple[dict, dict | None]], existing: set[str]) 
     return inserted
 
 
-def _registry_only(people: Iterator[dict]) -> Iterator[tuple[dict, None]]:
+def _registry_only(people: Iterator[Person]) -> Iterator[tuple[Person, None]]:
     for person in people:
         yield person, None
 
 
 def plan_population(
-    pool: list[dict], seed: int, on: dt.date
-) -> tuple[list[tuple[dict, dict]], list[Plan]]:
+    pool: list[Person], seed: int, on: dt.date
+) -> tuple[list[tuple[Person, Answers]], list[Plan]]:
     """Answers for every person of ``pool``, and the applications they make:
     each program's applicants are drawn from the people the engine says may
     receive it, never two in one exclusion group for the same person."""
     rng = random.Random(f"demo-{seed}")
     catalog = engine_catalog()
-    places = {
-        program_id: quota
-        for program_id, quota in Call.select(Call.program, Call.quota)
-        .where((Call.opens <= on) & (Call.closes >= on))
-        .tuples()
-    }
+    places: dict[int, int | None] = dict(
+        tuples(
+            Call.select(Call.program, Call.quota).where((Call.opens <= on) & (Call.closes >= on))
+        )
+    )
     programs = {
         p.slug: p
         for p in Program.select().where(Program.active).order_by(Program.slug)
@@ -573,17 +578,18 @@ def generate_population(
     counts: Counter[str] = Counter()
     counts["citizens"] = _insert_new(answered, existing)
 
-    done = {
-        key
-        for (key,) in Application.select(Application.idempotency_key)
+    done = set(
+        Application.select(Application.idempotency_key)
         .where(Application.idempotency_key.startswith("demo-"))
-        .tuples()
-    }
+        .scalars()
+    )
     todo = [plan for plan in plans if plan.key not in done]
-    citizens = dict(
-        Citizen.select(Citizen.curp, Citizen.id)
-        .where(Citizen.curp.in_({plan.curp for plan in todo}))
-        .tuples()
+    citizens: dict[str, int] = dict(
+        tuples(
+            Citizen.select(Citizen.curp, Citizen.id).where(
+                Citizen.curp.in_({plan.curp for plan in todo})
+            )
+        )
     )
     staff, scans = teams(), Scans()
     for batch in chunked(todo, BATCH):
