@@ -40,7 +40,7 @@ from portal.catalog.store import engine_catalog, quota_used
 from portal.citizens.models import ADDRESS_FIELDS as INEGI_ADDRESS_FIELDS
 from portal.eligibility.engine import ALREADY_RECEIVES, CANNOT_COMBINE, Result, Status, evaluate
 from portal.eligibility.profile import FIELDS, ProfileError, parse_profile
-from portal.messages import Joined, Text, _l
+from portal.messages import Joined, Refusal, Text, _l
 from portal.models import (
     Application,
     ApplicationEvent,
@@ -139,17 +139,9 @@ on_approved: list[Callable[[Application], object]] = []
 on_cancelled: list[Callable[[Application, Actor, str], None]] = []
 
 
-class ApplicationError(Exception):
+class ApplicationError(Refusal):
     """Base class; ``message`` is plain Spanish for the person, in their language
     when read during their request (see :mod:`portal.messages`)."""
-
-    def __init__(self, message: Text) -> None:
-        super().__init__(message)
-        self.text = message
-
-    @property
-    def message(self) -> str:
-        return str(self.text)
 
 
 class TransitionNotAllowed(ApplicationError):

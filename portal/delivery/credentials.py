@@ -82,7 +82,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from portal.applications import folio as folios
-from portal.messages import Text, _l
+from portal.messages import Refusal, Text, _l
 
 FORMAT_VERSION = 1
 SIGNING_CONTEXT = b"ventanilla-unica/credencial\x00"
@@ -114,7 +114,7 @@ class CredentialClaims:
     expires: date | None  # last valid day; None for no expiry
 
 
-class CredentialError(Exception):
+class CredentialError(Refusal):
     """A token that must not be honoured. ``code`` is one of ``malformed``,
     ``unsupported_version``, ``bad_signature`` or ``expired``; ``message`` is
     plain Spanish for the delivery operator. For ``expired`` the signature was
@@ -123,13 +123,7 @@ class CredentialError(Exception):
     def __init__(self, code: str, message: Text, claims: CredentialClaims | None = None) -> None:
         super().__init__(message)
         self.code = code
-        self.text = message
         self.claims = claims
-
-    @property
-    def message(self) -> str:
-        """In the language of whoever is being answered (see :mod:`portal.messages`)."""
-        return str(self.text)
 
 
 class CredentialKeyError(ValueError):

@@ -26,7 +26,6 @@ the domain records the moment each act happens.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import random
 from collections import Counter, defaultdict
@@ -37,36 +36,27 @@ from pathlib import Path
 
 import yaml
 from peewee import chunked
-from PIL import Image, ImageDraw
 from werkzeug.security import generate_password_hash
 
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage
+from portal.applications.models import Application, Enrollment
 from portal.applications.storage import Storage
 from portal.applications.uploads import CleanFile, inspect_upload
 from portal.backoffice.audit import Actor
+from portal.backoffice.models import StaffUser
+from portal.catalog.models import Agency, Call, DeliveryPoint, Municipality, Program, Requirement
 from portal.catalog.store import engine_catalog
+from portal.citizens.models import Citizen
 from portal.delivery import handover as delivery
+from portal.demo.samples import sample_jpeg, sample_pdf
 from portal.demo.synthetic import ADULT_AGE, draw_profile, generate_citizens
 from portal.demo.synthetic import Citizen as Person
 from portal.eligibility.engine import CompiledCatalog, Status
 from portal.eligibility.profile import age_on, parse_profile
-from portal.models import (
-    Agency,
-    Application,
-    Call,
-    Citizen,
-    DeliveryPoint,
-    Enrollment,
-    Municipality,
-    Program,
-    Requirement,
-    StaffUser,
-    utcnow,
-)
 from portal.vocabulary import ApplicationStatus, DocumentStatus, Role
 from portal.web.database import write
-from portal.web.tables import tuples
+from portal.web.tables import tuples, utcnow
 
 # Questionnaire answers as a citizen row stores them (see draw_profile).
 Answers = dict[str, object]
@@ -304,42 +294,6 @@ def assign_steps(plans: Iterable[Plan], rng: random.Random) -> list[Plan]:
 # Carrying a plan out through the domain ----------------------------------------
 
 
-def _sample_pdf(title: str) -> bytes:
-    """A one-page PDF with a line of text: what a scanned form printed to PDF looks like."""
-    text = title.encode("latin-1", "replace")
-    stream = b"BT /F1 14 Tf 40 760 Td (" + text + b") Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1))
-    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
-    return out.getvalue()
-
-
-def _sample_jpeg(title: str) -> bytes:
-    """A small photo-like JPEG with a caption."""
-    image = Image.new("RGB", (320, 240), (214, 200, 180))
-    ImageDraw.Draw(image).text((12, 12), title, fill=(40, 40, 40))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=70)
-    return out.getvalue()
-
-
 class Scans:
     """One checked file per requirement, as a person would upload it: a PDF
     where the requirement takes one, a photo otherwise."""
@@ -353,7 +307,7 @@ class Scans:
         found = self._files.get((requirement.slug, kind))
         if found is None:
             title = f"Documento de demostracion: {requirement.slug}"
-            data = _sample_pdf(title) if kind == "pdf" else _sample_jpeg(title)
+            data = sample_pdf(title) if kind == "pdf" else sample_jpeg(title)
             found = inspect_upload(data, f"{requirement.slug}.{kind}", allowed=allowed)
             self._files[(requirement.slug, kind)] = found
         return found

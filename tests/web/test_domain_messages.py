@@ -10,7 +10,7 @@ from portal.catalog.store import load_catalog
 from portal.eligibility import answers
 from portal.messages import _l, spanish
 from tests.catalog_builders import demo_catalog
-from tests.conftest import html
+from tests.support.html import html
 
 NOT_FOUND_ES = "No encontramos respuestas con ese código. Revíselo; los códigos duran 30 días."
 NOT_FOUND_EN = "We found no answers with that code. Check it; codes last 30 days."
