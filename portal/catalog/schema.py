@@ -100,8 +100,9 @@ class DeliveryPoint:
     name: str
     address: str
     municipality: str
-    lat: float
-    lon: float
+    # Files and forms must give both; a point stored otherwise may lack them.
+    lat: float | None
+    lon: float | None
     hours: str
 
 
@@ -231,10 +232,6 @@ class Problem:
         )
 
 
-# The source named in problems with what the database holds.
-STORED = "base de datos"
-
-
 class CatalogError(ValueError):
     """Every problem found in a catalog file or program form."""
 
@@ -328,7 +325,9 @@ def program_from_dict(
     return program
 
 
-def conditions_from_json(items: Any, *, owner: str, source: str = STORED) -> tuple[Condition, ...]:
+def conditions_from_json(
+    items: Any, *, owner: str, source: str = "base de datos"
+) -> tuple[Condition, ...]:
     """Conditions stored as JSON (the ``eligibility`` list of :meth:`Program.to_dict`)
     back into typed :class:`Condition` values, validated as a catalog file is."""
     check = _Checker(source, owner)

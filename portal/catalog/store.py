@@ -29,7 +29,7 @@ from peewee import JOIN, fn, prefetch
 
 from portal.backoffice import audit
 from portal.catalog.geography import load_state
-from portal.catalog.schema import STORED, Benefit, CatalogError, Problem, conditions_from_json
+from portal.catalog.schema import Benefit, CatalogError, conditions_from_json
 from portal.catalog.schema import Call as CallData
 from portal.catalog.schema import Catalog as CatalogData
 from portal.catalog.schema import DeliveryPoint as DeliveryPointData
@@ -374,7 +374,6 @@ def program_for_engine(program: Program) -> ProgramData:
     points = sorted(
         (p for p in program.delivery_points if p.active), key=lambda p: (p.position, p.id)
     )
-    owner = f'programa "{program.slug}"'
     return ProgramData(
         slug=program.slug,
         name=program.name,
@@ -387,7 +386,7 @@ def program_for_engine(program: Program) -> ProgramData:
             period=program.benefit_period or None,
             description=program.benefit_description or None,
         ),
-        eligibility=conditions_from_json(program.eligibility, owner=owner),
+        eligibility=conditions_from_json(program.eligibility, owner=f'programa "{program.slug}"'),
         requirements=tuple(
             RequirementData(
                 slug=r.slug,
@@ -399,29 +398,19 @@ def program_for_engine(program: Program) -> ProgramData:
             for r in requirements
         ),
         calls=tuple(CallData(opens=c.opens, closes=c.closes, quota=c.quota) for c in calls),
-        delivery_points=tuple(_point_data(p, owner) for p in points),
+        delivery_points=tuple(
+            DeliveryPointData(
+                name=p.name,
+                address=p.address,
+                municipality=p.municipality_id or "",
+                lat=p.lat,
+                lon=p.lon,
+                hours=p.hours,
+            )
+            for p in points
+        ),
         description=program.description or None,
         exclusion_group=program.exclusion_group,
-    )
-
-
-def _point_data(point: DeliveryPoint, owner: str) -> DeliveryPointData:
-    # Every write validates the coordinates, but the columns allow NULL.
-    if point.lat is None or point.lon is None:
-        raise CatalogError(
-            [
-                Problem(
-                    STORED, owner, "delivery_points", f'al punto "{point.name}" le faltan lat y lon'
-                )
-            ]
-        )
-    return DeliveryPointData(
-        name=point.name,
-        address=point.address,
-        municipality=point.municipality_id or "",
-        lat=point.lat,
-        lon=point.lon,
-        hours=point.hours,
     )
 
 
