@@ -14,7 +14,8 @@ becomes text only when it is used as text.
 
 Exceptions that carry a message keep the :class:`Message` and expose plain
 ``str`` attributes (``exc.message``, ``exc.reasons``), read in the language of
-whoever is being answered; anything stored goes through :func:`spanish`.
+whoever is being answered (:class:`Refusal` is their base); anything stored goes
+through :func:`spanish`.
 ``pybabel extract -k _l`` finds the texts; values use ``%(name)s``.
 """
 
@@ -81,3 +82,17 @@ def _l(msgid: str, **values: object) -> Message:
 def spanish(text: Text) -> str:
     """The Spanish of ``text``: what the audit trail and the database keep."""
     return text.source if isinstance(text, Message) else str(text)
+
+
+class Refusal(Exception):
+    """What the domain refuses to do, said to people: ``text`` keeps the text as
+    raised (a :class:`Message` or plain text), ``message`` reads it in the
+    language of whoever is being answered."""
+
+    def __init__(self, message: Text) -> None:
+        super().__init__(message)
+        self.text = message
+
+    @property
+    def message(self) -> str:
+        return str(self.text)

@@ -10,7 +10,7 @@ decision.
 
 from __future__ import annotations
 
-from peewee import IntegrityError
+from peewee import ForeignKeyField, IntegrityError
 
 from portal.backoffice.audit import Actor
 from portal.models import Application, ApplicationEvent, Assistance, Document
@@ -45,53 +45,36 @@ def note(citizen_id: int, actor: Actor, act: Act, application_id: int | None = N
 
 def helpers_of(application: Application) -> set[int]:
     """Staff ids who prepared this application or the person's record and answers."""
-    helpers = {
-        staff_id
-        for (staff_id,) in Assistance.select(Assistance.staff)
+    helpers = set(
+        Assistance.select(Assistance.staff)
         .where(
             (Assistance.citizen == application.citizen_id)
             & (Assistance.application.is_null() | (Assistance.application == application.id))
         )
-        .tuples()
-    }
+        .scalars()
+    )
     if application.assisted_by_id:
         helpers.add(application.assisted_by_id)
-    helpers |= {
-        staff_id
-        for (staff_id,) in Document.select(Document.uploaded_by_staff)
-        .where((Document.application == application.id) & Document.uploaded_by_staff.is_null(False))
-        .tuples()
-    }
-    helpers |= {
-        staff_id
-        for (staff_id,) in ApplicationEvent.select(ApplicationEvent.actor_staff)
-        .where(
-            (ApplicationEvent.application == application.id)
-            & (ApplicationEvent.assisted == True)  # noqa: E712
-            & ApplicationEvent.actor_staff.is_null(False)
-        )
-        .tuples()
-    }
-    return helpers
+    return helpers | _staff_on_case(application, Document.uploaded_by_staff, assisted=True)
 
 
 def reviewers_of(application: Application) -> set[int]:
     """Staff ids who reviewed it: held the case, judged a document or made a decision."""
     reviewers = {application.assigned_to_id} if application.assigned_to_id else set()
-    reviewers |= {
-        staff_id
-        for (staff_id,) in Document.select(Document.reviewed_by)
-        .where((Document.application == application.id) & Document.reviewed_by.is_null(False))
-        .tuples()
-    }
-    reviewers |= {
-        staff_id
-        for (staff_id,) in ApplicationEvent.select(ApplicationEvent.actor_staff)
-        .where(
-            (ApplicationEvent.application == application.id)
-            & (ApplicationEvent.assisted == False)  # noqa: E712
-            & ApplicationEvent.actor_staff.is_null(False)
-        )
-        .tuples()
-    }
-    return reviewers
+    return reviewers | _staff_on_case(application, Document.reviewed_by, assisted=False)
+
+
+def _staff_on_case(
+    application: Application, document_staff: ForeignKeyField, *, assisted: bool
+) -> set[int]:
+    """Staff named in ``document_staff`` of the application's documents, and staff
+    who acted on its timeline for the person (``assisted``) or as staff."""
+    on_documents = Document.select(document_staff).where(
+        (Document.application == application.id) & document_staff.is_null(False)
+    )
+    on_events = ApplicationEvent.select(ApplicationEvent.actor_staff).where(
+        (ApplicationEvent.application == application.id)
+        & (ApplicationEvent.assisted == assisted)
+        & ApplicationEvent.actor_staff.is_null(False)
+    )
+    return set(on_documents.scalars()) | set(on_events.scalars())

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
-from portal.messages import Text, _l
+from portal.messages import Refusal, Text, _l
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 RANDOM_LENGTH = 6
@@ -52,18 +52,12 @@ _UNUSABLE = "01ILOU"
 _BODY_LENGTH = RANDOM_LENGTH + 1
 
 
-class FolioError(ValueError):
+class FolioError(Refusal, ValueError):
     """A folio that cannot be right; ``message`` is plain Spanish."""
 
     def __init__(self, code: str, message: Text) -> None:
         super().__init__(message)
         self.code = code
-        self.text = message
-
-    @property
-    def message(self) -> str:
-        """In the language of whoever is being answered (see :mod:`portal.messages`)."""
-        return str(self.text)
 
 
 class Chooser(Protocol):

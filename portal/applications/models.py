@@ -24,6 +24,7 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
+    ModelSelect,
     TextField,
 )
 
@@ -78,6 +79,10 @@ class Application(BaseModel):
     updated_at = DateTimeField(default=utcnow)
     submitted_at = DateTimeField(null=True, index=True)
     decided_at = DateTimeField(null=True)
+    # Rows that point here (peewee backrefs), declared for mypy.
+    events: ModelSelect[ApplicationEvent]
+    documents: ModelSelect[Document]
+    notices: ModelSelect[Notice]
 
     class Meta:
         indexes = ((("program", "status", "submitted_at"), False),)
@@ -198,6 +203,8 @@ class Notice(BaseModel):
     link = CharField(default="")  # a path in the portal
     created_at = DateTimeField(default=utcnow)
     read_at = DateTimeField(null=True)
+    # Rows that point here (peewee backrefs), declared for mypy.
+    deliveries: ModelSelect[Outbox]
 
     class Meta:
         indexes = ((("citizen", "created_at"), False),)

@@ -38,7 +38,8 @@ LEASE = dt.timedelta(minutes=5)
 # registers its task here, see portal/web/queue.py).
 wakers: list[Callable[[], None]] = []
 
-_TEXTS = {
+# By the status as the application row holds it (a plain str).
+_TEXTS: dict[str, str] = {
     S.ENVIADA: "Recibimos su solicitud a «{program}». La dependencia la revisará.",
     S.EN_REVISION: "Su solicitud a «{program}» está en revisión.",
     S.REQUIERE_CORRECCION: "Su solicitud a «{program}» necesita una corrección. "

@@ -37,7 +37,7 @@ from typing import Any
 import puremagic
 from PIL import Image, ImageOps
 
-from portal.messages import Text, _l
+from portal.messages import Refusal, Text, _l
 
 KINDS = ("pdf", "jpg", "png")
 DEFAULT_ALLOWED: frozenset[str] = frozenset(KINDS)
@@ -98,19 +98,13 @@ class CleanFile:
     filename: str  # safe to show and to send in Content-Disposition
 
 
-class UploadRejected(ValueError):
+class UploadRejected(Refusal, ValueError):
     """The upload cannot be accepted; ``message`` is plain Spanish for the
     person, ``code`` is stable for programs and tests."""
 
     def __init__(self, code: str, message: Text) -> None:
         super().__init__(message)
         self.code = code
-        self.text = message
-
-    @property
-    def message(self) -> str:
-        """In the language of whoever is being answered (see :mod:`portal.messages`)."""
-        return str(self.text)
 
 
 def max_upload_bytes(config: Mapping[str, Any]) -> int:

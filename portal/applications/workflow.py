@@ -40,7 +40,7 @@ from portal.catalog.store import engine_catalog, quota_used
 from portal.citizens.models import ADDRESS_FIELDS as INEGI_ADDRESS_FIELDS
 from portal.eligibility.engine import ALREADY_RECEIVES, CANNOT_COMBINE, Result, Status, evaluate
 from portal.eligibility.profile import FIELDS, ProfileError, parse_profile
-from portal.messages import Joined, Text, _l
+from portal.messages import Joined, Refusal, Text, _l
 from portal.models import (
     Application,
     ApplicationEvent,
@@ -99,7 +99,8 @@ CITIZEN_MOVES = frozenset(move for move, who in TRANSITIONS.items() if CITIZEN i
 # Moves that judge the case: whoever helped the person file may not make them.
 DECISIONS = frozenset({S.EN_REVISION, S.REQUIERE_CORRECCION, S.APROBADA, S.RECHAZADA})
 
-STATUS_LABELS = {
+# Read with the status as a row holds it: a plain str (each ApplicationStatus is one).
+STATUS_LABELS: dict[str, str] = {
     S.BORRADOR: "Borrador",
     S.ENVIADA: "Enviada",
     S.EN_REVISION: "En revisión",
@@ -127,27 +128,20 @@ ADDRESS_FIELDS = (*INEGI_ADDRESS_FIELDS, "state")
 # (HELD_STATUSES), and comes back to them after a correction; on a decided case
 # it only says who reviewed it.
 
-# Called inside approve()'s transaction with the approved application, so other
-# areas (the delivery credential) act atomically with the approval.
 CLOSED = _l("Este programa no recibe solicitudes en este momento.")
 
-on_approved: list[Callable[[Application], None]] = []
+# Called inside approve()'s transaction with the approved application, so other
+# areas (the delivery credential) act atomically with the approval; what a hook
+# returns is ignored.
+on_approved: list[Callable[[Application], object]] = []
 # Called inside cancel()'s transaction when an approved application is
 # cancelled, with the actor and the reason (the credential is revoked).
 on_cancelled: list[Callable[[Application, Actor, str], None]] = []
 
 
-class ApplicationError(Exception):
+class ApplicationError(Refusal):
     """Base class; ``message`` is plain Spanish for the person, in their language
     when read during their request (see :mod:`portal.messages`)."""
-
-    def __init__(self, message: Text) -> None:
-        super().__init__(message)
-        self.text = message
-
-    @property
-    def message(self) -> str:
-        return str(self.text)
 
 
 class TransitionNotAllowed(ApplicationError):
@@ -1179,7 +1173,7 @@ def timeline(application: Application) -> list[ApplicationEvent]:
 
 def next_step(application: Application) -> str:
     """What happens next, in plain words, for the detail page and the receipt."""
-    return {
+    steps: dict[str, str] = {
         S.BORRADOR: "Suba los documentos que faltan y envíe su solicitud.",
         S.ENVIADA: "La dependencia revisará su solicitud. Le avisaremos de cada cambio.",
         S.EN_REVISION: "Una persona de la dependencia está revisando su solicitud.",
@@ -1188,4 +1182,5 @@ def next_step(application: Application) -> str:
         S.RECHAZADA: "Su solicitud fue rechazada. El motivo aparece abajo.",
         S.ENTREGADA: "El apoyo ya fue entregado.",
         S.CANCELADA: "Usted canceló esta solicitud.",
-    }[application.status]
+    }
+    return steps[application.status]

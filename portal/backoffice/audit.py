@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from portal.models import AuditEvent, utcnow
@@ -65,7 +67,7 @@ def _digest(prev_hash: str, fields: dict) -> str:
 
 
 def _fields(entry: AuditEvent | dict) -> dict:
-    get = entry.get if isinstance(entry, dict) else lambda k: getattr(entry, k)
+    get: Callable[[str], Any] = entry.get if isinstance(entry, dict) else partial(getattr, entry)
     return {
         "created_at": get("created_at").isoformat(timespec="microseconds"),
         "actor_kind": get("actor_kind"),

@@ -21,9 +21,14 @@ from typing import Any
 
 from portal.backoffice.audit import Actor, record
 from portal.catalog import schema as catalog
-from portal.catalog.store import program_for_engine, save_delivery_points
+from portal.catalog.store import (
+    program_for_engine,
+    save_calls,
+    save_delivery_points,
+    save_requirements,
+)
 from portal.messages import _l
-from portal.models import Application, Call, Document, Program, ProgramVersion, Requirement, utcnow
+from portal.models import Program, ProgramVersion, utcnow
 from portal.vocabulary import AuditAction
 from portal.web.database import write
 
@@ -111,38 +116,18 @@ def save(
 
 
 def _save_requirements(program: Program, wanted: tuple[catalog.Requirement, ...]) -> None:
-    existing = {r.slug: r for r in Requirement.select().where(Requirement.program == program.id)}
-    gone = [r for slug, r in existing.items() if slug not in {w.slug for w in wanted}]
-    in_use = [
-        r.name for r in gone if Document.select().where(Document.requirement == r.id).exists()
-    ]
+    in_use = save_requirements(program, wanted)
     if in_use:
         raise RemovalBlocked(
             _l(
                 "Estos documentos ya se recibieron en solicitudes y no se pueden quitar: %(names)s",
-                names=", ".join(in_use),
+                names=", ".join(r.name for r in in_use),
             )
         )
-    for r in gone:
-        r.delete_instance()
-    for position, w in enumerate(wanted):
-        fields = {
-            "name": w.name,
-            "hint": w.hint or "",
-            "formats": ",".join(w.formats),
-            "optional": w.optional,
-            "position": position,
-        }
-        if w.slug in existing:
-            Requirement.update(**fields).where(Requirement.id == existing[w.slug].id).execute()
-        else:
-            Requirement.create(program=program.id, slug=w.slug, **fields)
 
 
 def _save_calls(program: Program, wanted: tuple[catalog.Call, ...]) -> None:
-    existing = {c.opens: c for c in Call.select().where(Call.program == program.id)}
-    gone = [c for opens, c in existing.items() if opens not in {w.opens for w in wanted}]
-    in_use = [c for c in gone if Application.select().where(Application.call == c.id).exists()]
+    in_use = save_calls(program, wanted)
     if in_use:
         raise RemovalBlocked(
             _l(
@@ -150,12 +135,3 @@ def _save_calls(program: Program, wanted: tuple[catalog.Call, ...]) -> None:
                 dates=", ".join(f"{c.opens:%d/%m/%Y}" for c in in_use),
             )
         )
-    for c in gone:
-        c.delete_instance()
-    for w in wanted:
-        if w.opens in existing:
-            Call.update(closes=w.closes, quota=w.quota).where(
-                Call.id == existing[w.opens].id
-            ).execute()
-        else:
-            Call.create(program=program.id, opens=w.opens, closes=w.closes, quota=w.quota)

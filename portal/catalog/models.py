@@ -12,6 +12,7 @@ from peewee import (
     FloatField,
     ForeignKeyField,
     IntegerField,
+    ModelSelect,
     TextField,
 )
 
@@ -33,6 +34,8 @@ class Agency(BaseModel):
     slug = CharField(unique=True)
     name = CharField()
     created_at = DateTimeField(default=utcnow)
+    # Rows that point here (peewee backrefs), declared for mypy.
+    programs: ModelSelect[Program]
 
 
 class Program(BaseModel):
@@ -55,6 +58,11 @@ class Program(BaseModel):
     version = IntegerField(default=1)
     active = BooleanField(default=True)
     updated_at = DateTimeField(default=utcnow)
+    # Rows that point here (peewee backrefs), declared for mypy.
+    versions: ModelSelect[ProgramVersion]
+    requirements: ModelSelect[Requirement]
+    calls: ModelSelect[Call]
+    delivery_points: ModelSelect[DeliveryPoint]
 
     @property
     def exclusion_key(self) -> str:

@@ -13,12 +13,12 @@ List positions in paths count from 0, as in yq and JSONPath.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Hashable, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -100,8 +100,9 @@ class DeliveryPoint:
     name: str
     address: str
     municipality: str
-    lat: float
-    lon: float
+    # Files and forms must give both; a point stored otherwise may lack them.
+    lat: float | None
+    lon: float | None
     hours: str
 
 
@@ -451,46 +452,65 @@ class _Checker:
                 self.error(_join(path, key), "falta este campo")
         return data
 
-    def sequence(self, m: Mapping[str, Any], key: str, *, required: bool = True) -> list | None:
+    def checked(
+        self,
+        m: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool,
+        valid: Callable[[Any], bool],
+        problem: Callable[[Any], str],
+    ) -> Any:
+        """``m[key]`` if it is ``valid``; None when it is absent (mapping() reported
+        it if required), null where allowed, or not valid (after reporting ``problem``)."""
         if key not in m:
-            return None  # mapping() already reported it if required
+            return None
         value = m[key]
         if value is None and not required:
             return None
-        if not isinstance(value, list):
-            self.error(key, "debe ser una lista")
+        if not valid(value):
+            self.error(_join(path, key), problem(value))
             return None
         return value
+
+    def sequence(self, m: Mapping[str, Any], key: str, *, required: bool = True) -> list | None:
+        return self.checked(
+            m,
+            key,
+            "",
+            required=required,
+            valid=lambda value: isinstance(value, list),
+            problem=lambda _value: "debe ser una lista",
+        )
 
     def text(
         self, m: Mapping[str, Any], key: str, path: str = "", *, required: bool = True
     ) -> str | None:
-        if key not in m:
-            return None
-        value = m[key]
-        if value is None and not required:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.error(_join(path, key), "debe ser un texto no vacío")
-            return None
-        return value.strip()
+        value = self.checked(
+            m,
+            key,
+            path,
+            required=required,
+            valid=lambda value: isinstance(value, str) and bool(value.strip()),
+            problem=lambda _value: "debe ser un texto no vacío",
+        )
+        return None if value is None else value.strip()
 
     def slug(
         self, m: Mapping[str, Any], key: str, path: str = "", *, required: bool = True
     ) -> str | None:
-        if key not in m:
-            return None
-        value = m[key]
-        if value is None and not required:
-            return None
-        if not isinstance(value, str) or not SLUG_RE.match(value):
-            self.error(
-                _join(path, key),
+        return self.checked(
+            m,
+            key,
+            path,
+            required=required,
+            valid=lambda value: isinstance(value, str) and bool(SLUG_RE.match(value)),
+            problem=lambda value: (
                 f'clave no válida "{value}": use minúsculas, números y guiones, '
-                'por ejemplo "tarjeta-contigo"',
-            )
-            return None
-        return value
+                'por ejemplo "tarjeta-contigo"'
+            ),
+        )
 
     def date(self, m: Mapping[str, Any], key: str, path: str) -> date | None:
         if key not in m:
@@ -503,15 +523,14 @@ class _Checker:
     def positive_int(
         self, m: Mapping[str, Any], key: str, path: str, *, required: bool = True
     ) -> int | None:
-        if key not in m:
-            return None
-        value = m[key]
-        if value is None and not required:
-            return None
-        if not _is_int(value) or value <= 0:
-            self.error(_join(path, key), f'debe ser un número entero mayor que cero, no "{value}"')
-            return None
-        return value
+        return self.checked(
+            m,
+            key,
+            path,
+            required=required,
+            valid=lambda value: _is_int(value) and value > 0,
+            problem=lambda value: f'debe ser un número entero mayor que cero, no "{value}"',
+        )
 
     # Parts of a program
 
@@ -553,7 +572,8 @@ class _Checker:
                 _join(path, "description"),
                 "falta este campo: diga qué se entrega cuando el apoyo no es en dinero",
             )
-        if len(self.problems) > before:
+        # A missing kind was reported by mapping(), before ``before``.
+        if len(self.problems) > before or not isinstance(kind, str):
             return None
         return Benefit(kind=kind, amount=amount, period=period, description=description)
 
@@ -581,7 +601,13 @@ class _Checker:
         optional = m.get("optional", False)
         if not isinstance(optional, bool):
             self.error(_join(path, "optional"), "debe ser true o false")
-        if len(self.problems) > before or slug is None or name is None:
+        # Missing keys were reported by mapping(), before ``before``.
+        if (
+            len(self.problems) > before
+            or slug is None
+            or name is None
+            or not isinstance(formats, list)
+        ):
             return None
         return Requirement(
             slug=slug,
@@ -644,18 +670,27 @@ class _Checker:
                 f'clave de municipio no válida "{municipality}": son 5 dígitos de INEGI '
                 'entre comillas, por ejemplo "22014"',
             )
-        for key, limit in (("lat", 90), ("lon", 180)):
-            value = m.get(key)
+        lat, lon = m.get("lat"), m.get("lon")
+        for key, value, limit in (("lat", lat, 90), ("lon", lon, 180)):
             if key in m and not (_is_number(value) and -limit <= value <= limit):
                 self.error(_join(path, key), f"debe ser un número entre -{limit} y {limit}")
-        if len(self.problems) > before or name is None or address is None or hours is None:
+        # Missing keys were reported by mapping(), before ``before``.
+        if (
+            len(self.problems) > before
+            or name is None
+            or address is None
+            or hours is None
+            or not isinstance(municipality, str)
+            or not _is_number(lat)
+            or not _is_number(lon)
+        ):
             return None
         return DeliveryPoint(
             name=name,
             address=address,
             municipality=municipality,
-            lat=float(m["lat"]),
-            lon=float(m["lon"]),
+            lat=float(lat),
+            lon=float(lon),
             hours=hours,
         )
 
@@ -693,7 +728,13 @@ class _Checker:
                 self.error(_join(path, "value"), "falta este campo")
         elif spec is not None and op in OPERATORS_BY_KIND[spec.kind]:
             value = self.condition_value(spec, op, m["value"], _join(path, "value"))
-        if len(self.problems) > before or reason is None:
+        # Missing keys were reported by mapping(), before ``before``.
+        if (
+            len(self.problems) > before
+            or reason is None
+            or not isinstance(name, str)
+            or not isinstance(op, str)
+        ):
             return None
         return Condition(field=name, op=op, value=value, reason=reason)
 
@@ -771,12 +812,12 @@ def _as_date(value: Any) -> date | None:
     return None
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     # bool is an int subclass in Python, but `true` is never a number in a catalog.
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

@@ -20,10 +20,10 @@ rules change) for the cache to notice.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from peewee import JOIN, fn, prefetch
 
@@ -54,6 +54,10 @@ from portal.models import (
 )
 from portal.web.database import write
 from portal.web.extensions import db
+from portal.web.tables import BaseModel, tuples
+
+K = TypeVar("K", bound=Hashable)
+M = TypeVar("M", bound=BaseModel)
 
 
 class LoadError(ValueError):
@@ -213,55 +217,24 @@ def _update_program(
 
     # Requirements and calls are matched by their keys, so documents and
     # applications that point at them keep pointing at the same rows.
-    wanted = {r.slug: (position, r) for position, r in enumerate(data.requirements)}
-    for row in Requirement.select().where(Requirement.program == program):
-        if row.slug in wanted:
-            continue
-        if Document.select().where(Document.requirement == row).exists():
-            problems.append(
-                _l(
-                    '%(owner)s: requirements: el documento "%(slug)s" ya tiene archivos de '
-                    "solicitudes; no se puede quitar",
-                    owner=owner,
-                    slug=row.slug,
-                )
+    for requirement in save_requirements(program, data.requirements):
+        problems.append(
+            _l(
+                '%(owner)s: requirements: el documento "%(slug)s" ya tiene archivos de '
+                "solicitudes; no se puede quitar",
+                owner=owner,
+                slug=requirement.slug,
             )
-            continue
-        row.delete_instance()
-    for slug, (position, requirement) in wanted.items():
-        fields = {"position": position, **_requirement_fields(requirement)}
-        updated = (
-            Requirement.update(**fields)
-            .where((Requirement.program == program) & (Requirement.slug == slug))
-            .execute()
         )
-        if not updated:
-            Requirement.create(program=program, **fields)
-
-    calls = {c.opens: c for c in data.calls}
-    for row in Call.select().where(Call.program == program):
-        if row.opens in calls:
-            continue
-        if Application.select().where(Application.call == row).exists():
-            problems.append(
-                _l(
-                    "%(owner)s: calls: la convocatoria que abre el %(opens)s ya tiene "
-                    "solicitudes; no se puede quitar",
-                    owner=owner,
-                    opens=row.opens.isoformat(),
-                )
+    for call in save_calls(program, data.calls):
+        problems.append(
+            _l(
+                "%(owner)s: calls: la convocatoria que abre el %(opens)s ya tiene "
+                "solicitudes; no se puede quitar",
+                owner=owner,
+                opens=call.opens.isoformat(),
             )
-            continue
-        row.delete_instance()
-    for opens, call in calls.items():
-        updated = (
-            Call.update(closes=call.closes, quota=call.quota)
-            .where((Call.program == program) & (Call.opens == opens))
-            .execute()
         )
-        if not updated:
-            Call.create(program=program, opens=opens, closes=call.closes, quota=call.quota)
-
     save_delivery_points(program, data.delivery_points)
     return program
 
@@ -274,6 +247,64 @@ def _requirement_fields(requirement: RequirementData) -> dict[str, Any]:
         "formats": ",".join(requirement.formats),
         "optional": requirement.optional,
     }
+
+
+def save_requirements(program: Program, wanted: Sequence[RequirementData]) -> list[Requirement]:
+    """Make ``wanted`` the program's requirements, matched by slug and updated in place.
+
+    Catalog loads and the back office's program form both save through here. A
+    requirement no longer wanted is deleted unless applications already sent
+    files for it: those are kept and returned, for the caller to refuse the change.
+    """
+    existing = {r.slug: r for r in Requirement.select().where(Requirement.program == program.id)}
+    blocked = _delete_unwanted(
+        existing,
+        {r.slug for r in wanted},
+        lambda row: Document.select().where(Document.requirement == row.id).exists(),
+    )
+    for position, requirement in enumerate(wanted):
+        fields = {"position": position, **_requirement_fields(requirement)}
+        row = existing.get(requirement.slug)
+        if row is None:
+            Requirement.create(program=program.id, **fields)
+        else:
+            Requirement.update(**fields).where(Requirement.id == row.id).execute()
+    return blocked
+
+
+def save_calls(program: Program, wanted: Sequence[CallData]) -> list[Call]:
+    """Make ``wanted`` the program's calls, matched by opening date and updated in place.
+
+    As :func:`save_requirements`: a call that already has applications is kept
+    and returned instead of deleted.
+    """
+    existing = {c.opens: c for c in Call.select().where(Call.program == program.id)}
+    blocked = _delete_unwanted(
+        existing,
+        {c.opens for c in wanted},
+        lambda row: Application.select().where(Application.call == row.id).exists(),
+    )
+    for call in wanted:
+        row = existing.get(call.opens)
+        if row is None:
+            Call.create(program=program.id, opens=call.opens, closes=call.closes, quota=call.quota)
+        else:
+            Call.update(closes=call.closes, quota=call.quota).where(Call.id == row.id).execute()
+    return blocked
+
+
+def _delete_unwanted(existing: dict[K, M], wanted: set[K], in_use: Callable[[M], bool]) -> list[M]:
+    """Delete the rows of ``existing`` whose key is not ``wanted``, except those
+    ``in_use``, which are returned."""
+    kept = []
+    for key, row in existing.items():
+        if key in wanted:
+            continue
+        if in_use(row):
+            kept.append(row)
+        else:
+            row.delete_instance()
+    return kept
 
 
 def save_delivery_points(program: Program, wanted: Sequence[DeliveryPointData]) -> None:
@@ -306,12 +337,12 @@ def save_delivery_points(program: Program, wanted: Sequence[DeliveryPointData]) 
             "position": position,
             "active": True,
         }
-        row = by_name.get(point.name)
-        if row is None:
+        stored = by_name.get(point.name)
+        if stored is None:
             DeliveryPoint.create(program=program.id, name=point.name, **fields)
         else:
-            DeliveryPoint.update(**fields).where(DeliveryPoint.id == row.id).execute()
-            kept.add(row.id)
+            DeliveryPoint.update(**fields).where(DeliveryPoint.id == stored.id).execute()
+            kept.add(stored.id)
     gone = [row.id for row in rows if row.id not in kept]
     if gone:
         used = Delivery.select(Delivery.point).where(Delivery.point.in_(gone))
@@ -442,10 +473,11 @@ def quota_used(on: date) -> dict[str, int]:
     application is not counted twice.
     """
     open_calls = list(
-        Call.select(Call.id, Program.id, Program.slug)
-        .join(Program)
-        .where(Program.active & (Call.opens <= on) & (Call.closes >= on))
-        .tuples()
+        tuples(
+            Call.select(Call.id, Program.id, Program.slug)
+            .join(Program)
+            .where(Program.active & (Call.opens <= on) & (Call.closes >= on))
+        )
     )
     if not open_calls:
         return {}
@@ -458,9 +490,8 @@ def quota_used(on: date) -> dict[str, int]:
         Application.select(Application.call, fn.COUNT(Application.id))
         .where(Application.call.in_(call_ids) & Application.status.in_(LIVE_STATUSES))
         .group_by(Application.call)
-        .tuples()
     )
-    for call_id, n in applications:
+    for call_id, n in tuples(applications):
         used[slug_of_call[call_id]] += n
 
     counted_elsewhere = (
@@ -475,8 +506,7 @@ def quota_used(on: date) -> dict[str, int]:
             Enrollment.active & Enrollment.program.in_(list(slug_of_program)) & counted_elsewhere
         )
         .group_by(Enrollment.program)
-        .tuples()
     )
-    for program_id, n in enrollments:
+    for program_id, n in tuples(enrollments):
         used[slug_of_program[program_id]] += n
     return used

@@ -33,7 +33,7 @@ import unicodedata
 from datetime import date
 from typing import Literal, cast
 
-from portal.messages import Message, Text, _l, spanish
+from portal.messages import Message, Refusal, Text, _l, spanish
 
 Sex = Literal["H", "M", "X"]
 
@@ -123,19 +123,13 @@ _MASK_VISIBLE_START = 4
 _MASK_VISIBLE_END = 2
 
 
-class CurpError(ValueError):
+class CurpError(Refusal, ValueError):
     """A CURP that cannot be right. ``message`` is plain Spanish for people;
     ``code`` is stable for programs (bulk-upload reports, tests)."""
 
     def __init__(self, code: str, message: Text) -> None:
         super().__init__(message)
         self.code = code
-        self.text = message
-
-    @property
-    def message(self) -> str:
-        """In the language of whoever is being answered (see :mod:`portal.messages`)."""
-        return str(self.text)
 
 
 def normalize(raw: str) -> str:

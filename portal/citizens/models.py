@@ -11,6 +11,7 @@ from peewee import (
     DateField,
     DateTimeField,
     ForeignKeyField,
+    ModelSelect,
     TextField,
 )
 
@@ -68,6 +69,10 @@ class Citizen(SignedInUser, BaseModel):
     origin = CharField(default="digital_id")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # Rows that point here (peewee backrefs), declared for mypy.
+    identities: ModelSelect[Identity]
+    correction_requests: ModelSelect[CorrectionRequest]
+    identity_checks: ModelSelect[IdentityCheck]
 
     @property
     def full_name(self) -> str:

@@ -158,13 +158,18 @@ def update_contact(
     changes: dict[str, Any] = {name: values.get(name) or "" for name in CONTACT_FIELDS}
     changes["notify_channel"] = values.get("notify_channel") or "portal"
     changes["municipality"] = municipality or None
-    state = geo.load_state() if municipality else None
-    if state is not None:
-        changes["state"] = state.name
+    place: geo.Municipality | None = None
+    state_code = ""
+    if municipality:
+        state = geo.load_state()
+        place = state.municipality(municipality)
+        if place is None:
+            raise ValueError(f"{municipality!r} is not a municipality of {state.name}")
+        changes["state"], state_code = state.name, state.code
     with write():
-        if state is not None:
+        if place is not None:
             Municipality.insert(
-                code=municipality, name=state.municipality(municipality).name, state_code=state.code
+                code=place.code, name=place.name, state_code=state_code
             ).on_conflict_ignore().execute()
         fresh = locked(Citizen.select().where(Citizen.id == citizen.id)).get()
         changed = sorted(

@@ -32,15 +32,15 @@ cli = AppGroup("credential", help="Credenciales de entrega (códigos QR).")
 def verify(token: str, public_key_file: Path) -> None:
     """Check a credential's signature and expiry offline (exit 1 if refused)."""
     keys = _public_keys(public_key_file.read_text(encoding="utf-8"))
-    error = None
     for key in keys:
         try:
             claims = credentials.verify(credentials.token_from_url(token), key)
         except credentials.CredentialError as refused:
-            error = refused
-            if refused.code == "bad_signature":
+            # Another key of the set may have signed it; any other refusal is final.
+            if refused.code == "bad_signature" and key is not keys[-1]:
                 continue
-            break
+            click.echo(f"rechazada: {refused.message}", err=True)
+            sys.exit(1)
         click.echo("firma válida")
         click.echo(f"folio: {claims.folio}")
         click.echo(f"programa: {claims.program_id}")
@@ -49,8 +49,6 @@ def verify(token: str, public_key_file: Path) -> None:
         click.echo(f"vence: {claims.expires:%d/%m/%Y}" if claims.expires else "vence: nunca")
         click.echo("Sin conexión no se sabe si ya se entregó: confirme la entrega en el portal.")
         return
-    click.echo(f"rechazada: {error.message}", err=True)
-    sys.exit(1)
 
 
 def _public_keys(text: str):
@@ -61,10 +59,14 @@ def _public_keys(text: str):
         document = None
     try:
         if isinstance(document, dict) and isinstance(document.get("keys"), list):
-            return [credentials.load_public_key(json.dumps(jwk)) for jwk in document["keys"]]
-        return [credentials.load_public_key(text)]
+            keys = [credentials.load_public_key(json.dumps(jwk)) for jwk in document["keys"]]
+        else:
+            keys = [credentials.load_public_key(text)]
     except credentials.CredentialKeyError as error:
         raise click.ClickException(f"la llave pública no sirve: {error}") from None
+    if not keys:
+        raise click.ClickException("la llave pública no sirve: el conjunto no trae ninguna llave")
+    return keys
 
 
 @cli.command("export-public-key")

@@ -82,7 +82,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from portal.applications import folio as folios
-from portal.messages import Text, _l
+from portal.messages import Refusal, Text, _l
 
 FORMAT_VERSION = 1
 SIGNING_CONTEXT = b"ventanilla-unica/credencial\x00"
@@ -114,7 +114,7 @@ class CredentialClaims:
     expires: date | None  # last valid day; None for no expiry
 
 
-class CredentialError(Exception):
+class CredentialError(Refusal):
     """A token that must not be honoured. ``code`` is one of ``malformed``,
     ``unsupported_version``, ``bad_signature`` or ``expired``; ``message`` is
     plain Spanish for the delivery operator. For ``expired`` the signature was
@@ -123,13 +123,7 @@ class CredentialError(Exception):
     def __init__(self, code: str, message: Text, claims: CredentialClaims | None = None) -> None:
         super().__init__(message)
         self.code = code
-        self.text = message
         self.claims = claims
-
-    @property
-    def message(self) -> str:
-        """In the language of whoever is being answered (see :mod:`portal.messages`)."""
-        return str(self.text)
 
 
 class CredentialKeyError(ValueError):
@@ -407,7 +401,12 @@ def _segments(url: str) -> str | list[str]:
 def _qr(url: str) -> segno.QRCode:
     # boost_error: use a higher error correction level when it fits in the
     # same version, which makes printed codes more robust for free.
-    return segno.make(_segments(url), error=QR_ERROR, micro=False, boost_error=True)
+    return segno.make(
+        _segments(url),  # type: ignore[arg-type]  # segno's stubs: make() takes a list of segments too
+        error=QR_ERROR,
+        micro=False,
+        boost_error=True,
+    )
 
 
 def qr_version(url: str) -> int:

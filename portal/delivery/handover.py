@@ -41,7 +41,7 @@ from portal.applications import workflow as applications
 from portal.backoffice import audit
 from portal.backoffice.audit import Actor
 from portal.delivery import credentials
-from portal.messages import Text, _l
+from portal.messages import Refusal, _l
 from portal.models import Application, Credential, Delivery, DeliveryPoint, StaffUser, utcnow
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction
@@ -62,17 +62,8 @@ ID_TYPES = {
 _LAST4 = re.compile(r"[0-9A-Z]{4}")
 
 
-class DeliveryError(ValueError):
+class DeliveryError(Refusal, ValueError):
     """An action that cannot be done; ``message`` is plain Spanish."""
-
-    def __init__(self, message: Text) -> None:
-        super().__init__(message)
-        self.text = message
-
-    @property
-    def message(self) -> str:
-        """In the language of whoever is being answered (see :mod:`portal.messages`)."""
-        return str(self.text)
 
 
 # Keys -------------------------------------------------------------------------
@@ -439,13 +430,13 @@ def confirm_delivery(
     actor = _staff_actor(operator)
     verdict = recheck(credential, operator)
     application = verdict.application
-    if verdict.ok and point.program_id != application.program_id:
-        raise DeliveryError(_l("Ese punto de entrega no es de este programa."))
-    if verdict.ok and not point.active:
-        raise DeliveryError(_l("Ese punto de entrega ya no está en uso."))
-    if not verdict.ok:
+    if not verdict.ok or application is None:
         audit_refusal(actor, credential, verdict, request_id)
         return Outcome(False, verdict, verdict.delivery)
+    if point.program_id != application.program_id:
+        raise DeliveryError(_l("Ese punto de entrega no es de este programa."))
+    if not point.active:
+        raise DeliveryError(_l("Ese punto de entrega ya no está en uso."))
     now = utcnow()
     try:
         with write():

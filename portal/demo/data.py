@@ -26,7 +26,6 @@ the domain records the moment each act happens.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import random
 from collections import Counter, defaultdict
@@ -37,34 +36,30 @@ from pathlib import Path
 
 import yaml
 from peewee import chunked
-from PIL import Image, ImageDraw
 from werkzeug.security import generate_password_hash
 
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage
+from portal.applications.models import Application, Enrollment
 from portal.applications.storage import Storage
 from portal.applications.uploads import CleanFile, inspect_upload
 from portal.backoffice.audit import Actor
+from portal.backoffice.models import StaffUser
+from portal.catalog.models import Agency, Call, DeliveryPoint, Municipality, Program, Requirement
 from portal.catalog.store import engine_catalog
+from portal.citizens.models import Citizen
 from portal.delivery import handover as delivery
+from portal.demo.samples import sample_jpeg, sample_pdf
 from portal.demo.synthetic import ADULT_AGE, draw_profile, generate_citizens
+from portal.demo.synthetic import Citizen as Person
 from portal.eligibility.engine import CompiledCatalog, Status
 from portal.eligibility.profile import age_on, parse_profile
-from portal.models import (
-    Agency,
-    Application,
-    Call,
-    Citizen,
-    DeliveryPoint,
-    Enrollment,
-    Municipality,
-    Program,
-    Requirement,
-    StaffUser,
-    utcnow,
-)
 from portal.vocabulary import ApplicationStatus, DocumentStatus, Role
 from portal.web.database import write
+from portal.web.tables import tuples, utcnow
+
+# Questionnaire answers as a citizen row stores them (see draw_profile).
+Answers = dict[str, object]
 
 S = ApplicationStatus
 DATA = Path(__file__).resolve().parents[1] / "catalog" / "data"
@@ -239,7 +234,7 @@ class Plan:
     step: str = S.ENVIADA
 
 
-def _eligible(person: dict, answers: dict, catalog: CompiledCatalog, on: dt.date) -> list[str]:
+def _eligible(person: Person, answers: Answers, catalog: CompiledCatalog, on: dt.date) -> list[str]:
     """Slugs of the programs open on ``on`` that the engine says ``person`` may receive."""
     profile = parse_profile(answers, on=on)
     profile |= {
@@ -256,7 +251,7 @@ def _eligible(person: dict, answers: dict, catalog: CompiledCatalog, on: dt.date
 
 
 def _plan(
-    index: int, person: dict, program: Program, rng: random.Random, on: dt.date, seed: int
+    index: int, person: Person, program: Program, rng: random.Random, on: dt.date, seed: int
 ) -> Plan:
     age = age_on(person["birth_date"], on)
     assisted, corrected, flaw, last4 = (rng.random() for _ in range(4))
@@ -299,42 +294,6 @@ def assign_steps(plans: Iterable[Plan], rng: random.Random) -> list[Plan]:
 # Carrying a plan out through the domain ----------------------------------------
 
 
-def _sample_pdf(title: str) -> bytes:
-    """A one-page PDF with a line of text: what a scanned form printed to PDF looks like."""
-    text = title.encode("latin-1", "replace")
-    stream = b"BT /F1 14 Tf 40 760 Td (" + text + b") Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1))
-    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
-    return out.getvalue()
-
-
-def _sample_jpeg(title: str) -> bytes:
-    """A small photo-like JPEG with a caption."""
-    image = Image.new("RGB", (320, 240), (214, 200, 180))
-    ImageDraw.Draw(image).text((12, 12), title, fill=(40, 40, 40))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=70)
-    return out.getvalue()
-
-
 class Scans:
     """One checked file per requirement, as a person would upload it: a PDF
     where the requirement takes one, a photo otherwise."""
@@ -348,7 +307,7 @@ class Scans:
         found = self._files.get((requirement.slug, kind))
         if found is None:
             title = f"Documento de demostracion: {requirement.slug}"
-            data = _sample_pdf(title) if kind == "pdf" else _sample_jpeg(title)
+            data = sample_pdf(title) if kind == "pdf" else sample_jpeg(title)
             found = inspect_upload(data, f"{requirement.slug}.{kind}", allowed=allowed)
             self._files[(requirement.slug, kind)] = found
         return found
@@ -456,7 +415,8 @@ def carry_out(
         apps.review_document(application, document, DocumentStatus.ACEPTADO, reviewer)
     apps.approve(application, reviewer, on=on)
     if plan.step == S.ENTREGADA:
-        credential = delivery.current_credential(application)
+        # approve() issued it (the on_approved hook); this returns that one.
+        credential = delivery.issue_credential(application)
         id_type = ID_TYPES[int(plan.flaw * len(ID_TYPES))]
         outcome = delivery.confirm_delivery(
             credential,
@@ -464,16 +424,16 @@ def carry_out(
             _delivery_point(program, citizen),
             delivery.IdCheck(id_type, plan.id_last4),
         )
-        if not outcome.delivered:
+        if not outcome.delivered or outcome.verdict.application is None:
             raise delivery.DeliveryError(outcome.verdict.message)
-        application = outcome.verdict.application
+        return outcome.verdict.application
     return application
 
 
 # The population -----------------------------------------------------------------
 
 
-def _citizen_row(person: dict, answers: dict | None, now: dt.datetime) -> dict:
+def _citizen_row(person: Person, answers: Answers | None, now: dt.datetime) -> dict[str, object]:
     return {
         "curp": person["curp"],
         "given_names": person["first_name"],
@@ -492,7 +452,7 @@ def _citizen_row(person: dict, answers: dict | None, now: dt.datetime) -> dict:
     }
 
 
-def _insert_new(people: Iterable[tuple[dict, dict | None]], existing: set[str]) -> int:
+def _insert_new(people: Iterable[tuple[Person, Answers | None]], existing: set[str]) -> int:
     """Registry rows for the people not yet in it; returns how many went in."""
     now = utcnow()
     inserted = 0
@@ -505,25 +465,24 @@ def _insert_new(people: Iterable[tuple[dict, dict | None]], existing: set[str]) 
     return inserted
 
 
-def _registry_only(people: Iterator[dict]) -> Iterator[tuple[dict, None]]:
+def _registry_only(people: Iterator[Person]) -> Iterator[tuple[Person, None]]:
     for person in people:
         yield person, None
 
 
 def plan_population(
-    pool: list[dict], seed: int, on: dt.date
-) -> tuple[list[tuple[dict, dict]], list[Plan]]:
+    pool: list[Person], seed: int, on: dt.date
+) -> tuple[list[tuple[Person, Answers]], list[Plan]]:
     """Answers for every person of ``pool``, and the applications they make:
     each program's applicants are drawn from the people the engine says may
     receive it, never two in one exclusion group for the same person."""
     rng = random.Random(f"demo-{seed}")
     catalog = engine_catalog()
-    places = {
-        program_id: quota
-        for program_id, quota in Call.select(Call.program, Call.quota)
-        .where((Call.opens <= on) & (Call.closes >= on))
-        .tuples()
-    }
+    places: dict[int, int | None] = dict(
+        tuples(
+            Call.select(Call.program, Call.quota).where((Call.opens <= on) & (Call.closes >= on))
+        )
+    )
     programs = {
         p.slug: p
         for p in Program.select().where(Program.active).order_by(Program.slug)
@@ -573,17 +532,18 @@ def generate_population(
     counts: Counter[str] = Counter()
     counts["citizens"] = _insert_new(answered, existing)
 
-    done = {
-        key
-        for (key,) in Application.select(Application.idempotency_key)
+    done = set(
+        Application.select(Application.idempotency_key)
         .where(Application.idempotency_key.startswith("demo-"))
-        .tuples()
-    }
+        .scalars()
+    )
     todo = [plan for plan in plans if plan.key not in done]
-    citizens = dict(
-        Citizen.select(Citizen.curp, Citizen.id)
-        .where(Citizen.curp.in_({plan.curp for plan in todo}))
-        .tuples()
+    citizens: dict[str, int] = dict(
+        tuples(
+            Citizen.select(Citizen.curp, Citizen.id).where(
+                Citizen.curp.in_({plan.curp for plan in todo})
+            )
+        )
     )
     staff, scans = teams(), Scans()
     for batch in chunked(todo, BATCH):

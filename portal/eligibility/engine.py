@@ -26,7 +26,7 @@ from datetime import date
 from enum import StrEnum
 from functools import reduce
 from itertools import compress, count
-from typing import Any, NamedTuple, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from portal.catalog.schema import Call, Program
 from portal.eligibility.profile import (
@@ -323,13 +323,13 @@ class CompiledCatalog:
         results = cast(list[Result], found)
 
         for slug, used in (quota_used or {}).items():
-            k = self._index.get(slug)
-            if k is None:
+            position = self._index.get(slug)
+            if position is None:
                 continue
-            result = results[k]
+            result = results[position]
             open_call = result.call if result.call_open else None
             if open_call is not None and open_call.quota is not None and used >= open_call.quota:
-                results[k] = result._replace(quota_full=True)
+                results[position] = result._replace(quota_full=True)
         return results
 
     def _bits(self, positions: list[int]) -> int:
@@ -449,7 +449,8 @@ class _Memo:
         self.size = 0  # approximate under threads; it only bounds memory
 
 
-_LANE_FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}  # memoryview formats by lane size
+# memoryview formats by lane size
+_LANE_FORMATS: dict[int, Literal["B", "H", "I", "Q"]] = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
 def _lane_bits(conditions: int) -> int:

@@ -173,7 +173,7 @@ def parse_value(field: str, raw: Any, *, on: date | None = None) -> Any:
         return None
     parser = _PARSERS[spec.kind]
     value = parser(spec, raw)
-    if spec.kind is Kind.DATE and on is not None and value > on:
+    if spec.kind is Kind.DATE and on is not None and isinstance(value, date) and value > on:
         raise AnswerError(_l("La fecha no puede ser posterior a hoy."))
     return value
 

@@ -153,7 +153,7 @@ def _question(
         problems.append(f'{where}: field: "{field}" no es un dato que la persona responde')
         return None
     spec = FIELDS[field]
-    if spec.kind not in INPUT_KINDS.get(kind_of_input, ()):
+    if not isinstance(kind_of_input, str) or spec.kind not in INPUT_KINDS.get(kind_of_input, ()):
         problems.append(f'{where}: input: "{kind_of_input}" no sirve para {field}')
         return None
     if not isinstance(item.get("text"), str) or not item["text"].strip():

@@ -53,6 +53,7 @@ from portal.models import (
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.database import is_sqlite, write
 from portal.web.extensions import db
+from portal.web.tables import tuples
 
 SMALL_CELL = 5
 SUPPRESSED = "<5"
@@ -389,12 +390,10 @@ def compute_stats(today: date | None = None, agency_id: int | None = None) -> St
         BeneficiaryCell.sex,
         BeneficiaryCell.birth_year,
         BeneficiaryCell.beneficiaries,
-    ).tuples()
-    by_month = (
-        BeneficiaryMonth.select(BeneficiaryMonth.month, fn.SUM(BeneficiaryMonth.beneficiaries))
-        .group_by(BeneficiaryMonth.month)
-        .tuples()
     )
+    by_month = BeneficiaryMonth.select(
+        BeneficiaryMonth.month, fn.SUM(BeneficiaryMonth.beneficiaries)
+    ).group_by(BeneficiaryMonth.month)
     applications = (
         Application.select(
             Application.program,
@@ -404,13 +403,11 @@ def compute_stats(today: date | None = None, agency_id: int | None = None) -> St
         )
         .where(Application.status != S.BORRADOR)
         .group_by(Application.program, Application.municipality, Application.status)
-        .tuples()
     )
     applications_month = (
         Application.select(_month(Application.submitted_at), fn.COUNT(Application.id))
         .where(Application.submitted_at.is_null(False))
         .group_by(*_POSITIONS[:1])
-        .tuples()
     )
     if agency_id is not None:
         ids = list(programs)
@@ -420,7 +417,7 @@ def compute_stats(today: date | None = None, agency_id: int | None = None) -> St
         applications_month = applications_month.where(Application.program.in_(ids))
 
     cells: Counter = Counter()
-    for program_id, municipality, sex, year, n in beneficiaries:
+    for program_id, municipality, sex, year, n in tuples(beneficiaries):
         cells[(program_id, municipality or None, sex, age_group(today.year - year))] += n
     quotas = {
         c.program_id: c.quota
@@ -430,9 +427,9 @@ def compute_stats(today: date | None = None, agency_id: int | None = None) -> St
         programs=programs,
         municipalities=municipalities,
         cells=cells,
-        enrolled_by_month=Counter(dict(by_month)),
-        applications=Counter({(p, m, s): n for p, m, s, n in applications}),
-        applications_by_month=Counter(dict(applications_month)),
+        enrolled_by_month=Counter(dict(tuples(by_month))),
+        applications=Counter({(p, m, s): n for p, m, s, n in tuples(applications)}),
+        applications_by_month=Counter(dict(tuples(applications_month))),
         quotas=quotas,
     )
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
 
 from peewee import (
     Model,
+    SelectBase,
     TextField,
 )
 
@@ -35,6 +38,15 @@ class BaseModel(Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+
+def tuples(query: SelectBase) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``query``, each a tuple of the columns it selects.
+
+    peewee's ``.tuples()`` makes a query yield tuples, but its stubs keep the
+    query's model as the row type; iterating through here gives mypy the truth.
+    """
+    return iter(cast("Iterable[tuple[Any, ...]]", query.tuples()))
 
 
 # Statuses and roles are defined once, in portal/vocabulary.py; the allowed

@@ -12,6 +12,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from portal.applications import uploads
 from portal.applications.uploads import CleanFile, UploadRejected, inspect_upload
+from portal.demo.samples import pdf_bytes
 
 MB = 1024 * 1024
 
@@ -48,22 +49,7 @@ def pdf(body_objects: list[bytes] | None = None, catalog_extra: bytes = b"", tra
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
         *(body_objects or []),
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R " % (len(objects) + 1)
-        + trailer_extra
-        + b">>\nstartxref\n%d\n%%%%EOF\n" % xref
-    )
-    return out.getvalue()
+    return pdf_bytes(objects, header=b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", trailer_extra=trailer_extra)
 
 
 def object_stream(content: bytes, dictionary_extra: bytes = b"", compress=True) -> bytes:

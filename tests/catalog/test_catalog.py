@@ -161,6 +161,12 @@ MISTAKES = [
     ("misspelt program key", set_in(("sumary",), "x"),
      PREFIX + 'sumary: clave desconocida "sumary" (¿quiso decir "summary"?)'),
     ("missing field", drop("summary"), PREFIX + "summary: falta este campo"),
+    # These two raised TypeError and KeyError instead of naming the missing key.
+    ("requirement without formats",
+     lambda data, program: program["requirements"][0].pop("formats"),
+     PREFIX + "requirements[0].formats: falta este campo"),
+    ("delivery point without lat", lambda data, program: program["delivery_points"][0].pop("lat"),
+     PREFIX + "delivery_points[0].lat: falta este campo"),
     ("empty name", set_in(("name",), "  "), PREFIX + "name: debe ser un texto no vacío"),
     ("bad program slug", set_in(("slug",), "Tarjeta_Contigo"),
      'catalogo.yaml: programa "Tarjeta_Contigo": slug: clave no válida "Tarjeta_Contigo"'),
