@@ -19,6 +19,7 @@ from portal.eligibility.questions import MONTHS
 from portal.models import Agency
 from portal.web.htmx import render
 from portal.web.security import public_cache
+from portal.web.tables import tuples
 
 bp = Blueprint("catalog", __name__, url_prefix="/programas")
 
@@ -51,7 +52,7 @@ def apply_url(slug: str) -> str | None:
 
 
 def _agency_names() -> dict[str, str]:
-    return dict(Agency.select(Agency.slug, Agency.name).tuples())
+    return dict(tuples(Agency.select(Agency.slug, Agency.name)))
 
 
 @bp.get("")

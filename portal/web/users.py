@@ -6,6 +6,7 @@ from __future__ import annotations
 class SignedInUser:
     """What flask-login asks of a user (kept here so models need no Flask)."""
 
+    id: int  # the model's primary key
     id_prefix = ""
     is_authenticated = True
     is_anonymous = False
