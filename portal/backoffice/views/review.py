@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -309,23 +311,33 @@ def _refused(application: Application, message: str):
     ), 403
 
 
+def _posted_case(form_class):
+    """A view of one case and its posted form: the case loaded (scoped to the
+    agency), the form checked; an invalid form answers 422 with the case."""
+
+    def wrap(view):
+        @wraps(view)
+        def run(folio: str):
+            application = load_case(folio)
+            form = form_class()
+            if not form.validate():
+                return _invalid(application, error=form.error_text())
+            return view(application, form)
+
+        return run
+
+    return wrap
+
+
 @bp.post("/solicitudes/<folio>/tomar")
 @staff_required(*REVIEWERS)
-def take(folio: str):
-    application = load_case(folio)
-    form = VersionedForm()
-    if not form.validate():
-        return _invalid(application, error=form.error_text())
-    refusal = _check_can_act(application)
-    if refusal:
-        return refusal
-    try:
-        apps.take(application, staff.actor(), int(form.version.data))
-    except apps.SeparationOfDuties as exc:
-        return _refused(application, exc.message)
-    except apps.ApplicationError as exc:
-        return _conflict(application, exc.message)
-    return redirect(url_for(".case", folio=application.folio), code=303)
+@_posted_case(VersionedForm)
+def take(application: Application, form):
+    return _decide(
+        application,
+        lambda: apps.take(application, staff.actor(), int(form.version.data)),
+        then=lambda: redirect(url_for(".case", folio=application.folio), code=303),
+    )
 
 
 def _may_release(application: Application) -> bool:
@@ -336,12 +348,9 @@ def _may_release(application: Application) -> bool:
 
 @bp.post("/solicitudes/<folio>/soltar")
 @staff_required(*REVIEWERS)
-def release(folio: str):
+@_posted_case(VersionedForm)
+def release(application: Application, form):
     """Soltar caso: the holder, or an admin of the agency, frees it for anyone to take."""
-    application = load_case(folio)
-    form = VersionedForm()
-    if not form.validate():
-        return _invalid(application, error=form.error_text())
     if application.assigned_to_id is not None and not _may_release(application):
         return _conflict(
             application,
@@ -397,24 +406,20 @@ def review_document(folio: str, document_id: int):
     form = DocumentReviewForm()
     if not form.validate():
         return _invalid(application, error=form.error_text())
-    refusal = _check_can_act(application)
-    if refusal:
-        return refusal
-    try:
-        apps.review_document(
+    return _decide(
+        application,
+        lambda: apps.review_document(
             application,
             doc,
             form.decision.data,
             staff.actor(),
             reason=form.reason.data or "",
             expected_version=int(form.version.data),
-        )
-    except apps.SeparationOfDuties as exc:
-        return _refused(application, exc.message)
-    except apps.ApplicationError as exc:
-        return _conflict(application, exc.message)
-    return redirect(
-        url_for(".case", folio=application.folio) + f"#requisito-{doc.requirement_id}", code=303
+        ),
+        then=lambda: redirect(
+            url_for(".case", folio=application.folio) + f"#requisito-{doc.requirement_id}",
+            code=303,
+        ),
     )
 
 
@@ -444,11 +449,8 @@ def request_correction(folio: str):
 
 @bp.post("/solicitudes/<folio>/aprobar")
 @staff_required(*REVIEWERS)
-def approve(folio: str):
-    application = load_case(folio)
-    form = VersionedForm()
-    if not form.validate():
-        return _invalid(application, error=form.error_text())
+@_posted_case(VersionedForm)
+def approve(application: Application, form):
     return _decide(
         application,
         lambda: apps.approve(application, staff.actor(), expected_version=int(form.version.data)),
@@ -504,11 +506,16 @@ def reject(folio: str):
 def _decide(
     application: Application,
     decision: Callable[[], object],
-    done: str,
+    done: str = "",
     *,
     check_holder: bool = True,
+    then: Callable[[], Any] | None = None,
 ):
-    """Carry out a decision on a case the staff member may act on.
+    """Carry out a decision (or a step: taking a case, reviewing a document)
+    on a case the staff member may act on.
+
+    Afterwards ``then()`` answers; by default ``done`` is flashed and the
+    next case follows.
 
     A stale version or a transition that no longer applies is a conflict
     (409, nothing changed). A gate that fails, or a staff member who helped
@@ -540,16 +547,15 @@ def _decide(
         return _invalid(application, error=exc.message)
     except apps.ApplicationError as exc:
         return _conflict(application, exc.message)
+    if then is not None:
+        return then()
     flash(done, "ok")
     return _after_decision(application)
 
 
 @bp.post("/solicitudes/<folio>/marcar")
 @staff_required(*REVIEWERS)
-def flag(folio: str):
-    application = load_case(folio)
-    form = ConfirmForm()
-    if not form.validate():
-        return _invalid(application, error=form.error_text())
+@_posted_case(ConfirmForm)
+def flag(application: Application, form):
     apps.toggle_flag(application, staff.actor())
     return redirect(url_for(".case", folio=application.folio), code=303)
