@@ -20,6 +20,7 @@ from portal.models import (
     Delivery,
     DeliveryPoint,
 )
+from tests.delivery_builders import approved, make_delivery_world
 from tests.factories import (
     make_agency,
     make_application,
@@ -33,20 +34,6 @@ from tests.support.html import html
 TODAY = dt.date.today()
 
 
-def add_missing_sign_out_endpoints(app) -> None:
-    """The page shell links to the sign-out endpoints of the sign-in areas,
-    which live on their own branches; until they are merged, signed-in pages
-    need a placeholder to build those links."""
-    for endpoint, rule in (("auth.sign_out", "/salir"), ("oficina_auth.logout", "/oficina/salir")):
-        if endpoint not in app.view_functions:
-            app.add_url_rule(rule, endpoint, lambda: ("", 204), methods=["POST"])
-
-
-@pytest.fixture(autouse=True)
-def _shell_endpoints(app):
-    add_missing_sign_out_endpoints(app)
-
-
 @pytest.fixture
 def keys(app):
     private_key = app.extensions["credential_private_key"]
@@ -55,27 +42,7 @@ def keys(app):
 
 @pytest.fixture
 def world(app):
-    """An agency's program with a delivery point, an operator and an approved application."""
-    agency = make_agency()
-    program = make_program(agency)
-    point = make_delivery_point(program, name="Oficinas centrales")
-    operator = make_staff("entrega", agency=agency, name="Ana Operadora")
-    application = approved(program=program)
-    credential = delivery.issue_credential(application)
-    return {
-        "agency": agency,
-        "program": program,
-        "point": point,
-        "operator": operator,
-        "application": application,
-        "credential": credential,
-    }
-
-
-def approved(citizen=None, program=None, **overrides) -> Application:
-    return make_application(
-        citizen, program, status="aprobada", folio=new_folio(year=2026), **overrides
-    )
+    return make_delivery_world()
 
 
 def token_of(credential, keys) -> str:

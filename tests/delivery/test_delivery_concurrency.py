@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 
-from portal.applications.folio import new_folio
 from portal.delivery import handover as delivery
 from portal.models import (
     Application,
@@ -21,13 +20,8 @@ from portal.models import (
     StaffUser,
 )
 from portal.web.extensions import db
-from tests.factories import (
-    make_agency,
-    make_application,
-    make_delivery_point,
-    make_program,
-    make_staff,
-)
+from tests.delivery_builders import approved
+from tests.factories import make_agency, make_delivery_point, make_program, make_staff
 
 THREADS = 24
 ROUNDS = 20
@@ -70,9 +64,7 @@ def test_concurrent_confirmations_record_exactly_one_delivery_every_time(app):
     point = make_delivery_point(program)
     operator_ids = [make_staff("entrega", agency=agency).id for _ in range(THREADS)]
     for _round in range(ROUNDS):
-        application = make_application(
-            program=program, status="aprobada", folio=new_folio(year=2026)
-        )
+        application = approved(program=program)
         credential = delivery.issue_credential(application)
         outcomes, errors = _confirm_together(app, credential.id, operator_ids, point.id)
         assert errors == []
