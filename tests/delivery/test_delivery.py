@@ -20,12 +20,12 @@ from portal.models import (
     Delivery,
     DeliveryPoint,
 )
-from tests.delivery_builders import approved, make_delivery_world
 from tests.factories import (
     make_agency,
     make_application,
     make_citizen,
     make_delivery_point,
+    make_delivery_world,
     make_program,
     make_staff,
 )
@@ -468,7 +468,9 @@ def test_a_retired_point_is_not_offered_but_past_deliveries_still_name_it(
     # Removed from the program after that delivery (portal.catalog.store.save_delivery_points).
     DeliveryPoint.update(active=False).where(DeliveryPoint.id == world["point"].id).execute()
     make_delivery_point(world["program"], name="Módulo norte")
-    waiting = delivery.issue_credential(approved(program=world["program"]))
+    waiting = delivery.issue_credential(
+        make_application(program=world["program"], status="aprobada")
+    )
     login(world["operator"])
     page = html(client.post("/entrega/verificar", data={"codigo": token_of(waiting, keys)}))
     assert [o.text for o in page.select("select[name=punto] option")] == ["Módulo norte"]

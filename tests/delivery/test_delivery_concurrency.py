@@ -20,8 +20,13 @@ from portal.models import (
     StaffUser,
 )
 from portal.web.extensions import db
-from tests.delivery_builders import approved
-from tests.factories import make_agency, make_delivery_point, make_program, make_staff
+from tests.factories import (
+    make_agency,
+    make_application,
+    make_delivery_point,
+    make_program,
+    make_staff,
+)
 
 THREADS = 24
 ROUNDS = 20
@@ -64,7 +69,7 @@ def test_concurrent_confirmations_record_exactly_one_delivery_every_time(app):
     point = make_delivery_point(program)
     operator_ids = [make_staff("entrega", agency=agency).id for _ in range(THREADS)]
     for _round in range(ROUNDS):
-        application = approved(program=program)
+        application = make_application(program=program, status="aprobada")
         credential = delivery.issue_credential(application)
         outcomes, errors = _confirm_together(app, credential.id, operator_ids, point.id)
         assert errors == []

@@ -11,8 +11,7 @@ from portal.delivery import handover as delivery
 from portal.models import Application
 from portal.web.extensions import db
 from portal.web.sessions import create_session_row
-from tests.delivery_builders import approved, make_delivery_world
-from tests.factories import make_agency, make_citizen
+from tests.factories import make_agency, make_application, make_citizen, make_delivery_world
 
 from .conftest import assert_accessible, portal_of_its_own
 
@@ -120,7 +119,9 @@ def test_without_javascript_the_operator_types_the_folio_and_delivers(
     browser, delivery_server, scene
 ):
     _, base_url = delivery_server
-    application = approved(make_citizen(given_names="Rosa"), scene["program"])
+    application = make_application(
+        make_citizen(given_names="Rosa"), scene["program"], status="aprobada"
+    )
     delivery.issue_credential(application)
     operator = signed_in(browser, base_url, scene["operator"], javascript=False)
     page = operator.new_page()
