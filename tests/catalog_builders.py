@@ -16,8 +16,9 @@ DEMO_CATALOG = (
 AGENCY = "sedesoq"
 
 
-def make_program(*eligibility: dict[str, Any], **overrides: Any) -> Program:
-    """A program with the given conditions; ``overrides`` replace top-level keys."""
+def program_data(*eligibility: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A program as the catalog file states it, with the given conditions;
+    ``overrides`` replace top-level keys."""
     data: dict[str, Any] = {
         "slug": "programa-prueba",
         "name": "Programa de Prueba",
@@ -32,7 +33,20 @@ def make_program(*eligibility: dict[str, Any], **overrides: Any) -> Program:
         "eligibility": list(eligibility),
     }
     data.update(overrides)
-    return program_from_dict(data, agencies={AGENCY})
+    return data
+
+
+def make_program(*eligibility: dict[str, Any], **overrides: Any) -> Program:
+    """A program with the given conditions; ``overrides`` replace top-level keys."""
+    return program_from_dict(program_data(*eligibility, **overrides), agencies={AGENCY})
+
+
+def catalog_data(*programs: dict[str, Any]) -> dict[str, Any]:
+    """A catalog file's contents: the agency ``AGENCY`` and ``programs``."""
+    return {
+        "agencies": [{"slug": AGENCY, "name": "Secretaría de Desarrollo Social"}],
+        "programs": list(programs),
+    }
 
 
 def rule(field: str, op: str, value: Any = None, reason: str | None = None) -> dict[str, Any]:

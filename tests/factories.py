@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from typing import Any
 
 from stdnum.mx import curp as stdnum_curp
 from werkzeug.security import generate_password_hash
@@ -172,6 +173,26 @@ def make_delivery(point, **overrides):
     )
     assert outcome.delivered, outcome.verdict.code
     return outcome.delivery
+
+
+def make_delivery_world(agency: Agency | None = None, **program_overrides) -> dict[str, Any]:
+    """An agency's program with a delivery point ("Oficinas centrales"), an operator
+    ("Ana Operadora") and a citizen's approved application with its credential."""
+    agency = agency or make_agency()
+    program = make_program(agency, **program_overrides)
+    point = make_delivery_point(program, name="Oficinas centrales")
+    operator = make_staff("entrega", agency=agency, name="Ana Operadora")
+    citizen = make_citizen()
+    application = make_application(citizen, program, status="aprobada")
+    return {
+        "agency": agency,
+        "program": program,
+        "point": point,
+        "operator": operator,
+        "citizen": citizen,
+        "application": application,
+        "credential": delivery.issue_credential(application),
+    }
 
 
 def make_document(application: Application, requirement: Requirement, **overrides) -> Document:

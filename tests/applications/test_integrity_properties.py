@@ -279,6 +279,10 @@ class IntegrityMachine(RuleBasedStateMachine):
         people = self._deciders(Program.get_by_id(application.program_id))
         return people[index % len(people)]
 
+    def _of_its_agency(self, application: Application, role: str, who: int) -> StaffUser:
+        """Staff member ``who`` with ``role`` in the agency running the case's program."""
+        return self.staff[Program.get_by_id(application.program_id).agency_id][role][who]
+
     def _attempt(self, act: str, operation, *refusals: type[BaseException]):
         """Run ``operation``; a refusal (one of ``refusals``) must change nothing
         but add the audit entry of the refusal. Returns (done, result or error)."""
@@ -635,8 +639,7 @@ class IntegrityMachine(RuleBasedStateMachine):
         application = self._case(case, *APPROVABLE)
         if application is None:
             return
-        program = Program.get_by_id(application.program_id)
-        supervisor = self.staff[program.agency_id]["supervisor"][who]
+        supervisor = self._of_its_agency(application, "supervisor", who)
         self._approve("approve with an exception", application, supervisor, override=True)
 
     @rule(case=cases)
@@ -656,8 +659,7 @@ class IntegrityMachine(RuleBasedStateMachine):
         application = self._case(case, *APPROVABLE)
         if application is None:
             return
-        program = Program.get_by_id(application.program_id)
-        reviewer = self.staff[program.agency_id]["revisor"][who]
+        reviewer = self._of_its_agency(application, "revisor", who)
         self._approve("override by a reviewer", application, reviewer, override=True)
 
     @rule(case=cases, who=st.integers(0, 1))
@@ -665,8 +667,7 @@ class IntegrityMachine(RuleBasedStateMachine):
         application = self._case(case, *APPROVABLE)
         if application is None:
             return
-        program = Program.get_by_id(application.program_id)
-        supervisor = self.staff[program.agency_id]["supervisor"][who]
+        supervisor = self._of_its_agency(application, "supervisor", who)
         if supervisor.id not in assistance.reviewers_of(application):
             done, _ = self._attempt(
                 "take",

@@ -46,6 +46,27 @@ def apply_for(client, citizen, program, key):
     )
 
 
+def start_at_the_counter(login, counter, key):
+    """The counter's reviewer, signed in, checks a new person's ID and applies
+    for them: the client, the response and the application started."""
+    reviewer, program = counter
+    citizen = make_citizen()
+    client = login(reviewer)
+    check_id(client, citizen)
+    response = apply_for(client, citizen, program, key)
+    return client, response, Application.get(Application.citizen == citizen.id)
+
+
+def upload_scan(client, application, scan: bytes):
+    """Upload ``scan`` for the first requirement of the application's program."""
+    requirement = application.program.requirements.first()
+    return client.post(
+        f"/oficina/ventanilla/solicitudes/{application.folio}/requisitos/{requirement.id}",
+        data={"document": (io.BytesIO(scan), "escaneo.pdf")},
+        content_type="multipart/form-data",
+    )
+
+
 def _register(client, curp_value, **changes):
     data = {
         "curp": curp_value,
@@ -133,20 +154,11 @@ def test_existing_person_needs_an_id_check_before_acting(login, counter):
 
 
 def test_staff_apply_upload_and_submit_for_the_person_marked_assisted(login, counter):
-    reviewer, program = counter
-    citizen = make_citizen()
-    client = login(reviewer)
-    check_id(client, citizen)
-    response = apply_for(client, citizen, program, "k-assist")
-    application = Application.get(Application.citizen == citizen.id)
+    reviewer, _ = counter
+    client, response, application = start_at_the_counter(login, counter, "k-assist")
     assert response.location.endswith(f"/oficina/ventanilla/solicitudes/{application.folio}")
     assert application.assisted_by_id == reviewer.id
-    requirement = program.requirements.first()
-    response = client.post(
-        f"/oficina/ventanilla/solicitudes/{application.folio}/requisitos/{requirement.id}",
-        data={"document": (io.BytesIO(MINIMAL_PDF), "escaneo.pdf")},
-        content_type="multipart/form-data",
-    )
+    response = upload_scan(client, application, MINIMAL_PDF)
     assert response.status_code == 303
     assert Document.get(Document.application == application.id).uploaded_by_staff_id == reviewer.id
     assert (
@@ -162,35 +174,16 @@ def test_staff_apply_upload_and_submit_for_the_person_marked_assisted(login, cou
 
 
 def test_a_bad_scan_is_refused_with_a_message(login, counter):
-    reviewer, program = counter
-    citizen = make_citizen()
-    client = login(reviewer)
-    check_id(client, citizen)
-    apply_for(client, citizen, program, "k2")
-    application = Application.get(Application.citizen == citizen.id)
-    requirement = program.requirements.first()
-    response = client.post(
-        f"/oficina/ventanilla/solicitudes/{application.folio}/requisitos/{requirement.id}",
-        data={"document": (io.BytesIO(b"<html>no</html>"), "escaneo.pdf")},
-        content_type="multipart/form-data",
-    )
+    client, _, application = start_at_the_counter(login, counter, "k2")
+    response = upload_scan(client, application, b"<html>no</html>")
     assert response.status_code == 422 and Document.select().count() == 0
 
 
 def test_the_counter_refuses_a_scan_over_the_upload_limit(login, counter, app):
     app.config["MAX_UPLOAD_MB"] = 1
-    reviewer, program = counter
-    citizen = make_citizen()
-    client = login(reviewer)
-    check_id(client, citizen)
-    apply_for(client, citizen, program, "k-big")
-    application = Application.get(Application.citizen == citizen.id)
-    requirement = program.requirements.first()
-    scan = MINIMAL_PDF[:-6] + b"0" * (1024 * 1024) + b"%%EOF\n"
-    response = client.post(
-        f"/oficina/ventanilla/solicitudes/{application.folio}/requisitos/{requirement.id}",
-        data={"document": (io.BytesIO(scan), "escaneo.pdf")},
-        content_type="multipart/form-data",
+    client, _, application = start_at_the_counter(login, counter, "k-big")
+    response = upload_scan(
+        client, application, MINIMAL_PDF[:-6] + b"0" * (1024 * 1024) + b"%%EOF\n"
     )
     assert response.status_code == 422
     assert "el máximo es 1 MB" in html(response).get_text()

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from portal.catalog.schema import CatalogError, catalog_from_dict, parse_catalog, program_from_dict
-from tests.catalog_builders import demo_catalog
+from tests.catalog_builders import catalog_data, demo_catalog, program_data, rule
 
 IN_STATE = ("in_state", "is_true", None)
 REQUIRED_RULES = {
@@ -85,38 +85,32 @@ def test_a_program_form_reports_errors_by_field_under_the_name_formulario():
 
 # Mistakes, one at a time, on a valid catalog.
 
-BASE = {
-    "agencies": [{"slug": "sedesoq", "name": "Secretaría de Desarrollo Social"}],
-    "programs": [
-        {
-            "slug": "tarjeta-contigo",
-            "name": "Tarjeta Contigo",
-            "agency": "sedesoq",
-            "summary": "Apoyo bimestral.",
-            "population": "Personas de 18 a 64 años.",
-            "exclusion_group": "apoyo-familias",
-            "benefit": {"kind": "cash", "amount": 1500, "period": "bimestral"},
-            "requirements": [
-                {"slug": "identificacion", "name": "Identificación", "formats": ["pdf", "jpg"]},
-            ],
-            "calls": [{"opens": date(2026, 1, 15), "closes": date(2026, 12, 31), "quota": 5000}],
-            "delivery_points": [
-                {
-                    "name": "Oficinas centrales",
-                    "address": "Av. Luis Pasteur Sur 10, Centro, Querétaro",
-                    "municipality": "22014",
-                    "lat": 20.59,
-                    "lon": -100.39,
-                    "hours": "Lunes a viernes de 9:00 a 15:00",
-                }
-            ],
-            "eligibility": [
-                {"field": "age", "op": "between", "value": [18, 64], "reason": "De 18 a 64."},
-                {"field": "income_per_capita", "op": "lt", "value": 3000, "reason": "Ingreso."},
-            ],
-        }
-    ],
-}
+BASE = catalog_data(
+    program_data(
+        rule("age", "between", [18, 64], "De 18 a 64."),
+        rule("income_per_capita", "lt", 3000, "Ingreso."),
+        slug="tarjeta-contigo",
+        name="Tarjeta Contigo",
+        summary="Apoyo bimestral.",
+        population="Personas de 18 a 64 años.",
+        exclusion_group="apoyo-familias",
+        benefit={"kind": "cash", "amount": 1500, "period": "bimestral"},
+        requirements=[
+            {"slug": "identificacion", "name": "Identificación", "formats": ["pdf", "jpg"]},
+        ],
+        calls=[{"opens": date(2026, 1, 15), "closes": date(2026, 12, 31), "quota": 5000}],
+        delivery_points=[
+            {
+                "name": "Oficinas centrales",
+                "address": "Av. Luis Pasteur Sur 10, Centro, Querétaro",
+                "municipality": "22014",
+                "lat": 20.59,
+                "lon": -100.39,
+                "hours": "Lunes a viernes de 9:00 a 15:00",
+            }
+        ],
+    )
+)
 
 
 def with_change(change):

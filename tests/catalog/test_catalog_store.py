@@ -21,7 +21,7 @@ from portal.models import (
     Requirement,
 )
 from portal.models import Call as CallRow
-from tests.catalog_builders import demo_catalog
+from tests.catalog_builders import catalog_data, demo_catalog, program_data
 from tests.factories import make_application, make_citizen, make_delivery
 
 ON = date(2026, 6, 1)
@@ -186,22 +186,12 @@ def test_inactive_programs_leave_the_engine_catalog(app):
 
 
 def test_quota_used_counts_live_applications_and_enrollments_from_rolls(app):
-    data = {
-        "agencies": [{"slug": "sedesoq", "name": "Secretaría"}],
-        "programs": [
-            {
-                "slug": "apoyo",
-                "name": "Apoyo",
-                "agency": "sedesoq",
-                "summary": "Apoyo.",
-                "population": "Todas.",
-                "benefit": {"kind": "cash", "amount": 100, "period": "mensual"},
-                "calls": [{"opens": "2026-01-01", "closes": "2026-12-31", "quota": 3}],
-                "eligibility": [],
-            }
-        ],
-    }
-    load_catalog(catalog_from_dict(data))
+    apoyo = program_data(
+        slug="apoyo",
+        requirements=[],
+        calls=[{"opens": "2026-01-01", "closes": "2026-12-31", "quota": 3}],
+    )
+    load_catalog(catalog_from_dict(catalog_data(apoyo)))
     program = Program.get(Program.slug == "apoyo")
     call = program.calls.get()
     approved = make_application(program=program, call=call, status="aprobada")

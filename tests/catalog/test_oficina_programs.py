@@ -45,6 +45,12 @@ def _form(client, program):
     return data
 
 
+def _save(client, program, **changes):
+    """Post the program's edit form as it stands, with ``changes``."""
+    data = {**_form(client, program), **changes}
+    return client.post(f"/oficina/programas/{program.slug}", data=data)
+
+
 @pytest.fixture
 def setting():
     agency = make_agency(slug="sedesoq")
@@ -123,9 +129,7 @@ def test_agency_admin_edits_texts_rules_calls_and_points(login, setting):
 def test_invalid_rules_are_refused_like_in_catalog_files(login, setting, field, value, message):
     agency, program = setting
     client = login(make_staff("admin_dependencia", agency))
-    data = _form(client, program)
-    data[field] = value
-    response = client.post(f"/oficina/programas/{program.slug}", data=data)
+    response = _save(client, program, **{field: value})
     assert response.status_code == 422
     assert message in html(response).find(class_="error-summary").text
     assert Program.get_by_id(program.id).version == 1
@@ -135,9 +139,7 @@ def test_invalid_rules_are_refused_like_in_catalog_files(login, setting, field, 
 def test_unreadable_yaml_is_a_message_on_its_field(login, setting):
     agency, program = setting
     client = login(make_staff("admin_dependencia", agency))
-    data = _form(client, program)
-    data["calls"] = "- {opens: [2026"
-    response = client.post(f"/oficina/programas/{program.slug}", data=data)
+    response = _save(client, program, calls="- {opens: [2026")
     assert response.status_code == 422
     assert "No se pudo leer la lista" in response.get_data(as_text=True)
 
@@ -146,9 +148,7 @@ def test_a_call_with_applications_cannot_be_removed(login, setting):
     agency, program = setting
     make_application(program=program)
     client = login(make_staff("admin_dependencia", agency))
-    data = _form(client, program)
-    data["calls"] = "- {opens: 2028-01-01, closes: 2028-12-31}\n"
-    response = client.post(f"/oficina/programas/{program.slug}", data=data)
+    response = _save(client, program, calls="- {opens: 2028-01-01, closes: 2028-12-31}\n")
     assert response.status_code == 422
     assert "ya tienen solicitudes" in response.get_data(as_text=True)
     assert Call.select().where(Call.program == program).count() == 1
@@ -226,19 +226,11 @@ def delivered(setting):
     return point, make_delivery(point)
 
 
-def _save_points(client, program, points: str):
-    data = _form(client, program)
-    data["delivery_points"] = points
-    return client.post(f"/oficina/programas/{program.slug}", data=data)
-
-
 def test_a_program_whose_point_has_deliveries_saves_new_texts(login, setting, delivered):
     agency, program = setting
     point, done = delivered
     client = login(make_staff("admin_dependencia", agency))
-    data = _form(client, program)
-    data["summary"] = "Texto nuevo."
-    assert client.post(f"/oficina/programas/{program.slug}", data=data).status_code == 303
+    assert _save(client, program, summary="Texto nuevo.").status_code == 303
     assert Program.get_by_id(program.id).summary == "Texto nuevo."
     assert Delivery.get_by_id(done.id).point_id == point.id
     assert DeliveryPoint.get_by_id(point.id).active
@@ -259,7 +251,7 @@ def test_a_point_with_deliveries_is_edited_in_place(login, setting, delivered):
     client = login(make_staff("admin_dependencia", agency))
     # A new point in a municipality the database does not list yet is added too.
     points = _points({"hours": "Lunes a sábado"}, {"name": "Módulo norte", "municipality": "22016"})
-    assert _save_points(client, program, points).status_code == 303
+    assert _save(client, program, delivery_points=points).status_code == 303
     rows = program.delivery_points.order_by(DeliveryPoint.position)
     assert [(p.id == point.id, p.name, p.hours) for p in rows] == [
         (True, "Oficina central", "Lunes a sábado"),
@@ -272,7 +264,10 @@ def test_a_renamed_point_with_deliveries_keeps_its_old_name_for_them(login, sett
     agency, program = setting
     point, done = delivered
     client = login(make_staff("admin_dependencia", agency))
-    assert _save_points(client, program, _points({"name": "Oficina Pasteur"})).status_code == 303
+    assert (
+        _save(client, program, delivery_points=_points({"name": "Oficina Pasteur"})).status_code
+        == 303
+    )
     old = DeliveryPoint.get_by_id(point.id)
     assert (old.name, old.active) == ("Oficina central", False)
     assert Delivery.get_by_id(done.id).point.name == "Oficina central"
@@ -289,7 +284,9 @@ def test_a_removed_point_with_deliveries_is_retired_and_an_unused_one_deleted(
     point, done = delivered
     unused = make_delivery_point(program, **{**POINT, "name": "Módulo sur"})
     client = login(make_staff("admin_dependencia", agency))
-    assert _save_points(client, program, _points({"name": "Módulo norte"})).status_code == 303
+    assert (
+        _save(client, program, delivery_points=_points({"name": "Módulo norte"})).status_code == 303
+    )
     assert not DeliveryPoint.get_by_id(point.id).active
     assert DeliveryPoint.get_or_none(DeliveryPoint.id == unused.id) is None
     assert Delivery.get_by_id(done.id).point_id == point.id
@@ -298,6 +295,6 @@ def test_a_removed_point_with_deliveries_is_retired_and_an_unused_one_deleted(
     assert "Oficina central" in page.find(id="puntos-retirados").text
     # Listing it again by its name puts the same row back in use.
     points = _points({}, {"name": "Módulo norte"})
-    assert _save_points(client, program, points).status_code == 303
+    assert _save(client, program, delivery_points=points).status_code == 303
     assert DeliveryPoint.get_by_id(point.id).active
     assert Program.get_by_id(program.id).version == 3

@@ -34,6 +34,8 @@ CLIENT_SECRET = "ventanilla-dev-secret"
 REDIRECT_URI = "http://127.0.0.1:5000/auth/callback"
 POST_LOGOUT_REDIRECT_URI = "http://127.0.0.1:5000/"
 
+# The fault personas, each breaking its ID token in one way (the portal's
+# sign-in tests, tests/citizens/test_sign_in.py, try every one).
 FAULTS = {
     "fault-aud",
     "fault-azp",

@@ -12,22 +12,12 @@ import requests
 from portal.citizens import oidc
 from portal.citizens.models import Identity
 from portal.models import AuditEvent, Citizen, WebSession
+from tests.citizens.test_idp import FAULTS
 from tests.factories import make_citizen
 from tests.support.html import html
 from tests.support.idp import idp_cancel, idp_sign_in, load_personas, run_idp
 
 PERSONAS = {p["login"]: p for p in load_personas()}
-FAULTS = [
-    "fault-aud",
-    "fault-azp",
-    "fault-iss",
-    "fault-expired",
-    "fault-iat-future",
-    "fault-signature",
-    "fault-kid",
-    "fault-alg-none",
-    "fault-nonce",
-]
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +160,7 @@ def test_invalid_curp_is_refused(portal, client):
     assert not Citizen.select().exists()
 
 
-@pytest.mark.parametrize("login", FAULTS)
+@pytest.mark.parametrize("login", sorted(FAULTS))
 def test_bad_id_token_is_rejected_with_no_session(portal, client, login, caplog):
     response, location = sign_in_as(client, login)
     assert response.status_code == 400

@@ -25,26 +25,13 @@ from tests.factories import (
     make_application,
     make_citizen,
     make_delivery_point,
+    make_delivery_world,
     make_program,
     make_staff,
 )
 from tests.support.html import html
 
 TODAY = dt.date.today()
-
-
-def add_missing_sign_out_endpoints(app) -> None:
-    """The page shell links to the sign-out endpoints of the sign-in areas,
-    which live on their own branches; until they are merged, signed-in pages
-    need a placeholder to build those links."""
-    for endpoint, rule in (("auth.sign_out", "/salir"), ("oficina_auth.logout", "/oficina/salir")):
-        if endpoint not in app.view_functions:
-            app.add_url_rule(rule, endpoint, lambda: ("", 204), methods=["POST"])
-
-
-@pytest.fixture(autouse=True)
-def _shell_endpoints(app):
-    add_missing_sign_out_endpoints(app)
 
 
 @pytest.fixture
@@ -55,27 +42,7 @@ def keys(app):
 
 @pytest.fixture
 def world(app):
-    """An agency's program with a delivery point, an operator and an approved application."""
-    agency = make_agency()
-    program = make_program(agency)
-    point = make_delivery_point(program, name="Oficinas centrales")
-    operator = make_staff("entrega", agency=agency, name="Ana Operadora")
-    application = approved(program=program)
-    credential = delivery.issue_credential(application)
-    return {
-        "agency": agency,
-        "program": program,
-        "point": point,
-        "operator": operator,
-        "application": application,
-        "credential": credential,
-    }
-
-
-def approved(citizen=None, program=None, **overrides) -> Application:
-    return make_application(
-        citizen, program, status="aprobada", folio=new_folio(year=2026), **overrides
-    )
+    return make_delivery_world()
 
 
 def token_of(credential, keys) -> str:
@@ -501,7 +468,9 @@ def test_a_retired_point_is_not_offered_but_past_deliveries_still_name_it(
     # Removed from the program after that delivery (portal.catalog.store.save_delivery_points).
     DeliveryPoint.update(active=False).where(DeliveryPoint.id == world["point"].id).execute()
     make_delivery_point(world["program"], name="Módulo norte")
-    waiting = delivery.issue_credential(approved(program=world["program"]))
+    waiting = delivery.issue_credential(
+        make_application(program=world["program"], status="aprobada")
+    )
     login(world["operator"])
     page = html(client.post("/entrega/verificar", data={"codigo": token_of(waiting, keys)}))
     assert [o.text for o in page.select("select[name=punto] option")] == ["Módulo norte"]

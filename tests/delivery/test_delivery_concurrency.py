@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 
-from portal.applications.folio import new_folio
 from portal.delivery import handover as delivery
 from portal.models import (
     Application,
@@ -70,9 +69,7 @@ def test_concurrent_confirmations_record_exactly_one_delivery_every_time(app):
     point = make_delivery_point(program)
     operator_ids = [make_staff("entrega", agency=agency).id for _ in range(THREADS)]
     for _round in range(ROUNDS):
-        application = make_application(
-            program=program, status="aprobada", folio=new_folio(year=2026)
-        )
+        application = make_application(program=program, status="aprobada")
         credential = delivery.issue_credential(application)
         outcomes, errors = _confirm_together(app, credential.id, operator_ids, point.id)
         assert errors == []

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from portal import create_app
@@ -38,10 +42,8 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
-    """The portal on a migrated SQLite file, seeded by the demo-data command."""
-    folder = tmp_path_factory.mktemp("e2e")
+def portal_app(folder: Path, **config: Any) -> Flask:
+    """The portal as the browser tests run it, on a migrated SQLite file in ``folder``."""
     app = create_app(
         {
             "TESTING": False,
@@ -49,10 +51,45 @@ def live_app(tmp_path_factory):
             "DATABASE_URL": f"sqlite:///{folder / 'portal.db'}",
             "INSTANCE_PATH": str(folder),
             "STORAGE_PATH": str(folder / "docs"),
-            "QUEUE_URL": f"sqlite:///{folder / 'cola.db'}",
+            **config,
         }
     )
     database.upgrade()
+    return app
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` from a thread for the duration of the block; yields its address."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@contextmanager
+def portal_of_its_own(folder: Path, **config: Any) -> Iterator[tuple[Flask, str]]:
+    """A portal on an empty database of its own, served for the block. Creating
+    it binds the shared database proxy, which is handed back afterwards."""
+    previous = db.obj
+    app = portal_app(folder, **config)
+    try:
+        with serving(app) as address:
+            yield app, address
+    finally:
+        db.close()
+        if previous is not None:
+            db.initialize(previous)
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    """The portal on a migrated SQLite file, seeded by the demo-data command."""
+    folder = tmp_path_factory.mktemp("e2e")
+    app = portal_app(folder, QUEUE_URL=f"sqlite:///{folder / 'cola.db'}")
     # A smaller town than the default: the journeys need the catalog, the staff,
     # the personas and full queues, not 20,000 people.
     result = app.test_cli_runner().invoke(args=["demo-data", "--citizens", "4000"])
@@ -63,11 +100,8 @@ def live_app(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def live_server(live_app):
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(live_app) as address:
+        yield address
 
 
 @pytest.fixture(scope="session")

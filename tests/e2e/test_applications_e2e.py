@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import io
 import socket
-import threading
 
 import pytest
 from aiosmtpd.controller import Controller
-from flask import Blueprint
 from PIL import Image
-from werkzeug.serving import make_server
 
-from portal import create_app
 from portal.applications import workflow as apps
 from portal.backoffice.audit import Actor
 from portal.models import Application
-from portal.web import database
 from portal.web.extensions import db
 from tests.application_builders import MINIMAL_PDF
 from tests.conftest import sign_in_as
 from tests.factories import make_citizen, make_program
 
-from .conftest import assert_accessible
+from .conftest import assert_accessible, portal_of_its_own
 
 
 class Mailbox:
@@ -54,30 +49,10 @@ def mailbox():
 def portal(tmp_path_factory, mailbox):
     """The portal on its own database, sending mail to the local SMTP server
     from the request thread (QUEUE_IMMEDIATE) so the test can read it."""
-    folder = tmp_path_factory.mktemp("apps-e2e")
-    app = create_app(
-        {
-            "TESTING": False,
-            "QUEUE_IMMEDIATE": True,
-            "SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
-            "DATABASE_URL": f"sqlite:///{folder / 'portal.db'}",
-            "INSTANCE_PATH": str(folder),
-            "STORAGE_PATH": str(folder / "docs"),
-            "MAIL_PORT": mailbox[1],
-        }
-    )
-    if "auth.sign_out" not in app.view_functions:
-        # The sign-in area serves these; plain endpoints stand in until it is merged.
-        bp = Blueprint("auth", __name__)
-        bp.add_url_rule("/entrar", "start", lambda: "entrar")
-        bp.add_url_rule("/salir", "sign_out", lambda: "salir", methods=["POST"])
-        app.register_blueprint(bp)
-    database.upgrade()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with portal_of_its_own(
+        tmp_path_factory.mktemp("apps-e2e"), QUEUE_IMMEDIATE=True, MAIL_PORT=mailbox[1]
+    ) as served:
+        yield served
 
 
 def phone_photo(path):

@@ -22,16 +22,19 @@ from .conftest import assert_accessible
 PASSWORD = "contraseña-de-prueba-segura"
 
 
+def _tarjeta_contigo_staff(role: str, mailbox: str):
+    """The demo's Tarjeta Contigo and a new member of its agency's (SEDESOQ) staff."""
+    agency = Agency.get(Agency.slug == "sedesoq")
+    staff = make_staff(role, agency, email=f"{mailbox}-{uuid.uuid4().hex[:6]}@sedesoq.example.org")
+    return Program.get(Program.slug == "tarjeta-contigo"), staff
+
+
 @pytest.fixture(scope="module")
 def queue(live_app):
     """A reviewer of SEDESOQ and four submitted Tarjeta Contigo applications."""
     with live_app.app_context():
         db.connect(reuse_if_open=True)
-        agency = Agency.get(Agency.slug == "sedesoq")
-        program = Program.get(Program.slug == "tarjeta-contigo")
-        reviewer = make_staff(
-            "revisor", agency, email=f"revisora-{uuid.uuid4().hex[:6]}@sedesoq.example.org"
-        )
+        program, reviewer = _tarjeta_contigo_staff("revisor", "revisora")
         folios = []
         # Submitted before any demo application, so they head the oldest-first queue.
         for minutes, given in enumerate(("Ana", "Berta", "Carla", "Dora")):
@@ -183,11 +186,7 @@ def exception_case(live_app):
     """A supervisor of SEDESOQ and a case whose household income is over the limit."""
     with live_app.app_context():
         db.connect(reuse_if_open=True)
-        agency = Agency.get(Agency.slug == "sedesoq")
-        program = Program.get(Program.slug == "tarjeta-contigo")
-        supervisor = make_staff(
-            "supervisor", agency, email=f"supervisora-{uuid.uuid4().hex[:6]}@sedesoq.example.org"
-        )
+        program, supervisor = _tarjeta_contigo_staff("supervisor", "supervisora")
         citizen = make_citizen(
             given_names="Elena", profile={"household_size": 2, "household_income_monthly": 9000}
         )
