@@ -108,8 +108,8 @@ def bare_insert(db_path: Path, roll: Path, program_id: int) -> float:
         )
         connection.executemany(
             "INSERT INTO enrollment (citizen_id, program_id, exclusion_key, source, import_batch, "
-            "active, benefit_amount, started_on, created_at) VALUES "
-            "((SELECT id FROM citizen WHERE curp = ?), ?, ?, 'padron', 'bare', 1, ?, ?, ?)",
+            "active, benefit_amount, started_on, created_at, end_reason) VALUES "
+            "((SELECT id FROM citizen WHERE curp = ?), ?, ?, 'padron', 'bare', 1, ?, ?, ?, '')",
             ((r[0], program_id, "programa:bench", int(r[7]), r[8], now) for r in rows),
         )
     elapsed = time.perf_counter() - start

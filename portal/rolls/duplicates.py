@@ -39,7 +39,7 @@ from portal.models import (
     Program,
     utcnow,
 )
-from portal.rolls.importer import normalize_text
+from portal.rolls.reading import normalize_text
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction
 from portal.web.database import locked, write

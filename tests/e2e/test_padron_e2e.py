@@ -22,7 +22,7 @@ import pytest
 
 from portal.demo.data import DEMO_PASSWORD, STAFF_DOMAIN
 from portal.models import Enrollment, Program
-from portal.rolls import importer as padron
+from portal.rolls import writing as padron
 from portal.web.extensions import db
 from tests.padron_builders import person, write_roll
 

@@ -1,0 +1,155 @@
+"""A whole file judged in chunks, for a large roll in a second process.
+
+:func:`judge_file` reads and judges the file a chunk at a time, here;
+:func:`judged_chunks` does the same in a second process for a large roll, so
+that judging (about half of an import's work) overlaps the writing that the
+importing process does meanwhile (portal/rolls/writing.py).
+
+The second process comes from :mod:`multiprocessing` with the ``spawn``
+context: a fresh interpreter, never a fork, since the importing process may be
+a threaded web or queue worker (forking one copies its locks in whatever state
+its other threads left them). ``spawn`` imports the caller's main module again
+under the name ``__mp_main__``, which runs nothing for the portal's entry
+points (``flask``, ``huey_consumer``, ``gunicorn``, ``python -m``: their work is
+behind ``if __name__ == "__main__"``). The judging process needs no database and
+no Flask app; it answers through a queue bounded at QUEUED_CHUNKS chunks, so it
+runs at most that far ahead of the writer. It ends itself as soon as the
+importing process is gone, even killed with ``kill -9``: a thread of its own
+waits on its parent's sentinel (a pipe that closes when the parent dies),
+wherever the judging thread happens to be blocked, on a full queue or not.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import multiprocessing.connection
+import os
+import queue
+import threading
+import traceback
+from collections.abc import Iterator
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from portal.rolls.judging import Chunk, Rejection, RollContext, Row, cells_name, judge_row
+from portal.rolls.reading import RollError, cell_picker, map_headers, read_rows
+
+CHUNK = 5000
+# From this many rows on, a second process reads and judges the file while this
+# one writes what it has judged (the two halves of the work take about as
+# long each); below it, starting that process costs more than it saves.
+PARALLEL_MIN_ROWS = 50_000
+QUEUED_CHUNKS = 8  # how far the judging process may run ahead of the writer
+PROCESS_NAME = "judge-roll"
+# Seconds between the writer's checks that the judging process is still there.
+CHILD_CHECK_SECONDS = 0.5
+
+
+def judge_file(path: Path, ctx: RollContext) -> Iterator[Chunk]:
+    """The file's rows judged in order, about CHUNK rows at a time.
+
+    A CURP met again in the file is rejected, naming the row where it came first.
+    """
+    rows_iter = read_rows(path)
+    pick = cell_picker(map_headers(next(rows_iter)))
+    first_row: dict[str, int] = {}
+    read = 0
+    good: list[Row] = []
+    rejections: list[Rejection] = []
+    for number, raw in enumerate(rows_iter, start=2):
+        read += 1
+        cells = pick(raw)
+        row, reasons, curp = judge_row(number, cells, ctx)
+        if row is not None:
+            seen = first_row.setdefault(row.curp, number)
+            if seen != number:
+                row, reasons = None, [_repeated(seen)]
+        if row is None:
+            rejections.append((number, curp, cells_name(cells), reasons))
+        else:
+            good.append(row)
+        if read == CHUNK:
+            yield read, good, rejections
+            read, good, rejections = 0, [], []
+    yield read, good, rejections
+
+
+def _repeated(first: int) -> str:
+    from flask_babel import lazy_gettext as _l
+
+    return str(_l("La CURP ya aparece en la fila %(row)s del archivo.", row=first))
+
+
+def should_run_in_parallel(rows: int) -> bool:
+    """A second process needs a second CPU, and enough rows to pay for its start."""
+    return rows >= PARALLEL_MIN_ROWS and (os.cpu_count() or 1) > 1
+
+
+def judged_chunks(path: Path, ctx: RollContext, *, parallel: bool = False) -> Iterator[Chunk]:
+    """:func:`judge_file`'s chunks, judged here or, with ``parallel``, in a
+    second process (see the module's docstring) so that judging and writing
+    overlap. Closing the generator ends the second process."""
+    if not parallel:
+        yield from judge_file(path, ctx)
+        return
+    spawn = multiprocessing.get_context("spawn")
+    chunks: multiprocessing.Queue[Any] = spawn.Queue(maxsize=QUEUED_CHUNKS)
+    judge = spawn.Process(
+        target=judge_in_child, args=(path, ctx, chunks), name=PROCESS_NAME, daemon=True
+    )
+    judge.start()
+    try:
+        while (item := _receive(chunks, judge)) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            read, good, rejections = item
+            yield read, list(map(Row._make, good)), rejections
+    finally:
+        if judge.is_alive():
+            judge.kill()
+        judge.join()
+        chunks.close()
+
+
+def _receive(chunks: multiprocessing.Queue[Any], judge: BaseProcess) -> Any:
+    """The next item from the judging process; an error if it died without one."""
+    while True:
+        try:
+            return chunks.get(timeout=CHILD_CHECK_SECONDS)
+        except queue.Empty:
+            if not judge.is_alive():
+                raise RuntimeError(
+                    f"the judging process ended early (exit code {judge.exitcode})"
+                ) from None
+
+
+def judge_in_child(path: Path, ctx: RollContext, chunks: multiprocessing.Queue[Any]) -> None:
+    """The judging process: every chunk, then None, or the error that stopped it."""
+    _end_with_parent()
+    gc.disable()  # see writing.without_cycle_collector: this process only judges rows
+    try:
+        for read, good, rejections in judge_file(path, ctx):
+            # Plain tuples pickle five times faster than named tuples.
+            chunks.put((read, [tuple(r) for r in good], rejections))
+        chunks.put(None)
+    except RollError as exc:
+        chunks.put(RollError(str(exc.message)))
+    except Exception:  # noqa: BLE001 - whatever it is, the writer must hear of it
+        chunks.put(RuntimeError("judging the roll failed:\n" + traceback.format_exc()))
+    # On return, multiprocessing waits until the queue's feeder thread has
+    # handed everything to the writer.
+
+
+def _end_with_parent() -> None:
+    """End this process the moment its parent is gone, whatever it is doing."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)  # the writer is gone: there is nobody to tell
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
