@@ -17,6 +17,7 @@ import datetime as dt
 
 from peewee import (
     SQL,
+    AutoField,
     BooleanField,
     CharField,
     DateField,
@@ -43,6 +44,9 @@ from portal.web.tables import BaseModel, JSONText, _in, utcnow
 class Application(BaseModel):
     """Solicitud of one person to one program's call."""
 
+    id: AutoField[int]
+    program_id: int
+    call_id: int
     folio = CharField(max_length=20, unique=True)
     citizen = ForeignKeyField(Citizen, backref="applications", on_delete="RESTRICT")
     program = ForeignKeyField(Program, backref="applications", on_delete="RESTRICT")
@@ -125,6 +129,8 @@ class Document(BaseModel):
 class Enrollment(BaseModel):
     """A person receiving a program: from an approved application or a roll."""
 
+    id: AutoField[int]
+    application_id: int | None
     citizen = ForeignKeyField(Citizen, backref="enrollments", on_delete="RESTRICT")
     program = ForeignKeyField(Program, backref="enrollments", on_delete="RESTRICT")
     # exclusion_group, or "programa:<slug>" for a program in no group.

@@ -4,6 +4,7 @@ requirements, calls for applications and delivery points."""
 from __future__ import annotations
 
 from peewee import (
+    AutoField,
     BooleanField,
     CharField,
     DateField,
@@ -36,6 +37,7 @@ class Agency(BaseModel):
 class Program(BaseModel):
     """A social program; its rules and texts are versioned in ProgramVersion."""
 
+    id: AutoField[int]
     slug = CharField(unique=True)
     agency = ForeignKeyField(Agency, backref="programs", on_delete="RESTRICT")
     name = CharField()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from peewee import (
     SQL,
+    AutoField,
     CharField,
     DateField,
     DateTimeField,
@@ -35,6 +36,8 @@ ADDRESS_FIELDS = (
 class Citizen(SignedInUser, BaseModel):
     """Expediente único: one record per CURP, never two."""
 
+    id: AutoField[int]
+    municipality_id: str | None
     id_prefix = "c"
     curp = CharField(max_length=18, unique=True)
     given_names = CharField()

@@ -168,14 +168,16 @@ _curp_dates: dict[str, date | None] = {}
 def _curp_birth_date(curp: str) -> date | None:
     """Birth date from positions 5-10 and the century rule, cached (few distinct values)."""
     key = curp[4:10] + ("0" if curp[16].isdigit() else "A")
-    found = _curp_dates.get(key, False)
-    if found is False:
-        century = 1900 if key[-1] == "0" else 2000
-        try:
-            found = date(century + int(key[0:2]), int(key[2:4]), int(key[4:6]))
-        except ValueError:
-            found = None
-        _curp_dates[key] = found
+    try:
+        return _curp_dates[key]
+    except KeyError:
+        pass
+    century = 1900 if key[-1] == "0" else 2000
+    try:
+        found: date | None = date(century + int(key[0:2]), int(key[2:4]), int(key[4:6]))
+    except ValueError:
+        found = None
+    _curp_dates[key] = found
     return found
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from peewee import (
     SQL,
+    AutoField,
     CharField,
     DateTimeField,
     FloatField,
@@ -36,6 +37,9 @@ CANDIDATE_STATUSES = ("pendiente", "fusionado", "descartado")
 class ImportBatch(BaseModel):
     """One roll file for one program. The same file (sha256) is imported once."""
 
+    id: AutoField[int]
+    program_id: int
+    created_by_id: int | None
     program = ForeignKeyField(Program, backref="import_batches", on_delete="RESTRICT")
     filename = CharField()
     sha256 = CharField(max_length=64)
@@ -60,6 +64,8 @@ class ImportBatch(BaseModel):
 class ImportRejection(BaseModel):
     """A row of a batch that was not imported, and every reason why."""
 
+    id: AutoField[int]
+    batch_id: int
     batch = ForeignKeyField(ImportBatch, backref="rejections", on_delete="CASCADE")
     row_number = IntegerField()
     curp = CharField(default="")
@@ -73,6 +79,10 @@ class ImportRejection(BaseModel):
 class DuplicateCandidate(BaseModel):
     """Two records that probably are one person; ``citizen_a`` has the lower id."""
 
+    id: AutoField[int]
+    citizen_a_id: int
+    citizen_b_id: int
+    decided_by_id: int | None
     citizen_a = ForeignKeyField(Citizen, on_delete="CASCADE")
     citizen_b = ForeignKeyField(Citizen, on_delete="CASCADE")
     score = FloatField()
@@ -95,6 +105,9 @@ class DuplicateCandidate(BaseModel):
 class CitizenMerge(BaseModel):
     """History of a merge: who survived, what the removed record held, what moved."""
 
+    id: AutoField[int]
+    survivor_id: int
+    merged_by_id: int | None
     survivor = ForeignKeyField(Citizen, backref="merges", on_delete="RESTRICT")
     merged_citizen_id = IntegerField()
     merged_snapshot = JSONText()

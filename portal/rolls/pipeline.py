@@ -28,7 +28,7 @@ import os
 import queue
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,9 @@ def should_run_in_parallel(rows: int) -> bool:
     return rows >= PARALLEL_MIN_ROWS and (os.cpu_count() or 1) > 1
 
 
-def judged_chunks(path: Path, ctx: RollContext, *, parallel: bool = False) -> Iterator[Chunk]:
+def judged_chunks(
+    path: Path, ctx: RollContext, *, parallel: bool = False
+) -> Generator[Chunk, None, None]:
     """:func:`judge_file`'s chunks, judged here or, with ``parallel``, in a
     second process (see the module's docstring) so that judging and writing
     overlap. Closing the generator ends the second process."""

@@ -240,9 +240,8 @@ def parse_date(raw: Any) -> date | None:
     if isinstance(raw, date):
         return raw
     text = str(raw).strip()
-    found = date_cache.get(text, False)
-    if found is not False:
-        return found
+    if text in date_cache:
+        return date_cache[text]
     found = _day_first_or_iso(text)
     if found is None:
         found = _any_date_format(text)

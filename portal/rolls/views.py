@@ -158,7 +158,7 @@ def decide(candidate_id: int):
         else:
             abort(400)
     except duplicates.MergeError as exc:
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")  # the session holds text, not a lazy string
         return redirect(url_for("padron.duplicates_index"), 303)
     return redirect(url_for("padron.duplicates_index"), 303)
 
