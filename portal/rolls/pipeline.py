@@ -12,23 +12,25 @@ its other threads left them). ``spawn`` imports the caller's main module again
 under the name ``__mp_main__``, which runs nothing for the portal's entry
 points (``flask``, ``huey_consumer``, ``gunicorn``, ``python -m``: their work is
 behind ``if __name__ == "__main__"``). The judging process needs no database and
-no Flask app; it answers through a queue bounded at QUEUED_CHUNKS chunks, so it
-runs at most that far ahead of the writer. It ends itself as soon as the
-importing process is gone, even killed with ``kill -9``: a thread of its own
-waits on its parent's sentinel (a pipe that closes when the parent dies),
-wherever the judging thread happens to be blocked, on a full queue or not.
+no Flask app. It judges into a queue bounded at QUEUED_CHUNKS chunks, so it
+runs at most that far ahead of the writer, and a thread of its own sends them
+through a pipe whose sending end only it holds: if it dies, the writer reads
+the end of the pipe and fails the batch instead of waiting forever. It ends
+itself as soon as the importing process is gone, even killed with ``kill -9``:
+another thread waits on its parent's sentinel (a pipe that closes when the
+parent dies), wherever the judging is, and sending to a gone writer fails too.
 """
 
 from __future__ import annotations
 
 import gc
 import multiprocessing
-import multiprocessing.connection
 import os
 import queue
 import threading
 import traceback
 from collections.abc import Generator, Iterator
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -43,8 +45,6 @@ CHUNK = 5000
 PARALLEL_MIN_ROWS = 50_000
 QUEUED_CHUNKS = 8  # how far the judging process may run ahead of the writer
 PROCESS_NAME = "judge-roll"
-# Seconds between the writer's checks that the judging process is still there.
-CHILD_CHECK_SECONDS = 0.5
 
 
 def judge_file(path: Path, ctx: RollContext) -> Iterator[Chunk]:
@@ -97,13 +97,16 @@ def judged_chunks(
         yield from judge_file(path, ctx)
         return
     spawn = multiprocessing.get_context("spawn")
-    chunks: multiprocessing.Queue[Any] = spawn.Queue(maxsize=QUEUED_CHUNKS)
+    receiving, sending = spawn.Pipe(duplex=False)
     judge = spawn.Process(
-        target=judge_in_child, args=(path, ctx, chunks), name=PROCESS_NAME, daemon=True
+        target=judge_in_child, args=(path, ctx, sending), name=PROCESS_NAME, daemon=True
     )
     judge.start()
+    # Only the judging process holds the sending end now: when it ends, for
+    # whatever reason, reading finds the end of the pipe instead of waiting.
+    sending.close()
     try:
-        while (item := _receive(chunks, judge)) is not None:
+        while (item := _receive(receiving, judge)) is not None:
             if isinstance(item, BaseException):
                 raise item
             read, good, rejections = item
@@ -112,46 +115,65 @@ def judged_chunks(
         if judge.is_alive():
             judge.kill()
         judge.join()
-        chunks.close()
+        receiving.close()
 
 
-def _receive(chunks: multiprocessing.Queue[Any], judge: BaseProcess) -> Any:
-    """The next item from the judging process; an error if it died without one."""
-    while True:
-        try:
-            return chunks.get(timeout=CHILD_CHECK_SECONDS)
-        except queue.Empty:
-            if not judge.is_alive():
-                raise RuntimeError(
-                    f"the judging process ended early (exit code {judge.exitcode})"
-                ) from None
+def _receive(receiving: Connection, judge: BaseProcess) -> Any:
+    """The next item from the judging process; an error if it ended without one."""
+    try:
+        return receiving.recv()
+    except EOFError:
+        judge.join()
+        raise RuntimeError(
+            f"the judging process ended early (exit code {judge.exitcode})"
+        ) from None
 
 
-def judge_in_child(path: Path, ctx: RollContext, chunks: multiprocessing.Queue[Any]) -> None:
-    """The judging process: every chunk, then None, or the error that stopped it."""
+def judge_in_child(path: Path, ctx: RollContext, sending: Connection) -> None:
+    """The judging process: every chunk, then None, or the error that stopped it.
+
+    This thread judges into a queue of QUEUED_CHUNKS chunks, which another
+    thread sends to the writer: judging goes on while a chunk waits for the
+    writer to read it, and stops when the writer is that far behind.
+    """
     _end_with_parent()
     gc.disable()  # see writing.without_cycle_collector: this process only judges rows
+    judged: queue.Queue[Any] = queue.Queue(maxsize=QUEUED_CHUNKS)
+    sender = threading.Thread(target=_send_all, args=(judged, sending), name="send-chunks")
+    sender.start()
     try:
         for read, good, rejections in judge_file(path, ctx):
             # Plain tuples pickle five times faster than named tuples.
-            chunks.put((read, [tuple(r) for r in good], rejections))
-        chunks.put(None)
+            judged.put((read, [tuple(r) for r in good], rejections))
+        judged.put(None)
     except RollError as exc:
-        chunks.put(RollError(str(exc.message)))
+        judged.put(RollError(str(exc.message)))
     except Exception:  # noqa: BLE001 - whatever it is, the writer must hear of it
-        chunks.put(RuntimeError("judging the roll failed:\n" + traceback.format_exc()))
-    # On return, multiprocessing waits until the queue's feeder thread has
-    # handed everything to the writer.
+        judged.put(RuntimeError("judging the roll failed:\n" + traceback.format_exc()))
+    sender.join()
+
+
+def _send_all(judged: queue.Queue[Any], sending: Connection) -> None:
+    """Send the judged chunks in order, up to the last item (None or an error)."""
+    while True:
+        item = judged.get()
+        try:
+            sending.send(item)
+        except OSError:
+            os._exit(1)  # the writer is gone: there is nobody to tell
+        if item is None or isinstance(item, BaseException):
+            return
 
 
 def _end_with_parent() -> None:
-    """End this process the moment its parent is gone, whatever it is doing."""
+    """End this process the moment its parent is gone, whatever it is doing
+    (judging, or waiting for room in the queue)."""
     parent = multiprocessing.parent_process()
     if parent is None:
         return
 
     def watch() -> None:
-        multiprocessing.connection.wait([parent.sentinel])
+        wait([parent.sentinel])
         os._exit(1)  # the writer is gone: there is nobody to tell
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()

@@ -9,6 +9,8 @@ consumer starts, queues such batches again (portal/rolls/uploads.py).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import current_app
 from huey import crontab
 
@@ -17,7 +19,7 @@ from portal.web.extensions import db
 from portal.web.queue import huey, in_app
 
 
-def _folder():
+def _folder() -> Path:
     return uploads.uploads_folder(current_app.instance_path)
 
 

@@ -24,7 +24,6 @@ from flask_babel import lazy_gettext as _l
 
 from portal.models import ImportBatch, Program, utcnow
 from portal.rolls import writing
-from portal.rolls.reading import RollError
 
 # A batch still pendiente or en_proceso this long after its last sign of life
 # (upload, start, progress) lost its run, and is queued again.
@@ -49,7 +48,7 @@ def receive(
 
     Returns (batch, True) when the batch is to be imported: its file is then
     kept in ``folder`` for :func:`run`. Raises RollError, keeping nothing,
-    for a file that cannot be a roll.
+    for a file that cannot be a roll (portal/rolls/reading.py).
     """
     folder.mkdir(parents=True, exist_ok=True)
     suffix = Path(filename).suffix.lower()
@@ -58,7 +57,7 @@ def receive(
         received = Path(fh.name)
     try:
         batch, pending = writing.prepare_batch(received, filename, program, created_by_id)
-    except RollError:
+    except BaseException:  # a file that is no roll, or the database failing
         received.unlink(missing_ok=True)
         raise
     if pending:

@@ -421,3 +421,21 @@ def test_a_failing_writer_ends_the_judging_process(municipalities, tmp_path):
     assert alive_then
     assert not _judging_processes()
     assert Citizen.select().count() == 0 and Enrollment.select().count() == 0
+
+
+def test_a_judging_process_that_dies_fails_the_import_instead_of_hanging(
+    municipalities, tmp_path
+):
+    path = write_roll(tmp_path / "p.csv", [person(n) for n in range(60_000)])
+    ctx = judging.build_context(make_program(), dt.date(2026, 3, 1))
+    chunks = pipeline.judged_chunks(path, ctx, parallel=True)
+    try:
+        assert next(chunks)[0] == pipeline.CHUNK
+        (judge,) = _judging_processes()
+        os.kill(judge, signal.SIGKILL)
+        with pytest.raises(RuntimeError, match="ended early"):
+            for _chunk in chunks:
+                pass
+    finally:
+        chunks.close()
+    assert not _judging_processes()
