@@ -423,9 +423,7 @@ def test_a_failing_writer_ends_the_judging_process(municipalities, tmp_path):
     assert Citizen.select().count() == 0 and Enrollment.select().count() == 0
 
 
-def test_a_judging_process_that_dies_fails_the_import_instead_of_hanging(
-    municipalities, tmp_path
-):
+def test_a_judging_process_that_dies_fails_the_import_instead_of_hanging(municipalities, tmp_path):
     path = write_roll(tmp_path / "p.csv", [person(n) for n in range(60_000)])
     ctx = judging.build_context(make_program(), dt.date(2026, 3, 1))
     chunks = pipeline.judged_chunks(path, ctx, parallel=True)
