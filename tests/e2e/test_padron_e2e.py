@@ -54,7 +54,7 @@ def roll_queue(live_app) -> Iterator[None]:
                 task = huey.dequeue()
                 if task is None:
                     stop.wait(0.05)
-                elif task.name == tasks.import_roll.name:
+                elif isinstance(task, tasks.import_roll.task_class):
                     huey.execute(task)
                     db.close()
                 else:
