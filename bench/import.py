@@ -1,4 +1,4 @@
-"""How fast a roll is imported (portal/rolls/importer.py), against a bare insert.
+"""How fast a roll is imported (portal/rolls/writing.py), against a bare insert.
 
     .venv/bin/python -m bench.import [--existing 1000000] [--rows 1000000] [--dir DIR]
                                      [--duplicates] [--stats] [--single]
@@ -12,7 +12,8 @@ new), then, in the same run:
   validation on (CURP, birth date and sex against it, municipality, program
   rules, duplicates in the file, enrollment and exclusion group), one
   transaction, the rows judged in a second process while this one writes
-  (as for every roll of ``padron.PARALLEL_MIN_ROWS`` rows or more);
+  (as for every roll of ``pipeline.PARALLEL_MIN_ROWS`` rows or more,
+  portal/rolls/pipeline.py);
 * bare insert: the same rows into a copy of the same database with plain
   ``executemany`` (citizens ``INSERT OR IGNORE``, enrollments with the citizen
   id from a subquery), nothing validated.
@@ -40,7 +41,7 @@ from portal import create_app
 from portal.demo import synthetic
 from portal.demo.data import load_municipalities
 from portal.models import Agency, Call, Program, utcnow
-from portal.rolls import importer as padron
+from portal.rolls import writing as padron
 from portal.transparency import public as transparency
 from portal.web import database
 from portal.web.extensions import db
@@ -50,7 +51,7 @@ CHUNK = 20_000
 
 def insert_existing(citizens: list[synthetic.Citizen]) -> None:
     """The database's prior citizens, inserted the fast way (not what is measured)."""
-    columns, constants = padron._citizen_constants()
+    columns, constants = padron.citizen_constants()
     now = str(utcnow())
     rows = [
         (
@@ -62,7 +63,7 @@ def insert_existing(citizens: list[synthetic.Citizen]) -> None:
     ]  # fmt: skip
     with db.atomic():
         for start in range(0, len(rows), CHUNK):
-            padron._insert_many(
+            padron.insert_many(
                 "citizen", (*padron.CITIZEN_COLUMNS, *columns), rows[start : start + CHUNK]
             )
 
@@ -84,7 +85,7 @@ def write_roll(path: Path, people: list[synthetic.Citizen]) -> None:
 
 def bare_insert(db_path: Path, roll: Path, program_id: int) -> float:
     """The same rows with no validation and no lookups beyond the id subquery."""
-    columns, constants = padron._citizen_constants()
+    columns, constants = padron.citizen_constants()
     connection = sqlite3.connect(db_path)
     connection.execute("PRAGMA journal_mode=wal")
     connection.execute("PRAGMA synchronous=normal")
@@ -108,8 +109,8 @@ def bare_insert(db_path: Path, roll: Path, program_id: int) -> float:
         )
         connection.executemany(
             "INSERT INTO enrollment (citizen_id, program_id, exclusion_key, source, import_batch, "
-            "active, benefit_amount, started_on, created_at) VALUES "
-            "((SELECT id FROM citizen WHERE curp = ?), ?, ?, 'padron', 'bare', 1, ?, ?, ?)",
+            "active, benefit_amount, started_on, created_at, end_reason) VALUES "
+            "((SELECT id FROM citizen WHERE curp = ?), ?, ?, 'padron', 'bare', 1, ?, ?, ?, '')",
             ((r[0], program_id, "programa:bench", int(r[7]), r[8], now) for r in rows),
         )
     elapsed = time.perf_counter() - start

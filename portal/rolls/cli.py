@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from portal.models import Program
-from portal.rolls import duplicates
-from portal.rolls import importer as padron
+from portal.rolls import duplicates, writing
+from portal.rolls.reading import RollError, count_rows
 
 
 @click.group("padron")
@@ -31,13 +31,13 @@ def import_command(file: Path, slug: str, report: Path | None) -> None:
     if program is None:
         raise click.ClickException(f"No existe el programa «{slug}».")
     try:
-        batch, pending = padron.prepare_batch(file, file.name, program)
-    except padron.RollError as exc:
-        raise click.ClickException(exc.message) from None
+        batch, pending = writing.prepare_batch(file, file.name, program)
+    except RollError as exc:
+        raise click.ClickException(str(exc.message)) from None
     if not pending:
         click.echo(f"Este archivo ya se cargó (lote {batch.id}); no se creó nada nuevo.")
     else:
-        total = padron.count_rows(file)
+        total = count_rows(file)
         started = time.perf_counter()
         with click.progressbar(length=total, label="Cargando filas") as bar:
             done = 0
@@ -47,7 +47,7 @@ def import_command(file: Path, slug: str, report: Path | None) -> None:
                 bar.update(processed - done)
                 done = processed
 
-            batch = padron.run_batch(batch.id, file, progress=progress)
+            batch = writing.run_batch(batch.id, file, progress=progress)
         seconds = time.perf_counter() - started
         if batch.status != "terminado":
             raise click.ClickException(batch.error)
@@ -59,7 +59,7 @@ def import_command(file: Path, slug: str, report: Path | None) -> None:
     if batch.rejected:
         target = report or file.with_name(f"{file.stem}-rechazadas.csv")
         with open(target, "w", encoding="utf-8-sig", newline="") as fh:
-            fh.writelines(padron.report_csv(batch.id))
+            fh.writelines(writing.report_csv(batch.id))
         click.echo(f"Reporte de filas rechazadas: {target}")
 
 

@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from rapidfuzz import fuzz
 
 from portal.applications import workflow as apps
@@ -39,7 +40,7 @@ from portal.models import (
     Program,
     utcnow,
 )
-from portal.rolls.importer import normalize_text
+from portal.rolls.reading import normalize_text
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction
 from portal.web.database import locked, write
@@ -107,14 +108,17 @@ def name_pairs(threshold: float = NAME_THRESHOLD) -> Iterator[Pair]:
 
 def curp_pairs() -> Iterator[Pair]:
     """CURPs that differ in exactly one of the first 17 characters."""
-    rows = list(
+    # iterator(): the rows are read once, without the query's own cache of them.
+    rows: list[tuple[int, str, str, str, str]] = list(
         Citizen.select(
             Citizen.id,
             Citizen.curp,
             Citizen.given_names,
             Citizen.first_surname,
             Citizen.second_surname,
-        ).tuples()
+        )
+        .tuples()
+        .iterator()
     )
     for position in range(CURP_LENGTH_COMPARED):
         seen: dict[str, int] = {}
@@ -154,6 +158,9 @@ def store_candidates(pairs: Iterable[Pair], chunk: int = 2000) -> int:
 
 
 class MergeError(ValueError):
+    """A merge or dismissal that cannot be done; ``message`` is for people
+    (a lazy translation: worded in the language of whoever reads it)."""
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -202,10 +209,16 @@ def _end_duplicates(
         if app.status == S.ENTREGADA:
             name = Program.get_by_id(app.program_id).name
             raise MergeError(
-                f"Los dos registros recibieron «{name}» en la misma convocatoria: es un pago "
-                "duplicado. Repórtelo a la supervisión antes de unirlos."
+                _l(
+                    "Los dos registros recibieron «%(program)s» en la misma convocatoria: es un "
+                    "pago duplicado. Repórtelo a la supervisión antes de unirlos.",
+                    program=name,
+                )
                 if kept.status == S.ENTREGADA
-                else f"El registro que se quitaría ya recibió «{name}»: conserve ese registro."
+                else _l(
+                    "El registro que se quitaría ya recibió «%(program)s»: conserve ese registro.",
+                    program=name,
+                )
             )
         apps.cancel(app, actor, reason)
         cancelled.append(app.id)
@@ -218,10 +231,10 @@ def _end_duplicates(
     ):
         if enrollment.exclusion_key not in kept_keys:
             continue
-        app = Application.get_or_none(Application.id == enrollment.application_id)
-        if app is not None and app.status == S.APROBADA:
-            apps.cancel(app, actor, reason)
-            cancelled.append(app.id)
+        source = Application.get_or_none(Application.id == enrollment.application_id)
+        if source is not None and source.status == S.APROBADA:
+            apps.cancel(source, actor, reason)
+            cancelled.append(source.id)
         else:
             apps.end_enrollment(enrollment, actor, reason)
         ended.append(enrollment.id)
@@ -240,9 +253,13 @@ def _check_rules_hold(survivor: Citizen, merged_id: int, on: dt.date) -> None:
         outside = apps.rule_reasons(survivor, program, on)
         if outside:
             raise MergeError(
-                f"Con los datos del registro que se conserva, la persona no cumple las reglas "
-                f"de «{program.name}» ({' '.join(outside)}). Conserve el otro registro o "
-                "corrija los datos antes de unirlos."
+                _l(
+                    "Con los datos del registro que se conserva, la persona no cumple las reglas "
+                    "de «%(program)s» (%(reasons)s). Conserve el otro registro o "
+                    "corrija los datos antes de unirlos.",
+                    program=program.name,
+                    reasons=" ".join(outside),
+                )
             )
 
 
@@ -262,10 +279,10 @@ def merge(
             DuplicateCandidate.select().where(DuplicateCandidate.id == candidate_id)
         ).first()
         if candidate is None or candidate.status != "pendiente":
-            raise MergeError("Este par ya se resolvió o no existe.")
+            raise MergeError(_l("Este par ya se resolvió o no existe."))
         ids = {candidate.citizen_a_id, candidate.citizen_b_id}
         if survivor_id not in ids:
-            raise MergeError("Elija cuál de los dos registros se conserva.")
+            raise MergeError(_l("Elija cuál de los dos registros se conserva."))
         (merged_id,) = ids - {survivor_id}
         merged = Citizen.get_by_id(merged_id)
 
@@ -330,7 +347,7 @@ def dismiss(candidate_id: int, actor: audit.Actor, staff_id: int | None) -> None
             .execute()
         )
         if not updated:
-            raise MergeError("Este par ya se resolvió o no existe.")
+            raise MergeError(_l("Este par ya se resolvió o no existe."))
         audit.record(
             AuditAction.DUPLICATE_DISMISS,
             actor,

@@ -1,15 +1,13 @@
 """Back office for rolls: upload, progress, report; probable duplicates; statistics.
 
-The import runs in a background thread of the web process (documented in
-docs/padron.md): the request that uploads only checks the file and registers
+The import runs on the background queue (portal/rolls/tasks.py, documented in
+docs/padron.md): the request that uploads only stores the file and registers
 the batch, so it returns at once. Progress is read from the batch's progress
 file, and the page polls itself with htmx (a refresh link without JavaScript).
 """
 
 from __future__ import annotations
 
-import tempfile
-import threading
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
@@ -21,12 +19,11 @@ from wtforms import SelectField
 
 from portal.backoffice import audit
 from portal.models import Citizen, DuplicateCandidate, ImportBatch, Program
-from portal.rolls import duplicates
-from portal.rolls import importer as padron
+from portal.rolls import duplicates, tasks, uploads, writing
+from portal.rolls.reading import HEADER_ALIASES, RollError
 from portal.transparency import public as transparency
 from portal.vocabulary import Role
 from portal.web.auth import staff_required
-from portal.web.extensions import db
 from portal.web.htmx import render
 
 bp = Blueprint("padron", __name__, url_prefix="/oficina")
@@ -61,27 +58,8 @@ class UploadForm(FlaskForm):
     )
 
 
-def _progress_folder() -> Path:
-    return Path(current_app.instance_path) / "padron"
-
-
-def _start(app, batch_id: int, path: Path) -> None:
-    """Run the batch in a thread with its own database connection."""
-
-    def work():
-        with app.app_context():
-            db.connect(reuse_if_open=True)
-            progress = padron.ProgressFile(_progress_folder(), batch_id)
-            try:
-                padron.run_batch(batch_id, path, progress=progress)
-            except Exception:
-                current_app.logger.exception("roll import %s failed", batch_id)
-            finally:
-                progress.remove()
-                path.unlink(missing_ok=True)
-                db.close()
-
-    threading.Thread(target=work, name=f"padron-{batch_id}", daemon=True).start()
+def _uploads() -> Path:
+    return uploads.uploads_folder(current_app.instance_path)
 
 
 @bp.route("/padrones", methods=["GET", "POST"])
@@ -96,17 +74,11 @@ def index():
         if not name.lower().endswith(ALLOWED_SUFFIXES):
             form.file.errors.append(_("El archivo debe ser CSV o Excel (.xlsx)."))
         else:
-            folder = _progress_folder()
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                dir=folder, suffix=Path(name).suffix, delete=False
-            ) as fh:
-                upload.save(fh)
-                path = Path(fh.name)
             try:
-                batch, pending = padron.prepare_batch(path, name, program, current_user.id)
-            except padron.RollError as exc:
-                path.unlink(missing_ok=True)
+                batch, pending = uploads.receive(
+                    _uploads(), upload.stream, name, program, current_user.id
+                )
+            except RollError as exc:
                 form.file.errors.append(exc.message)
             else:
                 audit.record(
@@ -118,12 +90,11 @@ def index():
                     request_id=g.get("request_id", ""),
                 )
                 if pending:
-                    _start(current_app._get_current_object(), batch.id, path)
+                    tasks.import_roll(batch.id)
                 else:
-                    path.unlink(missing_ok=True)
                     flash(_("Este archivo ya se había cargado: no se creó nada nuevo."), "info")
                 return redirect(url_for("padron.batch", batch_id=batch.id), 303)
-    status = 400 if form.errors else 200
+    status = 422 if form.errors else 200
     batches = (
         ImportBatch.select()
         .where(ImportBatch.program.in_([p.id for p in _programs()]))
@@ -131,7 +102,7 @@ def index():
         .limit(20)
     )
     return render(
-        "rolls/index.html", form=form, batches=list(batches), columns=padron.HEADER_ALIASES
+        "rolls/index.html", form=form, batches=list(batches), columns=HEADER_ALIASES
     ), status
 
 
@@ -139,7 +110,7 @@ def index():
 @staff_required(*ADMINS)
 def batch(batch_id: int):
     found = _batch_or_404(batch_id)
-    progress = padron.ProgressFile(_progress_folder(), found.id).read()
+    progress = writing.ProgressFile(_uploads(), found.id).read()
     return render("rolls/batch.html", block="status", batch=found, progress=progress)
 
 
@@ -149,7 +120,7 @@ def report(batch_id: int):
     found = _batch_or_404(batch_id)
     audit.record("padron.report", _actor(), object_type="import_batch", object_id=found.id)
     return Response(
-        padron.report_csv(found.id),
+        writing.report_csv(found.id),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="rechazadas-lote-{found.id}.csv"'},
     )
@@ -187,7 +158,7 @@ def decide(candidate_id: int):
         else:
             abort(400)
     except duplicates.MergeError as exc:
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")  # the session holds text, not a lazy string
         return redirect(url_for("padron.duplicates_index"), 303)
     return redirect(url_for("padron.duplicates_index"), 303)
 

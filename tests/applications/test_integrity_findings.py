@@ -9,7 +9,7 @@ from portal.applications import workflow as applications
 from portal.backoffice.audit import Actor
 from portal.models import Citizen, CitizenMerge, DuplicateCandidate, Enrollment
 from portal.rolls import duplicates
-from portal.rolls import importer as padron
+from portal.rolls import writing as padron
 from tests.factories import make_citizen, make_municipality, make_program, make_staff
 from tests.padron_builders import person, write_roll
 

@@ -70,7 +70,7 @@ from portal.models import (
     StaffUser,
 )
 from portal.rolls import duplicates
-from portal.rolls import importer as padron
+from portal.rolls import writing as padron
 from portal.vocabulary import (
     BENEFICIARY_STATUSES,
     LIVE_STATUSES,

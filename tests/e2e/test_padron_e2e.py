@@ -3,9 +3,10 @@ import's progress, downloads the rejected-rows report, and the public
 statistics and open data count the new beneficiaries; the same upload also
 works with JavaScript off, through the refresh link.
 
-The import runs in a thread of the live server (same process as the test), so
-the test holds it at a gate: the page is seen while the import is still
-running, whatever the machine's speed, and the htmx poll is what reveals the end.
+The import runs on the queue, worked here by a thread of the test's own
+process (``roll_queue``), so the test holds it at a gate: the page is seen while
+the import is still running, whatever the machine's speed, and the htmx poll is
+what reveals the end.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 
 from portal.demo.data import DEMO_PASSWORD, STAFF_DOMAIN
 from portal.models import Enrollment, Program
-from portal.rolls import importer as padron
+from portal.rolls import writing as padron
 from portal.web.extensions import db
 from tests.padron_builders import person, write_roll
 
@@ -32,6 +33,40 @@ PROGRAM = "adultos-mayores"  # agency sedesoq; rule: 65 years or more
 ADMIN = f"admin_dependencia.sedesoq@{STAFF_DOMAIN}"
 BORN = dt.date(1950, 5, 10)
 OUTSIDE_STATE = "09015"  # Cuauhtémoc, Ciudad de México
+
+
+@pytest.fixture(autouse=True)
+def roll_queue(live_app) -> Iterator[None]:
+    """The live server's queue consumer for roll imports, as a thread of this
+    process (huey's thread workers do the same in ``huey_consumer``).
+
+    Other areas' tasks are put back on the queue untouched when the test ends.
+    """
+    from portal.rolls import tasks
+    from portal.web.queue import huey
+
+    stop = threading.Event()
+    others = []
+
+    def work() -> None:
+        with live_app.app_context():
+            while not stop.is_set():
+                task = huey.dequeue()
+                if task is None:
+                    stop.wait(0.05)
+                elif isinstance(task, tasks.import_roll.task_class):
+                    huey.execute(task)
+                    db.close()
+                else:
+                    others.append(task)
+
+    worker = threading.Thread(target=work, name="roll-queue", daemon=True)
+    worker.start()
+    yield
+    stop.set()
+    worker.join(timeout=60)
+    for task in others:
+        huey.enqueue(task)
 
 
 @pytest.fixture

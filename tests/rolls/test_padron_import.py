@@ -14,7 +14,8 @@ import pytest
 from openpyxl import Workbook
 
 from portal.models import Citizen, Enrollment, ImportBatch, ImportRejection
-from portal.rolls import importer as padron
+from portal.rolls import judging, pipeline, writing
+from portal.rolls.reading import RollError
 from portal.web.database import is_sqlite
 from tests.factories import make_citizen, make_municipality, make_program
 from tests.padron_builders import HEADER, person, write_roll
@@ -29,9 +30,9 @@ def municipalities(app):
 
 
 def run(path, program):
-    batch, pending = padron.prepare_batch(path, path.name, program)
+    batch, pending = writing.prepare_batch(path, path.name, program)
     if pending:
-        batch = padron.run_batch(batch.id, path, today=dt.date(2026, 3, 1))
+        batch = writing.run_batch(batch.id, path, today=dt.date(2026, 3, 1))
     return batch
 
 
@@ -146,7 +147,7 @@ def test_reimporting_the_same_file_creates_nothing(municipalities, tmp_path):
     program = make_program()
     path = write_roll(tmp_path / "p.csv", [person(n) for n in range(5)])
     first = run(path, program)
-    again, pending = padron.prepare_batch(path, "otra vez.csv", program)
+    again, pending = writing.prepare_batch(path, "otra vez.csv", program)
     assert (again.id, pending) == (first.id, False)
     assert Enrollment.select().count() == 5
     assert ImportBatch.select().count() == 1
@@ -180,8 +181,8 @@ def test_xlsx_roll_with_real_dates(municipalities, tmp_path):
 def test_files_that_cannot_be_a_roll_are_refused_whole(municipalities, tmp_path, content, message):
     path = tmp_path / "malo.csv"
     path.write_bytes(content)
-    with pytest.raises(padron.RollError, match=message):
-        padron.prepare_batch(path, "malo.csv", make_program())
+    with pytest.raises(RollError, match=message):
+        writing.prepare_batch(path, "malo.csv", make_program())
     assert ImportBatch.select().count() == 0
 
 
@@ -197,7 +198,7 @@ def test_cp1252_csv_from_excel_is_read(municipalities, tmp_path):
 def test_failure_midway_rolls_back_everything(municipalities, tmp_path, monkeypatch):
     program = make_program()
     path = write_roll(tmp_path / "p.csv", [person(n) for n in range(30)])
-    monkeypatch.setattr(padron, "CHUNK", 10)
+    monkeypatch.setattr(pipeline, "CHUNK", 10)
     calls = []
 
     def explode(processed, total):
@@ -205,14 +206,14 @@ def test_failure_midway_rolls_back_everything(municipalities, tmp_path, monkeypa
         if len(calls) == 2:
             raise RuntimeError("disco lleno")
 
-    batch, _ = padron.prepare_batch(path, path.name, program)
+    batch, _ = writing.prepare_batch(path, path.name, program)
     with pytest.raises(RuntimeError):
-        padron.run_batch(batch.id, path, progress=explode)
+        writing.run_batch(batch.id, path, progress=explode)
     assert Citizen.select().count() == 0 and Enrollment.select().count() == 0
     assert ImportBatch.get_by_id(batch.id).status == "fallido"
     # Running it again resumes the same batch and completes it.
-    batch, pending = padron.prepare_batch(path, path.name, program)
-    assert pending and padron.run_batch(batch.id, path).accepted == 30
+    batch, pending = writing.prepare_batch(path, path.name, program)
+    assert pending and writing.run_batch(batch.id, path).accepted == 30
 
 
 def test_report_lists_rejected_rows_with_reasons(municipalities, tmp_path):
@@ -221,20 +222,41 @@ def test_report_lists_rejected_rows_with_reasons(municipalities, tmp_path):
     bad[1] = "=cmd|' /C calc'!A0"
     bad[4] = "02/03/1990"
     batch = run(write_roll(tmp_path / "p.csv", [person(1), bad]), program)
-    report = "".join(padron.report_csv(batch.id)).splitlines()
+    report = "".join(writing.report_csv(batch.id)).splitlines()
     assert report[0] == "fila,curp,nombre,motivos"
     assert report[1].startswith("3,") and "'=cmd" in report[1] and "no coincide" in report[1]
 
 
-def _judging_processes() -> list[str]:
+def _process_status(pid: int) -> dict[str, str]:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    state = _process_status(pid).get("State", "Z")
+    return not state.startswith(("Z", "X"))
+
+
+def _judging_processes(parent: int | None = None) -> list[int]:
+    """The live judging processes (pipeline.judged_chunks) started by ``parent``."""
+    parent = parent or os.getpid()
     found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for status in Path("/proc").glob("[0-9]*/status"):
+        pid = int(status.parent.name)
         try:
-            text = cmdline.read_bytes().replace(b"\0", b" ").decode()
+            cmdline = (status.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if "judge_child()" in text:
-            found.append(text)
+        if (
+            b"judge_child()" in cmdline
+            and _process_status(pid).get("PPid") == str(parent)
+            and _alive(pid)
+        ):
+            found.append(pid)
     return found
 
 
@@ -256,12 +278,12 @@ def test_kill_9_midway_leaves_nothing_and_a_rerun_completes(app, municipalities,
     progress_dir = tmp_path / "progreso"
     env = dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"], INSTANCE_PATH=str(tmp_path))
     script = (
-        "import sys; from pathlib import Path; from portal import create_app; from portal.rolls import importer as padron;"
+        "import sys; from pathlib import Path; from portal import create_app; from portal.rolls import writing;"
         "from portal.models import Program; app = create_app();"
         "ctx = app.app_context(); ctx.push();"
         "p = Program.get(Program.slug == 'programa-kill');"
-        "b, _ = padron.prepare_batch(Path(sys.argv[1]), 'grande.csv', p);"
-        "padron.run_batch(b.id, Path(sys.argv[1]), progress=padron.ProgressFile(sys.argv[2], b.id))"
+        "b, _ = writing.prepare_batch(Path(sys.argv[1]), 'grande.csv', p);"
+        "writing.run_batch(b.id, Path(sys.argv[1]), progress=writing.ProgressFile(sys.argv[2], b.id))"
     )
     child = subprocess.Popen(
         [sys.executable, "-c", script, str(path), str(progress_dir)], cwd=ROOT, env=env
@@ -272,14 +294,15 @@ def test_kill_9_midway_leaves_nothing_and_a_rerun_completes(app, municipalities,
         time.sleep(0.05)
     # The roll is large enough to be judged in a second process, which cannot
     # be done yet: the pipe holds fewer chunks than the file makes.
-    assert _judging_processes()
+    judges = _judging_processes(child.pid)
+    assert judges
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     # Its judging process (the roll is large enough to have one) ends too.
     deadline = time.monotonic() + 30
-    while _judging_processes() and time.monotonic() < deadline:
+    while any(map(_alive, judges)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _judging_processes()
+    assert not any(map(_alive, judges))
     db.connect(reuse_if_open=True)
     assert _indexes() == indexes  # the ones the import dropped are back
     assert Citizen.select().count() == 0
@@ -287,9 +310,9 @@ def test_kill_9_midway_leaves_nothing_and_a_rerun_completes(app, municipalities,
     assert ImportRejection.select().count() == 0
     batch = ImportBatch.get()
     assert batch.status == "pendiente"
-    batch, pending = padron.prepare_batch(path, path.name, program)
+    batch, pending = writing.prepare_batch(path, path.name, program)
     assert pending
-    assert padron.run_batch(batch.id, path).accepted == 60_000
+    assert writing.run_batch(batch.id, path).accepted == 60_000
 
 
 def _indexes() -> list[tuple[str, str]]:
@@ -312,13 +335,13 @@ def _mixed_roll(tmp_path: Path) -> Path:
 
 
 def test_judging_in_a_second_process_gives_the_same_chunks(municipalities, tmp_path, monkeypatch):
-    monkeypatch.setattr(padron, "CHUNK", 7)
+    monkeypatch.setattr(pipeline, "CHUNK", 7)
     path = _mixed_roll(tmp_path)
-    ctx = padron.build_context(make_program(), dt.date(2026, 3, 1))
-    here = list(padron.judged_chunks(path, ctx))
+    ctx = judging.build_context(make_program(), dt.date(2026, 3, 1))
+    here = list(pipeline.judged_chunks(path, ctx))
     # CHUNK is read by the child from its own import of the module: only the
     # chunk boundaries may differ, so compare the rows and rejections in order.
-    there = list(padron.judged_chunks(path, ctx, parallel=True))
+    there = list(pipeline.judged_chunks(path, ctx, parallel=True))
     assert sum(c[0] for c in there) == sum(c[0] for c in here) == 44
     assert [r for c in there for r in c[1]] == [r for c in here for r in c[1]]
     assert [r for c in there for r in c[2]] == [r for c in here for r in c[2]]
@@ -326,13 +349,13 @@ def test_judging_in_a_second_process_gives_the_same_chunks(municipalities, tmp_p
 
 
 def test_a_failure_in_the_judging_process_reaches_the_writer(municipalities, tmp_path):
-    ctx = padron.build_context(make_program(), dt.date(2026, 3, 1))
+    ctx = judging.build_context(make_program(), dt.date(2026, 3, 1))
     with pytest.raises(RuntimeError, match="FileNotFoundError"):
-        list(padron.judged_chunks(tmp_path / "no-existe.csv", ctx, parallel=True))
+        list(pipeline.judged_chunks(tmp_path / "no-existe.csv", ctx, parallel=True))
     unreadable = tmp_path / "sin-curp.csv"
     unreadable.write_text("nombre,apellido\nAna,Ruiz\n", encoding="utf-8")
-    with pytest.raises(padron.RollError, match="faltan columnas obligatorias"):
-        list(padron.judged_chunks(unreadable, ctx, parallel=True))
+    with pytest.raises(RollError, match="faltan columnas obligatorias"):
+        list(pipeline.judged_chunks(unreadable, ctx, parallel=True))
 
 
 def test_parallel_and_plain_imports_write_the_same(municipalities, tmp_path):
@@ -340,8 +363,8 @@ def test_parallel_and_plain_imports_write_the_same(municipalities, tmp_path):
 
     program = make_program()
     path = _mixed_roll(tmp_path)
-    batch, _ = padron.prepare_batch(path, path.name, program)
-    batch = padron.run_batch(batch.id, path, today=dt.date(2026, 3, 1), parallel=True)
+    batch, _ = writing.prepare_batch(path, path.name, program)
+    batch = writing.run_batch(batch.id, path, today=dt.date(2026, 3, 1), parallel=True)
     assert (batch.status, batch.accepted, batch.rejected, batch.new_citizens) == (
         "terminado",
         40,
@@ -360,14 +383,14 @@ def test_parallel_and_plain_imports_write_the_same(municipalities, tmp_path):
 def test_a_large_roll_rebuilds_the_indexes_it_set_aside(municipalities, tmp_path, monkeypatch):
     before = _indexes()
     dropped = []
-    real = padron._set_aside_indexes
+    real = writing._set_aside_indexes
 
     def watch(rows):
         statements = real(rows)
         dropped.extend(statements)
         return statements
 
-    monkeypatch.setattr(padron, "_set_aside_indexes", watch)
+    monkeypatch.setattr(writing, "_set_aside_indexes", watch)
     program = make_program()
     batch = run(write_roll(tmp_path / "p.csv", [person(n) for n in range(20)]), program)
     assert batch.accepted == 20
@@ -386,7 +409,7 @@ def test_a_failing_writer_ends_the_judging_process(municipalities, tmp_path):
     """More chunks than the pipe holds: the judging process is still writing
     when the writer fails, and must not be left waiting."""
     path = write_roll(tmp_path / "p.csv", [person(n) for n in range(50_000)])
-    batch, _ = padron.prepare_batch(path, path.name, make_program())
+    batch, _ = writing.prepare_batch(path, path.name, make_program())
     alive_then = []
 
     def explode(processed, total):
@@ -394,7 +417,23 @@ def test_a_failing_writer_ends_the_judging_process(municipalities, tmp_path):
         raise RuntimeError("disco lleno")
 
     with pytest.raises(RuntimeError, match="disco lleno"):
-        padron.run_batch(batch.id, path, progress=explode, parallel=True)
+        writing.run_batch(batch.id, path, progress=explode, parallel=True)
     assert alive_then
     assert not _judging_processes()
     assert Citizen.select().count() == 0 and Enrollment.select().count() == 0
+
+
+def test_a_judging_process_that_dies_fails_the_import_instead_of_hanging(municipalities, tmp_path):
+    path = write_roll(tmp_path / "p.csv", [person(n) for n in range(60_000)])
+    ctx = judging.build_context(make_program(), dt.date(2026, 3, 1))
+    chunks = pipeline.judged_chunks(path, ctx, parallel=True)
+    try:
+        assert next(chunks)[0] == pipeline.CHUNK
+        (judge,) = _judging_processes()
+        os.kill(judge, signal.SIGKILL)
+        with pytest.raises(RuntimeError, match="ended early"):
+            for _chunk in chunks:
+                pass
+    finally:
+        chunks.close()
+    assert not _judging_processes()

@@ -21,8 +21,7 @@ from portal.models import (
     Enrollment,
     ImportBatch,
 )
-from portal.rolls import duplicates
-from portal.rolls import importer as padron
+from portal.rolls import duplicates, writing
 from portal.transparency import public as transparency
 from tests.factories import (
     make_application,
@@ -109,7 +108,7 @@ def test_bad_upload_is_refused_with_a_message(place, login, name, content, messa
     client = login(make_staff("admin_dependencia", program.agency))
     data = {"program": str(program.id), "file": (io.BytesIO(content), name)}
     response = client.post("/oficina/padrones", data=data, content_type="multipart/form-data")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in html(response).find(class_="error-summary").text
     assert ImportBatch.select().count() == 0
 
@@ -117,7 +116,7 @@ def test_bad_upload_is_refused_with_a_message(place, login, name, content, messa
 def test_agency_admin_cannot_touch_another_agencys_program_or_batch(place, login, tmp_path):
     mine, theirs = make_program(), make_program()
     client = login(make_staff("admin_dependencia", mine.agency))
-    assert upload(client, theirs, write_roll(tmp_path / "p.csv", [person(1)])).status_code == 400
+    assert upload(client, theirs, write_roll(tmp_path / "p.csv", [person(1)])).status_code == 422
     batch = ImportBatch.create(program=theirs, filename="p.csv", sha256="y" * 64)
     assert client.get(f"/oficina/padrones/{batch.id}").status_code == 404
     assert client.get(f"/oficina/padrones/{batch.id}/rechazadas.csv").status_code == 404
@@ -212,10 +211,10 @@ def test_curp_one_character_apart_is_a_candidate(place):
 
 def test_statistics_reflect_an_import_and_suppress_small_cells(place, client, tmp_path):
     program = make_program(name="Tarjeta Contigo")
-    batch, _ = padron.prepare_batch(
+    batch, _ = writing.prepare_batch(
         write_roll(tmp_path / "p.csv", [person(n) for n in range(7)]), "p.csv", program
     )
-    padron.run_batch(batch.id, tmp_path / "p.csv")
+    writing.run_batch(batch.id, tmp_path / "p.csv")
     response = client.get("/estadisticas")
     assert response.status_code == 200 and "public" in response.headers["Cache-Control"]
     page = html(response)
@@ -250,8 +249,8 @@ def test_open_data_pages_and_catalog(place, client):
 def test_published_roll_has_only_the_allowlisted_columns(place, client, tmp_path):
     program = make_program(slug="contigo")
     path = write_roll(tmp_path / "p.csv", [person(n) for n in range(3)])
-    batch, _ = padron.prepare_batch(path, "p.csv", program)
-    padron.run_batch(batch.id, path)
+    batch, _ = writing.prepare_batch(path, "p.csv", program)
+    writing.run_batch(batch.id, path)
     rows = json.loads(client.get("/datos-abiertos/padron/contigo.json").get_data())
     assert len(rows) == 3
     assert all(tuple(r) == transparency.PUBLISHED_ROLL_COLUMNS for r in rows)

@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from portal.models import BeneficiaryCell, Enrollment, StatsState
-from portal.rolls import importer as padron
+from portal.rolls import writing as padron
 from portal.transparency import public as transparency
 from portal.web.database import is_sqlite
 from portal.web.extensions import db
