@@ -13,9 +13,9 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from portal.backoffice import audit
 from portal.models import Citizen, DuplicateCandidate, ImportBatch, Program
@@ -24,6 +24,8 @@ from portal.rolls.reading import HEADER_ALIASES, RollError
 from portal.transparency import public as transparency
 from portal.vocabulary import Role
 from portal.web.auth import staff_required
+from portal.web.errors import error_page
+from portal.web.forms import BaseForm
 from portal.web.htmx import render
 
 bp = Blueprint("padron", __name__, url_prefix="/oficina")
@@ -49,7 +51,7 @@ def _batch_or_404(batch_id: int) -> ImportBatch:
     return query.first() or abort(404)
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BaseForm):
     program = SelectField(_("Programa"), coerce=int)
     file = FileField(
         _("Archivo del padrón"),
@@ -66,7 +68,7 @@ def _uploads() -> Path:
 @staff_required(*ADMINS)
 def index():
     form = UploadForm()
-    form.program.choices = [(p.id, p.name) for p in _programs()]
+    form.program.choices = [SelectChoice(p.id, p.name) for p in _programs()]
     if form.validate_on_submit():
         program = _programs().where(Program.id == form.program.data).first() or abort(404)
         upload = form.file.data
@@ -155,8 +157,8 @@ def decide(candidate_id: int):
         elif action == "descartar":
             duplicates.dismiss(candidate_id, _actor(), current_user.id)
             flash(_("Par descartado: no son la misma persona."), "success")
-        else:
-            abort(400)
+        else:  # the page posts only those two; anything else is a broken form
+            return error_page(422, _("Elija unir los registros o descartar el par."))
     except duplicates.MergeError as exc:
         flash(str(exc.message), "error")  # the session holds text, not a lazy string
         return redirect(url_for("padron.duplicates_index"), 303)

@@ -183,6 +183,19 @@ def test_dismissed_pair_stays_dismissed(place, login):
     assert {a.id, b.id} == {pair.citizen_a_id, pair.citizen_b_id}
 
 
+def test_an_unknown_action_on_a_pair_is_refused_and_changes_nothing(place, login):
+    make_citizen(given_names="Rosa", first_surname="Vega")
+    make_citizen(given_names="Rosa", first_surname="Vega")
+    duplicates.store_candidates(duplicates.find_candidates())
+    pair = DuplicateCandidate.get()
+    client = login(make_staff("admin_estatal"))
+    response = client.post(f"/oficina/duplicados/{pair.id}", data={"accion": "borrar"})
+    assert response.status_code == 422
+    assert "Elija unir los registros o descartar el par." in html(response).get_text()
+    assert DuplicateCandidate.get_by_id(pair.id).status == "pendiente"
+    assert Citizen.select().count() == 2
+
+
 def test_merge_of_a_resolved_pair_is_refused(place, login):
     make_citizen(given_names="Rosa", first_surname="Vega")
     make_citizen(given_names="Rosa", first_surname="Vega")
