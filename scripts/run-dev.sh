@@ -21,7 +21,8 @@ fi
 node idp/server.mjs --port "$IDP_PORT" > >(sed 's/^/[llave] /') 2> >(sed 's/^/[llave] /' >&2) &
 idp_pid=$!
 # A local SMTP server that prints every notice e-mail, and the queue consumer
-# that sends notices from the outbox (MAIL_PORT defaults to 8025).
+# that sends notices from the outbox and imports uploaded rolls (MAIL_PORT
+# defaults to 8025).
 .venv/bin/python -m aiosmtpd -n -l "127.0.0.1:${MAIL_PORT:-8025}" > >(sed 's/^/[correo] /') 2>&1 &
 smtp_pid=$!
 .venv/bin/huey_consumer portal.worker.huey -w 1 -q > >(sed 's/^/[cola] /') 2>&1 &
