@@ -167,9 +167,12 @@ def _send(out: Any, item: Any) -> None:
 
 
 def _receive(stdout: IO[bytes], judge: subprocess.Popen[bytes]) -> Any:
+    """The next framed item from the child; a frame cut short (the child died
+    while writing it, even halfway through) ends the import, never a bad unpickle."""
     header = stdout.read(_FRAME.size)
-    data = stdout.read(_FRAME.unpack(header)[0]) if len(header) == _FRAME.size else b""
-    if not data:
+    size = _FRAME.unpack(header)[0] if len(header) == _FRAME.size else 0
+    data = stdout.read(size) if size else b""
+    if not size or len(data) < size:
         raise RuntimeError(f"the judging process ended early (exit code {judge.wait()})")
     return pickle.loads(data)  # noqa: S301 - from our own child process
 
