@@ -9,16 +9,18 @@ The second process is a plain ``python -c`` (see :func:`judged_chunks`) that
 gets the path and the context pickled on its standard input and answers
 pickled chunks on its standard output.
 
-Why not :mod:`multiprocessing`: a ``spawn`` version (a bounded queue of
+Why not :mod:`multiprocessing` yet: a ``spawn`` version (a bounded queue of
 QUEUED_CHUNKS chunks in the child, sent through a pipe only the child writes
-to, a thread waiting on the parent's sentinel) passed the same tests, but had
-to reach 26,000 rows/s on ``bench/import.py`` to replace this protocol, and
-did not: on 2026-12-02, on a machine shared with other test runs, alternating
-with this code, it gave 24,993, 20,118 and 17,571 rows/s (load 2.9, 3.2 and
-5.9) against 19,743, 19,412 and 25,379 rows/s here (load 3.8, 3.1 and 3.1);
-see docs/benchmarks.md. Neither reached 26,000 that day, and the figures do
-not show the standard library to be as fast, so this protocol stays until a
-quiet-machine run says otherwise (the spawn version is in git history).
+to, a thread waiting on the parent's sentinel; commit 1f549c0) was to replace
+this protocol if it kept 26,000 rows/s on ``bench/import.py``. On a machine
+shared with other test runs (load 2.9-10) neither reached it. On the quiet
+machine (load about 1, 2026-12-02, docs/benchmarks.md) both did: this code
+42,118 rows/s, the spawn version 39,026 (import / bare insert 0.89 and 0.88).
+It was not switched in that session because, put back at the end of it, its
+kill tests (``test_a_judging_process_that_dies...`` and ``test_kill_9...``)
+failed twice in twelve runs and the cause was not found in time; this
+protocol passed the whole suite on SQLite and PostgreSQL. Switching is the
+next step once those runs are understood.
 """
 
 from __future__ import annotations
