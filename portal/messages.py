@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import has_request_context
-from flask_babel import gettext
+from babel.support import NullTranslations
+from flask import g, has_request_context
+from flask_babel import get_translations
 from flask_babel.speaklater import LazyString
 
 
@@ -33,10 +34,36 @@ def _fill(text: str, values: dict[str, object]) -> str:
     return text % values if values else text
 
 
+def translations() -> NullTranslations:
+    """The current request's translations, looked up once per request.
+
+    flask-babel finds them again (context, locale, cache key) for every string;
+    a page shows a hundred strings, so templates and :class:`Message` ask here.
+    (Code that switches language inside a request, flask-babel's
+    ``force_locale``, must drop ``g._translations`` too.)
+    """
+    found = g.get("_translations")
+    if found is None:
+        found = g._translations = get_translations()
+    return found
+
+
+def gettext(msgid: str, **values: object) -> str:
+    """``msgid`` in the request's language (the Spanish source outside one)."""
+    if not has_request_context():
+        return _fill(msgid, values)
+    return _fill(translations().ugettext(msgid), values)
+
+
+def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
+    values.setdefault("num", n)
+    if not has_request_context():
+        return (singular if n == 1 else plural) % values
+    return translations().ungettext(singular, plural, n) % values
+
+
 def _shown(msgid: str, **values: object) -> str:
-    if has_request_context():
-        return str(gettext(msgid, **values))
-    return _fill(msgid, values)
+    return gettext(msgid, **values)
 
 
 class Message(LazyString):

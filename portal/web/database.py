@@ -1,4 +1,12 @@
-"""Database from DATABASE_URL, per-request connections and transactions.
+"""Database from DATABASE_URL, kept connections and transactions.
+
+Connections outlive requests. On SQLite each thread keeps its own connection,
+so its PRAGMAs are set once, not on every request; on PostgreSQL a pool
+(``DATABASE_POOL_SIZE`` per process) hands a connection to each request and
+takes it back at the end. A request that leaves a transaction open (it should
+never happen) has its connection closed rather than handed on. A process forked
+from one that held connections (gunicorn with ``preload_app``, multiprocessing)
+forgets them without closing them: they belong to the parent.
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout. A transaction
 that reads and then writes must take the write lock up front (``BEGIN
@@ -11,11 +19,14 @@ adds ``FOR UPDATE`` there and nothing on SQLite, where the database is locked.
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, SqliteDatabase
 from playhouse.migrations import Runner
+from playhouse.pool import PooledPostgresqlDatabase
 
 from portal.web.extensions import db
 
@@ -31,7 +42,52 @@ SQLITE_PRAGMAS = {
 }
 
 
-def database_from_url(url: str) -> Database:
+POOL_SIZE = 10
+# A request waits this long for a free pooled connection before failing.
+POOL_WAIT_SECONDS = 10
+# Pooled connections idle longer than this are closed and replaced.
+POOL_STALE_SECONDS = 300
+
+
+class ConnectionPool(PooledPostgresqlDatabase):
+    """peewee's pool, which also takes back connections whose thread has died.
+
+    A thread that ends without closing its connection (a script, a test, a
+    crash) would otherwise hold a place in the pool for ever, and the process
+    would end up waiting for connections nobody will give back.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._owners: dict[int, threading.Thread] = {}
+        super().__init__(*args, **kwargs)
+
+    def _connect(self):
+        with self._pool_lock:
+            for key, owner in list(self._owners.items()):
+                if not owner.is_alive():
+                    orphan = self._in_use.pop(key, None)
+                    del self._owners[key]
+                    if orphan is not None:
+                        self._close_raw(orphan.connection)
+        conn = super()._connect()
+        with self._pool_lock:
+            self._owners[self.conn_key(conn)] = threading.current_thread()
+        return conn
+
+    def _close(self, conn, close_conn=False):
+        with self._pool_lock:
+            self._owners.pop(self.conn_key(conn), None)
+        super()._close(conn, close_conn)
+
+    def dispose(self):
+        super().dispose()
+        with self._pool_lock:
+            self._connections = []
+            self._in_use = {}
+            self._owners = {}
+
+
+def database_from_url(url: str, pool_size: int = POOL_SIZE) -> Database:
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = unquote(url[len("sqlite:///") :])
@@ -41,8 +97,11 @@ def database_from_url(url: str) -> Database:
         # one per thread), and the e2e server serves from worker threads.
         return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     if parsed.scheme in {"postgres", "postgresql"}:
-        return PostgresqlDatabase(
+        return ConnectionPool(
             unquote(parsed.path.lstrip("/")),
+            max_connections=pool_size,
+            timeout=POOL_WAIT_SECONDS,
+            stale_timeout=POOL_STALE_SECONDS,
             user=unquote(parsed.username or "") or None,
             password=unquote(parsed.password or "") or None,
             host=parsed.hostname,
@@ -53,10 +112,35 @@ def database_from_url(url: str) -> Database:
     )
 
 
-def bind(url: str) -> Database:
-    database = database_from_url(url)
+def bind(url: str, pool_size: int = POOL_SIZE) -> Database:
+    previous = db.obj
+    database = database_from_url(url, pool_size)
+    if previous is not None:
+        _close_everything(previous)
     db.initialize(database)
+    _opened_in[id(database)] = os.getpid()
     return database
+
+
+_opened_in: dict[int, int] = {}
+
+
+def _close_everything(database: Database) -> None:
+    """Close what ``database`` holds before another takes its place (tests)."""
+    if isinstance(database, PooledPostgresqlDatabase):
+        database.close_all()
+    elif not database.is_closed():
+        database.close()
+    _opened_in.pop(id(database), None)
+
+
+def _forget_inherited(database: Database) -> None:
+    """In a forked child: drop the parent's connections without closing them.
+
+    Closing would end the parent's sessions (PostgreSQL's terminate message) or
+    touch a SQLite handle another process is using.
+    """
+    database.dispose()
 
 
 def is_sqlite() -> bool:
@@ -76,12 +160,38 @@ def locked(query):
 
 
 def open_connection() -> None:
+    database = db.obj
+    pid = os.getpid()
+    if _opened_in.get(id(database)) != pid:
+        _forget_inherited(database)
+        _opened_in[id(database)] = pid
     db.connect(reuse_if_open=True)
 
 
 def close_connection(exc: BaseException | None = None) -> None:
-    if not db.is_closed():
-        db.close()
+    """End of a request: hand the connection back, keep it, or drop it."""
+    if db.is_closed():
+        return
+    database = db.obj
+    if db.in_transaction() or in_open_transaction():
+        # Never hand on a connection with a transaction still open.
+        if isinstance(database, PooledPostgresqlDatabase):
+            database.manual_close()
+        else:
+            database.close()
+    elif isinstance(database, PooledPostgresqlDatabase):
+        database.close()  # back to the pool
+    # SQLite: the thread keeps its connection, PRAGMAs and page cache.
+
+
+def in_open_transaction() -> bool:
+    """Whether the driver's connection has a transaction open (peewee's or not)."""
+    if db.is_closed():
+        return False
+    connection = db.connection()
+    if is_sqlite():
+        return bool(connection.in_transaction)
+    return connection.info.transaction_status != 0  # psycopg: 0 is idle
 
 
 def upgrade() -> list[str]:
@@ -91,6 +201,6 @@ def upgrade() -> list[str]:
 
 
 def init_app(app) -> None:
-    bind(app.config["DATABASE_URL"])
+    bind(app.config["DATABASE_URL"], app.config.get("DATABASE_POOL_SIZE", POOL_SIZE))
     app.before_request(open_connection)
     app.teardown_request(close_connection)

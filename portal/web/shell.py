@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal.messages import _l
 from portal.web.auth import is_staff, may_open
 from portal.web.i18n import select_locale
 from portal.web.kiosk import is_kiosk

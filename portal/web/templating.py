@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from portal import messages
 from portal.applications import views as applications
 from portal.catalog import views as catalog
 from portal.delivery import handover
@@ -21,6 +22,15 @@ from portal.web import assets, shell
 
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
+    # flask-babel installed callables that look the translations up again for
+    # every string; these look them up once per request.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: messages.translations().ugettext(s),
+        ngettext=lambda s, p, n: messages.translations().ungettext(s, p, n),
+        pgettext=lambda c, s: messages.translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: messages.translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
     app.add_template_filter(catalog.long_date, "long_date")
     app.add_template_filter(catalog.benefit_text, "benefit")
