@@ -7,7 +7,7 @@ from flask import Flask
 from portal.applications import tasks as outbox_tasks
 from portal.citizens import oidc
 from portal.config import ROOT, check, from_env
-from portal.web import assets, logs, queue, security, templating
+from portal.web import assets, logs, pagecache, queue, security, templating
 from portal.web import database as db
 from portal.web.extensions import babel, compress, csrf, htmx_ext, login_manager
 from portal.web.htmx import add_vary
@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.instance_path = app.config["INSTANCE_PATH"]
 
     logs.init_app(app)
+    pagecache.init_app(app)  # first: its after-request function runs last
     db.init_app(app)
     app.session_interface = DatabaseSessionInterface()
     csrf.init_app(app)

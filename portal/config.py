@@ -48,6 +48,7 @@ def from_env(env: dict | None = None) -> dict:
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance / 'portal.db'}"),
         "DATABASE_POOL_SIZE": _int(env, "DATABASE_POOL_SIZE", 10),
+        "PAGE_CACHE_SECONDS": _int(env, "PAGE_CACHE_SECONDS", 10),
         "PORTAL_BASE_URL": base_url.rstrip("/"),
         "STATE_CODE": env.get("STATE_CODE", "22"),
         "STATE_NAME": env.get("STATE_NAME", "Querétaro"),

@@ -36,6 +36,9 @@ BASE_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
     "OIDC_ISSUER": "http://127.0.0.1:9",
+    # Tests change data and look again at once; tests/web/test_pagecache.py
+    # turns the cache of public pages on.
+    "PAGE_CACHE_SECONDS": 0,
 }
 
 

@@ -8,6 +8,8 @@ from functools import wraps
 from flask import abort, current_app, g, request
 from flask_login import current_user
 
+from portal.web import pagecache
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -58,12 +60,13 @@ def public_cache(seconds: int):
     """Let browsers keep a page that holds no personal data.
 
     Only for anonymous visitors: a signed-in person's pages show their name.
+    The same pages are kept in memory for a few seconds (``web.pagecache``).
     """
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            response = current_app.make_response(view(*args, **kwargs))
+            response = pagecache.serve(view, seconds, args, kwargs)
             if not current_user.is_authenticated:
                 response.headers["Cache-Control"] = f"public, max-age={seconds}"
                 response.vary.add("Cookie")
