@@ -39,6 +39,8 @@ BASE_CONFIG = {
     # Tests change data and look again at once; tests/web/test_pagecache.py
     # turns the cache of public pages on.
     "PAGE_CACHE_SECONDS": 0,
+    # Race tests run up to 32 threads at once, each holding a connection.
+    "DATABASE_POOL_SIZE": 50,
 }
 
 
