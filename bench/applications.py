@@ -11,7 +11,9 @@ the ratio to a baseline measured in the same run (the same number of drafts of
 a call without quota, sent from one thread). Then checks the call: exactly
 min(N, QUOTA) live applications, the call's counter equal to them, every other
 person refused with "no hay lugares" and their draft intact. A quota exceeded
-(issue 21: 1,030 live for 1,000 places) ends the run with exit status 1.
+(issue 21: 1,030 live for 1,000 places) or any inconsistency ends the run with exit
+status 1; submissions that failed otherwise (e.g. "database is locked" past the
+busy timeout on an overloaded machine) are listed and give exit status 2.
 
     .venv/bin/python bench/applications.py [N] [W] [QUOTA]
 """
@@ -67,7 +69,9 @@ def _submit_all(app, drafts: list, workers: int) -> tuple[float, list[float], li
                 start = time.perf_counter()
                 try:
                     outcome = apps.submit(draft, Actor("ciudadano", draft.citizen_id))
-                except apps.ApplicationError as error:
+                except Exception as error:  # noqa: BLE001 - every outcome is counted
+                    # A refusal, or e.g. "database is locked" when a SQLite
+                    # writer waited past the busy timeout: counted, not fatal.
                     outcome = error
                 with lock:
                     latencies.append(time.perf_counter() - start)
@@ -145,6 +149,7 @@ def main(n: int = 2000, workers: int = 32, quota: int = 1000) -> int:
     # Told by the check before writing, or by the conditional update (NoPlacesLeft).
     refused = [o for o in outcomes if isinstance(o, apps.Refused) and NO_PLACES in o.reasons]
     failed = [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, apps.Refused)]
+    kinds = sorted({f"{type(o).__name__}: {o}" for o in failed})
     throughput, base_throughput = n / elapsed, n / base_elapsed
     print(f"engine: {engine}; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     print(f"baseline: {n} submissions from 1 thread, no quota, in {base_elapsed:.2f} s")
@@ -158,19 +163,24 @@ def main(n: int = 2000, workers: int = 32, quota: int = 1000) -> int:
         f"counter {call.places_taken}; refused 'no hay lugares' {len(refused)}; "
         f"drafts kept {len(waiting)} (intact: {intact}); other errors {len(failed)}"
     )
+    for kind in kinds:
+        print(f"  error: {kind}")
     if live > quota:
         print(f"QUOTA EXCEEDED: {live} live applications for {quota} places", file=sys.stderr)
         return 1
+    # Every submission that did not fail got a place or was told the call is full.
     ok = (
-        live == expected
+        live == min(quota, n - len(failed))
         and call.places_taken == live
-        and len(refused) == len(waiting) == n - expected
+        and len(refused) + len(failed) == len(waiting)
         and intact
-        and not failed
     )
     if not ok:
         print("INCONSISTENT: see the figures above", file=sys.stderr)
         return 1
+    if failed:
+        print(f"ERRORS: {len(failed)} submissions failed (drafts intact)", file=sys.stderr)
+        return 2
     return 0
 
 
