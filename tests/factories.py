@@ -28,7 +28,7 @@ from portal.models import (
     StaffUser,
     utcnow,
 )
-from portal.vocabulary import EnrollmentSource
+from portal.vocabulary import LIVE_STATUSES, EnrollmentSource
 
 _seq = itertools.count(1)
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -130,7 +130,13 @@ def make_application(
         "municipality": citizen.municipality_id or "",
     }
     fields.update(overrides)
-    return Application.create(**fields)
+    application = Application.create(**fields)
+    if application.status in LIVE_STATUSES:
+        # As submit() would have: a live application holds one of its call's places.
+        Call.update(places_taken=Call.places_taken + 1).where(
+            Call.id == application.call_id
+        ).execute()
+    return application
 
 
 def make_enrollment(

@@ -3,8 +3,9 @@ the person's notices and their outbox, and who helped at the counter.
 
 Duplicate beneficiaries are impossible by construction: partial unique indexes
 (SQLite and PostgreSQL both have them) allow at most one *live* application per
-person, program and call, and at most one *active* enrollment per person and
-exclusion key, so two simultaneous requests can never both succeed.
+person, program and call, at most one *draft* per person and call, and at most
+one *active* enrollment per person and exclusion key, so two simultaneous
+requests can never both succeed.
 
 A status change writes one :class:`Notice` and, per the person's channel, one
 :class:`Outbox` row in the same transaction as the change itself (see
@@ -96,6 +97,17 @@ Application.add_index(
         unique=True,
         where=SQL(f"status IN ({_in(LIVE_STATUSES)})"),
         name="application_one_live_per_call",
+    )
+)
+# One draft per person and call: parallel posts of the start form, or starts
+# from two devices, find the same draft (see workflow.start_draft).
+Application.add_index(
+    Application.index(
+        Application.citizen,
+        Application.call,
+        unique=True,
+        where=SQL(f"status = '{ApplicationStatus.BORRADOR.value}'"),
+        name="application_one_draft_per_call",
     )
 )
 

@@ -137,6 +137,7 @@ def apply(slug: str):
         flash(_("Ya tiene una solicitud a este programa; aquí puede seguirla."), "info")
         return redirect(url_for(".detail", folio=live.folio), code=303)
     form = StartForm()
+    reasons: list[str] = []
     if form.validate_on_submit():
         try:
             draft = apps.start_draft(
@@ -145,13 +146,20 @@ def apply(slug: str):
                 form.idempotency_key.data or uuid.uuid4().hex,
                 folio_prefix=current_app.config["FOLIO_PREFIX"],
             )
+        except apps.Refused as refused:
+            # Nothing was written: the page says why, with the way out.
+            reasons = refused.reasons
+        except apps.NotFound:
+            abort(404)
         except apps.ApplicationError as error:
             flash(error.message, "error")
             return redirect(url_for(".apply", slug=slug), code=303)
-        return redirect(url_for(".documents", folio=draft.folio), code=303)
+        else:
+            return redirect(url_for(".documents", folio=draft.folio), code=303)
     form.idempotency_key.data = uuid.uuid4().hex
-    reasons = apps.eligibility_reasons(citizen, program, dt.date.today())
-    status = 422 if form.errors else 200
+    if not reasons:
+        reasons = [str(r) for r in apps.eligibility_reasons(citizen, program, dt.date.today())]
+    status = 422 if form.errors or (reasons and request.method == "POST") else 200
     return render(
         "applications/apply.html",
         program=program,

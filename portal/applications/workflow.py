@@ -13,11 +13,20 @@ Duplicates are refused by the database, not only by checks before writing:
 
 * the partial unique index ``application_one_live_per_call`` makes a second
   live application of the same person to the same call fail on submission;
+* ``application_one_draft_per_call`` lets a person have one draft per call,
+  so parallel posts of the start form find the same draft;
 * ``enrollment_one_active_per_group`` makes a second active enrollment in the
   same exclusion group fail on approval.
 
-Both surface as :class:`Refused` / :class:`DuplicateEnrollment` with a message
-in plain Spanish.
+They surface as :class:`Refused` / :class:`DuplicateEnrollment` with a message
+in plain Spanish, or as the existing draft.
+
+A call's places are taken by the database too: :func:`transition` moves the
+counter ``Call.places_taken`` in the same transaction as the status, taking a
+place on the way into a live status with a conditional update (``... WHERE
+places_taken < quota``: when no row matches, :class:`NoPlacesLeft` and nothing
+is written) and giving it back on the way out (rejection, cancellation, a merge
+of duplicate records, which cancels). No other code writes the counter.
 """
 
 from __future__ import annotations
@@ -98,6 +107,9 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 CITIZEN_MOVES = frozenset(move for move, who in TRANSITIONS.items() if CITIZEN in who)
 # Moves that judge the case: whoever helped the person file may not make them.
 DECISIONS = frozenset({S.EN_REVISION, S.REQUIERE_CORRECCION, S.APROBADA, S.RECHAZADA})
+# The statuses in which an application holds one of its call's places
+# (Call.places_taken): from submission until it is rejected or cancelled.
+PLACE_STATUSES = frozenset(LIVE_STATUSES)
 
 # Read with the status as a row holds it: a plain str (each ApplicationStatus is one).
 STATUS_LABELS: dict[str, str] = {
@@ -129,6 +141,8 @@ ADDRESS_FIELDS = (*INEGI_ADDRESS_FIELDS, "state")
 # it only says who reviewed it.
 
 CLOSED = _l("Este programa no recibe solicitudes en este momento.")
+NO_PLACES = _l("Ya no hay lugares en esta convocatoria.")
+ALREADY_APPLIED = _l("Ya tiene una solicitud en curso para este programa en esta convocatoria.")
 
 # Called inside approve()'s transaction with the approved application, so other
 # areas (the delivery credential) act atomically with the approval; what a hook
@@ -162,6 +176,13 @@ class Refused(ApplicationError):
     @property
     def reasons(self) -> list[str]:
         return [str(reason) for reason in self.texts]
+
+
+class NoPlacesLeft(Refused):
+    """The call's places were all taken (the conditional update matched no row)."""
+
+    def __init__(self) -> None:
+        super().__init__([NO_PLACES])
 
 
 class DuplicateEnrollment(ApplicationError):
@@ -272,6 +293,10 @@ def transition(
             raise Conflict(
                 _l("La solicitud cambió mientras la veía. Vuelva a cargarla y revise su estado.")
             )
+        if from_status not in PLACE_STATUSES and to in PLACE_STATUSES:
+            take_place(application.call_id)
+        elif from_status in PLACE_STATUSES and to not in PLACE_STATUSES:
+            give_back_place(application.call_id)
         fresh = Application.get_by_id(application.id)
         ApplicationEvent.create(
             application=fresh,
@@ -294,6 +319,31 @@ def transition(
     _refresh(application, fresh)
     notices.wake()
     return application
+
+
+def take_place(call_id: int) -> None:
+    """Take one of the call's places, or :class:`NoPlacesLeft`.
+
+    Called inside the transaction that moves an application into a live
+    status. The condition is in the UPDATE itself, so the database decides:
+    on PostgreSQL a second writer waits for the row lock and then re-reads the
+    counter; on SQLite writers are serialized by ``BEGIN IMMEDIATE``. Either
+    way no two submissions take the last place. Calls without a quota count too,
+    so a quota set later by a catalog edit starts from the right figure.
+    """
+    taken = (
+        Call.update(places_taken=Call.places_taken + 1)
+        .where((Call.id == call_id) & (Call.quota.is_null() | (Call.places_taken < Call.quota)))
+        .execute()
+    )
+    if taken != 1:
+        raise NoPlacesLeft()
+
+
+def give_back_place(call_id: int) -> None:
+    """Free the place an application held, in the transaction that moved it out
+    of a live status (the CHECK ``places_taken >= 0`` catches a double return)."""
+    Call.update(places_taken=Call.places_taken - 1).where(Call.id == call_id).execute()
 
 
 def _refresh(row: Any, fresh: Any = None) -> Any:
@@ -348,7 +398,14 @@ def start_draft(
 
     A repeated post with the same key returns the same draft; a person who
     already has a draft for the program's open call gets that one back
-    (resuming it, from any device). Raises :class:`Refused` when no call is open.
+    (resuming it, from any device). The database holds one draft per person
+    and call (``application_one_draft_per_call``), so parallel posts with
+    different keys also end with that one draft.
+
+    Raises :class:`Refused`, writing nothing, when the person could not send
+    it (:func:`start_refusals`): no call open, the engine says they may not
+    receive the program (its rules, or a program of its exclusion group
+    already received), an application already in course, no places left.
     """
     on = on or dt.date.today()
     existing = Application.get_or_none(Application.idempotency_key == idempotency_key)
@@ -359,18 +416,12 @@ def start_draft(
     call = open_call(program, on)
     if call is None or not program.active:
         raise Refused([CLOSED])
-    draft = (
-        Application.select()
-        .where(
-            (Application.citizen == citizen)
-            & (Application.program == program)
-            & (Application.call == call)
-            & (Application.status == S.BORRADOR)
-        )
-        .first()
-    )
+    draft = _draft_in(citizen, call)
     if draft is not None:
         return draft
+    reasons = start_refusals(citizen, program, call, on)
+    if reasons:
+        raise Refused(reasons)
     for _attempt in range(5):
         try:
             with write():
@@ -389,12 +440,48 @@ def start_draft(
                     assistance.note(citizen.id, Actor(STAFF, assisted_by), Act.SOLICITUD, draft.id)
                 return draft
         except IntegrityError:
-            # Either the same form posted twice at once, or a folio collision
-            # (see portal/applications/folio.py): the first case has the draft by now.
-            existing = Application.get_or_none(Application.idempotency_key == idempotency_key)
+            # The same form posted twice at once, another post creating this
+            # person's draft for the call meanwhile (the one-draft index), or a
+            # folio collision (see portal/applications/folio.py): in the first
+            # two cases the other post's draft is there now.
+            existing = Application.get_or_none(
+                Application.idempotency_key == idempotency_key
+            ) or _draft_in(citizen, call)
             if existing is not None:
                 return existing
     raise ApplicationError(_l("No pudimos crear la solicitud. Inténtelo de nuevo."))
+
+
+def _draft_in(citizen: Citizen, call: Call) -> Application | None:
+    return Application.get_or_none(
+        (Application.citizen == citizen)
+        & (Application.call == call)
+        & (Application.status == S.BORRADOR)
+    )
+
+
+def start_refusals(citizen: Citizen, program: Program, call: Call, on: dt.date) -> list[Text]:
+    """Why a draft for ``call`` could never be sent (empty: it may be started).
+
+    Missing answers do not refuse: the draft's page names them and links to
+    the questionnaire. Everything else :func:`submit` would refuse does.
+    """
+    live = Application.get_or_none(
+        (Application.citizen == citizen)
+        & (Application.call == call)
+        & Application.status.in_(LIVE_STATUSES)
+    )
+    if live is not None:
+        return [ALREADY_APPLIED]
+    result = program_result(citizen, program, on)
+    if result is None:
+        return [CLOSED]
+    reasons: list[Text] = []
+    if result.status is Status.NOT_ELIGIBLE:
+        reasons += result.reasons
+    if call.places_left() == 0:
+        reasons.append(NO_PLACES)
+    return reasons
 
 
 def snapshot_answers(citizen: Citizen) -> dict[str, Any]:
@@ -563,7 +650,7 @@ def eligibility_reasons(citizen: Citizen, program: Program, on: dt.date) -> list
             )
         )
     if result.quota_full:
-        reasons.append(_l("Ya no hay lugares en esta convocatoria."))
+        reasons.append(NO_PLACES)
     return reasons
 
 
@@ -598,9 +685,7 @@ def submit(application: Application, actor: Actor, *, on: dt.date | None = None)
                 changes={"submitted_at": application.submitted_at or utcnow()},
             )
     except IntegrityError:
-        raise Refused(
-            [_l("Ya tiene una solicitud en curso para este programa en esta convocatoria.")]
-        ) from None
+        raise Refused([ALREADY_APPLIED]) from None
     notices.wake()  # after the commit: the queue must see the notice
     return application
 
@@ -808,7 +893,11 @@ def approval_blockers(application: Application, on: dt.date | None = None) -> li
         blockers.append(
             Blocker(_l("La solicitud no se envió dentro de su convocatoria."), overridable=False)
         )
-    if call.quota is not None:
+    if call.quota is not None and call.places_taken > call.quota:
+        # Every live application holds a place, so within the counter this one
+        # has its place. More holders than places happen only when a catalog
+        # edit lowered the quota (or with data from before the counter): then
+        # the approved ones are counted, and the first quota of them stand.
         taken = (
             Application.select()
             .where(

@@ -4,6 +4,7 @@ requirements, calls for applications and delivery points."""
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     AutoField,
     BooleanField,
     CharField,
@@ -103,7 +104,14 @@ class Requirement(BaseModel):
 
 
 class Call(BaseModel):
-    """Convocatoria: a window in which applications are taken, with a quota."""
+    """Convocatoria: a window in which applications are taken, with a quota.
+
+    ``places_taken`` counts the call's applications that hold a place (a live
+    status). Only ``portal.applications.workflow`` changes it: a submission
+    takes a place with a conditional update in its own transaction, so two
+    people can never take the last one; every move out of a live status gives
+    it back. Pages read places left from it instead of counting applications.
+    """
 
     id: AutoField[int]
     program = ForeignKeyField(Program, backref="calls", on_delete="CASCADE")
@@ -111,6 +119,11 @@ class Call(BaseModel):
     opens = DateField()
     closes = DateField()
     quota = IntegerField(null=True)
+    places_taken = IntegerField(default=0, constraints=[SQL("CHECK (places_taken >= 0)")])
+
+    def places_left(self) -> int | None:
+        """None when the call has no quota."""
+        return None if self.quota is None else max(self.quota - self.places_taken, 0)
 
     class Meta:
         indexes = ((("program", "opens"), True),)

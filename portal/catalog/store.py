@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from peewee import JOIN, fn, prefetch
+from peewee import fn, prefetch
 
 from portal.backoffice import audit
 from portal.catalog.geography import load_state
@@ -38,14 +38,12 @@ from portal.catalog.schema import Requirement as RequirementData
 from portal.eligibility.engine import CompiledCatalog, compile_catalog
 from portal.messages import Joined, Text, _l
 from portal.models import (
-    LIVE_STATUSES,
     Agency,
     Application,
     Call,
     Delivery,
     DeliveryPoint,
     Document,
-    Enrollment,
     Municipality,
     Program,
     ProgramVersion,
@@ -468,45 +466,15 @@ def engine_catalog() -> CompiledCatalog:
 def quota_used(on: date) -> dict[str, int]:
     """Places taken in each program's call open on ``on``, by program slug.
 
-    A place is a live application in that call, or an active enrollment that
-    did not come from one (e.g. loaded from an existing roll), so an approved
-    application is not counted twice.
+    Read from each call's counter (``Call.places_taken``: its applications in
+    a live status), which the applications workflow keeps in the transaction
+    of every change of status: one row per open call, whatever the number of
+    applications or people.
     """
-    open_calls = list(
+    return dict(
         tuples(
-            Call.select(Call.id, Program.id, Program.slug)
+            Call.select(Program.slug, Call.places_taken)
             .join(Program)
             .where(Program.active & (Call.opens <= on) & (Call.closes >= on))
         )
     )
-    if not open_calls:
-        return {}
-    call_ids = [call_id for call_id, _, _ in open_calls]
-    slug_of_program = {program_id: slug for _, program_id, slug in open_calls}
-    slug_of_call = {call_id: slug for call_id, _, slug in open_calls}
-    used = dict.fromkeys(slug_of_program.values(), 0)
-
-    applications = (
-        Application.select(Application.call, fn.COUNT(Application.id))
-        .where(Application.call.in_(call_ids) & Application.status.in_(LIVE_STATUSES))
-        .group_by(Application.call)
-    )
-    for call_id, n in tuples(applications):
-        used[slug_of_call[call_id]] += n
-
-    counted_elsewhere = (
-        Application.id.is_null()
-        | Application.call.not_in(call_ids)
-        | Application.status.not_in(LIVE_STATUSES)
-    )
-    enrollments = (
-        Enrollment.select(Enrollment.program, fn.COUNT(Enrollment.id))
-        .join(Application, JOIN.LEFT_OUTER, on=(Enrollment.application == Application.id))
-        .where(
-            Enrollment.active & Enrollment.program.in_(list(slug_of_program)) & counted_elsewhere
-        )
-        .group_by(Enrollment.program)
-    )
-    for program_id, n in tuples(enrollments):
-        used[slug_of_program[program_id]] += n
-    return used

@@ -2,7 +2,9 @@
 
 Anonymous and cacheable: the pages read the compiled catalog that
 :func:`portal.catalog.store.engine_catalog` keeps in memory, plus one query for
-agency names and one for the places taken.
+agency names; a program's page reads its call's places left from the call's
+counter (``Call.places_taken``, kept by the applications workflow), so no query
+on these pages grows with the registry or the applications.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from flask import Blueprint, abort, current_app, request, url_for
 
 from portal.catalog.population import GROUPS, groups_of
 from portal.catalog.schema import BENEFIT_KINDS, PERIODS, Benefit, Program
-from portal.catalog.store import engine_catalog, quota_used
+from portal.catalog.store import engine_catalog
 from portal.eligibility.questions import MONTHS
-from portal.models import Agency
+from portal.models import Agency, Call
+from portal.models import Program as ProgramRow
 from portal.web.htmx import render
 from portal.web.security import public_cache
 from portal.web.tables import tuples
@@ -53,6 +56,19 @@ def apply_url(slug: str) -> str | None:
 
 def _agency_names() -> dict[str, str]:
     return dict(tuples(Agency.select(Agency.slug, Agency.name)))
+
+
+def places_left(slug: str, opens: date) -> int | None:
+    """Places left in the program's call that opens on ``opens``, from the call's
+    counter (None: no quota). One look-up by unique keys (program slug, call
+    opening date), whatever the number of applications."""
+    row = (
+        Call.select(Call.quota, Call.places_taken)
+        .join(ProgramRow)
+        .where((ProgramRow.slug == slug) & (Call.opens == opens))
+        .first()
+    )
+    return None if row is None else row.places_left()
 
 
 @bp.get("")
@@ -116,10 +132,9 @@ def detail(slug: str):
     if program is None:
         abort(404)
     call, is_open = program.current_call(today)
-    used = quota_used(today).get(slug, 0) if is_open else 0
     left = None
     if is_open and call is not None and call.quota is not None:
-        left = max(call.quota - used, 0)
+        left = places_left(slug, call.opens)
     partners = [
         p
         for p in compiled.programs
@@ -131,7 +146,8 @@ def detail(slug: str):
     return render(
         "catalog/detail.html",
         program=program,
-        agency_name=_agency_names().get(program.agency, program.agency),
+        agency_name=Agency.select(Agency.name).where(Agency.slug == program.agency).scalar()
+        or program.agency,
         call=call,
         call_open=is_open,
         places_left=left,

@@ -222,6 +222,18 @@ def _end_duplicates(
             )
         apps.cancel(app, actor, reason)
         cancelled.append(app.id)
+    # One draft per person and call (application_one_draft_per_call): the
+    # survivor's draft stays, the other record's draft for that call is cancelled.
+    drafting = Application.select(Application.call).where(
+        (Application.citizen == survivor.id) & (Application.status == S.BORRADOR)
+    )
+    for app in Application.select().where(
+        (Application.citizen == merged.id)
+        & (Application.status == S.BORRADOR)
+        & Application.call.in_(drafting)
+    ):
+        apps.cancel(app, actor, reason)
+        cancelled.append(app.id)
     kept_keys = {
         e.exclusion_key
         for e in Enrollment.select().where((Enrollment.citizen == survivor.id) & Enrollment.active)

@@ -15,6 +15,7 @@ from portal.models import (
     Application,
     ApplicationEvent,
     AuditEvent,
+    Call,
     Document,
     Enrollment,
     utcnow,
@@ -165,14 +166,15 @@ def test_submit_refuses_a_program_of_an_exclusion_group_already_received(app):
 
 def test_a_second_live_application_to_the_same_call_is_refused_by_the_database(app):
     citizen, program = make_citizen(), make_program()
-    first = draft_for(citizen, program)
-    # A second draft, as if created before the first one existed.
+    apps.submit(draft_for(citizen, program), citizen_actor(citizen))
+    # A second draft that got past start_draft's check (made directly here).
     second = make_application(citizen, program, status="borrador", submitted_at=None)
     upload_all(second, citizen)
-    apps.submit(first, citizen_actor(citizen))
     with pytest.raises(apps.Refused, match="Ya tiene una solicitud en curso"):
         apps.submit(second, citizen_actor(citizen))
     assert Application.get_by_id(second.id).status == "borrador"
+    # Nothing of the refused submission stays: the call holds one place.
+    assert Call.get_by_id(second.call_id).places_taken == 1
 
 
 def test_submit_twice_is_one_submission(app):

@@ -19,6 +19,7 @@ from portal.models import (
     Application,
     ApplicationEvent,
     AuditEvent,
+    Call,
     Credential,
     DuplicateCandidate,
     Enrollment,
@@ -26,7 +27,7 @@ from portal.models import (
 )
 from portal.rolls import duplicates
 from portal.vocabulary import Assistance
-from tests.application_builders import MINIMAL_PDF, submitted
+from tests.application_builders import MINIMAL_PDF, draft_for, submitted
 from tests.factories import (
     accept_documents,
     make_agency,
@@ -385,6 +386,19 @@ def test_a_merge_cancels_the_duplicate_approval_through_the_state_table(app, pro
     enrollment = Enrollment.get(Enrollment.application == duplicate.id)
     assert not enrollment.active and "duplicado" in enrollment.end_reason
     assert Notice.select().where(Notice.citizen == survivor.id).count() >= 3
+
+
+def test_a_merge_keeps_one_draft_per_call(app, program, reviewer):
+    """Both records had started a draft for the same call: the survivor's stays,
+    the other is cancelled on its timeline (one draft per person and call)."""
+    survivor, twin = make_citizen(), make_citizen()
+    kept = draft_for(survivor, program)
+    other = draft_for(twin, program)
+    duplicates.merge(_pair(survivor, twin).id, survivor.id, Actor.staff(reviewer), reviewer.id)
+    assert Application.get_by_id(kept.id).status == "borrador"
+    fresh = Application.get_by_id(other.id)
+    assert fresh.status == "cancelada" and fresh.citizen_id == survivor.id
+    assert Call.get_by_id(kept.call_id).places_taken == 0
 
 
 def test_a_merge_never_moves_a_benefit_outside_its_rules(app, agency, reviewer):

@@ -105,6 +105,8 @@ SETTINGS = settings(
 # What a refused act may still write: the audit entry saying it was refused.
 REFUSAL_ACTIONS = {AuditAction.APPROVAL_REFUSED, AuditAction.DELIVERY_REFUSE}
 APPROVABLE = (S.ENVIADA, S.EN_REVISION)
+# Places in the call of "Cuidado Infantil": small, so the quota is reached and freed.
+CUIDADO_PLACES = 2
 WOMEN_ONLY = {"field": "sex", "op": "eq", "value": "M", "reason": "Es solo para mujeres."}
 SENIORS = {"field": "age", "op": "gte", "value": 65, "reason": "Es para personas de 65 años o más."}
 
@@ -170,6 +172,7 @@ def snapshot() -> dict:
             (c.id, c.revoked_at is None, c.superseded_at is None) for c in Credential.select()
         ),
         "assistance": Assistance.select().count(),
+        "places": sorted(Call.select(Call.id, Call.places_taken).tuples()),
     }
 
 
@@ -216,6 +219,8 @@ class IntegrityMachine(RuleBasedStateMachine):
         ).execute()
         year = dt.timedelta(days=365)
         Call.update(opens=self.today - year, closes=self.today + year).execute()
+        # Few places in one call, so sequences fill it, free places and fill it again.
+        Call.update(quota=CUIDADO_PLACES).where(Call.program == self.programs[2]).execute()
         for program in self.programs:
             make_delivery_point(program)
         self.staff: dict[int, dict[str, list[StaffUser]]] = {}
@@ -781,6 +786,27 @@ class IntegrityMachine(RuleBasedStateMachine):
             .tuples()
         )
         assert max(active.values(), default=0) <= 1, active
+
+    @invariant()
+    def each_call_counts_the_places_its_applications_hold(self):
+        held = Counter(
+            call_id
+            for (call_id,) in Application.select(Application.call)
+            .where(Application.status.in_(apps.PLACE_STATUSES))
+            .tuples()
+        )
+        for call in Call.select():
+            assert call.places_taken == held[call.id], (call.id, call.places_taken, held)
+            assert call.quota is None or call.places_taken <= call.quota, call.id
+
+    @invariant()
+    def one_draft_per_person_and_call(self):
+        drafts = Counter(
+            Application.select(Application.citizen, Application.call)
+            .where(Application.status == S.BORRADOR)
+            .tuples()
+        )
+        assert max(drafts.values(), default=0) <= 1, drafts
 
     @invariant()
     def every_status_change_has_its_event_audit_entry_and_notice(self):

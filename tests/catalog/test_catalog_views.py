@@ -7,8 +7,10 @@ import json
 import pytest
 
 from portal.catalog.store import load_catalog
-from portal.models import Program, ProgramVersion
+from portal.models import Call, Program, ProgramVersion
+from portal.web.extensions import db
 from tests.catalog_builders import DEMO_CATALOG, demo_catalog
+from tests.factories import make_application, make_citizen
 from tests.support.html import html
 
 
@@ -71,6 +73,48 @@ def test_program_page_shows_benefit_rules_calls_documents_and_points(client, dem
     assert "Centro de Desarrollo Comunitario San Juan del Río" in text
     link = page.find("a", string="Solicitar este apoyo")
     assert link["href"] == "/programas/tarjeta-contigo/solicitar"
+
+
+def _queries_of(client, url):
+    """The SQL statements one GET of ``url`` runs (a peewee query hook)."""
+    seen: list[str] = []
+    hooks = db.obj.query_hooks
+    hooks.append(lambda event: seen.append(event.sql))
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        hooks.pop()
+    return seen
+
+
+def _apply(program, call, n):
+    for _ in range(n):
+        make_application(make_citizen(municipality=None), program, call=call, status="enviada")
+
+
+def test_program_page_reads_places_left_from_the_counter_in_constant_queries(client, demo):
+    """Issue 21: the places-left count grew with the call (3 req/s at 1M people).
+    The page's queries are the same for 10 or 500 applications, and none of
+    them reads applications or citizens."""
+    program = Program.get(Program.slug == "tarjeta-contigo")
+    call = program.calls.get()
+    _apply(program, call, 10)
+    client.get("/programas/tarjeta-contigo")  # the first request compiles the catalog
+    few = _queries_of(client, "/programas/tarjeta-contigo")
+    _apply(program, call, 490)
+    many = _queries_of(client, "/programas/tarjeta-contigo")
+    assert len(many) == len(few), many
+    assert not [q for q in many if '"application"' in q or '"citizen"' in q], many
+    text = html(client.get("/programas/tarjeta-contigo")).get_text(" ", strip=True)
+    assert "Lugares: 25,000. Quedan 24,500." in text
+
+
+def test_program_page_with_a_full_call_offers_no_application(client, demo):
+    program = Program.get(Program.slug == "tarjeta-contigo")
+    Call.update(places_taken=Call.quota).where(Call.program == program).execute()
+    page = html(client.get("/programas/tarjeta-contigo"))
+    assert "Quedan 0." in page.get_text(" ", strip=True)
+    assert not page.find("a", string="Solicitar este apoyo")
 
 
 def test_program_page_links_to_apply_when_the_applications_area_exists(app, demo):
