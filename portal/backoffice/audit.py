@@ -198,7 +198,7 @@ def views_of(citizen_id: int, limit: int = VIEWS_SHOWN) -> list[RecordView]:
     entries = list(rows)
     staff_ids = {e.actor_id for e in entries if e.actor_id is not None}
     agency_ids = {e.agency_id for e in entries if e.agency_id is not None}
-    names = (
+    names: dict[int | None, str] = (
         {
             s.id: s.name
             for s in StaffUser.select(StaffUser.id, StaffUser.name).where(
@@ -208,7 +208,7 @@ def views_of(citizen_id: int, limit: int = VIEWS_SHOWN) -> list[RecordView]:
         if staff_ids
         else {}
     )
-    agencies = (
+    agencies: dict[int | None, str] = (
         {
             a.id: a.name
             for a in Agency.select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))
