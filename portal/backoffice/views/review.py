@@ -228,10 +228,10 @@ def _case_context(application: Application, **forms):
 @staff_required(*REVIEWERS)
 def case(folio: str):
     application = load_case(folio)
-    staff.record(AuditAction.CASE_VIEW, object_type="solicitud", object_id=application.folio)
     record_view(
         current_user, application.citizen_id, "revision", application, request_id=g.request_id
     )
+    staff.record(AuditAction.CASE_VIEW, object_type="solicitud", object_id=application.folio)
     body = render("backoffice/case.html", block="case", **_case_context(application))
     if wants_fragment():
         # The panel was swapped in: keep the address bar on this case.
@@ -387,12 +387,6 @@ def document(folio: str, document_id: int):
             (Document.id == document_id) & (Document.application == application.id)
         )
     )
-    staff.record(
-        "ver_documento",
-        object_type="solicitud",
-        object_id=application.folio,
-        details={"documento": doc.id},
-    )
     record_view(
         current_user,
         application.citizen_id,
@@ -400,6 +394,12 @@ def document(folio: str, document_id: int):
         application,
         document_id=doc.id,
         request_id=g.request_id,
+    )
+    staff.record(
+        "ver_documento",
+        object_type="solicitud",
+        object_id=application.folio,
+        details={"documento": doc.id},
     )
     return serve_document(doc, inline=True)
 
