@@ -200,15 +200,16 @@ def write_checkpoint(anchor: Anchor) -> tuple[Checkpoint, str]:
     chain is never signed.
     """
     checkpoints = read(anchor)
+    # The head first: the check below then covers it (and whatever came after).
+    with write():
+        head = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
+        count = AuditEvent.select().count()
     problem = verify(checkpoints, since_latest=True)
     if problem is not None:
         raise CheckpointError(
             f"No se firma un punto de control sobre una bitácora alterada: registro "
             f"{problem.entry_id}: {problem.problem}"
         )
-    with write():
-        head = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
-        count = AuditEvent.select().count()
     checkpoint = Checkpoint(
         entry_id=head.id if head else 0,
         hash=head.hash if head else GENESIS,
