@@ -57,6 +57,8 @@ def from_env(env: dict | None = None) -> dict:
         "STORAGE_KEYS": env.get("STORAGE_KEYS", ""),
         "MAX_UPLOAD_MB": _int(env, "MAX_UPLOAD_MB", 5),
         "CREDENTIAL_PRIVATE_KEY": env.get("CREDENTIAL_PRIVATE_KEY", ""),
+        "AUDIT_SIGNING_KEY": env.get("AUDIT_SIGNING_KEY", ""),
+        "AUDIT_CHECKPOINT_PATH": env.get("AUDIT_CHECKPOINT_PATH", ""),
         "OIDC_ISSUER": idp_url.rstrip("/"),
         "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID", "ventanilla"),
         "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", "ventanilla-dev-secret"),

@@ -84,6 +84,14 @@ class Assistance(StrEnum):
     DOCUMENTO = "documento"  # uploaded a document for them
 
 
+class ViewReason(StrEnum):
+    """Why staff opened a person's record: shown to the person in /mis-datos."""
+
+    VENTANILLA = "ventanilla"
+    REVISION = "revision"
+    ENTREGA = "entrega"
+
+
 class AuditAction(StrEnum):
     # The citizen's sign-in, record and privacy.
     SIGN_IN = "sign_in"
@@ -132,6 +140,7 @@ class AuditAction(StrEnum):
     COUNTER_ID_CHECK = "ventanilla.identificacion"
     COUNTER_REGISTER = "ventanilla.registrar"
     COUNTER_QUESTIONNAIRE = "ventanilla.cuestionario"
+    RECORD_VIEW = "expediente.consulta"  # staff saw a person's record (the person sees it)
     # Delivery and credentials.
     CREDENTIAL_ISSUE = "credencial.emitida"
     CREDENTIAL_REPLACE = "credencial.repuesta"

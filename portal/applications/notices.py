@@ -98,6 +98,14 @@ def enrollment_ended(enrollment, reason: str) -> Notice:
     return _notify(citizen, application, f"{program.name}: inscripción terminada", body)
 
 
+def credential_changed(application: Application, body: str) -> Notice:
+    """The person learns that their delivery QR was replaced or revoked (portal/delivery)."""
+    citizen = Citizen.get_by_id(application.citizen_id)
+    return _notify(
+        citizen, application, f"Solicitud {application.folio}: credencial de entrega", body
+    )
+
+
 def _notify(citizen: Citizen, application: Application | None, title: str, body: str) -> Notice:
     notice = Notice.create(
         citizen=citizen,

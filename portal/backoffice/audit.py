@@ -12,12 +12,13 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from portal.models import AuditEvent, utcnow
-from portal.vocabulary import ActorKind, AuditAction
+from portal.models import Agency, AuditEvent, StaffUser, utcnow
+from portal.vocabulary import ActorKind, AuditAction, ViewReason
 from portal.web.database import is_sqlite, write
 from portal.web.extensions import db
 
@@ -121,6 +122,124 @@ def record(
         last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
         prev = last.hash if last else GENESIS
         return AuditEvent.create(**entry, prev_hash=prev, hash=_digest(prev, _fields(entry)))
+
+
+# Who saw a person's record ---------------------------------------------------------
+
+CITIZEN_OBJECT = "ciudadano"
+# A person's page lists this many views, the latest first (the index on
+# object, action and time serves it without reading the rest of the trail).
+VIEWS_SHOWN = 100
+# Views by one staff member for one reason this close together are one visit.
+FOLD_WITHIN = timedelta(minutes=30)
+
+
+def record_view(
+    staff: Any,
+    citizen: Any,
+    reason: str,
+    application: Any = None,
+    *,
+    document_id: int | None = None,
+    request_id: str = "",
+) -> AuditEvent:
+    """Staff member ``staff`` saw ``citizen``'s record (counter, review or delivery).
+
+    ``citizen`` is the record or its id; ``application`` the case it was seen
+    through, if any. The person reads these entries in /mis-datos.
+    """
+    details: dict[str, object] = {"motivo": ViewReason(reason).value}
+    if application is not None:
+        details["folio"] = application.folio
+    if document_id is not None:
+        details["documento"] = document_id
+    return record(
+        AuditAction.RECORD_VIEW,
+        Actor.staff(staff),
+        object_type=CITIZEN_OBJECT,
+        object_id=getattr(citizen, "id", citizen),
+        details=details,
+        request_id=request_id,
+    )
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """One visit to a person's record: consecutive views by one person for one reason."""
+
+    at: Any  # the latest view's time (UTC)
+    since: Any  # the first view's time of the visit (UTC)
+    staff_name: str
+    role: str
+    agency: str
+    reason: str
+    folio: str
+    times: int
+
+
+def views_of(citizen_id: int, limit: int = VIEWS_SHOWN) -> list[RecordView]:
+    """The latest ``limit`` views of a record, consecutive repeats folded into one line."""
+    rows = (
+        AuditEvent.select(
+            AuditEvent.created_at,
+            AuditEvent.actor_id,
+            AuditEvent.role,
+            AuditEvent.agency_id,
+            AuditEvent.details,
+        )
+        .where(
+            (AuditEvent.object_type == CITIZEN_OBJECT)
+            & (AuditEvent.object_id == str(citizen_id))
+            & (AuditEvent.action == AuditAction.RECORD_VIEW)
+        )
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    entries = list(rows)
+    staff_ids = {e.actor_id for e in entries if e.actor_id is not None}
+    agency_ids = {e.agency_id for e in entries if e.agency_id is not None}
+    names: dict[int | None, str] = (
+        {
+            s.id: s.name
+            for s in StaffUser.select(StaffUser.id, StaffUser.name).where(
+                StaffUser.id.in_(staff_ids)
+            )
+        }
+        if staff_ids
+        else {}
+    )
+    agencies: dict[int | None, str] = (
+        {
+            a.id: a.name
+            for a in Agency.select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))
+        }
+        if agency_ids
+        else {}
+    )
+    views: list[RecordView] = []
+    for entry in entries:
+        details = entry.details or {}
+        view = RecordView(
+            at=entry.created_at,
+            since=entry.created_at,
+            staff_name=names.get(entry.actor_id, ""),
+            role=entry.role,
+            agency=agencies.get(entry.agency_id, ""),
+            reason=str(details.get("motivo", "")),
+            folio=str(details.get("folio", "")),
+            times=1,
+        )
+        last = views[-1] if views else None
+        if (
+            last is not None
+            and (last.staff_name, last.role, last.agency, last.reason, last.folio)
+            == (view.staff_name, view.role, view.agency, view.reason, view.folio)
+            and last.since - view.at < FOLD_WITHIN
+        ):
+            views[-1] = replace(last, since=view.at, times=last.times + 1)
+        else:
+            views.append(view)
+    return views
 
 
 @dataclass(frozen=True)

@@ -59,3 +59,7 @@ class AuditEvent(BaseModel):
     details = JSONText(default=dict)
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64, unique=True)
+
+    class Meta:
+        # "Who saw my data": one record's views, latest first (migration 0017).
+        indexes = ((("object_type", "object_id", "action", "created_at"), False),)

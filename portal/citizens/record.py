@@ -27,6 +27,7 @@ from portal.applications import assistance
 from portal.backoffice.audit import Actor, record
 from portal.catalog import geography as geo
 from portal.citizens import curp as curp_rules
+from portal.citizens import id_documents
 from portal.citizens.models import ADDRESS_FIELDS, CorrectionRequest, Identity, IdentityCheck
 from portal.citizens.oidc import DigitalIdentity
 from portal.messages import Joined, Text
@@ -249,6 +250,8 @@ def register_at_counter(
         raise IdentityMismatch([exc.text]) from exc
     if problems:
         raise IdentityMismatch(problems)
+    # Before anything is written: a bad ID number leaves no record behind.
+    id_documents.validate(data.id_type, data.id_number, birth_date=data.birth_date, sex=data.sex)
     try:
         with write():
             if Citizen.select().where(Citizen.curp == value).exists():
@@ -282,7 +285,14 @@ def register_at_counter(
 def record_identity_check(
     citizen: Citizen, actor: Actor, id_type: str, id_number: str, *, request_id: str = ""
 ) -> IdentityCheck:
-    """Staff saw this person's ID at the counter; the audit entry names the check, not the number."""
+    """Staff saw this person's ID at the counter; the audit entry names the check, not the number.
+
+    The number must have its document's shape (:class:`id_documents.IdNumberError`
+    otherwise); an INE voter key must carry the person's birth date and sex.
+    """
+    id_number = id_documents.validate(
+        id_type, id_number, birth_date=citizen.birth_date, sex=citizen.sex
+    )
     with write():
         check = IdentityCheck.create(
             citizen=citizen.id, staff=actor.id, id_type=id_type, id_number=id_number

@@ -41,7 +41,7 @@ from portal.applications import workflow as applications
 from portal.backoffice import audit
 from portal.backoffice.audit import Actor
 from portal.delivery import credentials
-from portal.messages import Refusal, _l
+from portal.messages import Refusal, _l, spanish
 from portal.models import Application, Credential, Delivery, DeliveryPoint, StaffUser, utcnow
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction
@@ -173,6 +173,22 @@ def issue_credential(
     return credential
 
 
+# Why staff replace or revoke a credential: what the audit trail records (the
+# code) and what the person reads in the notice (the text).
+CREDENTIAL_REASONS = {
+    "perdida": _l("La persona perdió su teléfono o la credencial impresa"),
+    "robada": _l("Le robaron el teléfono o la credencial impresa"),
+    "danada": _l("La credencial impresa está dañada o no se lee"),
+    "compartida": _l("Otra persona tiene el código"),
+}
+
+
+def _reason_text(reason: str) -> str:
+    """The Spanish stored and sent for ``reason`` (a key of CREDENTIAL_REASONS, or a text)."""
+    known = CREDENTIAL_REASONS.get(reason)
+    return spanish(known) if known is not None else reason.strip()
+
+
 def reissue(
     application: Application,
     staff: StaffUser | None,
@@ -180,9 +196,13 @@ def reissue(
     today: dt.date | None = None,
     request_id: str = "",
 ) -> Credential:
-    """A new credential (lost phone, damaged printout); the old token stops working."""
-    reason = reason.strip()
-    if not reason:
+    """A new credential (lost phone, damaged printout); the old token stops working.
+
+    ``reason`` is a key of :data:`CREDENTIAL_REASONS` (the back office) or a
+    text (the shell). The person gets a notice that the old code no longer works.
+    """
+    text = _reason_text(reason)
+    if not text:
         raise DeliveryError(_l("Escriba el motivo de la reposición."))
     with write():
         fresh = locked(Application.select().where(Application.id == application.id)).get()
@@ -193,7 +213,7 @@ def reissue(
         old = current_credential(fresh)
         now = utcnow()
         if old is not None:
-            Credential.update(superseded_at=now, reason=reason).where(
+            Credential.update(superseded_at=now, reason=text).where(
                 Credential.id == old.id
             ).execute()
         credential = _new_credential(fresh, staff, today or dt.date.today())
@@ -207,24 +227,50 @@ def reissue(
             details={
                 "credencial": credential.credential_id,
                 "anterior": old.credential_id if old else None,
+                **({"motivo": reason} if reason in CREDENTIAL_REASONS else {}),
             },
             request_id=request_id,
         )
+        notices.credential_changed(
+            fresh,
+            f"Le dimos una credencial de entrega nueva. Motivo: {text}. El código QR anterior "
+            "ya no sirve: en la entrega muestre el nuevo, que está en su solicitud.",
+        )
+    notices.wake()
     return credential
 
 
 def revoke(
     application: Application, staff: StaffUser | None, reason: str, request_id: str = ""
 ) -> Credential | None:
-    """Revoke the current credential (application cancelled); None if there was none."""
-    reason = reason.strip()
-    if not reason:
+    """Revoke the current credential with no replacement; None if there was none.
+
+    The person gets a notice: the code no longer works, and the agency can
+    give a new one (:func:`reissue`).
+    """
+    text = _reason_text(reason)
+    if not text:
         raise DeliveryError(_l("Escriba el motivo de la revocación."))
-    return _revoke(application, _staff_actor(staff), reason, request_id)
+    code = reason if reason in CREDENTIAL_REASONS else None
+    with write():
+        revoked = _revoke(application, _staff_actor(staff), text, request_id, code=code)
+        if revoked is not None:
+            notices.credential_changed(
+                application,
+                f"Revocamos su credencial de entrega. Motivo: {text}. Su código QR ya no sirve; "
+                "pida uno nuevo a la dependencia para recibir su apoyo.",
+            )
+    notices.wake()
+    return revoked
 
 
 def _revoke(
-    application: Application, actor: Actor, reason: str, request_id: str = ""
+    application: Application,
+    actor: Actor,
+    reason: str,
+    request_id: str = "",
+    *,
+    code: str | None = None,
 ) -> Credential | None:
     with write():
         credential = current_credential(application)
@@ -238,7 +284,7 @@ def _revoke(
             actor,
             object_type="solicitud",
             object_id=application.folio,
-            details={"credencial": credential.credential_id},
+            details={"credencial": credential.credential_id, **({"motivo": code} if code else {})},
             request_id=request_id,
         )
     return Credential.get_by_id(credential.id)
@@ -255,7 +301,10 @@ MESSAGES = {
     "falsa": _l("La firma no es válida: la credencial es falsa o fue alterada. No entregue."),
     "vencida": _l("La credencial venció. La persona debe pedir una nueva en su solicitud."),
     "desconocida": _l("La firma es del portal pero la credencial no está registrada. No entregue."),
-    "revocada": _l("La credencial fue revocada porque la solicitud se canceló. No entregue."),
+    "revocada": _l(
+        "La credencial fue revocada (solicitud cancelada o código reportado como perdido). "
+        "No entregue."
+    ),
     "reemplazada": _l(
         "Esta credencial fue reemplazada por una nueva (reposición). "
         "Pida a la persona el código más reciente."

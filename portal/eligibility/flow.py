@@ -3,7 +3,7 @@
 A person answers it at ``/cuestionario`` (views/questionnaire.py): anonymously,
 with the answers in the session, or signed in, with them in their record.
 Counter staff answer it with a person at
-``/oficina/ventanilla/personas/<id>/cuestionario`` (views/oficina_questionnaire.py),
+``/oficina/ventanilla/persona/cuestionario`` (backoffice/views/counter_questionnaire.py),
 into that person's record. Questions, forms, checks and templates are the same;
 a :class:`Flow` says where the answers are kept (an :class:`Answers`) and which
 blueprint serves the pages.

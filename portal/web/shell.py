@@ -23,6 +23,7 @@ STAFF_NAV = [
     ("oficina.queue", _l("Solicitudes")),
     ("oficina_assisted.start", _l("Atención en ventanilla")),
     ("delivery.index", _l("Entregas")),
+    ("credential_office.search", _l("Credenciales")),
     ("oficina_admin.programs", _l("Programas")),
     ("padron.index", _l("Padrones")),
 ]
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.citizens.views import signin as auth
     from portal.delivery.views import credential
     from portal.delivery.views import point as delivery
+    from portal.delivery.views import replacement as credential_office
     from portal.eligibility import views as questionnaire
     from portal.rolls import views as padron
     from portal.transparency import views as transparency
@@ -114,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         padron,
         transparency,
         delivery,
+        credential_office,
         oficina_admin,
         oficina,
         oficina_assisted,

@@ -322,7 +322,7 @@ class IntegrityMachine(RuleBasedStateMachine):
             sex=sex,
             municipality="22014",
             id_type="ine",
-            id_number="IDMEX123456",
+            id_number="123456789",  # a voter card CIC
         )
         done, citizen = self._attempt(
             "register_at_counter",

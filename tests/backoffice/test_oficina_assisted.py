@@ -31,17 +31,27 @@ def counter():
     return make_staff("revisor", agency), program
 
 
-def check_id(client, citizen, id_type="ine", id_number="IDMEX99999"):
-    """Record the ID the person showed at the counter (needed before acting for them)."""
+# A voter card's CIC: nine digits, the same shape for everyone.
+CIC = "123456789"
+
+
+def look_up(client, citizen):
+    """Find the person by CURP: this staff session now serves them."""
+    return client.post("/oficina/ventanilla", data={"curp": citizen.curp})
+
+
+def check_id(client, citizen, id_type="ine", id_number=CIC):
+    """Look the person up and record the ID they showed (needed before acting for them)."""
+    look_up(client, citizen)
     return client.post(
-        f"/oficina/ventanilla/personas/{citizen.id}",
+        "/oficina/ventanilla/persona",
         data={"id_type": id_type, "id_number": id_number},
     )
 
 
 def apply_for(client, citizen, program, key):
     return client.post(
-        f"/oficina/ventanilla/personas/{citizen.id}/solicitar",
+        "/oficina/ventanilla/persona/solicitar",
         data={"program": program.slug, "idempotency_key": key},
     )
 
@@ -67,6 +77,10 @@ def upload_scan(client, application, scan: bytes):
     )
 
 
+# A clave de elector for someone born on 17 May 1990, a woman (as _register's data).
+VOTER_KEY = "GMGZRS90051722M100"
+
+
 def _register(client, curp_value, **changes):
     data = {
         "curp": curp_value,
@@ -77,7 +91,7 @@ def _register(client, curp_value, **changes):
         "sex": "M",
         "municipality": "22014",
         "id_type": "ine",
-        "id_number": "IDMEX123456",
+        "id_number": VOTER_KEY,
         **changes,
     }
     return client.post("/oficina/ventanilla/registro", data=data)
@@ -97,9 +111,9 @@ def test_unknown_curp_leads_to_registration_with_id_check(login, counter):
     citizen = Citizen.get(Citizen.curp == curp)
     assert citizen.origin == "assisted"
     check = IdentityCheck.get(IdentityCheck.citizen == citizen)
-    assert (check.id_type, check.id_number, check.staff_id) == ("ine", "IDMEX123456", reviewer.id)
+    assert (check.id_type, check.id_number, check.staff_id) == ("ine", VOTER_KEY, reviewer.id)
     trail = " ".join(str(e.details) + e.object_id for e in AuditEvent.select())
-    assert curp not in trail and "IDMEX123456" not in trail
+    assert curp not in trail and VOTER_KEY not in trail
 
 
 def test_who_registers_a_person_is_noted_as_having_helped_them(login, counter):
@@ -120,6 +134,12 @@ def test_who_registers_a_person_is_noted_as_having_helped_them(login, counter):
         ({"birth_date": "1991-05-17"}, "no coincide con la de la CURP"),
         ({"sex": "H"}, "no coincide con el de la CURP"),
         ({"id_number": ""}, "Escriba el número de la identificación."),
+        ({"id_number": "0000"}, "no es un número de identificación: cópielo"),
+        ({"id_number": "12345"}, "clave de elector (18 caracteres"),
+        ({"id_number": "GMGZRS90133122M100"}, "fecha de nacimiento (AAMMDD)"),
+        ({"id_number": "GMGZRS91051722M100"}, "no corresponde a la fecha de nacimiento"),
+        ({"id_number": "GMGZRS90051722H100"}, "no corresponde al sexo"),
+        ({"id_type": "pasaporte", "id_number": "12345"}, "una letra y 8 dígitos"),
         ({"curp": "GOMA900517"}, "18 caracteres"),
     ],
 )
@@ -140,17 +160,13 @@ def test_existing_person_needs_an_id_check_before_acting(login, counter):
     reviewer, program = counter
     citizen = make_citizen()
     client = login(reviewer)
-    assert client.post("/oficina/ventanilla", data={"curp": citizen.curp}).location.endswith(
-        f"/personas/{citizen.id}"
-    )
-    page = html(client.get(f"/oficina/ventanilla/personas/{citizen.id}"))
+    assert look_up(client, citizen).location.endswith("/oficina/ventanilla/persona")
+    page = html(client.get("/oficina/ventanilla/persona"))
     assert page.find("select", id="id_type") and not page.find("select", id="program")
     refused = apply_for(client, citizen, program, "k1")
     assert refused.status_code == 303 and Application.select().count() == 0
-    check_id(client, citizen, "pasaporte", "G1234567")
-    assert html(client.get(f"/oficina/ventanilla/personas/{citizen.id}")).find(
-        "select", id="program"
-    )
+    assert check_id(client, citizen, "pasaporte", "G12345678").status_code == 303
+    assert html(client.get("/oficina/ventanilla/persona")).find("select", id="program")
 
 
 def test_staff_apply_upload_and_submit_for_the_person_marked_assisted(login, counter):

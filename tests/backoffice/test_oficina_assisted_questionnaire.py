@@ -20,7 +20,7 @@ from portal.models import (
     Program,
 )
 from tests.application_builders import MINIMAL_PDF
-from tests.backoffice.test_oficina_assisted import check_id
+from tests.backoffice.test_oficina_assisted import check_id, look_up
 from tests.catalog_builders import demo_catalog
 from tests.conftest import sign_in_as
 from tests.eligibility.test_questionnaire_views import ANSWERS, answer_all
@@ -50,8 +50,12 @@ def counter(app, reviewer, person):
     return client
 
 
+PERSON = "/oficina/ventanilla/persona"
+
+
 def base(citizen) -> str:
-    return f"/oficina/ventanilla/personas/{citizen.id}/cuestionario"
+    """The questionnaire of the person this session serves (no id in the URL)."""
+    return f"{PERSON}/cuestionario"
 
 
 def profile(citizen) -> dict:
@@ -59,12 +63,12 @@ def profile(citizen) -> dict:
 
 
 def test_the_person_page_offers_the_questionnaire_and_counts_the_answers(counter, person):
-    page = html(counter.get(f"/oficina/ventanilla/personas/{person.id}"))
+    page = html(counter.get(PERSON))
     link = page.find("a", string="Contestar el cuestionario con la persona")
     assert link["href"] == f"{base(person)}/siguiente"
     assert "Tiene 0 respuestas guardadas." in page.get_text(" ", strip=True)
     counter.post(f"{base(person)}/pregunta/household_size", data={"answer": "2"})
-    page = html(counter.get(f"/oficina/ventanilla/personas/{person.id}"))
+    page = html(counter.get(PERSON))
     assert "Tiene 1 respuesta guardada." in page.get_text(" ", strip=True)
     assert page.find("a", string="Ver qué programas puede recibir")["href"] == (
         f"{base(person)}/resultados"
@@ -92,7 +96,7 @@ def test_staff_answer_for_the_person_into_their_record_and_see_the_results(count
     # Only the staff member's own agency's programs can be applied for from here.
     forms = eligible.select("form[method=post]")
     assert [f.select_one("input[name=program]")["value"] for f in forms] == ["tarjeta-contigo"]
-    assert forms[0]["action"] == f"/oficina/ventanilla/personas/{person.id}/solicitar"
+    assert forms[0]["action"] == f"{PERSON}/solicitar"
     assert not eligible.find("a", string="Solicitar")
     no = results.find("h2", id="no-cumple").find_next("ul").get_text(" ", strip=True)
     assert "Es para personas de 65 años o más." in no
@@ -112,7 +116,7 @@ def test_an_application_refused_for_missing_answers_is_sent_after_the_questionna
     counter, reviewer, person
 ):
     counter.post(
-        f"/oficina/ventanilla/personas/{person.id}/solicitar",
+        f"{PERSON}/solicitar",
         data={"program": "tarjeta-contigo", "idempotency_key": "k-antes"},
     )
     application = Application.get(Application.citizen == person.id)
@@ -247,18 +251,20 @@ def test_nothing_without_the_identity_check_in_this_session(app, reviewer, perso
     sign_in_as(client, reviewer)
     response = client.open(f"{base(person)}{page}", method=method, data={"answer": "2"})
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/oficina/ventanilla/personas/{person.id}"
+    assert response.headers["Location"] == "/oficina/ventanilla"  # look the person up first
+    look_up(client, person)
+    response = client.open(f"{base(person)}{page}", method=method, data={"answer": "2"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == PERSON  # then check their ID
     assert profile(person) == {}
 
 
-def test_checking_another_person_ends_the_first_ones_questionnaire(counter, person):
+def test_looking_up_another_person_ends_the_first_ones_questionnaire(counter, person):
     other = make_citizen()
-    counter.post(
-        f"/oficina/ventanilla/personas/{other.id}",
-        data={"id_type": "ine", "id_number": "IDMEX88888"},
-    )
-    response = counter.get(f"{base(person)}/pregunta/household_size")
-    assert response.headers["Location"] == f"/oficina/ventanilla/personas/{person.id}"
+    look_up(counter, other)
+    response = counter.post(f"{base(person)}/pregunta/household_size", data={"answer": "2"})
+    assert response.headers["Location"] == PERSON  # the other person, not yet checked
+    assert profile(person) == {} and profile(other) == {}
 
 
 @pytest.mark.parametrize("who", ["anonymous", "citizen", "entrega", "admin_estatal"])
@@ -277,9 +283,12 @@ def test_only_counter_staff_may_answer_for_a_person(app, reviewer, person, who):
     assert profile(person) == {}
 
 
-def test_an_unknown_person_is_not_found(counter):
-    response = counter.get("/oficina/ventanilla/personas/999999/cuestionario/siguiente")
-    assert response.status_code == 404
+def test_no_counter_url_takes_a_record_id(counter, person):
+    for url in (
+        f"/oficina/ventanilla/personas/{person.id}",
+        f"/oficina/ventanilla/personas/{person.id}/cuestionario/siguiente",
+    ):
+        assert counter.get(url).status_code == 404
 
 
 def test_with_htmx_only_the_question_panel_is_sent(counter, person):
@@ -304,7 +313,7 @@ def test_with_htmx_only_the_question_panel_is_sent(counter, person):
 def test_the_first_question_leads_back_to_the_persons_record(counter, person):
     first = counter.get(f"{base(person)}/siguiente").headers["Location"]
     page = html(counter.get(first))
-    assert page.select_one(".back-link")["href"] == f"/oficina/ventanilla/personas/{person.id}"
+    assert page.select_one(".back-link")["href"] == PERSON
 
 
 def test_csrf_is_required_for_answers(app, counter, person):

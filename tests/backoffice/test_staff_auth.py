@@ -114,10 +114,11 @@ def test_a_local_next_is_still_honoured(client):
 
 MENU = {
     "revisor": {"/oficina", "/oficina/ventanilla"},
-    "entrega": {"/entrega"},
+    "entrega": {"/entrega", "/oficina/credenciales"},
     "admin_dependencia": {
         "/oficina",
         "/oficina/ventanilla",
+        "/oficina/credenciales",
         "/oficina/programas",
         "/oficina/padrones",
     },

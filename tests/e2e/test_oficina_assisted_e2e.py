@@ -43,7 +43,7 @@ def test_reviewer_answers_the_questionnaire_with_the_person_and_applies(page, ba
     page.goto(f"{base_url}/oficina/ventanilla")
     page.get_by_label("CURP de la persona").fill(person.curp)
     page.get_by_role("button", name="Buscar").click()
-    page.get_by_label("Número o folio de la identificación").fill("IDMEX12345")
+    page.get_by_label("Número o folio de la identificación").fill("123456789")
     page.get_by_role("button", name="Registrar identificación").click()
     assert_accessible(page)
 

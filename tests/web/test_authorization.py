@@ -150,6 +150,10 @@ RULES: dict[str, Rule] = {
     "delivery.check": staff(("entrega",)),
     "delivery.confirm": staff(("entrega",)),
     "delivery.receipt": staff(("entrega",), own=True),
+    "credential_office.search": staff(("entrega", "admin_dependencia")),
+    "credential_office.detail": staff(("entrega", "admin_dependencia"), own=True),
+    "credential_office.reissue": staff(("entrega", "admin_dependencia"), own=True),
+    "credential_office.revoke": staff(("entrega", "admin_dependencia"), own=True),
     # Rolls, duplicates and statistics in the back office.
     "padron.index": staff(PROGRAM_ADMINS),
     "padron.batch": staff(PROGRAM_ADMINS, own=True),
@@ -170,6 +174,9 @@ RULES: dict[str, Rule] = {
 # Endpoints whose object must be in a particular state for its owner to see it.
 PARAM_OVERRIDES = {
     "credential.mine_png": {"folio": "approved_folio"},
+    "credential_office.detail": {"folio": "approved_folio"},
+    "credential_office.reissue": {"folio": "approved_folio"},
+    "credential_office.revoke": {"folio": "approved_folio"},
 }
 
 PERSONAS = [

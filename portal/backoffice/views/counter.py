@@ -9,9 +9,15 @@ carries the staff identity: Application.assisted_by, assisted timeline events,
 audit entries. The record is keyed by CURP, so the person's later digital-ID
 sign-in finds it, answers included.
 
-Acting for a person needs an identity check in this staff session; the
-session remembers which person was checked and the order of the questions
-asked of them, and nothing else.
+People are found by CURP only: there is no list of people and no record id
+in any URL. A look-up keeps the person found in this staff session (one at a
+time; a new look-up replaces it), and every page that shows them records a
+view in the audit trail (``audit.record_view``, reason "ventanilla"), which
+the person reads in /mis-datos. Acting for the person needs an identity check
+in this session, with a number that has its document's shape
+(portal/citizens/id_documents.py); the session remembers which person was
+looked up and checked and the order of the questions asked of them, and
+nothing else.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import fields
 from datetime import date
+from typing import NoReturn
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -29,6 +36,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage
 from portal.applications.uploads import UploadRejected, inspect_upload, max_upload_bytes
+from portal.backoffice import audit
 from portal.backoffice.forms import (
     AssistedApplyForm,
     ConfirmForm,
@@ -38,12 +46,13 @@ from portal.backoffice.forms import (
 )
 from portal.backoffice.views import shared as staff
 from portal.citizens import curp as curp_rules
+from portal.citizens import id_documents
 from portal.citizens import record as citizens
 from portal.eligibility import flow as questionnaire_flow
 from portal.eligibility.profile import FIELDS
 from portal.models import Application, Citizen, Municipality, Program, Requirement, utcnow
 from portal.vocabulary import ApplicationStatus as S
-from portal.vocabulary import Role
+from portal.vocabulary import Role, ViewReason
 from portal.web.auth import staff_required
 from portal.web.forms import BaseForm
 from portal.web.htmx import render
@@ -51,7 +60,8 @@ from portal.web.htmx import render
 bp = Blueprint("oficina_assisted", __name__, url_prefix="/oficina/ventanilla")
 
 COUNTER_STAFF = (Role.REVISOR, Role.ADMIN_DEPENDENCIA)
-VERIFIED = "ventanilla_persona"
+LOOKED_UP = "ventanilla_consulta"  # the person found by CURP in this staff session
+VERIFIED = "ventanilla_persona"  # ... once their ID was checked
 ASKED = "ventanilla_preguntas"  # the order of the questions asked of the checked person
 
 
@@ -59,16 +69,43 @@ class UploadForm(BaseForm):
     document = FileField()
 
 
-def verified_citizen(citizen_id: int) -> Citizen:
-    citizen = staff.get_or_404(Citizen.select().where(Citizen.id == citizen_id))
+def _to_start(message: str) -> NoReturn:
+    flash(message, "error")
+    abort(redirect(url_for("oficina_assisted.start"), code=303))
+
+
+def looked_up_citizen() -> Citizen:
+    """The person this staff session looked up by CURP; a view is audited on each page shown."""
+    citizen_id = session.get(LOOKED_UP)
+    citizen = Citizen.get_or_none(Citizen.id == citizen_id) if citizen_id else None
+    if citizen is None:
+        _to_start(_("Busque a la persona por su CURP."))
+    if request.method == "GET":
+        audit.record_view(
+            current_user, citizen, ViewReason.VENTANILLA, request_id=g.get("request_id", "")
+        )
+    return citizen
+
+
+def verified_citizen() -> Citizen:
+    """The person looked up, once their ID was checked in this session (else to their page)."""
+    citizen = looked_up_citizen()
     if session.get(VERIFIED) != citizen.id:
         flash(_("Primero registre la identificación que presentó la persona."), "error")
-        abort(redirect(url_for("oficina_assisted.person", citizen_id=citizen.id), code=303))
+        abort(redirect(url_for("oficina_assisted.person"), code=303))
     return citizen
+
+
+def _looked_up(citizen: Citizen) -> None:
+    """This staff session now serves ``citizen``, not yet checked."""
+    session[LOOKED_UP] = citizen.id
+    session.pop(VERIFIED, None)
+    session.pop(ASKED, None)
 
 
 def _checked(citizen: Citizen) -> None:
     """This staff session may now act for ``citizen`` (and for nobody else)."""
+    session[LOOKED_UP] = citizen.id
     session[VERIFIED] = citizen.id
     session.pop(ASKED, None)
 
@@ -90,9 +127,11 @@ def start():
                 object_id=citizen.id if citizen else "",
                 outcome="encontrada" if citizen else "sin_registro",
             )
+            session.pop(LOOKED_UP, None)
             session.pop(VERIFIED, None)
             if citizen:
-                return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+                _looked_up(citizen)
+                return redirect(url_for(".person"), code=303)
             session["ventanilla_curp"] = value
             return redirect(url_for(".register"), code=303)
     return render("backoffice/assisted_start.html", form=form), 422 if form.errors else 200
@@ -115,6 +154,8 @@ def register():
             citizen = citizens.register_at_counter(data, staff.actor(), request_id=g.request_id)
         except citizens.IdentityMismatch as exc:
             form.curp.errors.extend(exc.problems)
+        except id_documents.IdNumberError as exc:
+            form.id_number.errors.append(exc.message)
         except citizens.AlreadyRegistered:
             form.curp.errors.append(
                 _("Ya hay un expediente con esa CURP: búsquela en lugar de registrarla.")
@@ -123,7 +164,7 @@ def register():
             _checked(citizen)
             session.pop("ventanilla_curp", None)
             flash(_("Expediente creado."), "ok")
-            return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+            return redirect(url_for(".person"), code=303)
     return render("backoffice/assisted_register.html", form=form), 422 if form.errors else 200
 
 
@@ -140,21 +181,25 @@ def open_programs(today: date) -> list[Program]:
     return [p for p in _own_programs() if apps.open_call(p, today)]
 
 
-@bp.route("/personas/<int:citizen_id>", methods=["GET", "POST"])
+@bp.route("/persona", methods=["GET", "POST"])
 @staff_required(*COUNTER_STAFF)
-def person(citizen_id: int):
-    citizen = staff.get_or_404(Citizen.select().where(Citizen.id == citizen_id))
+def person():
+    citizen = looked_up_citizen()
     check_form = IdentityCheckForm()
     if request.method == "POST" and check_form.validate_on_submit():
-        citizens.record_identity_check(
-            citizen,
-            staff.actor(),
-            check_form.id_type.data,
-            check_form.id_number.data,
-            request_id=g.request_id,
-        )
-        _checked(citizen)
-        return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+        try:
+            citizens.record_identity_check(
+                citizen,
+                staff.actor(),
+                check_form.id_type.data,
+                check_form.id_number.data,
+                request_id=g.request_id,
+            )
+        except id_documents.IdNumberError as exc:
+            check_form.id_number.errors.append(exc.message)
+        else:
+            _checked(citizen)
+            return redirect(url_for(".person"), code=303)
     verified = session.get(VERIFIED) == citizen.id
     apply_form = AssistedApplyForm(formdata=None, idempotency_key=uuid.uuid4().hex)
     today = utcnow().date()
@@ -177,15 +222,15 @@ def person(citizen_id: int):
     ), status
 
 
-@bp.post("/personas/<int:citizen_id>/solicitar")
+@bp.post("/persona/solicitar")
 @staff_required(*COUNTER_STAFF)
-def apply(citizen_id: int):
-    citizen = verified_citizen(citizen_id)
+def apply():
+    citizen = verified_citizen()
     form = AssistedApplyForm()
     form.program.choices = [SelectChoice(p.slug, p.name) for p in _own_programs()]
     if not form.validate_on_submit():
         flash(_("Elija un programa de su dependencia."), "error")
-        return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+        return redirect(url_for(".person"), code=303)
     program = Program.get(Program.slug == form.program.data)
     try:
         application = apps.start_draft(
@@ -197,7 +242,7 @@ def apply(citizen_id: int):
         )
     except apps.ApplicationError as exc:
         flash(exc.message, "error")
-        return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+        return redirect(url_for(".person"), code=303)
     return redirect(url_for(".application", folio=application.folio), code=303)
 
 
@@ -207,7 +252,10 @@ def _assisted_application(folio: str) -> tuple[Application, Citizen]:
             Application.folio == folio.upper()
         )
     )
-    return application, verified_citizen(application.citizen_id)
+    citizen = verified_citizen()
+    if application.citizen_id != citizen.id:
+        _to_start(_("Busque a la persona de esa solicitud por su CURP y revise su identificación."))
+    return application, citizen
 
 
 def _application_page(
@@ -286,4 +334,4 @@ def submit(folio: str):
         _("Solicitud %(folio)s enviada. Entregue el folio a la persona.", folio=application.folio),
         "ok",
     )
-    return redirect(url_for(".person", citizen_id=citizen.id), code=303)
+    return redirect(url_for(".person"), code=303)

@@ -1,7 +1,8 @@
 """The needs questionnaire answered at the counter, for a person without a digital ID.
 
-At ``/oficina/ventanilla/personas/<id>/cuestionario`` counter staff ask the questions of a person whose identity they checked in
-this session (views/oficina_assisted.py) and type the answers in. The steps
+At ``/oficina/ventanilla/persona/cuestionario`` counter staff ask the questions
+of the person they looked up by CURP and whose identity they checked in this
+session (views/counter.py) and type the answers in. The steps
 and pages are the citizen's own (views/questionnaire_flow.py), and the answers
 go where the person's own would: ``Citizen.profile``, identity fields excepted.
 So the person finds them when signing in with the digital ID, and the
@@ -30,7 +31,7 @@ from portal.web.auth import staff_required
 bp = Blueprint(
     "oficina_questionnaire",
     __name__,
-    url_prefix="/oficina/ventanilla/personas/<int:citizen_id>/cuestionario",
+    url_prefix="/oficina/ventanilla/persona/cuestionario",
 )
 
 
@@ -57,45 +58,45 @@ class CounterApply:
     idempotency_keys: dict[str, str]
 
 
-def _flow(citizen_id: int) -> tuple[flow.Flow, Citizen]:
+def _flow() -> tuple[flow.Flow, Citizen]:
     """The questionnaire of the person checked in this session (else to their page)."""
-    citizen = verified_citizen(citizen_id)
+    citizen = verified_citizen()
     steps = flow.Flow(
         AssistedAnswers(citizen.id),
         blueprint=bp.name,
-        start=url_for("oficina_assisted.person", citizen_id=citizen.id),
-        url_args={"citizen_id": citizen.id},
+        start=url_for("oficina_assisted.person"),
+        url_args={},
     )
     return steps, citizen
 
 
 @bp.get("/siguiente")
 @staff_required(*COUNTER_STAFF)
-def next_step(citizen_id: int):
-    steps, _citizen = _flow(citizen_id)
+def next_step():
+    steps, _citizen = _flow()
     return flow.next_step(steps)
 
 
 @bp.route("/pregunta/<field>", methods=["GET", "POST"])
 @staff_required(*COUNTER_STAFF)
-def question(citizen_id: int, field: str):
-    steps, citizen = _flow(citizen_id)
+def question(field: str):
+    steps, citizen = _flow()
     return flow.question(steps, field, person=citizen)
 
 
 @bp.get("/revisar")
 @staff_required(*COUNTER_STAFF)
-def review(citizen_id: int):
-    steps, citizen = _flow(citizen_id)
+def review():
+    steps, citizen = _flow()
     return flow.review(steps, person=citizen)
 
 
 @bp.get("/resultados")
 @staff_required(*COUNTER_STAFF)
-def results(citizen_id: int):
-    steps, citizen = _flow(citizen_id)
+def results():
+    steps, citizen = _flow()
     counter_apply = CounterApply(
-        url=url_for("oficina_assisted.apply", citizen_id=citizen.id),
+        url=url_for("oficina_assisted.apply"),
         idempotency_keys={p.slug: uuid.uuid4().hex for p in open_programs(date.today())},
     )
     return flow.results(steps, person=citizen, counter_apply=counter_apply)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN, fn
@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.applications import assistance
 from portal.applications import workflow as apps
 from portal.applications.documents import serve_document
+from portal.backoffice.audit import record_view
 from portal.backoffice.forms import (
     QUEUE_STATUSES,
     REJECTION_REASONS,
@@ -227,6 +228,9 @@ def _case_context(application: Application, **forms):
 @staff_required(*REVIEWERS)
 def case(folio: str):
     application = load_case(folio)
+    record_view(
+        current_user, application.citizen_id, "revision", application, request_id=g.request_id
+    )
     staff.record(AuditAction.CASE_VIEW, object_type="solicitud", object_id=application.folio)
     body = render("backoffice/case.html", block="case", **_case_context(application))
     if wants_fragment():
@@ -382,6 +386,14 @@ def document(folio: str, document_id: int):
         Document.select().where(
             (Document.id == document_id) & (Document.application == application.id)
         )
+    )
+    record_view(
+        current_user,
+        application.citizen_id,
+        "revision",
+        application,
+        document_id=doc.id,
+        request_id=g.request_id,
     )
     staff.record(
         "ver_documento",

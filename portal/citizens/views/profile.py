@@ -1,5 +1,7 @@
 """The single citizen record as its owner sees it: privacy notice, the data we
-hold (and downloads of it), profile completion and correction requests."""
+hold (and downloads of it), profile completion and correction requests, and
+who among the staff looked at it ("Quién consultó sus datos", read from the
+audit trail: portal/backoffice/audit.py ``views_of``)."""
 
 from __future__ import annotations
 
@@ -12,15 +14,24 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.backoffice import audit
 from portal.backoffice.audit import Actor
+from portal.backoffice.forms import ROLE_LABELS
 from portal.citizens import record as citizens
 from portal.citizens import record_export
 from portal.citizens.forms import CorrectionForm, PrivacyForm, ProfileForm, correctable_fields
+from portal.messages import _l
 from portal.models import Citizen, Municipality
+from portal.vocabulary import ViewReason
 from portal.web.auth import citizen_required
 from portal.web.htmx import render
 from portal.web.security import public_cache
 
 bp = Blueprint("profile", __name__)
+
+VIEW_REASONS = {
+    ViewReason.VENTANILLA: _l("Atención en ventanilla, con usted presente"),
+    ViewReason.REVISION: _l("Revisión de su solicitud"),
+    ViewReason.ENTREGA: _l("Entrega de su apoyo"),
+}
 
 
 def _me() -> Citizen:
@@ -79,7 +90,16 @@ def my_data():
         if citizen.municipality_id
         else None
     )
-    return render("citizens/my_data.html", citizen=citizen, data=data, municipality=municipality)
+    return render(
+        "citizens/my_data.html",
+        citizen=citizen,
+        data=data,
+        municipality=municipality,
+        views=audit.views_of(citizen.id),
+        views_shown=audit.VIEWS_SHOWN,
+        view_reasons=VIEW_REASONS,
+        role_labels=ROLE_LABELS,
+    )
 
 
 @bp.get("/mis-datos/descargar.<fmt>")

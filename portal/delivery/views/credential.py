@@ -15,7 +15,7 @@ from flask_login import current_user
 from portal.config import ConfigError
 from portal.delivery import credentials
 from portal.delivery import handover as delivery
-from portal.models import Application
+from portal.models import Application, Credential
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.auth import citizen_required
 from portal.web.htmx import render
@@ -33,10 +33,20 @@ def public_key():
 
 
 def credential_qr(application: Application) -> dict | None:
-    """The QR code of an application's current credential, for templates."""
+    """The QR code of an application's current credential, for templates.
+
+    Without one, ``{"revoked": True}`` when its last credential was revoked (the
+    person is told to ask for a new one), else None (being issued).
+    """
     credential = delivery.current_credential(application)
     if credential is None:
-        return None
+        last = (
+            Credential.select(Credential.revoked_at)
+            .where(Credential.application == application.id)
+            .order_by(Credential.id.desc())
+            .first()
+        )
+        return {"revoked": True, "svg": None} if last and last.revoked_at else None
     url = credentials.credential_url(
         delivery.token_for(credential, private_key()), current_app.config["PORTAL_BASE_URL"]
     )

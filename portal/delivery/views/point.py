@@ -24,10 +24,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal.applications.folio import FolioError
+from portal.backoffice.audit import record_view
 from portal.delivery import handover as delivery
 from portal.delivery.views.credential import public_key
 from portal.models import Application, Credential, Delivery, DeliveryPoint, Program
-from portal.vocabulary import Role
+from portal.vocabulary import Role, ViewReason
 from portal.web.auth import is_staff, staff_required
 from portal.web.forms import BaseForm
 from portal.web.htmx import render, wants_fragment
@@ -99,7 +100,20 @@ def render_check(
     status: int | None = None,
     just_delivered: bool = False,
 ):
-    """The delivery page with a verdict (only its result block for htmx)."""
+    """The delivery page with a verdict (only its result block for htmx).
+
+    A verdict that shows the person (name, benefit) is a view of their record:
+    audited, and listed in the person's /mis-datos.
+    """
+    application = verdict.application if verdict is not None else None
+    if application is not None and verdict is not None and verdict.code != "otro_programa":
+        record_view(
+            _operator(),
+            application.citizen_id,
+            ViewReason.ENTREGA,
+            application,
+            request_id=g.get("request_id", ""),
+        )
     if form is None and verdict is not None and verdict.ok:
         form = _confirm_form(verdict)
     if status is None:
