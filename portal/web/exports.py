@@ -92,6 +92,9 @@ def stream_rows(query: Any, fetch: int = FETCH_ROWS) -> Iterator[tuple]:
             cursor.close()
         return
     with db.atomic():
+        # A cursor's plan is chosen for its first rows by default (a nested
+        # loop that never ends on a big join); an export reads them all.
+        db.execute_sql("SET LOCAL cursor_tuple_fraction = 1.0")
         named = db.connection().cursor(name=f"export_{os.getpid()}_{next(_cursor_names)}")
         try:
             named.itersize = fetch
