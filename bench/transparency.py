@@ -2,8 +2,9 @@
 
 Makes a SQLite database with N active beneficiaries of one program (bulk
 inserts), builds the open data once as the queue would (timed), then serves
-the portal from a separate process (a threaded WSGI server, so its memory is
-measured alone) with the old views mounted beside the new ones:
+the portal with gunicorn and the production settings (gunicorn.conf.py: 2
+workers, threads; its workers' memory measured alone) with the old views
+mounted beside the new ones:
 
 * ``/bench/old/estadisticas``: the old page, which checked the summaries'
   freshness by scanning the enrollments and counted applications on every
@@ -15,9 +16,10 @@ Prints, each with the load average and the ratio to the other path measured in
 the same run: latency of each path; the home page's latency alone and while
 ``P`` clients keep downloading the roll (old and cached); and the server's
 resident memory before and at its peak during ``P`` parallel roll downloads
-(a fresh server process for each path).
+(one worker with ``P`` threads, a fresh one for each path). ``BENCH_FOLDER``
+names the folder of an earlier run to reuse its database.
 
-    .venv/bin/python bench/transparency.py [N=200000] [P=4]
+    .venv/bin/python -u bench/transparency.py [N=200000] [P=4]
 """
 
 from __future__ import annotations
@@ -130,28 +132,34 @@ def old_roll(slug: str):
                     mimetype="text/csv")  # fmt: skip
 
 
-def serve(folder: Path, port: int) -> None:
-    from werkzeug.serving import make_server
-
-    app = _app(folder)
+def server_app():
+    """The portal with the old views mounted beside it, for gunicorn (BENCH_FOLDER)."""
+    app = _app(Path(os.environ["BENCH_FOLDER"]))
     app.add_url_rule("/bench/old/estadisticas", view_func=old_statistics)
     app.add_url_rule("/bench/old/padron/<slug>.csv", view_func=old_roll)
-    make_server("127.0.0.1", port, app, threaded=True).serve_forever()
+    return app
 
 
 # -- the client ------------------------------------------------------------------
 
 
 class Server:
-    def __init__(self, folder: Path):
+    """gunicorn with the production settings (gunicorn.conf.py), ``workers`` x ``threads``."""
+
+    def __init__(self, folder: Path, workers: int = 2, threads: int = 4):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(folder), str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        for _ in range(200):
+        command = [
+            str(Path(sys.executable).with_name("gunicorn")), "-c", str(ROOT / "gunicorn.conf.py"),
+            "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
+            "--threads", str(threads), "--timeout", "600", "--access-logfile", "/dev/null",
+            "bench.transparency:server_app()",
+        ]  # fmt: skip
+        env = dict(os.environ, BENCH_FOLDER=str(folder), PYTHONPATH=str(ROOT))
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)  # fmt: skip
+        for _ in range(300):
             try:
                 self.get("/healthz")
                 return
@@ -170,12 +178,16 @@ class Server:
         connection.close()
         return response.status, size
 
-    def memory(self, field: str) -> float:
-        """VmRSS of the server process, in MB."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-        raise KeyError(field)
+    def memory(self) -> float:
+        """Resident memory of the workers together, in MB."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total = 0
+        for child in children:
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        return total / 1024
 
     def stop(self) -> None:
         self.process.terminate()
@@ -202,35 +214,33 @@ def figure(label: str, values: list[float]) -> str:
             f"p95 {p95(values) * 1000:9.1f} ms  ({len(values)} requests; {load()})")  # fmt: skip
 
 
-def while_downloading(server: Server, path: str, clients: int, home_requests: int):
-    stop = threading.Event()
-
-    def keep_downloading():
-        while not stop.is_set():
-            server.get(path)
-
-    threads = [threading.Thread(target=keep_downloading) for _ in range(clients)]
+def during_burst(server: Server, path: str, clients: int, each: int):
+    """Home page latencies while ``clients`` download ``each`` rolls, and the burst's length."""
+    threads = [
+        threading.Thread(target=lambda: [server.get(path) for _ in range(each)])
+        for _ in range(clients)
+    ]
+    start = time.perf_counter()
     for thread in threads:
         thread.start()
-    time.sleep(0.5)
-    try:
-        return timed(server, "/", home_requests)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
+    latencies: list[float] = []
+    while any(t.is_alive() for t in threads) or len(latencies) < 5:
+        latencies += timed(server, "/", 1)
+    for thread in threads:
+        thread.join()
+    return latencies, time.perf_counter() - start
 
 
 def parallel_peak(server: Server, path: str, clients: int) -> tuple[float, float, float]:
     """RSS before, and its peak sampled every 5 ms while ``clients`` download at once."""
-    before = server.memory("VmRSS")
+    before = server.memory()
     peak = before
     done = threading.Event()
 
     def sample():
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, server.memory("VmRSS"))
+            peak = max(peak, server.memory())
             time.sleep(0.005)
 
     sampler = threading.Thread(target=sample)
@@ -248,8 +258,13 @@ def parallel_peak(server: Server, path: str, clients: int) -> tuple[float, float
 
 
 def main(n: int, clients: int) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="bench-transparency-"))
-    populate(folder, n)
+    reuse = os.environ.get("BENCH_FOLDER")
+    if reuse and (Path(reuse) / "portal.db").exists():
+        folder = Path(reuse)
+        print(f"database of an earlier run: {folder}")
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="bench-transparency-"))
+        populate(folder, n)
     old_roll_url, new_roll_url = (
         f"/bench/old/padron/{SLUG}.csv",
         f"/datos-abiertos/padron/{SLUG}.csv",
@@ -273,21 +288,23 @@ def main(n: int, clients: int) -> None:
         print(
             f"  ratio old/cached p50: {statistics.median(old_rolls) / statistics.median(new_rolls):,.1f}"
         )
-        print(f"\nHome page while {clients} clients keep downloading the roll")
+        print(f"\nHome page during a burst: {clients} clients download the roll twice each")
         alone = timed(server, "/", 100)
-        with_old = while_downloading(server, old_roll_url, clients, 30)
-        with_new = while_downloading(server, new_roll_url, clients, 100)
+        with_old, old_burst = during_burst(server, old_roll_url, clients, 2)
+        with_new, new_burst = during_burst(server, new_roll_url, clients, 2)
         print(figure("/ alone", alone))
-        print(figure("/ during per-request roll builds", with_old))
-        print(figure("/ during cached roll downloads", with_new))
-        print(f"  p50 ratio to alone: per-request {statistics.median(with_old) / statistics.median(alone):.1f}, "
-              f"cached {statistics.median(with_new) / statistics.median(alone):.1f}")  # fmt: skip
+        print(figure(f"/ during per-request builds ({old_burst:.1f} s)", with_old))
+        print(figure(f"/ during cached downloads ({new_burst:.1f} s)", with_new))
+        print(f"  home p95 ratio to alone: per-request {p95(with_old) / p95(alone):.1f}, "
+              f"cached {p95(with_new) / p95(alone):.1f}; burst length ratio "
+              f"{old_burst / new_burst:,.0f}")  # fmt: skip
     finally:
         server.stop()
 
-    print(f"\nServer memory, {clients} parallel roll downloads (a fresh process for each)")
+    print(f"\nWorker memory, {clients} parallel roll downloads (one gunicorn worker, "
+          f"{clients} threads, a fresh one for each path)")  # fmt: skip
     for label, url in (("per-request build", old_roll_url), ("cached file", new_roll_url)):
-        server = Server(folder)
+        server = Server(folder, workers=1, threads=clients)
         try:
             for warm in ("/", "/estadisticas", "/datos-abiertos/programas.csv"):
                 server.get(warm)
@@ -299,8 +316,5 @@ def main(n: int, clients: int) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        serve(Path(sys.argv[2]), int(sys.argv[3]))
-    else:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000,
-             int(sys.argv[2]) if len(sys.argv) > 2 else 4)  # fmt: skip
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000,
+         int(sys.argv[2]) if len(sys.argv) > 2 else 4)  # fmt: skip
