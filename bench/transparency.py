@@ -285,6 +285,7 @@ def main(n: int, clients: int) -> None:
         print(f"database of an earlier run: {folder}")
     else:
         folder = Path(tempfile.mkdtemp(prefix="bench-transparency-"))
+        print(f"database folder (BENCH_FOLDER to reuse it): {folder}")
         populate(folder, n)
     rebuild_figures(folder)
     old_roll_url, new_roll_url = (
