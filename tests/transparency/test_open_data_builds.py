@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import pytest
 
 from portal.applications import workflow
-from portal.backoffice.audit import SYSTEM
+from portal.backoffice.audit import SYSTEM, Actor
 from portal.models import Citizen, Enrollment
 from portal.transparency import builds, changes, tasks
 from portal.transparency import public as transparency
@@ -27,6 +27,7 @@ from portal.web.database import is_sqlite, write
 from portal.web.extensions import db
 from tests.factories import (
     make_agency,
+    make_application,
     make_citizen,
     make_enrollment,
     make_municipality,
@@ -371,3 +372,21 @@ def test_streaming_50000_rows_stays_within_a_fixed_memory_bound(app, program):
         assert peak < 2_000_000, (fmt, peak)  # the export: a fixed bound, far under it
     body = builds.path_of(builds.current(builds.roll_name("contigo", "json"))).read_text()
     assert len(json.loads(body)) == 50_000
+
+
+def test_a_status_change_is_marked_and_shown_after_the_rebuild(client, program):
+    citizen = make_citizen()
+    application = make_application(citizen, program, status="borrador", submitted_at=None)
+    rebuild_open_data()
+    assert applications_shown(client) == {}
+    workflow.transition(application, "enviada", Actor.citizen(citizen))
+    assert OpenDataChange.select().where(OpenDataChange.kind == changes.APPLICATIONS).exists()
+    assert applications_shown(client) == {}  # the last build, until the queue runs
+    rebuild_open_data()
+    assert applications_shown(client) == {"Tarjeta Contigo": "<5"}
+
+
+def applications_shown(client) -> dict[str, str]:
+    caption = html(client.get("/estadisticas")).find(id="g-solicitudes-caption")
+    table = caption.parent.find("table")
+    return {tr.th.text: tr.td.text for tr in table.tbody.find_all("tr")} if table else {}
