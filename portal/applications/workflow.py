@@ -61,6 +61,7 @@ from portal.models import (
     Requirement,
     utcnow,
 )
+from portal.transparency import changes as open_data
 from portal.vocabulary import (
     BENEFICIARY_STATUSES,
     HELD_STATUSES,
@@ -316,6 +317,7 @@ def transition(
             details={"de": from_status, "a": to, "version": fresh.version},
         )
         notices.status_changed(fresh, reason)
+        open_data.mark_changed(open_data.APPLICATIONS)
     _refresh(application, fresh)
     notices.wake()
     return application
@@ -727,6 +729,7 @@ def enroll(
             source=source,
             benefit_amount=program.benefit_amount,
         )
+        open_data.mark_changed(open_data.BENEFICIARIES, program.id)
         audit.record(
             AuditAction.ENROLLMENT_START,
             actor,
@@ -756,6 +759,7 @@ def end_enrollment(
         )
         if updated != 1:
             raise Conflict(_l("Esta inscripción ya había terminado."))
+        open_data.mark_changed(open_data.BENEFICIARIES, enrollment.program_id)
         audit.record(
             AuditAction.ENROLLMENT_END,
             actor,

@@ -55,6 +55,7 @@ from portal.rolls.reading import (
     read_rows,
     sniff_kind,
 )
+from portal.transparency import changes as open_data
 from portal.transparency import public as transparency
 from portal.web.database import SQLITE_PRAGMAS, is_sqlite, write
 from portal.web.exports import csv_lines
@@ -270,6 +271,7 @@ def _import(
         db.execute_sql(sql)
     if summary_current:
         transparency.add_to_summary(ctx.program_id, ctx.cells, ctx.months)
+    open_data.mark_changed(open_data.BENEFICIARIES, ctx.program_id)
     if progress:
         progress(counts.total, total)
     return counts

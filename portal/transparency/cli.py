@@ -1,4 +1,4 @@
-"""``flask --app wsgi estadisticas refresh``: rebuild the statistics summaries."""
+"""``flask --app wsgi estadisticas refresh``: rebuild the statistics and open data now."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import time
 
 import click
 
-from portal.transparency import public as transparency
+from portal.models import BeneficiaryCell
+from portal.transparency import builds
 
 
 @click.group("estadisticas")
@@ -16,11 +17,20 @@ def cli() -> None:
 
 @cli.command("refresh")
 def refresh() -> None:
-    """Rebuild the beneficiary summaries from every active enrollment.
+    """Rebuild the beneficiary summaries from every active enrollment, and every
+    open-data file.
 
-    Pages rebuild them by themselves when enrollments change; run this after
-    changes to citizen records alone (people who moved to another municipality).
+    The queue does this by itself every night, and rebuilds what changed every
+    minute; run this after changes no writer marks (records edited by hand),
+    or to publish at once.
     """
     start = time.perf_counter()
-    cells = transparency.refresh_summary()
+    report = builds.build(force=True)
+    if report is None:
+        raise click.ClickException("Otra construcción de los datos abiertos está en curso.")
+    cells = BeneficiaryCell.select().count()
     click.echo(f"Resúmenes reconstruidos: {cells:,} celdas en {time.perf_counter() - start:.1f} s.")
+    click.echo(
+        f"Datos abiertos: {len(report.written)} archivos nuevos, "
+        f"{len(report.unchanged)} sin cambios, {len(report.removed)} retirados."
+    )

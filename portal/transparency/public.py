@@ -17,13 +17,16 @@
   SQL, which both engines do with the same ``substr``).
 * Beneficiary counts are read from two small summary tables
   (:class:`BeneficiaryCell`, :class:`BeneficiaryMonth`) instead of joining every
-  enrollment to its citizen on each request (seconds at a million). A roll
+  enrollment to its citizen on each build (seconds at a million). A roll
   import adds its own counts in its transaction; any other change to the
   enrollment table (approvals, merges, demo data) changes its fingerprint
   (count, ids, citizen ids of active enrollments, read from the partial unique
-  index), and the next read rebuilds the summaries. Changes to a citizen's
-  record alone (a move to another municipality) are picked up by
-  ``flask --app wsgi estadisticas refresh``.
+  index), and the next build rebuilds the summaries. Changes to a citizen's
+  record alone (a move to another municipality) are picked up by the nightly
+  build or ``flask --app wsgi estadisticas refresh``.
+* The public pages never call these functions on a request: they read the
+  last build (portal/transparency/builds.py), made by the queue. Only the
+  office statistics compute per request.
 """
 
 from __future__ import annotations

@@ -1,19 +1,28 @@
-"""Public transparency pages: statistics and open data, no personal data."""
+"""Public transparency pages: statistics and open data, no personal data.
+
+Every page and file here is read from the last build (portal/transparency/builds.py):
+a look-up by primary key and a file, whatever the size of the registry.
+"""
 
 from __future__ import annotations
 
-import json
+import datetime as dt
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response, abort, current_app, send_file
+from flask_login import current_user
 
-from portal.models import Program
+from portal.catalog.views import long_date
+from portal.transparency import builds, tasks
 from portal.transparency import public as transparency
-from portal.web.exports import csv_lines
 from portal.web.htmx import render
 from portal.web.security import public_cache
 
 bp = Blueprint("transparency", __name__)
 CACHE_SECONDS = 600
+DOWNLOAD_SECONDS = 60  # then the browser asks again, and a 304 costs nothing
+RETRY_SECONDS = 60
+STATE_ZONE = ZoneInfo("America/Mexico_City")  # the wall clock people read the time by
 
 
 def public_count(count: int, suppressed: bool = True) -> str:
@@ -30,41 +39,89 @@ def small_count(count: int) -> bool:
     return transparency.is_small(count)
 
 
-def _download(rows, columns, name: str, fmt: str) -> Response:
-    if fmt == "json":
-        body = json.dumps(list(rows), ensure_ascii=False, default=str)
-        return Response(body, mimetype="application/json")
-    lines = csv_lines(columns, ([row[c] for c in columns] for row in rows))
-    return Response(
-        lines,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+def data_time(moment: dt.datetime) -> str:
+    """When a build was made, as the pages say it: "2 de diciembre de 2026, 10:40"."""
+    local = moment.replace(tzinfo=dt.UTC).astimezone(STATE_ZONE)
+    return f"{long_date(local.date())}, {local:%H:%M}"
+
+
+def _preparing() -> Response:
+    """No build yet (a fresh installation): say so, and let nobody cache it."""
+    response = current_app.make_response((render("transparency/preparing.html"), 503))
+    response.headers["Retry-After"] = str(RETRY_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _snapshot() -> builds.Snapshot | None:
+    last = builds.snapshot()
+    if last is None:
+        tasks.request_first_build()
+        last = builds.snapshot()
+    return last
+
+
+def _public(response: Response, seconds: int) -> Response:
+    """Let browsers and proxies keep it: for anonymous visitors only (see public_cache)."""
+    if not current_user.is_authenticated:
+        response.headers["Cache-Control"] = f"public, max-age={seconds}"
+        response.vary.add("Cookie")
+    return response
+
+
+def _serve(name: str, download_name: str) -> Response:
+    """One built file, with its ETag and Last-Modified (304 when the client has it)."""
+    build = builds.current(name)
+    if build is None and builds.current(builds.STATISTICS) is None:
+        tasks.request_first_build()
+        build = builds.current(name)
+        if build is None and builds.current(builds.STATISTICS) is None:
+            return _preparing()
+    if build is None:
+        abort(404)  # built, and this file is not among what is published
+    path = builds.path_of(build)
+    if not path.exists():  # replaced by a build between the look-up and now
+        build = builds.current(name) or abort(404)
+        path = builds.path_of(build)
+    is_csv = name.endswith(".csv")
+    response = send_file(
+        path,
+        mimetype="text/csv" if is_csv else "application/json",
+        as_attachment=is_csv,
+        download_name=download_name,
+        conditional=True,
+        etag=build.etag,
+        last_modified=build.built_at,
+        max_age=None,
     )
+    return _public(response, DOWNLOAD_SECONDS)
 
 
 @bp.get("/estadisticas")
-@public_cache(CACHE_SECONDS)
 def statistics():
-    stats = transparency.compute_stats()
-    return render("transparency/statistics.html", stats=stats, suppressed=True, office=False)
+    last = _snapshot()
+    if last is None:
+        return _preparing()
+    page = render("transparency/statistics.html", stats=last.stats, suppressed=True,
+                  office=False, built_at=data_time(last.built_at))  # fmt: skip
+    return _public(current_app.make_response(page), CACHE_SECONDS)
 
 
 @bp.get("/estadisticas/<dimension>.csv")
-@public_cache(CACHE_SECONDS)
 def statistics_csv(dimension: str):
-    if dimension not in ("programa", "dependencia", "municipio", "sexo", "grupo_edad"):
+    if dimension not in builds.DIMENSIONS:
         abort(404)
-    stats = transparency.compute_stats()
-    rows = [
-        {dimension: k, "beneficiarios": transparency.suppress(n)} for k, n in stats.by(dimension)
-    ]
-    return _download(rows, (dimension, "beneficiarios"), f"beneficiarios-por-{dimension}", "csv")
+    return _serve(builds.dimension_name(dimension), f"beneficiarios-por-{dimension}.csv")
 
 
 @bp.get("/datos-abiertos")
-@public_cache(CACHE_SECONDS)
 def open_data():
-    return render("transparency/open_data.html", programs=transparency.published_programs())
+    last = _snapshot()
+    if last is None:
+        return _preparing()
+    page = render("transparency/open_data.html", programs=last.published,
+                  built_at=data_time(last.built_at))  # fmt: skip
+    return _public(current_app.make_response(page), CACHE_SECONDS)
 
 
 @bp.get("/datos-abiertos/diccionario")
@@ -74,21 +131,15 @@ def dictionary():
 
 
 @bp.get("/datos-abiertos/programas.<any(csv, json):fmt>")
-@public_cache(CACHE_SECONDS)
 def catalog(fmt: str):
-    return _download(transparency.catalog_rows(), transparency.CATALOG_COLUMNS, "programas", fmt)
+    return _serve(f"{builds.CATALOG}.{fmt}", f"programas.{fmt}")
 
 
 @bp.get("/datos-abiertos/beneficiarios.<any(csv, json):fmt>")
-@public_cache(CACHE_SECONDS)
 def beneficiaries(fmt: str):
-    rows = transparency.public_table(transparency.compute_stats())
-    return _download(rows, transparency.STATS_COLUMNS, "beneficiarios", fmt)
+    return _serve(f"{builds.BENEFICIARIES}.{fmt}", f"beneficiarios.{fmt}")
 
 
 @bp.get("/datos-abiertos/padron/<slug>.<any(csv, json):fmt>")
-@public_cache(CACHE_SECONDS)
 def roll(slug: str, fmt: str):
-    program = Program.get_or_none(Program.slug == slug) or abort(404)
-    rows = list(transparency.published_roll(program))
-    return _download(rows, transparency.PUBLISHED_ROLL_COLUMNS, f"padron-{slug}", fmt)
+    return _serve(builds.roll_name(slug, fmt), f"padron-{slug}.{fmt}")
