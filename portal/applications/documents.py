@@ -17,6 +17,7 @@ from flask import Response, current_app
 
 from portal.applications.storage import EncryptedFileStorage, KeyRing
 from portal.models import Document
+from portal.web.downloads import attachment_headers
 
 DEV_KEY_FILE = "storage-dev-key"
 
@@ -67,8 +68,9 @@ def serve_document(document: Document, inline: bool = False) -> Response:
     """
     data = get_storage().get(document.storage_key)
     response = Response(data, mimetype=document.content_type)
-    disposition = "inline" if inline else "attachment"
-    response.headers.set("Content-Disposition", disposition, filename=document.filename)
+    # Names like "José 😀.jpg" need RFC 5987 encoding: gunicorn sends headers
+    # as latin-1 and answers 500 on anything else.
+    response.headers.update(attachment_headers(document.filename, inline=inline))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["Cache-Control"] = "no-store"
