@@ -5,10 +5,10 @@ launch actions and open attachments. Matching byte patterns cannot see what a
 reader sees (object streams behind chained filters, names escaped, padded
 dictionaries), so :func:`disarm` parses the whole object graph instead and:
 
-1. refuses what is not a PDF qpdf can read without repairing it: truncated
-   files, ``%PDF-`` followed by HTML, bytes appended after the last
-   ``%%EOF`` (PDF+ZIP and similar polyglots), files that need a password to
-   open, no pages or too many;
+1. refuses what is not a PDF: truncated files (no ``%%EOF`` at the end),
+   ``%PDF-`` followed by HTML, bytes appended after the last ``%%EOF``
+   (PDF+ZIP, PDF+JPEG and similar polyglots), damaged streams, deflate bombs,
+   files that need a password to open, no pages or too many;
 2. **strips** every piece of active content, wherever it is referenced: every
    action (``/OpenAction``, ``/A``, ``/Next``, ``/PA``; additional actions
    ``/AA`` of the document, pages, fields and annotations; JavaScript, Launch,
@@ -158,10 +158,11 @@ def disarm(data: bytes, *, max_pages: int = MAX_PAGES) -> Disarmed:
         # JPEG (polyglots that are a PDF to one program, a ZIP to another).
         raise damaged()
     try:
-        # No recovery: a file qpdf must reconstruct (no valid cross-reference
-        # table: truncated, HTML after the header) is not a document we
-        # accept; readers would each repair it in their own way.
-        with Pdf.open(io.BytesIO(data), attempt_recovery=False) as pdf:
+        # A broken cross-reference table is repaired, as every reader does;
+        # the rebuilt file then has a correct one, so every reader sees what
+        # qpdf saw. Truncation was refused above (no %%EOF at the end), and a
+        # file with no objects to recover (HTML after the header) fails here.
+        with Pdf.open(io.BytesIO(data)) as pdf:
             return _disarm_open(pdf, max_pages)
     except pikepdf.PasswordError:
         raise encrypted() from None
@@ -190,6 +191,12 @@ def _disarm_open(pdf: Pdf, max_pages: int) -> Disarmed:
     boxes = [_box(page.obj) for page in pdf.pages]
     _check_streams(pdf)
     removed = _strip(pdf)
+    # A fresh trailer: the catalog and document information only (qpdf adds
+    # the cross-reference keys; it needs a /Size to replace, which a repaired
+    # file may lack). Anything else hanging from the trailer is left behind.
+    for key in set(pdf.trailer.keys()) - {"/Root", "/Info"}:
+        del pdf.trailer[key]
+    pdf.trailer.Size = 0
     output = io.BytesIO()
     pdf.save(
         output,

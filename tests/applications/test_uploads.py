@@ -11,7 +11,7 @@ from PIL import ExifTags, Image, ImageCms
 from PIL.PngImagePlugin import PngInfo
 
 from portal.applications import uploads
-from portal.applications.uploads import CleanFile, UploadRejected, inspect_upload
+from portal.applications.uploads import UploadRejected, inspect_upload
 from portal.demo.samples import pdf_bytes
 
 MB = 1024 * 1024
