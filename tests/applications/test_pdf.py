@@ -17,8 +17,13 @@ from pikepdf import Array, Dictionary, Name, Pdf
 from PIL import Image
 
 from portal.applications import pdf as pdf_module
+from portal.applications.documents import get_storage, serve_document
 from portal.applications.uploads import UploadRejected, inspect_upload
 from portal.demo.samples import pdf_bytes
+from portal.models import Application, Document
+from tests.applications.test_applications_views import upload
+from tests.factories import make_citizen, make_program
+from tests.support.html import html
 
 PAYLOAD = b"app.alert('hola')"
 FORBIDDEN_NAMES = {
@@ -505,3 +510,30 @@ def test_a_scan_keeps_its_document_outline():
     stored = inspect_upload(output.getvalue(), "ine.pdf").data
     with Pdf.open(io.BytesIO(stored)) as rebuilt, rebuilt.open_outline() as outline:
         assert [item.title for item in outline.root] == ["Frente", "Reverso"]
+
+
+# Through the portal: what is stored and what staff open ----------------------
+
+
+def test_an_uploaded_hostile_pdf_is_stored_rebuilt_and_the_person_is_told(app, login):
+
+    citizen = make_citizen()
+    program = make_program()
+    client = login(citizen)
+    page = html(client.get(f"/programas/{program.slug}/solicitar"))
+    key = page.find("input", {"name": "idempotency_key"})["value"]
+    client.post(f"/programas/{program.slug}/solicitar", data={"idempotency_key": key})
+    application = Application.get(Application.idempotency_key == key)
+    hostile = HOSTILE["launch-objstm-two-flate-filters"]
+
+    response = upload(client, application, program.requirements[0], hostile, "acta.pdf")
+
+    assert response.status_code == 303
+    shown = html(client.get(response.headers["Location"])).get_text()
+    assert "Por seguridad quitamos del PDF acciones automáticas" in shown
+    document = Document.get(Document.application == application)
+    stored = get_storage().get(document.storage_key)
+    assert stored != hostile
+    assert active_content(stored) == []
+    with app.test_request_context():
+        assert serve_document(document, inline=True).get_data() == stored
