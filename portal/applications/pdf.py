@@ -231,8 +231,10 @@ def _check_streams(pdf: Pdf) -> None:
             continue
         filters = obj.stream_dict.get("/Filter")
         names = [str(f) for f in filters] if isinstance(filters, Array) else [str(filters)]
-        if filters is None or not set(names) & _GENERALIZED_FILTERS:
-            continue  # unfiltered, or images that only readers decode
+        if filters is None or not set(names) <= _GENERALIZED_FILTERS:
+            # Unfiltered, or a chain with an image filter (JPEG, JPEG 2000,
+            # fax, JBIG2) that only readers decode: qpdf copies it as it is.
+            continue
         if set(names) <= _FLATE_FILTERS:
             budget -= _inflated_size(obj.read_raw_bytes(), len(names), budget)
             continue

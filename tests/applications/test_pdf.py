@@ -8,6 +8,7 @@ written here, independent of the one in portal/applications/pdf.py).
 from __future__ import annotations
 
 import io
+import random
 import zipfile
 import zlib
 
@@ -131,6 +132,28 @@ def pillow_pdf(pages: int = 1, size=(850, 1100)) -> bytes:
     output = io.BytesIO()
     images[0].save(output, "PDF", save_all=True, append_images=images[1:], resolution=150)
     return output.getvalue()
+
+
+def flate_wrapped_jpeg_scan() -> bytes:
+    """A scanner that deflates its JPEG pages again: [/FlateDecode /DCTDecode]."""
+    rng = random.Random(7)
+    image = Image.frombytes("L", (900, 900), rng.randbytes(900 * 900))
+    jpeg = io.BytesIO()
+    image.save(jpeg, "JPEG", quality=90)
+    pdf = pikepdf.new()
+    xobject = pikepdf.Stream(pdf, zlib.compress(jpeg.getvalue()))
+    xobject.Type, xobject.Subtype = Name.XObject, Name.Image
+    xobject.Width, xobject.Height = 900, 900
+    xobject.ColorSpace, xobject.BitsPerComponent = Name.DeviceGray, 8
+    xobject.Filter = Array([Name.FlateDecode, Name.DCTDecode])
+    page = pdf.add_blank_page(page_size=(595, 595))
+    page.obj.Resources = Dictionary(XObject=Dictionary(Im0=xobject))
+    page.obj.Contents = pikepdf.Stream(pdf, b"q 595 0 0 595 0 0 cm /Im0 Do Q")
+    output = io.BytesIO()
+    pdf.save(output)
+    data = output.getvalue()
+    assert len(data) > pdf_module.MAX_RARE_FILTER_BYTES
+    return data
 
 
 def pikepdf_scan(pages: int = 3) -> bytes:
@@ -479,6 +502,7 @@ SCANS = {
     "pillow-one-page": pillow_pdf(1),
     "pillow-multi-page": pillow_pdf(4),
     "pikepdf-object-streams": pikepdf_scan(3),
+    "flate-wrapped-jpeg": flate_wrapped_jpeg_scan(),
     "hand-written-text": one_page(
         page_extra=b"/Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >>",
         extra=[
