@@ -35,8 +35,9 @@ from peewee import fn
 from portal.applications.storage import Storage
 from portal.applications.uploads import UploadRejected
 from portal.messages import Text, _l
-from portal.models import Application, Document
+from portal.models import Application, Citizen, Document
 from portal.vocabulary import ApplicationStatus, DocumentStatus
+from portal.web.database import locked
 
 MB = 1024 * 1024
 DEFAULTS = {
@@ -77,6 +78,10 @@ def settle(document: Document, limits: Limits | None = None) -> list[str]:
     """
     limits = limits or Limits.current()
     application = Application.get_by_id(document.application_id)
+    # One person's uploads, one at a time: on PostgreSQL two uploads would
+    # otherwise each count the other's bytes as absent (SQLite's write
+    # transaction is already exclusive).
+    locked(Citizen.select(Citizen.id).where(Citizen.id == application.citizen_id)).get()
     same_requirement = (Document.application == document.application_id) & (
         Document.requirement == document.requirement_id
     )

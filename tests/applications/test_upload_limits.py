@@ -196,3 +196,32 @@ def test_the_upload_page_refuses_beyond_the_cap_with_422(app, login, limits):
     assert "ya suman el máximo de 1 MB" in response.get_data(as_text=True)
     assert Document.select().count() == 1
     assert blobs() == before
+
+
+def test_parallel_uploads_of_one_person_never_exceed_the_cap(app, limits):
+    """Six uploads of about 300 KB at the same moment against a 1 MB cap for
+    the person: exactly three fit, on SQLite and on PostgreSQL."""
+    from portal.web.extensions import db
+    from tests.applications.test_applications_concurrency import run_together
+
+    limits(application_mb=10, citizen_mb=1)
+    citizen = make_citizen()
+    drafts = [draft_for(citizen, make_program(), with_documents=False) for _ in range(6)]
+    files = [inspect_upload(noise_png(300, seed=n), f"{n}.png") for n in range(len(drafts))]
+    work = [(d, apps.required_requirements(d)[0], f) for d, f in zip(drafts, files, strict=True)]
+    db.close()
+
+    def send(item):
+        draft, requirement, clean = item
+        return apps.add_document(
+            draft, requirement, clean, get_storage(), apps.Actor.citizen(citizen)
+        )
+
+    outcomes = run_together(app, send, work)
+    db.connect(reuse_if_open=True)
+    refused = [o for o in outcomes if isinstance(o, UploadRejected)]
+    assert len(refused) == 3, outcomes
+    assert all(r.code == "citizen_quota" for r in refused)
+    assert Document.select().count() == 3
+    assert sum(d.size for d in Document.select()) <= 1024 * KB
+    assert len(blobs()) == 3
