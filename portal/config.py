@@ -56,6 +56,13 @@ def from_env(env: dict | None = None) -> dict:
         "STORAGE_PATH": env.get("STORAGE_PATH", str(instance / "documentos")),
         "STORAGE_KEYS": env.get("STORAGE_KEYS", ""),
         "MAX_UPLOAD_MB": _int(env, "MAX_UPLOAD_MB", 5),
+        # Upload limits: versions kept per requirement, megabytes kept per
+        # application and per person, and how old a crash's leftovers must be
+        # before the storage sweep deletes them.
+        "MAX_VERSIONS_PER_REQUIREMENT": _int(env, "MAX_VERSIONS_PER_REQUIREMENT", 5),
+        "MAX_APPLICATION_UPLOAD_MB": _int(env, "MAX_APPLICATION_UPLOAD_MB", 30),
+        "MAX_CITIZEN_UPLOAD_MB": _int(env, "MAX_CITIZEN_UPLOAD_MB", 80),
+        "STORAGE_SWEEP_GRACE_MINUTES": _int(env, "STORAGE_SWEEP_GRACE_MINUTES", 60),
         "CREDENTIAL_PRIVATE_KEY": env.get("CREDENTIAL_PRIVATE_KEY", ""),
         "AUDIT_SIGNING_KEY": env.get("AUDIT_SIGNING_KEY", ""),
         "AUDIT_CHECKPOINT_PATH": env.get("AUDIT_CHECKPOINT_PATH", ""),

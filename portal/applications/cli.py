@@ -1,4 +1,5 @@
-"""``flask --app wsgi storage new-key|rotate-key``: document encryption keys.
+"""``flask --app wsgi storage new-key|rotate-key|sweep``: document encryption
+keys, and the sweep of what crashed uploads left behind.
 
 Rotation in production: put a new key first in STORAGE_KEYS (``storage
 new-key`` prints one), keep the old one after it, restart, run ``storage
@@ -14,10 +15,15 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal.applications.documents import DEV_KEY_FILE, get_storage, keyring_from_config
+from portal.applications.documents import (
+    DEV_KEY_FILE,
+    get_storage,
+    keyring_from_config,
+    sweep_orphans,
+)
 from portal.applications.storage import KeyRing, rotate
 
-cli = AppGroup("storage", help="Documentos: llaves de cifrado.")
+cli = AppGroup("storage", help="Documentos: llaves de cifrado y limpieza de restos.")
 
 
 @cli.command("new-key")
@@ -45,3 +51,19 @@ def rotate_key() -> None:
     storage = get_storage()
     count = rotate(storage, keyring_from_config(config))
     click.echo(f"documentos cifrados de nuevo con la llave {storage.keyring.current_id}: {count}")
+
+
+@cli.command("sweep")
+@click.option(
+    "--grace-minutes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Antigüedad mínima de lo que se borra (por omisión STORAGE_SWEEP_GRACE_MINUTES).",
+)
+def sweep(grace_minutes: int | None) -> None:
+    """Delete temporary files and documents with no row left by crashed uploads."""
+    result = sweep_orphans(grace_minutes)
+    click.echo(
+        f"archivos temporales borrados: {result.temporary_files}; "
+        f"documentos sin registro borrados: {result.orphan_blobs}"
+    )

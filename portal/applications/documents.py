@@ -11,12 +11,15 @@ through a query scoped to who is asking.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask import Response, current_app
 
+from portal.applications import storage as blobs
 from portal.applications.storage import EncryptedFileStorage, KeyRing
 from portal.models import Document
+from portal.web.downloads import attachment_headers
 
 DEV_KEY_FILE = "storage-dev-key"
 
@@ -59,6 +62,22 @@ def get_storage() -> EncryptedFileStorage:
     return storage
 
 
+def referenced_keys(keys: Sequence[str]) -> set[str]:
+    """The keys among ``keys`` that a document row still points to."""
+    if not keys:
+        return set()
+    rows = Document.select(Document.storage_key).where(Document.storage_key.in_(list(keys)))
+    return {row.storage_key for row in rows}
+
+
+def sweep_orphans(grace_minutes: int | None = None) -> blobs.SweepResult:
+    """Delete the temporary files and row-less blobs a crash left, once older
+    than ``STORAGE_SWEEP_GRACE_MINUTES`` (see :func:`storage.sweep`)."""
+    if grace_minutes is None:
+        grace_minutes = int(current_app.config["STORAGE_SWEEP_GRACE_MINUTES"])
+    return blobs.sweep(get_storage(), referenced_keys, grace_seconds=grace_minutes * 60)
+
+
 def serve_document(document: Document, inline: bool = False) -> Response:
     """The decrypted file, as a download (or inline for a staff preview).
 
@@ -67,8 +86,9 @@ def serve_document(document: Document, inline: bool = False) -> Response:
     """
     data = get_storage().get(document.storage_key)
     response = Response(data, mimetype=document.content_type)
-    disposition = "inline" if inline else "attachment"
-    response.headers.set("Content-Disposition", disposition, filename=document.filename)
+    # Names like "José 😀.jpg" need RFC 5987 encoding: gunicorn sends headers
+    # as latin-1 and answers 500 on anything else.
+    response.headers.update(attachment_headers(document.filename, inline=inline))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["Cache-Control"] = "no-store"

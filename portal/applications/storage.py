@@ -24,6 +24,12 @@ Keys come from configuration, never from the database or the repository, as a
 comma-separated list ``id1:BASE64,id0:BASE64`` of 32-byte keys; the first is
 the current key (used to encrypt), the others only decrypt. To rotate: put a
 new key first, restart, run :func:`rotate`, then drop the old key.
+
+What a crash can leave, and :func:`sweep` removes once it is older than a
+grace period: a temporary file in ``root/.tmp/`` (killed while writing a
+blob; every write goes there first and is then renamed into place), and a
+blob no document row names (killed after the blob was written but before the
+row's transaction committed). Nothing else is ever left half-written.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -52,6 +59,11 @@ _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _BLOB_KEY = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/(\1\2[0-9a-f]{28})")
 _HEX_PAIR = re.compile(r"[0-9a-f]{2}")
 _TEMP_PREFIX = ".tmp-"
+# Where every write starts, on the same file system as the blobs so that the
+# final rename is atomic; a crash leaves its temporary file here and nowhere else.
+TEMP_FOLDER = ".tmp"
+# How many blob keys are looked up in the database at once by the sweep.
+SWEEP_BATCH = 500
 # Magic, version, id length, the longest id, nonce and tag: enough to parse a
 # header and to tell a truncated file.
 _MAX_HEADER = 5 + 255 + NONCE_BYTES + 16
@@ -206,13 +218,15 @@ def _decrypt(blob_key: str, raw: bytes, *keyrings: KeyRing) -> bytes:
         ) from None
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
+def _write_atomically(path: Path, content: bytes, temporary_folder: Path) -> None:
     """Readers see the old file or the new one, never half of either, even
-    if the process dies midway (a stray temporary file may remain)."""
+    if the process dies midway (a stray file may remain in ``temporary_folder``,
+    for :func:`sweep`)."""
     # Level by level: mkdir(parents=True) would give the parents default modes.
     path.parent.parent.mkdir(exist_ok=True, mode=0o700)
     path.parent.mkdir(exist_ok=True, mode=0o700)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=_TEMP_PREFIX)
+    temporary_folder.mkdir(exist_ok=True, mode=0o700)
+    descriptor, temporary = tempfile.mkstemp(dir=temporary_folder, prefix=_TEMP_PREFIX)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
@@ -251,7 +265,9 @@ class EncryptedFileStorage:
     def put(self, data: bytes) -> str:
         name = secrets.token_hex(16)
         blob_key = f"{name[:2]}/{name[2:4]}/{name}"
-        _write_atomically(self._path(blob_key), _encrypt(blob_key, data, self.keyring))
+        _write_atomically(
+            self._path(blob_key), _encrypt(blob_key, data, self.keyring), self.temporary_folder
+        )
         return blob_key
 
     def get(self, key: str) -> bytes:
@@ -296,8 +312,28 @@ class EncryptedFileStorage:
         except FileNotFoundError:
             return False
         data = _decrypt(key, raw, keyring, self.keyring)
-        _write_atomically(path, _encrypt(key, data, keyring))
+        _write_atomically(path, _encrypt(key, data, keyring), self.temporary_folder)
         return True
+
+    @property
+    def temporary_folder(self) -> Path:
+        return self.root / TEMP_FOLDER
+
+    def temporary_files(self) -> Iterator[Path]:
+        """Files an interrupted write left behind: everything in the temporary
+        folder, and (from before it existed) ``.tmp-`` files beside the blobs."""
+        if self.temporary_folder.is_dir():
+            yield from sorted(p for p in self.temporary_folder.iterdir() if p.is_file())
+        for path in sorted(self.root.glob(f"*/*/{_TEMP_PREFIX}*")):
+            if path.is_file() and _HEX_PAIR.fullmatch(path.parent.name):
+                yield path
+
+    def modified_at(self, key: str) -> float | None:
+        """When the blob was last written (seconds since the epoch), or None."""
+        try:
+            return self._path(key).stat().st_mtime
+        except FileNotFoundError:
+            return None
 
     def _path(self, key: str) -> Path:
         # The pattern only admits what put() creates, so nothing can escape root.
@@ -316,3 +352,55 @@ def rotate(storage: EncryptedFileStorage, new_keyring: KeyRing) -> int:
     when deletions are not expected, or delete again afterwards.
     """
     return sum(storage.reencrypt(key, new_keyring) for key in storage.blob_keys())
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    temporary_files: int
+    orphan_blobs: int
+
+
+def sweep(
+    storage: EncryptedFileStorage,
+    referenced: Callable[[Sequence[str]], set[str]],
+    *,
+    grace_seconds: float,
+    now: float | None = None,
+) -> SweepResult:
+    """Delete what a crash left behind, once older than ``grace_seconds``:
+    temporary files, and blobs that ``referenced`` does not name.
+
+    ``referenced(keys)`` returns the keys among ``keys`` that something (a
+    document row) still points to; it is asked in batches. The grace period
+    must be much longer than the time between writing a blob and committing
+    its row (milliseconds), so a blob being uploaded right now is never taken
+    for an orphan.
+    """
+    cutoff = (time.time() if now is None else now) - grace_seconds
+    temporary = 0
+    for path in storage.temporary_files():
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                temporary += 1
+    orphans = 0
+    batch: list[str] = []
+
+    def settle() -> int:
+        keep = referenced(batch)
+        doomed = [key for key in batch if key not in keep]
+        for key in doomed:
+            storage.delete(key)
+        batch.clear()
+        return len(doomed)
+
+    for key in storage.blob_keys():
+        written = storage.modified_at(key)
+        if written is None or written >= cutoff:
+            continue
+        batch.append(key)
+        if len(batch) >= SWEEP_BATCH:
+            orphans += settle()
+    if batch:
+        orphans += settle()
+    return SweepResult(temporary_files=temporary, orphan_blobs=orphans)

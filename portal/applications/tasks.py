@@ -1,8 +1,9 @@
-"""The outbox's tasks on the background queue (portal/web/queue.py).
+"""The applications' tasks on the background queue (portal/web/queue.py).
 
-Every status change wakes the sender; a periodic task also sends whatever is
-due every minute, which is what retries failed messages once their backoff has
-passed.
+Every status change wakes the outbox's sender; a periodic task also sends
+whatever is due every minute, which is what retries failed messages once
+their backoff has passed. Every hour, the sweep deletes what crashed uploads
+left in the document storage (temporary files, blobs with no document row).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from flask import current_app
 from huey import crontab
 
 from portal.applications import notices
+from portal.applications.documents import sweep_orphans
 from portal.web.extensions import db
 from portal.web.queue import huey, in_app
 
@@ -40,3 +42,14 @@ def deliver_outbox() -> dict[str, int]:
 @huey.periodic_task(crontab(minute="*"))
 def deliver_outbox_every_minute() -> dict[str, int]:
     return in_app(_deliver)
+
+
+def _sweep() -> dict[str, int]:
+    db.connect(reuse_if_open=True)
+    result = sweep_orphans()
+    return {"temporary_files": result.temporary_files, "orphan_blobs": result.orphan_blobs}
+
+
+@huey.periodic_task(crontab(minute="17"))
+def sweep_storage_every_hour() -> dict[str, int]:
+    return in_app(_sweep)

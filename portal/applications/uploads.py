@@ -11,10 +11,12 @@ neither the file name nor the browser's content type:
   gone. The EXIF orientation is applied first so phone photos stay upright,
   large photos are scaled down, and the declared size is checked against our
   own pixel limit before anything is decoded (decompression bombs);
-* PDFs cannot be re-rendered here, so they are inspected instead: header,
-  end-of-file marker, no encryption, and no active content (JavaScript,
-  launch actions, embedded files, rich media) in the file or in its
-  compressed object streams, with PDF name escapes (``/J#61vaScript``) decoded.
+* PDFs are disarmed and rebuilt by :mod:`portal.applications.pdf`: parsed
+  whole by qpdf, every action, script, XFA form, embedded file and media
+  annotation stripped, and a fresh file written from the cleaned objects.
+  What is stored (and what staff open) is always the rebuilt file, never the
+  uploaded bytes; files that are damaged, polyglots or need a password are
+  refused.
 
 Every refusal is an :class:`UploadRejected` with a message in plain Spanish for
 the person who uploaded the file.
@@ -29,7 +31,7 @@ import struct
 import unicodedata
 import warnings
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +39,7 @@ from typing import Any
 import puremagic
 from PIL import Image, ImageOps
 
+from portal.applications import pdf
 from portal.messages import Refusal, Text, _l
 
 KINDS = ("pdf", "jpg", "png")
@@ -57,29 +60,6 @@ _SIGNATURES = {"pdf": b"%PDF-", "jpg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a
 _PILLOW_FORMATS = {"jpg": "JPEG", "png": "PNG"}
 _PNG_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"})
 
-# Where a PDF's end-of-file marker may sit: writers append a newline or a few
-# bytes of padding after %%EOF, never much more.
-_PDF_EOF_WINDOW = 1024
-_PDF_ACTIVE_NAMES = frozenset(
-    {b"JavaScript", b"JS", b"Launch", b"EmbeddedFile", b"EmbeddedFiles", b"RichMedia"}
-)
-_PDF_DECODABLE_FILTERS = frozenset({b"FlateDecode", b"Fl"})
-_PDF_OTHER_FILTERS = frozenset(
-    {
-        b"ASCIIHexDecode", b"AHx", b"ASCII85Decode", b"A85", b"LZWDecode", b"LZW",
-        b"RunLengthDecode", b"RL", b"CCITTFaxDecode", b"CCF", b"JBIG2Decode",
-        b"DCTDecode", b"DCT", b"JPXDecode", b"Crypt",
-    }
-)  # fmt: skip
-# Decompressed object streams hold only small dictionaries; more than this is
-# either not a document or an attempt to exhaust memory.
-_PDF_MAX_OBJECT_STREAM_BYTES = 32 * 1024 * 1024
-_PDF_NAME = re.compile(rb"/([^\s/<>\[\](){}%]*)")
-_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_PDF_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
-# How far back from "stream" to look for the start of its dictionary.
-_PDF_DICTIONARY_WINDOW = 4096
-
 _WINDOWS_RESERVED = frozenset(
     {"CON", "PRN", "AUX", "NUL"}
     | {f"COM{n}" for n in range(1, 10)}
@@ -96,6 +76,9 @@ class CleanFile:
     content_type: str
     data: bytes
     filename: str  # safe to show and to send in Content-Disposition
+    # What was changed that the person should know (active content taken
+    # out of a PDF), to show beside "received"; None when nothing was.
+    notice: Text | None = None
 
 
 class UploadRejected(Refusal, ValueError):
@@ -142,9 +125,9 @@ def inspect_upload(
         raise UploadRejected(
             "type", _l("El archivo no es %(kinds)s.", kinds=_kinds_phrase(allowed))
         )
+    notice: Text | None = None
     if kind == "pdf":
-        _check_pdf(data)
-        clean = data
+        clean, notice = _disarm_pdf(data)
     else:
         clean = _reencode_image(data, kind, max_pixels, max_side)
     return CleanFile(
@@ -152,6 +135,7 @@ def inspect_upload(
         content_type=CONTENT_TYPES[kind],
         data=clean,
         filename=safe_filename(filename, kind),
+        notice=notice,
     )
 
 
@@ -244,74 +228,25 @@ def _too_many_pixels(max_pixels: int) -> UploadRejected:
     )
 
 
-def _check_pdf(data: bytes) -> None:
-    if b"%%EOF" not in data[-_PDF_EOF_WINDOW:]:
-        raise UploadRejected(
-            "damaged", _l("El PDF está incompleto o dañado. Vuelve a descargarlo o a generarlo.")
-        )
-    names = set(_pdf_names(data))
-    if b"Encrypt" in names:
-        raise UploadRejected(
-            "pdf_encrypted",
-            _l("El PDF está protegido con contraseña. Envía una copia sin contraseña."),
-        )
-    for stream in _pdf_object_streams(data):
-        names.update(_pdf_names(stream))
-    if names & _PDF_ACTIVE_NAMES:
-        raise UploadRejected(
-            "pdf_active_content",
-            _l(
-                "Por seguridad no aceptamos PDF con código, acciones automáticas o archivos "
-                "adjuntos. Imprime el documento como PDF o escanéalo y vuelve a intentarlo."
-            ),
-        )
-
-
-def _pdf_names(data: bytes) -> Iterator[bytes]:
-    """Every PDF name (``/Type``) with ``#xx`` escapes decoded."""
-    for match in _PDF_NAME.finditer(data):
-        name = match.group(1)
-        if b"#" in name:
-            name = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), name)
-        yield name
-
-
-def _pdf_object_streams(data: bytes) -> Iterator[bytes]:
-    """The decompressed contents of the PDF's object streams (``/ObjStm``),
-    where PDF 1.5+ writers put most dictionaries, including actions."""
-    budget = _PDF_MAX_OBJECT_STREAM_BYTES
-    for start in _PDF_STREAM_START.finditer(data):
-        window = data[max(0, start.start() - _PDF_DICTIONARY_WINDOW) : start.start()]
-        dictionary = window[window.rfind(b"obj") + 3 :] if b"obj" in window else window
-        names = set(_pdf_names(dictionary))
-        if b"ObjStm" not in names:
-            continue
-        if names & _PDF_OTHER_FILTERS or b"DecodeParms" in names or b"DP" in names:
-            raise _pdf_unreadable()
-        end = data.find(b"endstream", start.end())
-        raw = data[start.end() : end if end != -1 else len(data)]
-        if not names & _PDF_DECODABLE_FILTERS:
-            yield raw
-            continue
-        decompressor = zlib.decompressobj()
-        try:
-            content = decompressor.decompress(raw, budget + 1)
-        except zlib.error:
-            raise _pdf_unreadable() from None
-        budget -= len(content)
-        if budget < 0 or decompressor.unconsumed_tail:
-            raise _pdf_unreadable()
-        yield content
-
-
-def _pdf_unreadable() -> UploadRejected:
-    return UploadRejected(
-        "pdf_unreadable",
-        _l(
-            "No pudimos revisar este PDF. Imprime el documento como PDF o escanéalo y vuelve "
-            "a intentarlo."
-        ),
+def _disarm_pdf(data: bytes) -> tuple[bytes, Text | None]:
+    try:
+        disarmed = pdf.disarm(data)
+    except pdf.PdfRefused as refused:
+        raise UploadRejected(refused.code, refused.message) from None
+    if not disarmed.removed:
+        return disarmed.data, None
+    removed = [str(kind) for kind in disarmed.removed_phrase()]
+    phrase = (
+        removed[0]
+        if len(removed) == 1
+        else _l("%(kinds)s y %(last)s", kinds=", ".join(removed[:-1]), last=removed[-1])
     )
+    notice = _l(
+        "Por seguridad quitamos del PDF %(removed)s. Las páginas no cambiaron: revise que el "
+        "documento se lea bien.",
+        removed=phrase,
+    )
+    return disarmed.data, notice
 
 
 def safe_filename(filename: str, kind: str) -> str:

@@ -202,10 +202,12 @@ def upload(folio: str, requirement_id: int):
         clean = inspect_upload(
             data, upload.filename, allowed=set(requirement.formats.split(",")), max_bytes=limit
         )
+        apps.add_document(application, requirement, clean, get_storage(), actor())
     except UploadRejected as rejected:
         return _refused(application, requirement, rejected.message)
-    apps.add_document(application, requirement, clean, get_storage(), actor())
     flash(_("Recibimos «%(name)s».", name=requirement.name), "ok")
+    if clean.notice:  # what the PDF disarm removed
+        flash(str(clean.notice), "info")
     return redirect(url_for(back, folio=folio) + f"#requisito-{requirement.id}", code=303)
 
 

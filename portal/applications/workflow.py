@@ -39,7 +39,7 @@ from typing import Any
 
 from peewee import IntegrityError
 
-from portal.applications import assistance, notices
+from portal.applications import assistance, notices, upload_limits
 from portal.applications.folio import new_folio
 from portal.applications.storage import Storage
 from portal.applications.uploads import CleanFile
@@ -559,6 +559,7 @@ def add_document(
                 sha256=hashlib.sha256(clean.data).hexdigest(),
                 uploaded_by_staff=actor.id if actor.kind == STAFF else None,
             )
+            superseded = upload_limits.settle(document)  # caps; old draft versions go
             assistance.note(application.citizen_id, actor, Act.DOCUMENTO, application.id)
             audit.record(
                 AuditAction.DOCUMENT_UPLOAD,
@@ -571,6 +572,7 @@ def add_document(
         # Nothing half-written: a blob without its row is removed.
         storage.delete(key)
         raise
+    upload_limits.discard(superseded, storage)
     return document
 
 

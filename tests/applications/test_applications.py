@@ -185,7 +185,9 @@ def test_submit_twice_is_one_submission(app):
     assert ApplicationEvent.select().count() == 1
 
 
-def test_replacing_a_document_keeps_the_old_version(app):
+def test_replacing_a_document_in_a_draft_keeps_only_the_new_version(app):
+    # No reviewer has seen a draft's versions (docs/applications.md, "Document
+    # versions and upload limits"); submitted applications keep them all.
     from portal.applications.documents import get_storage
     from portal.applications.uploads import inspect_upload
 
@@ -202,8 +204,8 @@ def test_replacing_a_document_keeps_the_old_version(app):
     versions = list(
         Document.select().where(Document.application == draft).order_by(Document.version)
     )
-    assert [(d.version, d.current) for d in versions] == [(1, False), (2, True)]
-    assert all(get_storage().exists(d.storage_key) for d in versions)
+    assert [(d.version, d.current) for d in versions] == [(2, True)]
+    assert list(get_storage().blob_keys()) == [versions[0].storage_key]
 
 
 def test_correction_loop_flags_exact_items_and_resubmits(app):

@@ -314,6 +314,8 @@ def upload(folio: str, requirement_id: int):
     except apps.ApplicationError as exc:
         return _application_page(application, citizen, 409, exc.message)
     flash(_("Documento guardado: %(name)s.", name=requirement.name), "ok")
+    if clean.notice:  # what the PDF disarm removed
+        flash(str(clean.notice), "info")
     return redirect(url_for(".application", folio=application.folio), code=303)
 
 
