@@ -52,7 +52,8 @@ def create_app(config: dict | None = None) -> Flask:
     check(app.config)
     app.instance_path = app.config["INSTANCE_PATH"]
     if proxies := app.config["TRUSTED_PROXIES"]:
-        # The client's address and scheme as the last ``proxies`` proxies saw them.
+        # The client's address and scheme as the last ``proxies`` proxies saw them
+        # (Flask's documented way to wrap its WSGI app, which mypy sees as a method).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     logs.init_app(app)

@@ -22,6 +22,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from flask_babel import ngettext
@@ -142,7 +143,8 @@ def init_app(app: Flask) -> Limiter:
     limiter = Limiter(
         key_func=KEYS[CLIENT],
         storage_uri=storage_url(app.config),
-        storage_options={"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        # A Redis that stops answering costs a second, then each worker counts alone.
+        storage_options={"socket_timeout": 1, "socket_connect_timeout": 1},
         strategy="sliding-window-counter",
         in_memory_fallback_enabled=True,
         swallow_errors=True,
@@ -151,7 +153,7 @@ def init_app(app: Flask) -> Limiter:
     limiter.init_app(app)
     app.extensions["portal_limiter"] = limiter
     for endpoint in dict.fromkeys(rule.endpoint for rule in LIMITS):
-        view = app.view_functions.get(endpoint)
+        view: Callable[..., Any] | None = app.view_functions.get(endpoint)
         if view is None:
             raise RuntimeError(f"LIMITS names {endpoint!r}, which is no endpoint")
         for rule in (r for r in LIMITS if r.endpoint == endpoint):
