@@ -57,7 +57,7 @@ LIMITS: tuple[Rule, ...] = (
     # Staff sign-in: on top of the growing waits per account and client
     # (portal/backoffice/staff.py), a flood from one address is cut here
     # before it costs a single scrypt.
-    Rule("oficina_auth.login", "20 per minute; 200 per hour"),
+    Rule("oficina_auth.login", "10 per minute; 100 per hour"),
     # Citizen sign-in: each start sends the browser to the digital ID.
     Rule("auth.start", "30 per minute; 300 per hour", methods=("GET",)),
     Rule("auth.go_to_provider", "30 per minute; 300 per hour"),

@@ -20,7 +20,7 @@ from tests.conftest import BASE_CONFIG
 from tests.factories import make_citizen
 from tests.support.html import html
 
-SIGN_IN_PER_MINUTE = 20  # the first of oficina_auth.login's limits
+SIGN_IN_PER_MINUTE = 10  # the first of oficina_auth.login's limits
 
 
 def empty_sign_in(client, address="192.0.2.1"):
