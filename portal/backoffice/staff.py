@@ -223,10 +223,15 @@ FORGET_AFTER = dt.timedelta(hours=1)
 
 @dataclass(frozen=True)
 class SignIn:
-    """What a sign-in attempt gave: the account, or how long to wait (0: just refused)."""
+    """What a sign-in attempt gave: the account, or how long to wait (0: just refused).
+
+    ``counted`` is false for an attempt made during a wait: refused unchecked
+    and recorded nowhere, so a flood writes nothing.
+    """
 
     user: StaffUser | None
     wait_seconds: int = 0
+    counted: bool = True
 
 
 def _digest(*parts: str) -> str:
@@ -278,7 +283,7 @@ def authenticate(
     # Exactly one verification on every path, outside any transaction.
     right = check_password_hash(user.password_hash if usable and user else _DUMMY_HASH, password)
     if wait:
-        return SignIn(None, wait)
+        return SignIn(None, wait, counted=False)
     if usable and right and user is not None:
         with write():
             _forget_failures(keys, email, now)

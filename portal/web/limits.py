@@ -18,13 +18,14 @@ installed in create_app) makes it the address the proxy saw.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from flask_babel import ngettext
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_login import current_user
@@ -151,6 +152,9 @@ def init_app(app: Flask) -> Limiter:
         key_prefix="vu",
     )
     limiter.init_app(app)
+    # Flask-Limiter logs each refusal with its key, which is the client's
+    # address or the person's id: personal data stays out of the logs.
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)
     app.extensions["portal_limiter"] = limiter
     for endpoint in dict.fromkeys(rule.endpoint for rule in LIMITS):
         view: Callable[..., Any] | None = app.view_functions.get(endpoint)
@@ -168,9 +172,8 @@ def init_app(app: Flask) -> Limiter:
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error: RateLimitExceeded):
-        current_app.logger.warning(
-            "límite de intentos: %s endpoint=%s", error.description, request.endpoint
-        )
+        # No log line per refusal: under a flood it would be the flood, written
+        # out (the access log has every 429 already).
         current = limiter.current_limit
         seconds = math.ceil(current.reset_at - time.time()) if current else 60
         return too_many_requests(seconds)

@@ -47,13 +47,16 @@ def login():
                 request_id=g.request_id,
             )
             return redirect(_local(request.args.get("next")) or _landing(user.role), code=303)
-        audit.record(
-            "staff.sign_in",
-            ANONYMOUS,
-            outcome="fallido",
-            details={"cause": "espera" if attempt.wait_seconds else "credentials"},
-            request_id=g.request_id,
-        )
+        if attempt.counted:
+            # Attempts refused during a wait are not audited: a flood of them
+            # must not become a flood of writes (the access log has each 429).
+            audit.record(
+                "staff.sign_in",
+                ANONYMOUS,
+                outcome="fallido",
+                details={"cause": "credentials"},
+                request_id=g.request_id,
+            )
         # One message for an unknown e-mail, a wrong password or a deactivated
         # account: the form must not tell which e-mails exist. Waits are
         # counted for unknown e-mails too, so they tell nothing either.
