@@ -275,10 +275,11 @@ def authenticate(
     }
     pair = rows.get(PAIR.scope)
     known = pair is not None and pair.known
-    scopes = [PAIR.scope, CLIENT.scope]
-    if not known and not (user is not None and user.role == Role.ADMIN_ESTATAL):
-        scopes.append(ACCOUNT.scope)
-    wait = max(_seconds_left(rows.get(scope), now) for scope in scopes)
+    admin = user is not None and user.role == Role.ADMIN_ESTATAL
+    # Every failure is counted in all three scopes; the account's own scope
+    # applies only to clients it does not know, and never to the state admin.
+    applied = [PAIR, CLIENT] if known or admin else [PAIR, CLIENT, ACCOUNT]
+    wait = max(_seconds_left(rows.get(throttle.scope), now) for throttle in applied)
     usable = user is not None and user.active and wait == 0
     # Exactly one verification on every path, outside any transaction.
     right = check_password_hash(user.password_hash if usable and user else _DUMMY_HASH, password)
@@ -290,8 +291,8 @@ def authenticate(
             StaffUser.update(last_login_at=now).where(StaffUser.id == user.id).execute()
         return SignIn(user)
     with write():
-        waits = [_count_failure(throttle, keys, email, now) for throttle in (PAIR, CLIENT, ACCOUNT)]
-    return SignIn(None, max(waits[0], waits[1], waits[2] if ACCOUNT.scope in scopes else 0))
+        waits = {t.scope: _count_failure(t, keys, email, now) for t in (PAIR, CLIENT, ACCOUNT)}
+    return SignIn(None, max(waits[throttle.scope] for throttle in applied))
 
 
 def _count_failure(throttle: Throttle, keys: dict[str, str], email: str, now: dt.datetime) -> int:
