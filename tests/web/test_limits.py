@@ -12,6 +12,7 @@ import subprocess
 import time
 
 import pytest
+from flask_login import login_user
 
 from portal import create_app
 from portal.config import ConfigError
@@ -76,15 +77,16 @@ def test_questionnaire_answers_are_limited(client):
     assert client.get("/cuestionario").status_code == 200
 
 
-def test_uploads_are_counted_per_person_not_per_address(client, login):
+def test_uploads_are_counted_per_person_not_per_address(app):
+    """Two people behind one office address do not share a budget."""
     first, second = make_citizen(), make_citizen()
-    login(first)
-    url = "/mis-solicitudes/QRO-NOEXISTE/requisitos/1"
-    for _ in range(30):
-        assert client.post(url).status_code != 429
-    assert client.post(url).status_code == 429
-    login(second)  # the same address, another person
-    assert client.post(url).status_code != 429
+    keys = []
+    for person in (first, second):
+        with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.1"}):
+            login_user(person)
+            keys.append(limits.KEYS[limits.PERSON]())
+    assert keys == [first.get_id(), second.get_id()]
+    assert {r.by for r in limits.LIMITS if r.endpoint == "applications.upload"} == {limits.PERSON}
 
 
 @pytest.mark.parametrize("url", ["", "memory://"])
