@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.applications import tasks as outbox_tasks
 from portal.citizens import oidc
 from portal.config import ROOT, check, from_env
-from portal.web import assets, logs, pagecache, queue, security, templating
+from portal.web import assets, limits, logs, pagecache, queue, security, templating
 from portal.web import database as db
 from portal.web.extensions import babel, compress, csrf, htmx_ext, login_manager
 from portal.web.htmx import add_vary
@@ -51,6 +52,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
     check(app.config)
     app.instance_path = app.config["INSTANCE_PATH"]
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        # The client's address and scheme as the last ``proxies`` proxies saw them
+        # (Flask's documented way to wrap its WSGI app, which mypy sees as a method).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     logs.init_app(app)
     pagecache.init_app(app)  # first: its after-request function runs last
@@ -78,5 +83,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app)
     templating.init_app(app)
+    limits.init_app(app)  # after the blueprints: it wraps the views it limits
 
     return app

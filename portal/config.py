@@ -95,6 +95,13 @@ def from_env(env: dict | None = None) -> dict:
         "STAFF_IDLE_MINUTES": _int(env, "STAFF_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_HOURS": _int(env, "SESSION_ABSOLUTE_HOURS", 12),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # Rate limits and proxies (portal/web/limits.py; README "Rate limits and trusted
+        # proxies"). Production refuses memory:// and an empty storage: use Redis.
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),
+        "RATELIMIT_STORAGE_URL": env.get(
+            "RATELIMIT_STORAGE_URL", "" if production else "memory://"
+        ),
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
     }
 
 

@@ -1,4 +1,4 @@
-"""Back-office tables: staff accounts and the hash-chained audit trail."""
+"""Back-office tables: staff accounts, sign-in throttles and the hash-chained audit trail."""
 
 from __future__ import annotations
 
@@ -32,10 +32,26 @@ class StaffUser(SignedInUser, BaseModel):
     agency = ForeignKeyField(Agency, null=True, backref="staff", on_delete="RESTRICT")
     agency_id: ForeignKeyField[int | None]
     active = BooleanField(default=True)
-    failed_logins = IntegerField(default=0)
-    locked_until = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
+
+
+class SignInThrottle(BaseModel):
+    """Failed staff sign-ins counted by account and client, and how long they must wait.
+
+    ``key`` and ``account`` are keyed digests (see portal/backoffice/staff.py):
+    the table names no e-mail and no address, and a typed e-mail that belongs
+    to nobody is counted exactly like a real one.
+    """
+
+    id: AutoField[int]
+    key = CharField(max_length=64, unique=True)
+    scope = CharField(max_length=10)  # par (account and client), cliente, cuenta
+    account = CharField(max_length=64, default="", index=True)
+    failures = IntegerField(default=0)
+    wait_until = DateTimeField(null=True)
+    known = BooleanField(default=False)  # this client has signed in to this account
+    updated_at = DateTimeField(default=utcnow, index=True)
 
 
 class AuditEvent(BaseModel):

@@ -30,7 +30,15 @@ from portal.models import Citizen, Enrollment, Program, ResumeCode, utcnow
 from portal.vocabulary import Assistance, AuditAction
 from portal.web.database import locked, write
 
-RESUME_DAYS = 30
+# A code is for coming back on another day or device to finish the questionnaire
+# (a few minutes of questions), not for keeping answers: a week covers "I will
+# ask at home and finish tomorrow or at the weekend" and gives a guesser a
+# seventh of the month the codes used to last. The page that shows the code
+# says until when it works.
+RESUME_DAYS = 7
+# An expired code still answers "it expired" (instead of "not found") for a
+# week, but its answers are erased as soon as it expires.
+EXPIRED_NOTICE_DAYS = 7
 CODE_LENGTH = 8  # 29**8 is about 5 * 10**11 codes
 _TYPED_SEPARATORS = re.compile(r"[\s\-_.]+")
 
@@ -149,8 +157,7 @@ def save_for_later(
         code = new_code()
         try:
             with write():
-                # Expired codes are pruned as new ones are made: no cron job needed.
-                ResumeCode.delete().where(ResumeCode.expires_at <= now).execute()
+                _prune_expired(now)
                 ResumeCode.create(
                     code=code,
                     answers=dict(answers),
@@ -164,12 +171,38 @@ def save_for_later(
     raise RuntimeError("no free resume code after 5 draws")
 
 
+def _prune_expired(now: dt.datetime) -> None:
+    """Expired codes lose their answers, and go a week later (pruned as new codes
+    are made: no cron job needed)."""
+    ResumeCode.update(answers={}, asked=[]).where(
+        (ResumeCode.expires_at <= now) & (ResumeCode.answers != {})
+    ).execute()
+    notice = now - dt.timedelta(days=EXPIRED_NOTICE_DAYS)
+    ResumeCode.delete().where(ResumeCode.expires_at <= notice).execute()
+
+
+def saved_until(code: str) -> dt.datetime | None:
+    """When the code in the session stops working (None: it is gone)."""
+    row = ResumeCode.get_or_none(ResumeCode.code == code)
+    return row.expires_at if row else None
+
+
 def find_saved(typed: str, *, now: dt.datetime | None = None) -> ResumeCode:
-    """The unexpired answers saved under ``typed``, or :class:`CodeError`."""
+    """The unexpired answers saved under ``typed``, or :class:`CodeError`.
+
+    How many wrong codes a client, and everybody together, may type is limited
+    by portal/web/limits.py (a wrong code answers 422 and counts).
+    """
     code = normalize_code(typed)
-    row = ResumeCode.get_or_none(
-        (ResumeCode.code == code) & (ResumeCode.expires_at > (now or utcnow()))
-    )
+    row = ResumeCode.get_or_none(ResumeCode.code == code)
+    if row is not None and row.expires_at <= (now or utcnow()):
+        raise CodeError(
+            _l(
+                "Este código ya venció: los códigos duran %(days)s días. Responda las "
+                "preguntas de nuevo; al terminar puede guardar sus respuestas con un código nuevo.",
+                days=RESUME_DAYS,
+            )
+        )
     if row is None:
         raise CodeError(
             _l(

@@ -53,7 +53,10 @@ def _flow() -> flow.Flow:
 class ResumeForm(BaseForm):
     code = StringField(
         _l("Código para continuar"),
-        description=_l("Son 8 letras y números, por ejemplo 7K3M-9PXA."),
+        description=_l(
+            "Son 8 letras y números, por ejemplo 7K3M-9PXA. Cada código vale %(days)s días.",
+            days=store.RESUME_DAYS,
+        ),
     )
 
 
@@ -101,9 +104,15 @@ def save():
 @bp.get("/codigo")
 def saved():
     code = session.get("resume_code")
-    if not code:
+    until = store.saved_until(code) if code else None
+    if not code or until is None:
         return redirect(url_for(".start"), code=303)
-    return render("eligibility/saved.html", code=store.format_code(code), days=store.RESUME_DAYS)
+    return render(
+        "eligibility/saved.html",
+        code=store.format_code(code),
+        days=store.RESUME_DAYS,
+        until=until,
+    )
 
 
 @bp.post("/retomar")

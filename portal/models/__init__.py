@@ -16,7 +16,7 @@ from portal.applications.models import (
     Notice,
     Outbox,
 )
-from portal.backoffice.models import AuditEvent, StaffUser
+from portal.backoffice.models import AuditEvent, SignInThrottle, StaffUser
 from portal.catalog.models import (
     Agency,
     Call,
@@ -73,6 +73,7 @@ ALL_MODELS = [
     Delivery,
     IdentityCheck,
     Assistance,
+    SignInThrottle,
 ]
 
 __all__ = [
@@ -118,5 +119,6 @@ __all__ += [
     "Notice",
     "Outbox",
     "ResumeCode",
+    "SignInThrottle",
     "StatsState",
 ]

@@ -1,23 +1,34 @@
-"""Staff sign-in and where it lands, the staff menu, lockout, the staff commands
-and the kiosk device setting."""
+"""Staff sign-in and where it lands, the staff menu, growing waits after wrong
+passwords (by account and client, never a lock a stranger can trigger), one
+scrypt on every path, the staff commands and the kiosk device setting."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from werkzeug.security import check_password_hash
 
+from portal import create_app
 from portal.backoffice import staff
-from portal.models import Application, AuditEvent, StaffUser, WebSession
+from portal.backoffice.audit import SYSTEM
+from portal.models import Application, AuditEvent, SignInThrottle, StaffUser, WebSession
+from portal.web.extensions import db
 from portal.web.kiosk import DEVICE_COOKIE
+from tests.conftest import BASE_CONFIG
 from tests.factories import make_agency, make_application, make_program, make_staff
 from tests.support.html import html
+
+pytestmark = pytest.mark.usefixtures("app")
 
 PASSWORD = "contraseña-de-prueba-segura"
 
 
-def post_login(client, email, password=PASSWORD):
-    return client.post("/oficina/entrar", data={"email": email, "password": password})
+def post_login(client, email, password=PASSWORD, forwarded_for=None):
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return client.post(
+        "/oficina/entrar", data={"email": email, "password": password}, headers=headers
+    )
 
 
 def test_login_page_renders(client):
@@ -53,17 +64,181 @@ def test_empty_form_is_rejected(client):
     assert "Escriba su correo" in html(response).get_text()
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(client):
+NOW = dt.datetime(2026, 3, 2, 9, 0, 0)
+OFFICE = "203.0.113.10"
+STRANGER = "198.51.100.66"
+
+
+def attempt(email, password=PASSWORD, client=STRANGER, after=0.0):
+    """``staff.authenticate`` from ``client``, ``after`` seconds past NOW."""
+    return staff.authenticate(email, password, client, now=NOW + dt.timedelta(seconds=after))
+
+
+def test_wrong_passwords_make_the_next_attempt_wait_twice_as_long_each_time():
     user = make_staff()
+    assert attempt(user.email, "incorrecta").wait_seconds == 0
+    assert attempt(user.email, "incorrecta").wait_seconds == 0
+    assert attempt(user.email, "incorrecta").wait_seconds == 2  # the third: wait 2 s
+    # During the wait even the right password is refused, and nothing more is counted.
+    assert attempt(user.email, after=1) == staff.SignIn(None, 1, counted=False)
+    assert attempt(user.email, "incorrecta", after=2).wait_seconds == 4
+    assert attempt(user.email, "incorrecta", after=6).wait_seconds == 8
+    assert attempt(user.email, after=14).user == user
+    # A success starts the count again.
+    assert attempt(user.email, "incorrecta", after=15).wait_seconds == 0
+
+
+def test_the_wait_never_grows_past_fifteen_minutes():
+    user = make_staff()
+    elapsed = 0.0
+    waits = []
+    for _ in range(16):
+        wait = attempt(user.email, "incorrecta", after=elapsed).wait_seconds
+        waits.append(wait)
+        elapsed += wait
+    assert waits[:4] == [0, 0, 2, 4] and max(waits) == 15 * 60
+
+
+def test_a_count_left_alone_for_an_hour_starts_again():
+    user = make_staff()
+    for _ in range(3):
+        attempt(user.email, "incorrecta")
+    later = staff.FORGET_AFTER.total_seconds() + 1
+    assert attempt(user.email, "incorrecta", after=later).wait_seconds == 0
+
+
+def test_the_page_says_how_long_to_wait_and_refuses_the_right_password_meanwhile(client):
+    user = make_staff()
+    assert post_login(client, user.email, "incorrecta").status_code == 401
+    assert post_login(client, user.email, "incorrecta").status_code == 401
+    response = post_login(client, user.email, "incorrecta")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "2"
+    assert "espere 2 segundos" in html(response).find(class_="error-summary").get_text()
+    response = post_login(client, user.email)  # the right password, too soon
+    assert response.status_code == 429
+    assert "espere" in html(response).find(class_="error-summary").get_text()
+    assert not WebSession.select().where(WebSession.user_kind == "personal").exists()
+    # Three counted failures audited; the attempt refused during the wait wrote nothing.
+    failed = AuditEvent.select().where(AuditEvent.outcome == "fallido")
+    assert [e.details for e in failed] == [{"cause": "credentials"}] * 3
+
+
+def test_thirty_attempts_from_one_stranger_keep_no_reviewer_out():
+    """The attack that locked all six reviewers for 15 minutes now locks nobody out."""
+    reviewers = [make_staff() for _ in range(6)]
     for _ in range(5):
-        assert post_login(client, user.email, "incorrecta").status_code == 401
-    locked = StaffUser.get_by_id(user.id)
-    assert locked.locked_until is not None
-    # Even the right password is refused while locked, with the same message.
-    response = post_login(client, user.email)
-    assert response.status_code == 401
-    later = locked.locked_until + dt.timedelta(seconds=1)
-    assert staff.authenticate(user.email, PASSWORD, now=later) is not None
+        for reviewer in reviewers:
+            assert attempt(reviewer.email, "incorrecta").user is None
+    for reviewer in reviewers:
+        assert attempt(reviewer.email, client=OFFICE).user == reviewer
+
+
+def test_many_strangers_slow_unknown_clients_down_a_little_but_never_a_known_one():
+    reviewer = make_staff()
+    assert attempt(reviewer.email, client=OFFICE).user == reviewer  # the office is known
+    for n in range(staff.ACCOUNT.free + 5):
+        attempt(reviewer.email, "incorrecta", client=f"198.51.100.{n}")
+    waiting = attempt(reviewer.email, client="192.0.2.200")
+    assert waiting.user is None and 0 < waiting.wait_seconds <= staff.ACCOUNT.cap_seconds
+    assert attempt(reviewer.email, client=OFFICE).user == reviewer
+
+
+def test_strangers_can_never_keep_the_state_admin_out():
+    admin = make_staff("admin_estatal")
+    for n in range(staff.ACCOUNT.free + 5):
+        attempt(admin.email, "incorrecta", client=f"198.51.100.{n}")
+    assert attempt(admin.email, client="192.0.2.200").user == admin  # a new address too
+
+
+def test_one_client_trying_many_accounts_is_made_to_wait():
+    for n in range(staff.CLIENT.free - 1):
+        assert attempt(f"nadie{n}@dependencia.example.org", "x").wait_seconds == 0
+    assert attempt("otra@dependencia.example.org", "x").wait_seconds == 2
+    user = make_staff()
+    assert attempt(user.email, after=1).wait_seconds == 1  # the client waits, whatever it types
+    assert attempt(user.email, client=OFFICE, after=1).user == user
+
+
+def test_unknown_e_mails_wait_exactly_like_real_ones():
+    user = make_staff()
+    waits = {}
+    for email in (user.email, "nadie@dependencia.example.org"):
+        elapsed, seen = 0.0, []
+        for _ in range(6):
+            wait = attempt(email, "incorrecta", client=email, after=elapsed).wait_seconds
+            seen.append(wait)
+            elapsed += wait
+        waits[email] = seen
+    assert waits[user.email] == waits["nadie@dependencia.example.org"] == [0, 0, 2, 4, 8, 16]
+
+
+def test_the_throttle_table_names_no_e_mail_and_no_address():
+    user = make_staff()
+    attempt(user.email, "incorrecta")
+    stored = " ".join(f"{row.key} {row.account}" for row in SignInThrottle.select())
+    assert user.email not in stored and STRANGER not in stored
+    assert SignInThrottle.select().count() == 3  # account and client, client, account
+
+
+@pytest.fixture
+def verifications(monkeypatch):
+    """Every scrypt verification made, each checked to run outside any transaction."""
+    calls = []
+
+    def verify(stored, password):
+        assert not db.in_transaction(), "scrypt must never run inside a transaction"
+        calls.append(stored)
+        return check_password_hash(stored, password)
+
+    monkeypatch.setattr(staff, "check_password_hash", verify)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "case", ["unknown e-mail", "wrong password", "deactivated", "made to wait", "success"]
+)
+def test_every_path_runs_exactly_one_verification_outside_any_transaction(case, verifications):
+    user = make_staff(active=case != "deactivated")
+    email, password = user.email, PASSWORD
+    if case == "unknown e-mail":
+        email = "nadie@dependencia.example.org"
+    if case == "wrong password":
+        password = "incorrecta"
+    if case == "made to wait":
+        for _ in range(3):
+            attempt(email, "incorrecta")
+        verifications.clear()
+    result = attempt(email, password, after=1)
+    # The account's own hash only when there is a usable account to check it against.
+    usable = case in ("wrong password", "success")
+    assert verifications == [user.password_hash if usable else staff._DUMMY_HASH]
+    assert (result.user == user) is (case == "success")
+
+
+def test_new_accounts_are_hashed_outside_the_write(monkeypatch):
+    hashed_in = []
+    real = staff.hash_password
+    monkeypatch.setattr(
+        staff, "hash_password", lambda p: hashed_in.append(db.in_transaction()) or real(p)
+    )
+    staff.create("n@d.example.org", "N", "admin_estatal", "una-contraseña-larga", None, SYSTEM)
+    assert hashed_in == [False]
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(app):
+    user = make_staff()
+    trusting = create_app(
+        dict(BASE_CONFIG, DATABASE_URL=app.config["DATABASE_URL"], TRUSTED_PROXIES=1)
+    ).test_client()
+    plain = app.test_client()
+    for who in (trusting, plain):
+        for _ in range(3):
+            post_login(who, user.email, "incorrecta", forwarded_for="198.51.100.7")
+    # Trusted: the three failures were the stranger's, so another address signs in.
+    assert post_login(trusting, user.email, forwarded_for="192.0.2.8").status_code == 303
+    # Not trusted: the header is ignored and every request is the proxy's own address,
+    # which is now made to wait.
+    assert post_login(plain, user.email, forwarded_for="192.0.2.8").status_code == 429
 
 
 def test_deactivated_staff_cannot_sign_in(client):
@@ -161,7 +336,7 @@ def test_cli_creates_staff_with_password_from_stdin(app):
     user = StaffUser.get(StaffUser.email == "revisora@sedesoq.example.org")
     assert user.agency_id == agency.id
     assert user.password_hash.startswith("scrypt:")
-    assert staff.authenticate("revisora@sedesoq.example.org", CLI_PASSWORD)
+    assert staff.authenticate("revisora@sedesoq.example.org", CLI_PASSWORD).user == user
     entry = AuditEvent.get(AuditEvent.action == "staff.create")
     # The same entry as the web's (tests/backoffice/test_oficina_admin.py), with the system as actor.
     assert (entry.actor_kind, entry.object_type, entry.object_id, entry.details) == (

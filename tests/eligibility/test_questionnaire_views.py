@@ -188,7 +188,7 @@ def test_answers_can_be_saved_and_resumed_with_a_code(app, client, demo):
     assert resumed.headers["Location"] == "/cuestionario/revisar"
     review = html(other.get("/cuestionario/revisar"))
     assert [a["href"].rsplit("/", 1)[1] for a in review.select(".summary-action a")] == asked
-    assert ResumeCode.get().expires_at > utcnow() + dt.timedelta(days=29)
+    assert ResumeCode.get().expires_at > utcnow() + dt.timedelta(days=6)
 
 
 @pytest.mark.parametrize(

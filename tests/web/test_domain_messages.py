@@ -12,8 +12,8 @@ from portal.messages import _l, spanish
 from tests.catalog_builders import demo_catalog
 from tests.support.html import html
 
-NOT_FOUND_ES = "No encontramos respuestas con ese código. Revíselo; los códigos duran 30 días."
-NOT_FOUND_EN = "We found no answers with that code. Check it; codes last 30 days."
+NOT_FOUND_ES = "No encontramos respuestas con ese código. Revíselo; los códigos duran 7 días."
+NOT_FOUND_EN = "We found no answers with that code. Check it; codes last 7 days."
 
 
 def _refusal(client) -> str:

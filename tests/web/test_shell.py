@@ -57,6 +57,7 @@ def test_hsts_only_in_production(template_database, tmp_path):
             "CREDENTIAL_PRIVATE_KEY": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
             "PORTAL_BASE_URL": "https://ventanilla.example.org",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+            "RATELIMIT_STORAGE_URL": "redis://127.0.0.1:9/0",
         }
     )
     response = app.test_client().get("/healthz")

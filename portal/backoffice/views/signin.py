@@ -12,6 +12,7 @@ from portal.citizens.forms import StaffLoginForm
 from portal.web.auth import is_staff, sign_in, sign_out, staff_required
 from portal.web.htmx import render
 from portal.web.kiosk import DEVICE_COOKIE, device_marker, is_kiosk, set_device_cookie
+from portal.web.limits import client_address, wait_text
 from portal.web.shell import staff_links
 
 bp = Blueprint("oficina_auth", __name__, url_prefix="/oficina")
@@ -34,7 +35,8 @@ def login():
     form = StaffLoginForm()
     status = 200
     if form.validate_on_submit():
-        user = staff.authenticate(form.email.data, form.password.data)
+        attempt = staff.authenticate(form.email.data, form.password.data, client_address())
+        user = attempt.user
         if user is not None:
             sign_in(user)
             audit.record(
@@ -45,19 +47,32 @@ def login():
                 request_id=g.request_id,
             )
             return redirect(_local(request.args.get("next")) or _landing(user.role), code=303)
-        audit.record(
-            "staff.sign_in",
-            ANONYMOUS,
-            outcome="fallido",
-            details={"cause": "credentials"},
-            request_id=g.request_id,
-        )
-        # One message for an unknown e-mail, a wrong password, a locked or a
-        # deactivated account: the form must not tell which e-mails exist.
+        if attempt.counted:
+            # Attempts refused during a wait are not audited: a flood of them
+            # must not become a flood of writes (the access log has each 429).
+            audit.record(
+                "staff.sign_in",
+                ANONYMOUS,
+                outcome="fallido",
+                details={"cause": "credentials"},
+                request_id=g.request_id,
+            )
+        # One message for an unknown e-mail, a wrong password or a deactivated
+        # account: the form must not tell which e-mails exist. Waits are
+        # counted for unknown e-mails too, so they tell nothing either.
+        if attempt.wait_seconds:
+            form.password.errors.append(
+                _(
+                    "Hubo varios intentos fallidos: espere %(wait)s y vuelva a intentarlo.",
+                    wait=wait_text(attempt.wait_seconds),
+                )
+            )
+            body = render("backoffice/login.html", form=form)
+            return body, 429, {"Retry-After": str(attempt.wait_seconds)}
         form.password.errors.append(
             _(
-                "El correo o la contraseña no son correctos, o la cuenta está bloqueada. "
-                "Tras 5 intentos fallidos la cuenta se bloquea 15 minutos."
+                "El correo o la contraseña no son correctos. Tras varios intentos fallidos "
+                "tendrá que esperar unos segundos entre uno y otro."
             )
         )
         status = 401
