@@ -67,6 +67,9 @@ from portal.web.extensions import db
 # indexes of a state of several million people; SQLite takes it as it goes.
 IMPORT_CACHE_KIB = 1_000_000
 LOOKUP_SLICE = 5000  # values per IN list, well under every database's limit
+# Rows written per transaction of an import: other writers wait at most that
+# long (about 0.1 s on a quiet machine), and each transaction pays one commit.
+WRITE_ROWS = 1000
 # A batch still pendiente or en_proceso this long after its last sign of life
 # (upload, claim, a chunk written, progress) lost its run.
 STALLED_AFTER = dt.timedelta(minutes=10)
@@ -433,10 +436,14 @@ def _import(
     # traceback holding this generator is let go.
     with closing(pipeline.judged_chunks(source, ctx, parallel=parallel)) as chunks:
         for read, good, rejections in chunks:
-            with write():
-                _still_ours(batch.id, claim, counts.total + read)
-                _write_chunk(good, rejections, ctx, batch.id, counts)
-                counts.total += read
+            # A judged chunk is written in transactions of WRITE_ROWS rows: the
+            # write lock is held for a fraction of a second at a time.
+            for start in range(0, max(len(good), 1), WRITE_ROWS):
+                with write():
+                    _still_ours(batch.id, claim, counts.total)
+                    part = rejections if start == 0 else []
+                    _write_chunk(good[start : start + WRITE_ROWS], part, ctx, batch.id, counts)
+            counts.total += read
             if progress:
                 progress(counts.total, total)
     if progress:
