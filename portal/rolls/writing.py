@@ -440,7 +440,7 @@ def _import(
             # write lock is held for a fraction of a second at a time.
             for start in range(0, max(len(good), 1), WRITE_ROWS):
                 with write():
-                    _still_ours(batch.id, claim, counts.total)
+                    _still_ours(batch.id, claim, counts.total + read)
                     part = rejections if start == 0 else []
                     _write_chunk(good[start : start + WRITE_ROWS], part, ctx, batch.id, counts)
             counts.total += read
