@@ -8,24 +8,34 @@ already enrolled in the program, nor in another program of its exclusion
 group (one query on the same key the unique index guards).
 
 Accepted rows reuse the citizen record with that CURP or create one (origin
-``import``) and get an enrollment (source ``padron``). Everything a batch
-writes (citizens, enrollments, rejected rows, the final counts) happens in one
-transaction: a crash, even ``kill -9``, leaves nothing of it, and running the
-batch again (same file: same batch, found by its SHA-256) resumes it. A batch
-that finished is never run again, so re-importing a file creates nothing new;
-the same rows in another file are rejected as already enrolled.
+``import``) and get an enrollment (source ``padron``). A batch is written in
+short transactions of WRITE_ROWS rows, so that other writers (a staff sign-in,
+a citizen's save) wait a fraction of a second instead of the whole import; its
+enrollments are *staged*: inactive, under the batch's id, invisible to every
+reader (they all read active enrollments). One final transaction,
+:func:`_publish`, makes them active, counts them into the statistics and
+marks the batch ``terminado``: everyone else sees the whole batch or none of
+it. A failure, or ``kill -9``, leaves only staged rows, which
+:func:`discard_staged` removes with the citizen records the batch alone
+created (on the failure itself, in the recovery, or at the start of the next
+run of the batch). What does show while a batch runs: new people's citizen
+records (without any enrollment) and the batch's progress. Running the batch
+again (same file: same batch, found by its SHA-256) resumes it. A batch that
+finished is never run again, so re-importing a file creates nothing new; the
+same rows in another file are rejected as already enrolled.
 
-Speed (bench/import.py): rows are validated in Python in chunks, for a large
-roll in a second process while this one writes (portal/rolls/pipeline.py);
-existing CURPs and enrollments are looked up a chunk at a time with ``IN``
-lists; inserts go through ``executemany`` of plain tuples; the program's rules
-are compiled once; a roll that at least doubles a table rebuilds that table's
-plain indexes at its end instead of keeping them current row by row.
-On SQLite the import's connection gets a page cache large enough for the
-citizen indexes (random CURPs otherwise evict each other's pages), new
-citizens are inserted in CURP order (neighbouring index pages), and their ids
-are numbered from the table's largest id instead of being read back: the
-write lock held by the transaction makes that numbering certain.
+Speed (bench/import.py, bench/import_lock.py): rows are validated in Python
+in chunks, for a large roll in a second process while this one writes
+(portal/rolls/pipeline.py); existing CURPs and enrollments are looked up a
+slice at a time with ``IN`` lists; inserts go through ``executemany`` of plain
+tuples; the program's rules are compiled once. On SQLite the import's
+connection gets a page cache large enough for the citizen indexes (random
+CURPs otherwise evict each other's pages), new citizens are inserted in CURP
+order (neighbouring index pages), and their ids are numbered from the table's
+largest id instead of being read back: the write lock held by each
+transaction makes that numbering certain. (Dropping and rebuilding indexes
+for a large roll, which a single transaction allowed, is gone: with short
+transactions others would see the table without them.)
 """
 
 from __future__ import annotations
