@@ -391,7 +391,6 @@ def test_parallel_and_plain_imports_write_the_same(municipalities, tmp_path):
     assert [row[0] for row in written] == sorted(person(n)[0] for n in range(40))
 
 
-@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="SQLite indexes")
 def test_a_failing_writer_ends_the_judging_process(municipalities, tmp_path):
     """More chunks than the pipe holds: the judging process is still writing
     when the writer fails, and must not be left waiting."""
