@@ -160,4 +160,26 @@ def recover(
         if b.stored_file
     ]
     files.sweep(keep, older_than=STALLED_AFTER)
+    _sweep_progress(folder)
     return queued
+
+
+def _sweep_progress(folder: Path) -> None:
+    """Progress files of batches that ended (their run was killed before it
+    could remove them): counts only, but nothing needs them any more."""
+    ended = set()
+    for path in folder.glob("progreso-*.json"):
+        try:
+            ended.add(int(path.stem.removeprefix("progreso-")))
+        except ValueError:
+            continue
+    if not ended:
+        return
+    running = {
+        b.id
+        for b in ImportBatch.select(ImportBatch.id).where(
+            ImportBatch.id.in_(sorted(ended)) & ImportBatch.status.in_(UNFINISHED)
+        )
+    }
+    for batch_id in ended - running:
+        writing.ProgressFile(folder, batch_id).remove()

@@ -384,7 +384,7 @@ def _delete_unused_citizens(citizen_ids: list[int]) -> None:
     p = _param()
     unused = " ".join(
         # Table and column names come from the model registry, never from input.
-        f"AND NOT EXISTS (SELECT 1 FROM {table} WHERE {table}.{column} = citizen.id)"  # noqa: S608
+        f'AND NOT EXISTS (SELECT 1 FROM "{table}" r WHERE r."{column}" = citizen.id)'  # noqa: S608
         for table, column in _citizen_references()
     )
     db.execute_sql(

@@ -225,7 +225,11 @@ def test_the_sweep_deletes_orphans_and_keeps_what_a_batch_needs(place, folder, t
     for path in [files.storage.root / orphan, files.storage.root / batch.stored_file,
                  temporary, *legacy]:  # fmt: skip
         os.utime(path, (old, old))
+    writing.ProgressFile(folder, 999)(1, 2)  # a batch that no longer runs (no such batch)
+    writing.ProgressFile(folder, batch.id)(1, 2)
     uploads.recover(folder, tasks.import_roll)
+    assert not writing.ProgressFile(folder, 999).path.exists()
+    assert writing.ProgressFile(folder, batch.id).path.exists()
     assert not files.exists(orphan) and not temporary.exists()
     assert not any(p.exists() for p in legacy)
     assert files.exists(fresh_orphan) and files.exists(batch.stored_file)
