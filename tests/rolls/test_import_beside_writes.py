@@ -158,3 +158,31 @@ def test_a_claim_records_its_sign_of_life(place, app, tmp_path):
     claimed = ImportBatch.get_by_id(batch.id)
     assert claimed.status == "en_proceso" and claimed.heartbeat_at >= before
     assert writing.claim_batch(batch.id, utcnow() - writing.STALLED_AFTER) is None
+
+
+def test_people_an_unfinished_import_is_creating_are_no_duplicate_candidates(
+    place, app, tmp_path, monkeypatch
+):
+    from portal.rolls import duplicates
+
+    monkeypatch.setattr(pipeline, "CHUNK", 2)
+    first = roll_rows(1)[0]
+    twin = make_citizen(  # one letter away from the roll's first person
+        curp=first[0][:16] + ("B" if first[0][16] != "B" else "C") + first[0][17],
+        given_names=first[1],
+        first_surname=first[2],
+        second_surname=first[3],
+    )
+    path = write_roll(tmp_path / "p.csv", [first, *roll_rows(6)[1:]])
+    batch, _ = writing.prepare_batch(path, path.name, make_program())
+
+    def die(processed: int, _total: int) -> None:
+        raise LostRun
+
+    with pytest.raises(LostRun):
+        writing.run_batch(batch.id, path, progress=die, parallel=False)
+    staged = Citizen.get(Citizen.curp == first[0])
+    assert staged.id in duplicates.staged_people()
+    assert any({p.a, p.b} == {staged.id, twin.id} for p in duplicates.curp_pairs())
+    assert all(staged.id not in (p.a, p.b) for p in duplicates.find_candidates())
+    assert twin.id not in duplicates.staged_people()
