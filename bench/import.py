@@ -10,8 +10,9 @@ new), then, in the same run:
 
 * import: ``padron.prepare_batch`` + ``padron.run_batch`` with every
   validation on (CURP, birth date and sex against it, municipality, program
-  rules, duplicates in the file, enrollment and exclusion group), one
-  transaction, the rows judged in a second process while this one writes
+  rules, duplicates in the file, enrollment and exclusion group), in short
+  transactions made visible by one final step (portal/rolls/writing.py), the
+  rows judged in a second process while this one writes
   (as for every roll of ``pipeline.PARALLEL_MIN_ROWS`` rows or more,
   portal/rolls/pipeline.py);
 * bare insert: the same rows into a copy of the same database with plain

@@ -49,6 +49,13 @@ def import_command(file: Path, slug: str, report: Path | None) -> None:
 
             batch = writing.run_batch(batch.id, file, progress=progress)
         seconds = time.perf_counter() - started
+        if batch.status == "en_proceso":
+            raise click.ClickException(
+                f"Otra carga de este archivo está en curso (lote {batch.id}). Si se "
+                "interrumpió, la recuperación la retoma o puede volver a ejecutar "
+                f"este comando {int(writing.STALLED_AFTER.total_seconds() // 60)} minutos "
+                "después de su última señal de vida."
+            )
         if batch.status != "terminado":
             raise click.ClickException(batch.error)
         click.echo(f"Lote {batch.id}: {batch.total_rows} filas en {seconds:.1f} s.")

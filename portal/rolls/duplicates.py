@@ -36,6 +36,7 @@ from portal.models import (
     DuplicateCandidate,
     Enrollment,
     IdentityCheck,
+    ImportBatch,
     Notice,
     Program,
     utcnow,
@@ -132,13 +133,36 @@ def curp_pairs() -> Iterator[Pair]:
 
 
 def find_candidates(threshold: float = NAME_THRESHOLD) -> list[Pair]:
-    """Every probable pair, once (a CURP pair wins over a name pair)."""
+    """Every probable pair, once (a CURP pair wins over a name pair); people an
+    unfinished roll import is creating are left out (see :func:`staged_people`)."""
     pairs: dict[tuple[int, int], Pair] = {}
     for pair in name_pairs(threshold):
         pairs[(pair.a, pair.b)] = pair
     for pair in curp_pairs():
         pairs[(pair.a, pair.b)] = pair
-    return list(pairs.values())
+    staged = staged_people()
+    return [p for p in pairs.values() if p.a not in staged and p.b not in staged]
+
+
+def staged_people() -> set[int]:
+    """Citizen records created by a roll import that has not finished: its
+    enrollments are staged, and the records go if it fails
+    (portal/rolls/writing.py), so no pair should name them yet."""
+    unfinished = ImportBatch.select(ImportBatch.id.cast("text")).where(
+        ImportBatch.status != "terminado"
+    )
+    query = (
+        Enrollment.select(Enrollment.citizen)
+        .join(Citizen)
+        .where(
+            (Enrollment.active == False)  # noqa: E712
+            & Enrollment.ended_on.is_null()
+            & (Citizen.origin == "import")
+            & Enrollment.import_batch.in_(unfinished)
+        )
+        .distinct()
+    )
+    return {e.citizen_id for e in query}
 
 
 def store_candidates(pairs: Iterable[Pair], chunk: int = 2000) -> int:

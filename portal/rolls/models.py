@@ -1,9 +1,10 @@
 """Rolls (padrones) brought in by agencies, and probable duplicate people.
 
 An :class:`ImportBatch` is one uploaded file for one program. Its rows are
-judged and written in a single transaction, so a batch is either wholly in
-the database (``terminado``) or not at all; the rejected rows and their
-reasons are written in that same transaction, for the report.
+judged and written a chunk per transaction as staged (inactive) enrollments
+under the batch's id, and made active all at once when the batch becomes
+``terminado`` (portal/rolls/writing.py): everyone else sees a batch wholly or
+not at all. The rejected rows and their reasons are kept for the report.
 
 A :class:`DuplicateCandidate` is a pair of citizen records that probably name
 the same person; staff merge or dismiss it, and a merge leaves a
@@ -54,8 +55,13 @@ class ImportBatch(BaseModel):
     created_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
     created_by_id: ForeignKeyField[int | None]
     created_at = DateTimeField(default=utcnow)
-    started_at = DateTimeField(null=True)
+    started_at = DateTimeField(null=True)  # when the run that holds it claimed it
     finished_at = DateTimeField(null=True)
+    # The run's last sign of life: every chunk it writes (portal/rolls/writing.py).
+    heartbeat_at = DateTimeField(null=True)
+    # Blob key of the uploaded file, encrypted at rest (portal/rolls/files.py),
+    # until the import ends; "" for the ``padron import`` command's batches.
+    stored_file = CharField(default="")
 
     class Meta:
         indexes = ((("program", "sha256"), True),)

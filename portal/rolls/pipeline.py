@@ -37,11 +37,10 @@ import traceback
 from collections.abc import Generator, Iterator
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 from typing import Any
 
 from portal.rolls.judging import Chunk, Rejection, RollContext, Row, cells_name, judge_row
-from portal.rolls.reading import RollError, cell_picker, map_headers, read_rows
+from portal.rolls.reading import RollError, Source, cell_picker, map_headers, read_rows
 
 CHUNK = 5000
 # From this many rows on, a second process reads and judges the file while this
@@ -52,7 +51,7 @@ QUEUED_CHUNKS = 8  # how far the judging process may run ahead of the writer
 PROCESS_NAME = "judge-roll"
 
 
-def judge_file(path: Path, ctx: RollContext) -> Iterator[Chunk]:
+def judge_file(path: Source, ctx: RollContext) -> Iterator[Chunk]:
     """The file's rows judged in order, about CHUNK rows at a time.
 
     A CURP met again in the file is rejected, naming the row where it came first.
@@ -93,7 +92,7 @@ def should_run_in_parallel(rows: int) -> bool:
 
 
 def judged_chunks(
-    path: Path, ctx: RollContext, *, parallel: bool = False
+    path: Source, ctx: RollContext, *, parallel: bool = False
 ) -> Generator[Chunk, None, None]:
     """:func:`judge_file`'s chunks, judged here or, with ``parallel``, in a
     second process (see the module's docstring) so that judging and writing
@@ -136,7 +135,7 @@ def _receive(receiving: Connection, judge: BaseProcess) -> Any:
         ) from None
 
 
-def judge_in_child(path: Path, ctx: RollContext, sending: Connection) -> None:
+def judge_in_child(path: Source, ctx: RollContext, sending: Connection) -> None:
     """The judging process: every chunk, then None, or the error that stopped it.
 
     This thread judges into a queue of QUEUED_CHUNKS chunks, which another

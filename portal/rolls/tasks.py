@@ -2,9 +2,10 @@
 
 An upload (portal/rolls/views.py) queues :func:`import_roll`; the consumer
 (portal/worker.py) runs it. A run lost with its process (a restart, a
-``kill -9``) left nothing in the database, since the import is one
-transaction: :func:`recover_stalled_rolls`, every five minutes and when the
-consumer starts, queues such batches again (portal/rolls/uploads.py).
+``kill -9``) left nothing anyone sees, only staged rows (portal/rolls/writing.py):
+:func:`recover_stalled_rolls`, every five minutes and when the consumer
+starts, queues such batches again or fails them, removes what they staged and
+sweeps the files nothing needs (portal/rolls/uploads.py).
 """
 
 from __future__ import annotations

@@ -1,69 +1,70 @@
 """Rolls uploaded through the web: the file kept for its batch, the run, the recovery.
 
-The request that uploads only stores the file and registers the batch
-(:func:`receive`); the import runs on the background queue
-(portal/rolls/tasks.py calls :func:`run`). The file waits in the uploads
-folder as ``lote-<batch id>.<csv|xlsx>`` until its import ends, so a batch
-whose run was lost (the consumer or the server restarted, even by ``kill -9``)
-still has its file: the import is one transaction, which left nothing
-behind, and :func:`recover` queues the batch again once it has shown no sign
-of life for STALLED_AFTER.
+The request that uploads only checks the file, keeps it encrypted
+(portal/rolls/files.py: the documents' AES-GCM storage, its blob key on the
+batch) and registers the batch (:func:`receive`); the import runs on the
+background queue (portal/rolls/tasks.py calls :func:`run`), which decrypts the
+file into memory and deletes it when the import ends, finished or failed. A
+batch whose run was lost (the consumer or the server restarted, even by
+``kill -9``) still has its file and left only staged rows, invisible to
+everyone: :func:`recover` removes those and queues the batch again once it
+has shown no sign of life for STALLED_AFTER, and sweeps files nothing needs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
 
+from portal.applications.storage import StorageError
 from portal.models import ImportBatch, Program, utcnow
 from portal.rolls import writing
+from portal.rolls.files import roll_files
 
-# A batch still pendiente or en_proceso this long after its last sign of life
-# (upload, start, progress) lost its run, and is queued again.
-STALLED_AFTER = dt.timedelta(minutes=10)
+STALLED_AFTER = writing.STALLED_AFTER
 UNFINISHED = ("pendiente", "en_proceso")
 
 
 def uploads_folder(instance_path: str | Path) -> Path:
-    """Where uploaded rolls wait for their import, and their progress files."""
+    """Where uploaded rolls wait, encrypted, for their import, and their progress files."""
     return Path(instance_path) / "padron"
-
-
-def batch_file(folder: Path, batch_id: int) -> Path | None:
-    """The stored file of the batch, if it is still waiting for its import."""
-    return next(iter(sorted(folder.glob(f"lote-{batch_id}.*"))), None)
 
 
 def receive(
     folder: Path, source: IO[bytes], filename: str, program: Program, created_by_id: int | None
 ) -> tuple[ImportBatch, bool]:
-    """Store an uploaded file and register its batch (see writing.prepare_batch).
+    """Check an uploaded file, keep it encrypted and register its batch (see
+    writing.prepare_batch).
 
     Returns (batch, True) when the batch is to be imported: its file is then
-    kept in ``folder`` for :func:`run`. Raises RollError, keeping nothing,
-    for a file that cannot be a roll (portal/rolls/reading.py).
+    kept for :func:`run`. Raises RollError, keeping nothing, for a file that
+    cannot be a roll (portal/rolls/reading.py). The plain bytes stay in
+    memory (the request's size limit bounds them): nothing of them is written
+    to disk unencrypted.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = Path(filename).suffix.lower()
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=suffix, delete=False) as fh:
-        shutil.copyfileobj(source, fh)
-        received = Path(fh.name)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data = source.read()
+    files = roll_files(folder)
+    # The checks first, so a file that is no roll is never stored; then the
+    # blob, then the batch naming it (a process killed in between leaves a
+    # blob no batch names, which the sweep deletes).
+    writing.check_source(data)
+    key = files.put(data)
     try:
-        batch, pending = writing.prepare_batch(received, filename, program, created_by_id)
+        batch, pending, replaced = writing.register_batch(
+            data, filename, program, created_by_id, stored_file=key, checked=True
+        )
     except BaseException:  # a file that is no roll, or the database failing
-        received.unlink(missing_ok=True)
+        files.delete(key)
         raise
-    if pending:
-        os.replace(received, folder / f"lote-{batch.id}{suffix}")
-    else:
-        received.unlink(missing_ok=True)
+    if not pending:
+        files.delete(key)  # already imported: nothing new to keep
+    if replaced and replaced != key:
+        files.delete(replaced)
     return batch, pending
 
 
@@ -74,33 +75,40 @@ def run(folder: Path, batch_id: int) -> ImportBatch:
     waits, a recovery): only one run claims it (writing.claim_batch), and a
     batch that finished meanwhile is left as it is.
     """
-    path = batch_file(folder, batch_id)
-    if path is None:
-        return _lost_file(batch_id)
-    if not writing.claim_batch(batch_id, utcnow() - STALLED_AFTER):
+    claim = writing.claim_batch(batch_id, utcnow() - STALLED_AFTER)
+    if claim is None:
         return ImportBatch.get_by_id(batch_id)  # another run holds it, or it is over
+    batch = ImportBatch.get_by_id(batch_id)
+    files = roll_files(folder)
+    key = batch.stored_file
+    try:
+        data = files.get(key)
+    except (StorageError, ValueError):
+        return _lost_file(batch_id, claim)
+    del batch
     progress = writing.ProgressFile(folder, batch_id)
     try:
         progress(0, 0)  # a sign of life before the file is counted
-        return writing.run_batch(batch_id, path, progress=progress)
+        return writing.run_batch(batch_id, data, progress=progress, claim=claim)
     finally:
         progress.remove()
-        path.unlink(missing_ok=True)
+        if ImportBatch.get_by_id(batch_id).status in ("terminado", "fallido"):
+            files.delete(key)  # the import ended (not when another run took it over)
 
 
-def _lost_file(batch_id: int) -> ImportBatch:
-    batch = ImportBatch.get_by_id(batch_id)
-    if batch.status == "en_proceso":
-        return writing.fail_batch(
-            batch_id,
-            str(_l("Se perdió el archivo de esta carga y no se guardó nada. Vuelva a subirlo.")),
-        )
-    return batch
+def _lost_file(batch_id: int, claim: dt.datetime | None = None) -> ImportBatch:
+    failed = writing.fail_batch(
+        batch_id,
+        str(_l("Se perdió el archivo de esta carga y no se guardó nada. Vuelva a subirlo.")),
+        claim,
+    )
+    writing.discard_staged(batch_id)
+    return failed
 
 
 def stalled(folder: Path, now: dt.datetime | None = None) -> list[int]:
-    """Uploaded batches left pendiente or en_proceso STALLED_AFTER past their
-    last sign of life, oldest first."""
+    """Batches left pendiente or en_proceso STALLED_AFTER past their last sign
+    of life, oldest first."""
     limit = (now or utcnow()) - STALLED_AFTER
     found = []
     for batch in (
@@ -115,6 +123,8 @@ def stalled(folder: Path, now: dt.datetime | None = None) -> list[int]:
 
 def _last_sign_of_life(folder: Path, batch: Any) -> dt.datetime:
     signs = [batch.created_at, batch.started_at or batch.created_at]
+    if batch.heartbeat_at is not None:
+        signs.append(batch.heartbeat_at)
     progress = writing.ProgressFile(folder, batch.id).read()
     if progress is not None:
         signs.append(dt.datetime.fromtimestamp(progress["at"], dt.UTC).replace(tzinfo=None))
@@ -124,18 +134,52 @@ def _last_sign_of_life(folder: Path, batch: Any) -> dt.datetime:
 def recover(
     folder: Path, enqueue: Callable[[int], Any], now: dt.datetime | None = None
 ) -> list[int]:
-    """Queue again every stalled batch whose file is still here; a stalled batch
-    that was running and lost its file fails with a message. Returns the ids
-    queued again.
-
-    A batch pendiente without a file was not uploaded through the web (the
-    ``padron import`` command runs its own): it is left to whoever runs it.
+    """After lost runs: queue again every stalled batch whose file is still
+    kept; fail, with a message, a stalled batch without one (a web upload
+    whose file is gone, or a ``padron import`` command that was killed); remove
+    the staged rows of every batch that did not finish; sweep files no
+    unfinished batch needs (portal/rolls/files.py). Returns the ids queued again.
     """
+    files = roll_files(folder)
     queued = []
     for batch_id in stalled(folder, now):
-        if batch_file(folder, batch_id) is None:
+        batch = ImportBatch.get_by_id(batch_id)
+        if not files.exists(batch.stored_file):
             _lost_file(batch_id)
             continue
         enqueue(batch_id)
         queued.append(batch_id)
+    for batch in ImportBatch.select(ImportBatch.id).where(ImportBatch.status == "fallido"):
+        if writing.has_staged(batch.id):  # a run killed while it was failing
+            writing.discard_staged(batch.id)
+    keep = [
+        b.stored_file
+        for b in ImportBatch.select(ImportBatch.stored_file).where(
+            ImportBatch.status.in_(UNFINISHED)
+        )
+        if b.stored_file
+    ]
+    files.sweep(keep, older_than=STALLED_AFTER)
+    _sweep_progress(folder)
     return queued
+
+
+def _sweep_progress(folder: Path) -> None:
+    """Progress files of batches that ended (their run was killed before it
+    could remove them): counts only, but nothing needs them any more."""
+    ended = set()
+    for path in folder.glob("progreso-*.json"):
+        try:
+            ended.add(int(path.stem.removeprefix("progreso-")))
+        except ValueError:
+            continue
+    if not ended:
+        return
+    running = {
+        b.id
+        for b in ImportBatch.select(ImportBatch.id).where(
+            ImportBatch.id.in_(sorted(ended)) & ImportBatch.status.in_(UNFINISHED)
+        )
+    }
+    for batch_id in ended - running:
+        writing.ProgressFile(folder, batch_id).remove()

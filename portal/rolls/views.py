@@ -120,11 +120,17 @@ def batch(batch_id: int):
 @staff_required(*ADMINS)
 def report(batch_id: int):
     found = _batch_or_404(batch_id)
+    if found.status != "terminado":  # a running batch's rows are not final, nor visible
+        return error_page(409, _("El reporte estará listo cuando termine la carga."))
     audit.record("padron.report", _actor(), object_type="import_batch", object_id=found.id)
     return Response(
         writing.report_csv(found.id),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="rechazadas-lote-{found.id}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="rechazadas-lote-{found.id}.csv"',
+            # CURPs and names: never kept by the browser or a proxy.
+            "Cache-Control": "no-store",
+        },
     )
 
 

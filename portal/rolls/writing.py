@@ -8,24 +8,34 @@ already enrolled in the program, nor in another program of its exclusion
 group (one query on the same key the unique index guards).
 
 Accepted rows reuse the citizen record with that CURP or create one (origin
-``import``) and get an enrollment (source ``padron``). Everything a batch
-writes (citizens, enrollments, rejected rows, the final counts) happens in one
-transaction: a crash, even ``kill -9``, leaves nothing of it, and running the
-batch again (same file: same batch, found by its SHA-256) resumes it. A batch
-that finished is never run again, so re-importing a file creates nothing new;
-the same rows in another file are rejected as already enrolled.
+``import``) and get an enrollment (source ``padron``). A batch is written in
+short transactions of WRITE_ROWS rows, so that other writers (a staff sign-in,
+a citizen's save) wait a fraction of a second instead of the whole import; its
+enrollments are *staged*: inactive, under the batch's id, invisible to every
+reader (they all read active enrollments). One final transaction,
+:func:`_publish`, makes them active, counts them into the statistics and
+marks the batch ``terminado``: everyone else sees the whole batch or none of
+it. A failure, or ``kill -9``, leaves only staged rows, which
+:func:`discard_staged` removes with the citizen records the batch alone
+created (on the failure itself, in the recovery, or at the start of the next
+run of the batch). What does show while a batch runs: new people's citizen
+records (without any enrollment) and the batch's progress. Running the batch
+again (same file: same batch, found by its SHA-256) resumes it. A batch that
+finished is never run again, so re-importing a file creates nothing new; the
+same rows in another file are rejected as already enrolled.
 
-Speed (bench/import.py): rows are validated in Python in chunks, for a large
-roll in a second process while this one writes (portal/rolls/pipeline.py);
-existing CURPs and enrollments are looked up a chunk at a time with ``IN``
-lists; inserts go through ``executemany`` of plain tuples; the program's rules
-are compiled once; a roll that at least doubles a table rebuilds that table's
-plain indexes at its end instead of keeping them current row by row.
-On SQLite the import's connection gets a page cache large enough for the
-citizen indexes (random CURPs otherwise evict each other's pages), new
-citizens are inserted in CURP order (neighbouring index pages), and their ids
-are numbered from the table's largest id instead of being read back: the
-write lock held by the transaction makes that numbering certain.
+Speed (bench/import.py, bench/import_lock.py): rows are validated in Python
+in chunks, for a large roll in a second process while this one writes
+(portal/rolls/pipeline.py); existing CURPs and enrollments are looked up a
+slice at a time with ``IN`` lists; inserts go through ``executemany`` of plain
+tuples; the program's rules are compiled once. On SQLite the import's
+connection gets a page cache large enough for the citizen indexes (random
+CURPs otherwise evict each other's pages), new citizens are inserted in CURP
+order (neighbouring index pages), and their ids are numbered from the table's
+largest id instead of being read back: the write lock held by each
+transaction makes that numbering certain. (Dropping and rebuilding indexes
+for a large roll, which a single transaction allowed, is gone: with short
+transactions others would see the table without them.)
 """
 
 from __future__ import annotations
@@ -36,19 +46,22 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from peewee import ForeignKeyField, fn
 
-from portal.models import Citizen, ImportBatch, ImportRejection, Program, utcnow
+from portal.models import Citizen, Enrollment, ImportBatch, ImportRejection, Program, utcnow
 from portal.rolls import pipeline
 from portal.rolls.judging import Rejection, RollContext, Row, build_context, full_name
 from portal.rolls.reading import (
     RollError,
+    Source,
+    check_file,
     count_rows,
     file_sha256,
     map_headers,
@@ -65,6 +78,12 @@ from portal.web.extensions import db
 # indexes of a state of several million people; SQLite takes it as it goes.
 IMPORT_CACHE_KIB = 1_000_000
 LOOKUP_SLICE = 5000  # values per IN list, well under every database's limit
+# Rows written per transaction of an import: other writers wait at most that
+# long (about 0.1 s on a quiet machine), and each transaction pays one commit.
+WRITE_ROWS = 1000
+# A batch still pendiente or en_proceso this long after its last sign of life
+# (upload, claim, a chunk written, progress) lost its run.
+STALLED_AFTER = dt.timedelta(minutes=10)
 
 REPORT_HEADER = ("fila", "curp", "nombre", "motivos")
 
@@ -77,9 +96,6 @@ ENROLLMENT_COLUMNS = (
     "benefit_amount", "started_on", "created_at", "end_reason",
 )  # fmt: skip
 REJECTION_COLUMNS = ("batch_id", "row_number", "curp", "name", "reasons")
-# Tables a roll writes to, whose plain (not unique) indexes a large roll drops
-# and builds again at its end.
-INDEXED_TABLES = ("citizen", "enrollment")
 
 Progress = Callable[[int, int], None]
 
@@ -95,8 +111,12 @@ class Counts:
 # --- The batch ------------------------------------------------------------------------------
 
 
+class Superseded(Exception):
+    """Another run claimed the batch (this one was taken for lost): stop, touch nothing."""
+
+
 def prepare_batch(
-    path: Path, filename: str, program: Program, created_by_id: int | None = None
+    source: Source, filename: str, program: Program, created_by_id: int | None = None
 ) -> tuple[ImportBatch, bool]:
     """Register the file as a batch, checking it can be read at all.
 
@@ -104,88 +124,166 @@ def prepare_batch(
     the same file and False: re-importing a file creates nothing new. A batch
     that failed or was interrupted is reused, so the import resumes.
     """
-    kind = sniff_kind(path)
-    header = next(read_rows(path, kind), None)
-    if header is None:
-        raise RollError(_l("El archivo está vacío."))
-    map_headers(header)
-    digest = file_sha256(path)
+    batch, pending, _replaced = register_batch(source, filename, program, created_by_id)
+    return batch, pending
+
+
+def register_batch(
+    source: Source,
+    filename: str,
+    program: Program,
+    created_by_id: int | None = None,
+    stored_file: str = "",
+    checked: bool = False,
+) -> tuple[ImportBatch, bool, str]:
+    """:func:`prepare_batch`, recording ``stored_file`` (the encrypted upload,
+    portal/rolls/files.py) on a batch with work to do; also returns the blob
+    key it replaced, for the caller to delete ("" when none). ``checked``:
+    the caller already ran :func:`check_source` on it."""
+    if not checked:
+        check_source(source)
+    digest = file_sha256(source)
+    replaced = ""
     with write():
         batch = ImportBatch.get_or_none(program=program, sha256=digest)
         if batch is None:
             batch = ImportBatch.create(
-                program=program, filename=filename[:200], sha256=digest, created_by=created_by_id
+                program=program,
+                filename=filename[:200],
+                sha256=digest,
+                created_by=created_by_id,
+                stored_file=stored_file,
             )
         elif batch.status != "terminado":
-            batch.status, batch.error, batch.processed = "pendiente", "", 0
+            if batch.status == "fallido":
+                batch.status, batch.error, batch.processed = "pendiente", "", 0
+            if stored_file:
+                replaced, batch.stored_file = batch.stored_file, stored_file
             batch.save()
-    return batch, batch.status != "terminado"
+    return batch, batch.status != "terminado", replaced
 
 
-def claim_batch(batch_id: int, stalled_before: dt.datetime) -> bool:
+def check_source(source: Source) -> None:
+    """RollError unless the file is a CSV or XLSX within the bounds of
+    reading.LIMITS, with a header naming the required columns."""
+    kind = sniff_kind(source)
+    check_file(source, kind)
+    header = next(read_rows(source, kind), None)
+    if header is None:
+        raise RollError(_l("El archivo está vacío."))
+    map_headers(header)
+
+
+def has_staged(batch_id: int) -> bool:
+    """Whether an unfinished run of the batch left rows behind (a read, no lock)."""
+    staged = (
+        Enrollment.select(Enrollment.id)
+        .where((Enrollment.import_batch == str(batch_id)) & (Enrollment.active == False))  # noqa: E712
+        .exists()
+    )
+    return staged or ImportRejection.select().where(ImportRejection.batch == batch_id).exists()
+
+
+def claim_batch(batch_id: int, stalled_before: dt.datetime) -> dt.datetime | None:
     """Mark a batch about to run ``en_proceso`` since now, committed at once
-    (outside the import's transaction, so other processes see it).
+    (outside the import's transactions, so other processes see it).
 
-    Only a batch that is ``pendiente``, or ``en_proceso`` since before
-    ``stalled_before`` (its run was lost), can be claimed: False means another
-    run holds it, or it finished or failed meanwhile.
+    Only a batch that is ``pendiente``, or ``en_proceso`` with no sign of life
+    since before ``stalled_before`` (its run was lost), can be claimed. Returns
+    the claim (its ``started_at``), which every transaction of the run checks
+    (a run taken for lost that wakes up stops there), or None when another run
+    holds the batch or it finished or failed meanwhile.
     """
     now = utcnow()
+    last_news = fn.COALESCE(ImportBatch.heartbeat_at, ImportBatch.started_at)
     with write():
         claimed = (
-            ImportBatch.update(status="en_proceso", started_at=now)
+            ImportBatch.update(
+                status="en_proceso", started_at=now, heartbeat_at=now, processed=0, error=""
+            )
             .where(
                 (ImportBatch.id == batch_id)
                 & (
                     (ImportBatch.status == "pendiente")
                     | (
                         (ImportBatch.status == "en_proceso")
-                        & (
-                            ImportBatch.started_at.is_null()
-                            | (ImportBatch.started_at < stalled_before)
-                        )
+                        & (last_news.is_null() | (last_news < stalled_before))
                     )
                 )
             )
             .execute()
         )
-    return bool(claimed)
+    return now if claimed else None
+
+
+def _still_ours(batch_id: int, claim: dt.datetime, processed: int) -> None:
+    """Inside a transaction of the run: record its progress and a sign of life,
+    or raise Superseded when the batch is no longer this run's."""
+    kept = (
+        ImportBatch.update(processed=processed, heartbeat_at=utcnow())
+        .where(
+            (ImportBatch.id == batch_id)
+            & (ImportBatch.status == "en_proceso")
+            & (ImportBatch.started_at == claim)
+        )
+        .execute()
+    )
+    if not kept:
+        raise Superseded(batch_id)
 
 
 def run_batch(
     batch_id: int,
-    path: Path,
+    source: Source,
     *,
     progress: Progress | None = None,
     today: date | None = None,
     parallel: bool | None = None,
+    claim: dt.datetime | None = None,
 ) -> ImportBatch:
-    """Judge and write every row of the batch in one transaction.
+    """Judge and write every row of the batch, visible to others all at once.
 
-    On any error the transaction is rolled back and the batch marked
-    ``fallido`` with a reason people can read; a file that cannot be read is
-    not re-raised, anything else is. ``parallel`` judges the rows in a second
-    process (see portal/rolls/pipeline.py); by default, for rolls of
+    The rows are written in one short transaction per chunk, as *staged*
+    enrollments (inactive, under the batch's id), which nobody else counts or
+    sees: every reader of enrollments reads active ones. One final
+    transaction (:func:`_publish`) makes them active and the batch
+    ``terminado``. So other writers wait for a chunk at most (a fraction of a
+    second) instead of the whole import, and the import stays all-or-nothing:
+    a failure, or ``kill -9``, leaves only staged rows, which
+    :func:`discard_staged` removes (here on a failure, in the recovery after a
+    kill, and at the start of the next run of the batch).
+
+    Claims the batch unless ``claim`` says the caller did (:func:`claim_batch`);
+    a batch another run holds is returned as it is. On any error the batch is
+    marked ``fallido`` with a reason people can read; a file that cannot be
+    read is not re-raised, anything else is. ``parallel`` judges the rows in a
+    second process (see portal/rolls/pipeline.py); by default, for rolls of
     pipeline.PARALLEL_MIN_ROWS rows or more.
     """
-    started = utcnow()
+    claim = claim or claim_batch(batch_id, utcnow() - STALLED_AFTER)
+    if claim is None:
+        return ImportBatch.get_by_id(batch_id)  # another run holds it, or it is over
     sqlite = is_sqlite()
     try:
-        total = count_rows(path)
+        discard_staged(batch_id)  # what a lost run of this batch left
+        total = count_rows(source)
         if sqlite:
             db.execute_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
-        with write():
-            batch = ImportBatch.get_by_id(batch_id)
-            if batch.status == "terminado":
-                return batch  # another run finished it while this one waited for the lock
-            with without_cycle_collector():
-                counts = _import(batch, path, total, progress, today, parallel)
-            _finish(batch, counts, started)
-            return batch
+        batch = ImportBatch.get_by_id(batch_id)
+        with without_cycle_collector():
+            counts, ctx = _import(batch, source, total, progress, today, parallel, claim)
+        _publish(batch, counts, ctx, claim)
+        return ImportBatch.get_by_id(batch_id)
+    except Superseded:
+        return ImportBatch.get_by_id(batch_id)
     except RollError as exc:
-        return fail_batch(batch_id, exc.message)
+        failed = fail_batch(batch_id, exc.message, claim)
+        discard_staged(batch_id)
+        return failed
     except Exception as exc:  # the batch must end up in a state people can read
-        fail_batch(batch_id, _failure_message(exc))
+        fail_batch(batch_id, _failure_message(exc), claim)
+        with suppress(Exception):  # the database may be what failed: the recovery retries
+            discard_staged(batch_id)
         raise
     finally:
         if sqlite:
@@ -193,16 +291,36 @@ def run_batch(
             db.execute_sql(f"PRAGMA cache_size = {SQLITE_PRAGMAS['cache_size']}")
 
 
-def _finish(batch: ImportBatch, counts: Counts, started: Any) -> None:
-    batch.status = "terminado"
-    batch.total_rows, batch.accepted, batch.rejected = (
-        counts.total,
-        counts.accepted,
-        counts.rejected,
-    )
-    batch.new_citizens, batch.processed = counts.new_citizens, counts.total
-    batch.started_at, batch.finished_at, batch.error = started, utcnow(), ""
-    batch.save()
+def _publish(batch: ImportBatch, counts: Counts, ctx: RollContext, claim: dt.datetime) -> None:
+    """The one step that makes a batch visible: its staged enrollments become
+    active, its counts go into the statistics summaries, it is ``terminado``.
+
+    An UPDATE of the batch's rows through the ``import_batch`` index (about a
+    second for 400,000 rows on SQLite: bench/import_lock.py). Someone enrolled
+    meanwhile in the program's exclusion group makes the unique index refuse
+    it, and the batch fails as a whole (:func:`_failure_message`).
+    """
+    with write():
+        _still_ours(batch.id, claim, counts.total)
+        summary_current = transparency.summary_is_current()
+        db.execute_sql(
+            f"UPDATE enrollment SET active = {_param()} "  # noqa: S608
+            f"WHERE import_batch = {_param()} AND active = {_param()}",
+            (True, str(batch.id), False),
+        )
+        if summary_current:
+            transparency.add_to_summary(ctx.program_id, ctx.cells, ctx.months)
+        open_data.mark_changed(open_data.BENEFICIARIES, ctx.program_id)
+        batch.status = "terminado"
+        batch.total_rows, batch.accepted, batch.rejected = (
+            counts.total,
+            counts.accepted,
+            counts.rejected,
+        )
+        batch.new_citizens, batch.processed = counts.new_citizens, counts.total
+        batch.started_at, batch.finished_at, batch.error = claim, utcnow(), ""
+        batch.stored_file = ""  # its blob goes next (portal/rolls/uploads.py)
+        batch.save()
 
 
 def _failure_message(exc: Exception) -> str:
@@ -216,13 +334,80 @@ def _failure_message(exc: Exception) -> str:
     return str(_l("La carga no se completó; no se guardó ninguna fila. Intente de nuevo."))
 
 
-def fail_batch(batch_id: int, message: str) -> ImportBatch:
-    """Mark the batch ``fallido`` with ``message`` for people; a finished batch stays so."""
+def fail_batch(batch_id: int, message: str, claim: dt.datetime | None = None) -> ImportBatch:
+    """Mark the batch ``fallido`` with ``message`` for people; a finished batch
+    stays so, and with ``claim`` only a batch still held by that run fails."""
+    condition = (ImportBatch.id == batch_id) & (ImportBatch.status != "terminado")
+    if claim is not None:
+        condition &= ImportBatch.started_at == claim
     with write():
-        ImportBatch.update(status="fallido", error=str(message), finished_at=utcnow()).where(
-            (ImportBatch.id == batch_id) & (ImportBatch.status != "terminado")
-        ).execute()
+        ImportBatch.update(
+            status="fallido", error=str(message), finished_at=utcnow(), stored_file=""
+        ).where(condition).execute()
     return ImportBatch.get_by_id(batch_id)
+
+
+def discard_staged(batch_id: int) -> int:
+    """Remove what an unfinished run of the batch wrote: its staged
+    enrollments, the citizen records it created that nothing else has come
+    to point at since, and its rejected rows. In short transactions of
+    LOOKUP_SLICE rows (none of it was ever visible, so it may go in pieces).
+    Returns the staged enrollments removed; a finished batch is left alone."""
+    key = str(batch_id)
+    p = _param()
+    removed = 0
+    while True:
+        with write():
+            batch = ImportBatch.get_or_none(ImportBatch.id == batch_id)
+            if batch is None or batch.status == "terminado":
+                return removed
+            staged = db.execute_sql(
+                f"SELECT id, citizen_id FROM enrollment WHERE import_batch = {p} "  # noqa: S608
+                f"AND active = {p} LIMIT {LOOKUP_SLICE}",
+                (key, False),
+            ).fetchall()
+            if not staged:
+                ImportRejection.delete().where(ImportRejection.batch == batch_id).execute()
+                return removed
+            ids = [row[0] for row in staged]
+            db.execute_sql(
+                f"DELETE FROM enrollment WHERE id IN ({', '.join([p] * len(ids))})",  # noqa: S608
+                ids,
+            )
+            _delete_unused_citizens(sorted({row[1] for row in staged}))
+            removed += len(ids)
+
+
+def _delete_unused_citizens(citizen_ids: list[int]) -> None:
+    """Delete, among ``citizen_ids``, the records a roll created (origin
+    ``import``) that no row of any table points at any more."""
+    if not citizen_ids:
+        return
+    p = _param()
+    unused = " ".join(
+        # Table and column names come from the model registry, never from input.
+        f'AND NOT EXISTS (SELECT 1 FROM "{table}" r WHERE r."{column}" = citizen.id)'  # noqa: S608
+        for table, column in _citizen_references()
+    )
+    db.execute_sql(
+        f"DELETE FROM citizen WHERE origin = {p} AND id IN "  # noqa: S608
+        f"({', '.join([p] * len(citizen_ids))}) {unused}",
+        ("import", *citizen_ids),
+    )
+
+
+def _citizen_references() -> list[tuple[str, str]]:
+    """(table, column) of every foreign key to the citizen table (the model registry)."""
+    from portal.models import ALL_MODELS
+
+    return sorted(
+        {
+            (model._meta.table_name, f.column_name)
+            for model in ALL_MODELS
+            for f in model._meta.fields.values()
+            if isinstance(f, ForeignKeyField) and f.rel_model is Citizen
+        }
+    )
 
 
 @contextmanager
@@ -246,63 +431,36 @@ def without_cycle_collector() -> Iterator[None]:
 
 def _import(
     batch: ImportBatch,
-    path: Path,
+    source: Source,
     total: int,
     progress: Progress | None,
     today: date | None,
     parallel: bool | None,
-) -> Counts:
+    claim: dt.datetime,
+) -> tuple[Counts, RollContext]:
+    """Stage every row, a chunk per transaction; the counts and what the batch
+    adds to the statistics (``ctx.cells``, ``ctx.months``)."""
     ctx = build_context(batch.program, today)
-    summary_current = transparency.summary_is_current()
-    ImportRejection.delete().where(ImportRejection.batch == batch.id).execute()
     if parallel is None:
         parallel = pipeline.should_run_in_parallel(total)
     counts = Counts()
-    rebuild = _set_aside_indexes(total) if is_sqlite() else []
     # closing(): on an error the judging process ends now, not when the
     # traceback holding this generator is let go.
-    with closing(pipeline.judged_chunks(path, ctx, parallel=parallel)) as chunks:
+    with closing(pipeline.judged_chunks(source, ctx, parallel=parallel)) as chunks:
         for read, good, rejections in chunks:
+            # A judged chunk is written in transactions of WRITE_ROWS rows: the
+            # write lock is held for a fraction of a second at a time.
+            for start in range(0, max(len(good), 1), WRITE_ROWS):
+                with write():
+                    _still_ours(batch.id, claim, counts.total + read)
+                    part = rejections if start == 0 else []
+                    _write_chunk(good[start : start + WRITE_ROWS], part, ctx, batch.id, counts)
             counts.total += read
-            _write_chunk(good, rejections, ctx, batch.id, counts)
             if progress:
                 progress(counts.total, total)
-    for sql in rebuild:
-        db.execute_sql(sql)
-    if summary_current:
-        transparency.add_to_summary(ctx.program_id, ctx.cells, ctx.months)
-    open_data.mark_changed(open_data.BENEFICIARIES, ctx.program_id)
     if progress:
         progress(counts.total, total)
-    return counts
-
-
-def _set_aside_indexes(rows: int) -> list[str]:
-    """Drop the plain indexes of the tables a roll of ``rows`` rows at least
-    doubles, and return the statements that build them again (SQLite).
-
-    Keeping an index current costs about a microsecond per row and index,
-    building it again from scratch (a sort) about half that per row of the
-    whole table: for a roll as large as the table, rebuilding wins. Unique
-    indexes stay, since the import's look-ups and the duplicate guarantees
-    rest on them; everything happens inside the import's transaction, so a
-    crash leaves the indexes as they were.
-    """
-    statements: list[str] = []
-    for table in INDEXED_TABLES:
-        # The largest id: a stand-in for the row count that costs no scan.
-        held = db.execute_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]  # noqa: S608
-        if rows < 2 * held:
-            continue
-        indexes = db.execute_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
-            (table,),
-        ).fetchall()
-        for name, sql in indexes:
-            db.execute_sql(f'DROP INDEX "{name}"')
-            statements.append(sql)
-    return statements
+    return counts, ctx
 
 
 # --- Rows -----------------------------------------------------------------------------------
@@ -464,7 +622,7 @@ def _insert_enrollments(
                 ctx.exclusion_key,
                 "padron",
                 str(batch_id),
-                True,
+                False,  # staged: made active by _publish(), all at once
                 r.amount,
                 r.started_on,
                 now,

@@ -309,3 +309,25 @@ def test_no_export_ever_holds_a_curp_phone_or_email(place, client, people):
         assert not CURP_RE.search(body), url
         assert not EMAIL_RE.search(body), url
         assert not PHONE_RE.search(body), url
+
+
+def test_the_rejected_rows_report_is_never_stored_by_a_browser(place, login, tmp_path):
+    program = make_program()
+    client = login(make_staff("admin_dependencia", program.agency))
+    bad = person(9)
+    bad[4] = "01/01/1980"
+    response = upload(client, program, write_roll(tmp_path / "padron.csv", [person(1), bad]))
+    batch = wait_for(int(response.headers["Location"].rsplit("/", 1)[1]))
+    report = client.get(f"/oficina/padrones/{batch.id}/rechazadas.csv")
+    assert report.status_code == 200 and person(9)[0] in report.get_data(as_text=True)
+    assert report.headers["Cache-Control"] == "no-store"
+
+
+def test_the_report_of_an_unfinished_batch_is_not_served(place, login):
+    """Its rows are staged, not final: the report waits for the batch to end."""
+    program = make_program()
+    client = login(make_staff("admin_dependencia", program.agency))
+    batch = ImportBatch.create(program=program, filename="p.csv", sha256="y" * 64)
+    response = client.get(f"/oficina/padrones/{batch.id}/rechazadas.csv")
+    assert response.status_code == 409
+    assert "cuando termine la carga" in html(response).text
