@@ -59,3 +59,10 @@ class AuditEvent(BaseModel):
     details = JSONText(default=dict)
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64, unique=True)
+
+    class Meta:
+        # Searching the trail by who and by action, newest first (migrations/0014_queue.py).
+        indexes = (
+            (("actor_kind", "actor_id", "id"), False),
+            (("action", "id"), False),
+        )
