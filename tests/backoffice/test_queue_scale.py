@@ -6,6 +6,7 @@ the virtual machine's steps and checked in EXPLAIN QUERY PLAN."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from contextlib import contextmanager
 
@@ -13,7 +14,7 @@ import pytest
 from peewee import SqliteDatabase
 
 from portal.backoffice.views import review
-from portal.models import Application
+from portal.models import Application, AuditEvent, utcnow
 from portal.web.extensions import db
 from tests.factories import make_municipality, make_program, make_staff
 from tests.queue_builders import MUNICIPALITIES, bulk_applications, bulk_citizens
@@ -220,3 +221,61 @@ def test_case_page_queries_do_not_grow_with_the_applications(login, agency, crow
     assert len(large_selects) == len(small_selects)
     if isinstance(db.obj, SqliteDatabase):
         assert sum(large) < sum(small) * 1.5, (small, large)
+
+
+def _bulk_audit(n: int, start: int, staff_id: int) -> None:
+    """``n`` entries of a few actions, one day apart per thousand, oldest first
+    (the chain's hashes are not checked here)."""
+    base = utcnow() - dt.timedelta(days=400)
+    actions = ("ver_solicitud", "ver_documento", "solicitud.aprobada", "tomar_solicitud")
+    rows = [
+        {
+            "created_at": base + dt.timedelta(minutes=i),
+            "actor_kind": "personal" if i % 3 else "sistema",
+            "actor_id": staff_id if i % 3 else None,
+            "object_type": "solicitud",
+            "object_id": f"X-{i}",
+            "action": actions[i % len(actions)],
+            "prev_hash": f"{i:064d}",
+            "hash": f"{i + 1:064d}",
+        }
+        for i in range(start, start + n)
+    ]
+    with db.atomic():
+        for i in range(0, n, 2000):
+            AuditEvent.insert_many(rows[i : i + 2000]).execute()
+
+
+AUDIT_PAGES = [
+    "/oficina/auditoria",
+    "/oficina/auditoria?action=ver_documento",
+    "/oficina/auditoria?staff_id={staff}",
+    "/oficina/auditoria?since=2000-01-01&until=2100-01-01",
+]
+
+
+@pytest.mark.parametrize("path", AUDIT_PAGES)
+def test_audit_search_does_not_grow_with_the_trail(login, reviewer, path):
+    admin = make_staff("admin_estatal")
+    client = login(admin)
+    path = path.format(staff=reviewer.id)
+    _bulk_audit(1000, 0, reviewer.id)
+    client.get(path)
+    _, small_selects, small_steps = _visit(client, path)
+    _bulk_audit(5000, 1000, reviewer.id)
+    large, large_selects, large_steps = _visit(client, path)
+    assert len(large_selects) == len(small_selects)
+    assert len(html(large).select("tbody tr")) == 50
+    link = html(large).select_one("nav.pagination a[rel=next]")["href"]
+    _, deep_selects, deep_steps = _visit(client, link)
+    if isinstance(db.obj, SqliteDatabase):
+        assert large_steps < small_steps * 1.5, (small_steps, large_steps)
+        assert deep_steps < small_steps * 1.5, (small_steps, deep_steps)
+        for sql, params in large_selects + deep_selects:
+            if 'FROM "audit_event"' in sql:
+                plan = _plan(sql, params)
+                # Reading the trail by id, newest first, stops at the page's
+                # end ("SCAN t1" in id order); sorting would read it all.
+                assert "TEMP B-TREE" not in plan, (sql, plan)
+                if "SCAN t1" in plan.replace("SCAN t1 USING", "USING"):
+                    assert "ORDER BY" in sql and "LIMIT" in sql, (sql, plan)
