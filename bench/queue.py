@@ -169,7 +169,11 @@ def main(n: int = 1_000_000, repeats: int = 30, keep: str = "") -> None:
             old_queue(agency_id, 0, municipality=MUNICIPALITIES[2]),
         ),
         ("queue, program + municipality filter", filtered, None),
-        ("queue, status aprobada", "/oficina?status=aprobada", old_queue(agency_id, 0, ("aprobada",))),
+        (
+            "queue, status aprobada",
+            "/oficina?status=aprobada",
+            old_queue(agency_id, 0, ("aprobada",)),
+        ),
         ("queue, sent in the last 90 days", f"/oficina?since={since}", None),
         ("case page", f"/oficina/solicitudes/{case.folio}", None),
     ]

@@ -59,9 +59,7 @@ def _link(response, rel):
     return found["href"] if found else None
 
 
-def test_queue_pages_by_position_with_links_that_work_without_javascript(
-    login, program, reviewer
-):
+def test_queue_pages_by_position_with_links_that_work_without_javascript(login, program, reviewer):
     cases = [_case(program) for _ in range(27)]
     base = utcnow() - dt.timedelta(days=30)
     for i, application in enumerate(cases):

@@ -85,9 +85,7 @@ def agency_applications():
     staff like a folio that does not exist (the counter's drafts, prepared with
     the person, are opened through views/counter.py).
     """
-    return staff.agency_scope(Application.select().join(Program), Program.agency).where(
-        SUBMITTED
-    )
+    return staff.agency_scope(Application.select().join(Program), Program.agency).where(SUBMITTED)
 
 
 def load_case(folio: str) -> Application:
