@@ -19,14 +19,16 @@ from portal.web.extensions import db
 
 STATUS_CYCLE = (S.ENVIADA, S.APROBADA, S.EN_REVISION, S.RECHAZADA, S.APROBADA)
 MUNICIPALITIES = ("22014", "22006", "22011", "22016", "22004")
-# Rows per INSERT: under both engines' limits on bound parameters.
-CHUNK = 3_000
+# Rows per INSERT, under both engines' limits on bound parameters (every
+# column of the row is bound, defaults too: about 30 for a person).
+CHUNK = 2_000
+PEOPLE_CHUNK = 1_000
 
 
 def bulk_citizens(n: int, *, start: int = 0) -> list[int]:
     """``n`` people with made-up, distinct CURP-shaped keys; their ids."""
     with db.atomic():
-        for chunk in _chunks(range(start, start + n), CHUNK):
+        for chunk in _chunks(range(start, start + n), PEOPLE_CHUNK):
             rows = [
                 {
                     "curp": f"BULK{i:014d}",
@@ -68,9 +70,12 @@ def bulk_applications(
                         "citizen": citizen_id,
                         "program": program.id,
                         "call": calls[program.id],
-                        "status": statuses[i % len(statuses)],
+                        # Every program gets every status and municipality.
+                        "status": statuses[(i + i // len(programs)) % len(statuses)],
                         "answers": {},
-                        "municipality": MUNICIPALITIES[(i // len(statuses)) % len(MUNICIPALITIES)],
+                        "municipality": MUNICIPALITIES[
+                            (i // len(statuses) + i // 7) % len(MUNICIPALITIES)
+                        ],
                         "created_at": submitted_at,
                         "updated_at": submitted_at,
                         "submitted_at": submitted_at,

@@ -89,7 +89,7 @@ class Application(BaseModel):
             (("program", "status", "submitted_at"), False),
             # The reviewer's queue by status and by municipality (migrations/0014_queue.py).
             (("status", "submitted_at", "id"), False),
-            (("municipality", "status", "submitted_at", "id"), False),
+            (("municipality", "program", "status", "submitted_at", "id"), False),
         )
 
 

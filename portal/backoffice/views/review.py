@@ -118,12 +118,10 @@ def _scoped_program_ids(slug: str = "") -> list[int] | None:
 
 
 def _filters(form: QueueFilterForm | None) -> Expression:
-    """What the queue's filters ask for besides program and status."""
+    """What the queue's filters ask for besides program, status and municipality."""
     condition = SUBMITTED
     if form is None:
         return condition
-    if form.municipality.data:
-        condition &= Application.municipality == form.municipality.data
     if form.since.data:
         condition &= Application.submitted_at >= dt.datetime.combine(form.since.data, dt.time.min)
     if form.until.data:
@@ -139,30 +137,34 @@ def _branches(
     condition: Expression,
     statuses: Sequence[str],
     program_ids: list[int] | None,
-    *,
-    by_municipality: bool = False,
+    municipality: str = "",
 ) -> list:
     """The queue as queries that each read one index in queue order.
 
     One query per program and status, on the index (program, status,
-    submitted_at): each reads only the rows it shows. When there are too many
-    programs (a state admin, a large agency) or a municipality is chosen, one
-    query per status instead, on (status, submitted_at) or (municipality,
-    status, submitted_at), with the programs checked on each row read.
+    submitted_at), or (municipality, program, status, submitted_at) when a
+    municipality is chosen: each reads only the rows it shows. When there are
+    too many programs (a state admin, a large agency), one query per status
+    on (status, submitted_at), the programs and municipality checked on each
+    row read ("+ 0" and "|| ''" keep the planner off indexes that cannot give
+    queue order).
     """
     base = Application.select(Application.id, Application.submitted_at).where(condition)
     if program_ids is not None and not program_ids:
         return []
-    if by_municipality or program_ids is None or len(program_ids) * len(statuses) > MAX_BRANCHES:
-        if program_ids is not None:
-            # "+ 0" keeps the planner off the program index, which cannot give queue order.
-            base = base.where((Application.program + 0).in_(program_ids))
-        return [base.where(Application.status == status) for status in statuses]
-    return [
-        base.where((Application.program == program) & (Application.status == status))
-        for program in program_ids
-        for status in statuses
-    ]
+    if program_ids is not None and len(program_ids) * len(statuses) <= MAX_BRANCHES:
+        if municipality:
+            base = base.where(Application.municipality == municipality)
+        return [
+            base.where((Application.program == program) & (Application.status == status))
+            for program in program_ids
+            for status in statuses
+        ]
+    if program_ids is not None:
+        base = base.where((Application.program + 0).in_(program_ids))
+    if municipality:
+        base = base.where(Application.municipality.concat("") == municipality)
+    return [base.where(Application.status == status) for status in statuses]
 
 
 def _queue_position(application_id: int) -> tuple | None:
@@ -176,10 +178,19 @@ def _queue_position(application_id: int) -> tuple | None:
 
 def _bounded_counts(form: QueueFilterForm, program_ids: list[int] | None) -> dict[str, int]:
     """Applications per status under the filters, counted up to COUNT_LIMIT + 1:
-    beyond that the page says "más de", so no count reads the whole queue."""
+    beyond that the page says "más de", so no count reads the whole queue.
+    Each count reads the indexes the pages read (see :func:`_branches`)."""
     condition = _filters(form)
-    if program_ids is not None:
+    municipality = form.municipality.data or ""
+    if program_ids is not None and len(program_ids) * len(PENDING) <= MAX_BRANCHES:
         condition &= Application.program.in_(program_ids)
+        if municipality:
+            condition &= Application.municipality == municipality
+    else:
+        if program_ids is not None:
+            condition &= (Application.program + 0).in_(program_ids)
+        if municipality:
+            condition &= Application.municipality.concat("") == municipality
     return {
         status: Application.select(Application.id)
         .where(condition & (Application.status == status))
@@ -231,9 +242,7 @@ def queue():
         program_ids = _scoped_program_ids(form.program.data or "")
         counts = _bounded_counts(form, program_ids)
         statuses = (form.status.data,) if form.status.data else PENDING
-        branches = _branches(
-            _filters(form), statuses, program_ids, by_municipality=bool(form.municipality.data)
-        )
+        branches = _branches(_filters(form), statuses, program_ids, form.municipality.data or "")
     listing = staff.keyset_page(branches, QUEUE_ORDER, _queue_position, PAGE_SIZE)
     listing = dataclasses.replace(listing, rows=_with_people(listing.rows))
     return render(
