@@ -9,16 +9,24 @@ another status and a case page. In the same run it times the queries the
 queue ran before (OFFSET pages and exact counts per status over the whole
 queue) as the baseline, and prints each figure with the load average.
 
-    .venv/bin/python bench/queue.py [APPLICATIONS] [REPEATS] [--keep DIR]
+    .venv/bin/python bench/queue.py [APPLICATIONS] [REPEATS] [--keep DIR] [--http SECONDS]
+
+With ``--http``, each page is then loaded for SECONDS through gunicorn as in
+production (2 workers) from 32 keep-alive connections, alternated with
+``/healthz`` on the same server (requests/s, p50, p95 and the ratio).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -111,7 +119,71 @@ def old_queue(agency_id: int, offset: int, statuses=PENDING, municipality: str =
     return run
 
 
-def main(n: int = 1_000_000, repeats: int = 30, keep: str = "") -> None:
+def serve(folder: Path, url: str) -> tuple[subprocess.Popen, int]:
+    """gunicorn with 2 workers on the benchmark's database, and its port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        INSTANCE_PATH=str(folder),
+        STORAGE_PATH=str(folder),
+        SECRET_KEY=BASE_CONFIG["SECRET_KEY"],
+    )
+    repo = Path(__file__).resolve().parent.parent
+    server = subprocess.Popen(
+        [str(repo / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, port
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def load(port: int, path: str, cookie: str, seconds: float, connections: int = 32):
+    """Requests per second and sorted latencies (ms) of ``path`` from
+    ``connections`` keep-alive clients for ``seconds``."""
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            conn.request("GET", path, headers={"Cookie": cookie})
+            response = conn.getresponse()
+            response.read()
+            mine.append((time.perf_counter() - start) * 1000)
+            if response.status != 200:
+                failures[0] += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures[0]:
+        print(f"    {failures[0]} responses were not 200 on {path}")
+    return len(latencies) / (time.perf_counter() - began), sorted(latencies)
+
+
+def main(n: int = 1_000_000, repeats: int = 30, keep: str = "", http_seconds: float = 0) -> None:
     folder = Path(keep or tempfile.mkdtemp(prefix="bench-queue-"))
     folder.mkdir(parents=True, exist_ok=True)
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder / 'portal.db'}"
@@ -177,6 +249,7 @@ def main(n: int = 1_000_000, repeats: int = 30, keep: str = "") -> None:
         ("queue, sent in the last 90 days", f"/oficina?since={since}", None),
         ("case page", f"/oficina/solicitudes/{case.folio}", None),
     ]
+    print("one request at a time, in process (test client):")
     for label, path, old in pages:
         with app.app_context():
             db.connect(reuse_if_open=True)
@@ -185,13 +258,35 @@ def main(n: int = 1_000_000, repeats: int = 30, keep: str = "") -> None:
         if baseline:
             print(figures(f"  before: {label} (OFFSET, exact counts)", baseline))
         print(figures(f"  after:  {label}", timed(page(path), repeats), baseline))
+    if http_seconds:
+        cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+        server, port = serve(folder, url)
+        print(f"gunicorn, 2 workers, 32 connections, {http_seconds:.0f} s a page:")
+        try:
+            for label, path, _ in pages:
+                bare_rate, _ = load(port, "/healthz", "", http_seconds)
+                rate, ms = load(port, path, cookie, http_seconds)
+                print(
+                    f"  {label:<42} {rate:7.1f} req/s  p50 {statistics.median(ms):7.1f} ms  "
+                    f"p95 {ms[int(len(ms) * 0.95)]:7.1f} ms  /healthz {bare_rate:7.1f} req/s  "
+                    f"ratio {rate / bare_rate:.2f}  load {os.getloadavg()[0]:.2f}",
+                    flush=True,
+                )
+        finally:
+            server.terminate()
+            server.wait()
     print(f"data kept in {folder}" if keep else f"data in {folder} (delete it when done)")
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    keep = ""
-    if "--keep" in args:
-        keep = args[args.index("--keep") + 1]
-        args = args[: args.index("--keep")]
-    main(*(int(a) for a in args[:2]), keep=keep)
+    options = {}
+    for flag in ("--keep", "--http"):
+        if flag in args:
+            options[flag] = args.pop(args.index(flag) + 1)
+            args.remove(flag)
+    main(
+        *(int(a) for a in args[:2]),
+        keep=options.get("--keep", ""),
+        http_seconds=float(options.get("--http", 0)),
+    )
