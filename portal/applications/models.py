@@ -86,7 +86,12 @@ class Application(BaseModel):
     notices: ModelSelect[Notice]
 
     class Meta:
-        indexes = ((("program", "status", "submitted_at"), False),)
+        indexes = (
+            (("program", "status", "submitted_at"), False),
+            # The reviewer's queue by status and by municipality (migrations/0014_queue.py).
+            (("status", "submitted_at", "id"), False),
+            (("municipality", "program", "status", "submitted_at", "id"), False),
+        )
 
 
 Application.add_index(

@@ -77,5 +77,10 @@ class AuditEvent(BaseModel):
     hash = CharField(max_length=64, unique=True)
 
     class Meta:
-        # "Who saw my data": one record's views, latest first (migration 0017).
-        indexes = ((("object_type", "object_id", "action", "created_at"), False),)
+        indexes = (
+            # Searching the trail by who and by action, newest first (migrations/0014_queue.py).
+            (("actor_kind", "actor_id", "id"), False),
+            (("action", "id"), False),
+            # "Who saw my data": one record's views, latest first (migration 0017).
+            (("object_type", "object_id", "action", "created_at"), False),
+        )

@@ -84,7 +84,7 @@ def test_audit_search_is_paginated(login):
     first = client.get("/oficina/auditoria")
     assert len(html(first).select("tbody tr")) == 50
     assert html(first).find("a", string="Siguiente")
-    second = client.get("/oficina/auditoria?pagina=2")
+    second = client.get(html(first).find("a", string="Siguiente")["href"])
     assert len(html(second).select("tbody tr")) == 5
 
 

@@ -54,12 +54,47 @@ def test_queue_counts_per_status_and_filters(login, program, reviewer, agency):
     assert _folios(client.get("/oficina?since=2000-01-01&until=2000-01-31")) == []
 
 
-def test_queue_paginates(login, program, reviewer):
-    for _ in range(27):
-        _case(program)
+def _link(response, rel):
+    found = html(response).select_one(f"nav.pagination a[rel={rel}]")
+    return found["href"] if found else None
+
+
+def test_queue_pages_by_position_with_links_that_work_without_javascript(login, program, reviewer):
+    cases = [_case(program) for _ in range(27)]
+    base = utcnow() - dt.timedelta(days=30)
+    for i, application in enumerate(cases):
+        # Two share a time: the id breaks the tie, so no row is lost between pages.
+        at = base + dt.timedelta(hours=i if i != 25 else 24)
+        Application.update(submitted_at=at).where(Application.id == application.id).execute()
     client = login(reviewer)
-    assert len(_folios(client.get("/oficina"))) == 25
-    assert len(_folios(client.get("/oficina?pagina=2"))) == 2
+    first = client.get("/oficina?flagged=")
+    assert _folios(first) == [a.folio for a in cases[:25]]
+    assert _link(first, "prev") is None
+    second = client.get(_link(first, "next"))
+    assert _folios(second) == [cases[25].folio, cases[26].folio]
+    assert _link(second, "next") is None
+    back = client.get(_link(second, "prev"))
+    assert _folios(back) == _folios(first)
+    assert "pagina" not in _link(first, "next")
+
+
+def test_queue_page_links_keep_the_filters(login, program, reviewer, agency):
+    other = make_program(agency)
+    cases = [_case(other) for _ in range(26)]
+    _case(program)
+    client = login(reviewer)
+    first = client.get(f"/oficina?program={other.slug}")
+    assert f"program={other.slug}" in _link(first, "next")
+    assert _folios(client.get(_link(first, "next"))) == [cases[-1].folio]
+
+
+@pytest.mark.parametrize("position", ["abc", "-1", "99999999", "1" * 40, "%00", "1e5"])
+def test_a_bad_or_unknown_position_shows_the_first_page(login, program, reviewer, position):
+    application = _case(program)
+    for name in ("despues", "antes", "pagina"):
+        response = login(reviewer).get(f"/oficina?{name}={position}")
+        assert response.status_code == 200
+        assert _folios(response) == [application.folio]
 
 
 def test_queue_filters_refuse_bad_values_with_a_message(login, reviewer):

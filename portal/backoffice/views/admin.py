@@ -67,16 +67,15 @@ def audit():
 
 
 def _audit_page(form: AuditSearchForm, query):
-    listing = staff.page_of(query, PAGE_SIZE)
-    return render(
-        "backoffice/audit.html",
-        block="results",
-        form=form,
-        entries=listing.rows,
-        page=listing.number,
-        has_next=listing.has_next,
-        args=listing.args,
+    """One page of entries, newest first, by position on the entry id."""
+    listing = staff.keyset_page(
+        None if query is None else [query.order_by()],
+        (AuditEvent.id,),
+        lambda entry_id: (entry_id,),
+        PAGE_SIZE,
+        descending=True,
     )
+    return render("backoffice/audit.html", block="results", form=form, listing=listing)
 
 
 @bp.get("/auditoria/exportar")

@@ -9,15 +9,16 @@ nothing overwritten. A case taken by one reviewer cannot be decided by another.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from peewee import JOIN, fn
+from peewee import JOIN, Expression
 from wtforms.fields.choices import SelectChoice
 
 from portal.applications import assistance
@@ -41,6 +42,7 @@ from portal.eligibility.profile import FIELDS
 from portal.models import (
     Agency,
     Application,
+    ApplicationEvent,
     Citizen,
     Document,
     Municipality,
@@ -65,10 +67,26 @@ FULL_CURP_ROLES = (Role.ADMIN_ESTATAL,)
 PAGE_SIZE = 25
 # Waiting for a decision; the default view of the queue.
 PENDING = (S.ENVIADA, S.EN_REVISION)
+# Staff see an application once the person has sent it.
+SUBMITTED = Application.submitted_at.is_null(False) & (Application.status != S.BORRADOR)
+# The queue's order: oldest first, on the indexes of migrations/0014_queue.py.
+QUEUE_ORDER = (Application.submitted_at, Application.id)
+# Queries per page at most when the queue is read program by program.
+MAX_BRANCHES = 40
+# Counts per status stop here; the page says "más de 1000".
+COUNT_LIMIT = 1000
+# The case page shows the latest events of its history.
+TIMELINE_LIMIT = 50
 
 
 def agency_applications():
-    return staff.agency_scope(Application.select().join(Program), Program.agency)
+    """The agency's applications that staff may see: submitted ones.
+
+    A draft is the person's own until they send it: its folio answers 404 to
+    staff like a folio that does not exist (the counter's drafts, prepared with
+    the person, are opened through views/counter.py).
+    """
+    return staff.agency_scope(Application.select().join(Program), Program.agency).where(SUBMITTED)
 
 
 def load_case(folio: str) -> Application:
@@ -90,78 +108,173 @@ def _queue_form() -> QueueFilterForm:
     return form
 
 
-def _filtered(form: QueueFilterForm, *, with_status: bool = True):
-    query = agency_applications()
-    if form.program.data:
-        query = query.where(Program.slug == form.program.data)
-    if form.municipality.data:
-        query = query.where(Application.municipality == form.municipality.data)
+def _scoped_program_ids(slug: str = "") -> list[int] | None:
+    """The programs the queue may show (None: every program, for a state admin)."""
+    query = staff.agency_scope(Program.select(Program.id), Program.agency)
+    if slug:
+        query = query.where(Program.slug == slug)
+    elif staff.is_state_admin():
+        return None
+    return list(query.order_by(Program.id).scalars())
+
+
+def _filters(form: QueueFilterForm | None) -> Expression:
+    """What the queue's filters ask for besides program, status and municipality."""
+    condition = SUBMITTED
+    if form is None:
+        return condition
     if form.since.data:
-        query = query.where(
-            Application.submitted_at >= dt.datetime.combine(form.since.data, dt.time.min)
-        )
+        condition &= Application.submitted_at >= dt.datetime.combine(form.since.data, dt.time.min)
     if form.until.data:
-        query = query.where(
-            Application.submitted_at
-            < dt.datetime.combine(form.until.data + dt.timedelta(days=1), dt.time.min)
+        condition &= Application.submitted_at < dt.datetime.combine(
+            form.until.data + dt.timedelta(days=1), dt.time.min
         )
     if form.flagged.data == "si":
-        query = query.where(Application.flagged == True)  # noqa: E712
-    if with_status:
-        statuses = (form.status.data,) if form.status.data else PENDING
-        query = query.where(Application.status.in_(statuses))
-    return query
+        condition &= Application.flagged == True  # noqa: E712
+    return condition
+
+
+def _branches(
+    condition: Expression,
+    statuses: Sequence[str],
+    program_ids: list[int] | None,
+    municipality: str = "",
+) -> list:
+    """The queue as queries that each read one index in queue order.
+
+    One query per program and status, on the index (program, status,
+    submitted_at), or (municipality, program, status, submitted_at) when a
+    municipality is chosen: each reads only the rows it shows. When there are
+    too many programs (a state admin, a large agency), one query per status
+    on (status, submitted_at), the programs and municipality checked on each
+    row read ("+ 0" and "|| ''" keep the planner off indexes that cannot give
+    queue order).
+    """
+    base = Application.select(Application.id, Application.submitted_at).where(condition)
+    if program_ids is not None and not program_ids:
+        return []
+    if program_ids is not None and len(program_ids) * len(statuses) <= MAX_BRANCHES:
+        if municipality:
+            base = base.where(Application.municipality == municipality)
+        return [
+            base.where((Application.program == program) & (Application.status == status))
+            for program in program_ids
+            for status in statuses
+        ]
+    if program_ids is not None:
+        base = base.where((Application.program + 0).in_(program_ids))
+    if municipality:
+        base = base.where(Application.municipality.concat("") == municipality)
+    return [base.where(Application.status == status) for status in statuses]
+
+
+def _queue_position(application_id: int) -> tuple | None:
+    row = (
+        Application.select(Application.submitted_at, Application.id)
+        .where((Application.id == application_id) & SUBMITTED)
+        .first()
+    )
+    return None if row is None else (row.submitted_at, row.id)
+
+
+def _bounded_counts(form: QueueFilterForm, program_ids: list[int] | None) -> dict[str, int]:
+    """Applications per status under the filters, counted up to COUNT_LIMIT + 1:
+    beyond that the page says "más de", so no count reads the whole queue.
+    Each count reads the indexes the pages read (see :func:`_branches`)."""
+    condition = _filters(form)
+    municipality = form.municipality.data or ""
+    if program_ids is not None and len(program_ids) * len(PENDING) <= MAX_BRANCHES:
+        condition &= Application.program.in_(program_ids)
+        if municipality:
+            condition &= Application.municipality == municipality
+    else:
+        if program_ids is not None:
+            condition &= (Application.program + 0).in_(program_ids)
+        if municipality:
+            condition &= Application.municipality.concat("") == municipality
+    return {
+        status: Application.select(Application.id)
+        .where(condition & (Application.status == status))
+        .limit(COUNT_LIMIT + 1)
+        .count()
+        for status in QUEUE_STATUSES
+    }
+
+
+def _with_people(rows: list) -> list[Application]:
+    """The shown rows, with their person, program and reviewer, in one query
+    of the columns the list shows (building every column of four tables for
+    each row was most of the page's time)."""
+    ids = [row.id for row in rows]
+    columns = (
+        Application.id,
+        Application.folio,
+        Application.status,
+        Application.flagged,
+        Application.submitted_at,
+        Application.assigned_to,
+        Application.citizen,
+        Application.program,
+        Program.id,
+        Program.name,
+        Citizen.id,
+        Citizen.curp,
+        Citizen.given_names,
+        Citizen.first_surname,
+        Citizen.second_surname,
+        StaffUser.id,
+        StaffUser.name,
+    )
+    found = {
+        a.id: a
+        for a in Application.select(*columns)
+        .join(Program)
+        .switch(Application)
+        .join(Citizen)
+        .switch(Application)
+        .join(StaffUser, join_type=JOIN.LEFT_OUTER, on=(Application.assigned_to == StaffUser.id))
+        .where(Application.id.in_(ids))
+    }
+    return [found[i] for i in ids if i in found]
 
 
 def next_case(after: Application | None = None) -> Application | None:
     """The oldest pending case nobody else has taken."""
-    query = agency_applications().where(
-        Application.status.in_(PENDING)
+    condition = (
+        SUBMITTED
         & (Application.assigned_to.is_null() | (Application.assigned_to == current_user.id))
         # Cases this person filed at the counter are for someone else to decide.
         & (Application.assisted_by.is_null() | (Application.assisted_by != current_user.id))
     )
     if after is not None:
-        query = query.where(Application.id != after.id)
-    return query.order_by(Application.submitted_at, Application.id).first()
+        condition &= Application.id != after.id
+    branches = _branches(condition, PENDING, _scoped_program_ids())
+    rows = staff.seek(branches, QUEUE_ORDER, None, descending=False, size=1)
+    return Application.get_by_id(rows[0].id) if rows else None
 
 
 @bp.get("")
 @staff_required(*REVIEWERS)
 def queue():
     form = _queue_form()
-    counts, query = {}, None
+    counts: dict[str, int] = {}
+    branches = None
     valid = form.validate()
     if valid:
-        base = _filtered(form, with_status=False)
-        counts = dict(
-            base.select(Application.status, fn.COUNT(Application.id))
-            .where(Application.status.in_(QUEUE_STATUSES))
-            .group_by(Application.status)
-            .tuples()
-        )
-        query = (
-            _filtered(form)
-            .select(Application, Program, Citizen, StaffUser)
-            .switch(Application)
-            .join(Citizen)
-            .switch(Application)
-            .join(
-                StaffUser, join_type=JOIN.LEFT_OUTER, on=(Application.assigned_to == StaffUser.id)
-            )
-            .order_by(Application.submitted_at, Application.id)
-        )
-    listing = staff.page_of(query, PAGE_SIZE)
+        program_ids = _scoped_program_ids(form.program.data or "")
+        counts = _bounded_counts(form, program_ids)
+        statuses = (form.status.data,) if form.status.data else PENDING
+        branches = _branches(_filters(form), statuses, program_ids, form.municipality.data or "")
+    listing = staff.keyset_page(branches, QUEUE_ORDER, _queue_position, PAGE_SIZE)
+    listing = dataclasses.replace(listing, rows=_with_people(listing.rows))
     return render(
         "backoffice/queue.html",
         block="results",
         form=form,
-        rows=listing.rows,
+        listing=listing,
         counts=counts,
+        count_limit=COUNT_LIMIT,
         statuses=QUEUE_STATUSES,
-        page=listing.number,
-        has_next=listing.has_next,
-        args=listing.args,
         status_args={k: v for k, v in listing.args.items() if k != "status"},
         today=utcnow().date(),
         mask=curp.mask,
@@ -218,10 +331,21 @@ def _case_context(application: Application, **forms):
         or RejectForm(formdata=None, version=str(application.version)),
         "rejection_reasons": REJECTION_REASONS,
         "correctable": apps.CORRECTABLE_FIELDS,
-        "timeline": apps.timeline(application),
+        **_timeline(application),
         "error": forms.get("error"),
         "fragment": wants_fragment(),
     }
+
+
+def _timeline(application: Application) -> dict[str, Any]:
+    """The latest TIMELINE_LIMIT events, oldest first, and whether there are more."""
+    latest = list(
+        ApplicationEvent.select()
+        .where(ApplicationEvent.application == application.id)
+        .order_by(ApplicationEvent.id.desc())
+        .limit(TIMELINE_LIMIT + 1)
+    )
+    return {"timeline": latest[:TIMELINE_LIMIT][::-1], "timeline_cut": len(latest) > TIMELINE_LIMIT}
 
 
 @bp.get("/solicitudes/<folio>")

@@ -6,6 +6,7 @@ agency's object finds nothing and the view answers 404, as for a missing one.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,19 +59,115 @@ def refuse(code: int = 403):
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a filtered back-office list, for templates/components/pagination.html."""
+    """One page of a back-office list, for templates/web/components/pagination.html.
 
-    number: int
+    Lists are paged by position (keyset), never by OFFSET: a link names the
+    row to continue after (``?despues=``) or to stop before (``?antes=``), so
+    reading the thousandth page costs what reading the first does.
+    """
+
     rows: list
-    has_next: bool
+    after: int | None  # the id of the row to continue after, when there is a next page
+    before: int | None  # the id of the row to stop before, when there is a previous page
     args: dict[str, str]  # the request's filters, carried by the page links
 
 
-def page_of(query: Any, size: int) -> Page:
-    """Page ``?pagina=`` of ``query``, ``size`` rows; an empty page for None
-    (filters that did not validate). One row more than shown tells whether
-    there is a next page, without counting the whole list."""
-    number = max(request.args.get("pagina", 1, type=int), 1)
-    rows = [] if query is None else list(query.offset((number - 1) * size).limit(size + 1))
-    args = {k: v for k, v in request.args.items() if k != "pagina" and v}
-    return Page(number, rows[:size], len(rows) > size, args)
+POSITION_ARGS = ("despues", "antes", "pagina")
+
+
+def filter_args() -> dict[str, str]:
+    """The request's filters, without its position in the list."""
+    return {k: v for k, v in request.args.items() if k not in POSITION_ARGS and v}
+
+
+def position_arg(name: str) -> int | None:
+    """``?despues=`` or ``?antes=`` as a row id; anything else is no position
+    (a hand-edited address starts again at the first page rather than fail)."""
+    value = request.args.get(name, "")
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
+def seek(
+    branches: Sequence[Any],
+    order: Sequence[Any],
+    position: tuple | None,
+    *,
+    descending: bool,
+    size: int,
+) -> list:
+    """Up to ``size`` rows past ``position`` in ``order`` (ascending, or
+    ``descending``), from the union of ``branches``.
+
+    Each branch is a query that one index reads in ``order`` (an equality on
+    its leading columns): asked for ``size`` rows past the position, it reads
+    about ``size`` index entries whatever the size of the table, and the
+    branches' rows are merged here. ``order`` is one column or a (value, id)
+    pair, never NULL; its columns must be among the selected ones.
+    """
+    rows: list = []
+    for query in branches:
+        if position is not None:
+            query = query.where(_past(order, position, descending))
+        direction = [c.desc() for c in order] if descending else list(order)
+        rows.extend(query.order_by(*direction).limit(size))
+    rows.sort(key=lambda row: row_key(order, row), reverse=descending)
+    return rows[:size]
+
+
+def row_key(order: Sequence[Any], row: Any) -> tuple:
+    return tuple(getattr(row, column.name) for column in order)
+
+
+def _past(order: Sequence[Any], position: tuple, descending: bool):
+    """The rows past ``position``, written so that both engines read it as a
+    range on the index (the second term of a pair only breaks ties)."""
+    if len(order) == 1:
+        (column,), (value,) = order, position
+        return column < value if descending else column > value
+    (first, tie), (at, row_id) = order, position
+    if descending:
+        return (first <= at) & ((first < at) | (tie < row_id))
+    return (first >= at) & ((first > at) | (tie > row_id))
+
+
+def keyset_page(
+    branches: Sequence[Any] | None,
+    order: Sequence[Any],
+    locate: Callable[[int], tuple | None],
+    size: int,
+    *,
+    descending: bool = False,
+) -> Page:
+    """The page of a list that ``?despues=`` / ``?antes=`` point to.
+
+    Both name a row by its id; ``locate(id)`` gives that row's values of
+    ``order`` (None when it names no row of this list: the first page is
+    shown). An empty page for ``branches`` None (filters that did not
+    validate). One row more than shown tells whether there is a page beyond,
+    without counting the list.
+    """
+    args = filter_args()
+    if branches is None:
+        return Page([], None, None, args)
+    before_id, after_id = position_arg("antes"), position_arg("despues")
+    if before_id is not None and (position := locate(before_id)) is not None:
+        rows = seek(branches, order, position, descending=not descending, size=size + 1)
+        if len(rows) > size:
+            shown = rows[:size][::-1]
+            return Page(shown, shown[-1].id, shown[0].id, args)
+        # Fewer rows before it than a page holds: that is the first page.
+    position = locate(after_id) if after_id is not None else None
+    rows = seek(branches, order, position, descending=descending, size=size + 1)
+    if position is not None and not rows:
+        # Nothing after it any more (decided meanwhile): back to the start.
+        position = None
+        rows = seek(branches, order, None, descending=descending, size=size + 1)
+    shown = rows[:size]
+    return Page(
+        shown,
+        shown[-1].id if len(rows) > size else None,
+        shown[0].id if position is not None and shown else None,
+        args,
+    )
