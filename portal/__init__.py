@@ -12,6 +12,7 @@ from portal.web import database as db
 from portal.web.extensions import babel, compress, csrf, htmx_ext, login_manager
 from portal.web.htmx import add_vary
 from portal.web.i18n import select_locale
+from portal.web.params import BoundedIntConverter
 from portal.web.sessions import DatabaseSessionInterface
 
 
@@ -41,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
         COMPRESS_ALGORITHM=["br", "gzip"],
         COMPRESS_MIN_SIZE=300,
     )
+    app.url_map.converters["int"] = BoundedIntConverter
     if config:
         app.config.update(config)
     production = app.config["PORTAL_ENV"] == "production"

@@ -6,8 +6,9 @@ Importing each area's ``tasks`` module registers its tasks with the consumer.
 from portal import create_app
 from portal.applications import tasks as outbox_tasks
 from portal.rolls import tasks as roll_tasks
+from portal.web import tasks as web_tasks
 from portal.web.queue import huey
 
 app = create_app()
 
-__all__ = ["app", "huey", "outbox_tasks", "roll_tasks"]
+__all__ = ["app", "huey", "outbox_tasks", "roll_tasks", "web_tasks"]

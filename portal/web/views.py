@@ -7,7 +7,8 @@ from peewee import DatabaseError
 
 from portal.web.extensions import db
 from portal.web.htmx import render
-from portal.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from portal.web.i18n import LANGUAGES, set_language_cookie
+from portal.web.redirects import safe_next
 from portal.web.security import public_cache
 
 bp = Blueprint("public", __name__)
@@ -24,14 +25,9 @@ def language(lang: str):
     """Remember the language in a plain cookie: no session, pages stay cacheable."""
     if lang not in LANGUAGES:
         abort(404)
-    target = request.args.get("next", "")
-    # Only local paths: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("public.home")
+    target = safe_next(request.args.get("next"), url_for("public.home"))
     response = redirect(target, code=303)
-    response.set_cookie(
-        LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
-    )
+    set_language_cookie(response, lang)
     return response
 
 

@@ -118,10 +118,17 @@ def test_record_created_at_a_counter_is_linked_not_duplicated(portal, client):
 
 
 def test_session_id_changes_at_sign_in(portal, client):
-    client.get("/entrar")
-    before = client.get_cookie("vu_sesion").value
-    sign_in_as(client, "karla")
+    location = idp_sign_in(authorize_url(client), "karla")
+    before = client.get_cookie("vu_sesion").value  # the attempt's state is kept in a session
+    client.get(callback_path(location))
     assert client.get_cookie("vu_sesion").value != before
+
+
+def test_opening_the_sign_in_page_creates_no_session_row(app, client):
+    assert client.get("/entrar").status_code == 200
+    assert client.get("/oficina/entrar").status_code == 200
+    assert not WebSession.select().exists()
+    assert client.get_cookie("vu_sesion") is None
 
 
 def test_questionnaire_answers_are_merged_into_the_record(portal, client):

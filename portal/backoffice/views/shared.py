@@ -14,6 +14,10 @@ from flask_login import current_user
 
 from portal.backoffice import audit
 from portal.vocabulary import Role
+from portal.web.params import bounded_int
+
+# Deeper pages than this are empty anyway; the bound keeps OFFSET in range.
+MAX_PAGE = 100_000
 
 
 def actor() -> audit.Actor:
@@ -70,7 +74,7 @@ def page_of(query: Any, size: int) -> Page:
     """Page ``?pagina=`` of ``query``, ``size`` rows; an empty page for None
     (filters that did not validate). One row more than shown tells whether
     there is a next page, without counting the whole list."""
-    number = max(request.args.get("pagina", 1, type=int), 1)
+    number = bounded_int(request.args.get("pagina"), 1, high=MAX_PAGE)
     rows = [] if query is None else list(query.offset((number - 1) * size).limit(size + 1))
     args = {k: v for k, v in request.args.items() if k != "pagina" and v}
     return Page(number, rows[:size], len(rows) > size, args)

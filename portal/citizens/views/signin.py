@@ -18,13 +18,8 @@ from portal.models import utcnow
 from portal.web import sessions
 from portal.web.auth import is_citizen, sign_in, sign_out
 from portal.web.htmx import render
-from portal.web.kiosk import (
-    CLEAR_SITE_DATA,
-    DEVICE_COOKIE,
-    is_kiosk,
-    set_device_cookie,
-    valid_marker,
-)
+from portal.web.kiosk import forget_the_person, is_kiosk
+from portal.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -33,9 +28,7 @@ NEXT_KEY = "after_sign_in"
 
 def _local(target: str | None) -> str | None:
     """Only paths on this site: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return safe_next(target) or None
 
 
 @bp.get("/entrar")
@@ -118,26 +111,14 @@ def sign_out_view():
 
 
 def kiosk_reset():
-    """Wipe everything this browser holds for the site and go back to the start.
+    """Wipe everything this browser holds of the last person and go back to the start.
 
-    The provider's session cannot be seen from here; a kiosk asks the provider
-    to show its login form on every sign-in instead (``prompt=login``).
+    The device marker stays (see portal/web/kiosk.py). The provider's session
+    cannot be seen from here; a kiosk asks the provider to show its login form
+    on every sign-in instead (``prompt=login``).
     """
-    marker = request.cookies.get(DEVICE_COOKIE)
-    target = (
-        url_for("auth.kiosk_resume", t=marker) if valid_marker(marker) else url_for("public.home")
-    )
-    response = redirect(target, code=303)
-    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
-    return response
-
-
-@bp.get("/kiosco/reanudar")
-def kiosk_resume():
-    marker = request.args.get("t")
     response = redirect(url_for("public.home"), code=303)
-    if valid_marker(marker):
-        set_device_cookie(response, marker)
+    forget_the_person(response)
     return response
 
 
