@@ -51,7 +51,7 @@ def go_to_provider():
 @bp.get("/auth/callback")
 def callback():
     try:
-        identity, id_token = oidc.finish_sign_in(request.args)
+        identity = oidc.finish_sign_in(request.args)
         citizen, outcome = citizens.record_for(identity)
     except oidc.SignInFailed as failure:
         return _failed(failure)
@@ -71,7 +71,6 @@ def callback():
     answers = session.get("answers")
     target = _local(session.get(NEXT_KEY))
     sign_in(citizen)
-    session["id_token"] = id_token
     session.pop("answers", None)
     merged = citizens.merge_answers(citizen, answers)
     audit.record(
@@ -89,7 +88,6 @@ def callback():
 
 @bp.post("/salir", endpoint="sign_out")
 def sign_out_view():
-    id_token = session.get("id_token")
     was_citizen = is_citizen()
     citizen_id = current_user.id if was_citizen else None
     kiosk = is_kiosk()
@@ -100,14 +98,27 @@ def sign_out_view():
             Actor.citizen(citizen_id),
             object_type="citizen",
             object_id=citizen_id,
-            details={"reason": request.form.get("reason", "manual")[:20], "kiosk": kiosk},
+            details={"reason": _reason(request.form.get("reason")), "kiosk": kiosk},
             request_id=_request_id(),
         )
     if kiosk:
         return kiosk_reset()
     home = current_app.config["PORTAL_BASE_URL"] + "/"
-    provider = oidc.logout_url(id_token, home) if id_token else None
+    provider = oidc.logout_url(home) if was_citizen else None
     return redirect(provider or url_for("public.home"), code=303)
+
+
+SIGN_OUT_REASONS = ("manual", "idle")
+
+
+def _reason(value: str | None) -> str:
+    """Why the person left, as the page says it: a button or the idle timer.
+
+    Anything else is recorded as ``manual``: the audit trail never stores
+    what a client typed (an e-mail there made the audit entry, and the
+    sign-out, fail).
+    """
+    return value if value in SIGN_OUT_REASONS else "manual"
 
 
 def kiosk_reset():
