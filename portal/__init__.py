@@ -6,7 +6,7 @@ from flask import Flask
 
 from portal.applications import tasks as outbox_tasks
 from portal.citizens import oidc
-from portal.config import ROOT, check, from_env
+from portal.config import ROOT, check, from_env, protect_data_files
 from portal.web import assets, logs, queue, security, templating
 from portal.web import database as db
 from portal.web.extensions import babel, compress, csrf, htmx_ext, login_manager
@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(SESSION_COOKIE_NAME="__Host-vu_sesion", SESSION_COOKIE_SECURE=True)
     app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
     check(app.config)
+    protect_data_files(app.config)
     app.instance_path = app.config["INSTANCE_PATH"]
 
     logs.init_app(app)

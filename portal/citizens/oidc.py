@@ -34,8 +34,8 @@ from pathlib import Path
 
 import requests
 from authlib.common.security import generate_token
-from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.common.urls import add_params_to_uri
+from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from flask import Flask, current_app

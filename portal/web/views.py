@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, request, url_for
-from peewee import DatabaseError
 
-from portal.web.extensions import db
+from portal.web import health
 from portal.web.htmx import render
 from portal.web.i18n import LANGUAGES, set_language_cookie
 from portal.web.redirects import safe_next
@@ -33,8 +32,6 @@ def language(lang: str):
 
 @bp.get("/healthz")
 def healthz():
-    try:
-        db.execute_sql("SELECT 1")
-    except DatabaseError:
-        return jsonify(status="error", database="sin conexión"), 503
-    return jsonify(status="ok", database="ok")
+    """JSON for load balancers: 200 when all is well, 503 naming what failed."""
+    healthy, parts = health.report()
+    return jsonify(status="ok" if healthy else "error", **parts), 200 if healthy else 503
