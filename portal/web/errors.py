@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from peewee import DatabaseError
 from werkzeug.exceptions import HTTPException
 
 from portal.web.htmx import render
+from portal.web.sessions import read_only_error
 
 MESSAGES = {
     400: (
@@ -53,14 +53,6 @@ MESSAGES = {
         ),
     ),
 }
-
-
-def _read_only(error: Exception) -> bool:
-    """The database refused a write because it is read-only (not a bug of ours)."""
-    text = str(error).lower()
-    return isinstance(error, DatabaseError) and (
-        "readonly" in text or "read-only" in text or "read only" in text
-    )
 
 
 def error_page(code: int, detail: str | None = None):
@@ -108,7 +100,7 @@ def init_app(app: Flask) -> None:
     def unexpected(error: Exception):
         if current_app.testing and not current_app.config.get("TEST_ERROR_PAGES"):
             raise error
-        if _read_only(error):
+        if read_only_error(error):
             current_app.logger.error("escritura rechazada: la base de datos es de solo lectura")
             return error_page(503)
         current_app.logger.exception("error no controlado: %s", type(error).__name__)

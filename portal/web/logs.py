@@ -35,7 +35,7 @@ _REDACT = [
 # C0 and C1 control characters, DEL, and the Unicode line and paragraph
 # separators that some log viewers also break lines at.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-CONTINUATION = "\n    | "
+MARGIN = "    | "
 
 
 def redact(text: str) -> str:
@@ -55,8 +55,9 @@ def escape(text: str) -> str:
 
 
 def _multiline(text: str) -> str:
-    """A traceback's lines, each escaped, joined with a continuation marker."""
-    return CONTINUATION.join(escape(line) for line in text.splitlines())
+    """A traceback's lines, each escaped and behind a margin (logging puts it
+    on the lines after the message)."""
+    return "\n".join(MARGIN + escape(line) for line in text.splitlines())
 
 
 class PersonalDataFilter(logging.Filter):

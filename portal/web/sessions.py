@@ -23,6 +23,7 @@ import secrets
 from flask import current_app, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeSerializer
+from peewee import DatabaseError
 from werkzeug.datastructures import CallbackDict
 
 from portal.models import WebSession, utcnow
@@ -30,6 +31,15 @@ from portal.models import WebSession, utcnow
 TOUCH_EVERY = dt.timedelta(seconds=60)
 ANONYMOUS_IDLE = dt.timedelta(hours=2)
 CSRF_COOKIE = "vu_csrf"
+
+
+def read_only_error(error: BaseException) -> bool:
+    """The database refused a write because it is read-only (a data folder
+    remounted read-only, a read-only replica): not a bug of ours."""
+    text = str(error).lower()
+    return isinstance(error, DatabaseError) and (
+        "readonly" in text or "read-only" in text or "read only" in text
+    )
 
 
 def _hash(sid: str) -> str:
@@ -185,6 +195,16 @@ class DatabaseSessionInterface(SessionInterface):
     def save_session(self, app, session, response):
         if self._skip():
             return
+        try:
+            self._save(app, session, response)
+        except DatabaseError as error:
+            if not read_only_error(error):
+                raise
+            # A read-only database: the page that was read is still sent;
+            # the session is just not extended (see /healthz).
+            app.logger.warning("sesión sin guardar: la base de datos es de solo lectura")
+
+    def _save(self, app, session, response):
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
