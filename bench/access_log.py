@@ -170,9 +170,15 @@ def main() -> None:
                 if errors:
                     print(f"{name}: {errors} requests failed or were not 200", file=sys.stderr)
                 results[name].append(rate)
-        lines = (folder / "access.log").read_text().count("\n") if (folder / "access.log").exists() else 0
+        lines = (
+            (folder / "access.log").read_text().count("\n")
+            if (folder / "access.log").exists()
+            else 0
+        )
     bare = results["bare page, no access log"]
-    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    print(
+        f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}"
+    )
     print(f"{'set-up':36} {'req/s (median of rounds)':>26} {'ratio to bare':>14}")
     for name, rates in results.items():
         ratios = sorted(rate / base for rate, base in zip(rates, bare, strict=True))

@@ -480,9 +480,8 @@ def test_logout_with_client_id_and_no_id_token_hint(discovery):
     browser = requests.Session()
     request = AuthorizationRequest()
     idp_sign_in(request.url(discovery), "jose", session=browser)
-    end_session = (
-        f"{discovery['end_session_endpoint']}?"
-        + urlencode({"client_id": CLIENT_ID, "post_logout_redirect_uri": POST_LOGOUT_REDIRECT_URI})
+    end_session = f"{discovery['end_session_endpoint']}?" + urlencode(
+        {"client_id": CLIENT_ID, "post_logout_redirect_uri": POST_LOGOUT_REDIRECT_URI}
     )
     assert idp_sign_out(end_session, browser).startswith(POST_LOGOUT_REDIRECT_URI)
     again = browser.get(AuthorizationRequest().url(discovery), allow_redirects=False, timeout=10)
