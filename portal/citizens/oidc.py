@@ -249,8 +249,8 @@ def logout_url(post_logout_redirect_uri: str) -> str | None:
     """The provider's end-session URL, or None when it has no such endpoint or is down.
 
     ``client_id`` tells the provider whose ``post_logout_redirect_uri`` to
-    check (OpenID Connect RP-Initiated Logout 1.0, §2); no ID token, no logout
-    hint, nothing about the person rides in the URL. The provider asks the
+    check (OpenID Connect RP-Initiated Logout 1.0, §2), with a random ``state``;
+    no ID token, no logout hint, nothing about the person rides in the URL. The provider asks the
     person to confirm, since the request does not prove who sent it.
     """
     try:
@@ -265,5 +265,7 @@ def logout_url(post_logout_redirect_uri: str) -> str | None:
         {
             "client_id": current_app.config["OIDC_CLIENT_ID"],
             "post_logout_redirect_uri": post_logout_redirect_uri,
+            # Random, as the specification recommends; it says nothing about anyone.
+            "state": generate_token(20),
         },
     )

@@ -276,7 +276,7 @@ def test_sign_out_ends_the_session_and_calls_end_session_without_claims(portal, 
     end_session = urlsplit(response.headers["Location"])
     assert end_session.path == "/session/end"
     query = parse_qs(end_session.query)
-    assert set(query) == {"client_id", "post_logout_redirect_uri"}
+    assert set(query) == {"client_id", "post_logout_redirect_uri", "state"}
     assert query["client_id"] == ["ventanilla"]
     assert query["post_logout_redirect_uri"] == ["http://127.0.0.1:5000/"]
     assert not signed_in(client)
