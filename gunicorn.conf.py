@@ -16,6 +16,9 @@ keepalive = 5
 # Uploads are capped by MAX_UPLOAD_MB; the reverse proxy caps them too.
 limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = "-"
-# No query strings in the access log: they may hold a folio or a code.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# GUNICORN_ACCESSLOG=off turns the access log off (bench/access_log.py compares).
+accesslog = None if os.environ.get("GUNICORN_ACCESSLOG") == "off" else "-"
+# The access log is written by a thread of each worker, off the request's path
+# (portal/web/logs.py); its line is fixed there: address, method, path without
+# the query string (it may hold a folio or a code), status, bytes, duration.
+logger_class = "portal.web.logs.QueuedAccessLogger"

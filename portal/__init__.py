@@ -7,12 +7,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.applications import tasks as outbox_tasks
 from portal.citizens import oidc
-from portal.config import ROOT, check, from_env
+from portal.config import ROOT, check, from_env, protect_data_files
 from portal.web import assets, limits, logs, pagecache, queue, security, templating
 from portal.web import database as db
 from portal.web.extensions import babel, compress, csrf, htmx_ext, login_manager
 from portal.web.htmx import add_vary
 from portal.web.i18n import select_locale
+from portal.web.params import BoundedIntConverter
 from portal.web.sessions import DatabaseSessionInterface
 
 
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         # Below one TCP segment compression saves no round trip, only CPU.
         COMPRESS_MIN_SIZE=1400,
     )
+    app.url_map.converters["int"] = BoundedIntConverter
     if config:
         app.config.update(config)
     production = app.config["PORTAL_ENV"] == "production"
@@ -51,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(SESSION_COOKIE_NAME="__Host-vu_sesion", SESSION_COOKIE_SECURE=True)
     app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
     check(app.config)
+    protect_data_files(app.config)
     app.instance_path = app.config["INSTANCE_PATH"]
     if proxies := app.config["TRUSTED_PROXIES"]:
         # The client's address and scheme as the last ``proxies`` proxies saw them

@@ -7,11 +7,15 @@ development on one machine; production refuses to start without a real secret.
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production by check()
+DEFAULT_OIDC_SECRET = "ventanilla-dev-secret"  # noqa: S105 - the local idp's; refused in production
+MIN_SECRET_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -68,7 +72,7 @@ def from_env(env: dict | None = None) -> dict:
         "AUDIT_CHECKPOINT_PATH": env.get("AUDIT_CHECKPOINT_PATH", ""),
         "OIDC_ISSUER": idp_url.rstrip("/"),
         "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID", "ventanilla"),
-        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", "ventanilla-dev-secret"),
+        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", DEFAULT_OIDC_SECRET),
         "OIDC_REDIRECT_URI": env.get("OIDC_REDIRECT_URI", f"{base_url.rstrip('/')}/auth/callback"),
         "OIDC_TOKEN_AUTH_METHOD": env.get("OIDC_TOKEN_AUTH_METHOD", "client_secret_basic"),
         "OIDC_PRIVATE_KEY_FILE": env.get("OIDC_PRIVATE_KEY_FILE", ""),
@@ -105,15 +109,87 @@ def from_env(env: dict | None = None) -> dict:
     }
 
 
+def _secret_key(config: dict) -> list[str]:
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEFAULT_SECRET or len(secret) < MIN_SECRET_LENGTH:
+        return [
+            f"SECRET_KEY falta, es la de ejemplo o es demasiado corta "
+            f"(mínimo {MIN_SECRET_LENGTH} caracteres)."
+        ]
+    return []
+
+
+def _base_url(config: dict) -> list[str]:
+    if not str(config.get("PORTAL_BASE_URL", "")).startswith("https://"):
+        return ["PORTAL_BASE_URL debe usar https://."]
+    return []
+
+
+def _digital_id(config: dict) -> list[str]:
+    problems = []
+    if not str(config.get("OIDC_ISSUER", "")).startswith("https://"):
+        problems.append("OIDC_ISSUER debe usar https:// (el proveedor de la Llave Digital).")
+    if config.get("OIDC_TOKEN_AUTH_METHOD") != "private_key_jwt":
+        secret = config.get("OIDC_CLIENT_SECRET") or ""
+        if secret == DEFAULT_OIDC_SECRET or not secret:
+            problems.append(
+                "OIDC_CLIENT_SECRET falta o es la de desarrollo (la del proveedor local idp/)."
+            )
+    if not str(config.get("OIDC_REDIRECT_URI", "")).startswith("https://"):
+        problems.append("OIDC_REDIRECT_URI debe usar https://.")
+    return problems
+
+
+# Each check takes the config and returns what is wrong with it, in Spanish,
+# naming the setting. Areas with settings of their own append their checks
+# here (before create_app runs), e.g. the rate limits' shared storage.
+PRODUCTION_CHECKS: list[Callable[[dict], list[str]]] = [_secret_key, _base_url, _digital_id]
+
+
+def problems(config: dict) -> list[str]:
+    """Every unsafe production setting, one message each (none outside production)."""
+    if config.get("PORTAL_ENV") != "production":
+        return []
+    return [problem for check_ in PRODUCTION_CHECKS for problem in check_(config)]
+
+
 def check(config: dict) -> None:
-    """Refuse settings that would be unsafe in production."""
+    """Refuse to start in production with unsafe settings, naming every one."""
+    found = problems(config)
+    if found:
+        raise ConfigError(
+            "El portal no arranca en producción con estos ajustes:\n"
+            + "\n".join(f"- {problem}" for problem in found)
+        )
+
+
+# Files and folders the portal creates: readable by its own user only.
+PRIVATE_UMASK = 0o077
+
+
+def protect_data_files(config: dict) -> None:
+    """In production, data files are created 0600 and folders 0700.
+
+    The umask covers everything the process creates from now on (the SQLite
+    database and its -wal/-shm files, the queue, stored documents, keys,
+    checkpoints); files that already exist directly in the instance folder lose any
+    group or world access here.
+    """
     if config.get("PORTAL_ENV") != "production":
         return
-    secret = config.get("SECRET_KEY") or ""
-    if secret == DEFAULT_SECRET or len(secret) < 32:
-        raise ConfigError(
-            "SECRET_KEY falta, es la de ejemplo o es demasiado corta (mínimo 32 caracteres): "
-            "el portal no arranca en producción así."
-        )
-    if not config.get("PORTAL_BASE_URL", "").startswith("https://"):
-        raise ConfigError("PORTAL_BASE_URL debe usar https:// en producción.")
+    os.umask(PRIVATE_UMASK)
+    instance = Path(config["INSTANCE_PATH"])
+    instance.mkdir(parents=True, exist_ok=True)
+    paths = [instance, *instance.iterdir()]
+    database_url = str(config.get("DATABASE_URL", ""))
+    if database_url.startswith("sqlite:///"):
+        database = Path(database_url[len("sqlite:///") :])
+        paths += [database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm")]
+    for path in paths:
+        try:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+        except FileNotFoundError:
+            continue
+        if path.is_symlink() or not mode & 0o077:
+            continue
+        path.chmod(mode & 0o700)

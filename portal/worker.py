@@ -8,8 +8,17 @@ from portal.applications import tasks as outbox_tasks
 from portal.backoffice import tasks as audit_tasks
 from portal.rolls import tasks as roll_tasks
 from portal.transparency import tasks as open_data_tasks
+from portal.web import tasks as web_tasks
 from portal.web.queue import huey
 
 app = create_app()
 
-__all__ = ["app", "audit_tasks", "huey", "open_data_tasks", "outbox_tasks", "roll_tasks"]
+__all__ = [
+    "app",
+    "audit_tasks",
+    "huey",
+    "open_data_tasks",
+    "outbox_tasks",
+    "roll_tasks",
+    "web_tasks",
+]

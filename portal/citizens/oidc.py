@@ -11,7 +11,15 @@ What we add, because Authlib's defaults are not enough:
   decides nothing else, so ``none`` and HMAC with a public key never pass;
 * explicit ``claims_options`` for ``iss`` and ``aud``: without them Authlib
   accepts a token whose ``aud`` names another client when ``azp`` names ours;
-* 60 seconds of clock skew instead of Authlib's 120.
+* 60 seconds of clock skew instead of Authlib's 120;
+* the callback's ``iss`` parameter (RFC 9207, against mix-up attacks) must name
+  our issuer when present, and must be present when the provider's metadata
+  says it sends it (``authorization_response_iss_parameter_supported``);
+* sign-out without any claim in a URL: the end-session request carries
+  ``client_id`` and ``post_logout_redirect_uri``, never ``id_token_hint``
+  (an ID token holds the CURP, names, birth date and e-mail, which would end
+  up in browser history and the provider's logs), and the portal keeps no
+  raw ID token at all.
 
 Every failure becomes a :class:`SignInFailed` with a stable ``cause`` for the
 logs (never a token or a CURP) and a plain-Spanish message for the person.
@@ -20,11 +28,13 @@ logs (never a token or a CURP) and a plain-Spanish message for the person.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 from authlib.common.security import generate_token
+from authlib.common.urls import add_params_to_uri
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
@@ -35,6 +45,9 @@ from portal.citizens import curp as curp_rules
 from portal.messages import _l
 
 ALLOWED_ALGORITHMS = ("RS256", "ES256", "PS256")
+# OAuth error codes are short ASCII words (RFC 6749 §4.1.2.1); anything else in
+# ``error`` is not logged or audited as given.
+_ERROR_CODE = re.compile(r"[a-z_]{1,40}\Z")
 LEEWAY_SECONDS = 60
 HTTP_TIMEOUT_SECONDS = 10
 
@@ -140,12 +153,14 @@ def _nonce() -> str:
     return generate_token(32)
 
 
-def finish_sign_in(args) -> tuple[DigitalIdentity, str]:
-    """Exchange the code and validate the ID token; (identity, raw id_token)."""
+def finish_sign_in(args) -> DigitalIdentity:
+    """Check the callback, exchange the code and validate the ID token."""
+    _check_issuer_parameter(args.get("iss"))
     if args.get("error"):
         if args["error"] == "access_denied":
             raise SignInFailed("cancelled", CANCELLED)
-        raise SignInFailed(f"provider_error:{args['error'][:40]}", INVALID_RESPONSE)
+        code = args["error"] if _ERROR_CODE.match(args["error"]) else "unrecognised"
+        raise SignInFailed(f"provider_error:{code}", INVALID_RESPONSE)
     if not args.get("state"):
         raise SignInFailed("state_missing", EXPIRED_ATTEMPT)
     config = current_app.config
@@ -172,7 +187,29 @@ def finish_sign_in(args) -> tuple[DigitalIdentity, str]:
     claims = token.get("userinfo")
     if claims is None:
         raise SignInFailed("id_token:missing", INVALID_RESPONSE)
-    return _identity(claims), token["id_token"]
+    return _identity(claims)
+
+
+def _metadata() -> dict:
+    try:
+        return client().load_server_metadata()
+    except (requests.RequestException, ValueError) as exc:
+        raise SignInFailed("provider_unreachable", PROVIDER_DOWN) from exc
+
+
+def _check_issuer_parameter(iss: str | None) -> None:
+    """RFC 9207: the response names the provider that sent it.
+
+    A response that names another issuer was meant for another provider (a
+    mix-up attack); one without ``iss`` from a provider that always sends it
+    was forged or stripped on the way.
+    """
+    if iss is None:
+        if _metadata().get("authorization_response_iss_parameter_supported"):
+            raise SignInFailed("iss_missing", INVALID_RESPONSE)
+        return
+    if iss != current_app.config["OIDC_ISSUER"]:
+        raise SignInFailed("iss_mismatch", INVALID_RESPONSE)
 
 
 def _identity(claims) -> DigitalIdentity:
@@ -208,16 +245,27 @@ def _identity(claims) -> DigitalIdentity:
     )
 
 
-def logout_url(id_token: str | None, post_logout_redirect_uri: str) -> str | None:
-    """The provider's end-session URL, or None when it has no such endpoint or is down."""
+def logout_url(post_logout_redirect_uri: str) -> str | None:
+    """The provider's end-session URL, or None when it has no such endpoint or is down.
+
+    ``client_id`` tells the provider whose ``post_logout_redirect_uri`` to
+    check (OpenID Connect RP-Initiated Logout 1.0, §2), with a random ``state``;
+    no ID token, no logout hint, nothing about the person rides in the URL. The provider asks the
+    person to confirm, since the request does not prove who sent it.
+    """
     try:
         metadata = client().load_server_metadata()
     except (requests.RequestException, ValueError):
         return None
-    if not metadata.get("end_session_endpoint"):
+    endpoint = metadata.get("end_session_endpoint")
+    if not endpoint:
         return None
-    return client().create_logout_url(
-        post_logout_redirect_uri=post_logout_redirect_uri,
-        id_token_hint=id_token,
-        client_id=current_app.config["OIDC_CLIENT_ID"],
-    )["url"]
+    return add_params_to_uri(
+        endpoint,
+        {
+            "client_id": current_app.config["OIDC_CLIENT_ID"],
+            "post_logout_redirect_uri": post_logout_redirect_uri,
+            # Random, as the specification recommends; it says nothing about anyone.
+            "state": generate_token(20),
+        },
+    )

@@ -27,6 +27,7 @@ from portal.web.auth import staff_required
 from portal.web.errors import error_page
 from portal.web.forms import BaseForm
 from portal.web.htmx import render
+from portal.web.params import optional_id
 
 bp = Blueprint("padron", __name__, url_prefix="/oficina")
 ADMINS = (Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
@@ -157,7 +158,7 @@ def decide(candidate_id: int):
     action = request.form.get("accion")
     try:
         if action == "fusionar":
-            survivor = request.form.get("conservar", type=int)
+            survivor = optional_id(request.form.get("conservar"))
             duplicates.merge(candidate_id, survivor or 0, _actor(), current_user.id)
             flash(_("Registros unidos. El historial quedó guardado."), "success")
         elif action == "descartar":

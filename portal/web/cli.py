@@ -1,4 +1,5 @@
-"""``flask --app wsgi db upgrade|status``: numbered migrations in migrations/."""
+"""``flask --app wsgi db upgrade|status``: numbered migrations in migrations/;
+``flask --app wsgi sessions purge``: expired web sessions."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import click
 from flask.cli import AppGroup
 from playhouse.migrations import Runner
 
-from portal.web import database
+from portal.web import database, sessions
 from portal.web.extensions import db
 
 cli = AppGroup("db", help="Base de datos: migraciones.")
+sessions_cli = AppGroup("sessions", help="Sesiones web.")
 
 
 @cli.command("upgrade")
@@ -30,3 +32,11 @@ def status() -> None:
         for migration in Runner(db.obj, str(database.MIGRATIONS)).status():
             mark = "aplicada" if migration.applied else "pendiente"
             click.echo(f"{migration.name}: {mark}")
+
+
+@sessions_cli.command("purge")
+def purge() -> None:
+    """Delete every session past its idle or absolute limit."""
+    with db.connection_context():
+        removed = sessions.purge_expired()
+    click.echo(f"sesiones caducadas borradas: {removed}")

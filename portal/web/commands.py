@@ -17,6 +17,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (
         database.cli,
+        database.sessions_cli,
         demo.demo_data,
         catalog.catalog_cli,
         catalog.eligibility_cli,

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.web.htmx import render
+from portal.web.sessions import read_only_error
 
 MESSAGES = {
     400: (
@@ -43,6 +44,13 @@ MESSAGES = {
     500: (
         _l("Algo falló de nuestro lado"),
         _l("No se perdió lo que ya había guardado. Inténtelo de nuevo en unos minutos."),
+    ),
+    503: (
+        _l("Por ahora solo se puede consultar"),
+        _l(
+            "El portal no puede guardar cambios en este momento. Lo que ya guardó sigue ahí; "
+            "inténtelo de nuevo más tarde."
+        ),
     ),
 }
 
@@ -92,5 +100,8 @@ def init_app(app: Flask) -> None:
     def unexpected(error: Exception):
         if current_app.testing and not current_app.config.get("TEST_ERROR_PAGES"):
             raise error
+        if read_only_error(error):
+            current_app.logger.error("escritura rechazada: la base de datos es de solo lectura")
+            return error_page(503)
         current_app.logger.exception("error no controlado: %s", type(error).__name__)
         return error_page(500)

@@ -10,20 +10,32 @@ from flask_login import current_user
 
 from portal.web import pagecache
 
+# No data: images: a data: URL is an image (or an SVG) whose bytes no one
+# checked, written into the page; QR codes and previews are served as files.
 CSP = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self'",
         "connect-src 'self'",
         "font-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
-        "form-action 'self' {idp}",
+        "form-action {form_action}",
         "frame-ancestors 'none'",
     ]
 )
+
+
+def content_security_policy(config) -> str:
+    """The policy; forms may post to the digital-ID provider (its sign-out
+    confirmation), and in production only over https://."""
+    form_action = "'self'"
+    issuer = config["OIDC_ISSUER"]
+    if issuer.startswith("https://") or config["PORTAL_ENV"] != "production":
+        form_action += f" {issuer}"
+    return CSP.format(form_action=form_action)
 
 
 def assign_request_id() -> None:
@@ -41,7 +53,7 @@ def refuse_oversized_body() -> None:
 
 def set_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP.format(idp=current_app.config["OIDC_ISSUER"]))
+    headers.setdefault("Content-Security-Policy", content_security_policy(current_app.config))
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"

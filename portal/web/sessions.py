@@ -2,8 +2,16 @@
 
 The cookie carries only a random id. Sign-out, idle and absolute timeouts and
 staff deactivation delete the row, so a replayed cookie finds nothing. The row
-is written only when the session changes (or once a minute to keep it alive),
-and an anonymous visitor who stores nothing costs no row at all.
+is written only when the session changes (or once a minute to keep it alive).
+
+A row is created only when something must be kept on the server: a sign-in,
+questionnaire answers, a sign-in attempt's state. An anonymous visitor who
+only opens pages with a form (the sign-in page, the questionnaire's start)
+needs nothing but the secret behind the form's CSRF token; that secret rides
+in a cookie signed with ``SECRET_KEY`` (``vu_csrf``) instead of a row, so a
+crawler or a flood of cookieless GETs costs no writes. Expired rows are
+deleted by :func:`purge_expired` (``flask sessions purge`` and a queue task
+every hour).
 """
 
 from __future__ import annotations
@@ -12,14 +20,26 @@ import datetime as dt
 import hashlib
 import secrets
 
-from flask import request, session
+from flask import current_app, request, session
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeSerializer
+from peewee import DatabaseError
 from werkzeug.datastructures import CallbackDict
 
 from portal.models import WebSession, utcnow
 
 TOUCH_EVERY = dt.timedelta(seconds=60)
 ANONYMOUS_IDLE = dt.timedelta(hours=2)
+CSRF_COOKIE = "vu_csrf"
+
+
+def read_only_error(error: BaseException) -> bool:
+    """The database refused a write because it is read-only (a data folder
+    remounted read-only, a read-only replica): not a bug of ours."""
+    text = str(error).lower()
+    return isinstance(error, DatabaseError) and (
+        "readonly" in text or "read-only" in text or "read only" in text
+    )
 
 
 def _hash(sid: str) -> str:
@@ -89,6 +109,23 @@ def create_session_row(data: dict) -> str:
     return sid
 
 
+def purge_expired(now: dt.datetime | None = None) -> int:
+    """Delete every session past its idle or absolute limit; how many went.
+
+    Opening an expired session deletes it too, but a cookie that never comes
+    back would leave its row for ever.
+    """
+    app = current_app
+    now = now or utcnow()
+    absolute = dt.timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
+    expired = WebSession.created_at < now - absolute
+    for kind in ("", "ciudadano", "personal"):
+        expired |= (WebSession.user_kind == kind) & (
+            WebSession.last_seen < now - idle_limit(app, kind)
+        )
+    return WebSession.delete().where(expired).execute()
+
+
 def end_sessions_of(kind: str, user_id: int) -> int:
     """End every session of one user at once (deactivation, password reset)."""
     return (
@@ -98,18 +135,54 @@ def end_sessions_of(kind: str, user_id: int) -> int:
     )
 
 
+def _csrf_key(app) -> str:
+    return app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
+def _csrf_serializer(app) -> URLSafeSerializer:
+    return URLSafeSerializer(app.config["SECRET_KEY"], salt="csrf-secret")
+
+
+def csrf_cookie_name(app) -> str:
+    # __Host-: only this host, path / and HTTPS, like the session cookie.
+    return f"__Host-{CSRF_COOKIE}" if app.config.get("SESSION_COOKIE_SECURE") else CSRF_COOKIE
+
+
+def _only_csrf(app, data) -> bool:
+    # flask-login's session protection marks any non-empty session "not
+    # fresh" (``_fresh``); without a signed-in user that means nothing.
+    return _csrf_key(app) in data and set(data) <= {_csrf_key(app), "_fresh"}
+
+
 class DatabaseSessionInterface(SessionInterface):
     def _skip(self) -> bool:
         # Static files never need a session, so they never touch the database.
         return request.path.startswith("/static/")
 
+    def _cookieless(self, app, request_) -> ServerSession:
+        """A session without a row: empty, or holding the signed CSRF secret."""
+        signed = request_.cookies.get(csrf_cookie_name(app), "")
+        if not signed or len(signed) > 200:
+            return ServerSession()
+        try:
+            secret = _csrf_serializer(app).loads(signed)
+        except BadSignature:
+            return ServerSession()
+        if not isinstance(secret, str):
+            return ServerSession()
+        session = ServerSession({_csrf_key(app): secret})
+        session.modified = False
+        return session
+
     def open_session(self, app, request_):
         sid = request_.cookies.get(self.get_cookie_name(app))
-        if not sid or self._skip() or len(sid) > 100:
+        if self._skip():
             return ServerSession()
+        if not sid or len(sid) > 100:
+            return self._cookieless(app, request_)
         row = WebSession.get_or_none(WebSession.id_hash == _hash(sid))
         if row is None:
-            return ServerSession()
+            return self._cookieless(app, request_)
         now = utcnow()
         absolute = dt.timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
         if now - row.last_seen > idle_limit(app, row.user_kind) or now - row.created_at > absolute:
@@ -122,6 +195,16 @@ class DatabaseSessionInterface(SessionInterface):
     def save_session(self, app, session, response):
         if self._skip():
             return
+        try:
+            self._save(app, session, response)
+        except DatabaseError as error:
+            if not read_only_error(error):
+                raise
+            # A read-only database: the page that was read is still sent;
+            # the session is just not extended (see /healthz).
+            app.logger.warning("sesión sin guardar: la base de datos es de solo lectura")
+
+    def _save(self, app, session, response):
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -132,6 +215,22 @@ class DatabaseSessionInterface(SessionInterface):
             return
         if not session:
             return
+        csrf_cookie = csrf_cookie_name(app)
+        if session.row is None and not session.regenerate_id and _only_csrf(app, session):
+            # Nothing but the CSRF secret: a signed cookie instead of a row.
+            if session.modified:
+                response.set_cookie(
+                    csrf_cookie,
+                    _csrf_serializer(app).dumps(session[_csrf_key(app)]),
+                    httponly=True,
+                    secure=self.get_cookie_secure(app),
+                    samesite="Lax",
+                    path="/",
+                )
+                response.vary.add("Cookie")
+            return
+        if request.cookies.get(csrf_cookie):
+            response.delete_cookie(csrf_cookie, path="/")  # the row holds it from now on
         now = utcnow()
         kind, user_id = user_ref(session)
         if session.regenerate_id or session.row is None:

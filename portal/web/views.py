@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, request, url_for
-from peewee import DatabaseError
 
-from portal.web.extensions import db
+from portal.web import health
 from portal.web.htmx import render
-from portal.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from portal.web.i18n import LANGUAGES, set_language_cookie
+from portal.web.redirects import safe_next
 from portal.web.security import public_cache
 
 bp = Blueprint("public", __name__)
@@ -24,21 +24,14 @@ def language(lang: str):
     """Remember the language in a plain cookie: no session, pages stay cacheable."""
     if lang not in LANGUAGES:
         abort(404)
-    target = request.args.get("next", "")
-    # Only local paths: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("public.home")
+    target = safe_next(request.args.get("next"), url_for("public.home"))
     response = redirect(target, code=303)
-    response.set_cookie(
-        LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
-    )
+    set_language_cookie(response, lang)
     return response
 
 
 @bp.get("/healthz")
 def healthz():
-    try:
-        db.execute_sql("SELECT 1")
-    except DatabaseError:
-        return jsonify(status="error", database="sin conexión"), 503
-    return jsonify(status="ok", database="ok")
+    """JSON for load balancers: 200 when all is well, 503 naming what failed."""
+    healthy, parts = health.report()
+    return jsonify(status="ok" if healthy else "error", **parts), 200 if healthy else 503

@@ -465,3 +465,24 @@ def test_persona_curp_is_valid_and_agrees_with_birthdate_and_sex(persona):
     assert number[10] == claims["sex"]
     birthdate_agrees = curp.get_birth_date(number) == date.fromisoformat(claims["birthdate"])
     assert birthdate_agrees is (persona["login"] != "curp-mismatch")
+
+
+def test_every_callback_carries_iss_as_discovery_announces(discovery, idp):
+    """RFC 9207: the portal requires ``iss`` because the provider says it sends it."""
+    assert discovery["authorization_response_iss_parameter_supported"] is True
+    signed_in = callback_params(idp_sign_in(AuthorizationRequest().url(discovery), "lupita"))
+    cancelled = callback_params(idp_cancel(AuthorizationRequest().url(discovery)))
+    assert signed_in["iss"] == idp.issuer
+    assert cancelled["iss"] == idp.issuer and cancelled["error"] == "access_denied"
+
+
+def test_logout_with_client_id_and_no_id_token_hint(discovery):
+    browser = requests.Session()
+    request = AuthorizationRequest()
+    idp_sign_in(request.url(discovery), "jose", session=browser)
+    end_session = f"{discovery['end_session_endpoint']}?" + urlencode(
+        {"client_id": CLIENT_ID, "post_logout_redirect_uri": POST_LOGOUT_REDIRECT_URI}
+    )
+    assert idp_sign_out(end_session, browser).startswith(POST_LOGOUT_REDIRECT_URI)
+    again = browser.get(AuthorizationRequest().url(discovery), allow_redirects=False, timeout=10)
+    assert "/interaction/" in again.headers["Location"]

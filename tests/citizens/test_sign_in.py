@@ -4,7 +4,7 @@ path, the single record per CURP, and every way a sign-in must fail."""
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
@@ -15,7 +15,7 @@ from portal.models import AuditEvent, Citizen, WebSession
 from tests.citizens.test_idp import FAULTS
 from tests.factories import make_citizen
 from tests.support.html import html
-from tests.support.idp import idp_cancel, idp_sign_in, load_personas, run_idp
+from tests.support.idp import idp_cancel, idp_sign_in, idp_sign_out, load_personas, run_idp
 
 PERSONAS = {p["login"]: p for p in load_personas()}
 
@@ -42,6 +42,11 @@ def authorize_url(client) -> str:
 def callback_path(location: str) -> str:
     parts = urlsplit(location)
     return f"{parts.path}?{parts.query}"
+
+
+def iss(query: dict) -> str:
+    """The callback's RFC 9207 ``iss``, encoded for a hand-made callback URL."""
+    return quote(query["iss"][0], safe="")
 
 
 def sign_in_as(client, login: str, **kwargs):
@@ -118,10 +123,17 @@ def test_record_created_at_a_counter_is_linked_not_duplicated(portal, client):
 
 
 def test_session_id_changes_at_sign_in(portal, client):
-    client.get("/entrar")
-    before = client.get_cookie("vu_sesion").value
-    sign_in_as(client, "karla")
+    location = idp_sign_in(authorize_url(client), "karla")
+    before = client.get_cookie("vu_sesion").value  # the attempt's state is kept in a session
+    client.get(callback_path(location))
     assert client.get_cookie("vu_sesion").value != before
+
+
+def test_opening_the_sign_in_page_creates_no_session_row(app, client):
+    assert client.get("/entrar").status_code == 200
+    assert client.get("/oficina/entrar").status_code == 200
+    assert not WebSession.select().exists()
+    assert client.get_cookie("vu_sesion") is None
 
 
 def test_questionnaire_answers_are_merged_into_the_record(portal, client):
@@ -181,7 +193,7 @@ def test_bad_id_token_is_rejected_with_no_session(portal, client, login, caplog)
 def test_missing_state_is_rejected(portal, client):
     location = idp_sign_in(authorize_url(client), "lupita")
     query = parse_qs(urlsplit(location).query)
-    response = client.get(f"/auth/callback?code={query['code'][0]}")
+    response = client.get(f"/auth/callback?code={query['code'][0]}&iss={iss(query)}")
     assert response.status_code == 400
     assert "caducó" in html(response).find(role="alert").get_text()
     assert not signed_in(client)
@@ -190,7 +202,7 @@ def test_missing_state_is_rejected(portal, client):
 def test_wrong_state_is_rejected(portal, client):
     location = idp_sign_in(authorize_url(client), "lupita")
     query = parse_qs(urlsplit(location).query)
-    response = client.get(f"/auth/callback?code={query['code'][0]}&state=not-ours")
+    response = client.get(f"/auth/callback?code={query['code'][0]}&state=not-ours&iss={iss(query)}")
     assert response.status_code == 400
     assert not signed_in(client)
     assert no_sessions_for_citizens()
@@ -214,7 +226,8 @@ def test_replayed_code_is_rejected(portal, app, client):
     url = authorize_url(other)
     state = parse_qs(urlsplit(url).query)["state"][0]
     code = parse_qs(urlsplit(location).query)["code"][0]
-    response = other.get(f"/auth/callback?code={code}&state={state}")
+    query = parse_qs(urlsplit(location).query)
+    response = other.get(f"/auth/callback?code={code}&state={state}&iss={iss(query)}")
     assert response.status_code == 400
     assert not signed_in(other)
     event = AuditEvent.select().where(AuditEvent.outcome == "fallido").get()
@@ -253,19 +266,78 @@ def test_start_page_refuses_foreign_next(app, client):
     assert page.find("input", attrs={"name": "next"})["value"] == ""
 
 
-def test_sign_out_ends_the_session_and_calls_end_session(portal, client):
-    sign_in_as(client, "lupita")
+def test_sign_out_ends_the_session_and_calls_end_session_without_claims(portal, client):
+    provider = requests.Session()
+    location = idp_sign_in(authorize_url(client), "lupita", session=provider)
+    client.get(callback_path(location))
     old_cookie = client.get_cookie("vu_sesion").value
     response = client.post("/salir")
     assert response.status_code == 303
     end_session = urlsplit(response.headers["Location"])
     assert end_session.path == "/session/end"
     query = parse_qs(end_session.query)
-    assert query["id_token_hint"][0].count(".") == 2
+    assert set(query) == {"client_id", "post_logout_redirect_uri", "state"}
+    assert query["client_id"] == ["ventanilla"]
     assert query["post_logout_redirect_uri"] == ["http://127.0.0.1:5000/"]
     assert not signed_in(client)
     client.set_cookie("vu_sesion", old_cookie)
     assert not signed_in(client), "a replayed session cookie must not sign anyone in"
+    # The provider accepts it and ends its own session: the next sign-in shows the forms.
+    back = idp_sign_out(response.headers["Location"], provider)
+    assert back.startswith("http://127.0.0.1:5000/")
+    again = provider.get(authorize_url(client), allow_redirects=False, timeout=5)
+    assert "/interaction/" in again.headers["Location"]
+
+
+def test_no_raw_id_token_is_kept_in_the_session(portal, client):
+    sign_in_as(client, "lupita")
+    stored = WebSession.get(WebSession.user_kind == "ciudadano")
+    assert "id_token" not in stored.data
+    assert not any(str(value).startswith("eyJ") for value in stored.data.values())
+
+
+def test_callback_naming_another_issuer_is_refused(portal, client):
+    location = idp_sign_in(authorize_url(client), "lupita")
+    assert f"iss={portal.config['OIDC_ISSUER']}".replace(":", "%3A").replace("/", "%2F") in location
+    mixed_up = location.replace("iss=", "iss=https%3A%2F%2Fother.example&x=")
+    response = client.get(callback_path(mixed_up))
+    assert response.status_code == 400
+    assert not signed_in(client)
+    event = AuditEvent.select().where(AuditEvent.action == "sign_in").get()
+    assert event.details["cause"] == "iss_mismatch"
+
+
+def test_callback_without_iss_is_refused_when_the_provider_sends_it(portal, client):
+    location = idp_sign_in(authorize_url(client), "lupita")
+    query = parse_qs(urlsplit(location).query)
+    response = client.get(f"/auth/callback?code={query['code'][0]}&state={query['state'][0]}")
+    assert response.status_code == 400
+    assert not signed_in(client)
+    event = AuditEvent.select().where(AuditEvent.action == "sign_in").get()
+    assert event.details["cause"] == "iss_missing"
+
+
+@pytest.mark.parametrize(
+    "error", ["a@b.co", "x\r\nINFO forged line", "%0d%0a", "ÿ" * 300, "invalid_request"]
+)
+def test_hostile_error_parameter_fails_cleanly_and_is_audited(app, client, error):
+    app.config["OIDC_ISSUER"] = "http://127.0.0.1:9"
+    response = client.get(f"/auth/callback?error={quote(error)}&iss=http%3A%2F%2F127.0.0.1%3A9")
+    assert response.status_code == 400
+    event = AuditEvent.select().where(AuditEvent.action == "sign_in").get()
+    assert event.outcome == "fallido"
+    expected = "invalid_request" if error == "invalid_request" else "unrecognised"
+    assert event.details["cause"] == f"provider_error:{expected}"
+
+
+def test_sign_out_reason_with_an_email_is_recorded_as_manual(app, client, login):
+    citizen = make_citizen()
+    login(citizen)
+    response = client.post("/salir", data={"reason": "lupita@correo.example"})
+    assert response.status_code == 303
+    event = AuditEvent.select().where(AuditEvent.action == "sign_out").get()
+    assert event.details["reason"] == "manual"
+    assert not signed_in(client)
 
 
 def test_sign_out_requires_csrf(portal, app, client):

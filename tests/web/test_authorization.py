@@ -83,7 +83,6 @@ RULES: dict[str, Rule] = {
     "auth.callback": ANYONE,
     "auth.sign_out": ANYONE,
     "auth.extend_session": SIGNED_IN,
-    "auth.kiosk_resume": ANYONE,
     "auth.kiosk_anonymous_reset": ANYONE,
     "oficina_auth.login": ANYONE,
     "oficina_auth.logout": ANYONE,

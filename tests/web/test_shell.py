@@ -48,23 +48,6 @@ def test_security_headers_on_every_response(client):
         assert "HX-Request" in headers["Vary"]
 
 
-def test_hsts_only_in_production(template_database, tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "PORTAL_ENV": "production",
-            "SECRET_KEY": "x" * 40,
-            "CREDENTIAL_PRIVATE_KEY": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
-            "PORTAL_BASE_URL": "https://ventanilla.example.org",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
-            "RATELIMIT_STORAGE_URL": "redis://127.0.0.1:9/0",
-        }
-    )
-    response = app.test_client().get("/healthz")
-    assert "max-age" in response.headers["Strict-Transport-Security"]
-    assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
-
-
 @pytest.mark.parametrize("secret", [None, "dev-secret-change-me", "short"])
 def test_production_refuses_missing_or_default_secret(secret):
     env = {"PORTAL_ENV": "production", "PORTAL_BASE_URL": "https://v.example.org"}
@@ -144,4 +127,5 @@ def test_unexpected_error_is_a_spanish_500_without_trace(app, client):
 
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok"}
+    assert response.status_code == 200
+    assert response.json["status"] == "ok" and response.json["database"] == "ok"

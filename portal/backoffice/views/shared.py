@@ -16,6 +16,8 @@ from flask_login import current_user
 from portal.backoffice import audit
 from portal.vocabulary import Role
 
+# Deeper pages than this are empty anyway; the bound keeps OFFSET in range.
+
 
 def actor() -> audit.Actor:
     return audit.Actor.staff(current_user._get_current_object())

@@ -13,6 +13,7 @@ from portal.web.auth import is_staff, sign_in, sign_out, staff_required
 from portal.web.htmx import render
 from portal.web.kiosk import DEVICE_COOKIE, device_marker, is_kiosk, set_device_cookie
 from portal.web.limits import client_address, wait_text
+from portal.web.redirects import safe_next
 from portal.web.shell import staff_links
 
 bp = Blueprint("oficina_auth", __name__, url_prefix="/oficina")
@@ -23,9 +24,7 @@ def _actor(user) -> Actor:
 
 
 def _local(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return safe_next(target) or None
 
 
 @bp.route("/entrar", methods=["GET", "POST"])

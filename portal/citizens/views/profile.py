@@ -23,6 +23,7 @@ from portal.models import Citizen, Municipality
 from portal.vocabulary import ViewReason
 from portal.web.auth import citizen_required
 from portal.web.htmx import render
+from portal.web.redirects import safe_next
 from portal.web.security import public_cache
 
 bp = Blueprint("profile", __name__)
@@ -43,9 +44,7 @@ def _actor() -> Actor:
 
 
 def _local(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return safe_next(target) or None
 
 
 @bp.get("/privacidad")

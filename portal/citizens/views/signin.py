@@ -18,13 +18,8 @@ from portal.models import utcnow
 from portal.web import sessions
 from portal.web.auth import is_citizen, sign_in, sign_out
 from portal.web.htmx import render
-from portal.web.kiosk import (
-    CLEAR_SITE_DATA,
-    DEVICE_COOKIE,
-    is_kiosk,
-    set_device_cookie,
-    valid_marker,
-)
+from portal.web.kiosk import forget_the_person, is_kiosk
+from portal.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -33,9 +28,7 @@ NEXT_KEY = "after_sign_in"
 
 def _local(target: str | None) -> str | None:
     """Only paths on this site: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return safe_next(target) or None
 
 
 @bp.get("/entrar")
@@ -58,7 +51,7 @@ def go_to_provider():
 @bp.get("/auth/callback")
 def callback():
     try:
-        identity, id_token = oidc.finish_sign_in(request.args)
+        identity = oidc.finish_sign_in(request.args)
         citizen, outcome = citizens.record_for(identity)
     except oidc.SignInFailed as failure:
         return _failed(failure)
@@ -78,7 +71,6 @@ def callback():
     answers = session.get("answers")
     target = _local(session.get(NEXT_KEY))
     sign_in(citizen)
-    session["id_token"] = id_token
     session.pop("answers", None)
     merged = citizens.merge_answers(citizen, answers)
     audit.record(
@@ -96,7 +88,6 @@ def callback():
 
 @bp.post("/salir", endpoint="sign_out")
 def sign_out_view():
-    id_token = session.get("id_token")
     was_citizen = is_citizen()
     citizen_id = current_user.id if was_citizen else None
     kiosk = is_kiosk()
@@ -107,37 +98,38 @@ def sign_out_view():
             Actor.citizen(citizen_id),
             object_type="citizen",
             object_id=citizen_id,
-            details={"reason": request.form.get("reason", "manual")[:20], "kiosk": kiosk},
+            details={"reason": _reason(request.form.get("reason")), "kiosk": kiosk},
             request_id=_request_id(),
         )
     if kiosk:
         return kiosk_reset()
     home = current_app.config["PORTAL_BASE_URL"] + "/"
-    provider = oidc.logout_url(id_token, home) if id_token else None
+    provider = oidc.logout_url(home) if was_citizen else None
     return redirect(provider or url_for("public.home"), code=303)
 
 
-def kiosk_reset():
-    """Wipe everything this browser holds for the site and go back to the start.
+SIGN_OUT_REASONS = ("manual", "idle")
 
-    The provider's session cannot be seen from here; a kiosk asks the provider
-    to show its login form on every sign-in instead (``prompt=login``).
+
+def _reason(value: str | None) -> str:
+    """Why the person left, as the page says it: a button or the idle timer.
+
+    Anything else is recorded as ``manual``: the audit trail never stores
+    what a client typed (an e-mail there made the audit entry, and the
+    sign-out, fail).
     """
-    marker = request.cookies.get(DEVICE_COOKIE)
-    target = (
-        url_for("auth.kiosk_resume", t=marker) if valid_marker(marker) else url_for("public.home")
-    )
-    response = redirect(target, code=303)
-    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
-    return response
+    return value if value in SIGN_OUT_REASONS else "manual"
 
 
-@bp.get("/kiosco/reanudar")
-def kiosk_resume():
-    marker = request.args.get("t")
+def kiosk_reset():
+    """Wipe everything this browser holds of the last person and go back to the start.
+
+    The device marker stays (see portal/web/kiosk.py). The provider's session
+    cannot be seen from here; a kiosk asks the provider to show its login form
+    on every sign-in instead (``prompt=login``).
+    """
     response = redirect(url_for("public.home"), code=303)
-    if valid_marker(marker):
-        set_device_cookie(response, marker)
+    forget_the_person(response)
     return response
 
 
