@@ -140,10 +140,36 @@ def _digital_id(config: dict) -> list[str]:
     return problems
 
 
+def rate_limit_storage_problems(config: dict) -> list[str]:
+    url = str(config.get("RATELIMIT_STORAGE_URL") or "")
+    if config.get("RATELIMIT_ENABLED", True) and (not url or url.startswith("memory://")):
+        return [
+            "RATELIMIT_STORAGE_URL falta o es memory://: en producción los límites de "
+            "intentos deben guardarse donde todos los procesos los compartan "
+            "(por ejemplo redis://127.0.0.1:6379/0)."
+        ]
+    return []
+
+
+def _audit_signing_key(config: dict) -> list[str]:
+    if not str(config.get("AUDIT_SIGNING_KEY") or "").strip():
+        return [
+            "AUDIT_SIGNING_KEY falta: los puntos de control de la bitácora se firman "
+            "con una llave Ed25519 configurada (flask --app wsgi audit checkpoint)."
+        ]
+    return []
+
+
 # Each check takes the config and returns what is wrong with it, in Spanish,
 # naming the setting. Areas with settings of their own append their checks
 # here (before create_app runs), e.g. the rate limits' shared storage.
-PRODUCTION_CHECKS: list[Callable[[dict], list[str]]] = [_secret_key, _base_url, _digital_id]
+PRODUCTION_CHECKS: list[Callable[[dict], list[str]]] = [
+    _secret_key,
+    _base_url,
+    _digital_id,
+    rate_limit_storage_problems,
+    _audit_signing_key,
+]
 
 
 def problems(config: dict) -> list[str]:

@@ -30,7 +30,7 @@ from flask_babel import ngettext
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_login import current_user
 
-from portal.config import ConfigError
+from portal.config import ConfigError, rate_limit_storage_problems
 from portal.web.htmx import render
 
 CLIENT = "cliente"  # the client's address
@@ -104,13 +104,10 @@ def _refused(response: Response) -> bool:
 def storage_url(config: dict) -> str:
     """Where the counts live; production refuses a missing or per-process storage."""
     url = config.get("RATELIMIT_STORAGE_URL") or ""
-    if config.get("PORTAL_ENV") == "production" and config.get("RATELIMIT_ENABLED", True):
-        if not url or url.startswith("memory://"):
-            raise ConfigError(
-                "RATELIMIT_STORAGE_URL falta o es memory://: en producción los límites de "
-                "intentos deben guardarse donde todos los procesos los compartan "
-                "(por ejemplo redis://127.0.0.1:6379/0)."
-            )
+    if config.get("PORTAL_ENV") == "production":
+        found = rate_limit_storage_problems(config)
+        if found:
+            raise ConfigError(found[0])
     return url or "memory://"
 
 

@@ -18,6 +18,8 @@ SAFE = {
     "PORTAL_BASE_URL": "https://ventanilla.example.org",
     "OIDC_ISSUER": "https://llave.example.org",
     "OIDC_CLIENT_SECRET": "a-real-secret-from-the-provider",
+    "RATELIMIT_STORAGE_URL": "redis://127.0.0.1:9/0",
+    "AUDIT_SIGNING_KEY": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
 }
 
 
@@ -56,6 +58,8 @@ def test_safe_settings_pass():
         ("PORTAL_BASE_URL", "http://ventanilla.example.org", "PORTAL_BASE_URL"),
         ("OIDC_ISSUER", "http://llave.example.org", "OIDC_ISSUER"),
         ("OIDC_CLIENT_SECRET", "ventanilla-dev-secret", "OIDC_CLIENT_SECRET"),
+        ("RATELIMIT_STORAGE_URL", "memory://", "RATELIMIT_STORAGE_URL"),
+        ("AUDIT_SIGNING_KEY", "", "AUDIT_SIGNING_KEY"),
     ],
 )
 def test_each_unsafe_setting_is_refused_by_name(name, value, named):
@@ -70,7 +74,14 @@ def test_every_problem_is_named_at_once():
         create_app(from_env({"PORTAL_ENV": "production"}))
     except ConfigError as error:
         message = str(error)
-    for name in ("SECRET_KEY", "PORTAL_BASE_URL", "OIDC_ISSUER", "OIDC_CLIENT_SECRET"):
+    for name in (
+        "SECRET_KEY",
+        "PORTAL_BASE_URL",
+        "OIDC_ISSUER",
+        "OIDC_CLIENT_SECRET",
+        "RATELIMIT_STORAGE_URL",
+        "AUDIT_SIGNING_KEY",
+    ):
         assert name in message
 
 
