@@ -42,6 +42,7 @@ from portal.models import (
     utcnow,
 )
 from portal.rolls.reading import normalize_text
+from portal.transparency import changes as open_data
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction
 from portal.web.database import locked, write
@@ -328,6 +329,9 @@ def merge(
         enrollments = (
             Enrollment.update(citizen=survivor_id).where(Enrollment.citizen == merged_id).execute()
         )
+        if enrollments:
+            # The published roll names the survivor now (portal/transparency/changes.py).
+            open_data.mark_changed(open_data.BENEFICIARIES)
         applications = (
             Application.update(citizen=survivor_id)
             .where(Application.citizen == merged_id)

@@ -190,7 +190,7 @@ def _steps_of(sql, params) -> int:
         return 0
 
     raw = db.connection()
-    raw.set_progress_handler(count, 100)
+    raw.set_progress_handler(count, 1)
     try:
         db.execute_sql(sql, params).fetchall()
     finally:
