@@ -134,7 +134,12 @@ class ApplicationEvent(BaseModel):
 
 
 class Document(BaseModel):
-    """One uploaded version of a requirement; replaced versions stay."""
+    """One uploaded version of a requirement.
+
+    Once the application is submitted every version stays (a reviewer may
+    have seen it); a version replaced while it is still a draft is deleted,
+    row and file (``applications.upload_limits``).
+    """
 
     id: AutoField[int]
     application = ForeignKeyField(Application, backref="documents", on_delete="CASCADE")
