@@ -13,6 +13,7 @@ import os
 
 import pytest
 
+from portal.transparency import builds
 from portal.web import database, health
 from portal.web.extensions import db
 from tests.factories import make_citizen
@@ -28,13 +29,16 @@ def fresh_probes(app):
 
 @pytest.fixture
 def read_only_database(app, fresh_probes):
+    # The public figures and downloads a read-only portal serves are the last
+    # build's (portal/transparency/builds.py): made while it could still write.
+    builds.build(force=True)
     if not database.is_sqlite():
-        # Every request opens its own connection, which then starts read-only.
+        # New sessions start read-only: empty the pool so every request opens one.
         name = db.obj.database
         db.execute_sql(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
-        db.close()
+        db.obj.close_all()
         yield
-        db.close()
+        db.obj.close_all()
         db.connect()
         db.execute_sql("SET default_transaction_read_only = off")
         db.execute_sql(f'ALTER DATABASE "{name}" SET default_transaction_read_only = off')
