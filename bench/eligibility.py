@@ -9,10 +9,15 @@ times a naive interpreter that re-derives the profile and dispatches on the
 operator name for every condition of every program.
 
     .venv/bin/python bench/eligibility.py
+
+It also times what ``flask eligibility check`` does per profile (evaluate and
+write one JSON line for the 6,700 programs) against a plain loop over the
+rules that writes the same JSON, and prints the ratio measured in the same run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import random
@@ -26,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal.catalog.schema import Call, Condition, Program, program_from_dict
+from portal.catalog.schema import Call, Condition, Program, catalog_from_dict, program_from_dict
 from portal.eligibility.engine import (
     ALREADY_RECEIVES,
     CANNOT_COMBINE,
@@ -234,6 +239,117 @@ def naive_evaluate(
     return results
 
 
+def plain_check_line(profile: Mapping[str, Any], programs: Sequence[Program], on: date) -> str:
+    """The JSON line of ``flask eligibility check`` by a plain loop over the rules.
+
+    What one would write without the engine: derive the profile once, then for
+    each program test each condition and build its dictionary, and encode the list.
+    """
+    values = derive(profile, on, "22")
+    enrolled = profile.get("enrolled") or ()
+    by_slug = {p.slug: p for p in programs}
+    out = []
+    for program in programs:
+        reasons = [ALREADY_RECEIVES] if program.slug in enrolled else []
+        for slug in enrolled:
+            other = by_slug.get(slug)
+            if (
+                other is not None
+                and other.slug != program.slug
+                and program.exclusion_group
+                and other.exclusion_group == program.exclusion_group
+            ):
+                reasons.append(CANNOT_COMBINE.format(name=other.name))
+        missing: set[str] = set()
+        for condition in program.eligibility:
+            value = values.get(condition.field)
+            if value is None:
+                sources = sources_of(condition.field)
+                unknown = {s for s in sources if s in profile and profile[s] is None}
+                missing |= unknown or {s for s in sources if s not in profile}
+            elif not _holds(condition, value):
+                reasons.append(condition.reason)
+        reasons = list(dict.fromkeys(reasons))
+        if reasons:
+            status, missing = Status.NOT_ELIGIBLE, set()
+        else:
+            status = Status.MAYBE if missing else Status.ELIGIBLE
+        _call, call_open = _current_call(program.calls, on)
+        out.append(
+            {
+                "program": program.slug,
+                "status": str(status),
+                "reasons": reasons,
+                "missing": [f for f in ANSWERED_FIELDS if f in missing],
+                "call_open": call_open,
+            }
+        )
+    return json.dumps(out, ensure_ascii=False)
+
+
+def dicts_check_line(profile: Mapping[str, Any], compiled: Any, on: date) -> str:
+    """How ``flask eligibility check`` wrote a line before: a dictionary per result."""
+    return json.dumps([r.to_dict() for r in compiled.evaluate(profile, on)], ensure_ascii=False)
+
+
+def check_command(programs: Sequence[Program], stream: list[dict[str, Any]]) -> None:
+    """Per profile: the command's line (engine.evaluate_json), the dictionaries it
+    built before, and the plain loop, over the same profiles in the same run."""
+    compiled = compile_catalog(programs)
+    warm_up, measured = stream[:500], stream[500:]
+    for profile in warm_up:  # a command run over many people reaches this steady state
+        compiled.evaluate_json(profile, ON)
+    for profile in [PROFILE, *measured[:20]]:
+        line = compiled.evaluate_json(profile, ON)
+        assert line == plain_check_line(profile, programs, ON), "plain loop disagrees"
+        assert line == dicts_check_line(profile, compiled, ON), "dictionaries disagree"
+    figures = {}
+    for label, run in (
+        ("plain loop over the rules, json.dumps", lambda p: plain_check_line(p, programs, ON)),
+        ("engine + a dictionary per result", lambda p: dicts_check_line(p, compiled, ON)),
+        ("engine.evaluate_json (the command)", lambda p: compiled.evaluate_json(p, ON)),
+    ):
+        sample = measured[:300]
+        figures[label] = [_timings_ms(lambda p=p, run=run: run(p), 1)[0] for p in sample]
+        _report(f"check line: {label}", figures[label])
+    plain = statistics.median(figures["plain loop over the rules, json.dumps"])
+    for label, times in figures.items():
+        print(f"  {label}: {plain / statistics.median(times):.2f}x the plain loop's speed")
+    print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def catalog_validation(programs: Sequence[Program]) -> None:
+    """``catalog load`` of the 6,700 programs: the validator, and its duplicate-slug
+    check against the pairwise check it replaced, timed in the same run."""
+    agencies = sorted({p.agency for p in programs})
+    data = {
+        "agencies": [{"slug": a, "name": f"Agencia {a}"} for a in agencies],
+        "programs": [p.to_dict() for p in programs],
+    }
+    start = time.perf_counter()
+    catalog = catalog_from_dict(data)
+    validate_s = time.perf_counter() - start
+    slugs = [p.slug for p in catalog.programs]
+
+    start = time.perf_counter()
+    seen: list[str] = []
+    for slug in slugs:  # what catalog_from_dict did before issue 21
+        assert not any(other == slug for other in seen)
+        seen.append(slug)
+    pairwise_s = time.perf_counter() - start
+    start = time.perf_counter()
+    seen_set: set[str] = set()
+    for slug in slugs:  # what it does now
+        assert slug not in seen_set
+        seen_set.add(slug)
+    set_s = time.perf_counter() - start
+    comparisons = len(slugs) * (len(slugs) - 1) // 2
+    print(f"catalog_from_dict of {len(catalog.programs):,} programs: {validate_s:.2f} s")
+    print(f"  pairwise slug check (before): {pairwise_s:.2f} s, {comparisons:,} comparisons")
+    print(f"  set slug check (now): {set_s * 1000:.2f} ms, {pairwise_s / set_s:,.0f}x faster")
+    print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 def _holds(condition: Condition, value: Any) -> bool:
     op, limit = condition.op, condition.value
     if op == "eq":
@@ -324,6 +440,12 @@ def main() -> None:
     print(f"speed-up over naive: {ratio:.0f}x (median of different profiles)")
     worst = max(statistics.median(repeated), statistics.median(different))
     print(f"target <= 5 ms per profile (median): {'met' if worst <= 5 else 'NOT MET'}")
+    print()
+    print("flask eligibility check, per profile (a JSON line for every program):")
+    check_command(programs, stream)
+    print()
+    print("catalog load, validation:")
+    catalog_validation(programs)
 
 
 def _report(label: str, times: list[float]) -> None:

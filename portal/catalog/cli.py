@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import NoReturn
 
@@ -71,7 +70,9 @@ def check(profiles, catalog_path: str | None, on) -> None:
         compiled = engine_catalog()
     for profile in people:
         try:
-            results = compiled.evaluate(profile, when)
+            # The line json.dumps([r.to_dict() for r in results]) would print, with the
+            # JSON of remembered verdicts reused instead of re-encoded (see evaluate_json).
+            line = compiled.evaluate_json(profile, when)
         except ProfileError as exc:
             _fail([f"{profiles.name}: {field}: {message}" for field, message in exc.errors.items()])
-        click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False))
+        click.echo(line)

@@ -18,6 +18,7 @@ Speed matters: a national catalog has about 6,700 programs and the target is
 
 from __future__ import annotations
 
+import json
 import operator
 import sys
 from bisect import bisect_left
@@ -271,7 +272,7 @@ class CompiledCatalog:
                 groups.setdefault(program.exclusion_group, []).append(k)
         self._groups = {name: tuple(members) for name, members in groups.items()}
 
-        self._memo = _Memo(None, [], ())
+        self._memo = _Memo(None, [], [], ())
 
     def evaluate(
         self,
@@ -282,6 +283,44 @@ class CompiledCatalog:
         quota_used: Mapping[str, int] | None = None,
     ) -> list[Result]:
         """See :func:`evaluate`."""
+        results, _memo, _failed, _fresh = self._evaluate(profile, on, state_code)
+        for slug, used in (quota_used or {}).items():
+            position = self._index.get(slug)
+            if position is None:
+                continue
+            result = results[position]
+            open_call = result.call if result.call_open else None
+            if open_call is not None and open_call.quota is not None and used >= open_call.quota:
+                results[position] = result._replace(quota_full=True)
+        return results
+
+    def evaluate_json(
+        self, profile: Mapping[str, Any], on: date, *, state_code: str = DEFAULT_STATE_CODE
+    ) -> str:
+        """The verdicts as the JSON line ``flask eligibility check`` prints.
+
+        The same text as ``json.dumps([r.to_dict() for r in results], ensure_ascii=False)``,
+        without building and encoding a dictionary per program for every profile:
+        a remembered verdict's JSON is remembered with it, so a profile costs the
+        lanes, the few verdicts judged afresh and one join of 6,700 short strings.
+        """
+        results, memo, failed, fresh = self._evaluate(profile, on, state_code)
+        encoded: list[str | None] = list(map(dict.get, memo.encoded, failed))
+        for k in fresh:
+            encoded[k] = None  # judged afresh (maybe, or enrollment): its own JSON
+        fresh_set = set(fresh)
+        for k in list(compress(count(), map(operator.not_, encoded))):
+            text = json.dumps(results[k].to_dict(), ensure_ascii=False)
+            encoded[k] = text
+            if k not in fresh_set:
+                memo.encoded[k][failed[k]] = text
+        return "[" + ", ".join(cast(list[str], encoded)) + "]"
+
+    def _evaluate(
+        self, profile: Mapping[str, Any], on: date, state_code: str
+    ) -> tuple[list[Result], _Memo, list[int], list[int]]:
+        """The results (quotas not applied), the memo used, each program's failed
+        lane and the positions judged afresh (never remembered)."""
         values = derive(profile, on, state_code)
         failed_bits = undecided_bits = 0
         needs: dict[str, tuple[str, ...]] = {}  # undecided field: answers it waits for
@@ -297,16 +336,19 @@ class CompiledCatalog:
         failed = self._lanes(failed_bits)
         undecided = self._lanes(undecided_bits) if undecided_bits else None
         found: list[Result | None] = list(map(dict.get, memo.verdicts, failed))
+        fresh: list[int] = []
         if undecided is not None:
             # Nothing failed but something is undecided: maybe, never memoized.
             nothing_failed = map(operator.not_, failed)
             waiting = map(operator.truth, undecided)
-            for k in compress(count(), map(operator.and_, nothing_failed, waiting)):
+            fresh = list(compress(count(), map(operator.and_, nothing_failed, waiting)))
+            for k in fresh:
                 found[k] = None
         # Enrollment is not in the lanes either.
         extra = self._enrollment_reasons(values.get("enrolled") or ())
         for k in extra:
             found[k] = None
+        fresh.extend(extra)
         for k in list(compress(count(), map(operator.not_, found))):
             result = self._judge(
                 k,
@@ -320,17 +362,7 @@ class CompiledCatalog:
             if k not in extra and result.status is not Status.MAYBE:
                 memo.verdicts[k][failed[k]] = result
                 memo.size += 1
-        results = cast(list[Result], found)
-
-        for slug, used in (quota_used or {}).items():
-            position = self._index.get(slug)
-            if position is None:
-                continue
-            result = results[position]
-            open_call = result.call if result.call_open else None
-            if open_call is not None and open_call.quota is not None and used >= open_call.quota:
-                results[position] = result._replace(quota_full=True)
-        return results
+        return cast(list[Result], found), memo, failed, fresh
 
     def _bits(self, positions: list[int]) -> int:
         """The integer with the given bits set, built through bytes to stay linear."""
@@ -385,7 +417,7 @@ class CompiledCatalog:
         memo = self._memo
         if memo.on != on or memo.size > self.MEMO_LIMIT:
             calls = tuple(p.current_call(on) for p in self.programs)
-            memo = _Memo(on, [{} for _ in self.programs], calls)
+            memo = _Memo(on, [{} for _ in self.programs], [{} for _ in self.programs], calls)
             self._memo = memo
         return memo
 
@@ -435,16 +467,18 @@ def evaluate(
 class _Memo:
     """Verdicts for one evaluation date: per program, its failed-conditions lane -> Result."""
 
-    __slots__ = ("calls", "on", "size", "verdicts")
+    __slots__ = ("calls", "encoded", "on", "size", "verdicts")
 
     def __init__(
         self,
         on: date | None,
         verdicts: list[dict[Any, Result]],
+        encoded: list[dict[Any, str]],
         calls: tuple[tuple[Call | None, bool], ...],
     ):
         self.on = on
         self.verdicts = verdicts
+        self.encoded = encoded  # per program: failed lane -> the verdict's JSON (see evaluate_json)
         self.calls = calls  # per program: its current call and whether it is open
         self.size = 0  # approximate under threads; it only bounds memory
 

@@ -575,3 +575,40 @@ def test_tests_sharing_a_field_are_indexed_without_changing_any_answer(profile):
     # Many operators and limits on the same fields, so the field indexes have
     # several cuts and named values, checked against the obvious interpreter.
     assert evaluate(profile, MIXED_COMPILED, ON) == BENCH.naive_evaluate(profile, MIXED, ON)
+
+
+# flask eligibility check's line (issue 21: it built and encoded 6,700 dictionaries per profile)
+
+
+def dumped(results) -> str:
+    return json.dumps([r.to_dict() for r in results], ensure_ascii=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(partial_profiles())
+def test_the_json_line_is_the_dump_of_every_verdict(profile):
+    # Same text as encoding each result's dictionary, also once verdicts (and
+    # their JSON) are remembered from earlier profiles, and as the bench's plain loop.
+    for compiled, programs in ((DEMO_COMPILED, DEMO.programs), (BENCH_COMPILED, BENCH_PROGRAMS)):
+        line = compiled.evaluate_json(profile, ON)
+        assert line == dumped(evaluate(profile, compiled, ON))
+        assert line == BENCH.plain_check_line(profile, programs, ON)
+
+
+def test_remembered_json_is_not_reused_for_a_maybe_or_an_enrollment():
+    compiled = compile_catalog(family_programs())
+    adult = {"birth_date": born_years_ago(30, ON)}
+    eligible = json.loads(compiled.evaluate_json(adult, ON))[0]
+    assert eligible["status"] == "eligible"
+    enrolled = json.loads(compiled.evaluate_json({**adult, "enrolled": ("tarjeta-contigo",)}, ON))
+    assert enrolled[0]["reasons"] == [ALREADY_RECEIVES]
+    unknown = json.loads(compiled.evaluate_json({"birth_date": None}, ON))[0]
+    assert unknown["status"] == "maybe"
+    assert unknown["missing"] == ["birth_date"]
+    assert json.loads(compiled.evaluate_json(adult, ON))[0] == eligible
+
+
+def test_the_json_line_follows_the_evaluation_date():
+    compiled = compile_catalog([program_with_calls(CALL_2026, CALL_2027)])
+    assert json.loads(compiled.evaluate_json({}, date(2026, 6, 1)))[0]["call_open"] is True
+    assert json.loads(compiled.evaluate_json({}, date(2027, 1, 10)))[0]["call_open"] is False
