@@ -54,11 +54,11 @@ import sys
 import threading
 import time
 import uuid
-
-from peewee import fn
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
+
+from peewee import fn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
