@@ -273,6 +273,22 @@ def wrk(binary: str, port: int, page: Page, connections: int, seconds: float) ->
     )
 
 
+def settle(port: int, path: str = "/healthz", seconds: float = 15) -> None:
+    """Wait until the server is idle again: after a slow page, the requests
+    wrk left queued in gunicorn are still being served when wrk exits, and
+    would slow the next measurement."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        began = time.perf_counter()
+        try:
+            get(port, path)
+        except OSError:
+            pass
+        if time.perf_counter() - began < 0.05:
+            return
+        time.sleep(0.2)
+
+
 def load() -> str:
     one, five, _fifteen = os.getloadavg()
     return f"{one:.1f}/{five:.1f}"
@@ -477,6 +493,7 @@ def measure_pages(args, binary, portal_port, bare: Server, found, cache_label) -
             continue
         for connections in args.connections:
             base = wrk(binary, bare.port, bare_page, connections, args.duration)
+            settle(portal_port)
             result = wrk(binary, portal_port, page, connections, args.duration)
             ratio = result.rps / base.rps if base.rps else 0.0
             budget = BUDGET_MS.get(page.group, 100)
@@ -515,12 +532,14 @@ def burst(args, binary, portal_port, found) -> None:
         return
     heavy = next((p for p in downloads if "beneficiarios.csv" in p.path), downloads[0])
     home = Page("/", "/", "anonymous")
+    settle(portal_port)
     alone = wrk(binary, portal_port, home, 32, args.duration)
     print(
         f"| `/` alone | 32 | {alone.rps:,.0f} | {alone.p50_ms:.1f} | {alone.p95_ms:.1f} | "
         f"- | {load()} |"
     )
     for background in (4, 16):
+        settle(portal_port)
         holder: dict[str, Result] = {}
         thread = threading.Thread(
             target=lambda n=background, holder=holder: holder.setdefault(
