@@ -12,10 +12,11 @@ kept in the document storage, submission, review, corrections, decisions
 behind the approval gates, credentials and delivery, each with its timeline
 event, audit entry and notice. People beyond the first :data:`DEFAULT_CITIZENS`
 (``--citizens 1000000`` for the big-registry benchmarks) are registry rows
-only, inserted with ``insert_many`` in large chunks.
+only, loaded in bulk by :func:`bulk_insert_registry` (executemany on SQLite,
+COPY on PostgreSQL) with the columns ``Citizen.insert_many`` would write.
 
 Idempotent: staff and personas are found by e-mail and CURP, synthetic people
-by CURP, and each planned application by its idempotency key, so a second run
+by CURP (the bulk rows by the unique CURP index, ON CONFLICT DO NOTHING), and each planned application by its idempotency key, so a second run
 adds nothing and an interrupted one resumes. Deterministic: the same seed
 gives the same people and, on the same day (ages move with the date), the same
 answers, applications and steps reached; what the domain draws itself (folios,
