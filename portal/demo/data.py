@@ -12,10 +12,11 @@ kept in the document storage, submission, review, corrections, decisions
 behind the approval gates, credentials and delivery, each with its timeline
 event, audit entry and notice. People beyond the first :data:`DEFAULT_CITIZENS`
 (``--citizens 1000000`` for the big-registry benchmarks) are registry rows
-only, inserted with ``insert_many`` in large chunks.
+only, loaded in bulk by :func:`bulk_insert_registry` (executemany on SQLite,
+COPY on PostgreSQL) with the columns ``Citizen.insert_many`` would write.
 
 Idempotent: staff and personas are found by e-mail and CURP, synthetic people
-by CURP, and each planned application by its idempotency key, so a second run
+by CURP (the bulk rows by the unique CURP index, ON CONFLICT DO NOTHING), and each planned application by its idempotency key, so a second run
 adds nothing and an interrupted one resumes. Deterministic: the same seed
 gives the same people and, on the same day (ages move with the date), the same
 answers, applications and steps reached; what the domain draws itself (folios,
@@ -55,7 +56,8 @@ from portal.demo.synthetic import Citizen as Person
 from portal.eligibility.engine import CompiledCatalog, Status
 from portal.eligibility.profile import age_on, parse_profile
 from portal.vocabulary import ApplicationStatus, DocumentStatus, Role
-from portal.web.database import write
+from portal.web.database import is_sqlite, write
+from portal.web.extensions import db
 from portal.web.tables import tuples, utcnow
 
 # Questionnaire answers as a citizen row stores them (see draw_profile).
@@ -465,9 +467,117 @@ def _insert_new(people: Iterable[tuple[Person, Answers | None]], existing: set[s
     return inserted
 
 
-def _registry_only(people: Iterator[Person]) -> Iterator[tuple[Person, None]]:
-    for person in people:
-        yield person, None
+# The columns a bulk-loaded registry row fills, in order; the others take the
+# model's defaults (see _bulk_defaults), as Citizen.insert_many would write them.
+BULK_COLUMNS = (
+    "curp",
+    "given_names",
+    "first_surname",
+    "second_surname",
+    "birth_date",
+    "sex",
+    "email",
+    "phone",
+    "municipality_id",
+    "state",
+    "profile",
+    "origin",
+    "created_at",
+    "updated_at",
+)
+# Rows per transaction (SQLite) or per COPY (PostgreSQL).
+BULK_CHUNK = 100_000
+
+
+def _bulk_defaults() -> dict[str, object]:
+    """Every other column of Citizen with the value its default gives."""
+    defaults: dict[str, object] = {}
+    for name, column in Citizen._meta.columns.items():
+        if name in BULK_COLUMNS or name == "id" or column.default is None:
+            continue
+        value = column.default() if callable(column.default) else column.default
+        defaults[name] = column.db_value(value)
+    return defaults
+
+
+def _bulk_rows(people: Iterable[Person], now: dt.datetime) -> Iterator[tuple]:
+    """Rows as Citizen.insert_many would send them (same db_value conversions)."""
+    profile = Citizen.profile.db_value({})
+    for p in people:
+        yield (
+            p["curp"],
+            p["first_name"],
+            p["last_name1"],
+            p["last_name2"],
+            p["birth_date"],
+            p["sex"],
+            p["email"] or "",
+            p["phone"] or "",
+            p["municipality"],
+            p["municipality"][:2],
+            profile,
+            "import",
+            now,
+            now,
+        )
+
+
+def bulk_insert_registry(people: Iterable[Person]) -> int:
+    """Registry-only people (no answers) in bulk; a CURP already in the registry
+    is skipped by the unique index (ON CONFLICT DO NOTHING), so a second run
+    adds nothing and an interrupted one resumes, without reading the table.
+
+    SQLite: ``executemany`` of one prepared INSERT, :data:`BULK_CHUNK` rows per
+    transaction, with synchronous off while it loads (a crash loses at most
+    the chunk being written, which the next run redoes). PostgreSQL: each
+    chunk is COPY'd (psycopg 3 ``cursor.copy``) into a temporary table, then
+    moved with one INSERT ... SELECT ... ON CONFLICT DO NOTHING. Neither does a
+    look-up per row or per chunk that grows with the table; the indexes stay
+    in place (the unique CURP index is what skips repeats).
+    """
+    defaults = _bulk_defaults()
+    columns = (*BULK_COLUMNS, *defaults)
+    extra = tuple(defaults.values())
+    table = Citizen._meta.table_name
+    now = utcnow()
+    inserted = 0
+    db.connect(reuse_if_open=True)
+    connection = db.connection()
+    names = ", ".join(f'"{c}"' for c in columns)
+    if is_sqlite():
+        marks = ", ".join("?" for _ in columns)
+        # Identifiers from the model's metadata; the values are parameters.
+        sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks}) ON CONFLICT ("curp") DO NOTHING'  # noqa: S608
+        db.execute_sql("PRAGMA synchronous = OFF")
+        try:
+            for batch in chunked(_bulk_rows(people, now), BULK_CHUNK):
+                # In CURP order, each chunk walks the unique index's B-tree
+                # once instead of landing on random pages.
+                batch.sort()
+                with write():
+                    before = connection.total_changes
+                    connection.executemany(sql, [row + extra for row in batch])
+                    inserted += connection.total_changes - before
+        finally:
+            db.execute_sql("PRAGMA synchronous = NORMAL")
+        return inserted
+    staging = f"bulk_{table}"
+    for batch in chunked(_bulk_rows(people, now), BULK_CHUNK):
+        with write():
+            cursor = connection.cursor()
+            cursor.execute(
+                f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" '
+                f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
+            )
+            with cursor.copy(f'COPY "{staging}" ({names}) FROM STDIN') as copy:
+                for row in batch:
+                    copy.write_row(row + extra)
+            cursor.execute(
+                f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "{staging}" '  # noqa: S608
+                'ORDER BY "curp" ON CONFLICT ("curp") DO NOTHING'
+            )
+            inserted += cursor.rowcount
+    return inserted
 
 
 def plan_population(
@@ -527,7 +637,11 @@ def generate_population(
     load_municipalities()
     people = generate_citizens(n, seed=seed)
     pool = list(islice(people, min(n, DEFAULT_CITIZENS)))
-    existing = {row[0] for row in Citizen.select(Citizen.curp).tuples().iterator()}
+    # Only the pool can already be there with answers; the rest of the
+    # registry is skipped by its unique CURP (bulk_insert_registry).
+    existing: set[str] = set()
+    for curps in chunked([person["curp"] for person in pool], 1000):
+        existing.update(Citizen.select(Citizen.curp).where(Citizen.curp.in_(curps)).scalars())
     answered, plans = plan_population(pool, seed, on)
     counts: Counter[str] = Counter()
     counts["citizens"] = _insert_new(answered, existing)
@@ -561,6 +675,6 @@ def generate_population(
                 counts["applications"] += 1
                 counts[application.status] += 1
 
-    counts["citizens"] += _insert_new(_registry_only(people), existing)
+    counts["citizens"] += bulk_insert_registry(people)
     counts["enrollments"] = Enrollment.select().where(Enrollment.active).count()
     return dict(counts)
