@@ -168,7 +168,14 @@ def test_the_list_is_bounded(app, agency):
 
 def test_the_views_query_uses_the_index_not_a_scan_of_the_trail(agency):
     citizen = make_citizen()
-    audit.record_view(make_staff("revisor", agency), citizen, "revision")
+    reviewer = make_staff("revisor", agency)
+    audit.record_view(reviewer, citizen, "revision")
+    # A trail where staff looked at other people too, with its statistics, as
+    # a real one: the planner then weighs the indexes as it would at scale.
+    someone_else = make_citizen()
+    for _ in range(300):
+        audit.record_view(reviewer, someone_else, "revision")
+    db.execute_sql("ANALYZE audit_event")
     query = (
         AuditEvent.select()
         .where(
@@ -188,7 +195,9 @@ def test_the_views_query_uses_the_index_not_a_scan_of_the_trail(agency):
         with db.atomic():
             db.execute_sql("SET LOCAL enable_seqscan = off")
             plan = " ".join(r[0] for r in db.execute_sql(f"EXPLAIN {sql}", params))
-        assert "audit_event_object_type_object_id_action_created_at" in plan, plan
+        # PostgreSQL may pick the composite index or the one on object_id
+        # alone: both read this person's entries only, never the whole trail.
+        assert "Index Scan using audit_event_object" in plan, plan
         assert "Seq Scan" not in plan, plan
 
 
