@@ -1,5 +1,5 @@
 """Many submitted applications at once, for the queue's scaling tests and
-bench/queue.py: rows written with insert_many in large transactions, without
+bench/review_queue.py: rows written with insert_many in large transactions, without
 the workflow (no documents, events or notices: the queue does not read them).
 
 Each person applies to each of ``programs``; statuses cycle so that about

@@ -9,7 +9,7 @@ another status and a case page. In the same run it times the queries the
 queue ran before (OFFSET pages and exact counts per status over the whole
 queue) as the baseline, and prints each figure with the load average.
 
-    .venv/bin/python bench/queue.py [APPLICATIONS] [REPEATS] [--keep DIR] [--http SECONDS]
+    .venv/bin/python bench/review_queue.py [APPLICATIONS] [REPEATS] [--keep DIR] [--http SECONDS]
 
 With ``--http``, each page is then loaded for SECONDS through gunicorn as in
 production (2 workers) from 32 keep-alive connections, alternated with
