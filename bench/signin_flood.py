@@ -166,6 +166,7 @@ class Server:
             "OIDC_ISSUER": "https://id.example.org",
             "OIDC_CLIENT_SECRET": secrets.token_hex(16),
             "CREDENTIAL_PRIVATE_KEY": secrets.token_urlsafe(32),
+            "AUDIT_SIGNING_KEY": secrets.token_urlsafe(32),
             "DATABASE_URL": f"sqlite:///{folder / 'portal.db'}",
             "INSTANCE_PATH": str(folder),
             "STORAGE_PATH": str(folder / "documentos"),
