@@ -26,7 +26,7 @@ def _repeated_drafts(db):
         "FROM application a WHERE a.status = 'borrador'"
     ).fetchall()
     kept, repeated = {}, []
-    for app_id, citizen_id, call_id, documents in sorted(rows, key=lambda r: (-r[3], r[0])):
+    for app_id, citizen_id, call_id, _documents in sorted(rows, key=lambda r: (-r[3], r[0])):
         if (citizen_id, call_id) in kept:
             repeated.append(app_id)
         else:
@@ -43,10 +43,10 @@ def up(migrator, db):
         ),
     )
     db.execute_sql(
-        'UPDATE "call" SET places_taken = (SELECT COUNT(*) FROM application a '
+        'UPDATE "call" SET places_taken = (SELECT COUNT(*) FROM application a '  # noqa: S608 - constant statuses
         f'WHERE a.call_id = "call".id AND a.status IN {LIVE})'
     )
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     for app_id in _repeated_drafts(db):
         db.execute_sql(
             "UPDATE application SET status = 'cancelada', version = version + 1, "
@@ -54,7 +54,7 @@ def up(migrator, db):
             (now, app_id),
         )
         db.execute_sql(
-            "INSERT INTO application_event (application_id, from_status, to_status, "
+            "INSERT INTO application_event (application_id, from_status, to_status, "  # noqa: S608 - placeholders only
             "actor_kind, assisted, reason, created_at) VALUES "
             f"({db.param}, 'borrador', 'cancelada', 'sistema', {db.param}, {db.param}, "
             f"{db.param})",
