@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from portal.catalog import schema as catalog
 from portal.catalog.store import load_catalog
 from portal.demo import data as demo
+from portal.transparency import builds as open_data_builds
 from portal.vocabulary import ApplicationStatus
 
 
@@ -53,3 +54,8 @@ def demo_data(citizens: int, seed: int) -> None:
         click.echo(
             f"  {counts['not_eligible']} solicitudes planeadas no se hicieron: hoy no cumplen"
         )
+    # Statistics and open data are served from the queue's last build: make the
+    # first one now, so a fresh portal shows them at once instead of "en preparación".
+    report = open_data_builds.build(force=True)
+    if report is not None:
+        click.echo(f"estadísticas y datos abiertos: {len(report.written)} archivos")
