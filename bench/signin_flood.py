@@ -49,6 +49,7 @@ from portal.web import database  # noqa: E402
 from portal.web.extensions import db  # noqa: E402
 from portal.web.sessions import create_session_row  # noqa: E402
 from tests.factories import make_citizen, make_staff  # noqa: E402
+from tests.support import redis_server  # noqa: E402
 
 TARGET_P95_MS = 200
 SAVES_SECONDS_MAX = 90  # a round's saves stop after this even if fewer than asked
@@ -304,29 +305,10 @@ def one_round(
 
 
 def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is missing: bash scripts/install-system-packages.sh")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_port(port, process)
-    return process, f"redis://127.0.0.1:{port}/0"
+    try:
+        return redis_server.start(folder)
+    except redis_server.RedisMissing as missing:
+        raise SystemExit(str(missing)) from None
 
 
 def main(n: int = 200, flooders: int = 12) -> int:

@@ -6,10 +6,6 @@ two app instances (as by every gunicorn worker)."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 from flask_login import login_user
@@ -19,6 +15,7 @@ from portal.config import ConfigError
 from portal.web import limits
 from tests.conftest import BASE_CONFIG
 from tests.factories import make_citizen
+from tests.support import redis_server
 from tests.support.html import html
 
 SIGN_IN_PER_MINUTE = 10  # the first of oficina_auth.login's limits
@@ -113,50 +110,16 @@ def test_production_accepts_redis_and_development_defaults_to_memory():
     assert limits.storage_url({"PORTAL_ENV": "development"}) == "memory://"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
     """A real redis-server on a free loopback port, for this module only."""
-    binary = shutil.which("redis-server")
-    if binary is None:
+    try:
+        server, url = redis_server.start(tmp_path_factory.mktemp("redis"))
+    except redis_server.RedisMissing as missing:
         if os.environ.get("CI"):
-            pytest.fail("redis-server is missing: scripts/install-system-packages.sh installs it")
-        pytest.skip("redis-server is not installed (bash scripts/install-system-packages.sh)")
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+    yield url
     server.terminate()
     server.wait(timeout=10)
 
@@ -195,6 +158,6 @@ def test_with_memory_storage_each_instance_counts_alone(app, tmp_path):
 
 
 def test_an_unreachable_redis_neither_fails_requests_nor_lifts_the_limits(app, tmp_path):
-    dead = instance(app, f"redis://127.0.0.1:{_free_port()}/0", tmp_path / "a")
+    dead = instance(app, f"redis://127.0.0.1:{redis_server.free_port()}/0", tmp_path / "a")
     exhaust_sign_in(dead)  # 422 each: no 500 while Redis does not answer
     assert empty_sign_in(dead).status_code == 429
