@@ -11,6 +11,7 @@ through a query scoped to who is asking.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,16 +40,29 @@ def keyring_from_config(config) -> KeyRing:
         )
     path = Path(config["INSTANCE_PATH"]) / DEV_KEY_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two workers starting together never write two different keys.
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(KeyRing.new_entry("dev1"))
+        _publish_dev_key(path)
     return KeyRing.from_config(path.read_text())
+
+
+def _publish_dev_key(path: Path) -> None:
+    """Write a fresh development key to ``path`` unless one is already there.
+
+    The key is written whole to a private temporary file first and then
+    hard-linked into place: two workers (or threads) starting together never
+    write two different keys, and none ever reads a file still being written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(KeyRing.new_entry("dev1"))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another worker published its key first: that one is used
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def get_storage() -> EncryptedFileStorage:

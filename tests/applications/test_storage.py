@@ -259,3 +259,34 @@ def test_stray_temporary_files_are_not_blobs(store):
     (store.root / "notes.txt").write_text("not a blob")
     assert list(store.blob_keys()) == [key]
     assert rotate(store, keyring(K1, K0)) == 1
+
+
+def test_workers_starting_together_all_read_one_whole_development_key(tmp_path):
+    """Twenty threads asking for the development key of a fresh instance folder
+    at once: none reads a half-written file, and all get the same key (CI once
+    met a thread that read the key file between its creation and its write)."""
+    import threading
+
+    from portal.applications.documents import DEV_KEY_FILE, keyring_from_config
+
+    config = {"STORAGE_KEYS": "", "PORTAL_ENV": "development", "INSTANCE_PATH": str(tmp_path)}
+    barrier = threading.Barrier(20)
+    outcomes: list = []
+
+    def start():
+        barrier.wait()
+        try:
+            outcomes.append(keyring_from_config(config).keys)
+        except Exception as exc:  # noqa: BLE001 - the outcome is what is tested
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(outcomes) == 20
+    assert all(isinstance(o, dict) for o in outcomes), outcomes
+    assert all(o == outcomes[0] for o in outcomes)
+    assert [p.name for p in tmp_path.iterdir()] == [DEV_KEY_FILE]
+    assert (tmp_path / DEV_KEY_FILE).stat().st_mode & 0o777 == 0o600
