@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -219,3 +220,28 @@ def protect_data_files(config: dict) -> None:
         if path.is_symlink() or not mode & 0o077:
             continue
         path.chmod(mode & 0o700)
+
+
+def development_secret(path: Path, make: Callable[[], str]) -> str:
+    """The secret kept in ``path``, made by ``make()`` the first time.
+
+    For development and tests only (production takes its secrets from the
+    configuration). The new secret is written whole to a private temporary
+    file and then hard-linked into place, so two workers or threads starting
+    together agree on the first one published and none ever reads a file
+    still being written.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(make())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another worker published first: its secret is the one kept
+        finally:
+            temporary.unlink(missing_ok=True)
+    return path.read_text()

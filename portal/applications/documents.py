@@ -10,8 +10,6 @@ through a query scoped to who is asking.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from flask import Response, current_app
 
 from portal.applications import storage as blobs
 from portal.applications.storage import EncryptedFileStorage, KeyRing
+from portal.config import development_secret
 from portal.models import Document
 from portal.web.downloads import attachment_headers
 
@@ -39,30 +38,7 @@ def keyring_from_config(config) -> KeyRing:
             "configuración."
         )
     path = Path(config["INSTANCE_PATH"]) / DEV_KEY_FILE
-    if not path.exists():
-        _publish_dev_key(path)
-    return KeyRing.from_config(path.read_text())
-
-
-def _publish_dev_key(path: Path) -> None:
-    """Write a fresh development key to ``path`` unless one is already there.
-
-    The key is written whole to a private temporary file first and then
-    hard-linked into place: two workers (or threads) starting together never
-    write two different keys, and none ever reads a file still being written.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(KeyRing.new_entry("dev1"))
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another worker published its key first: that one is used
-    finally:
-        temporary.unlink(missing_ok=True)
+    return KeyRing.from_config(development_secret(path, lambda: KeyRing.new_entry("dev1")))
 
 
 def get_storage() -> EncryptedFileStorage:

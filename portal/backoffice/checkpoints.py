@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from portal.backoffice.audit import GENESIS, Break, _digest, _fields
+from portal.config import development_secret
 from portal.models import AuditEvent, utcnow
 from portal.web.database import write
 
@@ -130,18 +131,10 @@ def anchor_from_config(config: dict) -> Anchor:
             "AUDIT_SIGNING_KEY falta: en producción los puntos de control de la bitácora "
             "se firman con una llave configurada."
         )
-    key_path = instance / KEY_FILE
-    if key_path.exists():
-        return Anchor(path, load_key(key_path.read_text()))
-    key = Ed25519PrivateKey.generate()
-    key_path.parent.mkdir(parents=True, exist_ok=True)
-    try:  # O_EXCL: two processes starting together keep the first key written.
-        handle = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return Anchor(path, load_key(key_path.read_text()))
-    with os.fdopen(handle, "w") as out:
-        out.write(key_base64(key) + "\n")
-    return Anchor(path, key)
+    secret = development_secret(
+        instance / KEY_FILE, lambda: key_base64(Ed25519PrivateKey.generate()) + "\n"
+    )
+    return Anchor(path, load_key(secret))
 
 
 # Reading and writing checkpoints ------------------------------------------------

@@ -23,7 +23,6 @@ server judges a token by the random credential id inside it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from portal.applications import notices
 from portal.applications import workflow as applications
 from portal.backoffice import audit
 from portal.backoffice.audit import Actor
+from portal.config import development_secret
 from portal.delivery import credentials
 from portal.messages import Refusal, _l, spanish
 from portal.models import Application, Credential, Delivery, DeliveryPoint, StaffUser, utcnow
@@ -86,18 +86,12 @@ def signing_key(configured: str, instance_path: str, production: bool) -> Ed2551
             )
         )
     path = Path(instance_path) / KEY_FILE
-    if path.exists():
-        return credentials.load_private_key(path.read_text())
-    private_key, _ = credentials.generate_keypair()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL: two workers starting together keep the first key written.
-    try:
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return credentials.load_private_key(path.read_text())
-    with os.fdopen(handle, "w") as out:
-        out.write(credentials.private_key_base64(private_key) + "\n")
-    return private_key
+
+    def make() -> str:
+        private_key, _ = credentials.generate_keypair()
+        return credentials.private_key_base64(private_key) + "\n"
+
+    return credentials.load_private_key(development_secret(path, make))
 
 
 def token_for(credential: Credential, private_key: Ed25519PrivateKey) -> str:
