@@ -16,6 +16,7 @@ from flask_login import current_user, login_user, logout_user
 from portal.models import Citizen, StaffUser
 from portal.web import sessions
 from portal.web.extensions import login_manager
+from portal.web.tables import find
 
 
 @login_manager.user_loader
@@ -24,9 +25,9 @@ def load_user(user_id: str):
     if not ident.isdigit():
         return None
     if kind == "c":
-        return Citizen.get_or_none(Citizen.id == int(ident))
+        return find(Citizen, Citizen.id, int(ident))
     if kind == "s":
-        staff = StaffUser.get_or_none(StaffUser.id == int(ident))
+        staff = find(StaffUser, StaffUser.id, int(ident))
         return staff if staff is not None and staff.active else None
     return None
 

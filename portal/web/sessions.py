@@ -27,6 +27,7 @@ from peewee import DatabaseError
 from werkzeug.datastructures import CallbackDict
 
 from portal.models import WebSession, utcnow
+from portal.web.tables import find
 
 TOUCH_EVERY = dt.timedelta(seconds=60)
 ANONYMOUS_IDLE = dt.timedelta(hours=2)
@@ -180,7 +181,7 @@ class DatabaseSessionInterface(SessionInterface):
             return ServerSession()
         if not sid or len(sid) > 100:
             return self._cookieless(app, request_)
-        row = WebSession.get_or_none(WebSession.id_hash == _hash(sid))
+        row = find(WebSession, WebSession.id_hash, _hash(sid))
         if row is None:
             return self._cookieless(app, request_)
         now = utcnow()

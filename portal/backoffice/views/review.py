@@ -55,6 +55,7 @@ from portal.vocabulary import AuditAction, Role
 from portal.web.auth import staff_required
 from portal.web.errors import error_page
 from portal.web.htmx import make_response, render, wants_fragment
+from portal.web.tables import find
 
 bp = Blueprint("oficina", __name__, url_prefix="/oficina")
 
@@ -319,7 +320,9 @@ def _case_context(application: Application, **forms):
         or OverrideForm(formdata=None, version=str(application.version)),
         "requirements": requirements,
         "documents": apps.current_documents(application),
-        "assignee": StaffUser.get_or_none(StaffUser.id == application.assigned_to_id),
+        "assignee": find(StaffUser, StaffUser.id, application.assigned_to_id)
+        if application.assigned_to_id
+        else None,
         "mine": application.assigned_to_id == current_user.id,
         "releasable": _may_release(application) and application.status in apps.HELD_STATUSES,
         "decidable": application.status in PENDING,
