@@ -16,6 +16,7 @@ from portal.backoffice.audit import Actor
 from portal.models import Application, ApplicationEvent, Assistance, Document
 from portal.vocabulary import Assistance as Act
 from portal.web.database import write
+from portal.web.tables import Prepared, Slot
 
 
 def note(citizen_id: int, actor: Actor, act: Act, application_id: int | None = None) -> None:
@@ -43,38 +44,48 @@ def note(citizen_id: int, actor: Actor, act: Act, application_id: int | None = N
         pass  # the same act noted at the same moment by another request
 
 
-def helpers_of(application: Application) -> set[int]:
-    """Staff ids who prepared this application or the person's record and answers."""
-    helpers = set(
+_HELPERS = Prepared(
+    lambda: (
         Assistance.select(Assistance.staff)
         .where(
-            (Assistance.citizen == application.citizen_id)
-            & (Assistance.application.is_null() | (Assistance.application == application.id))
+            (Assistance.citizen == Slot("citizen"))
+            & (Assistance.application.is_null() | (Assistance.application == Slot("application")))
         )
-        .scalars()
+        .tuples()
     )
+)
+
+
+def _on_case(document_staff: ForeignKeyField, assisted: bool) -> Prepared:
+    """Staff named in ``document_staff`` of a case's documents, and staff who
+    acted on its timeline for the person (``assisted``) or as staff."""
+    on_documents = Document.select(document_staff).where(
+        (Document.application == Slot("application")) & document_staff.is_null(False)
+    )
+    on_events = ApplicationEvent.select(ApplicationEvent.actor_staff).where(
+        (ApplicationEvent.application == Slot("application"))
+        & (ApplicationEvent.assisted == assisted)
+        & ApplicationEvent.actor_staff.is_null(False)
+    )
+    return Prepared(lambda: (on_documents | on_events).tuples())
+
+
+_UPLOADERS = _on_case(Document.uploaded_by_staff, assisted=True)
+_REVIEWERS = _on_case(Document.reviewed_by, assisted=False)
+
+
+def helpers_of(application: Application) -> set[int]:
+    """Staff ids who prepared this application or the person's record and answers."""
+    helpers = {
+        staff_id
+        for (staff_id,) in _HELPERS(citizen=application.citizen_id, application=application.id)
+    }
     if application.assisted_by_id:
         helpers.add(application.assisted_by_id)
-    return helpers | _staff_on_case(application, Document.uploaded_by_staff, assisted=True)
+    return helpers | {staff_id for (staff_id,) in _UPLOADERS(application=application.id)}
 
 
 def reviewers_of(application: Application) -> set[int]:
     """Staff ids who reviewed it: held the case, judged a document or made a decision."""
     reviewers = {application.assigned_to_id} if application.assigned_to_id else set()
-    return reviewers | _staff_on_case(application, Document.reviewed_by, assisted=False)
-
-
-def _staff_on_case(
-    application: Application, document_staff: ForeignKeyField, *, assisted: bool
-) -> set[int]:
-    """Staff named in ``document_staff`` of the application's documents, and staff
-    who acted on its timeline for the person (``assisted``) or as staff."""
-    on_documents = Document.select(document_staff).where(
-        (Document.application == application.id) & document_staff.is_null(False)
-    )
-    on_events = ApplicationEvent.select(ApplicationEvent.actor_staff).where(
-        (ApplicationEvent.application == application.id)
-        & (ApplicationEvent.assisted == assisted)
-        & ApplicationEvent.actor_staff.is_null(False)
-    )
-    return set(on_documents.scalars()) | set(on_events.scalars())
+    return reviewers | {staff_id for (staff_id,) in _REVIEWERS(application=application.id)}

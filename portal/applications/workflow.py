@@ -76,6 +76,7 @@ from portal.vocabulary import (
 )
 from portal.vocabulary import Assistance as Act
 from portal.web.database import locked, write
+from portal.web.tables import Prepared, Slot
 
 S = ApplicationStatus
 CITIZEN = ActorKind.CIUDADANO
@@ -496,20 +497,35 @@ def snapshot_answers(citizen: Citizen) -> dict[str, Any]:
     return answers
 
 
-def required_requirements(application: Application) -> list[Requirement]:
-    return list(
+_REQUIREMENTS = Prepared(
+    lambda: (
         Requirement.select()
-        .where(Requirement.program == application.program_id)
+        .where(Requirement.program == Slot("program"))
         .order_by(Requirement.position, Requirement.id)
     )
+)
+_CURRENT_DOCUMENTS = Prepared(
+    lambda: Document.select().where(
+        (Document.application == Slot("application")) & (Document.current == True)  # noqa: E712
+    )
+)
+_ENROLLED = Prepared(
+    lambda: (
+        Program.select(Program.slug)
+        .join(Enrollment)
+        .where((Enrollment.citizen == Slot("citizen")) & (Enrollment.active == True))  # noqa: E712
+        .tuples()
+    )
+)
+
+
+def required_requirements(application: Application) -> list[Requirement]:
+    return list(_REQUIREMENTS(program=application.program_id))
 
 
 def current_documents(application: Application) -> dict[int, Document]:
     """The current version of each uploaded requirement, by requirement id."""
-    rows = Document.select().where(
-        (Document.application == application) & (Document.current == True)  # noqa: E712
-    )
-    return {d.requirement_id: d for d in rows}
+    return {d.requirement_id: d for d in _CURRENT_DOCUMENTS(application=application.id)}
 
 
 def missing_requirements(application: Application) -> list[Requirement]:
@@ -600,12 +616,7 @@ def person_profile(citizen: Citizen, on: dt.date) -> dict[str, Any]:
     profile["sex"] = citizen.sex
     if citizen.municipality_id:
         profile["municipality"] = citizen.municipality_id
-    profile["enrolled"] = tuple(
-        p.slug
-        for p in Program.select(Program.slug)
-        .join(Enrollment)
-        .where((Enrollment.citizen == citizen) & (Enrollment.active == True))  # noqa: E712
-    )
+    profile["enrolled"] = tuple(slug for (slug,) in _ENROLLED(citizen=citizen.id))
     return profile
 
 

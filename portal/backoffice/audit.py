@@ -21,6 +21,7 @@ from portal.models import Agency, AuditEvent, StaffUser, utcnow
 from portal.vocabulary import ActorKind, AuditAction, ViewReason
 from portal.web.database import is_sqlite, write
 from portal.web.extensions import db
+from portal.web.tables import Prepared
 
 GENESIS = "0" * 64
 # A lock id of our own for pg_advisory_xact_lock: serialises appends to the chain.
@@ -94,7 +95,9 @@ def record(
     details: dict | None = None,
     request_id: str = "",
 ) -> AuditEvent:
-    """Append one entry. Runs inside the caller's transaction when there is one.
+    """Append one entry. Runs inside the caller's transaction when there is one
+    (without a savepoint of its own: entries recorded together, such as the
+    two a case view makes, cost one lock and one commit).
 
     ``action`` must be an :class:`~portal.vocabulary.AuditAction`, so every act
     has one name wherever it happens (web, CLI, queue).
@@ -116,12 +119,23 @@ def record(
         "request_id": request_id,
         "details": details,
     }
+    if db.in_transaction():
+        return _append(entry)
     with write():
-        if not is_sqlite():
-            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK,))
-        last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
-        prev = last.hash if last else GENESIS
-        return AuditEvent.create(**entry, prev_hash=prev, hash=_digest(prev, _fields(entry)))
+        return _append(entry)
+
+
+_LAST_HASH = Prepared(
+    lambda: AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1).tuples()
+)
+
+
+def _append(entry: dict) -> AuditEvent:
+    """Chain ``entry`` after the last one, in the caller's transaction."""
+    if not is_sqlite():
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK,))
+    prev = next((h for (h,) in _LAST_HASH()), GENESIS)
+    return AuditEvent.create(**entry, prev_hash=prev, hash=_digest(prev, _fields(entry)))
 
 
 # Who saw a person's record ---------------------------------------------------------

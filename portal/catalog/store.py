@@ -52,7 +52,7 @@ from portal.models import (
 )
 from portal.web.database import write
 from portal.web.extensions import db
-from portal.web.tables import BaseModel, tuples
+from portal.web.tables import BaseModel, Prepared, Slot
 
 K = TypeVar("K", bound=Hashable)
 M = TypeVar("M", bound=BaseModel)
@@ -447,13 +447,26 @@ class _EngineCache:
 _engine_cache = _EngineCache()
 
 
-def _fingerprint() -> tuple:
-    count, versions, updated, actives = Program.select(
+_FINGERPRINT = Prepared(
+    lambda: Program.select(
         fn.COUNT(Program.id),
         fn.SUM(Program.version),
         fn.MAX(Program.updated_at),
         fn.SUM(Program.active.cast("integer")),
-    ).scalar(as_tuple=True)
+    ).tuples()
+)
+_QUOTA_USED = Prepared(
+    lambda: (
+        Call.select(Program.slug, Call.places_taken)
+        .join(Program)
+        .where(Program.active & (Call.opens <= Slot("on")) & (Call.closes >= Slot("on")))
+        .tuples()
+    )
+)
+
+
+def _fingerprint() -> tuple:
+    count, versions, updated, actives = next(iter(_FINGERPRINT()))
     # The database is part of the key: tests (and tools) may bind several in one process.
     return (id(db.obj), count, versions, str(updated), actives)
 
@@ -471,10 +484,4 @@ def quota_used(on: date) -> dict[str, int]:
     of every change of status: one row per open call, whatever the number of
     applications or people.
     """
-    return dict(
-        tuples(
-            Call.select(Program.slug, Call.places_taken)
-            .join(Program)
-            .where(Program.active & (Call.opens <= on) & (Call.closes >= on))
-        )
-    )
+    return dict(_QUOTA_USED(on=on))

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from portal.models import Application, Citizen, Program, StaffUser, WebSession
+from portal.models import Application, Citizen, Program, Requirement, StaffUser, WebSession
 from portal.web import tables
-from portal.web.tables import find
+from portal.web.tables import Prepared, Slot, find
 from tests.factories import make_application, make_citizen, make_program, make_staff
 
 
@@ -79,3 +79,57 @@ def test_a_row_found_is_a_fresh_object_each_time(rows):
     first.given_names = "Otro nombre"
     assert find(Citizen, Citizen.id, citizen.id).given_names == citizen.given_names
     assert find(Citizen, Citizen.id, citizen.id) is not first
+
+
+# Prepared queries ---------------------------------------------------------------
+
+
+REQUIREMENTS = Prepared(
+    lambda: (
+        Requirement.select()
+        .where(Requirement.program == Slot("program"))
+        .order_by(Requirement.position, Requirement.id)
+    )
+)
+SINCE = Prepared(
+    lambda ids: (
+        Application.select(Application.id)
+        .where(
+            Application.id.in_(Slot.many("ids", ids)) & (Application.created_at >= Slot("since"))
+        )
+        .order_by(Application.id)
+        .tuples()
+    )
+)
+
+
+def test_a_prepared_query_gives_what_the_query_gives(rows):
+    _citizen, program, *_ = rows
+    other = make_program(slug="otro-programa")
+    for p in (program, other):
+        expected = [
+            r.__data__
+            for r in Requirement.select()
+            .where(Requirement.program == p.id)
+            .order_by(Requirement.position, Requirement.id)
+        ]
+        assert expected
+        assert [r.__data__ for r in REQUIREMENTS(program=p.id)] == expected
+    # A model instance where the column takes its id, as peewee accepts.
+    assert [r.id for r in REQUIREMENTS(program=program)] == [
+        r.id for r in REQUIREMENTS(program=program.id)
+    ]
+
+
+def test_prepared_values_are_converted_like_peewee_converts_them(rows):
+    """A datetime compared with a column goes through the column's db_value
+    (on SQLite a formatted string): the slot remembers that converter."""
+    citizen, program, application, _staff = rows
+    later = make_application(citizen=make_citizen(), program=program)
+    ids = [application.id, later.id]
+    long_ago = dt.datetime(2000, 1, 1)
+    assert list(SINCE(ids=ids, since=long_ago)) == [(application.id,), (later.id,)]
+    assert list(SINCE(ids=ids, since=dt.datetime(2999, 1, 1))) == []
+    # Another length of list is built once more and gives its own rows.
+    assert list(SINCE(ids=[later.id], since=long_ago)) == [(later.id,)]
+    assert list(SINCE(ids=[*ids, 10**9], since=long_ago)) == [(application.id,), (later.id,)]

@@ -69,8 +69,7 @@ def audit():
 def _audit_page(form: AuditSearchForm, query):
     """One page of entries, newest first, by position on the entry id."""
     listing = staff.keyset_page(
-        None if query is None else [query.order_by()],
-        (AuditEvent.id,),
+        None if query is None else staff.seeker([query.order_by()], (AuditEvent.id,)),
         lambda entry_id: (entry_id,),
         PAGE_SIZE,
         descending=True,

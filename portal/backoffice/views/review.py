@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from peewee import JOIN, Expression
+from peewee import JOIN, SQL
 from wtforms.fields.choices import SelectChoice
 
 from portal.applications import assistance
@@ -36,6 +36,7 @@ from portal.backoffice.forms import (
     RejectForm,
     VersionedForm,
 )
+from portal.backoffice.views import queue_query as queues
 from portal.backoffice.views import shared as staff
 from portal.citizens import curp
 from portal.eligibility.profile import FIELDS
@@ -53,9 +54,10 @@ from portal.models import (
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction, Role
 from portal.web.auth import staff_required
+from portal.web.database import write
 from portal.web.errors import error_page
 from portal.web.htmx import make_response, render, wants_fragment
-from portal.web.tables import find
+from portal.web.tables import Prepared, Slot, find
 
 bp = Blueprint("oficina", __name__, url_prefix="/oficina")
 
@@ -68,12 +70,6 @@ FULL_CURP_ROLES = (Role.ADMIN_ESTATAL,)
 PAGE_SIZE = 25
 # Waiting for a decision; the default view of the queue.
 PENDING = (S.ENVIADA, S.EN_REVISION)
-# Staff see an application once the person has sent it.
-SUBMITTED = Application.submitted_at.is_null(False) & (Application.status != S.BORRADOR)
-# The queue's order: oldest first, on the indexes of migrations/0014_queue.py.
-QUEUE_ORDER = (Application.submitted_at, Application.id)
-# Queries per page at most when the queue is read program by program.
-MAX_BRANCHES = 40
 # Counts per status stop here; the page says "más de 1000".
 COUNT_LIMIT = 1000
 # The case page shows the latest events of its history.
@@ -87,119 +83,98 @@ def agency_applications():
     staff like a folio that does not exist (the counter's drafts, prepared with
     the person, are opened through views/counter.py).
     """
-    return staff.agency_scope(Application.select().join(Program), Program.agency).where(SUBMITTED)
+    return staff.agency_scope(Application.select().join(Program), Program.agency).where(
+        queues.SUBMITTED
+    )
 
 
 def load_case(folio: str) -> Application:
     return staff.get_or_404(agency_applications().where(Application.folio == folio.upper()))
 
 
+_EVERYWHERE = SQL("1 = 1")
+_PROGRAM_CHOICES = Prepared(
+    lambda scoped: (
+        Program.select(Program.slug, Program.name)
+        .where(Program.agency == Slot("agency") if scoped else _EVERYWHERE)
+        .order_by(Program.name)
+        .tuples()
+    )
+)
+_MUNICIPALITIES = Prepared(
+    lambda: (
+        Municipality.select(Municipality.code, Municipality.name)
+        .order_by(Municipality.name)
+        .tuples()
+    )
+)
+_PROGRAM_IDS = Prepared(
+    lambda scoped, by_slug: (
+        Program.select(Program.id)
+        .where(
+            (Program.agency == Slot("agency") if scoped else _EVERYWHERE)
+            & (Program.slug == Slot("slug") if by_slug else _EVERYWHERE)
+        )
+        .order_by(Program.id)
+        .tuples()
+    )
+)
+
+
+def _agency_values() -> dict[str, Any]:
+    """The staff member's agency for the statements scoped to it (none for a state admin)."""
+    return {} if staff.is_state_admin() else {"agency": current_user.agency_id}
+
+
 def _queue_form() -> QueueFilterForm:
     form = QueueFilterForm(request.args)
-    programs = staff.agency_scope(Program.select(), Program.agency).order_by(Program.name)
+    scope = _agency_values()
     form.program.choices = [SelectChoice("", _("Todos"))] + [
-        SelectChoice(p.slug, p.name) for p in programs
+        SelectChoice(slug, name) for slug, name in _PROGRAM_CHOICES(bool(scope), **scope)
     ]
     form.status.choices = [SelectChoice("", _("Por revisar"))] + [
         SelectChoice(s, _(apps.STATUS_LABELS[s])) for s in QUEUE_STATUSES
     ]
     form.municipality.choices = [SelectChoice("", _("Todos"))] + [
-        SelectChoice(m.code, m.name) for m in Municipality.select().order_by(Municipality.name)
+        SelectChoice(code, name) for code, name in _MUNICIPALITIES()
     ]
     return form
 
 
 def _scoped_program_ids(slug: str = "") -> list[int] | None:
     """The programs the queue may show (None: every program, for a state admin)."""
-    query = staff.agency_scope(Program.select(Program.id), Program.agency)
-    if slug:
-        query = query.where(Program.slug == slug)
-    elif staff.is_state_admin():
+    scope = _agency_values()
+    if not slug and not scope:
         return None
-    return list(query.order_by(Program.id).scalars())
+    values = scope | ({"slug": slug} if slug else {})
+    return [program_id for (program_id,) in _PROGRAM_IDS(bool(scope), bool(slug), **values)]
 
 
-def _filters(form: QueueFilterForm | None) -> Expression:
-    """What the queue's filters ask for besides program, status and municipality."""
-    condition = SUBMITTED
-    if form is None:
-        return condition
-    if form.since.data:
-        condition &= Application.submitted_at >= dt.datetime.combine(form.since.data, dt.time.min)
-    if form.until.data:
-        condition &= Application.submitted_at < dt.datetime.combine(
-            form.until.data + dt.timedelta(days=1), dt.time.min
-        )
-    if form.flagged.data == "si":
-        condition &= Application.flagged == True  # noqa: E712
-    return condition
-
-
-def _branches(
-    condition: Expression,
-    statuses: Sequence[str],
-    program_ids: list[int] | None,
-    municipality: str = "",
-) -> list:
-    """The queue as queries that each read one index in queue order.
-
-    One query per program and status, on the index (program, status,
-    submitted_at), or (municipality, program, status, submitted_at) when a
-    municipality is chosen: each reads only the rows it shows. When there are
-    too many programs (a state admin, a large agency), one query per status
-    on (status, submitted_at), the programs and municipality checked on each
-    row read ("+ 0" and "|| ''" keep the planner off indexes that cannot give
-    queue order).
-    """
-    base = Application.select(Application.id, Application.submitted_at).where(condition)
-    if program_ids is not None and not program_ids:
-        return []
-    if program_ids is not None and len(program_ids) * len(statuses) <= MAX_BRANCHES:
-        if municipality:
-            base = base.where(Application.municipality == municipality)
-        return [
-            base.where((Application.program == program) & (Application.status == status))
-            for program in program_ids
-            for status in statuses
-        ]
-    if program_ids is not None:
-        base = base.where((Application.program + 0).in_(program_ids))
-    if municipality:
-        base = base.where(Application.municipality.concat("") == municipality)
-    return [base.where(Application.status == status) for status in statuses]
+def _queue(form: QueueFilterForm, program_ids: list[int] | None) -> queues.Queue:
+    """The queue the filters ask for."""
+    since, until = form.since.data, form.until.data
+    return queues.Queue(
+        programs=None if program_ids is None else tuple(program_ids),
+        statuses=(form.status.data,) if form.status.data else PENDING,
+        municipality=form.municipality.data or "",
+        since=dt.datetime.combine(since, dt.time.min) if since else None,
+        until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min) if until else None,
+        flagged=form.flagged.data == "si",
+    )
 
 
 def _queue_position(application_id: int) -> tuple | None:
-    row = (
-        Application.select(Application.submitted_at, Application.id)
-        .where((Application.id == application_id) & SUBMITTED)
-        .first()
-    )
-    return None if row is None else (row.submitted_at, row.id)
+    row = find(Application, Application.id, application_id)
+    if row is None or row.submitted_at is None or row.status == S.BORRADOR:
+        return None
+    return (row.submitted_at, row.id)
 
 
-def _bounded_counts(form: QueueFilterForm, program_ids: list[int] | None) -> dict[str, int]:
-    """Applications per status under the filters, counted up to COUNT_LIMIT + 1:
-    beyond that the page says "más de", so no count reads the whole queue.
-    Each count reads the indexes the pages read (see :func:`_branches`)."""
-    condition = _filters(form)
-    municipality = form.municipality.data or ""
-    if program_ids is not None and len(program_ids) * len(PENDING) <= MAX_BRANCHES:
-        condition &= Application.program.in_(program_ids)
-        if municipality:
-            condition &= Application.municipality == municipality
-    else:
-        if program_ids is not None:
-            condition &= (Application.program + 0).in_(program_ids)
-        if municipality:
-            condition &= Application.municipality.concat("") == municipality
-    return {
-        status: Application.select(Application.id)
-        .where(condition & (Application.status == status))
-        .limit(COUNT_LIMIT + 1)
-        .count()
-        for status in QUEUE_STATUSES
-    }
+def _fetch(queue: queues.Queue) -> staff.Fetch:
+    def fetch(position: tuple | None, descending: bool, size: int) -> list:
+        return queues.rows(queue, position, descending=descending, size=size)
+
+    return fetch
 
 
 def _with_people(rows: list) -> list[Application]:
@@ -207,6 +182,13 @@ def _with_people(rows: list) -> list[Application]:
     of the columns the list shows (building every column of four tables for
     each row was most of the page's time)."""
     ids = [row.id for row in rows]
+    if not ids:
+        return []
+    found = {a.id: a for a in _PEOPLE(ids=ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def _build_people(ids: int) -> Any:
     columns = (
         Application.id,
         Application.folio,
@@ -226,31 +208,29 @@ def _with_people(rows: list) -> list[Application]:
         StaffUser.id,
         StaffUser.name,
     )
-    found = {
-        a.id: a
-        for a in Application.select(*columns)
+    return (
+        Application.select(*columns)
         .join(Program)
         .switch(Application)
         .join(Citizen)
         .switch(Application)
         .join(StaffUser, join_type=JOIN.LEFT_OUTER, on=(Application.assigned_to == StaffUser.id))
-        .where(Application.id.in_(ids))
-    }
-    return [found[i] for i in ids if i in found]
+        .where(Application.id.in_(Slot.many("ids", ids)))
+    )
+
+
+_PEOPLE = Prepared(_build_people)
 
 
 def next_case(after: Application | None = None) -> Application | None:
     """The oldest pending case nobody else has taken."""
-    condition = (
-        SUBMITTED
-        & (Application.assigned_to.is_null() | (Application.assigned_to == current_user.id))
-        # Cases this person filed at the counter are for someone else to decide.
-        & (Application.assisted_by.is_null() | (Application.assisted_by != current_user.id))
+    queue = queues.Queue(
+        programs=None if (ids := _scoped_program_ids()) is None else tuple(ids),
+        statuses=PENDING,
+        picker=current_user.id,
+        skip=after.id if after is not None else None,
     )
-    if after is not None:
-        condition &= Application.id != after.id
-    branches = _branches(condition, PENDING, _scoped_program_ids())
-    rows = staff.seek(branches, QUEUE_ORDER, None, descending=False, size=1)
+    rows = queues.rows(queue, None, descending=False, size=1)
     return Application.get_by_id(rows[0].id) if rows else None
 
 
@@ -259,14 +239,16 @@ def next_case(after: Application | None = None) -> Application | None:
 def queue():
     form = _queue_form()
     counts: dict[str, int] = {}
-    branches = None
+    fetch = None
     valid = form.validate()
     if valid:
         program_ids = _scoped_program_ids(form.program.data or "")
-        counts = _bounded_counts(form, program_ids)
-        statuses = (form.status.data,) if form.status.data else PENDING
-        branches = _branches(_filters(form), statuses, program_ids, form.municipality.data or "")
-    listing = staff.keyset_page(branches, QUEUE_ORDER, _queue_position, PAGE_SIZE)
+        counted = _queue(form, program_ids)
+        counts = queues.bounded_counts(
+            dataclasses.replace(counted, statuses=tuple(QUEUE_STATUSES)), COUNT_LIMIT + 1
+        )
+        fetch = _fetch(counted)
+    listing = staff.keyset_page(fetch, _queue_position, PAGE_SIZE)
     listing = dataclasses.replace(listing, rows=_with_people(listing.rows))
     return render(
         "backoffice/queue.html",
@@ -340,14 +322,19 @@ def _case_context(application: Application, **forms):
     }
 
 
-def _timeline(application: Application) -> dict[str, Any]:
-    """The latest TIMELINE_LIMIT events, oldest first, and whether there are more."""
-    latest = list(
+_LATEST_EVENTS = Prepared(
+    lambda: (
         ApplicationEvent.select()
-        .where(ApplicationEvent.application == application.id)
+        .where(ApplicationEvent.application == Slot("application"))
         .order_by(ApplicationEvent.id.desc())
         .limit(TIMELINE_LIMIT + 1)
     )
+)
+
+
+def _timeline(application: Application) -> dict[str, Any]:
+    """The latest TIMELINE_LIMIT events, oldest first, and whether there are more."""
+    latest = list(_LATEST_EVENTS(application=application.id))
     return {"timeline": latest[:TIMELINE_LIMIT][::-1], "timeline_cut": len(latest) > TIMELINE_LIMIT}
 
 
@@ -355,10 +342,11 @@ def _timeline(application: Application) -> dict[str, Any]:
 @staff_required(*REVIEWERS)
 def case(folio: str):
     application = load_case(folio)
-    record_view(
-        current_user, application.citizen_id, "revision", application, request_id=g.request_id
-    )
-    staff.record(AuditAction.CASE_VIEW, object_type="solicitud", object_id=application.folio)
+    with write():  # both entries in one transaction: one lock, one commit
+        record_view(
+            current_user, application.citizen_id, "revision", application, request_id=g.request_id
+        )
+        staff.record(AuditAction.CASE_VIEW, object_type="solicitud", object_id=application.folio)
     body = render("backoffice/case.html", block="case", **_case_context(application))
     if wants_fragment():
         # The panel was swapped in: keep the address bar on this case.

@@ -134,9 +134,21 @@ def _past(order: Sequence[Any], position: tuple, descending: bool):
     return (first >= at) & ((first > at) | (tie > row_id))
 
 
+# Rows past a position (None: from the start), in a direction, up to a number.
+Fetch = Callable[[tuple | None, bool, int], list]
+
+
+def seeker(branches: Sequence[Any], order: Sequence[Any]) -> Fetch:
+    """:func:`seek` over ``branches`` as a :data:`Fetch` for :func:`keyset_page`."""
+
+    def fetch(position: tuple | None, descending: bool, size: int) -> list:
+        return seek(branches, order, position, descending=descending, size=size)
+
+    return fetch
+
+
 def keyset_page(
-    branches: Sequence[Any] | None,
-    order: Sequence[Any],
+    fetch: Fetch | None,
     locate: Callable[[int], tuple | None],
     size: int,
     *,
@@ -144,28 +156,28 @@ def keyset_page(
 ) -> Page:
     """The page of a list that ``?despues=`` / ``?antes=`` point to.
 
-    Both name a row by its id; ``locate(id)`` gives that row's values of
-    ``order`` (None when it names no row of this list: the first page is
-    shown). An empty page for ``branches`` None (filters that did not
-    validate). One row more than shown tells whether there is a page beyond,
-    without counting the list.
+    Both name a row by its id; ``locate(id)`` gives that row's position in
+    the list's order (None when it names no row of this list: the first page
+    is shown), and ``fetch`` the rows past a position (see :func:`seeker`).
+    An empty page for ``fetch`` None (filters that did not validate). One row
+    more than shown tells whether there is a page beyond, without counting.
     """
     args = filter_args()
-    if branches is None:
+    if fetch is None:
         return Page([], None, None, args)
     before_id, after_id = position_arg("antes"), position_arg("despues")
     if before_id is not None and (position := locate(before_id)) is not None:
-        rows = seek(branches, order, position, descending=not descending, size=size + 1)
+        rows = fetch(position, not descending, size + 1)
         if len(rows) > size:
             shown = rows[:size][::-1]
             return Page(shown, shown[-1].id, shown[0].id, args)
         # Fewer rows before it than a page holds: that is the first page.
     position = locate(after_id) if after_id is not None else None
-    rows = seek(branches, order, position, descending=descending, size=size + 1)
+    rows = fetch(position, descending, size + 1)
     if position is not None and not rows:
         # Nothing after it any more (decided meanwhile): back to the start.
         position = None
-        rows = seek(branches, order, None, descending=descending, size=size + 1)
+        rows = fetch(None, descending, size + 1)
     shown = rows[:size]
     return Page(
         shown,
