@@ -915,13 +915,15 @@ def approval_blockers(application: Application, on: dt.date | None = None) -> li
         # has its place. More holders than places happen only when a catalog
         # edit lowered the quota (or with data from before the counter): then
         # the approved ones are counted, and the first quota of them stand.
+        # Counted up to the quota: whether it is reached is all that matters.
         taken = (
-            Application.select()
+            Application.select(Application.id)
             .where(
                 (Application.call == call.id)
                 & Application.status.in_(BENEFICIARY_STATUSES)
                 & (Application.id != application.id)
             )
+            .limit(call.quota)
             .count()
         )
         if taken >= call.quota:
