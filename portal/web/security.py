@@ -79,7 +79,9 @@ def public_cache(seconds: int):
         @wraps(view)
         def wrapped(*args, **kwargs):
             response = pagecache.serve(view, seconds, args, kwargs)
-            if not current_user.is_authenticated:
+            # Only a page as it should be is public: an error or "en
+            # preparación" (503) keeps its own no-store.
+            if not current_user.is_authenticated and response.status_code == 200:
                 response.headers["Cache-Control"] = f"public, max-age={seconds}"
                 response.vary.add("Cookie")
             return response

@@ -390,3 +390,39 @@ def applications_shown(client) -> dict[str, str]:
     caption = html(client.get("/estadisticas")).find(id="g-solicitudes-caption")
     table = caption.parent.find("table")
     return {tr.th.text: tr.td.text for tr in table.tbody.find_all("tr")} if table else {}
+
+
+def test_statistics_and_open_data_pages_are_kept_by_the_page_cache(
+    app, client, program, monkeypatch
+):
+    """Rendered once per PAGE_CACHE_SECONDS from the build; the 503 before the
+    first build is never kept (the next visitor sees the page once it exists)."""
+    from flask import template_rendered
+
+    from portal.web import pagecache
+
+    app.config["PAGE_CACHE_SECONDS"] = 10
+    pagecache.cache().clear()
+    seen: list[str] = []
+
+    def record(sender, template, context, **extra):
+        seen.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(tasks, "request_first_build", lambda: None)
+            assert client.get("/estadisticas").status_code == 503
+        make_enrollment(make_citizen(), program)
+        rebuild_open_data()
+        for url, template in (
+            ("/estadisticas", "transparency/statistics.html"),
+            ("/datos-abiertos", "transparency/open_data.html"),
+        ):
+            first, second = client.get(url), client.get(url)
+            assert first.status_code == second.status_code == 200, url
+            assert second.data == first.data
+            assert seen.count(template) == 1, url
+            assert second.headers["Cache-Control"].startswith("public, max-age=")
+    finally:
+        template_rendered.disconnect(record, app)
