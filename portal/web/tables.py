@@ -93,7 +93,9 @@ class Prepared:
         entry = self._built.get(key)
         if entry is None:
             query = self._build(*variant, **shape)
-            sql, params = query.sql()
+            # The database's own context: a statement built from plain
+            # Select()s is bound to none, and would get the default "?".
+            sql, params = db.get_sql_context().sql(query).query()
             entry = self._built[key] = (query, sql, params)
         query, sql, params = entry
         bound = [p.bind(values) if isinstance(p, _Bound) else p for p in params]
