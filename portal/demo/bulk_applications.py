@@ -61,14 +61,17 @@ nothing; an interrupted one goes on where the last committed chunk ended.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
+import multiprocessing
 import os
 import random
 import secrets
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +88,7 @@ from portal.applications.models import (
     Outbox,
 )
 from portal.applications.notices import _TEXTS as NOTICE_TEXTS
-from portal.applications.storage import EncryptedFileStorage, _encrypt
+from portal.applications.storage import EncryptedFileStorage, KeyRing, _encrypt
 from portal.applications.workflow import PLACE_STATUSES, STATUS_LABELS
 from portal.backoffice import audit
 from portal.catalog.models import Call, DeliveryPoint, Program, Requirement
@@ -115,6 +118,10 @@ STAFF = ActorKind.PERSONAL
 # People read per chunk; their applications are one transaction.
 CHUNK = 10_000
 KEY_PREFIX = "bulk-"
+# Processes writing blob files while the rows go in (the writes wait on the disk).
+BLOB_PROCESSES = 3
+# SQLite's page cache while loading, in KiB (the app's own is 32 MB).
+LOAD_CACHE_KIB = 512_000
 # A case whose step would hold a place of a full call is decided instead.
 DECIDED_WEIGHTS = {S.RECHAZADA: demo.STEP_WEIGHTS[S.RECHAZADA], S.CANCELADA: 5}
 ADDRESS_COLUMNS = (
@@ -363,7 +370,7 @@ class Batch:
 
     next_ids: dict[str, int]
     rows: dict[str, list[tuple]] = field(default_factory=lambda: defaultdict(list))
-    blobs: list[tuple[str, bytes]] = field(default_factory=list)
+    blobs: list[tuple[str, Need]] = field(default_factory=list)
     profiles: list[tuple[str, dt.datetime, int]] = field(default_factory=list)
     places: Counter[int] = field(default_factory=Counter)
     counts: Counter[str] = field(default_factory=Counter)
@@ -527,7 +534,7 @@ class Case:
             old.current = False
         name = secrets.token_hex(16)
         upload = Upload(need, len(versions) + 1, f"{name[:2]}/{name[2:4]}/{name}", at)
-        self.batch.blobs.append((upload.key, need.data))
+        self.batch.blobs.append((upload.key, need))
         versions.append(upload)
 
     def review(self, requirement_id: int, verdict: str, reason: str = "") -> None:
@@ -786,27 +793,29 @@ def _people(after: int, limit: int) -> tuple[list[Person], int, int]:
     """Of the ``limit`` registry rows after id ``after`` (in id order), those
     that may apply: loaded with no answers, nothing applied for, nothing
     received; with the last id and the number of rows read."""
-    rows = list(
-        tuples(
-            Citizen.select(
-                Citizen.id,
-                Citizen.curp,
-                Citizen.birth_date,
-                Citizen.sex,
-                Citizen.municipality,
-                Citizen.email,
-                Citizen.phone,
-                Citizen.notify_channel,
-                Citizen.state,
-                Citizen.origin,
-                Citizen.profile,
-                *(getattr(Citizen, name) for name in ADDRESS_COLUMNS),
-            )
-            .where(Citizen.id > after)
-            .order_by(Citizen.id)
-            .limit(limit)
-        )
+    columns = (
+        "id",
+        "curp",
+        "birth_date",
+        "sex",
+        "municipality_id",
+        "email",
+        "phone",
+        "notify_channel",
+        "state",
+        "origin",
+        "profile",
+        *ADDRESS_COLUMNS,
     )
+    names = ", ".join(f'"{c}"' for c in columns)
+    # Plain rows (no model instances): a million of them are read. Identifiers
+    # from this module; the values are parameters.
+    rows = db.execute_sql(
+        f'SELECT {names} FROM "{Citizen._meta.table_name}" WHERE "id" > {db.param} '  # noqa: S608
+        f'ORDER BY "id" LIMIT {db.param}',
+        (after, limit),
+    ).fetchall()
+    empty = Citizen.profile.db_value({})
     if not rows:
         return [], after, 0
     low, high = rows[0][0], rows[-1][0]
@@ -826,8 +835,10 @@ def _people(after: int, limit: int) -> tuple[list[Person], int, int]:
     for row in rows:
         citizen_id, curp, birth, sex, municipality, email, phone, channel, state = row[:9]
         origin, profile, address = row[9], row[10], row[11:]
-        if profile or origin != "import" or citizen_id in busy:
+        if profile != empty or origin != "import" or citizen_id in busy:
             continue  # someone's own answers, a digital-ID record, or a case already
+        if isinstance(birth, str):
+            birth = dt.date.fromisoformat(birth)
         people.append(
             Person(
                 citizen_id,
@@ -845,23 +856,69 @@ def _people(after: int, limit: int) -> tuple[list[Person], int, int]:
     return people, high, len(rows)
 
 
-def write_blobs(storage: EncryptedFileStorage, blobs: Iterable[tuple[str, bytes]]) -> int:
-    """Each blob encrypted by the storage's own code, under its key (bound into
-    the ciphertext, as ``put`` does), written in place without the per-file
-    fsync and rename of ``put``: the caller commits the rows afterwards, and a
-    blob whose rows never committed is an orphan for ``storage sweep``.
-    Returns the bytes written."""
-    made: set[Path] = set()
+class BlobWriter:
+    """Writes a chunk's blobs in :data:`BLOB_PROCESSES` other processes while
+    the chunk's rows go into the database; :meth:`wait` before the rows commit.
+
+    Processes, not threads: creating a file is mostly waiting on the file
+    system, and threads doing it hold up the thread that inserts the rows at
+    every hand-over of the interpreter lock.
+    """
+
+    def __init__(self, storage: EncryptedFileStorage) -> None:
+        self.root = str(storage.root)
+        self.keyring = storage.keyring
+        # Forked before the run's first transaction: the children never touch
+        # the database, and need nothing imported again.
+        context = multiprocessing.get_context("fork")
+        self.pool = context.Pool(BLOB_PROCESSES)
+        self.pending: list[AsyncResult[int]] = []
+
+    def start(self, blobs: Sequence[tuple[str, Need]]) -> None:
+        texts = {need.id: need.data for _, need in blobs}
+        items = [(key, need.id) for key, need in blobs]
+        step = max(1, -(-len(items) // (BLOB_PROCESSES * 4)))
+        self.pending = [
+            self.pool.apply_async(
+                write_blobs, (self.root, self.keyring, texts, items[i : i + step])
+            )
+            for i in range(0, len(items), step)
+        ]
+
+    def wait(self) -> int:
+        """Bytes written by the blobs started last; raises what a write raised."""
+        written = sum(result.get() for result in self.pending)
+        self.pending = []
+        return written
+
+    def close(self) -> None:
+        self.pool.close()
+        self.pool.join()
+
+
+# The folders a blob process has made, over the whole run.
+_FOLDERS: set[Path] = set()
+
+
+def write_blobs(
+    root: str, keyring: KeyRing, texts: dict[int, bytes], items: Sequence[tuple[str, int]]
+) -> int:
+    """Each blob encrypted by the storage's own code under its key (bound into
+    the ciphertext, as ``put`` does), written in place without ``put``'s
+    per-file fsync and rename: the rows commit afterwards, and a blob whose
+    rows never committed (a crash mid-chunk) is an orphan for ``storage
+    sweep``. Returns the bytes written."""
+    base = Path(root)
     written = 0
-    for key, data in blobs:
-        path = storage.root / key
+    for key, text in items:
+        path = base / key
         folder = path.parent
-        if folder not in made:
+        if folder not in _FOLDERS:
             # Level by level, with the modes put() gives them.
             folder.parent.mkdir(exist_ok=True, mode=0o700)
             folder.mkdir(exist_ok=True, mode=0o700)
-            made.add(folder)
-        sealed = _encrypt(key, data, storage.keyring)
+            _FOLDERS.add(folder)
+        sealed = _encrypt(key, texts[text], keyring)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             os.write(descriptor, sealed)
@@ -899,7 +956,7 @@ def _chunk(
     wanted: int,
     found: dict[str, Offer],
     catalog: CompiledCatalog,
-    storage: EncryptedFileStorage,
+    blobs: BlobWriter,
     seed: int,
     prefix: str,
     on: dt.date,
@@ -971,7 +1028,7 @@ def _chunk(
         if status in PLACE_STATUSES:
             batch.places[offer.call_id] += 1
         batch.counts[status] += 1
-    batch.counts["bytes"] = write_blobs(storage, batch.blobs)
+    blobs.start(batch.blobs)
     for model, columns in TABLES:
         Table(model, columns).insert(batch.rows[model._meta.table_name])
     _move_sequences()
@@ -990,6 +1047,8 @@ def _chunk(
         open_data.mark_changed(open_data.APPLICATIONS)
     for program_id in sorted(batch.programs_enrolled):
         open_data.mark_changed(open_data.BENEFICIARIES, program_id)
+    # Every blob is on disk before its rows commit.
+    batch.counts["bytes"] = blobs.wait()
     return batch
 
 
@@ -1043,14 +1102,20 @@ def generate(
     read = 0
     sqlite = is_sqlite()
     if sqlite:
+        cache = db.execute_sql("PRAGMA cache_size").fetchone()[0]
         db.execute_sql("PRAGMA synchronous = OFF")
+        # The unique indexes (folio, storage key) take random inserts: keep their pages.
+        db.execute_sql(f"PRAGMA cache_size = {-LOAD_CACHE_KIB}")
+    blobs = BlobWriter(storage)
+    # Millions of short-lived tuples and no cycles: the collector would only walk them.
+    gc.disable()
     try:
         while wanted > 0:
             with write():
                 people, last, rows = _people(last, CHUNK)
                 if not rows:
                     break
-                batch = _chunk(people, wanted, found, catalog, storage, seed, prefix, on)
+                batch = _chunk(people, wanted, found, catalog, blobs, seed, prefix, on)
             made = len(batch.rows[Application._meta.table_name])
             read += rows
             wanted -= made
@@ -1061,6 +1126,9 @@ def generate(
             if progress is not None:
                 progress(Progress(counts["applications"], read, time.perf_counter() - started))
     finally:
+        gc.enable()
+        blobs.close()
         if sqlite:
             db.execute_sql("PRAGMA synchronous = NORMAL")
+            db.execute_sql(f"PRAGMA cache_size = {int(cache)}")
     return dict(counts)
