@@ -156,6 +156,7 @@ class AuditAction(StrEnum):
     CITIZEN_MERGE = "citizen.merge"
     DUPLICATE_DISMISS = "duplicate.dismiss"
     AUDIT_EXPORT = "exportar_bitacora"
+    DEMO_LOAD = "demo.carga"  # demo-data --applications: one entry per chunk loaded
 
 
 def status_action(status: str) -> AuditAction:

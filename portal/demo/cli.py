@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from portal.catalog import schema as catalog
 from portal.catalog.store import load_catalog
+from portal.demo import bulk_applications
 from portal.demo import data as demo
 from portal.transparency import builds as open_data_builds
 from portal.vocabulary import ApplicationStatus
@@ -24,8 +25,15 @@ from portal.vocabulary import ApplicationStatus
     help=f"Personas sintéticas; las primeras {demo.DEFAULT_CITIZENS:,} contestaron el "
     "cuestionario y algunas solicitan programas, el resto solo está en el registro.",
 )
+@click.option(
+    "--applications",
+    default=0,
+    show_default=True,
+    help="Solicitudes hechas en bloque (además de las de las personas que contestaron), "
+    "de personas del registro: la base tendrá este número; otra ejecución no repite.",
+)
 @click.option("--seed", default=2026, show_default=True, help="Semilla: mismos datos cada vez.")
-def demo_data(citizens: int, seed: int) -> None:
+def demo_data(citizens: int, applications: int, seed: int) -> None:
     """Load the demo catalog, staff accounts, citizen personas and a synthetic population."""
     click.echo(f"municipios: {demo.load_municipalities()}")
     summary = load_catalog(catalog.load_catalog(demo.DATA / "catalogo-demo.yaml"))
@@ -54,8 +62,33 @@ def demo_data(citizens: int, seed: int) -> None:
         click.echo(
             f"  {counts['not_eligible']} solicitudes planeadas no se hicieron: hoy no cumplen"
         )
+    if applications:
+        _bulk_applications(applications, seed)
     # Statistics and open data are served from the queue's last build: make the
     # first one now, so a fresh portal shows them at once instead of "en preparación".
     report = open_data_builds.build(force=True)
     if report is not None:
         click.echo(f"estadísticas y datos abiertos: {len(report.written)} archivos")
+
+
+def _bulk_applications(n: int, seed: int) -> None:
+    def report(progress: bulk_applications.Progress) -> None:
+        rate = progress.applications / progress.seconds if progress.seconds else 0
+        click.echo(
+            f"  {progress.applications:,} solicitudes, {progress.people_read:,} personas leídas, "
+            f"{progress.seconds:.0f} s ({rate:,.0f}/s)"
+        )
+
+    started = time.perf_counter()
+    counts = bulk_applications.generate(
+        n, seed=seed, prefix=current_app.config["FOLIO_PREFIX"], progress=report
+    )
+    steps = ", ".join(f"{counts[s]} {s}" for s in ApplicationStatus if counts.get(s))
+    click.echo(
+        f"solicitudes en bloque: {counts.get('applications', 0)} nuevas "
+        f"({steps or 'ninguna: ya estaban'}) de {counts.get('people', 0)} personas, "
+        f"{counts.get('documents', 0)} documentos ({counts.get('bytes', 0) / 1e6:,.0f} MB "
+        f"cifrados) en {time.perf_counter() - started:.1f} s"
+    )
+    if bulk_applications.bulk_count() < n:
+        click.echo(f"  el registro no tiene más personas que puedan solicitar: faltan para {n}")
