@@ -106,6 +106,13 @@ def credential_changed(application: Application, body: str) -> Notice:
     )
 
 
+def period_delivered(application: Application, body: str) -> Notice:
+    """The person learns that one benefit period was delivered (portal/delivery);
+    the last period's delivery is a status change and has its own notice."""
+    citizen = Citizen.get_by_id(application.citizen_id)
+    return _notify(citizen, application, f"Solicitud {application.folio}: apoyo entregado", body)
+
+
 def _notify(citizen: Citizen, application: Application | None, title: str, body: str) -> Notice:
     notice = Notice.create(
         citizen=citizen,
