@@ -561,9 +561,11 @@ def confirm_delivery(
                 raise _AlreadyDone
             # Under the credential's row lock: a racing confirmation that
             # committed first is seen here (and the unique pair backs it up).
-            if Delivery.select().where(
-                (Delivery.application == application.id) & (Delivery.period == due.number)
-            ).exists():
+            if (
+                Delivery.select()
+                .where((Delivery.application == application.id) & (Delivery.period == due.number))
+                .exists()
+            ):
                 raise _AlreadyDone
             delivery = Delivery.create(
                 application=application,
