@@ -22,7 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from portal.catalog.schema import PERIOD_MONTHS, Schedule, schedule_from_json
-from portal.models import Application, Delivery, Enrollment, Program
+from portal.citizens import record_export
+from portal.models import Application, Citizen, Delivery, Enrollment, Program
+from portal.vocabulary import BENEFICIARY_STATUSES, ApplicationStatus
 
 # What each line of a person's history says about its period.
 DELIVERED = "entregado"
@@ -203,3 +205,38 @@ def history_rows(lines: Iterable[Line]) -> list[dict[str, object]]:
         }
         for line in lines
     ]
+
+
+def shown_standing(application: Application) -> Standing | None:
+    """The standing a page shows: for an approved or delivered application, or
+    one cancelled after some deliveries; None for the others (no reads)."""
+    if application.status in BENEFICIARY_STATUSES:
+        return standing(application)
+    if application.status == ApplicationStatus.CANCELADA:
+        found = standing(application)
+        return found if found.delivered else None
+    return None
+
+
+def payment_history(citizen: Citizen) -> list[dict[str, object]]:
+    """Every period of the person's benefits, for their /mis-datos export."""
+    rows: list[dict[str, object]] = []
+    applications = (
+        Application.select(Application, Program)
+        .join(Program)
+        .where(
+            (Application.citizen == citizen.id)
+            & Application.status.in_((*BENEFICIARY_STATUSES, ApplicationStatus.CANCELADA))
+        )
+        .order_by(Application.id)
+    )
+    for application in applications:
+        found = shown_standing(application)
+        if found is None:
+            continue
+        for row in history_rows(found.lines):
+            rows.append({"folio": application.folio, "programa": application.program.name, **row})
+    return rows
+
+
+record_export.more_sections["payment_history"] = payment_history

@@ -420,6 +420,8 @@ def carry_out(
         # approve() issued it (the on_approved hook); this returns that one.
         credential = delivery.issue_credential(application)
         id_type = ID_TYPES[int(plan.flaw * len(ID_TYPES))]
+        # The period due now: a one-off benefit becomes "entregada"; a periodic
+        # one stays approved, its first period in its history, the rest to come.
         outcome = delivery.confirm_delivery(
             credential,
             team.operator,

@@ -13,7 +13,7 @@ from flask import Flask
 from portal import messages
 from portal.applications import views as applications
 from portal.catalog import views as catalog
-from portal.delivery import handover
+from portal.delivery import handover, periods
 from portal.delivery.views import credential
 from portal.delivery.views import point as delivery
 from portal.transparency import views as transparency
@@ -55,5 +55,6 @@ def init_app(app: Flask) -> None:
         benefit_text=delivery.benefit_text,
         id_types=handover.ID_TYPES,
         credential_qr=credential.credential_qr,
+        benefit_standing=periods.shown_standing,
     )
     app.context_processor(shell.shell_context)
