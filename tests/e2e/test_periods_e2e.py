@@ -1,0 +1,77 @@
+"""Benefits over time in Chromium: the beneficiary sees their next payment and
+their history; the operator delivers period 2 and cannot deliver it twice."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.models import Delivery
+from portal.web.extensions import db
+from tests.delivery.period_builders import confirm, make_beneficiary
+
+from .conftest import assert_accessible, portal_of_its_own
+from .test_delivery_e2e import signed_in
+
+
+@pytest.fixture(scope="module")
+def periods_server(tmp_path_factory):
+    """A portal of its own, with none of the demo data."""
+    with portal_of_its_own(tmp_path_factory.mktemp("periodos-e2e")) as (app, address):
+        db.connect(reuse_if_open=True)
+        yield app, address
+
+
+def test_a_beneficiary_sees_the_next_payment_and_the_operator_delivers_period_2_once(
+    browser, periods_server
+):
+    _, base_url = periods_server
+    application, credential, point, operator = make_beneficiary()
+    assert confirm(credential, operator, point, period=1).delivered
+    folio = application.folio
+
+    person = signed_in(browser, base_url, application.citizen)
+    page = person.new_page()
+    page.goto(f"/mis-solicitudes/{folio}")
+    expect(page.locator("#periodo-actual")).to_contain_text("Ya puede recoger su apoyo")
+    expect(page.locator("#periodo-actual")).to_contain_text("Periodo 2")
+    history = page.locator(".benefit-history table tbody tr")
+    expect(history).to_have_count(6)
+    expect(history.nth(0)).to_contain_text("Entregado")
+    expect(history.nth(0)).to_contain_text(point.name)
+    expect(history.nth(1)).to_contain_text("Por entregar")
+    assert_accessible(page)
+
+    desk = signed_in(browser, base_url, operator)
+    counter = desk.new_page()
+    counter.goto("/entrega")
+    counter.fill("#codigo", folio)
+    counter.get_by_role("button", name="Buscar").click()
+    expect(counter.locator("#veredicto")).to_have_text("Credencial válida")
+    expect(counter.locator("#periodo-por-entregar")).to_contain_text("Periodo 2")
+    assert_accessible(counter)
+    counter.select_option("#punto", label=point.name)
+    counter.select_option("#tipo_identificacion", "ine")
+    counter.fill("#ultimos4", "4821")
+    counter.check("#revisada")
+    counter.get_by_role("button", name="Confirmar la entrega").click()
+    expect(counter.locator("#veredicto")).to_have_text("Entrega registrada")
+    expect(counter.locator(".verdict")).to_contain_text("periodo 2")
+    assert_accessible(counter)
+
+    # The same person again: period 2 was delivered, period 3 has not started.
+    counter.fill("#codigo", folio)
+    counter.get_by_role("button", name="Buscar").click()
+    expect(counter.locator("#veredicto")).to_have_text("Ya entregado")
+    expect(counter.locator("#periodo-entregado")).to_contain_text("Periodo 2")
+    expect(counter.get_by_role("button", name="Confirmar la entrega")).to_have_count(0)
+    assert_accessible(counter)
+    desk.close()
+    assert Delivery.select().where(Delivery.application == application.id).count() == 2
+
+    page.reload()
+    expect(page.locator("#periodo-actual")).to_contain_text("Su siguiente pago")
+    expect(page.locator("#periodo-actual")).to_contain_text("Periodo 3")
+    expect(history.nth(1)).to_contain_text("Entregado")
+    assert_accessible(page)
+    person.close()
