@@ -200,6 +200,7 @@ def history_rows(lines: Iterable[Line]) -> list[dict[str, object]]:
             "hasta": line.period.ends.isoformat() if line.period.ends else "",
             "monto": line.amount,
             "estado": line.status_label,
+            "clave": line.status,
             "entregado_el": line.delivery.delivered_at.date().isoformat() if line.delivery else "",
             "lugar": line.delivery.point.name if line.delivery else "",
         }
