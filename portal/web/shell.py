@@ -24,6 +24,7 @@ STAFF_NAV = [
     ("oficina_assisted.start", _l("Atención en ventanilla")),
     ("delivery.index", _l("Entregas")),
     ("credential_office.search", _l("Credenciales")),
+    ("delivery_calendar.index", _l("Calendario de entregas")),
     ("oficina_admin.programs", _l("Programas")),
     ("padron.index", _l("Padrones")),
 ]
@@ -94,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.catalog import views as catalog
     from portal.citizens.views import profile
     from portal.citizens.views import signin as auth
+    from portal.delivery.views import calendar as delivery_calendar
     from portal.delivery.views import credential
     from portal.delivery.views import point as delivery
     from portal.delivery.views import replacement as credential_office
@@ -117,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
         transparency,
         delivery,
         credential_office,
+        delivery_calendar,
         oficina_admin,
         oficina,
         oficina_assisted,
