@@ -1,14 +1,19 @@
-"""Benefits over time in Chromium: the beneficiary sees their next payment and
-their history; the operator delivers period 2 and cannot deliver it twice."""
+"""Benefits over time in Chromium: the beneficiary sees their next payment date
+and place and their history; the operator delivers period 2 and cannot deliver
+it twice."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from playwright.sync_api import expect
 
+from portal.delivery import calendar, periods
 from portal.models import Delivery
 from portal.web.extensions import db
 from tests.delivery.period_builders import confirm, make_beneficiary
+from tests.factories import make_staff
 
 from .conftest import assert_accessible, portal_of_its_own
 from .test_delivery_e2e import signed_in
@@ -28,6 +33,11 @@ def test_a_beneficiary_sees_the_next_payment_and_the_operator_delivers_period_2_
     _, base_url = periods_server
     application, credential, point, operator = make_beneficiary()
     assert confirm(credential, operator, point, period=1).delivered
+    second = periods.program_periods(application.program)[1]
+    admin = make_staff("admin_dependencia", agency=application.program.agency)
+    calendar.set_date(
+        application.program, 2, second.starts, point.id, admin, hours="de 9:00 a 15:00"
+    )
     folio = application.folio
 
     person = signed_in(browser, base_url, application.citizen)
@@ -35,6 +45,8 @@ def test_a_beneficiary_sees_the_next_payment_and_the_operator_delivers_period_2_
     page.goto(f"/mis-solicitudes/{folio}")
     expect(page.locator("#periodo-actual")).to_contain_text("Ya puede recoger su apoyo")
     expect(page.locator("#periodo-actual")).to_contain_text("Periodo 2")
+    expect(page.locator("#fecha-entrega")).to_contain_text("de 9:00 a 15:00")
+    expect(page.locator("#fecha-entrega")).to_contain_text(point.name)
     history = page.locator(".benefit-history table tbody tr")
     expect(history).to_have_count(6)
     expect(history.nth(0)).to_contain_text("Entregado")
@@ -75,3 +87,31 @@ def test_a_beneficiary_sees_the_next_payment_and_the_operator_delivers_period_2_
     expect(history.nth(1)).to_contain_text("Entregado")
     assert_accessible(page)
     person.close()
+
+
+def test_an_agency_admin_sets_a_delivery_date_on_the_calendar_page(browser, periods_server):
+    _, base_url = periods_server
+    application, credential, point, operator = make_beneficiary()
+    program = application.program
+    admin = make_staff("admin_dependencia", agency=program.agency)
+    context = signed_in(browser, base_url, admin)
+    page = context.new_page()
+    page.goto("/oficina/calendario")
+    assert_accessible(page)
+    page.get_by_role("link", name=program.name).click()
+    expect(page.locator("#calendario")).to_contain_text("Sin fecha")
+    assert_accessible(page)
+    first = periods.program_periods(program)[0]
+    page.select_option("#periodo", "1")
+    page.fill("#fecha", (first.ends + dt.timedelta(days=1)).isoformat())
+    page.select_option("#punto", label=point.name)
+    page.get_by_role("button", name="Guardar la fecha").click()
+    expect(page.locator("#fecha-field")).to_contain_text("dentro del periodo 1")
+    assert_accessible(page)
+    page.fill("#fecha", first.starts.isoformat())
+    page.fill("#horario", "de 10:00 a 13:00")
+    page.get_by_role("button", name="Guardar la fecha").click()
+    expect(page.locator(".flashes")).to_contain_text("Fecha guardada")
+    expect(page.locator("#calendario")).to_contain_text(point.name)
+    assert_accessible(page)
+    context.close()
