@@ -8,8 +8,7 @@ import datetime as dt
 
 import pytest
 
-from portal.delivery import calendar
-from portal.delivery import periods
+from portal.delivery import calendar, periods
 from portal.models import AuditEvent, DeliveryDate, Notice, Outbox
 from tests.delivery.period_builders import confirm, make_beneficiary
 from tests.factories import make_delivery_point, make_municipality, make_program, make_staff
