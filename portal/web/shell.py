@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.citizens.views import signin as auth
     from portal.delivery.views import calendar as delivery_calendar
     from portal.delivery.views import credential
+    from portal.delivery.views import ending as delivery_ending
     from portal.delivery.views import point as delivery
     from portal.delivery.views import replacement as credential_office
     from portal.eligibility import views as questionnaire
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
         delivery,
         credential_office,
         delivery_calendar,
+        delivery_ending,
         oficina_admin,
         oficina,
         oficina_assisted,
