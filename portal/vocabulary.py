@@ -148,6 +148,7 @@ class AuditAction(StrEnum):
     DELIVERY_CHECK = "entrega.verificacion"
     DELIVERY_CONFIRM = "entrega.confirmada"
     DELIVERY_REFUSE = "entrega.rechazada"
+    DELIVERY_DATE_SET = "entrega.calendario"
     # Catalog, rolls, duplicates and the audit trail itself.
     CATALOG_LOAD = "catalogo.cargar"
     PROGRAM_EDIT = "editar_programa"

@@ -106,6 +106,22 @@ def credential_changed(application: Application, body: str) -> Notice:
     )
 
 
+def period_delivered(application: Application, body: str) -> Notice:
+    """The person learns that one benefit period was delivered (portal/delivery);
+    the last period's delivery is a status change and has its own notice."""
+    citizen = Citizen.get_by_id(application.citizen_id)
+    return _notify(citizen, application, f"Solicitud {application.folio}: apoyo entregado", body)
+
+
+def delivery_date_notice(application: Application, body: str) -> Notice:
+    """The date or place of a benefit period was set or changed, or is near
+    (portal/delivery/calendar.py, from the queue)."""
+    citizen = Citizen.get_by_id(application.citizen_id)
+    return _notify(
+        citizen, application, f"Solicitud {application.folio}: fecha y lugar de entrega", body
+    )
+
+
 def _notify(citizen: Citizen, application: Application | None, title: str, body: str) -> Notice:
     notice = Notice.create(
         citizen=citizen,

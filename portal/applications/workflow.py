@@ -705,8 +705,11 @@ def submit(application: Application, actor: Actor, *, on: dt.date | None = None)
     return application
 
 
-def cancel(application: Application, actor: Actor, reason: str = "") -> Application:
-    """Cancel; an approved application's enrollment ends in the same transaction."""
+def cancel(
+    application: Application, actor: Actor, reason: str = "", *, cause: str = ""
+) -> Application:
+    """Cancel; an approved application's enrollment ends in the same transaction
+    (``cause``: the end cause's code, portal/delivery/ending.py, for the audit)."""
     with write():
         was_approved = application.status == S.APROBADA
         transition(application, S.CANCELADA, actor, reason)
@@ -716,7 +719,9 @@ def cancel(application: Application, actor: Actor, reason: str = "") -> Applicat
                     (Enrollment.application == application.id) & Enrollment.active
                 )
             ):
-                end_enrollment(enrollment, actor, reason or "Solicitud cancelada", notify=False)
+                end_enrollment(
+                    enrollment, actor, reason or "Solicitud cancelada", notify=False, cause=cause
+                )
             for hook in on_cancelled:
                 hook(application, actor, reason)
     notices.wake()
@@ -760,9 +765,10 @@ def end_enrollment(
     *,
     on: dt.date | None = None,
     notify: bool = True,
+    cause: str = "",
 ) -> Enrollment:
     """End an active enrollment (it stays, inactive, as history) with a reason
-    the person is told in their inbox."""
+    the person is told in their inbox; ``cause`` is the end cause's code."""
     on = on or dt.date.today()
     with write():
         updated = (
@@ -778,7 +784,7 @@ def end_enrollment(
             actor,
             object_type="inscripcion",
             object_id=enrollment.id,
-            details={"programa": enrollment.program_id},
+            details={"programa": enrollment.program_id, **({"causa": cause} if cause else {})},
         )
         if notify:
             notices.enrollment_ended(enrollment, reason)

@@ -55,6 +55,8 @@ class Program(BaseModel):
     benefit_amount = IntegerField(null=True)
     benefit_period = CharField(default="")
     benefit_description = TextField(default="")
+    # The benefit's calendar (schema.Schedule.to_dict()); {} when it has none.
+    benefit_schedule = JSONText(default=dict)
     eligibility = JSONText(default=list)
     version = IntegerField(default=1)
     active = BooleanField(default=True)

@@ -57,6 +57,8 @@ PERIODS = {
     "semestral": "cada seis meses",
     "anual": "cada año",
 }
+# How many months a period lasts (``unico`` is one period, the whole schedule).
+PERIOD_MONTHS = {"mensual": 1, "bimestral": 2, "trimestral": 3, "semestral": 6, "anual": 12}
 DOCUMENT_FORMATS = ("pdf", "jpg", "png")
 
 
@@ -66,12 +68,36 @@ class Agency:
     name: str
 
 
+# A schedule never runs longer than this many periods (a monthly benefit for ten
+# years): what a person's page reads about their periods stays bounded.
+MAX_PERIODS = 120
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a benefit is paid: from ``starts`` to ``ends`` (both included), every
+    ``period`` of the benefit, or on each of ``dates`` (each one starts a period
+    that lasts until the day before the next; the last lasts until ``ends``).
+    ``portal/delivery/periods.py`` turns it into numbered periods."""
+
+    starts: date
+    ends: date
+    dates: tuple[date, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"starts": self.starts.isoformat(), "ends": self.ends.isoformat()}
+        if self.dates:
+            data["dates"] = [d.isoformat() for d in self.dates]
+        return data
+
+
 @dataclass(frozen=True)
 class Benefit:
     kind: str  # a key of BENEFIT_KINDS
     amount: int | None = None  # pesos per period; required for cash
     period: str | None = None  # a key of PERIODS; required for cash
     description: str | None = None  # what is given; required for in_kind and service
+    schedule: Schedule | None = None  # None: one delivery, from the approval on
 
 
 @dataclass(frozen=True)
@@ -158,6 +184,7 @@ class Program:
                 "amount": self.benefit.amount,
                 "period": self.benefit.period,
                 "description": self.benefit.description,
+                "schedule": self.benefit.schedule.to_dict() if self.benefit.schedule else None,
             }
         )
         data["requirements"] = [
@@ -329,6 +356,17 @@ def program_from_dict(
     if check.problems or program is None:
         raise CatalogError(check.problems)
     return program
+
+
+def schedule_from_json(data: Mapping[str, Any] | None) -> Schedule | None:
+    """A schedule stored by :meth:`Schedule.to_dict` (already validated), or None."""
+    if not data:
+        return None
+    return Schedule(
+        starts=date.fromisoformat(data["starts"]),
+        ends=date.fromisoformat(data["ends"]),
+        dates=tuple(date.fromisoformat(d) for d in data.get("dates", ())),
+    )
 
 
 def conditions_from_json(
@@ -551,7 +589,10 @@ class _Checker:
 
     def benefit(self, data: Any, path: str) -> Benefit | None:
         m = self.mapping(
-            data, path, required=("kind",), optional=("amount", "period", "description")
+            data,
+            path,
+            required=("kind",),
+            optional=("amount", "period", "description", "schedule"),
         )
         if m is None:
             return None
@@ -578,10 +619,59 @@ class _Checker:
                 _join(path, "description"),
                 "falta este campo: diga qué se entrega cuando el apoyo no es en dinero",
             )
+        schedule = (
+            self.schedule(m["schedule"], _join(path, "schedule"), period)
+            if "schedule" in m
+            else None
+        )
         # A missing kind was reported by mapping(), before ``before``.
         if len(self.problems) > before or not isinstance(kind, str):
             return None
-        return Benefit(kind=kind, amount=amount, period=period, description=description)
+        return Benefit(
+            kind=kind, amount=amount, period=period, description=description, schedule=schedule
+        )
+
+    def schedule(self, data: Any, path: str, period: Any) -> Schedule | None:
+        m = self.mapping(data, path, required=("starts", "ends"), optional=("dates",))
+        if m is None:
+            return None
+        before = len(self.problems)
+        starts, ends = self.date(m, "starts", path), self.date(m, "ends", path)
+        if starts is not None and ends is not None and ends < starts:
+            self.error(_join(path, "ends"), "el calendario termina antes de empezar")
+        dates: list[date] = []
+        raw_dates = self.sequence(m, "dates", required=False) if "dates" in m else None
+        for i, raw in enumerate(raw_dates or []):
+            where = f"{_join(path, 'dates')}[{i}]"
+            value = _as_date(raw)
+            if value is None:
+                self.error(where, f'fecha no válida "{raw}": use AAAA-MM-DD')
+                continue
+            if starts is not None and ends is not None and not starts <= value <= ends:
+                self.error(
+                    where,
+                    f"la fecha {value.isoformat()} está fuera del calendario del programa "
+                    f"({starts.isoformat()} a {ends.isoformat()})",
+                )
+            if dates and value <= dates[-1]:
+                self.error(
+                    where,
+                    f"los periodos se traslapan: {value.isoformat()} no es posterior a "
+                    f"{dates[-1].isoformat()}; escriba las fechas en orden y sin repetir",
+                )
+            dates.append(value)
+        if period == "unico" and len(dates) > 1:
+            self.error(_join(path, "dates"), "un apoyo en un solo pago tiene una sola fecha")
+        if len(dates) > MAX_PERIODS:
+            self.error(_join(path, "dates"), f"a lo más {MAX_PERIODS} periodos")
+        if len(self.problems) > before or starts is None or ends is None:
+            return None
+        if not dates and period in PERIOD_MONTHS:
+            count = _months_between(starts, ends) // PERIOD_MONTHS[period] + 1
+            if count > MAX_PERIODS:
+                self.error(path, f"a lo más {MAX_PERIODS} periodos: acorte el calendario")
+                return None
+        return Schedule(starts=starts, ends=ends, dates=tuple(dates))
 
     def requirement(self, data: Any, path: str) -> Requirement | None:
         m = self.mapping(
@@ -816,6 +906,10 @@ def _as_date(value: Any) -> date | None:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     return None
+
+
+def _months_between(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month
 
 
 def _is_int(value: Any) -> TypeGuard[int]:

@@ -29,7 +29,12 @@ from peewee import fn, prefetch
 
 from portal.backoffice import audit
 from portal.catalog.geography import load_state
-from portal.catalog.schema import Benefit, CatalogError, conditions_from_json
+from portal.catalog.schema import (
+    Benefit,
+    CatalogError,
+    conditions_from_json,
+    schedule_from_json,
+)
 from portal.catalog.schema import Call as CallData
 from portal.catalog.schema import Catalog as CatalogData
 from portal.catalog.schema import DeliveryPoint as DeliveryPointData
@@ -186,6 +191,7 @@ def _program_fields(data: ProgramData, agency: Agency) -> dict[str, Any]:
         "benefit_amount": data.benefit.amount,
         "benefit_period": data.benefit.period or "",
         "benefit_description": data.benefit.description or "",
+        "benefit_schedule": data.benefit.schedule.to_dict() if data.benefit.schedule else {},
         "eligibility": data.to_dict()["eligibility"],
         "active": True,
     }
@@ -383,6 +389,7 @@ def program_for_engine(program: Program) -> ProgramData:
             amount=program.benefit_amount,
             period=program.benefit_period or None,
             description=program.benefit_description or None,
+            schedule=schedule_from_json(program.benefit_schedule),
         ),
         eligibility=conditions_from_json(program.eligibility, owner=f'programa "{program.slug}"'),
         requirements=tuple(

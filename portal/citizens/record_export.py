@@ -7,7 +7,7 @@ The CSV goes through :mod:`portal.web.exports`, so no cell can run as a formula.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from portal.citizens.models import ADDRESS_FIELDS, CorrectionRequest
@@ -33,6 +33,11 @@ RECORD_FIELDS = (
     "created_at",
     "updated_at",
 )
+
+
+# Sections other areas add to the export, by name: the delivery area's payment
+# history (portal/delivery/periods.py). Each gives the person's rows.
+more_sections: dict[str, Callable[[Citizen], list[dict[str, Any]]]] = {}
 
 
 def _plain(value: Any) -> Any:
@@ -82,6 +87,7 @@ def personal_data(citizen: Citizen) -> dict[str, Any]:
             .where(CorrectionRequest.citizen == citizen)
             .order_by(CorrectionRequest.id)
         ],
+        **{name: section(citizen) for name, section in more_sections.items()},
     }
 
 
@@ -93,7 +99,7 @@ def to_csv(data: dict[str, Any]) -> str:
 def _rows(data: dict[str, Any]) -> Iterator[tuple]:
     for name, value in data["record"].items():
         yield ("expediente", "", name, value)
-    for section in ("identities", "applications", "correction_requests"):
+    for section in ("identities", "applications", "correction_requests", *more_sections):
         for n, row in enumerate(data[section], start=1):
             for name, value in row.items():
                 yield (section, n, name, value)

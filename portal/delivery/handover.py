@@ -6,14 +6,17 @@ operator's scan or typed folio is judged by ``check_token`` / ``check_folio``,
 which return a :class:`Verdict` with a plain-Spanish reason, and the delivery
 is recorded by ``confirm_delivery``.
 
-Exactly once: inside one ``write()`` transaction the application moves from
-``aprobada`` to ``entregada`` with a conditional update (``... WHERE id = ?
-AND status = 'aprobada'``), and the Delivery row's ``application`` is unique.
-Of any number of simultaneous confirmations one update matches a row; every
-other finds none (on SQLite the write lock serialises them, on PostgreSQL the
-row lock makes the loser re-read the committed status) and is shown the
-winner's when, where and who. The unique constraint backs this up should any
-other code path ever change the status.
+One credential per enrollment, scanned each benefit period
+(``portal/delivery/periods.py``; why not one per period: docs/delivery.md). The
+verdict names the period to deliver now: the earliest one started and not yet
+delivered. Exactly once per period: the Delivery row's pair ``(application,
+period)`` is unique, and the confirmation locks the credential row first, so of
+any number of simultaneous confirmations of one period one inserts its row and
+every other (on SQLite the write lock serialises them, on PostgreSQL the row
+lock) finds it and is shown the winner's when, where and who; the unique index
+refuses the insert should a path ever skip the lock. The last period's delivery
+also moves the application from ``aprobada`` to ``entregada`` through
+``workflow.deliver`` (a conditional update) in the same transaction.
 
 The token is never stored nor audited: the signature is deterministic, so
 ``token_for`` gives the same token again for the same claims and key, and the
@@ -40,7 +43,7 @@ from portal.applications import workflow as applications
 from portal.backoffice import audit
 from portal.backoffice.audit import Actor
 from portal.config import development_secret
-from portal.delivery import credentials
+from portal.delivery import credentials, periods
 from portal.messages import Refusal, _l, spanish
 from portal.models import Application, Credential, Delivery, DeliveryPoint, StaffUser, utcnow
 from portal.vocabulary import ApplicationStatus as S
@@ -121,12 +124,21 @@ def current_credential(application: Application) -> Credential | None:
     )
 
 
+def _expires_on(application: Application, today: dt.date) -> dt.date:
+    """A year, or until a month after the program's last period if that is later:
+    the one credential serves every period of the enrollment."""
+    expires = today + dt.timedelta(days=VALID_DAYS)
+    schedule = periods.program_periods(application.program)
+    last = schedule[-1].ends if schedule else None
+    return max(expires, last + dt.timedelta(days=30)) if last else expires
+
+
 def _new_credential(application: Application, issued_by: StaffUser | None, today: dt.date):
     return Credential.create(
         application=application,
         credential_id=credentials.new_credential_id(),
         issued_on=today,
-        expires_on=today + dt.timedelta(days=VALID_DAYS),
+        expires_on=_expires_on(application, today),
         issued_by=issued_by,
     )
 
@@ -304,6 +316,17 @@ MESSAGES = {
         "Pida a la persona el código más reciente."
     ),
     "entregada": _l("Este apoyo ya fue entregado. No entregue otra vez."),
+    "periodo_entregado": _l(
+        "El apoyo de este periodo ya fue entregado. No entregue otra vez: el siguiente "
+        "periodo aún no empieza."
+    ),
+    "periodo_no_iniciado": _l(
+        "El primer periodo de este apoyo aún no empieza: todavía no hay nada que entregar."
+    ),
+    "sin_periodo": _l("No hay ningún periodo por entregar: el calendario del programa terminó."),
+    "inscripcion_terminada": _l(
+        "La persona ya no está inscrita en el programa: su inscripción terminó. No entregue."
+    ),
     "no_aprobada": _l("La solicitud no está aprobada para entrega."),
     "otro_programa": _l(
         "La credencial es de un programa de otra dependencia: no puede entregarse en este punto."
@@ -332,10 +355,18 @@ class Verdict:
     application: Application | None = None
     delivery: Delivery | None = None
     expires: dt.date | None = field(default=None)
+    # The period to deliver now (valida), and the one that follows it.
+    period: periods.Period | None = None
+    next_period: periods.Period | None = None
+    standing: periods.Standing | None = None
 
     @property
     def ok(self) -> bool:
         return self.code == "valida"
+
+    @property
+    def already_delivered(self) -> bool:
+        return self.code in ("entregada", "periodo_entregado")
 
     @property
     def message(self) -> str:
@@ -385,8 +416,8 @@ def check_folio(typed: str, operator: StaffUser, state_prefix: str) -> Verdict:
         return Verdict("folio_desconocido")
     credential = current_credential(application)
     if credential is None:
-        delivery = Delivery.get_or_none(Delivery.application == application)
-        if delivery is not None:
+        delivery = periods.standing(application).last_delivery
+        if delivery is not None and application.status == S.ENTREGADA:
             return Verdict("entregada", application=application, delivery=delivery)
         code = "sin_credencial" if application.status == S.APROBADA else "no_aprobada"
         return Verdict(code, application=application)
@@ -413,18 +444,30 @@ def _judge(
     }
     if operator is not None and application.program.agency_id != operator.agency_id:
         return Verdict("otro_programa", signature_checked=signature_checked)
-    delivery = Delivery.get_or_none(Delivery.application == application)
-    if delivery is not None:
-        return Verdict("entregada", delivery=delivery, **found)
+    today = today or dt.date.today()
+    standing = periods.standing(application, today)
+    found |= {"standing": standing, "next_period": standing.next}
+    if application.status == S.ENTREGADA or standing.complete:
+        return Verdict("entregada", delivery=standing.last_delivery, **found)
     if credential.revoked_at is not None:
         return Verdict("revocada", **found)
     if credential.superseded_at is not None:
         return Verdict("reemplazada", **found)
-    if credential.expires_on is not None and (today or dt.date.today()) > credential.expires_on:
+    if credential.expires_on is not None and today > credential.expires_on:
         return Verdict("vencida", **found)
     if application.status != S.APROBADA:
         return Verdict("no_aprobada", **found)
-    return Verdict("valida", **found)
+    if standing.enrollment is not None and not standing.enrollment.active:
+        return Verdict("inscripcion_terminada", **found)
+    due = standing.due
+    if due is None:
+        if standing.last_delivery is not None:
+            return Verdict("periodo_entregado", delivery=standing.last_delivery, **found)
+        if standing.next is None:
+            return Verdict("sin_periodo", **found)
+        # Before the first period starts the code is good; nothing is due yet.
+        return Verdict("periodo_no_iniciado", **found)
+    return Verdict("valida", period=due, **found)
 
 
 # Confirming -------------------------------------------------------------------
@@ -468,14 +511,38 @@ def confirm_delivery(
     point: DeliveryPoint,
     id_check: IdCheck,
     request_id: str = "",
+    *,
+    period: int | None = None,
 ) -> Outcome:
-    """Record the delivery exactly once; every attempt is audited."""
+    """Record the delivery of the due period exactly once; every attempt is audited.
+
+    ``period`` is the period the operator was shown (the confirmation form
+    carries it): when it is no longer the one due, because someone delivered
+    it meanwhile, the confirmation is refused with that delivery.
+    """
     actor = _staff_actor(operator)
     verdict = recheck(credential, operator)
     application = verdict.application
+    if verdict.ok and period is not None and verdict.period and verdict.period.number != period:
+        assert verdict.standing is not None  # every verdict on a record has its standing
+        earlier = verdict.standing.delivered.get(period)
+        if earlier is None:
+            raise DeliveryError(
+                _l("El periodo por entregar cambió. Busque otra vez el folio o el código QR.")
+            )
+        verdict = Verdict(
+            "periodo_entregado",
+            credential=credential,
+            application=application,
+            delivery=earlier,
+            standing=verdict.standing,
+            next_period=verdict.next_period,
+        )
     if not verdict.ok or application is None:
         audit_refusal(actor, credential, verdict, request_id)
         return Outcome(False, verdict, verdict.delivery)
+    due = verdict.period
+    assert due is not None and verdict.standing is not None  # a valid verdict names its period
     if point.program_id != application.program_id:
         raise DeliveryError(_l("Ese punto de entrega no es de este programa."))
     if not point.active:
@@ -492,14 +559,18 @@ def confirm_delivery(
             ).exists()
             if not still_current:
                 raise _AlreadyDone
-            try:
-                # The one path of every status change: exactly one of racing
-                # confirmations wins its conditional update.
-                applications.deliver(application, actor, f"Entregado en {point.name}")
-            except applications.ApplicationError:
-                raise _AlreadyDone from None
+            # Under the credential's row lock: a racing confirmation that
+            # committed first is seen here (and the unique pair backs it up).
+            if (
+                Delivery.select()
+                .where((Delivery.application == application.id) & (Delivery.period == due.number))
+                .exists()
+            ):
+                raise _AlreadyDone
             delivery = Delivery.create(
                 application=application,
+                period=due.number,
+                amount=_amount(verdict.standing),
                 credential=credential,
                 operator=operator,
                 point=point,
@@ -507,6 +578,19 @@ def confirm_delivery(
                 id_type=id_check.id_type,
                 id_last4=id_check.last4,
             )
+            if verdict.standing.is_last(due):
+                try:
+                    # The one path of every status change: the last period
+                    # completes the benefit, with a conditional update.
+                    applications.deliver(application, actor, f"Entregado en {point.name}")
+                except applications.ApplicationError:
+                    raise _AlreadyDone from None
+            else:
+                notices.period_delivered(
+                    application,
+                    f"Recibió el apoyo del periodo {due.number} en {point.name}. "
+                    "Su historial de entregas está en su solicitud.",
+                )
             audit.record(
                 AuditAction.DELIVERY_CONFIRM,
                 actor,
@@ -515,17 +599,39 @@ def confirm_delivery(
                 details={
                     "credencial": credential.credential_id,
                     "punto": point.id,
+                    "periodo": due.number,
                     "identificacion": id_check.id_type,
                 },
                 request_id=request_id,
             )
     except (_AlreadyDone, IntegrityError):
         verdict = recheck(credential, operator)
+        earlier = verdict.standing.delivered.get(due.number) if verdict.standing else None
+        if earlier is not None and not verdict.already_delivered:
+            verdict = Verdict(
+                "periodo_entregado",
+                credential=credential,
+                application=application,
+                delivery=earlier,
+                standing=verdict.standing,
+                next_period=verdict.next_period,
+            )
         audit_refusal(actor, credential, verdict, request_id)
         return Outcome(False, verdict, verdict.delivery)
     notices.wake()
-    done = Verdict("entregada", credential=credential, application=application, delivery=delivery)
+    done = Verdict(
+        "entregada",
+        credential=credential,
+        application=application,
+        delivery=delivery,
+        period=due,
+        standing=periods.standing(application),
+    )
     return Outcome(True, done, delivery)
+
+
+def _amount(standing: periods.Standing) -> int | None:
+    return standing.enrollment.benefit_amount if standing.enrollment else None
 
 
 def audit_refusal(

@@ -6,10 +6,12 @@ with the same key give the same token, and the server judges a token by its
 credential id. At most one credential per application is *current* (neither
 revoked nor superseded), enforced by a partial unique index.
 
-A Delivery is recorded at most once per application: ``application`` is
-unique, and ``portal/delivery/handover.py`` also moves the application from
-``aprobada`` to ``entregada`` with a conditional update in the same
-transaction, so two operators confirming at the same instant cannot both win.
+A Delivery is recorded at most once per application and benefit period: the
+pair ``(application, period)`` is unique (``portal/delivery/periods.py`` numbers
+the periods from the program's schedule), so two operators confirming the same
+period at the same instant cannot both win. The delivery of the last period
+also moves the application from ``aprobada`` to ``entregada`` with the
+conditional update of ``portal/applications/workflow.transition``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from peewee import (
     DateField,
     DateTimeField,
     ForeignKeyField,
+    IntegerField,
     TextField,
 )
 
@@ -64,8 +67,12 @@ Credential.add_index(
 
 class Delivery(BaseModel):
     id: AutoField[int]
-    application = ForeignKeyField(Application, unique=True, on_delete="RESTRICT")
+    # Indexed by the unique (application, period) pair below.
+    application = ForeignKeyField(Application, index=False, on_delete="RESTRICT")
     application_id: ForeignKeyField[int]
+    # The benefit period delivered (1, 2, ...), and the pesos paid for it (None in kind).
+    period = IntegerField(default=1)
+    amount = IntegerField(null=True)
     credential = ForeignKeyField(Credential, null=True, on_delete="SET NULL")
     credential_id: ForeignKeyField[int | None]
     operator = ForeignKeyField(StaffUser, on_delete="RESTRICT")
@@ -77,3 +84,6 @@ class Delivery(BaseModel):
     # number: enough to settle a dispute, too little to be an identity.
     id_type = CharField(max_length=20)
     id_last4 = CharField(max_length=4)
+
+    class Meta:
+        indexes = ((("application", "period"), True),)

@@ -47,6 +47,7 @@ def demo_data(citizens: int, applications: int, seed: int) -> None:
     for account in staff:
         click.echo(f"  {account.email}  {account.role}")
     click.echo(f"personas de la llave digital nuevas: {demo.create_personas()}")
+    click.echo(f"fechas del calendario de entregas: {demo.create_calendars()}")
     started = time.perf_counter()
     counts = demo.generate_population(
         citizens, seed=seed, prefix=current_app.config["FOLIO_PREFIX"]

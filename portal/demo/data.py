@@ -49,7 +49,9 @@ from portal.backoffice.models import StaffUser
 from portal.catalog.models import Agency, Call, DeliveryPoint, Municipality, Program, Requirement
 from portal.catalog.store import engine_catalog
 from portal.citizens.models import Citizen
+from portal.delivery import calendar as delivery_calendar
 from portal.delivery import handover as delivery
+from portal.delivery import periods
 from portal.demo.samples import sample_jpeg, sample_pdf
 from portal.demo.synthetic import ADULT_AGE, draw_profile, generate_citizens
 from portal.demo.synthetic import Citizen as Person
@@ -187,6 +189,36 @@ def create_staff(password: str = DEMO_PASSWORD) -> list[StaffAccount]:
                 },
             )
     return wanted
+
+
+# A period's delivery day: this many days after it starts (or its last day).
+CALENDAR_OFFSET_DAYS = 9
+
+
+def create_calendars() -> int:
+    """A delivery date and place for every period of every scheduled program,
+    set by the agency's admin through the calendar's one write path; returns
+    how many dates were set. Run again, it changes nothing."""
+    count = 0
+    for program in Program.select().where(Program.active).order_by(Program.id):
+        schedule = periods.program_periods(program)
+        point = (
+            DeliveryPoint.select()
+            .where((DeliveryPoint.program == program) & DeliveryPoint.active)
+            .order_by(DeliveryPoint.position, DeliveryPoint.id)
+            .first()
+        )
+        if not schedule or point is None:
+            continue
+        admin = _staff(Role.ADMIN_DEPENDENCIA, program.agency)
+        for period in schedule:
+            assert period.ends is not None  # a scheduled period always ends
+            day = min(period.starts + dt.timedelta(days=CALENDAR_OFFSET_DAYS), period.ends)
+            delivery_calendar.set_date(
+                program, period.number, day, point.id, admin, hours="de 9:00 a 15:00"
+            )
+            count += 1
+    return count
 
 
 def load_personas(path: Path = PERSONAS_FILE) -> list[dict]:
@@ -420,6 +452,8 @@ def carry_out(
         # approve() issued it (the on_approved hook); this returns that one.
         credential = delivery.issue_credential(application)
         id_type = ID_TYPES[int(plan.flaw * len(ID_TYPES))]
+        # The period due now: a one-off benefit becomes "entregada"; a periodic
+        # one stays approved, its first period in its history, the rest to come.
         outcome = delivery.confirm_delivery(
             credential,
             team.operator,

@@ -29,6 +29,7 @@ from portal.catalog.models import (
 from portal.citizens.models import Citizen, CorrectionRequest, Identity, IdentityCheck
 from portal.delivery.models import Credential, Delivery
 from portal.eligibility.models import ResumeCode
+from portal.models.periods import DeliveryDate
 from portal.rolls.models import (
     PADRON_MODELS,
     CitizenMerge,
@@ -71,6 +72,7 @@ ALL_MODELS = [
     *STATS_MODELS,
     Credential,
     Delivery,
+    DeliveryDate,
     IdentityCheck,
     Assistance,
     SignInThrottle,
@@ -111,6 +113,7 @@ __all__ += [
     "CorrectionRequest",
     "Credential",
     "Delivery",
+    "DeliveryDate",
     "DuplicateCandidate",
     "Identity",
     "ImportBatch",

@@ -24,6 +24,7 @@ STAFF_NAV = [
     ("oficina_assisted.start", _l("Atención en ventanilla")),
     ("delivery.index", _l("Entregas")),
     ("credential_office.search", _l("Credenciales")),
+    ("delivery_calendar.index", _l("Calendario de entregas")),
     ("oficina_admin.programs", _l("Programas")),
     ("padron.index", _l("Padrones")),
 ]
@@ -94,7 +95,9 @@ def register_blueprints(app: Flask) -> None:
     from portal.catalog import views as catalog
     from portal.citizens.views import profile
     from portal.citizens.views import signin as auth
+    from portal.delivery.views import calendar as delivery_calendar
     from portal.delivery.views import credential
+    from portal.delivery.views import ending as delivery_ending
     from portal.delivery.views import point as delivery
     from portal.delivery.views import replacement as credential_office
     from portal.eligibility import views as questionnaire
@@ -117,6 +120,8 @@ def register_blueprints(app: Flask) -> None:
         transparency,
         delivery,
         credential_office,
+        delivery_calendar,
+        delivery_ending,
         oficina_admin,
         oficina,
         oficina_assisted,

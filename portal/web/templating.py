@@ -13,7 +13,8 @@ from flask import Flask
 from portal import messages
 from portal.applications import views as applications
 from portal.catalog import views as catalog
-from portal.delivery import handover
+from portal.delivery import calendar as delivery_calendar
+from portal.delivery import handover, periods
 from portal.delivery.views import credential
 from portal.delivery.views import point as delivery
 from portal.transparency import views as transparency
@@ -55,5 +56,7 @@ def init_app(app: Flask) -> None:
         benefit_text=delivery.benefit_text,
         id_types=handover.ID_TYPES,
         credential_qr=credential.credential_qr,
+        benefit_standing=periods.shown_standing,
+        delivery_date_for=delivery_calendar.date_for,
     )
     app.context_processor(shell.shell_context)

@@ -294,6 +294,7 @@ MENU = {
         "/oficina",
         "/oficina/ventanilla",
         "/oficina/credenciales",
+        "/oficina/calendario",
         "/oficina/programas",
         "/oficina/padrones",
     },

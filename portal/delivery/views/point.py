@@ -19,13 +19,14 @@ from flask import Blueprint, abort, current_app, g, redirect, request, session, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.applications.folio import FolioError
 from portal.backoffice.audit import record_view
 from portal.delivery import handover as delivery
+from portal.delivery import periods
 from portal.delivery.views.credential import public_key
 from portal.models import Application, Credential, Delivery, DeliveryPoint, Program
 from portal.vocabulary import Role, ViewReason
@@ -51,6 +52,8 @@ class LookupForm(BaseForm):
 
 class ConfirmForm(BaseForm):
     credencial = StringField(validators=[DataRequired(), Length(max=16)])
+    # The benefit period the operator was shown: confirming it twice is refused.
+    periodo = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)])
     punto = SelectField(
         _l("Punto de entrega"),
         coerce=int,
@@ -89,6 +92,7 @@ def _confirm_form(verdict: delivery.Verdict, from_request: bool = False) -> Conf
     form.punto.choices = [SelectChoice(p.id, p.name) for p in points]
     if not from_request:
         form.credencial.data = verdict.credential.credential_id
+        form.periodo.data = verdict.period.number if verdict.period else None
         form.punto.data = session.get("punto_entrega")
     return form
 
@@ -118,7 +122,7 @@ def render_check(
         form = _confirm_form(verdict)
     if status is None:
         ok = verdict is not None and (verdict.ok or just_delivered)
-        status = 200 if ok else (409 if verdict and verdict.code == "entregada" else 422)
+        status = 200 if ok else (409 if verdict and verdict.already_delivered else 422)
     body = render(
         "delivery/index.html",
         block="result",
@@ -214,7 +218,13 @@ def confirm():
     if id_check is None:
         return render_check(verdict, form=form, status=422)
     point = DeliveryPoint.get_by_id(form.punto.data)
-    outcome = delivery.confirm_delivery(credential, operator, point, id_check, request_id)
+    try:
+        outcome = delivery.confirm_delivery(
+            credential, operator, point, id_check, request_id, period=form.periodo.data
+        )
+    except delivery.DeliveryError as error:
+        form.punto.errors.append(error.message)
+        return render_check(verdict, form=form, status=409)
     session["punto_entrega"] = point.id
     if not outcome.delivered:
         return render_check(outcome.verdict)
@@ -237,8 +247,15 @@ def receipt(delivery_id: int):
     )
     if found is None:
         abort(404)
+    standing = periods.standing(found.application)
     verdict = delivery.Verdict(
-        "entregada", credential=found.credential, application=found.application, delivery=found
+        "entregada",
+        credential=found.credential,
+        application=found.application,
+        delivery=found,
+        period=next((p for p in standing.periods if p.number == found.period), None),
+        next_period=standing.next,
+        standing=standing,
     )
     return render_check(verdict, just_delivered=True)
 
