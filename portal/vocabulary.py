@@ -90,6 +90,7 @@ class ViewReason(StrEnum):
     VENTANILLA = "ventanilla"
     REVISION = "revision"
     ENTREGA = "entrega"
+    ARCO = "arco"  # the data-protection office answering the person's ARCO request
 
 
 class AuditAction(StrEnum):
@@ -156,6 +157,12 @@ class AuditAction(StrEnum):
     CITIZEN_MERGE = "citizen.merge"
     DUPLICATE_DISMISS = "duplicate.dismiss"
     AUDIT_EXPORT = "exportar_bitacora"
+    # Law and trust (portal/rights/): blackout periods, what they held back, ARCO requests.
+    BLACKOUT_SET = "veda.alta"
+    BLACKOUT_WITHDRAW = "veda.retiro"
+    BLACKOUT_SUPPRESS = "veda.suprimido"
+    ARCO_FILE = "arco.recibida"
+    ARCO_RESPOND = "arco.respondida"
 
 
 def status_action(status: str) -> AuditAction:

@@ -29,6 +29,7 @@ from portal.catalog.models import (
 from portal.citizens.models import Citizen, CorrectionRequest, Identity, IdentityCheck
 from portal.delivery.models import Credential, Delivery
 from portal.eligibility.models import ResumeCode
+from portal.models.rights import RIGHTS_MODELS, ArcoRequest, BlackoutPeriod
 from portal.rolls.models import (
     PADRON_MODELS,
     CitizenMerge,
@@ -74,6 +75,7 @@ ALL_MODELS = [
     IdentityCheck,
     Assistance,
     SignInThrottle,
+    *RIGHTS_MODELS,
 ]
 
 __all__ = [
@@ -104,7 +106,9 @@ __all__ = [
     "utcnow",
 ]
 __all__ += [
+    "ArcoRequest",
     "Assistance",
+    "BlackoutPeriod",
     "BeneficiaryCell",
     "BeneficiaryMonth",
     "CitizenMerge",

@@ -26,6 +26,8 @@ STAFF_NAV = [
     ("credential_office.search", _l("Credenciales")),
     ("oficina_admin.programs", _l("Programas")),
     ("padron.index", _l("Padrones")),
+    ("rights_office.queue", _l("Derechos ARCO")),
+    ("rights_office.blackouts", _l("Veda electoral")),
 ]
 HOME_ACTIONS = [
     (
@@ -98,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.delivery.views import point as delivery
     from portal.delivery.views import replacement as credential_office
     from portal.eligibility import views as questionnaire
+    from portal.rights import views as rights
     from portal.rolls import views as padron
     from portal.transparency import views as transparency
     from portal.web import errors
@@ -121,5 +124,7 @@ def register_blueprints(app: Flask) -> None:
         oficina,
         oficina_assisted,
         oficina_questionnaire,
+        rights,
     ):
         app.register_blueprint(area.bp)
+    app.register_blueprint(rights.office)

@@ -16,6 +16,8 @@ from portal.catalog import views as catalog
 from portal.delivery import handover
 from portal.delivery.views import credential
 from portal.delivery.views import point as delivery
+from portal.rights import blackout, legend
+from portal.rights import views as rights
 from portal.transparency import views as transparency
 from portal.web import assets, shell
 
@@ -55,5 +57,9 @@ def init_app(app: Flask) -> None:
         benefit_text=delivery.benefit_text,
         id_types=handover.ID_TYPES,
         credential_qr=credential.credential_qr,
+        legal_legend=legend.legend_text,
+        legend_translated=legend.legend_is_translated,
+        page_blackout=rights.page_blackout,
+        announces_calls=blackout.announces_calls,
     )
     app.context_processor(shell.shell_context)
