@@ -22,7 +22,7 @@ from portal.backoffice.forms import ConfirmForm
 from portal.backoffice.views import shared as staff
 from portal.citizens.curp import CurpError
 from portal.citizens.id_documents import IdNumberError
-from portal.models import ArcoRequest, Citizen, Municipality
+from portal.models import ArcoRequest, BlackoutPeriod, Citizen, Municipality
 from portal.rights import arco, blackout
 from portal.rights.forms import ArcoForm, ArcoResponseForm, BlackoutForm, CounterArcoForm
 from portal.rights.holidays import CalendarGap, local_today
@@ -310,6 +310,8 @@ def withdraw_blackout(period_id: int):
     if not form.validate_on_submit():
         flash(form.error_text(), "error")
         return redirect(url_for("rights_office.blackouts"), code=303)
+    if BlackoutPeriod.get_or_none(BlackoutPeriod.id == period_id) is None:
+        abort(404)
     try:
         blackout.withdraw(Actor.staff(current_user), period_id, request_id=g.request_id)
     except blackout.BlackoutRefused as exc:
