@@ -134,7 +134,9 @@ def _notify(
 ) -> Notice:
     if link is None:
         link = (
-            f"/mis-solicitudes/{application.folio}" if application is not None else "/mis-solicitudes"
+            f"/mis-solicitudes/{application.folio}"
+            if application is not None
+            else "/mis-solicitudes"
         )
     notice = Notice.create(
         citizen=citizen,

@@ -40,7 +40,9 @@ class ArcoRequest(BaseModel):
     folio = CharField(max_length=40, unique=True)
     kind = CharField(  # which right: acceso, rectificacion, cancelacion, oposicion
         max_length=20,
-        constraints=[SQL("CHECK (kind IN ('acceso', 'rectificacion', 'cancelacion', 'oposicion'))")],
+        constraints=[
+            SQL("CHECK (kind IN ('acceso', 'rectificacion', 'cancelacion', 'oposicion'))")
+        ],
     )
     # The person's record, when there is one (a counter request may come from
     # someone the portal holds nothing about: the answer then says so).

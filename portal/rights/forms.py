@@ -84,7 +84,9 @@ class DayField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             self.data = None
-            raise ValueError(_l("Escriba la fecha como día/mes/año, por ejemplo 01/03/2027.")) from None
+            raise ValueError(
+                _l("Escriba la fecha como día/mes/año, por ejemplo 01/03/2027.")
+            ) from None
 
 
 class BlackoutForm(BaseForm):

@@ -11,6 +11,9 @@ view of their record (reason "arco"), which the person reads in /mis-datos.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any, cast
+
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -50,7 +53,7 @@ def _prefix() -> str:
     return current_app.config["FOLIO_PREFIX"]
 
 
-def _context() -> dict[str, object]:
+def _context() -> dict[str, Any]:
     return {
         "kind_labels": arco.KIND_LABELS,
         "kind_names": arco.KIND_NAMES,
@@ -281,8 +284,8 @@ def blackouts():
             blackout.set_period(
                 Actor.staff(current_user),
                 form.election.data,
-                form.starts.data,
-                form.ends.data,
+                cast(date, form.starts.data),  # InputRequired: a date by now
+                cast(date, form.ends.data),
                 form.municipality.data or None,
                 request_id=g.request_id,
             )

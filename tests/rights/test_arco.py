@@ -14,7 +14,7 @@ from portal.models import ArcoRequest, AuditEvent, Notice
 from portal.rights import arco
 from portal.rights.holidays import add_business_days, local_date
 from portal.vocabulary import AuditAction
-from tests.application_builders import MINIMAL_PDF, png_bytes
+from tests.application_builders import png_bytes
 from tests.factories import make_citizen, make_staff, valid_curp
 from tests.support.html import html, page_text
 
@@ -52,7 +52,7 @@ def test_a_person_files_a_request_from_my_data_and_gets_a_folio_and_deadline(
     client, login, citizen
 ):
     login(citizen)
-    form = html(client.get("/mis-datos/derechos")).select_one("form[action=\"/mis-datos/derechos\"]")
+    form = html(client.get("/mis-datos/derechos")).select_one('form[action="/mis-datos/derechos"]')
     assert {i["value"] for i in form.select("input[name=kind]")} == set(arco.KIND_LABELS)
     response = client.post(
         "/mis-datos/derechos",
@@ -184,7 +184,9 @@ def test_a_counter_request_of_someone_with_a_record_reaches_their_my_data(client
         ({"description": "corto"}, "entre 10 y 2000"),
     ],
 )
-def test_a_bad_counter_request_answers_422_and_nothing_is_written(client, login, overrides, message):
+def test_a_bad_counter_request_answers_422_and_nothing_is_written(
+    client, login, overrides, message
+):
     login(make_staff("revisor"))
     response = client.post(
         "/oficina/derechos/ventanilla", data={**_counter_data(valid_curp()), **overrides}

@@ -23,6 +23,7 @@ from tests.factories import (
 )
 from tests.support.html import html, page_text
 
+
 @pytest.fixture
 def admin(app):
     return make_staff("admin_estatal")
@@ -183,9 +184,7 @@ def test_notices_about_the_persons_own_application_go_out_during_a_blackout(
 # Pages -------------------------------------------------------------------------------
 
 
-def test_program_page_withholds_calls_not_yet_open_but_keeps_the_open_one(
-    client, admin, today
-):
+def test_program_page_withholds_calls_not_yet_open_but_keeps_the_open_one(client, admin, today):
     program = make_program()
     Call.create(
         program=program,
@@ -206,7 +205,9 @@ def test_program_page_withholds_calls_not_yet_open_but_keeps_the_open_one(
 def test_catalog_does_not_announce_a_call_that_has_not_opened(client, admin, today):
     program = make_program()
     Call.delete().where(Call.program == program).execute()
-    Call.create(program=program, opens=today + dt.timedelta(days=20), closes=today + dt.timedelta(days=50))
+    Call.create(
+        program=program, opens=today + dt.timedelta(days=20), closes=today + dt.timedelta(days=50)
+    )
     assert "Abre el" in page_text(html(client.get("/programas")))
     _statewide(admin, today)
     text = page_text(html(client.get("/programas")))
@@ -218,9 +219,7 @@ def test_no_banner_outside_a_blackout(client):
     assert html(client.get("/")).select_one(".blackout-banner") is None
 
 
-def test_a_municipal_blackout_shows_the_banner_to_its_residents_only(
-    client, login, admin, today
-):
+def test_a_municipal_blackout_shows_the_banner_to_its_residents_only(client, login, admin, today):
     make_municipality("22006", "Corregidora")
     resident = make_citizen(municipality="22006")
     other = make_citizen()
@@ -251,9 +250,7 @@ def test_people_who_applied_keep_following_their_application_during_a_blackout(
 # The state admin's page -------------------------------------------------------------------
 
 
-def test_state_admin_sets_and_withdraws_a_period_from_the_back_office(
-    client, login, admin, today
-):
+def test_state_admin_sets_and_withdraws_a_period_from_the_back_office(client, login, admin, today):
     make_municipality("22006", "Corregidora")
     login(admin)
     page = html(client.get("/oficina/veda"))
@@ -284,7 +281,12 @@ def test_state_admin_sets_and_withdraws_a_period_from_the_back_office(
         ({"election": "Proceso", "starts": "mañana", "ends": "2027-02-01"}, "día/mes/año"),
         ({"election": "Proceso", "starts": "2027-03-01", "ends": "2027-02-01"}, "antes de empezar"),
         (
-            {"election": "Proceso", "starts": "2027-01-01", "ends": "2027-02-01", "municipality": "x"},
+            {
+                "election": "Proceso",
+                "starts": "2027-01-01",
+                "ends": "2027-02-01",
+                "municipality": "x",
+            },
             "Opción inválida",
         ),
     ],

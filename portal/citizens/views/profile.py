@@ -55,7 +55,7 @@ def _local(target: str | None) -> str | None:
 def privacy():
     return render(
         "citizens/privacy.html",
-        version=citizens.PRIVACY_VERSION,
+        version=privacy_versions.current().version,
         privacy_versions=privacy_versions.VERSIONS,
     )
 
@@ -67,14 +67,16 @@ def privacy_notice():
     target = _local(request.values.get("next"))
     form = PrivacyForm()
     if form.validate_on_submit():
-        citizens.accept_privacy(citizen, request_id=g.request_id)
+        citizens.accept_privacy(
+            citizen, privacy_versions.current().version, request_id=g.request_id
+        )
         return redirect(target or url_for("profile.edit"), code=303)
     status = 422 if request.method == "POST" else 200
     return render(
         "citizens/privacy_notice.html",
         form=form,
         next=target or "",
-        version=citizens.PRIVACY_VERSION,
+        version=privacy_versions.current().version,
         privacy_accepted=citizen.privacy_version,
         privacy_current=privacy_versions.current(),
         privacy_changes=privacy_versions.changes_since(citizen.privacy_version),
