@@ -91,6 +91,7 @@ class ViewReason(StrEnum):
     REVISION = "revision"
     ENTREGA = "entrega"
     ARCO = "arco"  # the data-protection office answering the person's ARCO request
+    DUPLICADOS = "duplicados"  # the state admin comparing probable duplicate records
 
 
 class AuditAction(StrEnum):

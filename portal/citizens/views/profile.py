@@ -35,6 +35,7 @@ VIEW_REASONS = {
     ViewReason.REVISION: _l("Revisión de su solicitud"),
     ViewReason.ENTREGA: _l("Entrega de su apoyo"),
     ViewReason.ARCO: _l("Atención de su solicitud de derechos ARCO"),
+    ViewReason.DUPLICADOS: _l("Revisión de registros que podrían ser de la misma persona"),
 }
 
 
