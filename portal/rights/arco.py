@@ -36,6 +36,7 @@ from portal.backoffice import audit
 from portal.backoffice.audit import Actor
 from portal.citizens import curp as curps
 from portal.citizens import id_documents
+from portal.citizens import record as citizens
 from portal.eligibility.questions import MONTHS
 from portal.messages import Message, Refusal, _l
 from portal.models import ArcoRequest, Citizen, utcnow
@@ -67,6 +68,10 @@ OUTCOME_LABELS: dict[str, Message] = {
     "improcedente": _l("No procede"),
 }
 KEPT_ON_CANCELLATION: tuple[Message, ...] = (
+    _l(
+        "Su CURP, nombre, fecha de nacimiento y sexo, que identifican sus solicitudes "
+        "y su lugar en el padrón."
+    ),
     _l(
         "El padrón de beneficiarios publicado: la ley obliga a publicar quién recibe "
         "cada programa social."
@@ -232,6 +237,8 @@ def respond(
                 details={"resultado": outcome, "adjunto": bool(key)},
                 request_id=request_id,
             )
+            if row.citizen_id is not None and row.kind == "cancelacion" and outcome == "procedente":
+                _cancel(Citizen.get_by_id(row.citizen_id), Actor.staff(staff), request_id)
             if row.citizen_id is not None:
                 notices.about_record(
                     Citizen.get_by_id(row.citizen_id),
@@ -246,6 +253,13 @@ def respond(
         raise
     notices.wake()
     return row
+
+
+def _cancel(citizen: Citizen, actor: Actor, request_id: str) -> None:
+    """A cancellation granted: erase what the law does not oblige the state to keep
+    (contact data, address, questionnaire answers), through the record's own functions."""
+    citizens.update_contact(citizen, {}, None, actor, request_id=request_id)
+    citizens.forget_answers(citizen, actor, request_id=request_id)
 
 
 def response_storage() -> EncryptedFileStorage:

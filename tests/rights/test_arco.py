@@ -337,3 +337,21 @@ def test_the_answer_without_attachment_has_no_download(client, login, office, ci
     page = html(client.get(f"/mis-datos/derechos/{row.folio}"))
     assert page.find("a", href=f"/mis-datos/derechos/{row.folio}/respuesta.pdf") is None
     assert client.get(f"/mis-datos/derechos/{row.folio}/respuesta.pdf").status_code == 404
+
+
+def test_a_granted_cancellation_erases_contact_address_and_answers_and_keeps_the_rest(app, office):
+    citizen = make_citizen(phone="4421234567", road_name="Hidalgo", profile={"household_size": 4})
+    row = _file(citizen, "cancelacion", "Quiero que borren todos mis datos personales.")
+    arco.respond(row.folio, office, "procedente", "Borramos su contacto, domicilio y respuestas.")
+    fresh = type(citizen).get_by_id(citizen.id)
+    assert (fresh.email, fresh.phone, fresh.road_name, fresh.municipality_id) == ("", "", "", None)
+    assert fresh.profile == {}
+    assert fresh.curp == citizen.curp and fresh.full_name == citizen.full_name
+    assert AuditEvent.select().count() > 0  # the trail stays
+
+
+def test_a_refused_cancellation_erases_nothing(app, office):
+    citizen = make_citizen(phone="4421234567")
+    row = _file(citizen, "cancelacion", "Quiero que borren todos mis datos personales.")
+    arco.respond(row.folio, office, "improcedente", "Tiene una solicitud en trámite.")
+    assert type(citizen).get_by_id(citizen.id).phone == "4421234567"
