@@ -55,29 +55,30 @@ class Blackout:
 def in_force(on: dt.date | None = None, municipality_code: str | None = None) -> Blackout | None:
     """The period in force on ``on`` for the whole state or ``municipality_code``."""
     on = on or local_today()
-    place = BlackoutPeriod.municipality.is_null()
-    if municipality_code:
-        place |= BlackoutPeriod.municipality == municipality_code
-    row = (
+    # Only a range on ``ends`` (its index): the periods not yet over are a few
+    # rows (the elections ahead), however many past ones the table keeps. A
+    # condition on the municipality here would let the planner read every
+    # period of that municipality instead.
+    upcoming = (
         BlackoutPeriod.select(
             BlackoutPeriod.id,
             BlackoutPeriod.election,
             BlackoutPeriod.starts,
             BlackoutPeriod.ends,
             BlackoutPeriod.municipality,
+            BlackoutPeriod.withdrawn_at,
         )
-        .where(
-            (BlackoutPeriod.ends >= on)
-            & (BlackoutPeriod.starts <= on)
-            & BlackoutPeriod.withdrawn_at.is_null()
-            & place
-        )
+        .where(BlackoutPeriod.ends >= on)
         .order_by(BlackoutPeriod.ends.desc())
-        .first()
     )
-    if row is None:
-        return None
-    return Blackout(row.id, row.election, row.starts, row.ends, row.municipality_id)
+    for row in upcoming:
+        if (
+            row.withdrawn_at is None
+            and row.starts <= on
+            and row.municipality_id in (None, municipality_code or None)
+        ):
+            return Blackout(row.id, row.election, row.starts, row.ends, row.municipality_id)
+    return None
 
 
 def current(municipality_code: str | None = None) -> Blackout | None:
@@ -180,12 +181,17 @@ def set_period(
             ends=ends,
             created_by=actor.id if actor.is_staff else None,
         )
-        withheld = [
-            call.id
-            for call in Call.select(Call.id).where(
-                (Call.opens > max(starts, today)) & (Call.opens <= ends)
-            )
-        ]
+        # Public pages follow statewide periods only (they are the same for everyone).
+        withheld = (
+            [
+                call.id
+                for call in Call.select(Call.id).where(
+                    (Call.opens > max(starts, today)) & (Call.opens <= ends)
+                )
+            ]
+            if code is None
+            else []
+        )
         audit.record(
             AuditAction.BLACKOUT_SET,
             actor,

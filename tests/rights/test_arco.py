@@ -355,3 +355,9 @@ def test_a_refused_cancellation_erases_nothing(app, office):
     row = _file(citizen, "cancelacion", "Quiero que borren todos mis datos personales.")
     arco.respond(row.folio, office, "improcedente", "Tiene una solicitud en trámite.")
     assert type(citizen).get_by_id(citizen.id).phone == "4421234567"
+
+
+def test_the_counter_start_page_links_to_filing_a_request(client, login):
+    login(make_staff("revisor"))
+    page = html(client.get("/oficina/ventanilla"))
+    assert page.find("a", href="/oficina/derechos/ventanilla") is not None

@@ -309,3 +309,17 @@ def test_only_the_state_admin_sets_blackouts(client, login, role):
     login(make_staff(role))
     assert client.get("/oficina/veda").status_code == 403
     assert client.post("/oficina/veda", data={"election": "x"}).status_code == 403
+
+
+def test_a_municipal_period_withholds_no_public_announcement(app, admin, today):
+    make_municipality("22006", "Corregidora")
+    program = make_program()
+    Call.create(
+        program=program, opens=today + dt.timedelta(days=2), closes=today + dt.timedelta(days=9)
+    )
+    blackout.set_period(
+        Actor.staff(admin), "Elección municipal", today, today + dt.timedelta(days=5), "22006"
+    )
+    (entry,) = _actions(AuditAction.BLACKOUT_SET)
+    assert entry.details["convocatorias_sin_anuncio"] == []
+    assert blackout.announces_calls()
