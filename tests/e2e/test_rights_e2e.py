@@ -169,3 +169,48 @@ def test_the_counter_files_a_request_for_a_person_without_an_account(browser, po
         assert_accessible(page)
     assert _in_app(app, lambda: ArcoRequest.select().where(ArcoRequest.curp == curp).count()) == 1
     context.close()
+
+
+@JS
+def test_a_new_purpose_asks_the_person_again_and_my_data_shows_what_they_accepted(
+    browser, portal, monkeypatch, javascript
+):
+    from portal.citizens import record
+    from portal.messages import _l
+    from portal.rights import privacy
+
+    app, base = portal
+    first = privacy.VERSIONS[-1]
+    later = privacy.NoticeVersion(
+        "2099-02",
+        dt.date(2099, 2, 1),
+        (*first.purposes, _l("Invitarle a encuestas de satisfacción.")),
+        _l("Agrega las encuestas de satisfacción."),
+    )
+    monkeypatch.setattr(privacy, "VERSIONS", (first, later))
+
+    def world():
+        citizen = make_citizen()
+        record.accept_privacy(citizen, first.version)
+        return citizen
+
+    citizen = _in_app(app, world)
+    context, page = _context(browser, app, base, citizen, javascript)
+    page.goto(f"{base}/mis-datos/editar")
+    page.wait_for_url("**/mis-datos/aviso**")
+    assert "Agrega las encuestas de satisfacción." in page.content()
+    if javascript:
+        assert_accessible(page)
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Aceptar y continuar").click()
+    page.wait_for_url("**/mis-datos/editar")
+    page.goto(f"{base}/mis-datos")
+    consent = page.locator("#aviso + p").inner_text()
+    assert "versión 2099-02 el" in consent
+    if javascript:
+        assert_accessible(page)
+    page.goto(f"{base}/privacidad")
+    assert "Versión 2099-02, publicada el" in page.content()
+    if javascript:
+        assert_accessible(page)
+    context.close()
