@@ -17,6 +17,7 @@ from typing import Any, cast
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from peewee import DatabaseError
 
 from portal.applications.uploads import UploadRejected, inspect_upload, max_upload_bytes
 from portal.backoffice import audit
@@ -45,8 +46,15 @@ PAGE_SIZE = 25
 
 
 def page_blackout() -> blackout.Blackout | None:
-    """The blackout the current page is under (the signed-in person's municipality's too)."""
-    return blackout.for_page(current_user._get_current_object() if is_citizen() else None)
+    """The blackout the current page is under (the signed-in person's municipality's too).
+
+    The error page shown when the database is down extends the same layout: it
+    must still render, without the banner, rather than fail on this look-up.
+    """
+    try:
+        return blackout.for_page(current_user._get_current_object() if is_citizen() else None)
+    except DatabaseError:
+        return None
 
 
 def _prefix() -> str:

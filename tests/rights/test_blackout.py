@@ -323,3 +323,16 @@ def test_a_municipal_period_withholds_no_public_announcement(app, admin, today):
     (entry,) = _actions(AuditAction.BLACKOUT_SET)
     assert entry.details["convocatorias_sin_anuncio"] == []
     assert blackout.announces_calls()
+
+
+def test_the_error_page_renders_without_the_banner_when_the_database_fails(app, monkeypatch):
+    from peewee import OperationalError
+
+    from portal.rights import views
+
+    def down(*args, **kwargs):
+        raise OperationalError("database is down")
+
+    monkeypatch.setattr(blackout, "in_force", down)
+    with app.test_request_context("/"):
+        assert views.page_blackout() is None
