@@ -100,6 +100,9 @@ def from_env(env: dict | None = None) -> dict:
         "STAFF_IDLE_MINUTES": _int(env, "STAFF_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_HOURS": _int(env, "SESSION_ABSOLUTE_HOURS", 12),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # The legend the law requires on social-program material (portal/rights/legend.py);
+        # empty: the federal wording, translated in English pages.
+        "LEGAL_LEGEND": env.get("LEGAL_LEGEND", "").strip(),
         # Rate limits and proxies (portal/web/limits.py; README "Rate limits and trusted
         # proxies"). Production refuses memory:// and an empty storage: use Redis.
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),

@@ -90,6 +90,8 @@ class ViewReason(StrEnum):
     VENTANILLA = "ventanilla"
     REVISION = "revision"
     ENTREGA = "entrega"
+    ARCO = "arco"  # the data-protection office answering the person's ARCO request
+    DUPLICADOS = "duplicados"  # the state admin comparing probable duplicate records
 
 
 class AuditAction(StrEnum):
@@ -158,6 +160,12 @@ class AuditAction(StrEnum):
     DUPLICATE_DISMISS = "duplicate.dismiss"
     AUDIT_EXPORT = "exportar_bitacora"
     DEMO_LOAD = "demo.carga"  # demo-data --applications: one entry per chunk loaded
+    # Law and trust (portal/rights/): blackout periods, what they held back, ARCO requests.
+    BLACKOUT_SET = "veda.alta"
+    BLACKOUT_WITHDRAW = "veda.retiro"
+    BLACKOUT_SUPPRESS = "veda.suprimido"
+    ARCO_FILE = "arco.recibida"
+    ARCO_RESPOND = "arco.respondida"
 
 
 def status_action(status: str) -> AuditAction:

@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from portal.models import Application, Citizen, Notice, Outbox, Program, Requirement, utcnow
+from portal.rights.legend import spanish_legend
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.database import write
 from portal.web.extensions import db
@@ -122,16 +123,44 @@ def delivery_date_notice(application: Application, body: str) -> Notice:
     )
 
 
-def _notify(citizen: Citizen, application: Application | None, title: str, body: str) -> Notice:
+def about_record(citizen: Citizen, title: str, body: str, link: str) -> Notice:
+    """A notice about a request of the person's own (an ARCO request, portal/rights):
+    like every notice about their own procedures, never held back by a blackout."""
+    return _notify(citizen, None, title, body, link=link)
+
+
+def announce(citizen: Citizen, title: str, body: str, link: str, what: str) -> Notice | None:
+    """A notice the person did not ask for (a new program or call): during an
+    electoral blackout where they live it is not sent, and the audit trail says
+    so (portal/rights/blackout.py); ``what`` names it there."""
+    from portal.rights import blackout  # here: rights builds on the models this module uses
+
+    if blackout.holds_back_notice(citizen, what):
+        return None
+    return _notify(citizen, None, title, body, link=link)
+
+
+def _notify(
+    citizen: Citizen,
+    application: Application | None,
+    title: str,
+    body: str,
+    *,
+    link: str | None = None,
+) -> Notice:
+    if link is None:
+        link = (
+            f"/mis-solicitudes/{application.folio}"
+            if application is not None
+            else "/mis-solicitudes"
+        )
     notice = Notice.create(
         citizen=citizen,
         application=application,
         status=application.status if application is not None else "",
         title=title,
         body=body,
-        link=f"/mis-solicitudes/{application.folio}"
-        if application is not None
-        else "/mis-solicitudes",
+        link=link,
     )
     for channel in channels_for(citizen):
         Outbox.create(notice=notice, channel=channel)
@@ -220,7 +249,7 @@ def _message(row: Outbox, base_url: str) -> Message | None:
         return None
     body = f"{notice.body}\n\n{base_url}{notice.link}" if notice.link else notice.body
     if row.channel == "email":
-        body += "\n\nVentanilla Única. No responda a este correo."
+        body += f"\n\n{spanish_legend()}\n\nVentanilla Única. No responda a este correo."
     return Message(outbox_id=row.id, to=to, subject=notice.title, body=body)
 
 

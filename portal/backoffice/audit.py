@@ -177,6 +177,14 @@ def record_view(
     )
 
 
+def record_views(staff: Any, citizen_ids: list[int], reason: str, request_id: str = "") -> None:
+    """Staff member ``staff`` saw the records of ``citizen_ids`` on one page
+    (probable duplicates side by side): one entry each, in one transaction."""
+    with write():
+        for citizen_id in citizen_ids:
+            record_view(staff, citizen_id, reason, request_id=request_id)
+
+
 @dataclass(frozen=True)
 class RecordView:
     """One visit to a person's record: consecutive views by one person for one reason."""
@@ -189,6 +197,7 @@ class RecordView:
     reason: str
     folio: str
     times: int
+    document: bool = False  # a document of the application was opened
 
 
 def views_of(citizen_id: int, limit: int = VIEWS_SHOWN) -> list[RecordView]:
@@ -242,12 +251,13 @@ def views_of(citizen_id: int, limit: int = VIEWS_SHOWN) -> list[RecordView]:
             reason=str(details.get("motivo", "")),
             folio=str(details.get("folio", "")),
             times=1,
+            document="documento" in details,
         )
         last = views[-1] if views else None
         if (
             last is not None
-            and (last.staff_name, last.role, last.agency, last.reason, last.folio)
-            == (view.staff_name, view.role, view.agency, view.reason, view.folio)
+            and (last.staff_name, last.role, last.agency, last.reason, last.folio, last.document)
+            == (view.staff_name, view.role, view.agency, view.reason, view.folio, view.document)
             and last.since - view.at < FOLD_WITHIN
         ):
             views[-1] = replace(last, since=view.at, times=last.times + 1)

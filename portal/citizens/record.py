@@ -142,6 +142,21 @@ def accept_privacy(
     citizen.privacy_accepted_at = now
 
 
+def forget_answers(citizen: Citizen, actor: Actor, *, request_id: str = "") -> None:
+    """Erase the questionnaire answers the person gave (an ARCO cancellation)."""
+    with write():
+        Citizen.update(profile={}, updated_at=utcnow()).where(Citizen.id == citizen.id).execute()
+        record(
+            AuditAction.RECORD_UPDATE,
+            actor,
+            object_type="citizen",
+            object_id=citizen.id,
+            details={"fields": ["profile"]},
+            request_id=request_id,
+        )
+    citizen.profile = {}
+
+
 def update_contact(
     citizen: Citizen,
     values: Mapping[str, str | None],

@@ -30,6 +30,7 @@ from portal.citizens.models import Citizen, CorrectionRequest, Identity, Identit
 from portal.delivery.models import Credential, Delivery
 from portal.eligibility.models import ResumeCode
 from portal.models.periods import DeliveryDate
+from portal.models.rights import RIGHTS_MODELS, ArcoRequest, BlackoutPeriod
 from portal.rolls.models import (
     PADRON_MODELS,
     CitizenMerge,
@@ -76,6 +77,7 @@ ALL_MODELS = [
     IdentityCheck,
     Assistance,
     SignInThrottle,
+    *RIGHTS_MODELS,
 ]
 
 __all__ = [
@@ -106,7 +108,9 @@ __all__ = [
     "utcnow",
 ]
 __all__ += [
+    "ArcoRequest",
     "Assistance",
+    "BlackoutPeriod",
     "BeneficiaryCell",
     "BeneficiaryMonth",
     "CitizenMerge",

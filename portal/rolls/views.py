@@ -22,7 +22,7 @@ from portal.models import Citizen, DuplicateCandidate, ImportBatch, Program
 from portal.rolls import duplicates, tasks, uploads, writing
 from portal.rolls.reading import HEADER_ALIASES, RollError
 from portal.transparency import public as transparency
-from portal.vocabulary import Role
+from portal.vocabulary import Role, ViewReason
 from portal.web.auth import staff_required
 from portal.web.errors import error_page
 from portal.web.forms import BaseForm
@@ -149,6 +149,7 @@ def duplicates_index():
     ids = {p.citizen_a_id for p in rows} | {p.citizen_b_id for p in rows}
     if ids:
         people = {c.id: c for c in Citizen.select().where(Citizen.id.in_(ids))}
+        audit.record_views(current_user, sorted(people), ViewReason.DUPLICADOS, g.request_id)
     return render("rolls/duplicates.html", pairs=rows, people=people)
 
 

@@ -27,6 +27,8 @@ STAFF_NAV = [
     ("delivery_calendar.index", _l("Calendario de entregas")),
     ("oficina_admin.programs", _l("Programas")),
     ("padron.index", _l("Padrones")),
+    ("rights_office.queue", _l("Derechos ARCO")),
+    ("rights_office.blackouts", _l("Veda electoral")),
 ]
 HOME_ACTIONS = [
     (
@@ -101,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.delivery.views import point as delivery
     from portal.delivery.views import replacement as credential_office
     from portal.eligibility import views as questionnaire
+    from portal.rights import views as rights
     from portal.rolls import views as padron
     from portal.transparency import views as transparency
     from portal.web import errors
@@ -126,5 +129,7 @@ def register_blueprints(app: Flask) -> None:
         oficina,
         oficina_assisted,
         oficina_questionnaire,
+        rights,
     ):
         app.register_blueprint(area.bp)
+    app.register_blueprint(rights.office)

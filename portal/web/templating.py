@@ -17,6 +17,8 @@ from portal.delivery import calendar as delivery_calendar
 from portal.delivery import handover, periods
 from portal.delivery.views import credential
 from portal.delivery.views import point as delivery
+from portal.rights import blackout, legend
+from portal.rights import views as rights
 from portal.transparency import views as transparency
 from portal.web import assets, shell
 
@@ -58,5 +60,9 @@ def init_app(app: Flask) -> None:
         credential_qr=credential.credential_qr,
         benefit_standing=periods.shown_standing,
         delivery_date_for=delivery_calendar.date_for,
+        legal_legend=legend.legend_text,
+        legend_translated=legend.legend_is_translated,
+        page_blackout=rights.page_blackout,
+        announces_calls=blackout.announces_calls,
     )
     app.context_processor(shell.shell_context)

@@ -298,7 +298,13 @@ MENU = {
         "/oficina/programas",
         "/oficina/padrones",
     },
-    "admin_estatal": {"/oficina", "/oficina/programas", "/oficina/padrones"},
+    "admin_estatal": {
+        "/oficina",
+        "/oficina/programas",
+        "/oficina/padrones",
+        "/oficina/derechos",
+        "/oficina/veda",
+    },
 }
 
 

@@ -20,6 +20,8 @@ from portal.citizens import record_export
 from portal.citizens.forms import CorrectionForm, PrivacyForm, ProfileForm, correctable_fields
 from portal.messages import _l
 from portal.models import Citizen, Municipality
+from portal.rights import arco
+from portal.rights import privacy as privacy_versions
 from portal.vocabulary import ViewReason
 from portal.web.auth import citizen_required
 from portal.web.htmx import render
@@ -32,6 +34,8 @@ VIEW_REASONS = {
     ViewReason.VENTANILLA: _l("Atención en ventanilla, con usted presente"),
     ViewReason.REVISION: _l("Revisión de su solicitud"),
     ViewReason.ENTREGA: _l("Entrega de su apoyo"),
+    ViewReason.ARCO: _l("Atención de su solicitud de derechos ARCO"),
+    ViewReason.DUPLICADOS: _l("Revisión de registros que podrían ser de la misma persona"),
 }
 
 
@@ -50,7 +54,11 @@ def _local(target: str | None) -> str | None:
 @bp.get("/privacidad")
 @public_cache(3600)
 def privacy():
-    return render("citizens/privacy.html", version=citizens.PRIVACY_VERSION)
+    return render(
+        "citizens/privacy.html",
+        version=privacy_versions.current().version,
+        privacy_versions=privacy_versions.VERSIONS,
+    )
 
 
 @bp.route("/mis-datos/aviso", methods=["GET", "POST"])
@@ -60,19 +68,24 @@ def privacy_notice():
     target = _local(request.values.get("next"))
     form = PrivacyForm()
     if form.validate_on_submit():
-        citizens.accept_privacy(citizen, request_id=g.request_id)
+        citizens.accept_privacy(
+            citizen, privacy_versions.current().version, request_id=g.request_id
+        )
         return redirect(target or url_for("profile.edit"), code=303)
     status = 422 if request.method == "POST" else 200
     return render(
         "citizens/privacy_notice.html",
         form=form,
         next=target or "",
-        version=citizens.PRIVACY_VERSION,
+        version=privacy_versions.current().version,
+        privacy_accepted=citizen.privacy_version,
+        privacy_current=privacy_versions.current(),
+        privacy_changes=privacy_versions.changes_since(citizen.privacy_version),
     ), status
 
 
 def _needs_privacy(citizen: Citizen):
-    if citizen.privacy_version != citizens.PRIVACY_VERSION:
+    if privacy_versions.asks_again(citizen.privacy_version):
         return redirect(
             url_for("profile.privacy_notice", next=request.full_path.rstrip("?")), code=303
         )
@@ -98,6 +111,10 @@ def my_data():
         views_shown=audit.VIEWS_SHOWN,
         view_reasons=VIEW_REASONS,
         role_labels=ROLE_LABELS,
+        requests=arco.of_citizen(citizen.id),
+        kind_names=arco.KIND_NAMES,
+        privacy_current=privacy_versions.current(),
+        privacy_asks_again=privacy_versions.asks_again(citizen.privacy_version),
     )
 
 

@@ -15,6 +15,7 @@ from portal.backoffice.audit import ANONYMOUS, Actor
 from portal.citizens import oidc
 from portal.citizens import record as citizens
 from portal.models import utcnow
+from portal.rights import privacy as privacy_versions
 from portal.web import sessions
 from portal.web.auth import is_citizen, sign_in, sign_out
 from portal.web.htmx import render
@@ -81,7 +82,7 @@ def callback():
         details={"record": outcome, "answers_merged": merged},
         request_id=_request_id(),
     )
-    if not citizen.privacy_accepted_at:
+    if privacy_versions.asks_again(citizen.privacy_version):
         return redirect(url_for("profile.privacy_notice", next=target or None), code=303)
     return redirect(target or url_for("profile.my_data"), code=303)
 
