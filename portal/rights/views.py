@@ -196,7 +196,9 @@ def queue():
         )
         return None if row is None else (row.due_on, row.id)
 
-    listing = staff.keyset_page([query], (ArcoRequest.due_on, ArcoRequest.id), locate, PAGE_SIZE)
+    listing = staff.keyset_page(
+        staff.seeker([query], (ArcoRequest.due_on, ArcoRequest.id)), locate, PAGE_SIZE
+    )
     today = local_today()
     return render(
         "rights/queue.html",

@@ -132,9 +132,9 @@ class BaseModel(Model):
     @classmethod
     def get_by_id(cls, pk: Any) -> Any:
         """``Model.get_by_id`` through :func:`find` (same result, same error)."""
-        row = find(cls, cls._meta.primary_key, pk)
+        row = find(cls, cast(Field, cls._meta.primary_key), pk)
         if row is None:
-            raise cls.DoesNotExist(f"{cls.__name__} with id {pk!r} does not exist")
+            raise cls.DoesNotExist(f"{cls.__name__} with id {pk!r} does not exist")  # type: ignore[attr-defined]
         return row
 
 

@@ -152,10 +152,11 @@ def _build_rows(shape: tuple, **_lengths: int) -> Any:
     condition = _condition(shape)
     if more["positioned"]:
         condition &= _past(more["descending"])
-    if more["descending"]:
-        order = (Application.submitted_at.desc(), Application.id.desc())
-    else:
-        order = (Application.submitted_at, Application.id)
+    order: tuple[Any, ...] = (
+        (Application.submitted_at.desc(), Application.id.desc())
+        if more["descending"]
+        else (Application.submitted_at, Application.id)
+    )
     parts = [
         Select([branch.alias(f"b{k}")], [SQL("*")])
         for k, branch in enumerate(
