@@ -172,7 +172,13 @@ def init_app(app: Flask) -> Limiter:
         # No log line per refusal: under a flood it would be the flood, written
         # out (the access log has every 429 already).
         current = limiter.current_limit
-        seconds = math.ceil(current.reset_at - time.time()) if current else 60
+        if current is None:
+            seconds = 60
+        else:
+            # reset_at is a whole second rounded up: never promise a wait
+            # longer than the window itself, nor one of zero.
+            window = current.limit.get_expiry()
+            seconds = max(1, min(window, math.ceil(current.reset_at - time.time())))
         return too_many_requests(seconds)
 
     return limiter
