@@ -153,6 +153,11 @@ RULES: dict[str, Rule] = {
     "credential_office.detail": staff(("entrega", "admin_dependencia"), own=True),
     "credential_office.reissue": staff(("entrega", "admin_dependencia"), own=True),
     "credential_office.revoke": staff(("entrega", "admin_dependencia"), own=True),
+    "delivery_calendar.index": staff(("admin_dependencia",)),
+    "delivery_calendar.program": staff(("admin_dependencia",), own=True),
+    "delivery_calendar.set_date": staff(("admin_dependencia",), own=True),
+    "delivery_ending.form": staff(("supervisor", "admin_dependencia"), own=True),
+    "delivery_ending.end": staff(("supervisor", "admin_dependencia"), own=True),
     # Rolls, duplicates and statistics in the back office.
     "padron.index": staff(PROGRAM_ADMINS),
     "padron.batch": staff(PROGRAM_ADMINS, own=True),
@@ -176,6 +181,10 @@ PARAM_OVERRIDES = {
     "credential_office.detail": {"folio": "approved_folio"},
     "credential_office.reissue": {"folio": "approved_folio"},
     "credential_office.revoke": {"folio": "approved_folio"},
+    "delivery_calendar.program": {"slug": "scheduled_slug"},
+    "delivery_calendar.set_date": {"slug": "scheduled_slug"},
+    "delivery_ending.form": {"folio": "approved_folio"},
+    "delivery_ending.end": {"folio": "approved_folio"},
 }
 
 PERSONAS = [
@@ -228,12 +237,14 @@ def _world():
         make_delivery_point(program),
         delivery.IdCheck("ine", "1234"),
     )
+    scheduled = make_program(home, benefit_schedule={"starts": "2026-01-01", "ends": "2026-12-31"})
     batch = ImportBatch.create(program=program, filename="padron.csv", sha256="0" * 64)
     candidate = DuplicateCandidate.create(
         citizen_a=people["citizen_other"], citizen_b=make_citizen(), score=96.0, kind="nombre"
     )
     params = {
         "approved_folio": approved.folio,
+        "scheduled_slug": scheduled.slug,
         "token": "123456",
         "delivery_id": handed_over.delivery.id,
         "batch_id": batch.id,
