@@ -14,15 +14,19 @@ parameter, say in ``_params`` which object fills it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
 import pytest
 
+from portal.applications.uploads import inspect_upload
+from portal.backoffice.audit import Actor
 from portal.delivery import handover as delivery
 from portal.models import Document, DuplicateCandidate, ImportBatch
+from portal.rights import arco, blackout
 from portal.web.assets import asset
-from tests.application_builders import submitted
+from tests.application_builders import MINIMAL_PDF, submitted
 from tests.conftest import sign_in_as
 from tests.factories import (
     make_agency,
@@ -158,6 +162,16 @@ RULES: dict[str, Rule] = {
     "delivery_calendar.set_date": staff(("admin_dependencia",), own=True),
     "delivery_ending.form": staff(("supervisor", "admin_dependencia"), own=True),
     "delivery_ending.end": staff(("supervisor", "admin_dependencia"), own=True),
+    # Data-protection rights and the electoral blackout.
+    "rights.new_request": CITIZEN,
+    "rights.request_detail": CITIZEN_OWN,
+    "rights.response_pdf": CITIZEN_OWN,
+    "rights_office.counter_request": staff(("revisor", "admin_dependencia", "admin_estatal")),
+    "rights_office.queue": staff(STATE),
+    "rights_office.answer": staff(STATE),
+    "rights_office.office_response_pdf": staff(STATE),
+    "rights_office.blackouts": staff(STATE),
+    "rights_office.withdraw_blackout": staff(STATE),
     # Rolls, duplicates and statistics in the back office.
     "padron.index": staff(PROGRAM_ADMINS),
     "padron.batch": staff(PROGRAM_ADMINS, own=True),
@@ -185,6 +199,10 @@ PARAM_OVERRIDES = {
     "delivery_calendar.set_date": {"slug": "scheduled_slug"},
     "delivery_ending.form": {"folio": "approved_folio"},
     "delivery_ending.end": {"folio": "approved_folio"},
+    "rights.request_detail": {"folio": "arco_folio"},
+    "rights.response_pdf": {"folio": "arco_folio"},
+    "rights_office.answer": {"folio": "arco_folio"},
+    "rights_office.office_response_pdf": {"folio": "arco_folio"},
 }
 
 PERSONAS = [
@@ -238,6 +256,22 @@ def _world():
         delivery.IdCheck("ine", "1234"),
     )
     scheduled = make_program(home, benefit_schedule={"starts": "2026-01-01", "ends": "2026-12-31"})
+    arco_request = arco.file_request(
+        "acceso", "Quiero saber qué datos míos tienen.", Actor.citizen(owner), citizen=owner
+    )
+    arco.respond(
+        arco_request.folio,
+        people["admin_estatal"],
+        "procedente",
+        "Le enviamos la relación de sus datos.",
+        inspect_upload(MINIMAL_PDF, "respuesta.pdf"),
+    )
+    veda = blackout.set_period(
+        Actor.staff(people["admin_estatal"]),
+        "Elección de prueba",
+        dt.date.today() + dt.timedelta(days=300),
+        dt.date.today() + dt.timedelta(days=330),
+    )
     batch = ImportBatch.create(program=program, filename="padron.csv", sha256="0" * 64)
     candidate = DuplicateCandidate.create(
         citizen_a=people["citizen_other"], citizen_b=make_citizen(), score=96.0, kind="nombre"
@@ -245,6 +279,8 @@ def _world():
     params = {
         "approved_folio": approved.folio,
         "scheduled_slug": scheduled.slug,
+        "arco_folio": arco_request.folio,
+        "period_id": veda.id,
         "token": "123456",
         "delivery_id": handed_over.delivery.id,
         "batch_id": batch.id,
