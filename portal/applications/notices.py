@@ -107,11 +107,14 @@ def credential_changed(application: Application, body: str) -> Notice:
     )
 
 
+PERIOD_DELIVERED_TITLE = "Solicitud {folio}: apoyo entregado"
+
+
 def period_delivered(application: Application, body: str) -> Notice:
     """The person learns that one benefit period was delivered (portal/delivery);
     the last period's delivery is a status change and has its own notice."""
     citizen = Citizen.get_by_id(application.citizen_id)
-    return _notify(citizen, application, f"Solicitud {application.folio}: apoyo entregado", body)
+    return _notify(citizen, application, PERIOD_DELIVERED_TITLE.format(folio=application.folio), body)
 
 
 def delivery_date_notice(application: Application, body: str) -> Notice:

@@ -124,13 +124,24 @@ def current_credential(application: Application) -> Credential | None:
     )
 
 
-def _expires_on(application: Application, today: dt.date) -> dt.date:
+def expiry_for(schedule: Sequence[periods.Period], today: dt.date) -> dt.date:
     """A year, or until a month after the program's last period if that is later:
     the one credential serves every period of the enrollment."""
     expires = today + dt.timedelta(days=VALID_DAYS)
-    schedule = periods.program_periods(application.program)
     last = schedule[-1].ends if schedule else None
     return max(expires, last + dt.timedelta(days=30)) if last else expires
+
+
+def _expires_on(application: Application, today: dt.date) -> dt.date:
+    return expiry_for(periods.program_periods(application.program), today)
+
+
+def period_delivered_text(number: int, point_name: str) -> str:
+    """The notice of one period delivered that does not complete the benefit."""
+    return (
+        f"Recibió el apoyo del periodo {number} en {point_name}. "
+        "Su historial de entregas está en su solicitud."
+    )
 
 
 def _new_credential(application: Application, issued_by: StaffUser | None, today: dt.date):
@@ -587,9 +598,7 @@ def confirm_delivery(
                     raise _AlreadyDone from None
             else:
                 notices.period_delivered(
-                    application,
-                    f"Recibió el apoyo del periodo {due.number} en {point.name}. "
-                    "Su historial de entregas está en su solicitud.",
+                    application, period_delivered_text(due.number, point.name)
                 )
             audit.record(
                 AuditAction.DELIVERY_CONFIRM,

@@ -88,13 +88,15 @@ from portal.applications.models import (
     Outbox,
 )
 from portal.applications.notices import _TEXTS as NOTICE_TEXTS
+from portal.applications.notices import PERIOD_DELIVERED_TITLE
 from portal.applications.storage import EncryptedFileStorage, KeyRing, _encrypt
 from portal.applications.workflow import PLACE_STATUSES, STATUS_LABELS
 from portal.backoffice import audit
 from portal.catalog.models import Call, DeliveryPoint, Program, Requirement
 from portal.catalog.store import engine_catalog
 from portal.citizens.models import Citizen
-from portal.delivery.handover import VALID_DAYS
+from portal.delivery import periods
+from portal.delivery.handover import expiry_for, period_delivered_text
 from portal.delivery.models import Credential, Delivery
 from portal.demo import data as demo
 from portal.demo.synthetic import ADULT_AGE, draw_profile
@@ -170,6 +172,7 @@ class Offer:
     reviewer: int
     operator: int
     points: tuple[tuple[int, str, str], ...]  # id, municipality, name; in order of preference
+    periods: tuple[periods.Period, ...] = ()  # the benefit's schedule; () for a single delivery
 
     def point_for(self, municipality: str) -> tuple[int, str]:
         near = [p for p in self.points if p[1] == municipality]
@@ -235,6 +238,7 @@ def offers(on: dt.date) -> dict[str, Offer]:
             reviewer=team.reviewer.id,
             operator=team.operator.id,
             points=points,
+            periods=tuple(periods.program_periods(program)),
         )
     return found
 
@@ -357,8 +361,8 @@ CREDENTIAL = (
 )
 DELIVERY = (
     Delivery,
-    ("application_id", "credential_id", "operator_id", "point_id", "delivered_at", "id_type")
-    + ("id_last4",),
+    ("application_id", "period", "amount", "credential_id", "operator_id", "point_id")
+    + ("delivered_at", "id_type", "id_last4"),
 )
 # Parents before children.
 TABLES = (APPLICATION, EVENT, DOCUMENT, NOTICE, OUTBOX, ENROLLMENT, CREDENTIAL, DELIVERY)
@@ -545,7 +549,7 @@ class Case:
             body = f"El documento «{current.need.name}» de su solicitud fue rechazado."
             if reason:
                 body += f" Motivo: {reason}"
-            self._notify(f"Solicitud {self.folio}: documento rechazado", body, self.clock[0])
+            self.notify(f"Solicitud {self.folio}: documento rechazado", body, self.clock[0])
 
     def move(self, to: str, actor_kind: str, reason: str = "", **changes: Any) -> dt.datetime:
         """What ``workflow.transition`` writes: the row's new state, the event,
@@ -566,12 +570,12 @@ class Case:
         self.updated_at = at
         for name, value in changes.items():
             setattr(self, name, value)
-        self._notify(
+        self.notify(
             f"Solicitud {self.folio}: {STATUS_LABELS[to]}", _body(to, self.offer.name, reason), at
         )
         return at
 
-    def _notify(self, title: str, body: str, at: dt.datetime) -> None:
+    def notify(self, title: str, body: str, at: dt.datetime) -> None:
         notice = self.batch.add(
             Notice,
             self.person.id,
@@ -756,16 +760,36 @@ def _decide(case: Case, draw: Draw, flawed: Need | None) -> None:
         case.id,
         secrets.token_hex(8),
         approved.date(),
-        approved.date() + dt.timedelta(days=VALID_DAYS),
+        expiry_for(offer.periods, approved.date()),
         approved,
     )
     if step != S.ENTREGADA:
         return
     point_id, point_name = offer.point_for(case.person.municipality)
-    delivered = case.move(S.ENTREGADA, STAFF, f"Entregado en {point_name}")
+    # What confirm_delivery does with the period due: the earliest started of
+    # those the enrollment overlaps; the last one completes the benefit.
+    due_periods = [p for p in offer.periods if p.overlaps(approved.date(), None)] or [
+        periods.Period(1, approved.date(), None)
+    ]
+    at = case.clock[0]
+    due = next((p for p in due_periods if p.has_started(at.date())), None)
+    if due is None:
+        case.clock.pop(0)
+        return  # nothing to deliver yet: the case stays approved
+    if due is due_periods[-1]:
+        delivered = case.move(S.ENTREGADA, STAFF, f"Entregado en {point_name}")
+    else:
+        delivered = case.clock.pop(0)
+        case.notify(
+            PERIOD_DELIVERED_TITLE.format(folio=case.folio),
+            period_delivered_text(due.number, point_name),
+            delivered,
+        )
     batch.add(
         Delivery,
         case.id,
+        due.number,
+        offer.benefit_amount,
         credential,
         offer.operator,
         point_id,
