@@ -324,7 +324,12 @@ def build(*, force: bool = False, today: dt.date | None = None) -> Report | None
     if generation is None:
         return None
     try:
-        report = _build(generation, holder, force=force, today=today or dt.date.today())
+        today = today or dt.date.today()
+        if not force and not needs_build(today):
+            # Another build finished between the caller's look and this lease
+            # (parallel first requests): nothing is left to do.
+            return Report(generation)
+        report = _build(generation, holder, force=force, today=today)
         _forget_changes(generation)
         return report
     finally:
