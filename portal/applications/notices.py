@@ -114,7 +114,9 @@ def period_delivered(application: Application, body: str) -> Notice:
     """The person learns that one benefit period was delivered (portal/delivery);
     the last period's delivery is a status change and has its own notice."""
     citizen = Citizen.get_by_id(application.citizen_id)
-    return _notify(citizen, application, PERIOD_DELIVERED_TITLE.format(folio=application.folio), body)
+    return _notify(
+        citizen, application, PERIOD_DELIVERED_TITLE.format(folio=application.folio), body
+    )
 
 
 def delivery_date_notice(application: Application, body: str) -> Notice:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -597,9 +598,7 @@ def confirm_delivery(
                 except applications.ApplicationError:
                     raise _AlreadyDone from None
             else:
-                notices.period_delivered(
-                    application, period_delivered_text(due.number, point.name)
-                )
+                notices.period_delivered(application, period_delivered_text(due.number, point.name))
             audit.record(
                 AuditAction.DELIVERY_CONFIRM,
                 actor,
