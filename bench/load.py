@@ -485,11 +485,16 @@ BUDGET_MS = {
 }
 
 
+def _selects(only: str, name: str) -> bool:
+    """``--only`` entries: a part of a page's name, or ``=NAME`` for exactly one (``=/``)."""
+    return only[1:] == name if only.startswith("=") else only in name
+
+
 def measure_pages(args, binary, portal_port, bare: Server, found, cache_label) -> list[dict]:
     rows = []
     bare_page = Page("bare", "/", "bare")
     for page in found:
-        if args.only and not any(o in page.name for o in args.only):
+        if args.only and not any(_selects(o, page.name) for o in args.only):
             continue
         for connections in args.connections:
             base = wrk(binary, bare.port, bare_page, connections, args.duration)
@@ -834,7 +839,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=float, default=5)
     parser.add_argument("--connections", default="8,32,64")
-    parser.add_argument("--only", default="", help="pages whose name contains one of these")
+    parser.add_argument(
+        "--only", default="", help="pages whose name contains one of these (=NAME: exactly)"
+    )
     parser.add_argument("--page-cache", choices=("on", "off", "both"), default="both")
     parser.add_argument("--servers", type=int, choices=(1, 2), default=1)
     parser.add_argument("--applicants", type=int, default=200)
