@@ -42,6 +42,7 @@ the instance folder holds none. wrk is installed with apt-get when missing.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import http.client
 import os
 import re
@@ -591,7 +592,7 @@ def prepare_opening(args, people: int) -> Opening:
     from portal.web.database import write
     from portal.web.extensions import db
     from portal.web.sessions import create_session_row
-    from tests.factories import make_citizen, make_program
+    from tests.factories import make_agency, make_citizen, make_program, valid_curp
 
     app = create_app(
         {
@@ -606,16 +607,26 @@ def prepare_opening(args, people: int) -> Opening:
         name = app.config["SESSION_COOKIE_NAME"]
         tag = uuid.uuid4().hex[:8]
         with write():
+            # Names of this run's own: the factories' counters start again in
+            # every process, and a second run on the same database would repeat them.
+            agency = make_agency(slug=f"apertura-{tag}", name=f"Dependencia de apertura {tag}")
             program = make_program(
-                slug=f"apertura-{tag}", name=f"Apertura {tag}", requirements=("identificacion",)
+                agency,
+                slug=f"apertura-{tag}",
+                name=f"Apertura {tag}",
+                requirements=("identificacion",),
             )
             Call.update(quota=args.quota).where(Call.program == program).execute()
             requirement = Requirement.get(Requirement.program == program)
         cookies = []
+        # A birth date of this run's for every 13,824 people (the factories' CURPs
+        # differ only in three letters): CURPs no earlier run has used.
+        first_day = dt.date(1940, 1, 1) + dt.timedelta(days=secrets.randbelow(20_000))
         for start in range(0, people, 500):
             with write():
-                for _ in range(start, min(people, start + 500)):
-                    citizen = make_citizen()
+                for i in range(start, min(people, start + 500)):
+                    born = first_day + dt.timedelta(days=i // 13_824)
+                    citizen = make_citizen(curp=valid_curp(born, "M", n=i), birth_date=born)
                     sid = create_session_row({"_user_id": citizen.get_id(), "_fresh": True})
                     cookies.append((citizen.id, f"{name}={sid}"))
         db.close()

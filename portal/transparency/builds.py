@@ -59,7 +59,13 @@ from portal.transparency import changes
 from portal.transparency import public as transparency
 from portal.transparency.models import OpenDataBuild, OpenDataChange, OpenDataLease
 from portal.web.database import write
-from portal.web.exports import csv_lines, json_chunks, write_atomically
+from portal.web.exports import (
+    csv_lines,
+    json_chunks,
+    remove_with_copies,
+    write_atomically,
+    write_encoded_copies,
+)
 from portal.web.tables import tuples, utcnow
 
 LEASE = "open-data"
@@ -408,6 +414,8 @@ def _write_output(name: str, chunks: Iterable[str], generation: int, today: dt.d
         with write():
             OpenDataBuild.update(built_on=today).where(OpenDataBuild.name == name).execute()
         return False
+    # Compressed once here, not per download; before the row points at the file.
+    write_encoded_copies(target)
     with write():
         OpenDataBuild.insert(
             name=name, file=target.name, etag=etag, size=size, version=generation,
@@ -418,7 +426,7 @@ def _write_output(name: str, chunks: Iterable[str], generation: int, today: dt.d
                       OpenDataBuild.version, OpenDataBuild.built_at, OpenDataBuild.built_on],
         ).execute()  # fmt: skip
     if before is not None and before.file != target.name:
-        (folder() / before.file).unlink(missing_ok=True)
+        remove_with_copies(folder() / before.file)
     return True
 
 
@@ -430,6 +438,6 @@ def _remove_unpublished(slugs: set[str]) -> list[str]:
         if slug not in slugs:
             with write():
                 OpenDataBuild.delete().where(OpenDataBuild.name == build_row.name).execute()
-            (folder() / build_row.file).unlink(missing_ok=True)
+            remove_with_copies(folder() / build_row.file)
             removed.append(build_row.name)
     return removed

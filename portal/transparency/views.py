@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, send_file
+from flask import Blueprint, Response, abort, current_app, request, send_file
 from flask_login import current_user
 
 from portal.catalog.views import long_date
 from portal.transparency import builds, tasks
 from portal.transparency import public as transparency
+from portal.web.exports import best_encoding, encoded_path
 from portal.web.htmx import render
 from portal.web.security import public_cache
 
@@ -84,16 +85,22 @@ def _serve(name: str, download_name: str) -> Response:
         build = builds.current(name) or abort(404)
         path = builds.path_of(build)
     is_csv = name.endswith(".csv")
+    # The copy compressed at build time, when the client takes it: sent as it
+    # is (flask-compress leaves a response with a Content-Encoding alone).
+    encoding = best_encoding(path, request.accept_encodings)
     response = send_file(
-        path,
+        encoded_path(path, encoding) if encoding else path,
         mimetype="text/csv" if is_csv else "application/json",
         as_attachment=is_csv,
         download_name=download_name,
         conditional=True,
-        etag=build.etag,
+        etag=f"{build.etag}-{encoding}" if encoding else build.etag,
         last_modified=build.built_at,
         max_age=None,
     )
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    response.vary.add("Accept-Encoding")
     return _public(response, DOWNLOAD_SECONDS)
 
 

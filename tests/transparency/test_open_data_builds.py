@@ -426,3 +426,55 @@ def test_statistics_and_open_data_pages_are_kept_by_the_page_cache(
             assert second.headers["Cache-Control"].startswith("public, max-age=")
     finally:
         template_rendered.disconnect(record, app)
+
+
+def test_downloads_are_compressed_once_at_build_time_and_sent_as_built(client, program):
+    """A client that takes brotli or gzip gets the copy the build compressed (the
+    same bytes as the file, once decompressed); one that takes neither gets the
+    file; an unchanged rebuild keeps the copies, a removed roll takes them along."""
+    import gzip
+
+    import brotli
+
+    bulk_beneficiaries(program, 300)
+    rebuild_open_data()
+    build = builds.current("padron/contigo.csv")
+    plain = builds.path_of(build).read_bytes()
+    assert len(plain) > 1400
+    url = "/datos-abiertos/padron/contigo.csv"
+    for accept, encoding, decode in (
+        ("gzip, deflate, br", "br", brotli.decompress),
+        ("gzip", "gzip", gzip.decompress),
+    ):
+        response = client.get(url, headers={"Accept-Encoding": accept})
+        assert response.headers["Content-Encoding"] == encoding
+        assert "Accept-Encoding" in response.headers["Vary"]
+        assert decode(response.data) == plain
+        assert response.headers["ETag"] == f'"{build.etag}-{encoding}"'
+        assert client.get(url, headers={"Accept-Encoding": accept,
+                                        "If-None-Match": response.headers["ETag"]}
+                          ).status_code == 304  # fmt: skip
+    identity = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in identity.headers and identity.data == plain
+    # The copies are made by the build, not by the request: none written since.
+    folder = builds.path_of(build).parent
+    copies = sorted(p.name for p in folder.iterdir() if p.name.startswith(build.file))
+    assert copies == [build.file, build.file + ".br", build.file + ".gz"]
+    roll = [folder / name for name in copies]
+    mtimes = [p.stat().st_mtime_ns for p in roll]
+    rebuild_open_data(force=True)  # the same bytes: the same files
+    assert [p.stat().st_mtime_ns for p in roll] == mtimes
+    # Nobody receives the program any more: the roll and its copies go.
+    with write():
+        Enrollment.update(active=False, ended_on=dt.date.today()).execute()
+    rebuild_open_data(force=True)
+    assert not [p for p in folder.iterdir() if p.name.startswith("padron-contigo")]
+
+
+def test_a_small_download_has_no_compressed_copy(client, program):
+    make_enrollment(make_citizen(), program)
+    rebuild_open_data()
+    build = builds.current(builds.dimension_name("sexo"))
+    assert builds.path_of(build).stat().st_size < 1400
+    response = client.get("/estadisticas/sexo.csv", headers={"Accept-Encoding": "br, gzip"})
+    assert response.status_code == 200 and "Content-Encoding" not in response.headers
