@@ -61,6 +61,7 @@ from portal.transparency.models import OpenDataBuild, OpenDataChange, OpenDataLe
 from portal.web.database import write
 from portal.web.exports import (
     csv_lines,
+    ensure_encoded_copies,
     json_chunks,
     remove_with_copies,
     write_atomically,
@@ -411,6 +412,7 @@ def _write_output(name: str, chunks: Iterable[str], generation: int, today: dt.d
     before = current(name)
     if before is not None and before.etag == etag and (folder() / before.file).exists():
         target.unlink()
+        ensure_encoded_copies(folder() / before.file)  # files built before there were copies
         with write():
             OpenDataBuild.update(built_on=today).where(OpenDataBuild.name == name).execute()
         return False

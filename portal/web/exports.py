@@ -183,6 +183,14 @@ def write_encoded_copies(path: Path) -> None:
             raise
 
 
+def ensure_encoded_copies(path: Path) -> None:
+    """Make ``path``'s copies if one is missing (a file kept from an earlier build)."""
+    if path.stat().st_size >= MIN_ENCODED_SIZE and not all(
+        encoded_path(path, encoding).exists() for encoding in ENCODINGS
+    ):
+        write_encoded_copies(path)
+
+
 def remove_encoded_copies(path: Path) -> None:
     for encoding in ENCODINGS:
         encoded_path(path, encoding).unlink(missing_ok=True)

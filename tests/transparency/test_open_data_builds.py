@@ -478,3 +478,15 @@ def test_a_small_download_has_no_compressed_copy(client, program):
     assert builds.path_of(build).stat().st_size < 1400
     response = client.get("/estadisticas/sexo.csv", headers={"Accept-Encoding": "br, gzip"})
     assert response.status_code == 200 and "Content-Encoding" not in response.headers
+
+
+def test_a_file_built_before_there_were_copies_gets_them_at_the_next_build(client, program):
+    bulk_beneficiaries(program, 300)
+    rebuild_open_data()
+    path = builds.path_of(builds.current("padron/contigo.csv"))
+    for suffix in (".br", ".gz"):
+        path.with_name(path.name + suffix).unlink()
+    rebuild_open_data(force=True)  # the same bytes: the file is kept, its copies made
+    assert builds.path_of(builds.current("padron/contigo.csv")) == path
+    response = client.get("/datos-abiertos/padron/contigo.csv", headers={"Accept-Encoding": "br"})
+    assert response.headers["ETag"].endswith('-br"')
