@@ -27,6 +27,7 @@ from portal.vocabulary import ApplicationStatus as S
 from portal.web.auth import citizen_required
 from portal.web.forms import BaseForm
 from portal.web.htmx import render
+from portal.web.tables import Prepared, Slot
 
 bp = Blueprint("applications", __name__)
 
@@ -74,10 +75,18 @@ def actor() -> Actor:
     return Actor.citizen(current_user.id)
 
 
-def own_application(folio: str) -> Application:
-    application = Application.get_or_none(
-        (Application.folio == folio) & (Application.citizen == current_user.id)
+# Every page of an application looks it up by folio and owner: prepared once.
+_OWN = Prepared(
+    lambda: (
+        Application.select()
+        .where((Application.folio == Slot("folio")) & (Application.citizen == Slot("citizen")))
+        .limit(1)
     )
+)
+
+
+def own_application(folio: str) -> Application:
+    application = next(iter(_OWN(folio=folio, citizen=current_user.id)), None)
     if application is None:
         abort(404)
     return application
@@ -85,12 +94,13 @@ def own_application(folio: str) -> Application:
 
 def documents_context(application: Application, **extra):
     requirements = apps.required_requirements(application)
+    current = apps.current_documents(application)
     return {
         "application": application,
         "program": Program.get_by_id(application.program_id),
         "requirements": requirements,
-        "current": apps.current_documents(application),
-        "missing": apps.missing_requirements(application),
+        "current": current,
+        "missing": apps.missing_requirements(application, requirements, current),
         "upload_form": UploadForm(),
         "action_form": ActionForm(),
         "max_mb": current_app.config["MAX_UPLOAD_MB"],
@@ -270,14 +280,15 @@ def detail_page(application: Application, *, errors=None, form=None):
     if correction and form is None:
         form = correction_form(correction.fields, application.answers or {}, formdata=None)
     requirements = apps.required_requirements(application)
+    current = apps.current_documents(application)
     return render(
         "applications/detail.html",
         application=application,
         program=Program.get_by_id(application.program_id),
         timeline=apps.timeline(application),
         requirements=requirements,
-        current=apps.current_documents(application),
-        missing=apps.missing_requirements(application),
+        current=current,
+        missing=apps.missing_requirements(application, requirements, current),
         correction=correction,
         flagged=[r for r in requirements if correction and r.id in correction.documents],
         correction_form=form,

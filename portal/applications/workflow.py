@@ -528,9 +528,16 @@ def current_documents(application: Application) -> dict[int, Document]:
     return {d.requirement_id: d for d in _CURRENT_DOCUMENTS(application=application.id)}
 
 
-def missing_requirements(application: Application) -> list[Requirement]:
-    have = current_documents(application)
-    return [r for r in required_requirements(application) if not r.optional and r.id not in have]
+def missing_requirements(
+    application: Application,
+    requirements: list[Requirement] | None = None,
+    current: Mapping[int, Document] | None = None,
+) -> list[Requirement]:
+    """The required documents not uploaded yet; a page that has read the
+    requirements and current documents already passes them."""
+    have = current_documents(application) if current is None else current
+    needed = required_requirements(application) if requirements is None else requirements
+    return [r for r in needed if not r.optional and r.id not in have]
 
 
 def add_document(

@@ -30,6 +30,7 @@ from portal.models import BlackoutPeriod, Call, Citizen, Municipality, utcnow
 from portal.rights.holidays import local_today
 from portal.vocabulary import AuditAction
 from portal.web.database import write
+from portal.web.tables import Prepared, Slot
 
 PERIOD_OBJECT = "veda"
 MAX_ELECTION = 200
@@ -52,14 +53,12 @@ class Blackout:
     municipality_code: str | None
 
 
-def in_force(on: dt.date | None = None, municipality_code: str | None = None) -> Blackout | None:
-    """The period in force on ``on`` for the whole state or ``municipality_code``."""
-    on = on or local_today()
-    # Only a range on ``ends`` (its index): the periods not yet over are a few
-    # rows (the elections ahead), however many past ones the table keeps. A
-    # condition on the municipality here would let the planner read every
-    # period of that municipality instead.
-    upcoming = (
+# Only a range on ``ends`` (its index): the periods not yet over are a few rows
+# (the elections ahead), however many past ones the table keeps. A condition on
+# the municipality here would let the planner read every period of that
+# municipality instead. Every page asks (the layout's banner): prepared once.
+_UPCOMING = Prepared(
+    lambda: (
         BlackoutPeriod.select(
             BlackoutPeriod.id,
             BlackoutPeriod.election,
@@ -68,16 +67,23 @@ def in_force(on: dt.date | None = None, municipality_code: str | None = None) ->
             BlackoutPeriod.municipality,
             BlackoutPeriod.withdrawn_at,
         )
-        .where(BlackoutPeriod.ends >= on)
+        .where(BlackoutPeriod.ends >= Slot("on"))
         .order_by(BlackoutPeriod.ends.desc())
+        .tuples()
     )
-    for row in upcoming:
+)
+
+
+def in_force(on: dt.date | None = None, municipality_code: str | None = None) -> Blackout | None:
+    """The period in force on ``on`` for the whole state or ``municipality_code``."""
+    on = on or local_today()
+    for period_id, election, starts, ends, municipality, withdrawn_at in _UPCOMING(on=on):
         if (
-            row.withdrawn_at is None
-            and row.starts <= on
-            and row.municipality_id in (None, municipality_code or None)
+            withdrawn_at is None
+            and starts <= on
+            and municipality in (None, municipality_code or None)
         ):
-            return Blackout(row.id, row.election, row.starts, row.ends, row.municipality_id)
+            return Blackout(period_id, election, starts, ends, municipality)
     return None
 
 

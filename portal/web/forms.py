@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from babel import support
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from wtforms.i18n import messages_path
 
 
 def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+@functools.cache
+def _wtforms_translations(locale: str) -> support.Translations:
+    """WTForms' own messages in ``locale``, read once per process (flask-wtf
+    reads the catalog from disk on every request that builds a form)."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class BaseForm(FlaskForm):
@@ -17,6 +28,9 @@ class BaseForm(FlaskForm):
     field strips it before its validators run."""
 
     class Meta:
+        def get_translations(self, form):
+            return _wtforms_translations(str(get_locale()))
+
         def bind_field(self, form, unbound_field, options):
             filters = unbound_field.kwargs.get("filters", [])
             if strip not in filters:
