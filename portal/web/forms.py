@@ -17,7 +17,7 @@ def strip(value: Any) -> Any:
 
 
 @functools.cache
-def _wtforms_translations(locale: str) -> support.Translations:
+def _wtforms_translations(locale: str) -> support.NullTranslations:
     """WTForms' own messages in ``locale``, read once per process (flask-wtf
     reads the catalog from disk on every request that builds a form)."""
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
