@@ -21,9 +21,10 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from itertools import count
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import brotli  # flask-compress's own dependency
 
@@ -108,6 +109,25 @@ def stream_rows(query: Any, fetch: int = FETCH_ROWS) -> Iterator[tuple]:
             named.close()
 
 
+@contextmanager
+def _replacing(path: Path) -> Iterator[IO[bytes]]:
+    """A binary file that becomes ``path`` whole when the block ends (written to a
+    temporary file, synced, renamed over it); a failure leaves neither."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed below, not closed by a with)
+        "wb", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
 def write_atomically(path: Path, chunks: Iterable[str]) -> tuple[str, int]:
     """Write ``chunks`` (UTF-8) to ``path`` through a temporary file renamed over it.
 
@@ -118,23 +138,12 @@ def write_atomically(path: Path, chunks: Iterable[str]) -> tuple[str, int]:
     """
     digest = hashlib.sha256()
     size = 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed below, not closed by a with)
-        "wb", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            for chunk in chunks:
-                data = chunk.encode("utf-8")
-                digest.update(data)
-                size += len(data)
-                handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+    with _replacing(path) as handle:
+        for chunk in chunks:
+            data = chunk.encode("utf-8")
+            digest.update(data)
+            size += len(data)
+            handle.write(data)
     return digest.hexdigest(), size
 
 
@@ -143,7 +152,7 @@ def write_atomically(path: Path, chunks: Iterable[str]) -> tuple[str, int]:
 # Each built download is also kept compressed, made once when it is written:
 # compressing a 2 MB roll per request cost ~8 ms of CPU for every download
 # (flask-compress brotli), which made the rolls the slowest public URLs under
-# load. ``suffix`` and ``quality`` per Content-Encoding, best first.
+# load. The file suffix of each Content-Encoding, best first.
 ENCODINGS = {"br": ".br", "gzip": ".gz"}
 MIN_ENCODED_SIZE = 1400  # below one TCP segment a compressed copy saves no round trip
 _CHUNK = 64 * 1024  # streamed: a fixed, small memory bound whatever the file
@@ -159,28 +168,17 @@ def write_encoded_copies(path: Path) -> None:
         remove_encoded_copies(path)
         return
     for encoding in ENCODINGS:
-        target = encoded_path(path, encoding)
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed below)
-            "wb", dir=path.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
-        )
-        try:
-            with handle, path.open("rb") as source:
-                if encoding == "br":
-                    compressor = brotli.Compressor(quality=6)
+        with _replacing(encoded_path(path, encoding)) as handle, path.open("rb") as source:
+            if encoding == "br":
+                compressor = brotli.Compressor(quality=6)
+                while chunk := source.read(_CHUNK):
+                    handle.write(compressor.process(chunk))
+                handle.write(compressor.finish())
+            else:
+                # mtime 0: the same bytes give the same file (and ETag) every build.
+                with gzip.GzipFile(fileobj=handle, mode="wb", compresslevel=6, mtime=0) as gz:
                     while chunk := source.read(_CHUNK):
-                        handle.write(compressor.process(chunk))
-                    handle.write(compressor.finish())
-                else:
-                    # mtime 0: the same bytes give the same file (and ETag) every build.
-                    with gzip.GzipFile(fileobj=handle, mode="wb", compresslevel=6, mtime=0) as gz:
-                        while chunk := source.read(_CHUNK):
-                            gz.write(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(handle.name, target)
-        except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
-            raise
+                        gz.write(chunk)
 
 
 def ensure_encoded_copies(path: Path) -> None:
