@@ -324,6 +324,15 @@ def test_staff_see_each_calls_waiting_count_for_their_agency_only(login):
     assert other.name not in page_text(page)
 
 
+def test_the_staff_case_page_shows_the_place_on_the_list(login):
+    program = _full_program()
+    _wait(program)
+    second = _wait(program)
+    reviewer = make_staff("revisor", program.agency)
+    page = html(login(reviewer).get(f"/oficina/solicitudes/{second.folio}"))
+    assert "En lista de espera (lugar 2 de la lista de espera)" in page_text(page)
+
+
 def test_delivery_operators_do_not_see_the_calls_page(login):
     operator = make_staff("entrega", make_agency())
     assert login(operator).get("/oficina/convocatorias").status_code == 403
