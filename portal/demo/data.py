@@ -752,15 +752,18 @@ def fill_waiting_list(
             break
         if apps.eligibility_reasons(citizen, program, on):
             continue
-        with write():
-            person = Actor.citizen(citizen)
-            application = apps.start_draft(
-                citizen, program, f"demo-espera-{citizen.curp}", on=on, folio_prefix=prefix
-            )
-            for requirement in apps.required_requirements(application):
-                if not requirement.optional:
-                    apps.add_document(
-                        application, requirement, scans.of(requirement), storage, person
-                    )
-            apps.submit(application, person, on=on)
+        person = Actor.citizen(citizen)
+        try:
+            with write():
+                application = apps.start_draft(
+                    citizen, program, f"demo-espera-{citizen.curp}", on=on, folio_prefix=prefix
+                )
+                for requirement in apps.required_requirements(application):
+                    if not requirement.optional:
+                        apps.add_document(
+                            application, requirement, scans.of(requirement), storage, person
+                        )
+                apps.submit(application, person, on=on)
+        except apps.Refused:
+            continue  # the rules say no after all (e.g. a program of its group received)
     return Call.get_by_id(call.id).places_waiting
