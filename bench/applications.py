@@ -9,8 +9,9 @@ each with its own connection as web workers would.
 Prints submissions per second and latency percentiles, the load average, and
 the ratio to a baseline measured in the same run (the same number of drafts of
 a call without quota, sent from one thread). Then checks the call: exactly
-min(N, QUOTA) live applications, the call's counter equal to them, every other
-person refused with "no hay lugares" and their draft intact. A quota exceeded
+min(N, QUOTA) applications holding a place, the call's counter equal to them,
+every other person on the waiting list (issue 16, item 9) with the numbers
+1..N-QUOTA, each once, their documents intact. A quota exceeded
 (issue 21: 1,030 live for 1,000 places) or any inconsistency ends the run with exit
 status 1; submissions that failed otherwise (e.g. "database is locked" past the
 busy timeout on an overloaded machine) are listed and give exit status 2.
@@ -39,8 +40,6 @@ from portal.web import database  # noqa: E402
 from portal.web.extensions import db  # noqa: E402
 from tests.application_builders import upload_all  # noqa: E402
 from tests.factories import make_citizen, make_program  # noqa: E402
-
-NO_PLACES = "Ya no hay lugares en esta convocatoria."
 
 
 def _drafts(program, n: int) -> list:
@@ -133,21 +132,25 @@ def main(n: int = 2000, workers: int = 32, quota: int = 1000) -> int:
         call = Call.get(Call.program == program)
         live = (
             Application.select()
-            .where((Application.call == call.id) & Application.status.in_(apps.LIVE_STATUSES))
+            .where((Application.call == call.id) & Application.status.in_(apps.PLACE_STATUSES))
             .count()
         )
         waiting = list(
             Application.select().where(
-                (Application.call == call.id) & (Application.status == "borrador")
+                (Application.call == call.id) & (Application.status == "en_espera")
             )
         )
+        drafts_left = (
+            Application.select()
+            .where((Application.call == call.id) & (Application.status == "borrador"))
+            .count()
+        )
+        numbers = sorted(a.waiting_number for a in waiting)
         intact = all(
-            sorted(doc.id for doc in d.documents) == documents[d.id] and not d.events.exists()
-            for d in waiting
+            sorted(doc.id for doc in a.documents) == documents[a.id]
+            for a in Application.select().where(Application.call == call.id)
         )
         db.close()
-    # Told by the check before writing, or by the conditional update (NoPlacesLeft).
-    refused = [o for o in outcomes if isinstance(o, apps.Refused) and NO_PLACES in o.reasons]
     failed = [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, apps.Refused)]
     kinds = sorted({f"{type(o).__name__}: {o}" for o in failed})
     throughput, base_throughput = n / elapsed, n / base_elapsed
@@ -159,20 +162,23 @@ def main(n: int = 2000, workers: int = 32, quota: int = 1000) -> int:
     print(f"  ratio to the baseline: {throughput / base_throughput:.2f}")
     expected = min(n, quota)
     print(
-        f"live applications: {live} for a quota of {quota} (expected {expected}); "
-        f"counter {call.places_taken}; refused 'no hay lugares' {len(refused)}; "
-        f"drafts kept {len(waiting)} (intact: {intact}); other errors {len(failed)}"
+        f"holding a place: {live} for a quota of {quota} (expected {expected}); "
+        f"counter {call.places_taken}; waiting {len(waiting)} (counter "
+        f"{call.places_waiting}); drafts left {drafts_left}; documents intact: {intact}; "
+        f"errors {len(failed)}"
     )
     for kind in kinds:
         print(f"  error: {kind}")
     if live > quota:
         print(f"QUOTA EXCEEDED: {live} live applications for {quota} places", file=sys.stderr)
         return 1
-    # Every submission that did not fail got a place or was told the call is full.
+    # Every submission that did not fail got a place or waits, numbered in order.
     ok = (
         live == min(quota, n - len(failed))
         and call.places_taken == live
-        and len(refused) + len(failed) == len(waiting)
+        and call.places_waiting == len(waiting) == n - len(failed) - live
+        and numbers == list(range(1, len(numbers) + 1))
+        and drafts_left == len(failed)
         and intact
     )
     if not ok:

@@ -21,17 +21,24 @@ class ApplicationStatus(StrEnum):
     RECHAZADA = "rechazada"
     ENTREGADA = "entregada"
     CANCELADA = "cancelada"
+    # Eligible and sent while the call's places were all taken: waits, in
+    # order, for a place to free (portal/applications/workflow.py).
+    EN_ESPERA = "en_espera"
 
 
 S = ApplicationStatus
-# Live applications count against "one application per person, program and call".
-LIVE_STATUSES: tuple[str, ...] = (
+# The statuses in which an application holds one of its call's places
+# (Call.places_taken): from submission until it is rejected or cancelled.
+PLACE_STATUSES: tuple[str, ...] = (
     S.ENVIADA,
     S.EN_REVISION,
     S.REQUIERE_CORRECCION,
     S.APROBADA,
     S.ENTREGADA,
 )
+# Live applications count against "one application per person, program and
+# call": those holding a place and those waiting for one.
+LIVE_STATUSES: tuple[str, ...] = (*PLACE_STATUSES, S.EN_ESPERA)
 STATUSES: tuple[str, ...] = tuple(s.value for s in ApplicationStatus)
 # Waiting for a decision (a reviewer holds the case meanwhile).
 HELD_STATUSES: tuple[str, ...] = (S.ENVIADA, S.EN_REVISION, S.REQUIERE_CORRECCION)
@@ -123,6 +130,7 @@ class AuditAction(StrEnum):
     APPLICATION_RECHAZADA = "solicitud.rechazada"
     APPLICATION_ENTREGADA = "solicitud.entregada"
     APPLICATION_CANCELADA = "solicitud.cancelada"
+    APPLICATION_EN_ESPERA = "solicitud.en_espera"
     APPROVAL_REFUSED = "solicitud.aprobacion_rechazada"
     APPROVAL_OVERRIDE = "solicitud.excepcion"
     CASE_VIEW = "ver_solicitud"

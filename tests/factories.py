@@ -28,7 +28,7 @@ from portal.models import (
     StaffUser,
     utcnow,
 )
-from portal.vocabulary import LIVE_STATUSES, EnrollmentSource
+from portal.vocabulary import PLACE_STATUSES, EnrollmentSource
 
 _seq = itertools.count(1)
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -131,11 +131,19 @@ def make_application(
     }
     fields.update(overrides)
     application = Application.create(**fields)
-    if application.status in LIVE_STATUSES:
+    if application.status in PLACE_STATUSES:
         # As submit() would have: a live application holds one of its call's places.
         Call.update(places_taken=Call.places_taken + 1).where(
             Call.id == application.call_id
         ).execute()
+    elif application.status == "en_espera":
+        # ... or waits, with the next number on the call's list.
+        Call.update(
+            places_waiting=Call.places_waiting + 1, waiting_issued=Call.waiting_issued + 1
+        ).where(Call.id == application.call_id).execute()
+        number = Call.get_by_id(application.call_id).waiting_issued
+        Application.update(waiting_number=number).where(Application.id == application.id).execute()
+        application.waiting_number = number
     return application
 
 

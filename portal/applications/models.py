@@ -80,6 +80,9 @@ class Application(BaseModel):
     updated_at = DateTimeField(default=utcnow)
     submitted_at = DateTimeField(null=True, index=True)
     decided_at = DateTimeField(null=True)
+    # Its number on the call's waiting list (Call.waiting_issued when it
+    # joined): the order in which the database found the call full.
+    waiting_number = IntegerField(null=True)
     # Rows that point here (peewee backrefs), declared for mypy.
     events: ModelSelect[ApplicationEvent]
     documents: ModelSelect[Document]
@@ -102,6 +105,17 @@ Application.add_index(
         unique=True,
         where=SQL(f"status IN ({_in(LIVE_STATUSES)})"),
         name="application_one_live_per_call",
+    )
+)
+# The call's waiting list in order: the first to move up is the lowest
+# number, a person's position is a count of the numbers before theirs.
+Application.add_index(
+    Application.index(
+        Application.call,
+        Application.waiting_number,
+        unique=True,
+        where=SQL(f"status = '{ApplicationStatus.EN_ESPERA.value}'"),
+        name="application_waiting_list",
     )
 )
 # One draft per person and call: parallel posts of the start form, or starts

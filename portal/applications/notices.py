@@ -49,18 +49,27 @@ _TEXTS: dict[str, str] = {
     S.RECHAZADA: "Su solicitud a «{program}» fue rechazada.",
     S.ENTREGADA: "Registramos la entrega de «{program}».",
     S.CANCELADA: "Su solicitud a «{program}» fue cancelada.",
+    S.EN_ESPERA: "Los lugares de «{program}» están ocupados: su solicitud quedó en la "
+    "lista de espera, en el lugar {position}. Avanzará sola, en orden, cuando se libere "
+    "un lugar, y le avisaremos.",
 }
+PROMOTED = (
+    "Se liberó un lugar en «{program}»: su solicitud salió de la lista de espera y la "
+    "dependencia la revisará."
+)
 
 
 def status_changed(application: Application, reason: str = "") -> Notice:
     """The inbox notice for the application's new status, plus its outbox rows."""
-    from portal.applications.workflow import STATUS_LABELS  # here: applications imports this module
+    # Here: the workflow imports this module.
+    from portal.applications.workflow import PROMOTED_REASON, STATUS_LABELS, waiting_position
 
     citizen = Citizen.get_by_id(application.citizen_id)
     program = Program.get_by_id(application.program_id)
-    body = _TEXTS.get(application.status, "Su solicitud a «{program}» cambió.").format(
-        program=program.name
-    )
+    text = _TEXTS.get(application.status, "Su solicitud a «{program}» cambió.")
+    if application.status == S.ENVIADA and reason == PROMOTED_REASON:
+        text = PROMOTED
+    body = text.format(program=program.name, position=waiting_position(application))
     if reason and application.status in (S.REQUIERE_CORRECCION, S.RECHAZADA, S.CANCELADA):
         body += f" Motivo: {reason}"
     elif reason and application.status in (S.APROBADA, S.ENTREGADA):

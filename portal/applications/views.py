@@ -22,7 +22,7 @@ from portal.applications.notices import mark_read
 from portal.applications.uploads import UploadRejected, inspect_upload, max_upload_bytes
 from portal.backoffice.audit import Actor
 from portal.eligibility.profile import FIELDS
-from portal.models import Application, Citizen, Document, Notice, Program, Requirement
+from portal.models import Application, Call, Citizen, Document, Notice, Program, Requirement
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.auth import citizen_required
 from portal.web.forms import BaseForm
@@ -170,9 +170,11 @@ def apply(slug: str):
     if not reasons:
         reasons = [str(r) for r in apps.eligibility_reasons(citizen, program, dt.date.today())]
     status = 422 if form.errors or (reasons and request.method == "POST") else 200
+    call = apps.open_call(program, dt.date.today())
     return render(
         "applications/apply.html",
         program=program,
+        call_full=call is not None and call.places_left() == 0,
         citizen=citizen,
         answers=apps.snapshot_answers(citizen),
         profile_answers=profile_answers(citizen.profile or {}),
@@ -260,7 +262,17 @@ def receipt(folio: str):
         program=Program.get_by_id(application.program_id),
         citizen=Citizen.get_by_id(current_user.id),
         next_step=apps.next_step(application),
+        waiting=waiting_list(application),
     )
+
+
+def waiting_list(application: Application) -> tuple[int, int] | None:
+    """(position, people waiting in the call) while the application waits for a place."""
+    position = apps.waiting_position(application)
+    if position is None:
+        return None
+    waiting = Call.select(Call.places_waiting).where(Call.id == application.call_id).scalar()
+    return position, max(waiting, position)
 
 
 @bp.get("/mis-solicitudes")
@@ -296,6 +308,7 @@ def detail_page(application: Application, *, errors=None, form=None):
         action_form=ActionForm(),
         can_cancel=apps.can(application, S.CANCELADA, actor()),
         next_step=apps.next_step(application),
+        waiting=waiting_list(application),
         errors=errors or {},
         max_mb=current_app.config["MAX_UPLOAD_MB"],
     )

@@ -27,6 +27,17 @@ place on the way into a live status with a conditional update (``... WHERE
 places_taken < quota``: when no row matches, :class:`NoPlacesLeft` and nothing
 is written) and giving it back on the way out (rejection, cancellation, a merge
 of duplicate records, which cancels). No other code writes the counter.
+
+A submission that finds no place left is not refused: it joins the call's
+waiting list (``en_espera``) with the next number (``Call.waiting_issued``),
+taken by a conditional update that is true only while the call is full, so a
+place freed meanwhile is taken instead. Every move that gives a place back
+moves up the first waiting applications (:func:`promote_waiting`) in the same
+transaction, through :func:`transition`, while places are free. Every move
+that touches the counters updates the call's row *before* the application's:
+on PostgreSQL that row lock orders them (no deadlock between a cancellation
+that promotes and a waiting person who cancels), and no place can free while
+someone joins the list unseen. See docs/waiting-list.md.
 """
 
 from __future__ import annotations
@@ -37,14 +48,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import IntegrityError
+from peewee import SQL, IntegrityError
 
 from portal.applications import assistance, notices, upload_limits
 from portal.applications.folio import new_folio
 from portal.applications.storage import Storage
 from portal.applications.uploads import CleanFile
 from portal.backoffice import audit
+from portal.backoffice.audit import SYSTEM as SYSTEM_ACTOR
 from portal.backoffice.audit import Actor
+from portal.catalog import store as catalog_store
 from portal.catalog.store import engine_catalog, quota_used
 from portal.citizens.models import ADDRESS_FIELDS as INEGI_ADDRESS_FIELDS
 from portal.eligibility.engine import ALREADY_RECEIVES, CANNOT_COMBINE, Result, Status, evaluate
@@ -74,6 +87,7 @@ from portal.vocabulary import (
     Role,
     status_action,
 )
+from portal.vocabulary import PLACE_STATUSES as HOLDING_PLACES
 from portal.vocabulary import Assistance as Act
 from portal.web.database import locked, write
 from portal.web.tables import Prepared, Slot
@@ -88,6 +102,11 @@ SYSTEM = ActorKind.SISTEMA
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (S.BORRADOR, S.ENVIADA): frozenset({CITIZEN, STAFF}),
     (S.BORRADOR, S.CANCELADA): frozenset({CITIZEN, STAFF}),
+    # A submission into a full call waits; the system moves it up when a
+    # place frees (promote_waiting); the person may leave the list.
+    (S.BORRADOR, S.EN_ESPERA): frozenset({CITIZEN, STAFF}),
+    (S.EN_ESPERA, S.ENVIADA): frozenset({SYSTEM}),
+    (S.EN_ESPERA, S.CANCELADA): frozenset({CITIZEN, STAFF}),
     (S.ENVIADA, S.EN_REVISION): frozenset({STAFF}),
     (S.ENVIADA, S.REQUIERE_CORRECCION): frozenset({STAFF}),
     (S.ENVIADA, S.APROBADA): frozenset({STAFF}),
@@ -111,7 +130,9 @@ CITIZEN_MOVES = frozenset(move for move, who in TRANSITIONS.items() if CITIZEN i
 DECISIONS = frozenset({S.EN_REVISION, S.REQUIERE_CORRECCION, S.APROBADA, S.RECHAZADA})
 # The statuses in which an application holds one of its call's places
 # (Call.places_taken): from submission until it is rejected or cancelled.
-PLACE_STATUSES = frozenset(LIVE_STATUSES)
+# A waiting application (en_espera) is live but holds no place.
+PLACE_STATUSES = frozenset(HOLDING_PLACES)
+WAITING = S.EN_ESPERA
 
 # Read with the status as a row holds it: a plain str (each ApplicationStatus is one).
 STATUS_LABELS: dict[str, str] = {
@@ -123,6 +144,7 @@ STATUS_LABELS: dict[str, str] = {
     S.RECHAZADA: "Rechazada",
     S.ENTREGADA: "Entregada",
     S.CANCELADA: "Cancelada",
+    S.EN_ESPERA: "En lista de espera",
 }
 
 # Data a reviewer may ask to correct, with the label shown to the person.
@@ -144,6 +166,15 @@ ADDRESS_FIELDS = (*INEGI_ADDRESS_FIELDS, "state")
 
 CLOSED = _l("Este programa no recibe solicitudes en este momento.")
 NO_PLACES = _l("Ya no hay lugares en esta convocatoria.")
+# Stored on the timeline (Spanish, like every reason there).
+WAITING_REASON = (
+    "Los lugares de la convocatoria están ocupados: su solicitud quedó en la lista "
+    "de espera y avanzará sola cuando se libere un lugar."
+)
+PROMOTED_REASON = (
+    "Se liberó un lugar en la convocatoria: su solicitud salió de la lista de espera "
+    "y la dependencia la revisará."
+)
 ALREADY_APPLIED = _l("Ya tiene una solicitud en curso para este programa en esta convocatoria.")
 
 # Called inside approve()'s transaction with the approved application, so other
@@ -181,10 +212,16 @@ class Refused(ApplicationError):
 
 
 class NoPlacesLeft(Refused):
-    """The call's places were all taken (the conditional update matched no row)."""
+    """The call's places were all taken (the conditional update matched no row);
+    :func:`submit` puts the application on the waiting list instead."""
 
     def __init__(self) -> None:
         super().__init__([NO_PLACES])
+
+
+class PlacesLeft(ApplicationError):
+    """The call has a place free: an application does not wait (the conditional
+    update that joins the list matched no row); :func:`submit` takes the place."""
 
 
 class DuplicateEnrollment(ApplicationError):
@@ -282,6 +319,9 @@ def transition(
     for name, value in (changes or {}).items():
         values[getattr(Application, name)] = value
     with write():
+        # The call's row first (see the module docstring); a Conflict below
+        # rolls the counters back with everything else.
+        freed = _move_places(application.call_id, from_status, to, values)
         updated = (
             Application.update(values)
             .where(
@@ -295,10 +335,6 @@ def transition(
             raise Conflict(
                 _l("La solicitud cambió mientras la veía. Vuelva a cargarla y revise su estado.")
             )
-        if from_status not in PLACE_STATUSES and to in PLACE_STATUSES:
-            take_place(application.call_id)
-        elif from_status in PLACE_STATUSES and to not in PLACE_STATUSES:
-            give_back_place(application.call_id)
         fresh = Application.get_by_id(application.id)
         ApplicationEvent.create(
             application=fresh,
@@ -319,9 +355,28 @@ def transition(
         )
         notices.status_changed(fresh, reason)
         open_data.mark_changed(open_data.APPLICATIONS)
+        if freed:
+            promote_waiting(application.call_id)
     _refresh(application, fresh)
     notices.wake()
     return application
+
+
+def _move_places(call_id: int, from_status: str, to: str, values: dict[Any, Any]) -> bool:
+    """The call's counters for a move from ``from_status`` to ``to``; whether a
+    place was given back. Joining the waiting list sets the application's
+    number in ``values``."""
+    freed = False
+    if from_status not in PLACE_STATUSES and to in PLACE_STATUSES:
+        take_place(call_id)
+    elif from_status in PLACE_STATUSES and to not in PLACE_STATUSES:
+        give_back_place(call_id)
+        freed = True
+    if from_status == WAITING:
+        Call.update(places_waiting=Call.places_waiting - 1).where(Call.id == call_id).execute()
+    if to == WAITING:
+        values[Application.waiting_number] = join_waiting(call_id)
+    return freed
 
 
 def take_place(call_id: int) -> None:
@@ -341,6 +396,81 @@ def take_place(call_id: int) -> None:
     )
     if taken != 1:
         raise NoPlacesLeft()
+
+
+def join_waiting(call_id: int) -> int:
+    """The next number on the call's waiting list, or :class:`PlacesLeft`.
+
+    A conditional update like :func:`take_place`'s, true only while every
+    place is taken: on PostgreSQL it waits for a writer that is freeing a
+    place and then re-reads the counter, so nobody joins the list while a
+    place is free; the row lock it takes is held until commit, so the
+    promotion of a place freed later sees this application.
+    """
+    joined = (
+        Call.update(places_waiting=Call.places_waiting + 1, waiting_issued=Call.waiting_issued + 1)
+        .where((Call.id == call_id) & Call.quota.is_null(False) & (Call.places_taken >= Call.quota))
+        .execute()
+    )
+    if joined != 1:
+        raise PlacesLeft(_l("Hay lugares en esta convocatoria: la solicitud no necesita esperar."))
+    # The row is ours until commit (locked by the update, or BEGIN IMMEDIATE).
+    return Call.select(Call.waiting_issued).where(Call.id == call_id).scalar()
+
+
+def promote_waiting(call_id: int) -> list[Application]:
+    """Move up the first waiting applications while the call has places free.
+
+    Called inside the transaction that gave a place back (or raised the quota,
+    through :data:`portal.catalog.store.on_calls_saved`), after that counter
+    update: this transaction holds the call's row, so two places freed at once
+    by two transactions move two different people, one after the other, and
+    never more than the places free. Each moves through :func:`transition`
+    (which takes its place with the conditional update), with its timeline
+    entry, audit entry and notice.
+    """
+    promoted: list[Application] = []
+    with write():
+        call = locked(Call.select().where(Call.id == call_id)).first()
+        if call is None or call.places_waiting == 0:
+            return promoted
+        free = call.places_waiting if call.quota is None else call.quota - call.places_taken
+        if free <= 0:
+            return promoted
+        first = (
+            Application.select()
+            .where((Application.call == call_id) & SQL(WAITING_ROWS))
+            .order_by(Application.waiting_number)
+            .limit(free)
+        )
+        for application in list(first):
+            transition(application, S.ENVIADA, SYSTEM_ACTOR, PROMOTED_REASON)
+            promoted.append(application)
+    return promoted
+
+
+# Spelled as the partial index application_waiting_list says it, so the
+# planners (SQLite's above all) use that index for the list's reads.
+WAITING_ROWS = f"status = '{WAITING.value}'"
+
+
+def waiting_position(application: Application) -> int | None:
+    """The application's place on its call's waiting list (1: the next to move
+    up), or None when it is not waiting. A count of the numbers before its own
+    on the partial index of the call's waiting rows: it reads only that call's
+    list, never the registry (measured in bench/waiting_list.py)."""
+    if application.status != WAITING or application.waiting_number is None:
+        return None
+    ahead = (
+        Application.select(Application.id)
+        .where(
+            (Application.call == application.call_id)
+            & SQL(WAITING_ROWS)
+            & (Application.waiting_number < application.waiting_number)
+        )
+        .count()
+    )
+    return ahead + 1
 
 
 def give_back_place(call_id: int) -> None:
@@ -482,8 +612,7 @@ def start_refusals(citizen: Citizen, program: Program, call: Call, on: dt.date) 
     reasons: list[Text] = []
     if result.status is Status.NOT_ELIGIBLE:
         reasons += result.reasons
-    if call.places_left() == 0:
-        reasons.append(NO_PLACES)
+    # A full call refuses nobody: the submission waits for a place.
     return reasons
 
 
@@ -671,17 +800,18 @@ def eligibility_reasons(citizen: Citizen, program: Program, on: dt.date) -> list
                 "preguntas de «¿Qué apoyos puedo recibir?» y vuelva a intentarlo."
             )
         )
-    if result.quota_full:
-        reasons.append(NO_PLACES)
+    # A full call (result.quota_full) is no reason: the application waits.
     return reasons
 
 
 def submit(application: Application, actor: Actor, *, on: dt.date | None = None) -> Application:
     """Send a draft. Idempotent: an application already sent is returned as is.
 
-    Re-checks, against the current catalog, the open call, its quota and the
-    person's enrollments; every reason is in :class:`Refused`. A second live
-    application to the same call is refused by the database itself.
+    Re-checks, against the current catalog, the open call and the person's
+    enrollments; every reason is in :class:`Refused`. A second live
+    application to the same call is refused by the database itself. When the
+    call's places are all taken the application joins its waiting list
+    (``en_espera``) instead of being refused (:func:`_send`).
     """
     if application.status != S.BORRADOR:
         if application.status in LIVE_STATUSES:
@@ -700,16 +830,35 @@ def submit(application: Application, actor: Actor, *, on: dt.date | None = None)
     try:
         with write():
             assistance.note(application.citizen_id, actor, Act.SOLICITUD, application.id)
-            transition(
-                application,
-                S.ENVIADA,
-                actor,
-                changes={"submitted_at": application.submitted_at or utcnow()},
-            )
+            _send(application, actor)
     except IntegrityError:
         raise Refused([ALREADY_APPLIED]) from None
     notices.wake()  # after the commit: the queue must see the notice
     return application
+
+
+# Each retry of _send means another writer freed or took a place between its
+# two conditional updates (PostgreSQL): a handful is plenty.
+SEND_ATTEMPTS = 5
+
+
+def _send(application: Application, actor: Actor) -> Application:
+    """Take a place (``enviada``), or wait for one (``en_espera``): whichever of
+    the two conditional updates the database finds true. Each runs in a
+    savepoint, so the one that fails leaves nothing behind."""
+    changes = {"submitted_at": application.submitted_at or utcnow()}
+    for _attempt in range(SEND_ATTEMPTS):
+        try:
+            with write():
+                return transition(application, S.ENVIADA, actor, changes=changes)
+        except NoPlacesLeft:
+            pass
+        try:
+            with write():
+                return transition(application, WAITING, actor, WAITING_REASON, changes=changes)
+        except PlacesLeft:
+            continue
+    raise ApplicationError(_l("No pudimos enviar la solicitud. Inténtelo de nuevo."))
 
 
 def cancel(
@@ -1303,5 +1452,13 @@ def next_step(application: Application) -> str:
         S.RECHAZADA: "Su solicitud fue rechazada. El motivo aparece abajo.",
         S.ENTREGADA: "El apoyo ya fue entregado.",
         S.CANCELADA: "Usted canceló esta solicitud.",
+        S.EN_ESPERA: "Los lugares de esta convocatoria están ocupados. Su solicitud está en "
+        "la lista de espera y avanzará sola, en orden, cuando se libere un lugar; le "
+        "avisaremos.",
     }
     return steps[application.status]
+
+
+# A catalog load or a program edit that raised a call's quota (or removed it)
+# moves up the waiting in the same transaction.
+catalog_store.on_calls_saved.append(promote_waiting)

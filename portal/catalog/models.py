@@ -113,6 +113,8 @@ class Call(BaseModel):
     takes a place with a conditional update in its own transaction, so two
     people can never take the last one; every move out of a live status gives
     it back. Pages read places left from it instead of counting applications.
+    A submission that finds no place left waits (``places_waiting``) and moves
+    up when one frees.
     """
 
     id: AutoField[int]
@@ -122,6 +124,11 @@ class Call(BaseModel):
     closes = DateField()
     quota = IntegerField(null=True)
     places_taken = IntegerField(default=0, constraints=[SQL("CHECK (places_taken >= 0)")])
+    # The waiting list (migrations/0020_waiting_list.py), kept by the same
+    # workflow in the same transactions: how many wait now, and how many
+    # numbers were ever handed out (the next one joins with issued + 1).
+    places_waiting = IntegerField(default=0, constraints=[SQL("CHECK (places_waiting >= 0)")])
+    waiting_issued = IntegerField(default=0)
 
     def places_left(self) -> int | None:
         """None when the call has no quota."""

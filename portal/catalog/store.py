@@ -276,6 +276,12 @@ def save_requirements(program: Program, wanted: Sequence[RequirementData]) -> li
     return blocked
 
 
+# Called, inside the transaction that saves them, with the id of each kept call
+# whose quota was raised or removed: the applications workflow registers the
+# move-up of its waiting list here (the catalog depends on no other area).
+on_calls_saved: list[Callable[[int], object]] = []
+
+
 def save_calls(program: Program, wanted: Sequence[CallData]) -> list[Call]:
     """Make ``wanted`` the program's calls, matched by opening date and updated in place.
 
@@ -294,6 +300,9 @@ def save_calls(program: Program, wanted: Sequence[CallData]) -> list[Call]:
             Call.create(program=program.id, opens=call.opens, closes=call.closes, quota=call.quota)
         else:
             Call.update(closes=call.closes, quota=call.quota).where(Call.id == row.id).execute()
+            if call.quota is None or (row.quota is not None and call.quota > row.quota):
+                for hook in on_calls_saved:
+                    hook(row.id)
     return blocked
 
 

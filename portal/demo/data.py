@@ -116,6 +116,13 @@ EVERY_STEP = (
 )
 # A call with no quota still has a size.
 OPEN_QUOTA_PLACES = 5000
+# The demo's full call (issue 16, item 9): the pilot call of this program has
+# few places; after the planned cases, more eligible people apply until this
+# many wait on its list, in order, for a place to free.
+WAITING_LIST_PROGRAM = "mujeres-emprendedoras"
+WAITING_LIST_PEOPLE = 8
+# Filled only when that few places are left (a bigger call is left as it is).
+WAITING_LIST_MAX_PLACES = 60
 # Applications carried out per transaction.
 BATCH = 250
 
@@ -410,6 +417,10 @@ def carry_out(
     if plan.step == S.BORRADOR:
         return application
     apps.submit(application, filer, on=on)
+    if application.status == S.EN_ESPERA:
+        # The call was full: the person waits, and moves up when a later
+        # plan's rejection or cancellation frees a place.
+        return application
     if plan.step == S.ENVIADA and not plan.corrected:
         return application
     apps.take(application, reviewer, application.version)
@@ -644,6 +655,10 @@ def plan_population(
         share = max(demand, SMALLEST_SHARE) * len(pool)
         candidates = [i for i in eligible[slug] if program.exclusion_key not in groups[i]]
         wanted = min(len(candidates), max(len(EVERY_STEP), round(share)))
+        if places[program.id] is not None:
+            # Planned cases take places; the waiting list is filled apart
+            # (fill_waiting_list), so every planned step is reached.
+            wanted = min(wanted, max(len(EVERY_STEP), places[program.id] or 0))
         for index in sorted(rng.sample(candidates, wanted)):
             groups[index].add(program.exclusion_key)
             plans.append(_plan(index, pool[index], program, rng, on, seed))
@@ -709,6 +724,46 @@ def generate_population(
                 counts["applications"] += 1
                 counts[application.status] += 1
 
+    counts[S.EN_ESPERA] = fill_waiting_list(on, storage, prefix, scans)
     counts["citizens"] += bulk_insert_registry(people)
     counts["enrollments"] = Enrollment.select().where(Enrollment.active).count()
     return dict(counts)
+
+
+def fill_waiting_list(
+    on: dt.date, storage: Storage, prefix: str, scans: Scans | None = None
+) -> int:
+    """Eligible people apply to :data:`WAITING_LIST_PROGRAM`'s open call until
+    its places are taken and :data:`WAITING_LIST_PEOPLE` wait; returns how many
+    wait. Through the workflow, as the people would (draft, documents,
+    submission); a second run finds the list long enough and adds nothing."""
+    program = Program.get_or_none(Program.slug == WAITING_LIST_PROGRAM)
+    call = apps.open_call(program, on) if program is not None else None
+    if program is None or call is None or call.quota is None:
+        return 0
+    if (call.places_left() or 0) > WAITING_LIST_MAX_PLACES:
+        return call.places_waiting
+    scans = scans or Scans()
+    applied = Application.select(Application.citizen).where(Application.call == call.id)
+    people = Citizen.select().where(Citizen.id.not_in(applied)).order_by(Citizen.id)
+    for citizen in people.iterator():
+        call = Call.get_by_id(call.id)
+        if call.places_waiting >= WAITING_LIST_PEOPLE:
+            break
+        if apps.eligibility_reasons(citizen, program, on):
+            continue
+        person = Actor.citizen(citizen)
+        try:
+            with write():
+                application = apps.start_draft(
+                    citizen, program, f"demo-espera-{citizen.curp}", on=on, folio_prefix=prefix
+                )
+                for requirement in apps.required_requirements(application):
+                    if not requirement.optional:
+                        apps.add_document(
+                            application, requirement, scans.of(requirement), storage, person
+                        )
+                apps.submit(application, person, on=on)
+        except apps.Refused:
+            continue  # the rules say no after all (e.g. a program of its group received)
+    return Call.get_by_id(call.id).places_waiting

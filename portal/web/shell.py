@@ -26,6 +26,7 @@ STAFF_NAV = [
     ("credential_office.search", _l("Credenciales")),
     ("delivery_calendar.index", _l("Calendario de entregas")),
     ("oficina_admin.programs", _l("Programas")),
+    ("oficina_admin.calls", _l("Convocatorias")),
     ("padron.index", _l("Padrones")),
     ("rights_office.queue", _l("Derechos ARCO")),
     ("rights_office.blackouts", _l("Veda electoral")),

@@ -172,7 +172,11 @@ def snapshot() -> dict:
             (c.id, c.revoked_at is None, c.superseded_at is None) for c in Credential.select()
         ),
         "assistance": Assistance.select().count(),
-        "places": sorted(Call.select(Call.id, Call.places_taken).tuples()),
+        "places": sorted(
+            Call.select(
+                Call.id, Call.places_taken, Call.places_waiting, Call.waiting_issued
+            ).tuples()
+        ),
     }
 
 
@@ -798,6 +802,21 @@ class IntegrityMachine(RuleBasedStateMachine):
         for call in Call.select():
             assert call.places_taken == held[call.id], (call.id, call.places_taken, held)
             assert call.quota is None or call.places_taken <= call.quota, call.id
+
+    @invariant()
+    def nobody_waits_while_a_place_is_free(self):
+        """Waiting lists (issue 16, item 9): the call's counter is its waiting
+        rows, and a freed place always moved the first of them up."""
+        waiting = Counter(
+            call_id
+            for (call_id,) in Application.select(Application.call)
+            .where(Application.status == S.EN_ESPERA)
+            .tuples()
+        )
+        for call in Call.select():
+            assert call.places_waiting == waiting[call.id], (call.id, waiting)
+            if waiting[call.id]:
+                assert call.quota is not None and call.places_taken >= call.quota, call.id
 
     @invariant()
     def one_draft_per_person_and_call(self):

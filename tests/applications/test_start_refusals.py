@@ -1,9 +1,10 @@
 """Item 9 (drafts): a draft the person could never send is not started.
 
 Not eligible by the engine's verdict, no call open, a program of the same
-exclusion group already received, an application already in course, no
-places left: a clear Spanish message, a 4xx on the page, and nothing written
-(no application, no audit entry, no counter moved).
+exclusion group already received, an application already in course: a clear
+Spanish message, a 4xx on the page, and nothing written (no application, no
+audit entry, no counter moved). A full call refuses nobody: the application
+waits for a place (issue 16, item 9; tests/applications/test_waiting_list.py).
 """
 
 from __future__ import annotations
@@ -47,11 +48,6 @@ CASES = {
         make_citizen,
         lambda: _closed(make_program()),
         "Este programa no recibe solicitudes en este momento.",
-    ),
-    "no places left": (
-        make_citizen,
-        lambda: _full(make_program()),
-        "Ya no hay lugares en esta convocatoria.",
     ),
 }
 
@@ -118,14 +114,15 @@ def test_an_existing_draft_is_returned_for_any_key(app):
     assert Application.select().count() == 1
 
 
-def test_a_refused_submission_leaves_the_draft_and_the_places(app):
+def test_a_full_call_starts_the_draft_and_its_submission_waits(app):
     citizen, program = make_citizen(), make_program(requirements=())
-    draft = apps.start_draft(citizen, program, "llave")
     _full(program)
-    with pytest.raises(apps.Refused, match="no hay lugares"):
-        apps.submit(draft, citizen_actor(citizen))
-    assert Application.get_by_id(draft.id).status == "borrador"
-    assert Call.get_by_id(draft.call_id).places_taken == 1
+    draft = apps.start_draft(citizen, program, "llave")
+    assert draft.status == "borrador"
+    apps.submit(draft, citizen_actor(citizen))
+    assert Application.get_by_id(draft.id).status == "en_espera"
+    call = Call.get_by_id(draft.call_id)
+    assert (call.places_taken, call.places_waiting) == (1, 1)
 
 
 @pytest.mark.parametrize("case", CASES)

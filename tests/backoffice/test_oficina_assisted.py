@@ -189,6 +189,24 @@ def test_staff_apply_upload_and_submit_for_the_person_marked_assisted(login, cou
     assert event.assisted and event.actor_staff_id == reviewer.id
 
 
+def test_a_submission_at_the_counter_into_a_full_call_waits_and_says_the_place(login, counter):
+    """Issue 16, item 9: the counter files into a full call as the person would."""
+    _, program = counter
+    call = program.calls.get()
+    call.quota = 1
+    call.save()
+    submitted(make_citizen(), program)
+    client, _, application = start_at_the_counter(login, counter, "k-espera")
+    upload_scan(client, application, MINIMAL_PDF)
+    response = client.post(f"/oficina/ventanilla/solicitudes/{application.folio}/enviar")
+    assert response.status_code == 303
+    assert Application.get_by_id(application.id).status == "en_espera"
+    page = html(client.get(response.location)).get_text(" ", strip=True)
+    assert "quedó en el lugar 1 de la lista de espera" in page
+    event = ApplicationEvent.get(ApplicationEvent.application == application.id)
+    assert event.to_status == "en_espera" and event.assisted
+
+
 def test_a_bad_scan_is_refused_with_a_message(login, counter):
     client, _, application = start_at_the_counter(login, counter, "k2")
     response = upload_scan(client, application, b"<html>no</html>")

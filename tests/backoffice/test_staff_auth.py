@@ -288,7 +288,7 @@ def test_a_local_next_is_still_honoured(client):
 
 
 MENU = {
-    "revisor": {"/oficina", "/oficina/ventanilla"},
+    "revisor": {"/oficina", "/oficina/ventanilla", "/oficina/convocatorias"},
     "entrega": {"/entrega", "/oficina/credenciales"},
     "admin_dependencia": {
         "/oficina",
@@ -296,11 +296,13 @@ MENU = {
         "/oficina/credenciales",
         "/oficina/calendario",
         "/oficina/programas",
+        "/oficina/convocatorias",
         "/oficina/padrones",
     },
     "admin_estatal": {
         "/oficina",
         "/oficina/programas",
+        "/oficina/convocatorias",
         "/oficina/padrones",
         "/oficina/derechos",
         "/oficina/veda",

@@ -109,12 +109,14 @@ def test_program_page_reads_places_left_from_the_counter_in_constant_queries(cli
     assert "Lugares: 25,000. Quedan 24,500." in text
 
 
-def test_program_page_with_a_full_call_offers_no_application(client, demo):
+def test_program_page_with_a_full_call_offers_the_waiting_list(client, demo):
+    """Issue 16, item 9: a full call still takes applications; they wait."""
     program = Program.get(Program.slug == "tarjeta-contigo")
     Call.update(places_taken=Call.quota).where(Call.program == program).execute()
     page = html(client.get("/programas/tarjeta-contigo"))
-    assert "Quedan 0." in page.get_text(" ", strip=True)
-    assert not page.find("a", string="Solicitar este apoyo")
+    text = page.get_text(" ", strip=True)
+    assert "Quedan 0." in text and "quedará en la lista de espera" in text
+    assert page.find("a", string="Solicitar este apoyo")
 
 
 def test_program_page_links_to_apply_when_the_applications_area_exists(app, demo):

@@ -37,6 +37,7 @@ from portal.models import (
 from portal.vocabulary import (
     BENEFICIARY_STATUSES,
     LIVE_STATUSES,
+    PLACE_STATUSES,
     ApplicationStatus,
     AuditAction,
     DocumentStatus,
@@ -136,7 +137,7 @@ class TestABulkRun:
         for call in Call.select():
             live = (
                 Application.select()
-                .where((Application.call == call) & Application.status.in_(LIVE_STATUSES))
+                .where((Application.call == call) & Application.status.in_(PLACE_STATUSES))
                 .count()
             )
             assert call.places_taken == live, call.id
@@ -363,7 +364,7 @@ def test_an_interrupted_run_resumes_and_leaves_nothing_half_written(app, monkeyp
     for call in Call.select():
         live = (
             Application.select()
-            .where((Application.call == call) & Application.status.in_(LIVE_STATUSES))
+            .where((Application.call == call) & Application.status.in_(PLACE_STATUSES))
             .count()
         )
         assert call.places_taken == live >= calls[call.id]

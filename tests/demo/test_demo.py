@@ -142,6 +142,20 @@ class TestThePopulation:
                 Enrollment.select().where(Enrollment.program == program, Enrollment.active).exists()
             )
 
+    def test_one_call_is_full_with_a_waiting_list_in_order(self, population):
+        program = Program.get(Program.slug == demo.WAITING_LIST_PROGRAM)
+        call = applications.open_call(program, dt.date.today())
+        assert call.places_taken == call.quota
+        assert call.places_waiting == population[S.EN_ESPERA] == demo.WAITING_LIST_PEOPLE
+        waiting = list(
+            Application.select()
+            .where((Application.call == call) & (Application.status == S.EN_ESPERA))
+            .order_by(Application.waiting_number)
+        )
+        assert [applications.waiting_position(a) for a in waiting] == list(
+            range(1, demo.WAITING_LIST_PEOPLE + 1)
+        )
+
     def test_the_audit_chain_verifies(self, population):
         assert AuditEvent.select().count() > population["applications"]
         assert audit.verify() is None
@@ -152,8 +166,11 @@ class TestThePopulation:
         first = demo.plan_population(pool, 7, today)
         again = demo.plan_population(pool, 7, today)
         assert first == again
+        # Besides the plans, the people who joined the demo's waiting list.
         assert {p.key for p in first[1]} == {
-            a.idempotency_key for a in Application.select(Application.idempotency_key)
+            a.idempotency_key
+            for a in Application.select(Application.idempotency_key)
+            if not a.idempotency_key.startswith("demo-espera-")
         }
         for citizen in Citizen.select().limit(50):
             assert stdnum_curp.is_valid(citizen.curp)

@@ -171,8 +171,9 @@ def test_results_show_places_left_from_the_calls_counter(app, demo, client):
     with client.session_transaction() as session:
         session["answers"] = {**ALMOST, "household_size": "2"}
     page = client.get("/cuestionario/resultados").get_data(as_text=True)
-    assert "Ya no hay lugares" not in page
+    assert "Lugares ocupados: lista de espera" not in page
     Call.update(places_taken=call.quota).where(Call.id == call.id).execute()
     page = client.get("/cuestionario/resultados").get_data(as_text=True)
-    assert "Ya no hay lugares" in page
+    # A full call still takes applications: they wait (issue 16, item 9).
+    assert "Lugares ocupados: lista de espera" in page
     assert Application.select().count() == 0

@@ -172,6 +172,8 @@ RULES: dict[str, Rule] = {
     "rights_office.office_response_pdf": staff(STATE),
     "rights_office.blackouts": staff(STATE),
     "rights_office.withdraw_blackout": staff(STATE),
+    # Waiting lists (issue 16, item 9): each call's places and waiting count.
+    "oficina_admin.calls": staff(REVIEWERS),
     # Rolls, duplicates and statistics in the back office.
     "padron.index": staff(PROGRAM_ADMINS),
     "padron.batch": staff(PROGRAM_ADMINS, own=True),

@@ -23,7 +23,15 @@ from portal.backoffice.forms import (
 from portal.backoffice.views import shared as staff
 from portal.catalog import editing as program_admin
 from portal.catalog.schema import CatalogError
-from portal.models import Agency, AuditEvent, DeliveryPoint, Program, ProgramVersion, StaffUser
+from portal.models import (
+    Agency,
+    AuditEvent,
+    Call,
+    DeliveryPoint,
+    Program,
+    ProgramVersion,
+    StaffUser,
+)
 from portal.vocabulary import Role
 from portal.web.auth import staff_required
 from portal.web.database import open_connection
@@ -291,6 +299,22 @@ def _program_or_404(slug: str) -> Program:
 def programs():
     query = staff.agency_scope(Program.select(Program, Agency).join(Agency), Program.agency)
     return render("backoffice/programs.html", programs=query.order_by(Agency.name, Program.name))
+
+
+# Who sees each call's places and waiting list (issue 16, item 9).
+CALL_READERS = (Role.REVISOR, Role.SUPERVISOR, Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
+
+
+@bp.get("/convocatorias")
+@staff_required(*CALL_READERS)
+def calls():
+    """Each call of the agency's programs: its quota, places taken and how many
+    wait, read from the counters the workflow keeps (no count of applications)."""
+    query = staff.agency_scope(
+        Call.select(Call, Program, Agency).join(Program).join(Agency), Program.agency
+    )
+    rows = list(query.order_by(Agency.name, Program.name, Call.opens))
+    return render("backoffice/calls.html", calls=rows)
 
 
 def _dump(value) -> str:

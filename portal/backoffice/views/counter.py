@@ -332,6 +332,18 @@ def submit(folio: str):
         return _application_page(application, citizen, 422, " ".join(exc.reasons))
     except apps.ApplicationError as exc:
         return _application_page(application, citizen, 409, exc.message)
+    position = apps.waiting_position(application)
+    if position is not None:
+        flash(
+            _(
+                "Solicitud %(folio)s enviada: los lugares están ocupados y quedó en el lugar "
+                "%(position)s de la lista de espera. Entregue el folio a la persona.",
+                folio=application.folio,
+                position=position,
+            ),
+            "ok",
+        )
+        return redirect(url_for(".person"), code=303)
     flash(
         _("Solicitud %(folio)s enviada. Entregue el folio a la persona.", folio=application.folio),
         "ok",

@@ -301,6 +301,7 @@ def _case_context(application: Application, **forms):
         "override_form": forms.get("override")
         or OverrideForm(formdata=None, version=str(application.version)),
         "requirements": requirements,
+        "waiting_position": apps.waiting_position(application),
         "documents": apps.current_documents(application),
         "assignee": find(StaffUser, StaffUser.id, application.assigned_to_id)
         if application.assigned_to_id
