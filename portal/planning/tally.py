@@ -37,7 +37,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from portal.applications import workflow
 from portal.delivery import handover, periods
@@ -269,26 +269,36 @@ def recount(program: Program) -> dict[str, int]:
             return schedule.get(number)
         return Period(1, started_on, None) if started_on is not None else None
 
-    # Committed: every active enrollment's due periods...
-    place = fn.COALESCE(Application.municipality, Citizen.municipality, "")
+    # Committed: every active enrollment's due periods (its application's
+    # municipality, else its person's: as the hooks count it)...
     active = (
         Enrollment.select(
-            Enrollment.started_on, Enrollment.benefit_amount, place, fn.COUNT(Enrollment.id)
+            Enrollment.started_on,
+            Enrollment.benefit_amount,
+            Application.municipality,
+            Citizen.municipality,
+            fn.COUNT(Enrollment.id),
         )
         .join(Citizen, on=(Enrollment.citizen == Citizen.id))
         .switch(Enrollment)
-        .join(Application, on=(Enrollment.application == Application.id), join_type="LEFT OUTER")
+        .join(Application, JOIN.LEFT_OUTER, on=(Enrollment.application == Application.id))
         .where((Enrollment.program == program.id) & Enrollment.active)
-        .group_by(Enrollment.started_on, Enrollment.benefit_amount, place)
+        .group_by(
+            Enrollment.started_on,
+            Enrollment.benefit_amount,
+            Application.municipality,
+            Citizen.municipality,
+        )
     )
-    for started_on, amount, municipality, people in tuples(active):
+    for started_on, amount, applied_in, lives_in, people in tuples(active):
         if not amount:
             continue
         if isinstance(started_on, str):
             started_on = dt.date.fromisoformat(started_on)
+        municipality = (applied_in if applied_in is not None else lives_in) or ""
         for period in due_periods(program, started_on):
             year, quarter = cell_of(period)
-            cells[(year, quarter, municipality or "")]["committed"] += amount * people
+            cells[(year, quarter, municipality)]["committed"] += amount * people
     # ... less what was delivered of them.
     paid = (
         Enrollment.select(
