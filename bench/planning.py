@@ -253,7 +253,7 @@ def write_costs(program: Program, admin: StaffUser, rounds: int) -> None:
             tally.add(program.id, YEAR, 1, municipality, committed=AMOUNT, spent=-AMOUNT,
                       deliveries=-1, on_time=-1)  # fmt: skip
 
-    print(f"kept figures' share of an approval (6 upserts, and back): "
+    print(f"kept figures' share of an approval (an upsert per quarter, and back): "
           f"{timed(approval_share, rounds):.2f} ms; of a delivery (1 upsert, and back): "
           f"{timed(delivery_share, rounds):.2f} ms; {load()}")  # fmt: skip
 

@@ -90,8 +90,8 @@ def up(migrator, db):
             constraints=[SQL("CHECK (frequency IN ('trimestral', 'semestral', 'anual'))")],
         )
         days = IntegerField(null=True)
-        baseline = FloatField(null=True)
-        target = FloatField()
+        baseline = DoubleField(null=True)
+        target = DoubleField()
         created_by = ForeignKeyField(StaffUser, null=True, on_delete='SET NULL')
         created_at = DateTimeField()
         class Meta:

@@ -17,7 +17,7 @@ from peewee import (
     BigIntegerField,
     CharField,
     DateTimeField,
-    FloatField,
+    DoubleField,
     ForeignKeyField,
     IntegerField,
 )
@@ -138,8 +138,8 @@ class Indicator(BaseModel):
     )
     # For "decididas_en_plazo": the N of "decided within N days".
     days = IntegerField(null=True)
-    baseline = FloatField(null=True)
-    target = FloatField()
+    baseline = DoubleField(null=True)
+    target = DoubleField()
     created_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
     created_by_id: ForeignKeyField[int | None]
     created_at = DateTimeField(default=utcnow)

@@ -19,7 +19,15 @@ from peewee import fn
 from portal.backoffice import audit
 from portal.backoffice.audit import Actor
 from portal.messages import Message, Refusal, _l
-from portal.models import Application, Budget, PlanTally, Program, StaffUser, utcnow
+from portal.models import (
+    Application,
+    AuditEvent,
+    Budget,
+    PlanTally,
+    Program,
+    StaffUser,
+    utcnow,
+)
 from portal.planning import tally
 from portal.transparency import changes as open_data
 from portal.vocabulary import HELD_STATUSES, AuditAction
@@ -122,7 +130,7 @@ def figures_for(program_ids: Iterable[int], year: int) -> dict[int, Figures]:
         if ids
         else {}
     )
-    found = {}
+    found: dict[int, Figures] = {}
     for pid in ids:
         budget = budgets.get(pid)
         committed, spent = sums.get(pid, (0, 0))
@@ -208,10 +216,8 @@ def set_budget(
     return saved
 
 
-def budget_history(program: Program, year: int, limit: int = 20) -> list:
+def budget_history(program: Program, year: int, limit: int = 20) -> list[AuditEvent]:
     """The last changes of this budget, from the audit trail (newest first)."""
-    from portal.models import AuditEvent
-
     return list(
         AuditEvent.select()
         .where(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from peewee import fn
 
 from portal.messages import _l
-from portal.models import Agency, DecisionTally, Indicator, PlanTally, Program
+from portal.models import Agency, DecisionTally, Goal, Indicator, PlanTally, Program
 from portal.planning import budget as budgets
 from portal.planning import goals as mir
 from portal.planning.budget import Figures
@@ -262,8 +262,6 @@ def summary(year: int, agency_id: int | None = None) -> Summary:
 
 
 def goals_for(program_ids: list[int], year: int) -> dict[int, int]:
-    from portal.models import Goal
-
     found: dict[int, dict[str, int]] = {}
     if program_ids:
         for row in Goal.select(Goal.program, Goal.municipality, Goal.people).where(

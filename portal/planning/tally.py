@@ -111,10 +111,12 @@ def _commit(
     if not amount:
         return
     skipped = set(skip)
-    for period in due_periods(program, started_on):
-        if period.number not in skipped:
-            year, quarter = cell_of(period)
-            add(program.id, year, quarter, municipality, committed=sign * amount * people)
+    # One upsert per quarter, not per period (three monthly periods share a cell).
+    by_cell: Counter[tuple[int, int]] = Counter(
+        cell_of(p) for p in due_periods(program, started_on) if p.number not in skipped
+    )
+    for (year, quarter), count in sorted(by_cell.items()):
+        add(program.id, year, quarter, municipality, committed=sign * amount * people * count)
 
 
 def _place(application: Application | None, citizen_id: int) -> str:
@@ -243,16 +245,17 @@ def roll_published(batch_id: int, program_id: int) -> None:
 
 
 def register() -> None:
-    """Put the hooks in place (once per process; portal/planning/__init__.py calls it)."""
-    for hooks, hook in (
-        (workflow.on_approved, approved),
-        (workflow.on_transition, decided),
-        (workflow.on_enrollment_ended, enrollment_ended),
-        (handover.on_delivered, delivered),
-        (roll_writing.on_published, roll_published),
-    ):
-        if hook not in hooks:
-            hooks.append(hook)  # type: ignore[arg-type]
+    """Put the hooks in place (once per process, at the import of this module)."""
+    if approved not in workflow.on_approved:
+        workflow.on_approved.append(approved)
+    if decided not in workflow.on_transition:
+        workflow.on_transition.append(decided)
+    if enrollment_ended not in workflow.on_enrollment_ended:
+        workflow.on_enrollment_ended.append(enrollment_ended)
+    if delivered not in handover.on_delivered:
+        handover.on_delivered.append(delivered)
+    if roll_published not in roll_writing.on_published:
+        roll_writing.on_published.append(roll_published)
 
 
 # The figures from scratch ----------------------------------------------------------------
