@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from peewee import IntegrityError
+
 from portal.backoffice import audit
 from portal.backoffice.audit import Actor
 from portal.messages import Message, _l
@@ -53,6 +55,7 @@ MAX_PEOPLE = 50_000_000
 MAX_NAME = 200
 MAX_DAYS = 365
 MAX_VALUE = 10**9
+NAME_TAKEN = _l("Ya hay un indicador con ese nombre este año.")
 
 assert set(FORMULAS) == set(FORMULA_CODES) and set(FREQUENCIES) == set(FREQUENCY_CODES)
 
@@ -151,6 +154,25 @@ def add_indicator(
     for value, field in ((target, "meta"), (baseline, "linea_base")):
         if value is not None and not 0 <= value <= MAX_VALUE:
             raise PlanningError(_l("Escriba un número entre 0 y mil millones."), field)
+    try:
+        return _create_indicator(program, year, staff, name, formula, frequency, target,
+                                 baseline, days, request_id)  # fmt: skip
+    except IntegrityError:  # the same name added at the same moment: the unique index
+        raise PlanningError(NAME_TAKEN, "nombre") from None
+
+
+def _create_indicator(
+    program: Program,
+    year: int,
+    staff: StaffUser,
+    name: str,
+    formula: str,
+    frequency: str,
+    target: float,
+    baseline: float | None,
+    days: int | None,
+    request_id: str,
+) -> Indicator:
     with write():
         if (
             Indicator.select()
@@ -161,7 +183,7 @@ def add_indicator(
             )
             .exists()
         ):
-            raise PlanningError(_l("Ya hay un indicador con ese nombre este año."), "nombre")
+            raise PlanningError(NAME_TAKEN, "nombre")
         indicator = Indicator.create(
             program=program.id,
             year=year,
