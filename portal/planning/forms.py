@@ -106,7 +106,8 @@ class IndicatorForm(BaseForm):
         description=_l("Solo para «solicitudes resueltas en N días»: el número N."),
     )
     linea_base = NumberField(_l("Línea base"), validators=[Optional()], whole=False)
-    meta = NumberField(
+    # Not "meta": a WTForms form keeps its settings under that name.
+    objetivo = NumberField(
         _l("Meta del indicador"),
         validators=[InputRequired(_l("Escriba la meta del indicador."))],
         whole=False,

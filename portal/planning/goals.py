@@ -150,8 +150,8 @@ def add_indicator(
     else:
         days = None
     if target is None:
-        raise PlanningError(_l("Escriba la meta del indicador."), "meta")
-    for value, field in ((target, "meta"), (baseline, "linea_base")):
+        raise PlanningError(_l("Escriba la meta del indicador."), "objetivo")
+    for value, field in ((target, "objetivo"), (baseline, "linea_base")):
         if value is not None and not 0 <= value <= MAX_VALUE:
             raise PlanningError(_l("Escriba un número entre 0 y mil millones."), field)
     try:

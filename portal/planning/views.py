@@ -284,7 +284,7 @@ def add_indicator(slug: str, year: int):
             name=form.nombre.data or "",
             formula=form.formula.data or "",
             frequency=form.frecuencia.data or "",
-            target=form.meta.number(),
+            target=form.objetivo.number(),
             baseline=form.linea_base.number(),
             days=form.dias.whole_number(),
             request_id=g.get("request_id", ""),

@@ -63,7 +63,7 @@ def test_a_bad_goal_is_refused_naming_the_field(app, login, data, field, words):
     assert Goal.select().count() == 0
 
 
-GOOD = {"nombre": "Cobertura", "formula": "cobertura", "frecuencia": "trimestral", "meta": "90"}
+GOOD = {"nombre": "Cobertura", "formula": "cobertura", "frecuencia": "trimestral", "objetivo": "90"}
 
 
 @pytest.mark.parametrize(
@@ -73,8 +73,8 @@ GOOD = {"nombre": "Cobertura", "formula": "cobertura", "frecuencia": "trimestral
         ({"formula": "decididas_en_plazo"}, "dias", "plazo en días"),
         ({"formula": "decididas_en_plazo", "dias": "0"}, "dias", "plazo en días"),
         ({"frecuencia": "diaria"}, "frecuencia", "frecuencia"),
-        ({"meta": ""}, "meta", "meta del indicador"),
-        ({"meta": "-1"}, "meta", "entre 0"),
+        ({"objetivo": ""}, "objetivo", "meta del indicador"),
+        ({"objetivo": "-1"}, "objetivo", "entre 0"),
         ({"linea_base": "abc"}, "linea_base", "número"),
         ({"nombre": ""}, "nombre", "nombre"),
     ],
