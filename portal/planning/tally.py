@@ -318,9 +318,9 @@ def recount(program: Program) -> dict[str, int]:
     for number, started_on, municipality, amount in tuples(paid):
         if isinstance(started_on, str):
             started_on = dt.date.fromisoformat(started_on)
-        period = period_of(number, started_on)
-        if period is not None and amount:
-            year, quarter = cell_of(period)
+        paid_for = period_of(number, started_on)
+        if paid_for is not None and amount:
+            year, quarter = cell_of(paid_for)
             cells[(year, quarter, municipality or "")]["committed"] -= amount
     # Spent, deliveries, punctuality and people served: every delivery of the program.
     first_of_year: dict[tuple[int, int], tuple[int, int, str]] = {}
@@ -343,14 +343,16 @@ def recount(program: Program) -> dict[str, int]:
     ):
         delivered_at = _moment(delivered_at)
         start = _moment(decided_at or created).date()
-        period = schedule.get(number) if schedule else Period(1, start, None)
-        if period is None:
+        delivered_for = schedule.get(number) if schedule else Period(1, start, None)
+        if delivered_for is None:
             continue
-        year, quarter = cell_of(period)
+        year, quarter = cell_of(delivered_for)
         key = (year, quarter, municipality or "")
         cells[key]["spent"] += amount or 0
         cells[key]["deliveries"] += 1
-        cells[key]["on_time"] += int(period.ends is None or delivered_at.date() <= period.ends)
+        cells[key]["on_time"] += int(
+            delivered_for.ends is None or delivered_at.date() <= delivered_for.ends
+        )
         first_of_year.setdefault((application_id, year), key)
     for key in first_of_year.values():
         cells[key]["served"] += 1
