@@ -297,6 +297,7 @@ MENU = {
         "/oficina/calendario",
         "/oficina/programas",
         "/oficina/padrones",
+        "/oficina/planeacion",
     },
     "admin_estatal": {
         "/oficina",
@@ -304,6 +305,7 @@ MENU = {
         "/oficina/padrones",
         "/oficina/derechos",
         "/oficina/veda",
+        "/oficina/planeacion",
     },
 }
 
