@@ -174,6 +174,11 @@ class AuditAction(StrEnum):
     BLACKOUT_SUPPRESS = "veda.suprimido"
     ARCO_FILE = "arco.recibida"
     ARCO_RESPOND = "arco.respondida"
+    # Planning (portal/planning/): budgets, goals and indicators, the figures recounted.
+    BUDGET_SET = "presupuesto.cambio"
+    GOAL_SET = "meta.cambio"
+    INDICATOR_ADD = "indicador.alta"
+    PLAN_RECOUNT = "planeacion.recuento"
 
 
 def status_action(status: str) -> AuditAction:

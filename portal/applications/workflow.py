@@ -184,6 +184,11 @@ on_approved: list[Callable[[Application], object]] = []
 # Called inside cancel()'s transaction when an approved application is
 # cancelled, with the actor and the reason (the credential is revoked).
 on_cancelled: list[Callable[[Application, Actor, str], None]] = []
+# Called inside transition()'s transaction with the moved application, its
+# status before and after (the planning figures count decisions).
+on_transition: list[Callable[[Application, str, str], None]] = []
+# Called inside end_enrollment()'s transaction with the ended enrollment.
+on_enrollment_ended: list[Callable[[Enrollment], None]] = []
 
 
 class ApplicationError(Refusal):
@@ -355,6 +360,8 @@ def transition(
         )
         notices.status_changed(fresh, reason)
         open_data.mark_changed(open_data.APPLICATIONS)
+        for hook in on_transition:
+            hook(fresh, from_status, to)
         if freed:
             promote_waiting(application.call_id)
     _refresh(application, fresh)
@@ -944,6 +951,8 @@ def end_enrollment(
         )
         if notify:
             notices.enrollment_ended(enrollment, reason)
+        for hook in on_enrollment_ended:
+            hook(enrollment)
     return _refresh(enrollment)
 
 

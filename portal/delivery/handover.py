@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,9 @@ from portal.web.database import locked, write
 # A credential is good for a year: long enough for any delivery calendar,
 # short enough that a lost printout stops working on its own.
 VALID_DAYS = 365
+# Called inside confirm_delivery()'s transaction with the new delivery, the period
+# it paid and the standing before it (the planning figures move committed to spent).
+on_delivered: list[Callable[[Delivery, periods.Period, periods.Standing], None]] = []
 KEY_FILE = "credencial-ed25519.key"
 
 ID_TYPES = {
@@ -590,6 +593,8 @@ def confirm_delivery(
                 id_type=id_check.id_type,
                 id_last4=id_check.last4,
             )
+            for hook in on_delivered:
+                hook(delivery, due, verdict.standing)
             if verdict.standing.is_last(due):
                 try:
                     # The one path of every status change: the last period

@@ -65,6 +65,7 @@ def demo_data(citizens: int, applications: int, seed: int) -> None:
         )
     if applications:
         _bulk_applications(applications, seed)
+    click.echo(f"programas con presupuesto, metas e indicadores: {demo.create_plans()}")
     # Statistics and open data are served from the queue's last build: make the
     # first one now, so a fresh portal shows them at once instead of "en preparación".
     report = open_data_builds.build(force=True)

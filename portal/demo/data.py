@@ -57,6 +57,8 @@ from portal.demo.synthetic import ADULT_AGE, draw_profile, generate_citizens
 from portal.demo.synthetic import Citizen as Person
 from portal.eligibility.engine import CompiledCatalog, Status
 from portal.eligibility.profile import age_on, parse_profile
+from portal.planning import budget as budgets
+from portal.planning import goals, tally
 from portal.vocabulary import ApplicationStatus, DocumentStatus, Role
 from portal.web.database import is_sqlite, write
 from portal.web.extensions import db
@@ -226,6 +228,42 @@ def create_calendars() -> int:
             )
             count += 1
     return count
+
+
+def create_plans(today: dt.date | None = None) -> int:
+    """A budget, a goal and the four indicators of this year for every cash
+    program, set by the agency's admin through the planning domain (after
+    counting the figures of what is already enrolled); returns how many
+    programs. Run again, it changes nothing but the figures' recount."""
+    year = (today or dt.date.today()).year
+    count = 0
+    for program in Program.select().where(
+        Program.active & (Program.benefit_kind == "cash") & Program.benefit_amount.is_null(False)
+    ):
+        admin = _staff(Role.ADMIN_DEPENDENCIA, program.agency)
+        tally.recount(program)
+        call = Call.select().where(Call.program == program).order_by(Call.id.desc()).first()
+        people = (call.quota if call and call.quota else None) or DEMO_GOAL
+        cost = sum(budgets.approval_cost(program, dt.date(year, 1, 1)).values()) or 1
+        approved = max(people * cost, budgets.figures_of(program.id, year).spent)
+        budgets.set_budget(program, year, approved, None, admin)
+        goals.set_goal(program, year, people, admin)
+        have = {i.name for i in goals.indicators_of(program, year)}
+        for name, formula, frequency, target, days in DEMO_INDICATORS:
+            if name not in have:
+                goals.add_indicator(program, year, admin, name=name, formula=formula,
+                                    frequency=frequency, target=target, days=days)  # fmt: skip
+        count += 1
+    return count
+
+
+DEMO_GOAL = 1000
+DEMO_INDICATORS = (
+    ("Cobertura de la población objetivo", "cobertura", "trimestral", 90.0, None),
+    ("Entregas a tiempo", "puntualidad", "trimestral", 95.0, None),
+    ("Solicitudes resueltas en 30 días", "decididas_en_plazo", "semestral", 80.0, 30),
+    ("Costo por persona beneficiaria", "costo_por_beneficiario", "anual", 9000.0, None),
+)
 
 
 def load_personas(path: Path = PERSONAS_FILE) -> list[dict]:

@@ -30,6 +30,14 @@ from portal.citizens.models import Citizen, CorrectionRequest, Identity, Identit
 from portal.delivery.models import Credential, Delivery
 from portal.eligibility.models import ResumeCode
 from portal.models.periods import DeliveryDate
+from portal.models.planning import (
+    PLANNING_MODELS,
+    Budget,
+    DecisionTally,
+    Goal,
+    Indicator,
+    PlanTally,
+)
 from portal.models.rights import RIGHTS_MODELS, ArcoRequest, BlackoutPeriod
 from portal.rolls.models import (
     PADRON_MODELS,
@@ -78,6 +86,7 @@ ALL_MODELS = [
     Assistance,
     SignInThrottle,
     *RIGHTS_MODELS,
+    *PLANNING_MODELS,
 ]
 
 __all__ = [
@@ -129,3 +138,4 @@ __all__ += [
     "SignInThrottle",
     "StatsState",
 ]
+__all__ += ["Budget", "DecisionTally", "Goal", "Indicator", "PlanTally"]

@@ -98,6 +98,9 @@ ENROLLMENT_COLUMNS = (
 REJECTION_COLUMNS = ("batch_id", "row_number", "curp", "name", "reasons")
 
 Progress = Callable[[int, int], None]
+# Called inside _publish()'s transaction with the batch's id and its program's
+# (the planning figures commit the roll's enrollments).
+on_published: list[Callable[[int, int], None]] = []
 
 
 @dataclass
@@ -311,6 +314,8 @@ def _publish(batch: ImportBatch, counts: Counts, ctx: RollContext, claim: dt.dat
         if summary_current:
             transparency.add_to_summary(ctx.program_id, ctx.cells, ctx.months)
         open_data.mark_changed(open_data.BENEFICIARIES, ctx.program_id)
+        for hook in on_published:
+            hook(batch.id, ctx.program_id)
         batch.status = "terminado"
         batch.total_rows, batch.accepted, batch.rejected = (
             counts.total,

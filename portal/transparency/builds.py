@@ -55,6 +55,7 @@ from typing import Any
 from flask import current_app
 
 from portal.catalog.models import Agency, Call, Municipality, Program
+from portal.planning import public as planning
 from portal.transparency import changes
 from portal.transparency import public as transparency
 from portal.transparency.models import OpenDataBuild, OpenDataChange, OpenDataLease
@@ -231,6 +232,7 @@ class Snapshot:
     built_on: dt.date
     published: list[tuple[str, str]]  # (slug, name) of every program with a published roll
     catalog: str
+    budget: list[dict[str, Any]] = field(default_factory=list)  # portal/planning/public.py
 
 
 _snapshots: dict[str, Snapshot] = {}
@@ -273,6 +275,7 @@ def _snapshot_data(stats: transparency.Stats, built_at: dt.datetime, today: dt.d
         "applications": [[*key, n] for key, n in stats.applications.items()],
         "applications_by_month": dict(stats.applications_by_month),
         "quotas": [[pid, quota] for pid, quota in stats.quotas.items()],
+        "budget": planning.budget_rows(today),
     }
 
 
@@ -292,6 +295,7 @@ def _snapshot_from(data: dict[str, Any]) -> Snapshot:
         built_on=dt.date.fromisoformat(data["built_on"]),
         published=[(slug, name) for slug, name in data["published"]],
         catalog=data["catalog"],
+        budget=data.get("budget", []),
     )
 
 

@@ -20,7 +20,8 @@ from portal.web.tables import utcnow
 
 BENEFICIARIES = "beneficiarios"  # active enrollments: summaries, tables, published rolls
 APPLICATIONS = "solicitudes"  # application counts on the statistics page
-KINDS = (BENEFICIARIES, APPLICATIONS)
+BUDGET = "presupuesto"  # budgets and their progress (portal/planning/)
+KINDS = (BENEFICIARIES, APPLICATIONS, BUDGET)
 
 
 def mark_changed(kind: str, program_id: int | None = None) -> None:

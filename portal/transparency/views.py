@@ -113,7 +113,7 @@ def statistics():
     if last is None:
         return _preparing()
     return render("transparency/statistics.html", stats=last.stats, suppressed=True,
-                  office=False, built_at=data_time(last.built_at))  # fmt: skip
+                  office=False, built_at=data_time(last.built_at), budget=last.budget)  # fmt: skip
 
 
 @bp.get("/estadisticas/<dimension>.csv")

@@ -11,6 +11,7 @@ def register_commands(app: Flask) -> None:
     from portal.catalog import cli as catalog
     from portal.delivery import cli as credential
     from portal.demo import cli as demo
+    from portal.planning import cli as planning
     from portal.rolls import cli as padron
     from portal.transparency import cli as transparency
     from portal.web import cli as database
@@ -27,5 +28,6 @@ def register_commands(app: Flask) -> None:
         padron.cli,
         credential.cli,
         transparency.cli,
+        planning.cli,
     ):
         app.cli.add_command(command)

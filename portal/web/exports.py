@@ -206,3 +206,25 @@ def best_encoding(path: Path, accepted: Any) -> str | None:
         if accepted[encoding] > 0 and encoded_path(path, encoding).exists():
             return encoding
     return None
+
+
+def xlsx_bytes(header: Sequence[Any], rows: Iterable[Sequence[Any]], sheet: str = "Datos") -> bytes:
+    """A one-sheet Excel workbook (openpyxl, written row by row). Numbers stay
+    numbers; text goes through :func:`safe_cell`, since openpyxl would store a
+    text starting with ``=`` as a formula."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    page = book.create_sheet(title=sheet[:31])
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return safe_cell(value)
+        return value
+
+    page.append([safe_cell(c) for c in header])
+    for row in rows:
+        page.append([cell(c) for c in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -30,6 +30,7 @@ STAFF_NAV = [
     ("padron.index", _l("Padrones")),
     ("rights_office.queue", _l("Derechos ARCO")),
     ("rights_office.blackouts", _l("Veda electoral")),
+    ("planning.index", _l("Planeación y presupuesto")),
 ]
 HOME_ACTIONS = [
     (
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.delivery.views import point as delivery
     from portal.delivery.views import replacement as credential_office
     from portal.eligibility import views as questionnaire
+    from portal.planning import views as planning
     from portal.rights import views as rights
     from portal.rolls import views as padron
     from portal.transparency import views as transparency
@@ -131,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
         oficina_assisted,
         oficina_questionnaire,
         rights,
+        planning,
     ):
         app.register_blueprint(area.bp)
     app.register_blueprint(rights.office)

@@ -17,6 +17,7 @@ from portal.delivery import calendar as delivery_calendar
 from portal.delivery import handover, periods
 from portal.delivery.views import credential
 from portal.delivery.views import point as delivery
+from portal.planning import budget as planning
 from portal.rights import blackout, legend
 from portal.rights import views as rights
 from portal.transparency import views as transparency
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(transparency.public_count, "public_count")
     app.add_template_filter(transparency.bar_count, "bar_count")
     app.add_template_test(transparency.small_count, "small_count")
+    app.add_template_filter(planning.pesos, "pesos")
 
     app.jinja_env.globals.update(
         # The shell: assets, navigation, the session clock.
@@ -64,5 +66,6 @@ def init_app(app: Flask) -> None:
         legend_translated=legend.legend_is_translated,
         page_blackout=rights.page_blackout,
         announces_calls=blackout.announces_calls,
+        budget_warning=planning.approval_warning,
     )
     app.context_processor(shell.shell_context)

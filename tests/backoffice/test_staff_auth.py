@@ -298,6 +298,7 @@ MENU = {
         "/oficina/programas",
         "/oficina/convocatorias",
         "/oficina/padrones",
+        "/oficina/planeacion",
     },
     "admin_estatal": {
         "/oficina",
@@ -306,6 +307,7 @@ MENU = {
         "/oficina/padrones",
         "/oficina/derechos",
         "/oficina/veda",
+        "/oficina/planeacion",
     },
 }
 

@@ -174,6 +174,17 @@ RULES: dict[str, Rule] = {
     "rights_office.withdraw_blackout": staff(STATE),
     # Waiting lists (issue 16, item 9): each call's places and waiting count.
     "oficina_admin.calls": staff(REVIEWERS),
+    # Planning (issue 16, items 6-8): budgets, goals and indicators, progress.
+    "planning.index": staff(PROGRAM_ADMINS),
+    "planning.summary_csv": staff(PROGRAM_ADMINS),
+    "planning.summary_xlsx": staff(PROGRAM_ADMINS),
+    "planning.program": staff(PROGRAM_ADMINS, own=True),
+    "planning.progress_csv": staff(PROGRAM_ADMINS, own=True),
+    "planning.progress_xlsx": staff(PROGRAM_ADMINS, own=True),
+    "planning.budget": staff(PROGRAM_ADMINS, own=True),
+    "planning.goals": staff(PROGRAM_ADMINS, own=True),
+    "planning.set_goal": staff(PROGRAM_ADMINS, own=True),
+    "planning.add_indicator": staff(PROGRAM_ADMINS, own=True),
     # Rolls, duplicates and statistics in the back office.
     "padron.index": staff(PROGRAM_ADMINS),
     "padron.batch": staff(PROGRAM_ADMINS, own=True),
@@ -299,6 +310,7 @@ def _world():
         "fmt": "json",
         "field": "household_size",
         "hashed": asset("css/portal.css").removeprefix("/static/"),
+        "year": dt.date.today().year,  # planning: a fiscal year
     }
     return people, params
 

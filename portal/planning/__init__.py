@@ -1,0 +1,1 @@
+"""Planning: budgets, goals and indicators (MIR), physical-financial progress."""
