@@ -13,10 +13,17 @@ Requirements and calls that applications already point at cannot be removed
 (documents and applications reference them); they can still be edited.
 Delivery points are saved by :func:`portal.catalog.store.save_delivery_points`,
 as catalog loads save them: a removed point with deliveries is kept, inactive.
+
+Translations (docs/languages.md) are part of the program and of each version:
+:func:`save_translation` stores one language's texts as a new version, through
+the same validator and :func:`save`. An edit of the Spanish keeps the
+translations whose Spanish text is still there (:func:`carry_translations`);
+a translation of a document or reason that is gone goes with it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from portal.backoffice.audit import Actor, record
@@ -31,6 +38,7 @@ from portal.messages import _l
 from portal.models import Program, ProgramVersion, utcnow
 from portal.vocabulary import AuditAction
 from portal.web.database import write
+from portal.web.i18n import CONTENT_LANGUAGES
 
 
 class Conflict(Exception):
@@ -52,7 +60,108 @@ def validate(data: dict[str, Any], agency_slug: str) -> catalog.Program:
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    """Top-level fields that differ; translations by language (``i18n.en``)."""
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    if "i18n" in changed:
+        changed.remove("i18n")
+        old, new = before.get("i18n", {}), after.get("i18n", {})
+        changed |= {
+            f"i18n.{code}" for code in set(old) | set(new) if old.get(code) != new.get(code)
+        }
+    return sorted(changed)
+
+
+def carry_translations(translations: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The translations of the stored program that still translate something in
+    ``data`` (an edit in catalog-file shape, not yet validated): the texts the
+    Spanish still has, the documents still asked for, the reasons still given."""
+    present = {
+        "name": data.get("name"),
+        "summary": data.get("summary"),
+        "description": data.get("description"),
+        "population": data.get("population"),
+        "benefit": (data.get("benefit") or {}).get("description"),
+    }
+    requirements = {
+        r.get("slug"): r for r in data.get("requirements") or [] if isinstance(r, Mapping)
+    }
+    reasons = {c.get("reason") for c in data.get("eligibility") or [] if isinstance(c, Mapping)}
+    carried: dict[str, Any] = {}
+    for code, texts in translations.items():
+        kept: dict[str, Any] = {k: v for k, v in texts.items() if k in present and present[k]}
+        documents = {
+            slug: {k: v for k, v in t.items() if k == "name" or requirements[slug].get("hint")}
+            for slug, t in texts.get("requirements", {}).items()
+            if slug in requirements
+        }
+        if any(documents.values()):
+            kept["requirements"] = {slug: t for slug, t in documents.items() if t}
+        said = {r: t for r, t in texts.get("reasons", {}).items() if r in reasons}
+        if said:
+            kept["reasons"] = said
+        if kept:
+            carried[code] = kept
+    return carried
+
+
+def stored_program(program: Program) -> catalog.Program:
+    """The program row as catalog data (its Spanish texts and translations)."""
+    return program_for_engine(program)
+
+
+def translation_texts(program: catalog.Program, lang: str) -> dict[str, Any]:
+    """The texts ``program`` holds in ``lang`` (empty when none)."""
+    return dict(program.i18n.get(lang, {}))
+
+
+def save_translation(
+    program: Program,
+    lang: str,
+    texts: Mapping[str, Any],
+    *,
+    expected_version: int,
+    actor: Actor,
+    request_id: str = "",
+) -> int:
+    """Store ``texts`` (the ``i18n`` block of one language: empty fields dropped,
+    nothing at all removes the language) as the program's next version.
+
+    Raises :class:`catalog.CatalogError` (nothing written) for an unknown
+    language or a text that translates nothing or runs too long, and
+    :class:`Conflict` when someone saved the program meanwhile.
+    """
+    if lang not in CONTENT_LANGUAGES:
+        raise catalog.CatalogError(
+            [catalog.Problem("formulario", "", "i18n", f'idioma desconocido "{lang}"')]
+        )
+    data = catalog_dict(program)
+    translations = dict(data.get("i18n", {}))
+    cleaned = _without_blanks(texts)
+    if cleaned:
+        translations[lang] = cleaned
+    else:
+        translations.pop(lang, None)
+    data["i18n"] = translations
+    edited = validate(data, program.agency.slug)
+    return save(
+        program, edited, expected_version=expected_version, actor=actor, request_id=request_id
+    )
+
+
+def _without_blanks(texts: Mapping[str, Any]) -> dict[str, Any]:
+    """Texts with empty ones (a field left blank: no translation) taken out."""
+    kept: dict[str, Any] = {}
+    for key, value in texts.items():
+        if isinstance(value, Mapping):
+            inner = _without_blanks(value)
+            if inner:
+                kept[key] = inner
+        elif isinstance(value, str):
+            if value.strip():
+                kept[key] = value
+        elif value is not None:
+            kept[key] = value
+    return kept
 
 
 def save(
@@ -83,6 +192,7 @@ def save(
                 benefit_period=edited.benefit.period or "",
                 benefit_description=edited.benefit.description or "",
                 eligibility=edited.to_dict()["eligibility"],
+                i18n=edited.to_dict().get("i18n", {}),
                 version=new_version,
                 updated_at=now,
             )

@@ -172,6 +172,8 @@ RULES: dict[str, Rule] = {
     "rights_office.office_response_pdf": staff(STATE),
     "rights_office.blackouts": staff(STATE),
     "rights_office.withdraw_blackout": staff(STATE),
+    # Content in other languages (issue 20, item 5): a program's texts per language.
+    "oficina_admin.program_translation": staff(PROGRAM_ADMINS, own=True),
     # Rolls, duplicates and statistics in the back office.
     "padron.index": staff(PROGRAM_ADMINS),
     "padron.batch": staff(PROGRAM_ADMINS, own=True),
@@ -294,6 +296,7 @@ def _world():
         "agency_id": home.id,
         "citizen_id": owner.id,
         "lang": "es",
+        "language": "en",
         "fmt": "json",
         "field": "household_size",
         "hashed": asset("css/portal.css").removeprefix("/static/"),
