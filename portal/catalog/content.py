@@ -4,8 +4,8 @@ Each text a person reads about a program (name, summary, description, who it
 is for, what is given, each document's name and hint, each reason) is looked
 for along the person's language chain (``portal.web.i18n.chain``): the first
 language that has it wins, Spanish last. Each text comes back as a
-:class:`portal.web.i18n.Localized` string that knows its language, so a page can mark an English
-page's Spanish fallback with ``lang="es-MX"`` (``lang_attr``).
+:class:`portal.web.i18n.Localized` string that knows its language, so a page
+can mark an English page's Spanish fallback with ``lang="es-MX"`` (``lang_attr``).
 
 The localized programs are built from the compiled catalog that
 :func:`portal.catalog.store.engine_catalog` keeps in memory, once per language
@@ -19,10 +19,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from flask import g, has_app_context
 from markupsafe import Markup
+from peewee import DatabaseError, InterfaceError
 
 from portal.catalog.schema import Condition, Program, Requirement
 from portal.catalog.store import engine_catalog
+from portal.eligibility.engine import CompiledCatalog
 from portal.web.i18n import (
     INTERFACE_LANGUAGES,
     LANGUAGES_BY_CODE,
@@ -84,12 +87,12 @@ class _LocalizedCache:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.compiled: object | None = None
+        self.compiled: CompiledCatalog | None = None
         self.by_language: dict[str, dict[str, Program]] = {}
         self.translated: frozenset[str] = frozenset()
 
-    def _current(self) -> Any:
-        compiled = engine_catalog()
+    def _current(self, compiled: CompiledCatalog) -> None:
+        # Called with the lock held.
         if compiled is not self.compiled:
             self.compiled, self.by_language = compiled, {}
             self.translated = frozenset(
@@ -98,11 +101,11 @@ class _LocalizedCache:
                 for code, texts in p.i18n.items()
                 if all(texts.get(key) for key in OFFERED_WHEN)
             )
-        return compiled
 
     def get(self, lang: str) -> dict[str, Program]:
+        compiled = compiled_catalog()
         with self.lock:
-            compiled = self._current()
+            self._current(compiled)
             found = self.by_language.get(lang)
             if found is None:
                 found = self.by_language[lang] = {
@@ -111,9 +114,21 @@ class _LocalizedCache:
             return found
 
     def languages(self) -> frozenset[str]:
+        compiled = compiled_catalog()
         with self.lock:
-            self._current()
+            self._current(compiled)
             return self.translated
+
+
+def compiled_catalog() -> CompiledCatalog:
+    """The compiled catalog, looked up once per request: a page that shows twenty
+    reasons asks whether the catalog changed once, not twenty times."""
+    if not has_app_context():
+        return engine_catalog()
+    found = g.get("_content_catalog")
+    if found is None:
+        found = g._content_catalog = engine_catalog()
+    return found
 
 
 _cache = _LocalizedCache()
@@ -150,8 +165,14 @@ def reason(slug: str, spanish: str) -> Localized:
 
 def offered_languages() -> list[tuple[str, str, str]]:
     """(code, name, BCP 47 tag) of each language the switch offers: those with the
-    interface translated, and those in which some program has its name and summary."""
-    translated = _cache.languages()
+    interface translated, and those in which some program has its name and summary.
+
+    Every page's footer asks; a page about a database that cannot be read (an
+    error page) still offers the interface's languages."""
+    try:
+        translated = _cache.languages()
+    except (DatabaseError, InterfaceError):
+        translated = frozenset()
     return [
         (code, language.offer or language.name, language.tag)
         for code, language in LANGUAGES_BY_CODE.items()

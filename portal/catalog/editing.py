@@ -17,8 +17,8 @@ as catalog loads save them: a removed point with deliveries is kept, inactive.
 Translations (docs/languages.md) are part of the program and of each version:
 :func:`save_translation` stores one language's texts as a new version, through
 the same validator and :func:`save`. An edit of the Spanish keeps the
-translations whose Spanish text is still there (:func:`carry_translations`);
-a translation of a document or reason that is gone goes with it.
+translations whose Spanish text is unchanged (:func:`carry_translations`);
+the translation of a text reworded, a document or a reason gone goes with it.
 """
 
 from __future__ import annotations
@@ -71,31 +71,46 @@ def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return sorted(changed)
 
 
-def carry_translations(translations: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
-    """The translations of the stored program that still translate something in
-    ``data`` (an edit in catalog-file shape, not yet validated): the texts the
-    Spanish still has, the documents still asked for, the reasons still given."""
-    present = {
-        "name": data.get("name"),
-        "summary": data.get("summary"),
-        "description": data.get("description"),
-        "population": data.get("population"),
-        "benefit": (data.get("benefit") or {}).get("description"),
-    }
-    requirements = {
-        r.get("slug"): r for r in data.get("requirements") or [] if isinstance(r, Mapping)
-    }
+def carry_translations(before: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The translations of the stored program (``before``, in catalog-file shape)
+    that still translate ``data`` (the edit, not yet validated): a text is kept
+    only while its Spanish is unchanged, so a translation of words the agency
+    has since rewritten never shows; the reworded text reads in Spanish until
+    someone translates it again."""
+
+    def texts_of(program: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "name": program.get("name"),
+            "summary": program.get("summary"),
+            "description": program.get("description"),
+            "population": program.get("population"),
+            "benefit": (program.get("benefit") or {}).get("description"),
+        }
+
+    def documents_of(program: Mapping[str, Any]) -> dict[Any, Mapping[str, Any]]:
+        items = program.get("requirements") or []
+        return {r.get("slug"): r for r in items if isinstance(r, Mapping)}
+
+    old_texts, new_texts = texts_of(before), texts_of(data)
+    old_documents, new_documents = documents_of(before), documents_of(data)
     reasons = {c.get("reason") for c in data.get("eligibility") or [] if isinstance(c, Mapping)}
     carried: dict[str, Any] = {}
-    for code, texts in translations.items():
-        kept: dict[str, Any] = {k: v for k, v in texts.items() if k in present and present[k]}
-        documents = {
-            slug: {k: v for k, v in t.items() if k == "name" or requirements[slug].get("hint")}
-            for slug, t in texts.get("requirements", {}).items()
-            if slug in requirements
+    for code, texts in (before.get("i18n") or {}).items():
+        kept: dict[str, Any] = {
+            key: value
+            for key, value in texts.items()
+            if key in new_texts and new_texts[key] and new_texts[key] == old_texts[key]
         }
-        if any(documents.values()):
-            kept["requirements"] = {slug: t for slug, t in documents.items() if t}
+        documents: dict[str, dict[str, str]] = {}
+        for slug, translated in texts.get("requirements", {}).items():
+            old, new = old_documents.get(slug, {}), new_documents.get(slug)
+            if new is None:
+                continue
+            same = {k: v for k, v in translated.items() if new.get(k) and new.get(k) == old.get(k)}
+            if same:
+                documents[slug] = same
+        if documents:
+            kept["requirements"] = documents
         said = {r: t for r, t in texts.get("reasons", {}).items() if r in reasons}
         if said:
             kept["reasons"] = said

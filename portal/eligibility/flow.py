@@ -270,8 +270,9 @@ def results(flow: Flow, **context: Any):
     if not raw:
         return redirect(flow.start, code=303)
     today = date.today()
-    compiled = engine_catalog()
-    # The cards show each program in the person's language (built with the catalog).
+    # The cards show each program in the person's language, built from the same
+    # compiled catalog the verdicts come from.
+    compiled = content.compiled_catalog()
     programs = {p.slug: p for p in content.programs()}
     groups: dict[Status, list] = {status: [] for status in Status}
     for result in compiled.evaluate(flow.profile(raw), today, quota_used=quota_used(today)):

@@ -407,11 +407,12 @@ def test_an_admin_of_another_agency_cannot_translate_the_program(login, demo):
     assert Program.get_by_id(program.id).version == program.version
 
 
-def test_editing_the_spanish_keeps_translations_of_what_is_still_there(admin):
+def test_editing_the_spanish_keeps_only_translations_of_unchanged_texts(admin):
     from tests.catalog.test_oficina_programs import _form
 
     program = Program.get(Program.slug == "adultos-mayores")
     data = _form(admin, program)
+    data["summary"] = "Apoyo en dinero cada dos meses para personas de 70 años o más."
     data["eligibility"] = (
         "- {field: in_state, op: is_true, reason: Es para personas que viven en el estado "
         "de Querétaro.}\n- {field: age, op: gte, value: 70, reason: Es para personas de 70 "
@@ -421,8 +422,12 @@ def test_editing_the_spanish_keeps_translations_of_what_is_still_there(admin):
     assert response.status_code == 303
     english = Program.get_by_id(program.id).i18n["en"]
     assert english["name"] == "Support for Older Adults"
-    # The changed reason's translation went with it: people read the new Spanish.
+    assert english["population"] == "People aged 65 or over who live in Querétaro."
+    # The reworded summary's and reason's translations went with them: people
+    # read the new Spanish until someone translates it.
+    assert "summary" not in english
     assert list(english["reasons"]) == ["Es para personas que viven en el estado de Querétaro."]
+    assert english["requirements"]["identificacion"]["name"] == "Valid official ID"
 
 
 def test_the_program_page_links_each_language_editor(admin):

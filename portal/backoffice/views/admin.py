@@ -372,7 +372,7 @@ def program_edit(slug: str):
     if form.validate_on_submit():
         data = _edited_dict(form, program)
         # Translations go on with the texts they translate (docs/languages.md).
-        carried = program_admin.carry_translations(before.get("i18n", {}), data)
+        carried = program_admin.carry_translations(before, data)
         if carried:
             data["i18n"] = carried
         if not form.errors:
