@@ -90,7 +90,7 @@ def translation_form(program: Program, current: dict[str, Any], **kwargs: Any) -
         add(
             f"requirement-{i}-name",
             ("requirements", r.slug, "name"),
-            _l("Documento: nombre"),
+            _l("Documento %(n)d: nombre", n=i + 1),
             r.name,
             REQUIREMENT_TEXTS["name"],
         )
@@ -98,12 +98,12 @@ def translation_form(program: Program, current: dict[str, Any], **kwargs: Any) -
             add(
                 f"requirement-{i}-hint",
                 ("requirements", r.slug, "hint"),
-                _l("Documento: indicación"),
+                _l("Documento %(n)d: indicación", n=i + 1),
                 r.hint,
                 REQUIREMENT_TEXTS["hint"],
             )
     for i, reason in enumerate(dict.fromkeys(c.reason for c in program.eligibility)):
-        add(f"reason-{i}", ("reasons", reason), _l("Razón"), reason, REASON_LIMIT)
+        add(f"reason-{i}", ("reasons", reason), _l("Razón %(n)d", n=i + 1), reason, REASON_LIMIT)
 
     form_class = type(
         "ProgramTranslationForm",
