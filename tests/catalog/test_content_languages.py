@@ -11,11 +11,11 @@ from portal.catalog import content
 from portal.catalog.schema import CatalogError, parse_catalog, program_from_dict
 from portal.catalog.store import load_catalog
 from portal.eligibility.questions import QuestionsError, load_questions
-from portal.models import Agency, AuditEvent, Program, ProgramVersion
+from portal.models import Agency, AuditEvent, Notice, Program, ProgramVersion
 from portal.web.extensions import db
 from portal.web.i18n import LANGUAGE_COOKIE, chain
 from tests.catalog_builders import AGENCY, catalog_data, demo_catalog, demo_state, program_data
-from tests.factories import make_agency, make_staff
+from tests.factories import make_agency, make_application, make_citizen, make_staff
 from tests.support.html import html
 
 REASON = "Es para personas de 18 años o más."
@@ -448,3 +448,27 @@ def test_estado_is_status_or_state_by_context(app):
         t = translations()
         assert t.upgettext("status", "Estado") == "Status"
         assert t.upgettext("state of Mexico", "Estado") == "State"
+
+
+# A person's own pages
+
+
+def test_my_applications_name_the_program_in_english(login, demo):
+    citizen = make_citizen()
+    application = make_application(citizen, Program.get(Program.slug == "adultos-mayores"))
+    client = _in(login(citizen), "en")
+    listing = html(client.get("/mis-solicitudes")).get_text(" ", strip=True)
+    assert "Support for Older Adults" in listing and "Apoyo a Personas Adultas" not in listing
+    detail = html(client.get(f"/mis-solicitudes/{application.folio}"))
+    assert detail.h1.get_text(strip=True) == "Support for Older Adults"
+
+
+def test_spanish_notices_are_marked_spanish_on_an_english_page(login, demo):
+    citizen = make_citizen()
+    Notice.create(citizen=citizen, title="Solicitud QRO-1: enviada", body="Recibimos su solicitud.")
+    page = html(_in(login(citizen), "en").get("/avisos"))
+    body = page.find("p", string="Recibimos su solicitud.")
+    assert body["lang"] == "es-MX"
+    assert page.find(string="Solicitud QRO-1: enviada").parent["lang"] == "es-MX"
+    spanish = html(_in(login(citizen), "es").get("/avisos"))
+    assert not spanish.find("p", string="Recibimos su solicitud.").get("lang")
