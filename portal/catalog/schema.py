@@ -843,7 +843,9 @@ class _Checker:
                     f'documento desconocido "{slug}"' + _suggest(str(slug), requirements),
                 )
                 continue
-            t = self.mapping(texts, f"{where}.{slug}", required=(), optional=tuple(REQUIREMENT_TEXTS))
+            t = self.mapping(
+                texts, f"{where}.{slug}", required=(), optional=tuple(REQUIREMENT_TEXTS)
+            )
             if t is None:
                 continue
             document: dict[str, str] = {}
