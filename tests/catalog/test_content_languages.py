@@ -434,7 +434,7 @@ def test_editing_the_spanish_keeps_only_translations_of_unchanged_texts(admin):
 
 def test_the_program_page_links_each_language_editor(admin):
     page = html(admin.get("/oficina/programas/adultos-mayores"))
-    hrefs = {a["href"] for a in page.select("a[href*='/idioma/']")}
+    hrefs = {a["href"] for a in page.select("main a[href*='/idioma/']")}
     assert hrefs == {f"/oficina/programas/adultos-mayores/idioma/{c}" for c in ("en", "otq", "ote")}
 
 
