@@ -13,10 +13,17 @@ Requirements and calls that applications already point at cannot be removed
 (documents and applications reference them); they can still be edited.
 Delivery points are saved by :func:`portal.catalog.store.save_delivery_points`,
 as catalog loads save them: a removed point with deliveries is kept, inactive.
+
+Translations (docs/languages.md) are part of the program and of each version:
+:func:`save_translation` stores one language's texts as a new version, through
+the same validator and :func:`save`. An edit of the Spanish keeps the
+translations whose Spanish text is unchanged (:func:`carry_translations`);
+the translation of a text reworded, a document or a reason gone goes with it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from portal.backoffice.audit import Actor, record
@@ -31,6 +38,7 @@ from portal.messages import _l
 from portal.models import Program, ProgramVersion, utcnow
 from portal.vocabulary import AuditAction
 from portal.web.database import write
+from portal.web.i18n import CONTENT_LANGUAGES
 
 
 class Conflict(Exception):
@@ -52,7 +60,123 @@ def validate(data: dict[str, Any], agency_slug: str) -> catalog.Program:
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    """Top-level fields that differ; translations by language (``i18n.en``)."""
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    if "i18n" in changed:
+        changed.remove("i18n")
+        old, new = before.get("i18n", {}), after.get("i18n", {})
+        changed |= {
+            f"i18n.{code}" for code in set(old) | set(new) if old.get(code) != new.get(code)
+        }
+    return sorted(changed)
+
+
+def carry_translations(before: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The translations of the stored program (``before``, in catalog-file shape)
+    that still translate ``data`` (the edit, not yet validated): a text is kept
+    only while its Spanish is unchanged, so a translation of words the agency
+    has since rewritten never shows; the reworded text reads in Spanish until
+    someone translates it again."""
+
+    def texts_of(program: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "name": program.get("name"),
+            "summary": program.get("summary"),
+            "description": program.get("description"),
+            "population": program.get("population"),
+            "benefit": (program.get("benefit") or {}).get("description"),
+        }
+
+    def documents_of(program: Mapping[str, Any]) -> dict[Any, Mapping[str, Any]]:
+        items = program.get("requirements") or []
+        return {r.get("slug"): r for r in items if isinstance(r, Mapping)}
+
+    old_texts, new_texts = texts_of(before), texts_of(data)
+    old_documents, new_documents = documents_of(before), documents_of(data)
+    reasons = {c.get("reason") for c in data.get("eligibility") or [] if isinstance(c, Mapping)}
+    carried: dict[str, Any] = {}
+    for code, texts in (before.get("i18n") or {}).items():
+        kept: dict[str, Any] = {
+            key: value
+            for key, value in texts.items()
+            if key in new_texts and new_texts[key] and new_texts[key] == old_texts[key]
+        }
+        documents: dict[str, dict[str, str]] = {}
+        for slug, translated in texts.get("requirements", {}).items():
+            old, new = old_documents.get(slug, {}), new_documents.get(slug)
+            if new is None:
+                continue
+            same = {k: v for k, v in translated.items() if new.get(k) and new.get(k) == old.get(k)}
+            if same:
+                documents[slug] = same
+        if documents:
+            kept["requirements"] = documents
+        said = {r: t for r, t in texts.get("reasons", {}).items() if r in reasons}
+        if said:
+            kept["reasons"] = said
+        if kept:
+            carried[code] = kept
+    return carried
+
+
+def stored_program(program: Program) -> catalog.Program:
+    """The program row as catalog data (its Spanish texts and translations)."""
+    return program_for_engine(program)
+
+
+def translation_texts(program: catalog.Program, lang: str) -> dict[str, Any]:
+    """The texts ``program`` holds in ``lang`` (empty when none)."""
+    return dict(program.i18n.get(lang, {}))
+
+
+def save_translation(
+    program: Program,
+    lang: str,
+    texts: Mapping[str, Any],
+    *,
+    expected_version: int,
+    actor: Actor,
+    request_id: str = "",
+) -> int:
+    """Store ``texts`` (the ``i18n`` block of one language: empty fields dropped,
+    nothing at all removes the language) as the program's next version.
+
+    Raises :class:`catalog.CatalogError` (nothing written) for an unknown
+    language or a text that translates nothing or runs too long, and
+    :class:`Conflict` when someone saved the program meanwhile.
+    """
+    if lang not in CONTENT_LANGUAGES:
+        raise catalog.CatalogError(
+            [catalog.Problem("formulario", "", "i18n", f'idioma desconocido "{lang}"')]
+        )
+    data = catalog_dict(program)
+    translations = dict(data.get("i18n", {}))
+    cleaned = _without_blanks(texts)
+    if cleaned:
+        translations[lang] = cleaned
+    else:
+        translations.pop(lang, None)
+    data["i18n"] = translations
+    edited = validate(data, program.agency.slug)
+    return save(
+        program, edited, expected_version=expected_version, actor=actor, request_id=request_id
+    )
+
+
+def _without_blanks(texts: Mapping[str, Any]) -> dict[str, Any]:
+    """Texts with empty ones (a field left blank: no translation) taken out."""
+    kept: dict[str, Any] = {}
+    for key, value in texts.items():
+        if isinstance(value, Mapping):
+            inner = _without_blanks(value)
+            if inner:
+                kept[key] = inner
+        elif isinstance(value, str):
+            if value.strip():
+                kept[key] = value
+        elif value is not None:
+            kept[key] = value
+    return kept
 
 
 def save(
@@ -83,6 +207,7 @@ def save(
                 benefit_period=edited.benefit.period or "",
                 benefit_description=edited.benefit.description or "",
                 eligibility=edited.to_dict()["eligibility"],
+                i18n=edited.to_dict().get("i18n", {}),
                 version=new_version,
                 updated_at=now,
             )

@@ -58,6 +58,8 @@ class Program(BaseModel):
     # The benefit's calendar (schema.Schedule.to_dict()); {} when it has none.
     benefit_schedule = JSONText(default=dict)
     eligibility = JSONText(default=list)
+    # Texts in other languages (schema.Program.i18n, docs/languages.md); {} when none.
+    i18n = JSONText(default=dict)
     version = IntegerField(default=1)
     active = BooleanField(default=True)
     updated_at = DateTimeField(default=utcnow)

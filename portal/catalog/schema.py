@@ -31,6 +31,7 @@ from portal.eligibility.profile import (
     Field,
     Kind,
 )
+from portal.web.i18n import CONTENT_LANGUAGES, SOURCE_LANGUAGE
 
 OPERATORS_BY_KIND: dict[Kind, tuple[str, ...]] = {
     Kind.DATE: ("eq", "ne", "lt", "lte", "gt", "gte", "between"),
@@ -60,6 +61,22 @@ PERIODS = {
 # How many months a period lasts (``unico`` is one period, the whole schedule).
 PERIOD_MONTHS = {"mensual": 1, "bimestral": 2, "trimestral": 3, "semestral": 6, "anual": 12}
 DOCUMENT_FORMATS = ("pdf", "jpg", "png")
+
+# What a program's ``i18n`` block may translate, and the longest text each
+# takes (a translation runs a little longer than its Spanish, never pages longer).
+TRANSLATED_TEXTS = {
+    "name": 200,
+    "summary": 600,
+    "description": 5000,
+    "population": 1000,
+    "benefit": 600,  # the benefit's description (what is given, when not money)
+}
+REQUIREMENT_TEXTS = {"name": 200, "hint": 600}
+REASON_LIMIT = 400
+
+# A program's translations: {"en": {"name": ..., "requirements": {slug: {"name": ...}},
+# "reasons": {Spanish reason: translated reason}}}, as the catalog file's ``i18n``.
+Translations = Mapping[str, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -157,6 +174,8 @@ class Program:
     delivery_points: tuple[DeliveryPoint, ...] = ()
     description: str | None = None
     exclusion_group: str | None = None
+    # Validated by the same reader as the rest; kept out of the hash (dicts are not hashable).
+    i18n: Translations = field(default_factory=dict, hash=False)
 
     def current_call(self, on: date) -> tuple[Call | None, bool]:
         """The call open on ``on`` (and True), else the next one to open (and False)."""
@@ -222,6 +241,8 @@ class Program:
             )
             for c in self.eligibility
         ]
+        if self.i18n:
+            data["i18n"] = _plain(self.i18n)
         return data
 
 
@@ -396,6 +417,7 @@ def _program(
         required=("slug", "name", "agency", "summary", "population", "benefit", "eligibility"),
         optional=(
             "description", "exclusion_group", "requirements", "calls", "delivery_points",
+            "i18n",
         ),
     )  # fmt: skip
     if m is None:
@@ -432,6 +454,18 @@ def _program(
         check.condition(item, f"eligibility[{i}]")
         for i, item in enumerate(check.sequence(m, "eligibility") or [])
     ]
+    i18n = check.translations(
+        m.get("i18n"),
+        sources={
+            "name": name,
+            "summary": summary,
+            "description": description,
+            "population": population,
+            "benefit": benefit.description if benefit is not None else None,
+        },
+        requirements={r.slug: r for r in requirements if r is not None},
+        reasons={c.reason for c in conditions if c is not None},
+    )
     if (
         len(check.problems) > before
         or slug is None
@@ -455,6 +489,7 @@ def _program(
         delivery_points=tuple(p for p in points if p is not None),
         description=description,
         exclusion_group=exclusion_group,
+        i18n=i18n,
     )
 
 
@@ -726,6 +761,138 @@ class _Checker:
             return None
         return Call(opens=opens, closes=closes, quota=quota)
 
+    def translations(
+        self,
+        data: Any,
+        *,
+        sources: Mapping[str, str | None],
+        requirements: Mapping[str, Requirement],
+        reasons: Collection[str],
+    ) -> dict[str, dict[str, Any]]:
+        """The ``i18n`` block: for each language, texts that translate a Spanish text
+        of this program. A translation of nothing (a description the program lacks,
+        a document or reason it does not have) is refused: it could never show."""
+        if data is None:
+            return {}
+        if not isinstance(data, Mapping):
+            self.error("i18n", "debe ser un conjunto de idiomas (en: ...)")
+            return {}
+        found: dict[str, dict[str, Any]] = {}
+        for code, texts in data.items():
+            path = f"i18n.{code}"
+            if code == SOURCE_LANGUAGE:
+                self.error(path, "el español es el texto original: va en los campos del programa")
+                continue
+            if code not in CONTENT_LANGUAGES:
+                self.error(
+                    path,
+                    f'idioma desconocido "{code}": use {", ".join(CONTENT_LANGUAGES)}'
+                    + _suggest(str(code), CONTENT_LANGUAGES),
+                )
+                continue
+            m = self.mapping(
+                texts, path, required=(), optional=(*TRANSLATED_TEXTS, "requirements", "reasons")
+            )
+            if m is None:
+                continue
+            language: dict[str, Any] = {}
+            for key, limit in TRANSLATED_TEXTS.items():
+                text = self.translated(m, key, path, limit)
+                if text is None:
+                    continue
+                if sources.get(key) is None:
+                    self.error(_join(path, key), "no hay texto en español que traducir")
+                    continue
+                language[key] = text
+            documents = self.translated_requirements(m, path, requirements)
+            if documents:
+                language["requirements"] = documents
+            said = self.translated_reasons(m, path, reasons)
+            if said:
+                language["reasons"] = said
+            if language:
+                found[code] = language
+        return found
+
+    def translated(self, m: Mapping[str, Any], key: str, path: str, limit: int) -> str | None:
+        text = self.text(m, key, path, required=False)
+        if text is not None and len(text) > limit:
+            self.error(
+                _join(path, key),
+                f"texto demasiado largo: {len(text)} caracteres; a lo más {limit}",
+            )
+            return None
+        return text
+
+    def translated_requirements(
+        self, m: Mapping[str, Any], path: str, requirements: Mapping[str, Requirement]
+    ) -> dict[str, dict[str, str]]:
+        where = _join(path, "requirements")
+        items = m.get("requirements")
+        if items is None:
+            return {}
+        if not isinstance(items, Mapping):
+            self.error(where, "debe ser un conjunto de documentos (slug: textos)")
+            return {}
+        found: dict[str, dict[str, str]] = {}
+        for slug, texts in items.items():
+            requirement = requirements.get(slug)
+            if requirement is None:
+                self.error(
+                    f"{where}.{slug}",
+                    f'documento desconocido "{slug}"' + _suggest(str(slug), requirements),
+                )
+                continue
+            t = self.mapping(
+                texts, f"{where}.{slug}", required=(), optional=tuple(REQUIREMENT_TEXTS)
+            )
+            if t is None:
+                continue
+            document: dict[str, str] = {}
+            for key, limit in REQUIREMENT_TEXTS.items():
+                text = self.translated(t, key, f"{where}.{slug}", limit)
+                if text is None:
+                    continue
+                if key == "hint" and requirement.hint is None:
+                    self.error(f"{where}.{slug}.hint", "no hay texto en español que traducir")
+                    continue
+                document[key] = text
+            if document:
+                found[slug] = document
+        return found
+
+    def translated_reasons(
+        self, m: Mapping[str, Any], path: str, reasons: Collection[str]
+    ) -> dict[str, str]:
+        where = _join(path, "reasons")
+        items = m.get("reasons")
+        if items is None:
+            return {}
+        if not isinstance(items, Mapping):
+            self.error(where, "debe ser un conjunto de razones (razón en español: traducción)")
+            return {}
+        found: dict[str, str] = {}
+        for spanish, text in items.items():
+            if spanish not in reasons:
+                self.error(
+                    where,
+                    f'razón desconocida "{spanish}": escriba la razón en español tal como '
+                    "está en eligibility",
+                )
+                continue
+            if not isinstance(text, str) or not text.strip():
+                self.error(where, f'la traducción de "{spanish}" debe ser un texto no vacío')
+                continue
+            if len(text.strip()) > REASON_LIMIT:
+                self.error(
+                    where,
+                    f'texto demasiado largo para "{spanish}": {len(text.strip())} caracteres; '
+                    f"a lo más {REASON_LIMIT}",
+                )
+                continue
+            found[spanish] = text.strip()
+        return found
+
     def no_repeats(self, items: list[Any], path: str, key: str, message: str) -> None:
         """Each item's ``key`` once in the list (None items failed validation already)."""
         seen: set[str] = set()
@@ -932,6 +1099,13 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
+
+
+def _plain(value: Any) -> Any:
+    """Nested mappings as plain dicts (JSON- and YAML-ready)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _value_to_json(value: Any) -> Any:

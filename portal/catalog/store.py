@@ -193,6 +193,7 @@ def _program_fields(data: ProgramData, agency: Agency) -> dict[str, Any]:
         "benefit_description": data.benefit.description or "",
         "benefit_schedule": data.benefit.schedule.to_dict() if data.benefit.schedule else {},
         "eligibility": data.to_dict()["eligibility"],
+        "i18n": data.to_dict().get("i18n", {}),
         "active": True,
     }
 
@@ -425,6 +426,7 @@ def program_for_engine(program: Program) -> ProgramData:
         ),
         description=program.description or None,
         exclusion_group=program.exclusion_group,
+        i18n=program.i18n or {},
     )
 
 

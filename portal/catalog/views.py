@@ -1,8 +1,9 @@
 """The public program catalog: ``/programas`` and ``/programas/<slug>``.
 
 Anonymous and cacheable: the pages read the compiled catalog that
-:func:`portal.catalog.store.engine_catalog` keeps in memory, plus one query for
-agency names; a program's page reads its call's places left from the call's
+:func:`portal.catalog.store.engine_catalog` keeps in memory, in the person's
+language (:mod:`portal.catalog.content`, built once per language from it), plus
+one query for agency names; a program's page reads its call's places left from the call's
 counter (``Call.places_taken``, kept by the applications workflow), so no query
 on these pages grows with the registry or the applications.
 """
@@ -14,9 +15,9 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, request, url_for
 
+from portal.catalog import content
 from portal.catalog.population import GROUPS, groups_of
 from portal.catalog.schema import BENEFIT_KINDS, PERIODS, Benefit, Program
-from portal.catalog.store import engine_catalog
 from portal.eligibility.questions import MONTHS
 from portal.models import Agency, Call
 from portal.models import Program as ProgramRow
@@ -75,7 +76,8 @@ def places_left(slug: str, opens: date) -> int | None:
 @public_cache(300)
 def index():
     today = date.today()
-    programs = engine_catalog().programs
+    programs = content.programs()
+    spanish = content.programs("es")
     agencies = _agency_names()
     query = request.args.get("q", "").strip()[:100]
     agency = request.args.get("dependencia", "")
@@ -84,17 +86,11 @@ def index():
 
     words = _fold(query).split()
     shown = []
-    for program in programs:
-        text = _fold(
-            " ".join(
-                (
-                    program.name,
-                    program.summary,
-                    program.population,
-                    agencies.get(program.agency, ""),
-                )
-            )
-        )
+    # A person reading English may still type the Spanish name they heard.
+    for program, original in zip(programs, spanish, strict=True):
+        texts = {program.name, program.summary, program.population}
+        texts |= {original.name, original.summary, original.population}
+        text = _fold(" ".join((*texts, agencies.get(program.agency, ""))))
         if words and not all(word in text for word in words):
             continue
         if agency and program.agency != agency:
@@ -127,8 +123,7 @@ def index():
 @public_cache(300)
 def detail(slug: str):
     today = date.today()
-    compiled = engine_catalog()
-    program: Program | None = next((p for p in compiled.programs if p.slug == slug), None)
+    program: Program | None = content.program(slug)
     if program is None:
         abort(404)
     call, is_open = program.current_call(today)
@@ -137,7 +132,7 @@ def detail(slug: str):
         left = places_left(slug, call.opens)
     partners = [
         p
-        for p in compiled.programs
+        for p in content.programs()
         if program.exclusion_group
         and p.exclusion_group == program.exclusion_group
         and p.slug != slug

@@ -28,6 +28,7 @@ from flask import abort, redirect, request, session, url_for
 from flask_babel import gettext as _
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
 
+from portal.catalog import content
 from portal.catalog.geography import load_state
 from portal.catalog.store import engine_catalog, quota_used
 from portal.eligibility import answers as store
@@ -37,6 +38,7 @@ from portal.eligibility.questions import DONT_KNOW_LABEL, Question, load_questio
 from portal.models import Citizen
 from portal.web.forms import BaseForm
 from portal.web.htmx import render
+from portal.web.i18n import content_language
 
 PANEL = "panel"
 
@@ -45,6 +47,16 @@ PANEL = "panel"
 def questions() -> dict[str, Question]:
     """The questions by field, in the file's order (read once per process)."""
     return {q.field: q for q in load_questions(load_state().municipalities)}
+
+
+def shown_questions() -> dict[str, Question]:
+    """The questions in the person's language (text by text, Spanish where missing)."""
+    return _questions_in(content_language())
+
+
+@cache
+def _questions_in(lang: str) -> dict[str, Question]:
+    return {name: q.localized(lang) for name, q in questions().items()}
 
 
 # Where the answers are
@@ -203,7 +215,7 @@ def next_step(flow: Flow):
 
 def question(flow: Flow, field: str, **context: Any):
     raw, locked = flow.answers.load()
-    q = questions().get(field)
+    q = shown_questions().get(field)
     if q is None or field in locked:
         abort(404)
     if request.method == "POST":
@@ -244,8 +256,9 @@ def review(flow: Flow, **context: Any):
     if not raw:
         return redirect(flow.start, code=303)
     typed = store.typed_profile(raw)
+    shown = shown_questions()
     rows = [
-        (questions()[f], questions()[f].display(typed[f]), f not in locked)
+        (shown[f], shown[f].display(typed[f]), f not in locked)
         for f in flow.order(raw)
         if f in typed
     ]
@@ -257,8 +270,10 @@ def results(flow: Flow, **context: Any):
     if not raw:
         return redirect(flow.start, code=303)
     today = date.today()
-    compiled = engine_catalog()
-    programs = {p.slug: p for p in compiled.programs}
+    # The cards show each program in the person's language, built from the same
+    # compiled catalog the verdicts come from.
+    compiled = content.compiled_catalog()
+    programs = {p.slug: p for p in content.programs()}
     groups: dict[Status, list] = {status: [] for status in Status}
     for result in compiled.evaluate(flow.profile(raw), today, quota_used=quota_used(today)):
         groups[result.status].append((programs[result.program], result))

@@ -9,9 +9,10 @@ the answers (including "No sé", stored as None) is never asked again.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from portal.eligibility.profile import (
     sources_of,
 )
 from portal.messages import _l
+from portal.web.i18n import CONTENT_LANGUAGES, SOURCE_LANGUAGE, Localized, chain, pick
 
 QUESTIONS_FILE = Path(__file__).parent / "data" / "preguntas.yaml"
 
@@ -68,6 +70,25 @@ class Question:
     options: tuple[Option, ...] = ()  # for choice, yes_no and municipality
     dont_know: bool = False  # offer "No sé"
     none_label: str | None = None  # for multi: the answer "none of them"
+    # Its texts in other languages: {"en": {"text", "hint", "none_label", "options": {value: label}}}.
+    i18n: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict, hash=False)
+
+    def localized(self, lang: str) -> Question:
+        """The question with each text in the first language of ``lang``'s chain that
+        has it, as :class:`portal.catalog.content.Localized` (Spanish otherwise)."""
+        blocks = [(code, self.i18n.get(code)) for code in chain(lang) if code != SOURCE_LANGUAGE]
+        labels = [(code, (texts or {}).get("options")) for code, texts in blocks]
+
+        def text(spanish: str | None, key: str) -> Localized | None:
+            return None if spanish is None else pick(spanish, blocks, key)
+
+        return replace(
+            self,
+            text=pick(self.text, blocks, "text"),
+            hint=text(self.hint, "hint"),
+            none_label=text(self.none_label, "none_label"),
+            options=tuple(replace(o, label=pick(o.label, labels, o.value)) for o in self.options),
+        )
 
     def parse(self, raw: Any, *, on: date | None = None) -> Any:
         """The typed value of a form answer, or :class:`AnswerError` in plain Spanish.
@@ -145,7 +166,7 @@ def _question(
     if not isinstance(item, Mapping):
         problems.append(f"{where}: debe ser un conjunto de campos (clave: valor)")
         return None
-    allowed = {"field", "text", "hint", "input", "options", "dont_know", "none_label"}
+    allowed = {"field", "text", "hint", "input", "options", "dont_know", "none_label", "i18n"}
     for key in set(item) - allowed:
         problems.append(f'{where}: clave desconocida "{key}"')
     field, kind_of_input = item.get("field"), item.get("input")
@@ -173,6 +194,7 @@ def _question(
         options = tuple(Option(m.code, m.name) for m in municipalities)
     if "none_label" in item and kind_of_input != "multi":
         problems.append(f"{where}: none_label: solo las preguntas de tipo multi lo llevan")
+    i18n = _translations(item, where, options if kind_of_input == "choice" else (), problems)
     return Question(
         field=field,
         text=item["text"].strip(),
@@ -181,7 +203,69 @@ def _question(
         options=options,
         dont_know=bool(item.get("dont_know", False)),
         none_label=item.get("none_label"),
+        i18n=i18n,
     )
+
+
+QUESTION_LIMIT = 600  # the longest translated text of a question (its hint, mostly)
+
+
+def _translations(
+    item: Mapping[str, Any], where: str, options: Sequence[Option], problems: list[str]
+) -> dict[str, dict[str, Any]]:
+    """A question's ``i18n``: texts in other languages for what it has in Spanish."""
+    data = item.get("i18n")
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        problems.append(f"{where}: i18n: debe ser un conjunto de idiomas (en: ...)")
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for code, texts in data.items():
+        at = f"{where}: i18n.{code}"
+        if code not in CONTENT_LANGUAGES:
+            problems.append(f"{at}: idioma desconocido; use {', '.join(CONTENT_LANGUAGES)}")
+            continue
+        if not isinstance(texts, Mapping):
+            problems.append(f"{at}: debe ser un conjunto de textos (text: ...)")
+            continue
+        language: dict[str, Any] = {}
+        for key, value in texts.items():
+            if key not in ("text", "hint", "none_label", "options"):
+                problems.append(f'{at}: clave desconocida "{key}"')
+            elif key != "options" and not item.get(key):
+                problems.append(f"{at}.{key}: no hay texto en español que traducir")
+            elif key == "options":
+                labels = _option_labels(value, f"{at}.options", options, problems)
+                if labels:
+                    language["options"] = labels
+            elif not isinstance(value, str) or not value.strip():
+                problems.append(f"{at}.{key}: debe ser un texto no vacío")
+            elif len(value.strip()) > QUESTION_LIMIT:
+                problems.append(f"{at}.{key}: texto demasiado largo; a lo más {QUESTION_LIMIT}")
+            else:
+                language[key] = value.strip()
+        if language:
+            found[code] = language
+    return found
+
+
+def _option_labels(
+    value: Any, at: str, options: Sequence[Option], problems: list[str]
+) -> dict[str, str]:
+    known = {o.value for o in options}
+    if not isinstance(value, Mapping):
+        problems.append(f"{at}: debe ser un conjunto valor: texto")
+        return {}
+    labels: dict[str, str] = {}
+    for option, label in value.items():
+        if str(option) not in known:
+            problems.append(f'{at}: opción desconocida "{option}"')
+        elif not isinstance(label, str) or not label.strip():
+            problems.append(f"{at}.{option}: debe ser un texto no vacío")
+        else:
+            labels[str(option)] = label.strip()
+    return labels
 
 
 def next_question(

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.messages import _l
 from portal.web.auth import is_staff, may_open
-from portal.web.i18n import select_locale
+from portal.web.i18n import content_language, select_locale
 from portal.web.kiosk import is_kiosk
 
 # Links show up once the area that serves them is registered.
@@ -84,6 +84,7 @@ def shell_context() -> dict[str, object]:
     return {
         "state_name": current_app.config["STATE_NAME"],
         "lang": select_locale(),
+        "content_lang": content_language(),
         "kiosk": is_kiosk(),
         "current_path": request.full_path.rstrip("?"),
     }

@@ -12,6 +12,7 @@ from flask import Flask
 
 from portal import messages
 from portal.applications import views as applications
+from portal.catalog import content
 from portal.catalog import views as catalog
 from portal.delivery import calendar as delivery_calendar
 from portal.delivery import handover, periods
@@ -55,6 +56,10 @@ def init_app(app: Flask) -> None:
         idle_seconds=shell.idle_seconds,
         # The areas.
         apply_url=catalog.apply_url,
+        lang_attr=content.lang_attr,
+        offered_languages=content.offered_languages,
+        program_name=content.program_name,
+        program_reason=content.reason,
         status_label=applications.status_label,
         actor_label=applications.actor_label,
         benefit_text=delivery.benefit_text,

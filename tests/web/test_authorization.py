@@ -185,6 +185,8 @@ RULES: dict[str, Rule] = {
     "planning.goals": staff(PROGRAM_ADMINS, own=True),
     "planning.set_goal": staff(PROGRAM_ADMINS, own=True),
     "planning.add_indicator": staff(PROGRAM_ADMINS, own=True),
+    # Content in other languages (issue 20, item 5): a program's texts per language.
+    "oficina_admin.program_translation": staff(PROGRAM_ADMINS, own=True),
     # Rolls, duplicates and statistics in the back office.
     "padron.index": staff(PROGRAM_ADMINS),
     "padron.batch": staff(PROGRAM_ADMINS, own=True),
@@ -307,6 +309,7 @@ def _world():
         "agency_id": home.id,
         "citizen_id": owner.id,
         "lang": "es",
+        "language": "en",
         "fmt": "json",
         "field": "household_size",
         "hashed": asset("css/portal.css").removeprefix("/static/"),

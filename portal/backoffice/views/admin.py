@@ -4,7 +4,17 @@ and their own agency's programs (agency admins)."""
 from __future__ import annotations
 
 import yaml
-from flask import Blueprint, Response, flash, g, redirect, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from peewee import JOIN, fn
@@ -22,6 +32,7 @@ from portal.backoffice.forms import (
 )
 from portal.backoffice.views import shared as staff
 from portal.catalog import editing as program_admin
+from portal.catalog.forms import translation_form
 from portal.catalog.schema import CatalogError
 from portal.models import (
     Agency,
@@ -37,6 +48,7 @@ from portal.web.auth import staff_required
 from portal.web.database import open_connection
 from portal.web.errors import error_page
 from portal.web.htmx import render
+from portal.web.i18n import CONTENT_LANGUAGES, LANGUAGES_BY_CODE, tag
 
 bp = Blueprint("oficina_admin", __name__, url_prefix="/oficina")
 
@@ -383,6 +395,10 @@ def program_edit(slug: str):
         form = ProgramForm()
     if form.validate_on_submit():
         data = _edited_dict(form, program)
+        # Translations go on with the texts they translate (docs/languages.md).
+        carried = program_admin.carry_translations(before, data)
+        if carried:
+            data["i18n"] = carried
         if not form.errors:
             try:
                 edited = program_admin.validate(data, program.agency.slug)
@@ -417,4 +433,56 @@ def program_edit(slug: str):
         problems=problems,
         versions=versions,
         retired_points=[p.name for p in retired],
+        languages=[
+            (code, LANGUAGES_BY_CODE[code].spanish_name, code in before.get("i18n", {}))
+            for code in CONTENT_LANGUAGES
+        ],
+    ), status
+
+
+@bp.route("/programas/<slug>/idioma/<language>", methods=["GET", "POST"])
+@staff_required(*PROGRAM_ADMINS)
+def program_translation(slug: str, language: str):
+    """One language's texts of a program, entered by someone who writes it."""
+    program = _program_or_404(slug)
+    lang = language
+    if lang not in CONTENT_LANGUAGES:
+        abort(404)
+    stored = program_admin.stored_program(program)
+    current = program_admin.translation_texts(stored, lang)
+    if request.method == "GET":
+        form = translation_form(stored, current, data={"version": str(program.version)})
+    else:
+        form = translation_form(stored, current)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            version = program_admin.save_translation(
+                program,
+                lang,
+                form.texts(),
+                expected_version=int(form.version.data),
+                actor=staff.actor(),
+                request_id=g.request_id,
+            )
+        except CatalogError as exc:
+            problems = [f"{p.path}: {p.message}" if p.path else p.message for p in exc.problems]
+        except program_admin.Conflict:
+            return error_page(
+                409,
+                _(
+                    "Otra persona guardó este programa mientras usted lo editaba. Vuelva a abrirlo para ver sus cambios."
+                ),
+            )
+        else:
+            flash(_("Traducción guardada: versión %(v)s.", v=version), "ok")
+            return redirect(url_for(".program_translation", slug=slug, language=lang), code=303)
+    status = 422 if (form.errors or problems) else 200
+    return render(
+        "backoffice/program_translation.html",
+        form=form,
+        program=program,
+        language=LANGUAGES_BY_CODE[lang],
+        lang_tag=tag(lang),
+        problems=problems,
     ), status
