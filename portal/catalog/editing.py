@@ -17,11 +17,13 @@ as catalog loads save them: a removed point with deliveries is kept, inactive.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from portal.backoffice.audit import Actor, record
 from portal.catalog import schema as catalog
 from portal.catalog.store import (
+    federal_roll_of,
     program_for_engine,
     save_calls,
     save_delivery_points,
@@ -67,6 +69,9 @@ def save(
 
     ``program`` is the row as the editor saw it (at ``expected_version``).
     """
+    if edited.federal_roll is None:
+        # The form does not offer the federal-roll keys (catalog files set them): kept.
+        edited = dataclasses.replace(edited, federal_roll=federal_roll_of(program))
     with write():
         before = catalog_dict(program)
         now = utcnow()

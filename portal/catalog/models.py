@@ -58,6 +58,10 @@ class Program(BaseModel):
     # The benefit's calendar (schema.Schedule.to_dict()); {} when it has none.
     benefit_schedule = JSONText(default=dict)
     eligibility = JSONText(default=list)
+    # How the federal single roll names the program (schema.FederalRoll); "" when unset.
+    federal_program_code = CharField(max_length=10, default="")
+    federal_intra_program_code = CharField(max_length=10, default="")
+    federal_payment_method = CharField(max_length=20, default="")
     version = IntegerField(default=1)
     active = BooleanField(default=True)
     updated_at = DateTimeField(default=utcnow)

@@ -172,6 +172,9 @@ RULES: dict[str, Rule] = {
     "rights_office.office_response_pdf": staff(STATE),
     "rights_office.blackouts": staff(STATE),
     "rights_office.withdraw_blackout": staff(STATE),
+    # The federal single roll (issue 16, item 10): the program's agency admin and the state.
+    "padron.federal_index": staff(PROGRAM_ADMINS),
+    "padron.federal_download": staff(PROGRAM_ADMINS, own=True),
     # Rolls, duplicates and statistics in the back office.
     "padron.index": staff(PROGRAM_ADMINS),
     "padron.batch": staff(PROGRAM_ADMINS, own=True),
