@@ -77,7 +77,8 @@ class UploadForm(BaseForm):
 
 
 class FederalRollForm(BaseForm):
-    """What the federal roll's download asks: the fiscal year and the format (GET)."""
+    """The fiscal year of the federal roll's download (GET); the format is checked
+    by ``federal.export`` with the rest of the export."""
 
     class Meta:
         csrf = False
@@ -92,15 +93,6 @@ class FederalRollForm(BaseForm):
                 message=lazy_gettext("Escriba un año de cuatro cifras, por ejemplo 2026."),
             ),
         ],
-    )
-    formato = SelectField(
-        lazy_gettext("Formato"),
-        choices=[
-            SelectChoice("csv", lazy_gettext("CSV (hoja de cálculo)")),
-            SelectChoice("txt", lazy_gettext("Texto delimitado por | (carga al padrón federal)")),
-        ],
-        default="csv",
-        validate_choice=True,
     )
 
 
@@ -200,7 +192,7 @@ def federal_download(slug: str):
     if not form.validate():
         return error_page(422, form.error_text())
     try:
-        export = federal.export(program, form.formato.data or "csv", _year(form))
+        export = federal.export(program, request.args.get("formato", "csv"), _year(form))
     except federal.FederalRollError as exc:
         return error_page(409 if exc.field == "programa" else 422, exc.message)
     audit.record(
