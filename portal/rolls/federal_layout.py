@@ -229,14 +229,15 @@ POSITION = {name: i for i, name in enumerate(NAMES)}
 
 def text(value: str | None, length: int) -> str:
     """An alphanumeric value: upper case, accents dropped (Ñ kept), anything the
-    layout does not allow (the delimiter, quotes, line breaks) made a space, at
-    most ``length`` characters."""
+    layout does not allow (the delimiter, quotes, line breaks) made a space,
+    no leading punctuation, at most ``length`` characters."""
     upper = unicodedata.normalize("NFC", value or "").upper().replace("Ñ", "\0")
     plain = "".join(
         c for c in unicodedata.normalize("NFD", upper) if not unicodedata.combining(c)
     ).replace("\0", "Ñ")
     kept = "".join(c if TEXT_RE.match(c) else " " for c in plain)
-    return " ".join(kept.split())[:length]
+    # Nor does it start with a sign a spreadsheet would read as a formula.
+    return " ".join(kept.split()).lstrip(".'- ")[:length].rstrip()
 
 
 def date_value(day: dt.date | None) -> str:
