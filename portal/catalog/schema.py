@@ -754,13 +754,17 @@ class _Checker:
         method = m.get("payment_method")
         kind = benefit.get("kind") if isinstance(benefit, Mapping) else None
         if method is not None:
-            if method not in PAYMENT_METHODS:
+            if not isinstance(method, str) or method not in PAYMENT_METHODS:
                 self.error(
                     _join(path, "payment_method"),
                     f'forma de pago desconocida "{method}": use {", ".join(PAYMENT_METHODS)}'
                     + _suggest(str(method), PAYMENT_METHODS),
                 )
-            elif kind in PAYMENT_METHODS_BY_KIND and method not in PAYMENT_METHODS_BY_KIND[kind]:
+            elif (
+                isinstance(kind, str)
+                and kind in PAYMENT_METHODS_BY_KIND
+                and method not in PAYMENT_METHODS_BY_KIND[kind]
+            ):
                 self.error(
                     _join(path, "payment_method"),
                     f'la forma de pago "{method}" no corresponde a un apoyo de tipo "{kind}": '

@@ -72,6 +72,12 @@ def test_a_program_without_the_keys_has_none():
             None,
             'federal_roll.code: clave desconocida "code"',
         ),
+        (
+            {"program_code": "S072", "payment_method": ["tarjeta"]},
+            None,
+            "federal_roll.payment_method: forma de pago desconocida",
+        ),
+        ("S072", None, "federal_roll: debe ser un conjunto de campos"),
     ],
 )
 def test_bad_keys_are_refused_naming_the_field(federal, benefit, message):
