@@ -14,6 +14,7 @@ from portal.rolls import duplicates, federal, federal_layout, writing
 from portal.rolls.reading import RollError, count_rows
 from portal.vocabulary import AuditAction
 from portal.web.exports import write_atomically
+from portal.web.tables import tuples
 
 
 @click.group("padron")
@@ -120,7 +121,7 @@ def federal_command(slug: str, out: Path, fmt: str, year: int | None, validar: b
     seconds = time.perf_counter() - started
     click.echo(f"{out}: {export.records_written} registros, {size:,} bytes en {seconds:.1f} s.")
     if validar:
-        known = {code for (code,) in Municipality.select(Municipality.code).tuples()}
+        known = {code for (code,) in tuples(Municipality.select(Municipality.code))}
         with open(out, encoding="utf-8", newline="") as fh:
             result = federal_layout.validate(fh, fmt, municipalities=known)
         for problem in result.problems:

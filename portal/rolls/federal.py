@@ -35,6 +35,7 @@ from portal.messages import Refusal, _l, spanish
 from portal.models import Citizen, Delivery, DeliveryDate, DeliveryPoint, Enrollment, Program
 from portal.rolls import federal_layout as layout
 from portal.web.exports import CHUNK_CHARS, csv_lines, stream_rows
+from portal.web.tables import tuples
 
 MEDIA_TYPES = {"csv": "text/csv", "txt": "text/plain"}
 FIRST_YEAR = 2000
@@ -250,9 +251,8 @@ def _planned_places(program: Program) -> dict[tuple[int, str], str]:
         )
         .join(DeliveryPoint)
         .where(DeliveryDate.program == program.id)
-        .tuples()
     )
-    return {(period, turn): place or "" for period, turn, place in rows}
+    return {(period, turn): place or "" for period, turn, place in tuples(rows)}
 
 
 def _delimited(records: Iterator[list[str]]) -> Iterator[str]:

@@ -395,18 +395,18 @@ def markdown() -> str:
         )
     lines.append("")
     lines.append("Tipos: " + "; ".join(f"{k}: {v}" for k, v in KIND_NAMES.items()) + ".")
-    for catalog in CATALOGS.values():
+    for entry in CATALOGS.values():
         lines += [
             "",
-            f'<a id="catalogo-{catalog.name}"></a>',
-            f"#### {catalog.title}",
+            f'<a id="catalogo-{entry.name}"></a>',
+            f"#### {entry.title}",
             "",
-            f"Origen: {catalog.source}.",
+            f"Origen: {entry.source}.",
             "",
             "| clave | significado |",
             "| --- | --- |",
         ]
-        lines += [f"| `{code}` | {label} |" for code, label in catalog.codes.items()]
+        lines += [f"| `{code}` | {label} |" for code, label in entry.codes.items()]
     return "\n".join(lines) + "\n"
 
 
