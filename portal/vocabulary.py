@@ -164,6 +164,7 @@ class AuditAction(StrEnum):
     PROGRAM_EDIT = "editar_programa"
     ROLL_UPLOAD = "padron.upload"
     ROLL_REPORT = "padron.report"
+    ROLL_FEDERAL = "padron.federal"  # the federal single roll downloaded (web or CLI)
     CITIZEN_MERGE = "citizen.merge"
     DUPLICATE_DISMISS = "duplicate.dismiss"
     AUDIT_EXPORT = "exportar_bitacora"

@@ -23,12 +23,14 @@ the translation of a text reworded, a document or a reason gone goes with it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from portal.backoffice.audit import Actor, record
 from portal.catalog import schema as catalog
 from portal.catalog.store import (
+    federal_roll_of,
     program_for_engine,
     save_calls,
     save_delivery_points,
@@ -191,6 +193,9 @@ def save(
 
     ``program`` is the row as the editor saw it (at ``expected_version``).
     """
+    if edited.federal_roll is None:
+        # The form does not offer the federal-roll keys (catalog files set them): kept.
+        edited = dataclasses.replace(edited, federal_roll=federal_roll_of(program))
     with write():
         before = catalog_dict(program)
         now = utcnow()

@@ -60,6 +60,10 @@ class Program(BaseModel):
     eligibility = JSONText(default=list)
     # Texts in other languages (schema.Program.i18n, docs/languages.md); {} when none.
     i18n = JSONText(default=dict)
+    # How the federal single roll names the program (schema.FederalRoll); "" when unset.
+    federal_program_code = CharField(max_length=10, default="")
+    federal_intra_program_code = CharField(max_length=10, default="")
+    federal_payment_method = CharField(max_length=20, default="")
     version = IntegerField(default=1)
     active = BooleanField(default=True)
     updated_at = DateTimeField(default=utcnow)

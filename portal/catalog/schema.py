@@ -13,6 +13,7 @@ List positions in paths count from 0, as in yq and JSONPath.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -61,6 +62,24 @@ PERIODS = {
 # How many months a period lasts (``unico`` is one period, the whole schedule).
 PERIOD_MONTHS = {"mensual": 1, "bimestral": 2, "trimestral": 3, "semestral": 6, "anual": 12}
 DOCUMENT_FORMATS = ("pdf", "jpg", "png")
+# How a benefit reaches the person, as the federal roll reports it
+# (portal/rolls/federal_layout.py gives each its code in the file).
+PAYMENT_METHODS = {
+    "efectivo": "efectivo en un punto de entrega",
+    "tarjeta": "depósito en tarjeta bancaria",
+    "transferencia": "transferencia a una cuenta bancaria",
+    "orden_pago": "orden de pago o cheque",
+    "especie": "entrega en especie",
+    "servicio": "prestación de un servicio",
+}
+# The methods each benefit kind may use; the first is the default.
+PAYMENT_METHODS_BY_KIND = {
+    "cash": ("efectivo", "tarjeta", "transferencia", "orden_pago"),
+    "in_kind": ("especie",),
+    "service": ("servicio",),
+}
+# Program and intra-program keys of the federal single roll: upper-case letters and digits.
+ROLL_CODE_RE = re.compile(r"^[A-Z0-9]{1,10}$")
 
 # What a program's ``i18n`` block may translate, and the longest text each
 # takes (a translation runs a little longer than its Spanish, never pages longer).
@@ -115,6 +134,32 @@ class Benefit:
     period: str | None = None  # a key of PERIODS; required for cash
     description: str | None = None  # what is given; required for in_kind and service
     schedule: Schedule | None = None  # None: one delivery, from the approval on
+
+
+@dataclass(frozen=True)
+class FederalRoll:
+    """How the program is named in the federal single roll (Padrón Único de
+    Beneficiarios): its program key, its intra-program key (a component or
+    line of the program; may be empty) and how the benefit is paid."""
+
+    program_code: str
+    intra_program_code: str = ""
+    payment_method: str = ""  # a key of PAYMENT_METHODS; "" means the kind's default
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"program_code": self.program_code}
+        if self.intra_program_code:
+            data["intra_program_code"] = self.intra_program_code
+        if self.payment_method:
+            data["payment_method"] = self.payment_method
+        return data
+
+
+def payment_method_of(kind: str, federal: FederalRoll | None) -> str:
+    """The program's payment method: the one its catalog names, else its kind's default."""
+    if federal is not None and federal.payment_method:
+        return federal.payment_method
+    return PAYMENT_METHODS_BY_KIND.get(kind, ("",))[0]
 
 
 @dataclass(frozen=True)
@@ -176,6 +221,7 @@ class Program:
     exclusion_group: str | None = None
     # Validated by the same reader as the rest; kept out of the hash (dicts are not hashable).
     i18n: Translations = field(default_factory=dict, hash=False)
+    federal_roll: FederalRoll | None = None
 
     def current_call(self, on: date) -> tuple[Call | None, bool]:
         """The call open on ``on`` (and True), else the next one to open (and False)."""
@@ -243,6 +289,8 @@ class Program:
         ]
         if self.i18n:
             data["i18n"] = _plain(self.i18n)
+        if self.federal_roll is not None:
+            data["federal_roll"] = self.federal_roll.to_dict()
         return data
 
 
@@ -418,6 +466,7 @@ def _program(
         optional=(
             "description", "exclusion_group", "requirements", "calls", "delivery_points",
             "i18n",
+            "federal_roll",
         ),
     )  # fmt: skip
     if m is None:
@@ -433,6 +482,11 @@ def _program(
     description = check.text(m, "description", required=False)
     exclusion_group = check.slug(m, "exclusion_group", required=False)
     benefit = check.benefit(m.get("benefit"), "benefit") if "benefit" in m else None
+    federal_roll = (
+        check.federal_roll(m["federal_roll"], "federal_roll", m.get("benefit"))
+        if "federal_roll" in m
+        else None
+    )
 
     requirements = [
         check.requirement(item, f"requirements[{i}]")
@@ -490,6 +544,7 @@ def _program(
         description=description,
         exclusion_group=exclusion_group,
         i18n=i18n,
+        federal_roll=federal_roll,
     )
 
 
@@ -707,6 +762,56 @@ class _Checker:
                 self.error(path, f"a lo más {MAX_PERIODS} periodos: acorte el calendario")
                 return None
         return Schedule(starts=starts, ends=ends, dates=tuple(dates))
+
+    def federal_roll(self, data: Any, path: str, benefit: Any) -> FederalRoll | None:
+        m = self.mapping(
+            data,
+            path,
+            required=("program_code",),
+            optional=("intra_program_code", "payment_method"),
+        )
+        if m is None:
+            return None
+        before = len(self.problems)
+        codes: dict[str, str] = {}
+        for key in ("program_code", "intra_program_code"):
+            value = m.get(key)
+            if value is None:
+                continue
+            if not (isinstance(value, str) and ROLL_CODE_RE.match(value)):
+                self.error(
+                    _join(path, key),
+                    f'clave no válida "{value}": de 1 a 10 letras mayúsculas sin acentos y '
+                    'números, entre comillas, por ejemplo "S072"',
+                )
+                continue
+            codes[key] = value
+        method = m.get("payment_method")
+        kind = benefit.get("kind") if isinstance(benefit, Mapping) else None
+        if method is not None:
+            if not isinstance(method, str) or method not in PAYMENT_METHODS:
+                self.error(
+                    _join(path, "payment_method"),
+                    f'forma de pago desconocida "{method}": use {", ".join(PAYMENT_METHODS)}'
+                    + _suggest(str(method), PAYMENT_METHODS),
+                )
+            elif (
+                isinstance(kind, str)
+                and kind in PAYMENT_METHODS_BY_KIND
+                and method not in PAYMENT_METHODS_BY_KIND[kind]
+            ):
+                self.error(
+                    _join(path, "payment_method"),
+                    f'la forma de pago "{method}" no corresponde a un apoyo de tipo "{kind}": '
+                    f"use {', '.join(PAYMENT_METHODS_BY_KIND[kind])}",
+                )
+        if len(self.problems) > before or "program_code" not in codes:
+            return None
+        return FederalRoll(
+            program_code=codes["program_code"],
+            intra_program_code=codes.get("intra_program_code", ""),
+            payment_method=method or "",
+        )
 
     def requirement(self, data: Any, path: str) -> Requirement | None:
         m = self.mapping(

@@ -32,6 +32,7 @@ from portal.catalog.geography import load_state
 from portal.catalog.schema import (
     Benefit,
     CatalogError,
+    FederalRoll,
     conditions_from_json,
     schedule_from_json,
 )
@@ -194,8 +195,29 @@ def _program_fields(data: ProgramData, agency: Agency) -> dict[str, Any]:
         "benefit_schedule": data.benefit.schedule.to_dict() if data.benefit.schedule else {},
         "eligibility": data.to_dict()["eligibility"],
         "i18n": data.to_dict().get("i18n", {}),
+        **federal_roll_fields(data.federal_roll),
         "active": True,
     }
+
+
+def federal_roll_fields(federal: FederalRoll | None) -> dict[str, str]:
+    """The program's federal-roll columns (all empty when the catalog names none)."""
+    return {
+        "federal_program_code": federal.program_code if federal else "",
+        "federal_intra_program_code": federal.intra_program_code if federal else "",
+        "federal_payment_method": federal.payment_method if federal else "",
+    }
+
+
+def federal_roll_of(program: Program) -> FederalRoll | None:
+    """The program row's federal-roll keys, as the catalog gave them."""
+    if not program.federal_program_code:
+        return None
+    return FederalRoll(
+        program_code=program.federal_program_code,
+        intra_program_code=program.federal_intra_program_code,
+        payment_method=program.federal_payment_method,
+    )
 
 
 def _create_program(data: ProgramData, agency: Agency) -> Program:
@@ -427,6 +449,7 @@ def program_for_engine(program: Program) -> ProgramData:
         description=program.description or None,
         exclusion_group=program.exclusion_group,
         i18n=program.i18n or {},
+        federal_roll=federal_roll_of(program),
     )
 
 

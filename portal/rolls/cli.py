@@ -1,4 +1,5 @@
-"""``flask --app wsgi padron import FILE --program SLUG`` and ``padron duplicates``."""
+"""``flask --app wsgi padron import FILE --program SLUG``, ``padron duplicates`` and
+``padron federal SLUG --out FILE`` (the federal single roll, portal/rolls/federal.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from pathlib import Path
 
 import click
 
-from portal.models import Program
-from portal.rolls import duplicates, writing
+from portal.backoffice import audit
+from portal.models import Municipality, Program
+from portal.rolls import duplicates, federal, federal_layout, writing
 from portal.rolls.reading import RollError, count_rows
+from portal.vocabulary import AuditAction
+from portal.web.exports import write_atomically
+from portal.web.tables import tuples
 
 
 @click.group("padron")
@@ -79,3 +84,50 @@ def duplicates_command(threshold: float) -> None:
     stored = duplicates.store_candidates(found)
     seconds = time.perf_counter() - started
     click.echo(f"Pares encontrados: {len(found)} (nuevos: {stored}) en {seconds:.1f} s.")
+
+
+@cli.command("federal")
+@click.argument("slug")
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="Dónde escribir el archivo.",
+)  # fmt: skip
+@click.option(
+    "--formato", "fmt", type=click.Choice(federal_layout.FORMATS), default="csv",
+    show_default=True, help="csv, o txt (texto delimitado por |, sin encabezado).",
+)  # fmt: skip
+@click.option(
+    "--ejercicio", "year", type=int, help="Solo un ejercicio fiscal (por omisión, todos)."
+)
+@click.option("--validar", is_flag=True, help="Revisa el archivo escrito contra el formato.")
+def federal_command(slug: str, out: Path, fmt: str, year: int | None, validar: bool) -> None:
+    """Escribe el padrón de un programa en el formato del padrón federal (PUB)."""
+    program = Program.get_or_none(Program.slug == slug)
+    if program is None:
+        raise click.ClickException(f"No existe el programa «{slug}».")
+    try:
+        export = federal.export(program, fmt, year)
+    except federal.FederalRollError as exc:
+        raise click.ClickException(str(exc.message)) from None
+    audit.record(
+        AuditAction.ROLL_FEDERAL,
+        audit.SYSTEM,
+        object_type="programa",
+        object_id=program.slug,
+        details={"formato": fmt, "ejercicio": year, "via": "cli"},
+    )
+    started = time.perf_counter()
+    _digest, size = write_atomically(out, export.chunks())
+    seconds = time.perf_counter() - started
+    click.echo(f"{out}: {export.records_written} registros, {size:,} bytes en {seconds:.1f} s.")
+    if validar:
+        known = {code for (code,) in tuples(Municipality.select(Municipality.code))}
+        with open(out, encoding="utf-8", newline="") as fh:
+            result = federal_layout.validate(fh, fmt, municipalities=known)
+        for problem in result.problems:
+            click.echo(problem, err=True)
+        if not result.valid:
+            raise click.ClickException(
+                f"El archivo no cumple el formato ({len(result.problems) + result.more} problemas)."
+            )
+        click.echo(f"Validado: {result.records} registros cumplen el formato.")

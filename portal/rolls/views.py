@@ -10,20 +10,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional, Regexp
 
 from portal.backoffice import audit
 from portal.models import Citizen, DuplicateCandidate, ImportBatch, Program
-from portal.rolls import duplicates, tasks, uploads, writing
+from portal.rolls import duplicates, federal, tasks, uploads, writing
 from portal.rolls.reading import HEADER_ALIASES, RollError
 from portal.transparency import public as transparency
-from portal.vocabulary import Role, ViewReason
+from portal.vocabulary import AuditAction, Role, ViewReason
 from portal.web.auth import staff_required
+from portal.web.database import open_connection
+from portal.web.downloads import attachment_headers
 from portal.web.errors import error_page
 from portal.web.forms import BaseForm
 from portal.web.htmx import render
@@ -58,6 +73,26 @@ class UploadForm(BaseForm):
         _("Archivo del padrón"),
         description=_("CSV o Excel (.xlsx) con una fila de encabezados. Vea las columnas abajo."),
         validators=[FileRequired(_("Elija el archivo del padrón."))],
+    )
+
+
+class FederalRollForm(BaseForm):
+    """The fiscal year of the federal roll's download (GET); the format is checked
+    by ``federal.export`` with the rest of the export."""
+
+    class Meta:
+        csrf = False
+
+    ejercicio = StringField(
+        lazy_gettext("Ejercicio fiscal"),
+        description=lazy_gettext("Déjelo vacío para todos los años."),
+        validators=[
+            Optional(),
+            Regexp(
+                r"^\d{4}$",
+                message=lazy_gettext("Escriba un año de cuatro cifras, por ejemplo 2026."),
+            ),
+        ],
     )
 
 
@@ -129,6 +164,56 @@ def report(batch_id: int):
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="rechazadas-lote-{found.id}.csv"',
+            # CURPs and names: never kept by the browser or a proxy.
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/padron-federal")
+@staff_required(*ADMINS)
+def federal_index():
+    form = FederalRollForm(request.args)
+    valid = form.validate() if request.args else True
+    status = 200 if valid else 422
+    year = _year(form) if valid else None
+    return render("rolls/federal.html", form=form, programs=list(_programs()), year=year), status
+
+
+def _year(form: FederalRollForm) -> int | None:
+    return int(form.ejercicio.data) if form.ejercicio.data else None
+
+
+@bp.get("/padron-federal/<slug>")
+@staff_required(*ADMINS)
+def federal_download(slug: str):
+    program = _programs().where(Program.slug == slug).first() or abort(404)
+    form = FederalRollForm(request.args)
+    if not form.validate():
+        return error_page(422, form.error_text())
+    try:
+        export = federal.export(program, request.args.get("formato", "csv"), _year(form))
+    except federal.FederalRollError as exc:
+        return error_page(409 if exc.field == "programa" else 422, exc.message)
+    audit.record(
+        AuditAction.ROLL_FEDERAL,
+        _actor(),
+        object_type="programa",
+        object_id=program.slug,
+        details={"formato": export.fmt, "ejercicio": export.year},
+        request_id=g.get("request_id", ""),
+    )
+
+    def chunks():
+        # The response streams after the view returns: keep a connection for it.
+        open_connection()
+        yield from export.chunks()
+
+    return Response(
+        stream_with_context(chunks()),
+        mimetype=export.media_type,
+        headers={
+            **attachment_headers(export.filename),
             # CURPs and names: never kept by the browser or a proxy.
             "Cache-Control": "no-store",
         },

@@ -72,6 +72,8 @@ LIMITS: tuple[Rule, ...] = (
     Rule("oficina_assisted.upload", "60 per minute; 1000 per day", by=PERSON),
     Rule("applications.apply", "10 per minute; 50 per day", by=PERSON),
     Rule("oficina_assisted.apply", "60 per minute; 1000 per day", by=PERSON),
+    # The federal roll: each download reads a program's whole roll.
+    Rule("padron.federal_download", "10 per minute; 100 per day", by=PERSON, methods=("GET",)),
 )
 
 

@@ -187,6 +187,9 @@ RULES: dict[str, Rule] = {
     "planning.add_indicator": staff(PROGRAM_ADMINS, own=True),
     # Content in other languages (issue 20, item 5): a program's texts per language.
     "oficina_admin.program_translation": staff(PROGRAM_ADMINS, own=True),
+    # The federal single roll (issue 16, item 10): the program's agency admin and the state.
+    "padron.federal_index": staff(PROGRAM_ADMINS),
+    "padron.federal_download": staff(PROGRAM_ADMINS, own=True),
     # Rolls, duplicates and statistics in the back office.
     "padron.index": staff(PROGRAM_ADMINS),
     "padron.batch": staff(PROGRAM_ADMINS, own=True),
