@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import io
 import json
@@ -398,7 +399,10 @@ def _segments(url: str) -> str | list[str]:
     return url
 
 
+@functools.lru_cache(maxsize=1024)
 def _qr(url: str) -> segno.QRCode:
+    # One encoding per URL and process, shared by the drawing, the PNG and
+    # qr_version (the page asked segno for the same code twice).
     # boost_error: use a higher error correction level when it fits in the
     # same version, which makes printed codes more robust for free.
     return segno.make(
@@ -414,9 +418,16 @@ def qr_version(url: str) -> int:
     return int(_qr(url).version)
 
 
+@functools.lru_cache(maxsize=1024)
 def qr_svg(url: str, title: str = QR_TITLE) -> str:
     """An inline ``<svg>`` (no XML declaration, no fixed size: size it with
-    CSS) with a ``<title>`` and ``role="img"`` for screen readers."""
+    CSS) with a ``<title>`` and ``role="img"`` for screen readers.
+
+    Kept per process for the last 1,024 codes (about 6 KB each): the
+    beneficiary's application page shows it on every visit, and encoding it
+    (segno's mask selection in pure Python) cost ~15 ms of CPU, five times
+    the rest of the page. A credential's URL never changes, so neither does
+    its drawing."""
     svg = _qr(url).svg_inline(
         title=title, svgclass="qr", lineclass=None, omitsize=True, dark="#000", light="#fff"
     )

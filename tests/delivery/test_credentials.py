@@ -409,6 +409,23 @@ def test_the_svg_title_can_be_changed_and_is_escaped():
     assert ElementTree.fromstring(svg)[0].text == "Credencial de Ana <López>"
 
 
+def test_a_code_is_encoded_once_per_url_and_process(monkeypatch):
+    # The beneficiary's page shows the code on every visit: segno's encoding
+    # (~15 ms of CPU) runs once per URL, shared by the drawing and the version.
+    url = realistic_url() + "7"
+    made = []
+    real_make = segno.make
+    monkeypatch.setattr(segno, "make", lambda *a, **k: made.append(a) or real_make(*a, **k))
+    first = credentials.qr_svg(url, title="Credencial")
+    assert credentials.qr_svg(url, title="Credencial") is first
+    assert 6 <= credentials.qr_version(url) <= 40
+    credentials.qr_png(url)
+    assert len(made) == 1
+    # Another URL is another code.
+    assert credentials.qr_svg(realistic_url() + "8", title="Credencial") != first
+    assert len(made) == 2
+
+
 def test_the_png_has_a_quiet_zone_and_the_requested_scale():
     data = credentials.qr_png(realistic_url(), scale=4)
     with Image.open(io.BytesIO(data)) as image:
