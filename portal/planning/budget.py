@@ -187,6 +187,8 @@ def set_budget(
                 ),
                 field,
             )
+        if before is not None and (before.approved, before.modified) == (approved, modified):
+            return before  # the same figures again: nothing changes, nothing to audit
         Budget.insert(
             program=program.id,
             year=year,
@@ -244,7 +246,9 @@ def approval_cost(program: Program, on: dt.date) -> dict[int, int]:
     return cost
 
 
-def approval_warning(application: Application, on: dt.date | None = None) -> Message | None:
+def approval_warning(
+    application: Application, on: dt.date | None = None, program: Program | None = None
+) -> Message | None:
     """A warning for the reviewer when approving would commit more than this
     year's budget in force; None when it fits or no budget was set.
 
@@ -253,7 +257,8 @@ def approval_warning(application: Application, on: dt.date | None = None) -> Mes
     if application.status not in HELD_STATUSES:
         return None
     on = on or dt.date.today()
-    program = Program.get_by_id(application.program_id)
+    if program is None:
+        program = Program.get_by_id(application.program_id)
     cost = approval_cost(program, on).get(on.year, 0)
     if not cost:
         return None

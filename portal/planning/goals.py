@@ -79,6 +79,11 @@ def set_goal(
     if municipality and not Municipality.select().where(Municipality.code == municipality).exists():
         raise PlanningError(_l("Elija un municipio de la lista."), "municipio")
     with write():
+        before = Goal.get_or_none(
+            (Goal.program == program.id) & (Goal.year == year) & (Goal.municipality == municipality)
+        )
+        if before is not None and before.people == people:
+            return before  # the same goal again: nothing changes, nothing to audit
         Goal.insert(
             program=program.id,
             year=year,

@@ -10,6 +10,7 @@ from peewee import IntegrityError
 
 from portal.models import Application, AuditEvent, Budget
 from portal.planning import budget as budgets
+from portal.planning import goals
 from portal.web.extensions import db
 from tests.factories import (
     accept_documents,
@@ -52,6 +53,25 @@ def test_an_agency_admin_sets_the_budget_and_it_is_audited(app, login):
     assert entries[1].object_id == f"{program.slug}/{YEAR}"
     page = html(client.get(_url(program)))
     assert len(page.select("#cambios li")) == 2
+
+
+def test_saving_the_same_budget_and_goal_again_changes_and_audits_nothing(app):
+    # demo-data runs again on every `make run`: its plans must not grow the
+    # audit trail, and an admin pressing save twice made no second change.
+    program = monthly_program()
+    admin = make_staff("admin_dependencia", program.agency)
+    first = budgets.set_budget(program, YEAR, 900_000, None, admin)
+    again = budgets.set_budget(program, YEAR, 900_000, None, admin)
+    assert again.id == first.id and again.updated_at == first.updated_at
+    goals.set_goal(program, YEAR, 300, admin)
+    goals.set_goal(program, YEAR, 300, admin)
+    assert AuditEvent.select().where(AuditEvent.action == "presupuesto.cambio").count() == 1
+    assert AuditEvent.select().where(AuditEvent.action == "meta.cambio").count() == 1
+    # A different figure is a change again.
+    budgets.set_budget(program, YEAR, 900_000, 950_000, admin)
+    goals.set_goal(program, YEAR, 310, admin)
+    assert AuditEvent.select().where(AuditEvent.action == "presupuesto.cambio").count() == 2
+    assert AuditEvent.select().where(AuditEvent.action == "meta.cambio").count() == 2
 
 
 @pytest.mark.parametrize(
