@@ -22,7 +22,7 @@ from portal.planning import budget as planning
 from portal.rights import blackout, legend
 from portal.rights import views as rights
 from portal.transparency import views as transparency
-from portal.web import assets, shell
+from portal.web import assets, forms, shell
 
 
 def init_app(app: Flask) -> None:
@@ -54,6 +54,7 @@ def init_app(app: Flask) -> None:
         staff_may_open=shell.staff_may_open,
         has_endpoint=shell.has_endpoint,
         idle_seconds=shell.idle_seconds,
+        draw_field=forms.draw_field,
         # The areas.
         apply_url=catalog.apply_url,
         lang_attr=content.lang_attr,
