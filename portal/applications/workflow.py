@@ -1047,17 +1047,29 @@ def reject(
     )
 
 
-def approval_blockers(application: Application, on: dt.date | None = None) -> list[Blocker]:
+def approval_blockers(
+    application: Application,
+    on: dt.date | None = None,
+    *,
+    program: Program | None = None,
+    citizen: Citizen | None = None,
+    requirements: list[Requirement] | None = None,
+    current: Mapping[int, Document] | None = None,
+) -> list[Blocker]:
     """Every reason the application cannot be approved on ``on`` (empty: it can).
 
     Re-judges it as of the decision date: the program's population-group rules
     against the person's *current* record, the programs they already receive
     (same program, same exclusion group), the call it was filed in and that
-    call's places, and every required document, which must be accepted.
+    call's places, and every required document, which must be accepted. A
+    page that has read the program, the person, the requirements and the
+    current documents already passes them; a decision reads them afresh.
     """
     on = on or dt.date.today()
-    program = Program.get_by_id(application.program_id)
-    citizen = Citizen.get_by_id(application.citizen_id)
+    if program is None:
+        program = Program.get_by_id(application.program_id)
+    if citizen is None:
+        citizen = Citizen.get_by_id(application.citizen_id)
     call = Call.get_by_id(application.call_id)
     blockers: list[Blocker] = []
     if not program.active:
@@ -1107,15 +1119,20 @@ def approval_blockers(application: Application, on: dt.date | None = None) -> li
                     overridable=False,
                 )
             )
-    blockers += document_blockers(application)
+    blockers += document_blockers(application, requirements, current)
     return blockers
 
 
-def document_blockers(application: Application) -> list[Blocker]:
+def document_blockers(
+    application: Application,
+    requirements: list[Requirement] | None = None,
+    current: Mapping[int, Document] | None = None,
+) -> list[Blocker]:
     """Each required document that is not there and accepted."""
-    docs = current_documents(application)
+    docs = current_documents(application) if current is None else current
+    needed = required_requirements(application) if requirements is None else requirements
     blockers = []
-    for requirement in required_requirements(application):
+    for requirement in needed:
         doc = docs.get(requirement.id)
         if doc is None:
             if not requirement.optional:

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from flask import g, has_app_context
 from markupsafe import Markup
 from peewee import DatabaseError, InterfaceError
 
@@ -121,14 +120,9 @@ class _LocalizedCache:
 
 
 def compiled_catalog() -> CompiledCatalog:
-    """The compiled catalog, looked up once per request: a page that shows twenty
-    reasons asks whether the catalog changed once, not twenty times."""
-    if not has_app_context():
-        return engine_catalog()
-    found = g.get("_content_catalog")
-    if found is None:
-        found = g._content_catalog = engine_catalog()
-    return found
+    """The compiled catalog, looked up once per request (store.engine_catalog):
+    a page that shows twenty reasons asks whether the catalog changed once."""
+    return engine_catalog()
 
 
 _cache = _LocalizedCache()

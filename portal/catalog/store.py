@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
+from flask import has_request_context, request
 from peewee import fn, prefetch
 
 from portal.backoffice import audit
@@ -513,8 +514,20 @@ def _fingerprint() -> tuple:
 
 
 def engine_catalog() -> CompiledCatalog:
-    """The compiled catalog of all active programs, rebuilt only when programs change."""
-    return _engine_cache.get()
+    """The compiled catalog of all active programs, rebuilt only when programs change.
+
+    In a request, whether the programs changed is asked once: a page that
+    judges the person (the case page's blockers, the reasons it shows, the
+    languages offered) reads the fingerprint once, not once per use. A request
+    that edits the catalog redirects, so it never reads it back stale.
+    """
+    if not has_request_context():
+        return _engine_cache.get()
+    found: CompiledCatalog | None = getattr(request, "_vu_engine_catalog", None)
+    if found is None:
+        found = _engine_cache.get()
+        request._vu_engine_catalog = found  # type: ignore[attr-defined]
+    return found
 
 
 def quota_used(on: date) -> dict[str, int]:

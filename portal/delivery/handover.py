@@ -101,8 +101,15 @@ def signing_key(configured: str, instance_path: str, production: bool) -> Ed2551
     return credentials.load_private_key(development_secret(path, make))
 
 
-def token_for(credential: Credential, private_key: Ed25519PrivateKey) -> str:
-    application = credential.application
+def token_for(
+    credential: Credential,
+    private_key: Ed25519PrivateKey,
+    application: Application | None = None,
+) -> str:
+    """The signed token of ``credential`` (its ``application`` when the caller
+    has it, else read)."""
+    if application is None:
+        application = credential.application
     claims = credentials.CredentialClaims(
         credential_id=credential.credential_id,
         folio=application.folio,

@@ -48,7 +48,8 @@ def credential_qr(application: Application) -> dict | None:
         )
         return {"revoked": True, "svg": None} if last and last.revoked_at else None
     url = credentials.credential_url(
-        delivery.token_for(credential, private_key()), current_app.config["PORTAL_BASE_URL"]
+        delivery.token_for(credential, private_key(), application),
+        current_app.config["PORTAL_BASE_URL"],
     )
     return {
         "credential": credential,
@@ -88,7 +89,8 @@ def mine_png(folio: str):
     if credential is None or application.status != S.APROBADA:
         abort(404)
     url = credentials.credential_url(
-        delivery.token_for(credential, private_key()), current_app.config["PORTAL_BASE_URL"]
+        delivery.token_for(credential, private_key(), application),
+        current_app.config["PORTAL_BASE_URL"],
     )
     return Response(
         credentials.qr_png(url),
