@@ -68,6 +68,40 @@ def test_a_statewide_period_is_in_force_everywhere_and_a_municipal_one_only_ther
     assert blackout.in_force(today, None) is not None
 
 
+def test_periods_are_read_once_per_page_cache_time_and_a_change_here_is_seen_at_once(
+    app, admin, today, monkeypatch
+):
+    # Every page asks for the period in force: the process keeps the periods
+    # for PAGE_CACHE_SECONDS instead of asking the database each time.
+    app.config["PAGE_CACHE_SECONDS"] = 10
+    clock = [1000.0]
+    monkeypatch.setattr(blackout.time, "monotonic", lambda: clock[0])
+    reads = []
+    real = blackout._UPCOMING
+    monkeypatch.setattr(blackout, "_UPCOMING", lambda **k: reads.append(k) or real(**k))
+    blackout.forget_periods()
+    assert blackout.in_force(today) is None
+    assert blackout.in_force(today, "22014") is None
+    assert len(reads) == 1
+    # Set here: seen at once.
+    period = _statewide(admin, today)
+    assert blackout.in_force(today).id == period.id
+    assert len(reads) == 2
+    # Withdrawn by another process (written behind this one's back): seen
+    # once the kept periods are older than PAGE_CACHE_SECONDS.
+    BlackoutPeriod.update(withdrawn_at=dt.datetime(2026, 1, 1)).where(
+        BlackoutPeriod.id == period.id
+    ).execute()
+    clock[0] += 9
+    assert blackout.in_force(today) is not None
+    clock[0] += 2
+    assert blackout.in_force(today) is None
+    assert len(reads) == 3
+    # Another day is another read.
+    blackout.in_force(today + dt.timedelta(days=1))
+    assert len(reads) == 4
+
+
 def test_a_period_covers_its_first_and_last_day_and_no_other(app, admin, today):
     starts, ends = today + dt.timedelta(days=5), today + dt.timedelta(days=9)
     _statewide(admin, today, starts=starts, ends=ends)
