@@ -33,7 +33,7 @@ def planning_server(tmp_path_factory):
 def test_an_agency_admin_sets_the_budget_and_reads_and_downloads_the_progress(
     browser, planning_server
 ):
-    _, base_url = planning_server
+    app, base_url = planning_server
     program = monthly_program(months=1, name="Tarjeta Contigo")
     admin = make_staff("admin_dependencia", program.agency)
     mir.set_goal(program, YEAR, 20, admin)
@@ -65,9 +65,17 @@ def test_an_agency_admin_sets_the_budget_and_reads_and_downloads_the_progress(
     with page.expect_download() as download:
         page.get_by_role("link", name="Descargar el avance (Excel)").click()
     assert download.value.suggested_filename == f"avance-{program.slug}-{YEAR}.xlsx"
+    assert download.value.path().read_bytes()[:2] == b"PK"  # a zip: an XLSX workbook
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Descargar el avance (CSV)").click()
+    assert download.value.suggested_filename == f"avance-{program.slug}-{YEAR}.csv"
+    assert "$5,000" in download.value.path().read_text(encoding="utf-8-sig") or (
+        "5000" in download.value.path().read_text(encoding="utf-8-sig")
+    )
 
     assert budgets.figures_of(program.id, YEAR).in_force == 20 * AMOUNT
-    assert builds.build(force=True) is not None
+    with app.app_context():  # the open-data build the queue would run
+        assert builds.build(force=True) is not None
     public = browser.new_context(base_url=base_url).new_page()
     public.goto("/estadisticas")
     expect(public.locator("#tabla-presupuesto")).to_contain_text("Tarjeta Contigo")
