@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -87,7 +86,14 @@ def rss_mb() -> float:
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    """This process's own peak (VmHWM). Not ``ru_maxrss``: Linux carries it over
+    ``exec`` from the forked parent, so every measurement reported the parent's
+    size (the whole database's rows it had just inserted), growing with N."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1e3
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def curp_of(i: int, born: dt.date, sex: str) -> str:
