@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import bulk_rows  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.citizens import curp as curps  # noqa: E402
@@ -60,7 +61,6 @@ from tests.factories import (  # noqa: E402
 )
 
 SLUG = "tarjeta-federal-bench"
-CHUNK = 5_000
 TODAY = dt.date(2026, 12, 2)  # every period of 2026 but the last has started
 
 
@@ -86,7 +86,14 @@ def rss_mb() -> float:
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    """This process's own peak (VmHWM). Not ``ru_maxrss``: Linux carries it over
+    ``exec`` from the forked parent, so every measurement reported the parent's
+    size (the whole database's rows it had just inserted), growing with N."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1e3
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def curp_of(i: int, born: dt.date, sex: str) -> str:
@@ -123,52 +130,50 @@ def populate(folder: Path, n: int) -> None:
         ]
         operator = make_staff("entrega", agency=agency)
         start = time.perf_counter()
-        with db.atomic():
-            for k in range(0, n, CHUNK):
-                rows = []
-                for i in range(k, min(n, k + CHUNK)):
-                    born = dt.date(1950 + i // 13_824, 1 + i % 12, 1 + i % 28)
-                    rows.append(
-                        {"curp": curp_of(i, born, "HM"[i % 2]),
-                         "given_names": f"Persona {chr(65 + i % 26)}{chr(65 + i // 26 % 26)}",
-                         "first_surname": f"Núñez{i % 997}", "second_surname": "Ejemplo",
-                         "birth_date": born, "sex": "HM"[i % 2], "email": "",
-                         "municipality": codes[i % 3]}
-                    )  # fmt: skip
-                Citizen.insert_many(rows).execute()
-            ids = [c for (c,) in Citizen.select(Citizen.id).order_by(Citizen.id).tuples()]
-            for k in range(0, len(ids), CHUNK):
-                Application.insert_many(
-                    [{"folio": f"QRO-2026-{cid:09d}", "citizen": cid, "program": program.id,
-                      "call": call.id, "status": "aprobada"}
-                     for cid in ids[k : k + CHUNK]]
-                ).execute()  # fmt: skip
-            apps = dict(
-                Application.select(Application.citizen, Application.id)
-                .where(Application.program == program.id)
-                .tuples()
-            )
-            for k in range(0, len(ids), CHUNK):
-                Enrollment.insert_many(
-                    [{"citizen": cid, "program": program.id, "application": apps[cid],
-                      "exclusion_key": program.exclusion_key, "source": "solicitud",
-                      "benefit_amount": 1500, "started_on": dt.date(2026, 1 + cid % 11, 10)}
-                     for cid in ids[k : k + CHUNK]]
-                ).execute()  # fmt: skip
-            for k in range(0, len(ids), CHUNK):
-                rows = []
-                for cid in ids[k : k + CHUNK]:
+        with bulk_rows.bulk_load(Citizen, Application, Enrollment, Delivery):
+            people = []
+            for i in range(n):
+                born = dt.date(1950 + i // 13_824, 1 + i % 12, 1 + i % 28)
+                people.append((curp_of(i, born, "HM"[i % 2]),
+                               f"Persona {chr(65 + i % 26)}{chr(65 + i // 26 % 26)}",
+                               f"Núñez{i % 997}", "Ejemplo", born, "HM"[i % 2], "",
+                               codes[i % 3]))  # fmt: skip
+            ids = bulk_rows.insert(
+                Citizen,
+                ("curp", "given_names", "first_surname", "second_surname", "birth_date", "sex",
+                 "email", "municipality_id"),
+                people,
+            )  # fmt: skip
+            del people
+            applications = bulk_rows.insert(
+                Application,
+                ("folio", "citizen_id", "program_id", "call_id", "status"),
+                ((f"QRO-2026-{cid:09d}", cid, program.id, call.id, "aprobada") for cid in ids),
+            )  # fmt: skip
+            apps = dict(zip(ids, applications, strict=True))
+            bulk_rows.insert(
+                Enrollment,
+                ("citizen_id", "program_id", "application_id", "exclusion_key", "source",
+                 "benefit_amount", "started_on"),
+                ((cid, program.id, apps[cid], program.exclusion_key, "solicitud", 1500,
+                  dt.date(2026, 1 + cid % 11, 10)) for cid in ids),
+            )  # fmt: skip
+
+            def paid():
+                for cid in ids:
                     if cid % 2:
                         continue
                     first = (cid % 11) // 2 + 1  # the period its start falls in
                     for period in range(first, min(first + 3, 7)):
-                        paid = dt.datetime(2026, 2 * period - 1, 15, 10)
-                        rows.append(
-                            {"application": apps[cid], "period": period, "amount": 1500,
-                             "operator": operator.id, "point": points[cid % 3].id,
-                             "delivered_at": paid, "id_type": "ine", "id_last4": "1234"}
-                        )  # fmt: skip
-                Delivery.insert_many(rows).execute()
+                        yield (apps[cid], period, 1500, operator.id, points[cid % 3].id,
+                               dt.datetime(2026, 2 * period - 1, 15, 10), "ine", "1234")  # fmt: skip
+
+            bulk_rows.insert(
+                Delivery,
+                ("application_id", "period", "amount", "operator_id", "point_id",
+                 "delivered_at", "id_type", "id_last4"),
+                paid(),
+            )  # fmt: skip
         deliveries = Delivery.select().count()
         print(f"database: {n:,} people, applications and enrollments, {deliveries:,} "
               f"deliveries inserted in {time.perf_counter() - start:.1f} s; {load()}")  # fmt: skip

@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bulk_rows  # noqa: E402
+
 from portal import create_app  # noqa: E402
 from portal.delivery import periods  # noqa: E402
 from portal.models import (  # noqa: E402
@@ -60,7 +62,6 @@ from tests.factories import (  # noqa: E402
 )
 
 SLUG = "tarjeta-plan"
-CHUNK = 5_000
 YEAR = dt.date.today().year
 AMOUNT = 1_500
 LIMIT_MS = 500
@@ -105,46 +106,45 @@ def populate(n: int, delivered: int) -> None:
     start = time.perf_counter()
     started = dt.date(YEAR, 1, 1)
     decided = dt.datetime(YEAR, 1, 1, 12)
-    with db.atomic():
-        for k in range(0, n, CHUNK):
-            rows = []
-            for i in range(k, min(n, k + CHUNK)):
-                born = dt.date(1950 + i // 13_824, 1 + i % 12, 1 + i % 28)
-                rows.append(
-                    {"curp": valid_curp(born, "HM"[i % 2], n=i % 13_824),
-                     "given_names": "Persona", "first_surname": f"Apellido{i % 997}",
-                     "second_surname": "Ejemplo", "birth_date": born, "sex": "HM"[i % 2],
-                     "email": "", "municipality": CODES[i % 3]}
-                )  # fmt: skip
-            Citizen.insert_many(rows).execute()
-        citizens = [c for (c,) in Citizen.select(Citizen.id).order_by(Citizen.id).tuples()]
-        for k in range(0, n, CHUNK):
-            Application.insert_many(
-                [{"folio": f"B-{i:09d}", "citizen": cid, "program": program.id,
-                  "call": call.id, "status": "aprobada", "municipality": CODES[i % 3],
-                  "submitted_at": decided - dt.timedelta(days=i % 40), "decided_at": decided}
-                 for i, cid in enumerate(citizens[k : k + CHUNK], k)]
-            ).execute()  # fmt: skip
-        applications = [
-            a for (a,) in Application.select(Application.id).order_by(Application.id).tuples()
-        ]
-        for k in range(0, n, CHUNK):
-            Enrollment.insert_many(
-                [{"citizen": cid, "program": program.id, "exclusion_key": program.exclusion_key,
-                  "application": aid, "benefit_amount": AMOUNT, "started_on": started}
-                 for cid, aid in zip(citizens[k : k + CHUNK], applications[k : k + CHUNK],
-                                     strict=True)]
-            ).execute()  # fmt: skip
+    with bulk_rows.bulk_load(Citizen, Application, Enrollment, Delivery):
+        people = []
+        for i in range(n):
+            born = dt.date(1950 + i // 13_824, 1 + i % 12, 1 + i % 28)
+            people.append((valid_curp(born, "HM"[i % 2], n=i % 13_824), "Persona",
+                           f"Apellido{i % 997}", "Ejemplo", born, "HM"[i % 2], "",
+                           CODES[i % 3]))  # fmt: skip
+        citizens = bulk_rows.insert(
+            Citizen,
+            ("curp", "given_names", "first_surname", "second_surname", "birth_date", "sex",
+             "email", "municipality_id"),
+            people,
+        )  # fmt: skip
+        del people
+        applications = bulk_rows.insert(
+            Application,
+            ("folio", "citizen_id", "program_id", "call_id", "status", "municipality",
+             "submitted_at", "decided_at"),
+            ((f"B-{i:09d}", cid, program.id, call.id, "aprobada", CODES[i % 3],
+              decided - dt.timedelta(days=i % 40), decided)
+             for i, cid in enumerate(citizens)),
+        )  # fmt: skip
+        bulk_rows.insert(
+            Enrollment,
+            ("citizen_id", "program_id", "exclusion_key", "application_id", "benefit_amount",
+             "started_on"),
+            ((cid, program.id, program.exclusion_key, aid, AMOUNT, started)
+             for cid, aid in zip(citizens, applications, strict=True)),
+        )  # fmt: skip
         for period in schedule[:delivered]:
             day = dt.datetime.combine(period.starts + dt.timedelta(days=9), dt.time(11))
-            for k in range(0, n, CHUNK):
-                Delivery.insert_many(
-                    [{"application": aid, "period": period.number, "amount": AMOUNT,
-                      "operator": operator.id, "point": point.id,
-                      "delivered_at": day + dt.timedelta(days=60 * (aid % 7 == 0)),
-                      "id_type": "ine", "id_last4": "0000"}
-                     for aid in applications[k : k + CHUNK]]
-                ).execute()  # fmt: skip
+            bulk_rows.insert(
+                Delivery,
+                ("application_id", "period", "amount", "operator_id", "point_id",
+                 "delivered_at", "id_type", "id_last4"),
+                ((aid, period.number, AMOUNT, operator.id, point.id,
+                  day + dt.timedelta(days=60 * (aid % 7 == 0)), "ine", "0000")
+                 for aid in applications),
+            )  # fmt: skip
     print(f"database: {n:,} approved applications and enrollments (6 periods each), "
           f"{n * delivered:,} deliveries in {time.perf_counter() - start:.1f} s; {load()}")  # fmt: skip
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from peewee import chunked  # noqa: E402
+import bulk_rows  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.applications import workflow as apps  # noqa: E402
@@ -64,25 +64,12 @@ class Builder:
     def citizens(self, n: int) -> list[int]:
         first = self.people
         self.people += n
-        rows = [
-            {
-                "curp": f"BENC{first + i:014d}",
-                "given_names": "Persona",
-                "first_surname": "De Prueba",
-                "birth_date": dt.date(1980, 1, 1),
-                "sex": "M",
-            }
-            for i in range(n)
-        ]
-        for batch in chunked(rows, 5000):
-            Citizen.insert_many(batch).execute()
-        return list(
-            Citizen.select(Citizen.id)
-            .where(Citizen.curp >= f"BENC{first:014d}")
-            .order_by(Citizen.id)
-            .limit(n)
-            .scalars()
-        )
+        return bulk_rows.insert(
+            Citizen,
+            ("curp", "given_names", "first_surname", "birth_date", "sex"),
+            ((f"BENC{first + i:014d}", "Persona", "De Prueba", dt.date(1980, 1, 1), "M")
+             for i in range(n)),
+        )  # fmt: skip
 
     def call(self, name: str, held: int, waiting: int) -> Call:
         program = Program.create(
@@ -97,27 +84,20 @@ class Builder:
             places_waiting=waiting,
             waiting_issued=waiting,
         )
-        people = self.citizens(held + waiting)
         now = utcnow()
-        rows = []
-        for i, citizen in enumerate(people):
-            self.folios += 1
-            rows.append(
-                {
-                    "folio": f"BEN-{self.folios:012d}",
-                    "citizen": citizen,
-                    "program": program.id,
-                    "call": call.id,
-                    "status": "enviada" if i < held else "en_espera",
-                    "answers": {},
-                    "submitted_at": now,
-                    "waiting_number": None if i < held else i - held + 1,
-                    "municipality": "",
-                }
-            )
-        with database.write():
-            for batch in chunked(rows, 5000):
-                Application.insert_many(batch).execute()
+        with bulk_rows.bulk_load(Citizen, Application):
+            people = self.citizens(held + waiting)
+            first = self.folios
+            self.folios += len(people)
+            bulk_rows.insert(
+                Application,
+                ("folio", "citizen_id", "program_id", "call_id", "status", "answers",
+                 "submitted_at", "waiting_number", "municipality"),
+                ((f"BEN-{first + i + 1:012d}", citizen, program.id, call.id,
+                  "enviada" if i < held else "en_espera", "{}", now,
+                  None if i < held else i - held + 1, "")
+                 for i, citizen in enumerate(people)),
+            )  # fmt: skip
         return call
 
 

@@ -234,7 +234,8 @@ def create_plans(today: dt.date | None = None) -> int:
     """A budget, a goal and the four indicators of this year for every cash
     program, set by the agency's admin through the planning domain (after
     counting the figures of what is already enrolled); returns how many
-    programs. Run again, it changes nothing but the figures' recount."""
+    programs. Run again, it changes nothing but the figures' recount (no
+    audit entry either)."""
     year = (today or dt.date.today()).year
     count = 0
     for program in Program.select().where(
@@ -246,8 +247,13 @@ def create_plans(today: dt.date | None = None) -> int:
         people = (call.quota if call and call.quota else None) or DEMO_GOAL
         cost = sum(budgets.approval_cost(program, dt.date(year, 1, 1)).values()) or 1
         approved = max(people * cost, budgets.figures_of(program.id, year).spent)
-        budgets.set_budget(program, year, approved, None, admin)
-        goals.set_goal(program, year, people, admin)
+        # Only what differs is set again: each save is audited, and a second
+        # demo-data run must leave the trail as it was.
+        budget = budgets.budget_of(program, year)
+        if budget is None or (budget.approved, budget.modified) != (approved, None):
+            budgets.set_budget(program, year, approved, None, admin)
+        if goals.goals_of(program, year).get("") != people:
+            goals.set_goal(program, year, people, admin)
         have = {i.name for i in goals.indicators_of(program, year)}
         for name, formula, frequency, target, days in DEMO_INDICATORS:
             if name not in have:

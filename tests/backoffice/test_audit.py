@@ -43,12 +43,26 @@ def test_a_deleted_entry_is_caught(app):
 
 @pytest.mark.parametrize(
     "details",
-    [{"curp": "GOMA900517MQTRRN09"}, {"correo": "maria@example.org"}, {"tel": "4421234567"}],
+    [
+        {"curp": "GOMA900517MQTRRN09"},
+        {"correo": "maria@example.org"},
+        {"tel": "4421234567"},
+        {"antes": [{"tel": "4421234567"}]},
+        {"GOMA900517MQTRRN09": 1},
+    ],
 )
 def test_personal_data_never_enters_the_trail(app, details):
     with pytest.raises(ValueError):
         audit.record("ver_solicitud", details=details)
     assert AuditEvent.select().count() == 0
+
+
+def test_a_ten_digit_amount_is_not_taken_for_a_phone(app):
+    """A state budget of 1,500,000,000 pesos has ten digits (issue 16: a 500 on
+    the budget form at 1,000,000 enrollments)."""
+    entry = audit.record("presupuesto.cambio", details={"aprobado": 1_500_000_000, "antes": None})
+    assert entry.details == {"aprobado": 1_500_000_000, "antes": None}
+    assert audit.verify() is None
 
 
 # Signed checkpoints: rewrites with recomputed hashes, and truncation --------------

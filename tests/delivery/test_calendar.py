@@ -204,6 +204,17 @@ def test_another_agency_or_another_role_cannot_set_dates(world, login, client):
     assert DeliveryDate.select().count() == 0
 
 
+def test_the_calendar_list_shows_only_the_admins_agencys_programs(world, login):
+    other = make_program(name="Programa de otra dependencia", benefit_period="mensual",
+                         benefit_schedule=world["program"].benefit_schedule)  # fmt: skip
+    page = html(login(world["admin"]).get("/oficina/calendario"))
+    links = [a.get_text(strip=True) for a in page.select("main a")]
+    assert world["program"].name in links and other.name not in links
+    assert login(world["admin"]).get(f"/oficina/calendario/{other.slug}").status_code == 404
+    theirs = html(login(make_staff("admin_dependencia", other.agency)).get("/oficina/calendario"))
+    assert other.name in [a.get_text(strip=True) for a in theirs.select("main a")]
+
+
 def test_a_municipal_turn_needs_a_municipality_of_the_catalog(world, login):
     make_municipality()
     client = login(world["admin"])

@@ -12,6 +12,7 @@ from portal.applications import assistance
 from portal.applications import workflow as applications
 from portal.backoffice import audit
 from portal.catalog.store import load_catalog
+from portal.delivery import periods
 from portal.demo import data as demo
 from portal.models import (
     Agency,
@@ -20,10 +21,13 @@ from portal.models import (
     AuditEvent,
     Citizen,
     Delivery,
+    DeliveryDate,
     Enrollment,
+    Goal,
     Program,
     StaffUser,
 )
+from portal.planning import budget as budgets
 from portal.vocabulary import STAFF_ROLES, ApplicationStatus, DocumentStatus
 from tests.catalog_builders import demo_catalog
 from tests.conftest import fresh_app
@@ -188,3 +192,26 @@ def test_people_beyond_the_default_are_registry_rows_only(app, monkeypatch):
     assert 0 < answered.count() <= 150
     applicants = Citizen.select().join(Application).distinct()
     assert {c.id for c in applicants} <= {c.id for c in answered}
+
+
+def test_the_demo_data_command_gives_every_cash_program_a_schedule_a_calendar_and_a_budget(app):
+    """Issue 16's "Done when", over what ``demo-data`` itself makes (periods,
+    calendar and planning were merged from three branches: the command runs
+    them together)."""
+    result = app.test_cli_runner().invoke(args=["demo-data", "--citizens", "60"])
+    assert result.exit_code == 0, result.output
+    year = dt.date.today().year
+    cash = list(Program.select().where(Program.benefit_kind == "cash"))
+    assert len(cash) >= 8
+    for program in cash:
+        schedule = periods.program_periods(program)
+        assert schedule, program.slug
+        dates = {d.period: d for d in DeliveryDate.select().where(DeliveryDate.program == program)}
+        assert sorted(dates) == [p.number for p in schedule], program.slug
+        for period in schedule:
+            assert period.starts <= dates[period.number].day <= period.ends, program.slug
+            assert dates[period.number].point.program_id == program.id
+        budget = budgets.figures_of(program.id, year)
+        assert budget.approved is not None and budget.approved > 0, program.slug
+        assert budget.approved >= budget.spent, program.slug
+        assert Goal.select().where((Goal.program == program.id) & (Goal.year == year)).exists()

@@ -114,6 +114,17 @@ def test_a_budget_below_what_was_spent_is_refused_and_nothing_changes(app, login
     assert response.status_code == 303
 
 
+def test_a_budget_of_ten_digits_is_saved_and_audited(app, login):
+    """1,500,000,000 pesos: the audit trail's phone check once took it for a phone."""
+    program = monthly_program()
+    client = login(make_staff("admin_dependencia", program.agency))
+    response = client.post(_url(program), data={"aprobado": "1,500,000,000"})
+    assert response.status_code == 303
+    assert Budget.get(Budget.program == program.id).approved == 1_500_000_000
+    entry = AuditEvent.get(AuditEvent.action == "presupuesto.cambio")
+    assert entry.details["aprobado"] == 1_500_000_000
+
+
 def test_the_state_admin_sets_any_agencys_budget_and_other_agencies_get_404(app, login):
     program = monthly_program()
     outsider = make_staff("admin_dependencia", make_agency())

@@ -7,7 +7,7 @@ import datetime as dt
 
 from portal.catalog.store import load_catalog
 from portal.demo import data as demo
-from portal.models import Budget, Goal, Indicator, Program
+from portal.models import AuditEvent, Budget, Goal, Indicator, Program
 from tests.catalog_builders import demo_catalog
 
 
@@ -26,6 +26,7 @@ def test_every_demo_cash_program_has_a_budget_goals_and_indicators(app):
         assert formulas == {"cobertura", "puntualidad", "costo_por_beneficiario",
                             "decididas_en_plazo"}, program.slug  # fmt: skip
     # Run again (demo-data is idempotent): no second indicator.
-    indicators = Indicator.select().count()
+    indicators, audited = Indicator.select().count(), AuditEvent.select().count()
     demo.create_plans()
     assert Indicator.select().count() == indicators
+    assert AuditEvent.select().count() == audited  # nothing set again, nothing audited

@@ -125,6 +125,22 @@ def test_the_state_admin_sees_every_agency_and_the_agency_admin_only_theirs(app,
     assert client.get(_report_url(other) + "/avance.csv").status_code == 404
 
 
+def test_an_agency_admins_summary_downloads_hold_only_their_agency(app, login):
+    home, admin = _planned(make_agency(name="Bienestar"))
+    other, _ = _planned(make_agency(name="Educación"), people=1, delivered=1)
+    client = login(admin)
+    rows = list(csv.reader(io.StringIO(
+        client.get(f"/oficina/planeacion/resumen.csv?anio={YEAR}").get_data(as_text=True)
+    )))  # fmt: skip
+    assert [r[1] for r in rows[1:]] == [home.name]
+    sheet = load_workbook(
+        io.BytesIO(client.get(f"/oficina/planeacion/resumen.xlsx?anio={YEAR}").data)
+    ).active
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert names == [home.name] and other.name not in names
+    assert client.get(_report_url(other) + "/avance.xlsx").status_code == 404
+
+
 def test_other_staff_may_not_open_planning(app, login):
     program, _ = _planned(people=0)
     for role in ("revisor", "entrega", "supervisor"):

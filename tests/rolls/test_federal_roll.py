@@ -453,6 +453,18 @@ def test_another_agencys_admin_gets_404_and_nothing_is_audited(world, login):
     assert not AuditEvent.select().where(AuditEvent.action == "padron.federal").exists()
 
 
+def test_an_agency_admin_lists_only_their_agencys_programs(world, login):
+    other = make_program(make_agency(), name="Programa de otra dependencia", **FEDERAL)
+    page = html(
+        login(make_staff("admin_dependencia", world["agency"])).get("/oficina/padron-federal")
+    )
+    text = page_text(page)
+    assert world["program"].name in text and other.name not in text
+    assert not page.select(f"a[href*='/oficina/padron-federal/{other.slug}']")
+    state = page_text(html(login(make_staff("admin_estatal")).get("/oficina/padron-federal")))
+    assert world["program"].name in state and other.name in state
+
+
 @pytest.mark.parametrize("role", ["revisor", "entrega", "supervisor"])
 def test_other_roles_cannot_download_the_roll(world, login, role):
     client = login(make_staff(role, world["agency"]))
