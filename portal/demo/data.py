@@ -247,13 +247,10 @@ def create_plans(today: dt.date | None = None) -> int:
         people = (call.quota if call and call.quota else None) or DEMO_GOAL
         cost = sum(budgets.approval_cost(program, dt.date(year, 1, 1)).values()) or 1
         approved = max(people * cost, budgets.figures_of(program.id, year).spent)
-        # Only what differs is set again: each save is audited, and a second
-        # demo-data run must leave the trail as it was.
-        budget = budgets.budget_of(program, year)
-        if budget is None or (budget.approved, budget.modified) != (approved, None):
-            budgets.set_budget(program, year, approved, None, admin)
-        if goals.goals_of(program, year).get("") != people:
-            goals.set_goal(program, year, people, admin)
+        # The same figures again change and audit nothing (set_budget,
+        # set_goal): a second demo-data run leaves the trail as it was.
+        budgets.set_budget(program, year, approved, None, admin)
+        goals.set_goal(program, year, people, admin)
         have = {i.name for i in goals.indicators_of(program, year)}
         for name, formula, frequency, target, days in DEMO_INDICATORS:
             if name not in have:
