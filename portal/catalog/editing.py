@@ -37,7 +37,7 @@ from portal.catalog.store import (
     save_requirements,
 )
 from portal.messages import _l
-from portal.models import Program, ProgramVersion, utcnow
+from portal.models import Application, Delivery, Program, ProgramVersion, utcnow
 from portal.vocabulary import AuditAction
 from portal.web.database import write
 from portal.web.i18n import CONTENT_LANGUAGES
@@ -49,6 +49,53 @@ class Conflict(Exception):
 
 class RemovalBlocked(ValueError):
     """A requirement or call in use would be removed."""
+
+
+def carry_schedule(before: Mapping[str, Any], data: dict[str, Any]) -> None:
+    """Keep the stored payment schedule in ``data`` when the edit does not set
+    one: the editor's form does not offer it (catalog files set it), and it is
+    then validated against the edited period like any other schedule."""
+    stored = (before.get("benefit") or {}).get("schedule")
+    benefit = data.setdefault("benefit", {})
+    if stored and "schedule" not in benefit:
+        benefit["schedule"] = stored
+
+
+def _check_delivered_periods(program: Program, edited: catalog.Program) -> None:
+    """Refuse a schedule or period that would move or renumber a period already
+    delivered (each delivery is recorded against its period's number)."""
+    from portal.delivery.periods import program_periods, schedule_periods
+
+    schedule = edited.benefit.schedule
+    old = [(p.starts, p.ends) for p in program_periods(program)]
+    new = (
+        [(p.starts, p.ends) for p in schedule_periods(schedule, edited.benefit.period)]
+        if schedule
+        else []
+    )
+    if old == new:
+        return
+    first_changed = next(
+        (n for n, (a, b) in enumerate(zip(old, new, strict=False), 1) if a != b),
+        min(len(old), len(new)) + 1,
+    )
+    if first_changed > len(old) and first_changed > 1:
+        return  # periods only added after the last one: nothing delivered moves
+    delivered = (
+        Delivery.select(Delivery.id)
+        .join(Application)
+        .where((Application.program == program.id) & (Delivery.period >= first_changed))
+        .exists()
+    )
+    if delivered:
+        raise RemovalBlocked(
+            _l(
+                "Periodicidad y calendario de pagos: ya hay entregas del periodo %(n)s o "
+                "posteriores con el calendario actual, y este cambio movería sus fechas. "
+                "Solo puede agregar periodos al final.",
+                n=first_changed,
+            )
+        )
 
 
 def catalog_dict(program: Program) -> dict[str, Any]:
@@ -198,6 +245,7 @@ def save(
         edited = dataclasses.replace(edited, federal_roll=federal_roll_of(program))
     with write():
         before = catalog_dict(program)
+        _check_delivered_periods(program, edited)
         now = utcnow()
         new_version = expected_version + 1
         updated = (
@@ -211,6 +259,9 @@ def save(
                 benefit_amount=edited.benefit.amount,
                 benefit_period=edited.benefit.period or "",
                 benefit_description=edited.benefit.description or "",
+                benefit_schedule=edited.benefit.schedule.to_dict()
+                if edited.benefit.schedule
+                else {},
                 eligibility=edited.to_dict()["eligibility"],
                 i18n=edited.to_dict().get("i18n", {}),
                 version=new_version,

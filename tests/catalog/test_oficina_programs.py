@@ -298,3 +298,72 @@ def test_a_removed_point_with_deliveries_is_retired_and_an_unused_one_deleted(
     assert _save(client, program, delivery_points=points).status_code == 303
     assert DeliveryPoint.get_by_id(point.id).active
     assert Program.get_by_id(program.id).version == 3
+
+
+# The payment schedule: the form does not offer it, so an edit keeps it ---------------
+
+
+@pytest.fixture
+def paid_monthly(setting):
+    """The program paid monthly on a six-month schedule, and how to deliver it."""
+    from tests.delivery.period_builders import confirm, make_beneficiary, monthly_schedule
+
+    agency, program = setting
+    schedule = monthly_schedule()
+    Program.update(
+        benefit_kind="cash",
+        benefit_amount=1000,
+        benefit_period="mensual",
+        benefit_schedule=schedule,
+    ).where(Program.id == program.id).execute()
+    program = Program.get_by_id(program.id)
+    return program, schedule, (make_beneficiary, confirm)
+
+
+def test_an_edit_keeps_the_payment_schedule_and_its_snapshot_has_it(login, setting, paid_monthly):
+    agency, _ = setting
+    program, schedule, _ = paid_monthly
+    client = login(make_staff("admin_dependencia", agency))
+    assert _save(client, program, summary="Texto nuevo.").status_code == 303
+    saved = Program.get_by_id(program.id)
+    assert saved.summary == "Texto nuevo."
+    assert saved.benefit_schedule == schedule
+    snapshot = ProgramVersion.get(
+        (ProgramVersion.program == program) & (ProgramVersion.version == saved.version)
+    )
+    assert snapshot.snapshot["benefit"]["schedule"] == schedule
+
+
+def test_the_period_cannot_change_once_one_was_delivered(login, setting, paid_monthly):
+    agency, _ = setting
+    program, schedule, (make_beneficiary, confirm) = paid_monthly
+    _, credential, point, operator = make_beneficiary(program)
+    point_fields = {k: v for k, v in POINT.items() if k != "municipality"}
+    DeliveryPoint.update(municipality="22014", **point_fields).where(
+        DeliveryPoint.id == point.id
+    ).execute()
+    confirm(credential, operator, DeliveryPoint.get_by_id(point.id))
+    version = Program.get_by_id(program.id).version
+    client = login(make_staff("admin_dependencia", agency))
+    response = _save(client, program, benefit_period="bimestral")
+    assert response.status_code == 422
+    text = html(response).get_text(" ", strip=True)
+    assert "Periodicidad y calendario de pagos" in text and "periodo 1" in text
+    saved = Program.get_by_id(program.id)
+    assert (saved.version, saved.benefit_period, saved.benefit_schedule) == (
+        version,
+        "mensual",
+        schedule,
+    )
+    # Texts still save, the schedule kept as it was.
+    assert _save(client, program, summary="Otro texto.").status_code == 303
+    assert Program.get_by_id(program.id).benefit_schedule == schedule
+
+
+def test_the_period_may_change_while_nothing_was_delivered(login, setting, paid_monthly):
+    agency, _ = setting
+    program, schedule, _ = paid_monthly
+    client = login(make_staff("admin_dependencia", agency))
+    assert _save(client, program, benefit_period="bimestral").status_code == 303
+    saved = Program.get_by_id(program.id)
+    assert (saved.benefit_period, saved.benefit_schedule) == ("bimestral", schedule)
