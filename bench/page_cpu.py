@@ -31,6 +31,7 @@ from peewee import fn  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.models import Application, Program, StaffUser  # noqa: E402
+from portal.web import forms  # noqa: E402
 from portal.web.extensions import db  # noqa: E402
 from portal.web.sessions import create_session_row  # noqa: E402
 
@@ -111,11 +112,33 @@ def measure(app, path: str, sid: str | None, requests: int, rounds: int) -> tupl
     return best, status
 
 
+def kept_drawings_ab(app, path: str, sid: str | None, requests: int, rounds: int):
+    """The page's CPU with the kept field drawings and without them, measured
+    alternately three times in this process (the lowest of each)."""
+    real = forms._field_key
+    kept, drawn = [], []
+    try:
+        for _ in range(3):
+            forms._field_key = real
+            kept.append(measure(app, path, sid, requests, rounds)[0])
+            forms._field_key = lambda *a: None  # every field drawn anew
+            drawn.append(measure(app, path, sid, requests, rounds)[0])
+    finally:
+        forms._field_key = real
+    return min(kept), min(drawn)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--instance", type=Path, required=True)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument(
+        "--ab-kept-drawings",
+        action="store_true",
+        help="each page also with the kept field drawings switched off (portal/web/forms.py), "
+        "alternating in this process: the second figure and the ratio are without them",
+    )
     args = parser.parse_args()
     app = create_app(
         {
@@ -133,6 +156,11 @@ def main() -> int:
     for template, kind in PAGES:
         sid, folios = visitors[kind]
         path = template.format(**folios)
+        if args.ab_kept_drawings:
+            kept, drawn = kept_drawings_ab(app, path, sid, args.requests, args.rounds)
+            print(f"{template:<40} kept {kept:>6.2f} ms, drawn each time {drawn:>6.2f} ms, "
+                  f"ratio {kept / drawn:.2f}")  # fmt: skip
+            continue
         cpu, status = measure(app, path, sid, args.requests, args.rounds)
         baseline = baseline or cpu
         print(f"{template:<40} {status:>6} {cpu:>10.2f} {cpu / baseline:>10.1f}")
