@@ -1242,4 +1242,32 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any
     return loader.construct_mapping(node, deep=True)
 
 
+class ImpossibleDate(yaml.constructor.ConstructorError):
+    """A date written in YAML that does not exist (2026-13-01, 2026-02-30)."""
+
+    def __init__(self, value: str, mark: Any) -> None:
+        super().__init__(None, None, f"la fecha «{value}» no existe", mark)
+        self.value = value
+
+
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    # PyYAML raises a bare ValueError for a date that does not exist: made a
+    # YAML error with its line, like any other mistake in the file.
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        raise ImpossibleDate(node.value, node.start_mark) from None
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def yaml_value(text: str) -> Any:
+    """``text`` read with the catalog's loader (an impossible date is a
+    ``yaml.YAMLError`` like any other mistake), for the editor's YAML fields."""
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()

@@ -284,6 +284,15 @@ def test_invalid_yaml_names_the_line():
     assert "YAML inválido" in message
 
 
+@pytest.mark.parametrize("date", ["2026-13-01", "2026-02-30", "2027-02-29"])
+def test_an_impossible_date_is_a_problem_on_its_line_not_a_crash(date):
+    # PyYAML raised a bare ValueError for these: `flask catalog load` crashed.
+    with pytest.raises(CatalogError) as error:
+        parse_catalog(f"agencies: []\nprograms:\n  - calls:\n      - opens: {date}\n", "c.yaml")
+    [message] = error.value.messages
+    assert message == f"c.yaml: línea 4: YAML inválido: la fecha «{date}» no existe"
+
+
 def test_a_key_written_twice_is_reported_instead_of_silently_dropped():
     text = with_change(lambda data, program: None).replace(
         "  eligibility:", "  eligibility: []\n  eligibility:", 1

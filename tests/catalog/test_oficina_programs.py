@@ -136,6 +136,17 @@ def test_invalid_rules_are_refused_like_in_catalog_files(login, setting, field, 
     assert ProgramVersion.select().count() == 0
 
 
+def test_an_impossible_date_is_a_message_on_its_field_and_nothing_is_saved(login, setting):
+    # It was a 500: PyYAML raises a bare ValueError for 2026-13-01.
+    agency, program = setting
+    client = login(make_staff("admin_dependencia", agency))
+    response = _save(client, program, calls="- {opens: 2026-13-01, closes: 2026-12-31}")
+    assert response.status_code == 422
+    error = html(response).select_one("#calls-error")
+    assert error is not None and "La fecha 2026-13-01 no existe" in error.get_text()
+    assert Program.get_by_id(program.id).version == 1
+
+
 def test_unreadable_yaml_is_a_message_on_its_field(login, setting):
     agency, program = setting
     client = login(make_staff("admin_dependencia", agency))

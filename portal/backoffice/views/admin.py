@@ -32,6 +32,7 @@ from portal.backoffice.forms import (
 )
 from portal.backoffice.views import shared as staff
 from portal.catalog import editing as program_admin
+from portal.catalog import schema as catalog_schema
 from portal.catalog.forms import translation_form
 from portal.catalog.schema import CatalogError
 from portal.models import (
@@ -362,7 +363,9 @@ def _edited_dict(form: ProgramForm, program: Program) -> dict:
         data["exclusion_group"] = form.exclusion_group.data
     for name in YAML_FIELDS:
         try:
-            data[name] = yaml.safe_load(form[name].data or "[]")
+            data[name] = catalog_schema.yaml_value(form[name].data or "[]")
+        except catalog_schema.ImpossibleDate as exc:
+            form[name].errors.append(_("La fecha %(date)s no existe: revísela.", date=exc.value))
         except yaml.YAMLError:
             form[name].errors.append(
                 _("No se pudo leer la lista: revise la sangría y los guiones.")
