@@ -136,8 +136,9 @@ def _total(condition: Any) -> int:
 
 def _versions_message(maximum: int) -> Text:
     return _l(
-        "Ya subió %(maximum)s versiones de este documento, el máximo. Si necesita cambiarlo "
-        "otra vez, acuda a una oficina de atención.",
+        # One sentence for any maximum: "1 versiones" read wrong when the cap is 1.
+        "Ya llegó al máximo de versiones de este documento (%(maximum)s). Si necesita "
+        "cambiarlo otra vez, acuda a una oficina de atención.",
         maximum=maximum,
     )
 
