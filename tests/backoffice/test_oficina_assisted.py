@@ -15,6 +15,7 @@ from tests.application_builders import MINIMAL_PDF, submitted
 from tests.factories import (
     make_agency,
     make_citizen,
+    make_enrollment,
     make_municipality,
     make_program,
     make_staff,
@@ -261,3 +262,30 @@ def test_the_application_page_shows_each_document_review_with_its_reason(login, 
     page = html(client.get(f"/oficina/ventanilla/solicitudes/{application.folio}"))
     item = page.find("li", class_="requirement")
     assert "Rechazado Motivo: No se lee <la fecha>." in " ".join(item.get_text(" ").split())
+
+
+def test_starting_for_a_program_not_offered_is_refused_on_the_field(login, counter):
+    reviewer, program = counter
+    other = make_program(make_agency(slug="otra"))
+    citizen = make_citizen()
+    client = login(reviewer)
+    check_id(client, citizen)
+    response = apply_for(client, citizen, other, "k-otra")
+    assert response.status_code == 422
+    error = html(response).select_one("#program-error")
+    assert error is not None and "Elija un programa de su dependencia." in error.get_text()
+    assert not Application.select().where(Application.citizen == citizen.id).exists()
+
+
+def test_a_refusal_of_the_rules_is_shown_on_the_persons_page_and_nothing_starts(login, counter):
+    reviewer, program = counter
+    citizen = make_citizen()
+    make_enrollment(citizen, program)  # already receives it
+    client = login(reviewer)
+    check_id(client, citizen)
+    response = apply_for(client, citizen, program, "k-ya")
+    assert response.status_code == 422
+    page = html(response)
+    assert page.select_one("#program-error") is not None
+    assert page.select_one(".error-summary") is not None
+    assert not Application.select().where(Application.citizen == citizen.id).exists()

@@ -200,16 +200,24 @@ def person():
         else:
             _checked(citizen)
             return redirect(url_for(".person"), code=303)
+    return _person_page(citizen, check_form)
+
+
+def _person_page(citizen: Citizen, check_form: IdentityCheckForm, refused: str = ""):
+    """The person's page at the counter; ``refused``: why starting an
+    application was refused, shown on the program field (422)."""
     verified = session.get(VERIFIED) == citizen.id
     apply_form = AssistedApplyForm(formdata=None, idempotency_key=uuid.uuid4().hex)
     today = utcnow().date()
     apply_form.program.choices = [SelectChoice(p.slug, p.name) for p in open_programs(today)]
+    if refused:
+        apply_form.program.errors = [refused]
     applications = list(
         staff.agency_scope(Application.select().join(Program), Program.agency)
         .where(Application.citizen == citizen.id)
         .order_by(Application.created_at.desc())
     )
-    status = 422 if check_form.errors else 200
+    status = 422 if check_form.errors or refused else 200
     return render(
         "backoffice/assisted_person.html",
         citizen=citizen,
@@ -229,8 +237,9 @@ def apply():
     form = AssistedApplyForm()
     form.program.choices = [SelectChoice(p.slug, p.name) for p in _own_programs()]
     if not form.validate_on_submit():
-        flash(_("Elija un programa de su dependencia."), "error")
-        return redirect(url_for(".person"), code=303)
+        return _person_page(
+            citizen, IdentityCheckForm(formdata=None), _("Elija un programa de su dependencia.")
+        )
     program = Program.get(Program.slug == form.program.data)
     try:
         application = apps.start_draft(
@@ -241,8 +250,7 @@ def apply():
             assisted_by=current_user.id,
         )
     except apps.ApplicationError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for(".person"), code=303)
+        return _person_page(citizen, IdentityCheckForm(formdata=None), str(exc.message))
     return redirect(url_for(".application", folio=application.folio), code=303)
 
 
