@@ -101,6 +101,9 @@ Progress = Callable[[int, int], None]
 # Called inside _publish()'s transaction with the batch's id and its program's
 # (the planning figures commit the roll's enrollments).
 on_published: list[Callable[[int, int], None]] = []
+# Called with the batch's id once _publish() has committed (the queue's search
+# for probable duplicates among the people the roll created, portal/rolls/tasks.py).
+after_published: list[Callable[[int], None]] = []
 
 
 @dataclass
@@ -276,6 +279,8 @@ def run_batch(
         with without_cycle_collector():
             counts, ctx = _import(batch, source, total, progress, today, parallel, claim)
         _publish(batch, counts, ctx, claim)
+        for hook in after_published:
+            hook(batch_id)
         return ImportBatch.get_by_id(batch_id)
     except Superseded:
         return ImportBatch.get_by_id(batch_id)
