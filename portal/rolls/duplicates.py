@@ -43,6 +43,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from peewee import fn
 from rapidfuzz import fuzz
 
 from portal.applications import workflow as apps
@@ -435,6 +436,112 @@ def store_candidates(pairs: Iterable[Pair], chunk: int = 2000) -> int:
                 rows[start : start + chunk]
             ).on_conflict_ignore().execute()
     return DuplicateCandidate.select().count() - before
+
+
+# --- Side by side (the review page) --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """What a record holds: its applications and enrollments, counted and by program."""
+
+    applications: int
+    application_programs: list[str]
+    enrollments: int  # active ones
+    enrollment_programs: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRow:
+    label: object  # a lazy translation
+    first: str
+    second: str
+
+    @property
+    def differs(self) -> bool:
+        return self.first != self.second
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    pair: DuplicateCandidate
+    people: tuple[Citizen, Citizen]
+    reason: object  # the label of the pair's kind, a lazy translation
+    fields: list[FieldRow]
+    holdings: tuple[Holdings, Holdings]
+
+
+_COMPARED = (
+    (_l("CURP"), lambda c: c.curp),
+    (_l("Nombre(s)"), lambda c: c.given_names),
+    (_l("Primer apellido"), lambda c: c.first_surname),
+    (_l("Segundo apellido"), lambda c: c.second_surname or ""),
+    (_l("Fecha de nacimiento"), lambda c: c.birth_date.strftime("%d/%m/%Y")),
+    (_l("Sexo"), lambda c: c.sex),
+    (_l("Entidad de nacimiento (CURP)"), lambda c: c.curp[11:13]),
+    (_l("Municipio"), lambda c: c.municipality_id or ""),
+    (_l("Origen del registro"), lambda c: c.origin),
+    (_l("Alta"), lambda c: c.created_at.strftime("%d/%m/%Y")),
+)
+
+
+def reason_label(kind: str) -> object:
+    return REASONS.get(kind, kind)
+
+
+def _holdings(citizen_ids: list[int]) -> dict[int, Holdings]:
+    """Applications and active enrollments of these people, with their programs'
+    names: two grouped queries through the citizen indexes."""
+    applications: dict[int, dict[str, int]] = {cid: {} for cid in citizen_ids}
+    for cid, name, count in (
+        Application.select(Application.citizen, Program.name, fn.COUNT(Application.id))
+        .join(Program, on=(Application.program == Program.id))
+        .where(Application.citizen.in_(citizen_ids))
+        .group_by(Application.citizen, Program.name)
+        .tuples()
+    ):
+        applications[cid][name] = count
+    enrollments: dict[int, dict[str, int]] = {cid: {} for cid in citizen_ids}
+    for cid, name, count in (
+        Enrollment.select(Enrollment.citizen, Program.name, fn.COUNT(Enrollment.id))
+        .join(Program, on=(Enrollment.program == Program.id))
+        .where(Enrollment.citizen.in_(citizen_ids) & Enrollment.active)
+        .group_by(Enrollment.citizen, Program.name)
+        .tuples()
+    ):
+        enrollments[cid][name] = count
+    return {
+        cid: Holdings(
+            sum(applications[cid].values()),
+            sorted(applications[cid]),
+            sum(enrollments[cid].values()),
+            sorted(enrollments[cid]),
+        )
+        for cid in citizen_ids
+    }
+
+
+def compare(pairs: Iterable[DuplicateCandidate]) -> list[Comparison]:
+    """Each pair's two records field by field, with what each holds."""
+    rows = list(pairs)
+    ids = sorted({p.citizen_a_id for p in rows} | {p.citizen_b_id for p in rows})
+    if not ids:
+        return []
+    people = {c.id: c for c in Citizen.select().where(Citizen.id.in_(ids))}
+    holdings = _holdings(ids)
+    comparisons = []
+    for pair in rows:
+        a, b = people[pair.citizen_a_id], people[pair.citizen_b_id]
+        comparisons.append(
+            Comparison(
+                pair,
+                (a, b),
+                reason_label(pair.kind),
+                [FieldRow(label, value(a), value(b)) for label, value in _COMPARED],
+                (holdings[a.id], holdings[b.id]),
+            )
+        )
+    return comparisons
 
 
 class MergeError(ValueError):
