@@ -401,9 +401,11 @@ def check_people(citizen_ids: Iterable[int]) -> int:
     return store_new(pairs_for(citizen_ids))
 
 
-def roll_people(batch_id: int, chunk: int = CHECK_CHUNK) -> Iterator[list[int]]:
+def roll_people(batch_id: int, chunk: int | None = None) -> Iterator[list[int]]:
     """The people a finished roll import created, ``chunk`` ids at a time
-    (read once through the enrollments' ``import_batch`` index)."""
+    (:data:`CHECK_CHUNK` by default), read once through the enrollments'
+    ``import_batch`` index."""
+    chunk = chunk or CHECK_CHUNK
     batch = ImportBatch.get_or_none(ImportBatch.id == batch_id)
     if batch is None or batch.status != "terminado" or batch.started_at is None:
         return
