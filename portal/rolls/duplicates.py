@@ -69,6 +69,7 @@ from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction
 from portal.web.database import locked, write
 from portal.web.sessions import end_sessions_of
+from portal.web.tables import tuples
 
 NAME_THRESHOLD = 90.0
 CURP_LENGTH_COMPARED = 17  # the check digit follows from the other 17
@@ -371,11 +372,11 @@ def store_new(pairs: Iterable[Pair]) -> int:
     with write():
         known = {
             (a, b)
-            for a, b in DuplicateCandidate.select(
-                DuplicateCandidate.citizen_a, DuplicateCandidate.citizen_b
+            for a, b in tuples(
+                DuplicateCandidate.select(
+                    DuplicateCandidate.citizen_a, DuplicateCandidate.citizen_b
+                ).where(DuplicateCandidate.citizen_a.in_(sorted({a for a, _ in wanted})))
             )
-            .where(DuplicateCandidate.citizen_a.in_(sorted({a for a, _ in wanted})))
-            .tuples()
             if (a, b) in wanted
         }
         new = [p for key, p in wanted.items() if key not in known]
@@ -495,21 +496,19 @@ def _holdings(citizen_ids: list[int]) -> dict[int, Holdings]:
     """Applications and active enrollments of these people, with their programs'
     names: two grouped queries through the citizen indexes."""
     applications: dict[int, dict[str, int]] = {cid: {} for cid in citizen_ids}
-    for cid, name, count in (
+    for cid, name, count in tuples(
         Application.select(Application.citizen, Program.name, fn.COUNT(Application.id))
         .join(Program, on=(Application.program == Program.id))
         .where(Application.citizen.in_(citizen_ids))
         .group_by(Application.citizen, Program.name)
-        .tuples()
     ):
         applications[cid][name] = count
     enrollments: dict[int, dict[str, int]] = {cid: {} for cid in citizen_ids}
-    for cid, name, count in (
+    for cid, name, count in tuples(
         Enrollment.select(Enrollment.citizen, Program.name, fn.COUNT(Enrollment.id))
         .join(Program, on=(Enrollment.program == Program.id))
         .where(Enrollment.citizen.in_(citizen_ids) & Enrollment.active)
         .group_by(Enrollment.citizen, Program.name)
-        .tuples()
     ):
         enrollments[cid][name] = count
     return {

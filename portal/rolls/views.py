@@ -31,7 +31,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, Regexp
 
 from portal.backoffice import audit
-from portal.backoffice.views.shared import filter_args, keyset_page, seeker
+from portal.backoffice.views.shared import keyset_page, seeker
 from portal.models import DuplicateCandidate, ImportBatch, Program
 from portal.rolls import duplicates, federal, tasks, uploads, writing
 from portal.rolls.reading import HEADER_ALIASES, RollError
@@ -283,7 +283,7 @@ def decide(candidate_id: int):
     except duplicates.MergeError as exc:
         flash(str(exc.message), "error")  # the session holds text, not a lazy string
         return _duplicates_page(422)
-    return redirect(url_for("padron.duplicates_index", **filter_args()), 303)
+    return redirect(url_for("padron.duplicates_index"), 303)
 
 
 @bp.get("/estadisticas")

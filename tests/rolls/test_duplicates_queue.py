@@ -170,6 +170,15 @@ def test_the_database_refuses_the_same_pair_twice(app):
         DuplicateCandidate.create(citizen_a=a, citizen_b=b, score=95.0, kind="curp")
 
 
+def test_the_database_refuses_a_pair_in_the_other_order(app):
+    a, b = make_citizen(), make_citizen()
+    DuplicateCandidate.create(citizen_a=a, citizen_b=b, score=90.0, kind="nombre")
+    for first, second in ((b, a), (a, a)):
+        with pytest.raises(IntegrityError), Citizen._meta.database.atomic():
+            DuplicateCandidate.create(citizen_a=first, citizen_b=second, score=90.0, kind="nombre")
+    assert DuplicateCandidate.select().count() == 1
+
+
 def test_a_dismissed_pair_is_not_proposed_again(app):
     base = _person(**_fields(_drawn()))
     twin = make_citizen(**_variant("apellidos_invertidos", base))
