@@ -17,6 +17,7 @@ loser of the race finds the winner's record.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,8 @@ from portal.messages import Joined, Text
 from portal.models import Citizen, Municipality, utcnow
 from portal.vocabulary import Assistance, AuditAction
 from portal.web.database import locked, write
+
+log = logging.getLogger("portal.record")
 
 PRIVACY_VERSION = "2026-01"
 # Called with citizen ids after a transaction that created those records (or
@@ -53,8 +56,19 @@ class IdentityMismatch(Exception):
 
 
 def _announce(citizen_ids: list[int]) -> None:
+    """Tell the listeners, after the commit. A queue that cannot take the task
+    does not undo a sign-in or a registration that already happened: it is
+    logged (without the people), and ``flask padron duplicates`` goes through
+    the whole registry."""
     for listener in identity_changed:
-        listener(citizen_ids)
+        try:
+            listener(citizen_ids)
+        except Exception as exc:  # noqa: BLE001 - any queue failure; its message may quote rows
+            log.error(
+                "no se pudo encolar la búsqueda de duplicados de %d registro(s): %s",
+                len(citizen_ids),
+                type(exc).__name__,
+            )
 
 
 def check_identity(identity: DigitalIdentity) -> None:

@@ -43,6 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -73,6 +74,8 @@ from portal.transparency import public as transparency
 from portal.web.database import SQLITE_PRAGMAS, is_sqlite, write
 from portal.web.exports import csv_lines
 from portal.web.extensions import db
+
+log = logging.getLogger("portal.rolls")
 
 # Page cache of the import's SQLite connection (KiB): holds the citizen
 # indexes of a state of several million people; SQLite takes it as it goes.
@@ -279,8 +282,7 @@ def run_batch(
         with without_cycle_collector():
             counts, ctx = _import(batch, source, total, progress, today, parallel, claim)
         _publish(batch, counts, ctx, claim)
-        for hook in after_published:
-            hook(batch_id)
+        _announce_published(batch_id)
         return ImportBatch.get_by_id(batch_id)
     except Superseded:
         return ImportBatch.get_by_id(batch_id)
@@ -297,6 +299,21 @@ def run_batch(
         if sqlite:
             # The connection goes back to serving requests: give the memory back.
             db.execute_sql(f"PRAGMA cache_size = {SQLITE_PRAGMAS['cache_size']}")
+
+
+def _announce_published(batch_id: int) -> None:
+    """Tell :data:`after_published`; the batch is published whatever they do (a
+    queue that cannot take the task is logged, and ``flask padron duplicates``
+    goes through the whole registry)."""
+    for hook in after_published:
+        try:
+            hook(batch_id)
+        except Exception as exc:  # noqa: BLE001 - any queue failure; its message may quote rows
+            log.error(
+                "lote %s: no se pudo encolar la búsqueda de duplicados: %s",
+                batch_id,
+                type(exc).__name__,
+            )
 
 
 def _publish(batch: ImportBatch, counts: Counts, ctx: RollContext, claim: dt.datetime) -> None:

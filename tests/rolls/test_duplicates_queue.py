@@ -439,3 +439,27 @@ def test_the_review_is_paged_by_position(app, login):
     second = html(client.get(following))
     rest = [s["id"] for s in second.find_all(id=re.compile(r"^par-\d+$"))]
     assert len(rest) == 2 and not set(rest) & set(shown)
+
+
+def test_a_queue_that_cannot_take_the_task_does_not_undo_the_sign_in(app, monkeypatch, caplog):
+    def broken(_ids):
+        raise ConnectionError("GOHG850309MQTMRD05 no cupo en la cola")
+
+    monkeypatch.setattr(tasks, "check_duplicates", broken)
+    fields = _fields(_drawn())
+    curp = _curp(*(fields[k] for k in ("given_names", "first_surname", "second_surname")),
+                 fields["birth_date"], fields["sex"])  # fmt: skip
+    identity = DigitalIdentity(
+        issuer="https://llave.example.org",
+        subject="sub-2",
+        curp=curp,
+        given_names=fields["given_names"],
+        first_surname=fields["first_surname"],
+        second_surname=fields["second_surname"],
+        birth_date=fields["birth_date"],
+        sex=fields["sex"],
+        email="",
+    )
+    citizen, outcome = record.record_for(identity)
+    assert outcome == "created" and Citizen.get_by_id(citizen.id).curp == curp
+    assert "ConnectionError" in caplog.text and curp not in caplog.text
