@@ -371,7 +371,11 @@ def test_a_merge_cancels_the_duplicate_approval_through_the_state_table(app, pro
     duplicate = accept_documents(submitted(twin, program))
     apps.approve(duplicate, Actor.staff(reviewer))
     duplicates.merge(
-        _pair(survivor, twin).id, survivor.id, Actor.staff(reviewer), reviewer.id, reason="Misma persona."
+        _pair(survivor, twin).id,
+        survivor.id,
+        Actor.staff(reviewer),
+        reviewer.id,
+        reason="Misma persona.",
     )
     fresh = Application.get_by_id(duplicate.id)
     assert fresh.status == "cancelada" and fresh.citizen_id == survivor.id
@@ -397,7 +401,11 @@ def test_a_merge_keeps_one_draft_per_call(app, program, reviewer):
     kept = draft_for(survivor, program)
     other = draft_for(twin, program)
     duplicates.merge(
-        _pair(survivor, twin).id, survivor.id, Actor.staff(reviewer), reviewer.id, reason="Misma persona."
+        _pair(survivor, twin).id,
+        survivor.id,
+        Actor.staff(reviewer),
+        reviewer.id,
+        reason="Misma persona.",
     )
     assert Application.get_by_id(kept.id).status == "borrador"
     fresh = Application.get_by_id(other.id)
