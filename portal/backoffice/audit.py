@@ -48,6 +48,12 @@ def _texts(value: object) -> list[str]:
     return [] if value is None or isinstance(value, int | float) else [str(value)]
 
 
+def holds_personal_data(text: str) -> bool:
+    """Whether ``text`` holds what an entry's details never may (a CURP, an
+    e-mail address, a phone number): free text staff type is checked first."""
+    return bool(_PERSONAL.search(text))
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: the one way every area names the person behind a change."""

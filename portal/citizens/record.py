@@ -17,7 +17,8 @@ loser of the race finds the winner's record.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,13 @@ from portal.models import Citizen, Municipality, utcnow
 from portal.vocabulary import Assistance, AuditAction
 from portal.web.database import locked, write
 
+log = logging.getLogger("portal.record")
+
 PRIVACY_VERSION = "2026-01"
+# Called with citizen ids after a transaction that created those records (or
+# changed their name, birth date, sex or CURP) commits: the queue's search for
+# probable duplicates registers its task here (portal/rolls/tasks.py).
+identity_changed: list[Callable[[list[int]], None]] = []
 # What the person may change about themselves on "Mis datos".
 CONTACT_FIELDS = ("phone", "email", "notify_channel", *ADDRESS_FIELDS)
 
@@ -48,6 +55,22 @@ class IdentityMismatch(Exception):
         self.problems = list(problems)
 
 
+def _announce(citizen_ids: list[int]) -> None:
+    """Tell the listeners, after the commit. A queue that cannot take the task
+    does not undo a sign-in or a registration that already happened: it is
+    logged (without the people), and ``flask padron duplicates`` goes through
+    the whole registry."""
+    for listener in identity_changed:
+        try:
+            listener(citizen_ids)
+        except Exception as exc:  # noqa: BLE001 - any queue failure; its message may quote rows
+            log.error(
+                "no se pudo encolar la búsqueda de duplicados de %d registro(s): %s",
+                len(citizen_ids),
+                type(exc).__name__,
+            )
+
+
 def check_identity(identity: DigitalIdentity) -> None:
     problems = curp_rules.consistency_problems(identity.curp, identity.birth_date, identity.sex)
     if problems:
@@ -58,11 +81,14 @@ def record_for(identity: DigitalIdentity) -> tuple[Citizen, str]:
     """The citizen behind ``identity`` and what happened: found, linked or created."""
     check_identity(identity)
     try:
-        return _record_for(identity)
+        citizen, outcome = _record_for(identity)
     except IntegrityError:
         # Another request created the record or identity between our read and
         # our insert; it is there now.
-        return _record_for(identity)
+        citizen, outcome = _record_for(identity)
+    if outcome == "created":
+        _announce([citizen.id])
+    return citizen, outcome
 
 
 def _record_for(identity: DigitalIdentity) -> tuple[Citizen, str]:
@@ -294,6 +320,7 @@ def register_at_counter(
             )
     except IntegrityError as exc:  # the same CURP registered at the same moment
         raise AlreadyRegistered() from exc
+    _announce([citizen.id])
     return citizen
 
 

@@ -1,7 +1,14 @@
 """Probable duplicate people: one person recorded twice under two CURPs.
 
 An exact CURP match cannot happen (the column is unique), but a mistyped CURP
-or name can. Two kinds of pair are proposed to staff, never merged on their own:
+or name can. Pairs are proposed to staff, never merged on their own. Each
+records why it was found (its ``kind``, a code of :data:`REASONS`):
+
+* ``apellidos_invertidos``: same birth date and sex, the surnames in the other
+  order (and the same given names);
+* ``fecha_invertida``: day and month of the birth date swapped (same sex),
+  names that score at least :data:`NAME_THRESHOLD`;
+* ``curp_transpuesta``: two neighbouring characters of the CURP swapped;
 
 * ``nombre``: same birth date, sex and state of birth (the block, read through
   the ``citizen_birth_date_sex`` index) and names that score at least
@@ -14,6 +21,19 @@ or name can. Two kinds of pair are proposed to staff, never merged on their own:
 :func:`merge` moves applications and enrollments to the surviving record,
 keeps a :class:`~portal.models.CitizenMerge` with a snapshot of the removed
 one, and is audited; :func:`dismiss` marks a pair as not the same person.
+
+Two ways to look: :func:`find_candidates` goes through the whole registry
+(``flask padron duplicates``), and :func:`check_people` compares a few people
+with their block only, which is what the queue does as people are added
+(portal/rolls/tasks.py): a digital-ID sign-in or a counter registration that
+creates a record, and a roll import once it finishes, in chunks of
+:data:`CHECK_CHUNK`. A person's block is read through two indexes: the people
+born on the same day, or on the day with day and month swapped, of the same
+sex (``citizen_birth_date_sex``), and the CURPs one substitution or one
+transposition away (the unique index on ``curp``: an ``IN`` list of the
+variants, each with its own check digit). Its cost depends on how many people
+share a birth date and sex (about N / 66,000 in a registry of N), not on a
+scan of the registry (bench/duplicates_incremental.py).
 """
 
 from __future__ import annotations
@@ -23,10 +43,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from peewee import fn
 from rapidfuzz import fuzz
 
 from portal.applications import workflow as apps
 from portal.backoffice import audit
+from portal.citizens import curp as curp_rules
 from portal.models import (
     LIVE_STATUSES,
     Application,
@@ -47,9 +69,28 @@ from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction
 from portal.web.database import locked, write
 from portal.web.sessions import end_sessions_of
+from portal.web.tables import tuples
 
 NAME_THRESHOLD = 90.0
 CURP_LENGTH_COMPARED = 17  # the check digit follows from the other 17
+CHECK_CHUNK = 500  # people per queue task when a roll's people are checked
+
+# Why a pair was found: the code kept in DuplicateCandidate.kind and its label for staff.
+REASONS = {
+    "nombre": _l("Misma fecha de nacimiento, sexo y entidad; nombre parecido"),
+    "curp": _l("La CURP difiere en un carácter"),
+    "curp_transpuesta": _l("La CURP tiene dos caracteres contiguos intercambiados"),
+    "fecha_invertida": _l("Día y mes de nacimiento intercambiados"),
+    "apellidos_invertidos": _l("Los apellidos están en orden inverso"),
+}
+
+# The characters each of the first 17 positions of a CURP may hold
+# (portal/citizens/curp.py validates the same shape).
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_DIGITS = "0123456789"
+_CURP_ALPHABETS = (
+    *[_LETTERS] * 4, *[_DIGITS] * 6, "HMX", *[_LETTERS] * 5, _LETTERS + _DIGITS,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,14 +186,11 @@ def find_candidates(threshold: float = NAME_THRESHOLD) -> list[Pair]:
     return [p for p in pairs.values() if p.a not in staged and p.b not in staged]
 
 
-def staged_people() -> set[int]:
-    """Citizen records created by a roll import that has not finished: its
-    enrollments are staged, and the records go if it fails
-    (portal/rolls/writing.py), so no pair should name them yet."""
+def _staged_enrollments():
     unfinished = ImportBatch.select(ImportBatch.id.cast("text")).where(
         ImportBatch.status != "terminado"
     )
-    query = (
+    return (
         Enrollment.select(Enrollment.citizen)
         .join(Citizen)
         .where(
@@ -163,7 +201,228 @@ def staged_people() -> set[int]:
         )
         .distinct()
     )
+
+
+def staged_people() -> set[int]:
+    """Citizen records created by a roll import that has not finished: its
+    enrollments are staged, and the records go if it fails
+    (portal/rolls/writing.py), so no pair should name them yet."""
+    return {e.citizen_id for e in _staged_enrollments()}
+
+
+def _staged_among(citizen_ids: Iterable[int]) -> set[int]:
+    """:func:`staged_people` among ``citizen_ids`` only (read through the
+    enrollments' citizen index)."""
+    ids = sorted(set(citizen_ids))
+    if not ids:
+        return set()
+    query = _staged_enrollments().where(Enrollment.citizen.in_(ids))
     return {e.citizen_id for e in query}
+
+
+# --- One person against their block (the queue) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    id: int
+    curp: str
+    given: str  # normalized (portal/rolls/reading.py normalize_text)
+    first: str
+    second: str
+    birth_date: dt.date
+    sex: str
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.given, self.first, self.second) if p)
+
+
+_PERSON_COLUMNS = (
+    Citizen.id,
+    Citizen.curp,
+    Citizen.given_names,
+    Citizen.first_surname,
+    Citizen.second_surname,
+    Citizen.birth_date,
+    Citizen.sex,
+)
+
+
+def _people(query) -> list[_Person]:
+    return [
+        _Person(
+            cid,
+            curp,
+            normalize_text(given),
+            normalize_text(first),
+            normalize_text(second or ""),
+            birth if isinstance(birth, dt.date) else dt.date.fromisoformat(str(birth)),
+            sex,
+        )
+        for cid, curp, given, first, second, birth, sex in query.tuples()
+    ]
+
+
+def swapped_day_and_month(day: dt.date) -> dt.date | None:
+    """The date with day and month swapped, when that is another real date."""
+    if day.day > 12 or day.day == day.month:
+        return None
+    return day.replace(month=day.day, day=day.month)
+
+
+def curp_variants(curp: str) -> dict[str, str]:
+    """Every CURP one substitution (``curp``) or one transposition of
+    neighbouring characters (``curp_transpuesta``) away among the first 17,
+    each with its own check digit, as the unique index holds them."""
+    first17 = curp[:CURP_LENGTH_COMPARED]
+    if len(first17) < CURP_LENGTH_COMPARED:
+        return {}
+    variants: dict[str, str] = {}
+    for i, alphabet in enumerate(_CURP_ALPHABETS):
+        for char in alphabet:
+            if char != first17[i]:
+                other = first17[:i] + char + first17[i + 1 :]
+                variants[other + curp_rules.check_digit(other)] = "curp"
+    for i in range(CURP_LENGTH_COMPARED - 1):
+        if first17[i] != first17[i + 1]:
+            other = first17[:i] + first17[i + 1] + first17[i] + first17[i + 2 :]
+            variants.setdefault(other + curp_rules.check_digit(other), "curp_transpuesta")
+    variants.pop(curp, None)
+    return variants
+
+
+def reason_for(
+    p: _Person, q: _Person, curp_kind: str | None, threshold: float = NAME_THRESHOLD
+) -> tuple[str, float] | None:
+    """Why ``p`` and ``q`` may be one person (a code of :data:`REASONS` and the
+    names' score), or None. A CURP variant is a reason on its own, as in
+    :func:`curp_pairs`; a birth date or name variant needs the rest to agree."""
+    score = round(fuzz.token_sort_ratio(p.name, q.name), 1)
+    same_sex = p.sex == q.sex
+    if (
+        same_sex
+        and p.birth_date == q.birth_date
+        and p.given == q.given
+        and p.first != p.second
+        and (p.first, p.second) == (q.second, q.first)
+    ):
+        return "apellidos_invertidos", score
+    if same_sex and swapped_day_and_month(p.birth_date) == q.birth_date and score >= threshold:
+        return "fecha_invertida", score
+    if curp_kind is not None:
+        return curp_kind, score
+    if (
+        same_sex
+        and p.birth_date == q.birth_date
+        and p.curp[11:13] == q.curp[11:13]
+        and score >= threshold
+    ):
+        return "nombre", score
+    return None
+
+
+def pairs_for(citizen_ids: Iterable[int], threshold: float = NAME_THRESHOLD) -> list[Pair]:
+    """The probable pairs of each of ``citizen_ids`` with the people of their block.
+
+    Two indexed reads per person, whatever the size of the registry: the
+    people of the same sex born on the same day or on the day with day and
+    month swapped (``citizen_birth_date_sex``), and the CURPs of
+    :func:`curp_variants` (the unique index on ``curp``). People a roll
+    import is still creating are left out, as in :func:`find_candidates`.
+    """
+    ids = sorted(set(citizen_ids))
+    if not ids:
+        return []
+    pairs: dict[tuple[int, int], Pair] = {}
+    for p in _people(Citizen.select(*_PERSON_COLUMNS).where(Citizen.id.in_(ids))):
+        days = [p.birth_date]
+        swapped = swapped_day_and_month(p.birth_date)
+        if swapped is not None:
+            days.append(swapped)
+        others: dict[int, tuple[_Person, str | None]] = {
+            q.id: (q, None)
+            for q in _people(
+                Citizen.select(*_PERSON_COLUMNS).where(
+                    Citizen.birth_date.in_(days) & (Citizen.sex == p.sex) & (Citizen.id != p.id)
+                )
+            )
+        }
+        variants = curp_variants(p.curp)
+        for q in _people(Citizen.select(*_PERSON_COLUMNS).where(Citizen.curp.in_(list(variants)))):
+            others[q.id] = (q, variants[q.curp])
+        for q, curp_kind in others.values():
+            found = reason_for(p, q, curp_kind, threshold)
+            if found is not None:
+                a, b = min(p.id, q.id), max(p.id, q.id)
+                pairs.setdefault((a, b), Pair(a, b, found[1], found[0]))
+    staged = _staged_among({pid for pair in pairs for pid in pair})
+    return [p for p in pairs.values() if p.a not in staged and p.b not in staged]
+
+
+def store_new(pairs: Iterable[Pair]) -> int:
+    """Save the pairs not listed yet (whatever their status: a dismissed pair
+    stays dismissed); returns how many were new. The unique index on
+    (citizen_a, citizen_b), the lower id first, makes a pair found twice at
+    the same moment one row."""
+    wanted = {(p.a, p.b): p for p in pairs}
+    if not wanted:
+        return 0
+    now = utcnow()
+    with write():
+        known = {
+            (a, b)
+            for a, b in tuples(
+                DuplicateCandidate.select(
+                    DuplicateCandidate.citizen_a, DuplicateCandidate.citizen_b
+                ).where(DuplicateCandidate.citizen_a.in_(sorted({a for a, _ in wanted})))
+            )
+            if (a, b) in wanted
+        }
+        new = [p for key, p in wanted.items() if key not in known]
+        if new:
+            DuplicateCandidate.insert_many(
+                [
+                    {
+                        "citizen_a": p.a,
+                        "citizen_b": p.b,
+                        "score": p.score,
+                        "kind": p.kind,
+                        "created_at": now,
+                    }
+                    for p in new
+                ]
+            ).on_conflict_ignore().execute()
+    return len(new)
+
+
+def check_people(citizen_ids: Iterable[int]) -> int:
+    """Compare these people with their blocks and store the new pairs (the
+    queue's task, portal/rolls/tasks.py); running it again stores nothing."""
+    return store_new(pairs_for(citizen_ids))
+
+
+def roll_people(batch_id: int, chunk: int | None = None) -> Iterator[list[int]]:
+    """The people a finished roll import created, ``chunk`` ids at a time
+    (:data:`CHECK_CHUNK` by default), read once through the enrollments'
+    ``import_batch`` index."""
+    chunk = chunk or CHECK_CHUNK
+    batch = ImportBatch.get_or_none(ImportBatch.id == batch_id)
+    if batch is None or batch.status != "terminado" or batch.started_at is None:
+        return
+    query = (
+        Enrollment.select(Enrollment.citizen)
+        .join(Citizen)
+        .where(
+            (Enrollment.import_batch == str(batch_id))
+            & (Citizen.origin == "import")
+            & (Citizen.created_at >= batch.started_at)
+        )
+        .tuples()
+    )
+    ids = sorted({cid for (cid,) in query.iterator()})
+    for start in range(0, len(ids), chunk):
+        yield ids[start : start + chunk]
 
 
 def store_candidates(pairs: Iterable[Pair], chunk: int = 2000) -> int:
@@ -180,6 +439,110 @@ def store_candidates(pairs: Iterable[Pair], chunk: int = 2000) -> int:
                 rows[start : start + chunk]
             ).on_conflict_ignore().execute()
     return DuplicateCandidate.select().count() - before
+
+
+# --- Side by side (the review page) --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """What a record holds: its applications and enrollments, counted and by program."""
+
+    applications: int
+    application_programs: list[str]
+    enrollments: int  # active ones
+    enrollment_programs: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRow:
+    label: object  # a lazy translation
+    first: str
+    second: str
+
+    @property
+    def differs(self) -> bool:
+        return self.first != self.second
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    pair: DuplicateCandidate
+    people: tuple[Citizen, Citizen]
+    reason: object  # the label of the pair's kind, a lazy translation
+    fields: list[FieldRow]
+    holdings: tuple[Holdings, Holdings]
+
+
+_COMPARED = (
+    (_l("CURP"), lambda c: c.curp),
+    (_l("Nombre(s)"), lambda c: c.given_names),
+    (_l("Primer apellido"), lambda c: c.first_surname),
+    (_l("Segundo apellido"), lambda c: c.second_surname or ""),
+    (_l("Fecha de nacimiento"), lambda c: c.birth_date.strftime("%d/%m/%Y")),
+    (_l("Sexo"), lambda c: c.sex),
+    (_l("Entidad de nacimiento (CURP)"), lambda c: c.curp[11:13]),
+    (_l("Municipio"), lambda c: c.municipality_id or ""),
+    (_l("Origen del registro"), lambda c: c.origin),
+    (_l("Alta"), lambda c: c.created_at.strftime("%d/%m/%Y")),
+)
+
+
+def reason_label(kind: str) -> object:
+    return REASONS.get(kind, kind)
+
+
+def _holdings(citizen_ids: list[int]) -> dict[int, Holdings]:
+    """Applications and active enrollments of these people, with their programs'
+    names: two grouped queries through the citizen indexes."""
+    applications: dict[int, dict[str, int]] = {cid: {} for cid in citizen_ids}
+    for cid, name, count in tuples(
+        Application.select(Application.citizen, Program.name, fn.COUNT(Application.id))
+        .join(Program, on=(Application.program == Program.id))
+        .where(Application.citizen.in_(citizen_ids))
+        .group_by(Application.citizen, Program.name)
+    ):
+        applications[cid][name] = count
+    enrollments: dict[int, dict[str, int]] = {cid: {} for cid in citizen_ids}
+    for cid, name, count in tuples(
+        Enrollment.select(Enrollment.citizen, Program.name, fn.COUNT(Enrollment.id))
+        .join(Program, on=(Enrollment.program == Program.id))
+        .where(Enrollment.citizen.in_(citizen_ids) & Enrollment.active)
+        .group_by(Enrollment.citizen, Program.name)
+    ):
+        enrollments[cid][name] = count
+    return {
+        cid: Holdings(
+            sum(applications[cid].values()),
+            sorted(applications[cid]),
+            sum(enrollments[cid].values()),
+            sorted(enrollments[cid]),
+        )
+        for cid in citizen_ids
+    }
+
+
+def compare(pairs: Iterable[DuplicateCandidate]) -> list[Comparison]:
+    """Each pair's two records field by field, with what each holds."""
+    rows = list(pairs)
+    ids = sorted({p.citizen_a_id for p in rows} | {p.citizen_b_id for p in rows})
+    if not ids:
+        return []
+    people = {c.id: c for c in Citizen.select().where(Citizen.id.in_(ids))}
+    holdings = _holdings(ids)
+    comparisons = []
+    for pair in rows:
+        a, b = people[pair.citizen_a_id], people[pair.citizen_b_id]
+        comparisons.append(
+            Comparison(
+                pair,
+                (a, b),
+                reason_label(pair.kind),
+                [FieldRow(label, value(a), value(b)) for label, value in _COMPARED],
+                (holdings[a.id], holdings[b.id]),
+            )
+        )
+    return comparisons
 
 
 class MergeError(ValueError):
@@ -300,16 +663,42 @@ def _check_rules_hold(survivor: Citizen, merged_id: int, on: dt.date) -> None:
             )
 
 
+MAX_REASON = 500  # characters of the reason staff give for a decision
+
+
+def _reason(text: str, required: bool) -> str:
+    reason = " ".join((text or "").split())
+    if required and not reason:
+        raise MergeError(_l("Escriba por qué son la misma persona antes de unir los registros."))
+    if len(reason) > MAX_REASON:
+        raise MergeError(_l("El motivo admite hasta %(count)s caracteres.", count=MAX_REASON))
+    if audit.holds_personal_data(reason):
+        # It goes to the audit trail, which never holds them.
+        raise MergeError(
+            _l("No escriba CURP, correos ni teléfonos en el motivo: describa lo que revisó.")
+        )
+    return reason
+
+
 def merge(
-    candidate_id: int, survivor_id: int, actor: audit.Actor, staff_id: int | None
+    candidate_id: int,
+    survivor_id: int,
+    actor: audit.Actor,
+    staff_id: int | None,
+    *,
+    reason: str,
 ) -> CitizenMerge:
     """Keep ``survivor_id``, move the other record's history to it and remove it.
+
+    ``reason`` is why staff judged them one person (required); it is kept in
+    the merge record and the audit entry.
 
     Where both records hold something that may exist only once (an active
     enrollment in the same exclusion group, a live application to the same
     call), the survivor's stays and the other is ended (enrollment) or
     cancelled with a reason on its timeline (application), then moved too.
     """
+    stated = _reason(reason, required=True)
     today = dt.date.today()
     with write():
         candidate = locked(
@@ -355,6 +744,7 @@ def merge(
                 "ended_enrollments": ended,
                 "cancelled_applications": cancelled,
                 "candidate": {"id": candidate.id, "score": candidate.score, "kind": candidate.kind},
+                "reason": stated,
             },
             merged_by=staff_id,
         )
@@ -372,12 +762,18 @@ def merge(
                 "applications": applications,
                 "enrollments": enrollments,
                 "merge_id": record.id,
+                "kind": candidate.kind,
+                "motivo": stated,
             },
         )
     return record
 
 
-def dismiss(candidate_id: int, actor: audit.Actor, staff_id: int | None) -> None:
+def dismiss(
+    candidate_id: int, actor: audit.Actor, staff_id: int | None, *, reason: str = ""
+) -> None:
+    """Mark the pair as two people; ``reason`` (optional) goes to the audit entry."""
+    stated = _reason(reason, required=False)
     with write():
         updated = (
             DuplicateCandidate.update(status="descartado", decided_by=staff_id, decided_at=utcnow())
@@ -393,4 +789,5 @@ def dismiss(candidate_id: int, actor: audit.Actor, staff_id: int | None) -> None
             actor,
             object_type="duplicate_candidate",
             object_id=candidate_id,
+            details={"motivo": stated} if stated else None,
         )

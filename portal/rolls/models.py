@@ -83,7 +83,8 @@ class ImportRejection(BaseModel):
 
 
 class DuplicateCandidate(BaseModel):
-    """Two records that probably are one person; ``citizen_a`` has the lower id."""
+    """Two records that probably are one person; ``citizen_a`` has the lower id
+    (a CHECK, migration 0027), so the unique index makes a pair one row."""
 
     id: AutoField[int]
     citizen_a = ForeignKeyField(Citizen, on_delete="CASCADE")
@@ -91,7 +92,8 @@ class DuplicateCandidate(BaseModel):
     citizen_b = ForeignKeyField(Citizen, on_delete="CASCADE")
     citizen_b_id: ForeignKeyField[int]
     score = FloatField()
-    kind = CharField()  # nombre: same birth date and sex, similar name; curp: one character apart
+    # Why the pair was found: a code of portal/rolls/duplicates.py REASONS.
+    kind = CharField()
     status = CharField(
         default="pendiente",
         constraints=[SQL(f"CHECK (status IN ({_in(CANDIDATE_STATUSES)}))")],
@@ -106,6 +108,9 @@ class DuplicateCandidate(BaseModel):
             (("citizen_a", "citizen_b"), True),
             (("status", "score"), False),
         )
+        constraints = [
+            SQL("CONSTRAINT duplicate_candidate_ordered CHECK (citizen_a_id < citizen_b_id)")
+        ]
 
 
 class CitizenMerge(BaseModel):

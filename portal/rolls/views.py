@@ -31,7 +31,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, Regexp
 
 from portal.backoffice import audit
-from portal.models import Citizen, DuplicateCandidate, ImportBatch, Program
+from portal.backoffice.views.shared import keyset_page, seeker
+from portal.models import DuplicateCandidate, ImportBatch, Program
 from portal.rolls import duplicates, federal, tasks, uploads, writing
 from portal.rolls.reading import HEADER_ALIASES, RollError
 from portal.transparency import public as transparency
@@ -220,41 +221,68 @@ def federal_download(slug: str):
     )
 
 
+DUPLICATES_PAGE = 10  # pairs per page of the review
+
+
+def _pending_pairs():
+    return DuplicateCandidate.select().where(DuplicateCandidate.status == "pendiente")
+
+
+def _pair_position(pair_id: int) -> tuple | None:
+    row = (
+        _pending_pairs()
+        .select(DuplicateCandidate.score, DuplicateCandidate.id)
+        .where(DuplicateCandidate.id == pair_id)
+        .first()
+    )
+    return None if row is None else (row.score, row.id)
+
+
+def _duplicates_page(status: int = 200):
+    """The pending pairs, the highest score first, a page at a time (keyset),
+    each with both records side by side; every record shown is a recorded view."""
+    listing = keyset_page(
+        seeker([_pending_pairs()], (DuplicateCandidate.score, DuplicateCandidate.id)),
+        _pair_position,
+        DUPLICATES_PAGE,
+        descending=True,
+    )
+    comparisons = duplicates.compare(listing.rows)
+    shown = sorted({c.id for comparison in comparisons for c in comparison.people})
+    if shown:
+        audit.record_views(current_user, shown, ViewReason.DUPLICADOS, g.request_id)
+    return render(
+        "rolls/duplicates.html",
+        listing=listing,
+        comparisons=comparisons,
+        max_reason=duplicates.MAX_REASON,
+    ), status
+
+
 @bp.get("/duplicados")
 @staff_required(Role.ADMIN_ESTATAL)
 def duplicates_index():
-    pairs = (
-        DuplicateCandidate.select()
-        .where(DuplicateCandidate.status == "pendiente")
-        .order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id)
-        .limit(100)
-    )
-    people = {}
-    rows = list(pairs)
-    ids = {p.citizen_a_id for p in rows} | {p.citizen_b_id for p in rows}
-    if ids:
-        people = {c.id: c for c in Citizen.select().where(Citizen.id.in_(ids))}
-        audit.record_views(current_user, sorted(people), ViewReason.DUPLICADOS, g.request_id)
-    return render("rolls/duplicates.html", pairs=rows, people=people)
+    return _duplicates_page()
 
 
 @bp.post("/duplicados/<int:candidate_id>")
 @staff_required(Role.ADMIN_ESTATAL)
 def decide(candidate_id: int):
     action = request.form.get("accion")
+    reason = request.form.get("motivo", "")
     try:
         if action == "fusionar":
             survivor = optional_id(request.form.get("conservar"))
-            duplicates.merge(candidate_id, survivor or 0, _actor(), current_user.id)
+            duplicates.merge(candidate_id, survivor or 0, _actor(), current_user.id, reason=reason)
             flash(_("Registros unidos. El historial quedó guardado."), "success")
         elif action == "descartar":
-            duplicates.dismiss(candidate_id, _actor(), current_user.id)
+            duplicates.dismiss(candidate_id, _actor(), current_user.id, reason=reason)
             flash(_("Par descartado: no son la misma persona."), "success")
         else:  # the page posts only those two; anything else is a broken form
             return error_page(422, _("Elija unir los registros o descartar el par."))
     except duplicates.MergeError as exc:
         flash(str(exc.message), "error")  # the session holds text, not a lazy string
-        return redirect(url_for("padron.duplicates_index"), 303)
+        return _duplicates_page(422)
     return redirect(url_for("padron.duplicates_index"), 303)
 
 

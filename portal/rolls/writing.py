@@ -43,6 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -74,6 +75,8 @@ from portal.web.database import SQLITE_PRAGMAS, is_sqlite, write
 from portal.web.exports import csv_lines
 from portal.web.extensions import db
 
+log = logging.getLogger("portal.rolls")
+
 # Page cache of the import's SQLite connection (KiB): holds the citizen
 # indexes of a state of several million people; SQLite takes it as it goes.
 IMPORT_CACHE_KIB = 1_000_000
@@ -101,6 +104,9 @@ Progress = Callable[[int, int], None]
 # Called inside _publish()'s transaction with the batch's id and its program's
 # (the planning figures commit the roll's enrollments).
 on_published: list[Callable[[int, int], None]] = []
+# Called with the batch's id once _publish() has committed (the queue's search
+# for probable duplicates among the people the roll created, portal/rolls/tasks.py).
+after_published: list[Callable[[int], None]] = []
 
 
 @dataclass
@@ -276,6 +282,7 @@ def run_batch(
         with without_cycle_collector():
             counts, ctx = _import(batch, source, total, progress, today, parallel, claim)
         _publish(batch, counts, ctx, claim)
+        _announce_published(batch_id)
         return ImportBatch.get_by_id(batch_id)
     except Superseded:
         return ImportBatch.get_by_id(batch_id)
@@ -292,6 +299,21 @@ def run_batch(
         if sqlite:
             # The connection goes back to serving requests: give the memory back.
             db.execute_sql(f"PRAGMA cache_size = {SQLITE_PRAGMAS['cache_size']}")
+
+
+def _announce_published(batch_id: int) -> None:
+    """Tell :data:`after_published`; the batch is published whatever they do (a
+    queue that cannot take the task is logged, and ``flask padron duplicates``
+    goes through the whole registry)."""
+    for hook in after_published:
+        try:
+            hook(batch_id)
+        except Exception as exc:  # noqa: BLE001 - any queue failure; its message may quote rows
+            log.error(
+                "lote %s: no se pudo encolar la búsqueda de duplicados: %s",
+                batch_id,
+                type(exc).__name__,
+            )
 
 
 def _publish(batch: ImportBatch, counts: Counts, ctx: RollContext, claim: dt.datetime) -> None:

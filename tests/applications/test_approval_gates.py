@@ -370,7 +370,13 @@ def test_a_merge_cancels_the_duplicate_approval_through_the_state_table(app, pro
     kept = submitted(survivor, program)
     duplicate = accept_documents(submitted(twin, program))
     apps.approve(duplicate, Actor.staff(reviewer))
-    duplicates.merge(_pair(survivor, twin).id, survivor.id, Actor.staff(reviewer), reviewer.id)
+    duplicates.merge(
+        _pair(survivor, twin).id,
+        survivor.id,
+        Actor.staff(reviewer),
+        reviewer.id,
+        reason="Misma persona.",
+    )
     fresh = Application.get_by_id(duplicate.id)
     assert fresh.status == "cancelada" and fresh.citizen_id == survivor.id
     assert Application.get_by_id(kept.id).status == "enviada"
@@ -394,7 +400,13 @@ def test_a_merge_keeps_one_draft_per_call(app, program, reviewer):
     survivor, twin = make_citizen(), make_citizen()
     kept = draft_for(survivor, program)
     other = draft_for(twin, program)
-    duplicates.merge(_pair(survivor, twin).id, survivor.id, Actor.staff(reviewer), reviewer.id)
+    duplicates.merge(
+        _pair(survivor, twin).id,
+        survivor.id,
+        Actor.staff(reviewer),
+        reviewer.id,
+        reason="Misma persona.",
+    )
     assert Application.get_by_id(kept.id).status == "borrador"
     fresh = Application.get_by_id(other.id)
     assert fresh.status == "cancelada" and fresh.citizen_id == survivor.id
@@ -407,7 +419,9 @@ def test_a_merge_never_moves_a_benefit_outside_its_rules(app, agency, reviewer):
     apps.approve(accept_documents(make_application(woman, program)), Actor.staff(reviewer))
     pair = _pair(woman, recorded_as_man)
     with pytest.raises(duplicates.MergeError, match="no cumple las reglas"):
-        duplicates.merge(pair.id, recorded_as_man.id, Actor.staff(reviewer), reviewer.id)
+        duplicates.merge(
+            pair.id, recorded_as_man.id, Actor.staff(reviewer), reviewer.id, reason="Misma persona."
+        )
     assert Enrollment.get().citizen_id == woman.id and Enrollment.get().active
     assert DuplicateCandidate.get_by_id(pair.id).status == "pendiente"
 
@@ -420,7 +434,9 @@ def test_a_merge_refuses_to_undo_a_delivery(app, agency, reviewer):
     make_application(survivor, application.program, status="enviada")
     pair = _pair(survivor, application.citizen)
     with pytest.raises(duplicates.MergeError, match="ya recibió"):
-        duplicates.merge(pair.id, survivor.id, Actor.staff(reviewer), reviewer.id)
+        duplicates.merge(
+            pair.id, survivor.id, Actor.staff(reviewer), reviewer.id, reason="Misma persona."
+        )
     assert Application.get_by_id(application.id).status == "entregada"
 
 

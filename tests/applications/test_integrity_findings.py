@@ -19,10 +19,10 @@ def test_a_record_that_survived_a_merge_can_be_merged_into_another(app):
     admin = make_staff("admin_estatal")
     a, b, c = make_citizen(), make_citizen(), make_citizen()
     first = DuplicateCandidate.create(citizen_a=a, citizen_b=b, score=95.0, kind="nombre")
-    duplicates.merge(first.id, b.id, Actor.staff(admin), admin.id)
+    duplicates.merge(first.id, b.id, Actor.staff(admin), admin.id, reason="Misma persona.")
     second = DuplicateCandidate.create(citizen_a=b, citizen_b=c, score=95.0, kind="nombre")
 
-    duplicates.merge(second.id, c.id, Actor.staff(admin), admin.id)
+    duplicates.merge(second.id, c.id, Actor.staff(admin), admin.id, reason="Misma persona.")
 
     assert Citizen.get_or_none(Citizen.id == b.id) is None
     assert {m.survivor_id for m in CitizenMerge.select()} == {c.id}

@@ -755,7 +755,11 @@ class IntegrityMachine(RuleBasedStateMachine):
         self._attempt(
             "merge",
             lambda: duplicates.merge(
-                candidate.id, survivor, Actor.staff(self.admin), self.admin.id
+                candidate.id,
+                survivor,
+                Actor.staff(self.admin),
+                self.admin.id,
+                reason="Misma persona.",
             ),
             duplicates.MergeError,
         )

@@ -160,7 +160,8 @@ def test_duplicates_found_listed_and_merged_with_history(place, login):
     pair = DuplicateCandidate.get()
     assert page.find(id=f"par-{pair.id}")
     response = client.post(
-        f"/oficina/duplicados/{pair.id}", data={"accion": "fusionar", "conservar": twin_a.id}
+        f"/oficina/duplicados/{pair.id}",
+        data={"accion": "fusionar", "conservar": twin_a.id, "motivo": "Mismo INE en los dos."},
     )
     assert response.status_code == 303
     assert Citizen.get_or_none(Citizen.id == twin_b.id) is None
@@ -206,7 +207,7 @@ def test_merge_of_a_resolved_pair_is_refused(place, login):
     client.post(f"/oficina/duplicados/{pair.id}", data={"accion": "descartar"})
     client.post(
         f"/oficina/duplicados/{pair.id}",
-        data={"accion": "fusionar", "conservar": pair.citizen_a_id},
+        data={"accion": "fusionar", "conservar": pair.citizen_a_id, "motivo": "Misma persona."},
     )
     assert Citizen.select().count() == 2
 
