@@ -123,7 +123,7 @@ def record(
     """
     action = AuditAction(action)
     details = details or {}
-    if any(_PERSONAL.search(text) for text in _texts(details)):
+    if any(holds_personal_data(text) for text in _texts(details)):
         raise ValueError("audit details must not hold personal data")
     entry = {
         "created_at": utcnow(),
