@@ -16,6 +16,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField
 from wtforms.validators import Email, Length, Optional, Regexp
 
+from portal.applications import notice_texts
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage, serve_document
 from portal.applications.notices import mark_read
@@ -27,6 +28,7 @@ from portal.vocabulary import ApplicationStatus as S
 from portal.web.auth import citizen_required
 from portal.web.forms import BaseForm
 from portal.web.htmx import render
+from portal.web.i18n import content_language
 from portal.web.tables import Prepared, Slot
 
 bp = Blueprint("applications", __name__)
@@ -393,11 +395,12 @@ def notices():
     if unread:
         # Seen once listed: the page marks them so the count goes down.
         mark_read(current_user.id, unread)
-    return render("applications/notices.html", notices=rows, unread=unread)
+    shown = notice_texts.shown(rows, content_language())
+    return render("applications/notices.html", notices=shown, unread=unread)
 
 
 def status_label(status: str) -> str:
-    return _(apps.STATUS_LABELS[S(status)])
+    return str(apps.STATUS_LABELS[S(status)])
 
 
 def actor_label(event) -> str:
