@@ -22,7 +22,9 @@ from portal.applications.documents import get_storage, serve_document
 from portal.applications.notices import mark_read
 from portal.applications.uploads import UploadRejected, inspect_upload, max_upload_bytes
 from portal.backoffice.audit import Actor
+from portal.catalog import content
 from portal.eligibility.profile import FIELDS
+from portal.messages import Message, _l
 from portal.models import Application, Call, Citizen, Document, Notice, Program, Requirement
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.auth import citizen_required
@@ -219,10 +221,28 @@ def upload(folio: str, requirement_id: int):
         apps.add_document(application, requirement, clean, get_storage(), actor())
     except UploadRejected as rejected:
         return _refused(application, requirement, rejected.message)
-    flash(_("Recibimos «%(name)s».", name=requirement.name), "ok")
+    name = content.document_text(Program.get_by_id(application.program_id), requirement, "name")
+    flash(_("Recibimos «%(name)s».", name=name), "ok")
     if clean.notice:  # what the PDF disarm removed
         flash(str(clean.notice), "info")
     return redirect(url_for(back, folio=folio) + f"#requisito-{requirement.id}", code=303)
+
+
+def _documents_named(application: Application, refused: apps.Refused) -> list[str]:
+    """The reasons of a refusal, each document they name (the workflow names them
+    in Spanish) in the person's language, from the program's translations."""
+    program = Program.get_by_id(application.program_id)
+    names = {
+        r.name: content.document_text(program, r, "name")
+        for r in apps.required_requirements(application)
+    }
+    shown = []
+    for text in refused.texts:
+        named = text.values.get("name") if isinstance(text, Message) else None
+        if isinstance(text, Message) and named in names:
+            text = _l(text.msgid, **{**text.values, "name": names[named]})
+        shown.append(str(text))
+    return shown
 
 
 def _refused(application: Application, requirement: Requirement, message: str):
@@ -244,7 +264,7 @@ def submit(folio: str):
     except apps.Refused as refused:
         return render(
             "applications/documents.html",
-            **documents_context(application, reasons=refused.reasons),
+            **documents_context(application, reasons=_documents_named(application, refused)),
         ), 422
     except apps.ApplicationError as error:
         flash(error.message, "error")
@@ -336,7 +356,7 @@ def resubmit(folio: str):
     try:
         apps.resubmit(application, actor(), values)
     except apps.Refused as refused:
-        for reason in refused.reasons:
+        for reason in _documents_named(application, refused):
             flash(reason, "error")
         return detail_page(application, form=form), 422
     except apps.ApplicationError as error:
