@@ -120,12 +120,14 @@ class Reader:
         program = self.programs.get(facts.get("program", 0))
         if program is None:
             return []
-        return [(code, program.i18n.get(code)) for code in chain(self.lang) if code != "es"]
+        return [
+            (code, program.i18n.get(code)) for code in chain(self.lang) if code != SOURCE_LANGUAGE
+        ]
 
     def program(self, facts: Facts) -> Localized:
         program = self.programs.get(facts.get("program", 0))
-        spanish_name = program.name if program is not None else str(facts.get("program_name", ""))
-        return pick(spanish_name, self._blocks(facts), "name")
+        # Program rows are never deleted (applications keep them): one is always found.
+        return pick(program.name if program is not None else "", self._blocks(facts), "name")
 
     def document(self, facts: Facts) -> Localized:
         """The document ``facts["document"]`` (a requirement's slug) names."""
