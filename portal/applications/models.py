@@ -234,6 +234,13 @@ class Notice(BaseModel):
     application = ForeignKeyField(Application, null=True, backref="notices", on_delete="CASCADE")
     application_id: ForeignKeyField[int | None]
     status = CharField(default="")  # the application status it announces
+    # What the notice says, as a kind of ``portal/applications/notice_texts.py`` and
+    # its facts (program id, status, reason, dates...), rendered when read in the
+    # reader's language. Rows from before migration 0025 have no kind: they show
+    # ``title`` and ``body`` as stored.
+    kind = CharField(default="")
+    facts = JSONText(default=dict)
+    # The Spanish text, written with the notice: what the portal said, whoever reads it later.
     title = CharField()
     body = TextField()
     link = CharField(default="")  # a path in the portal

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
 
+from portal.applications import notice_texts
+from portal.messages import _l
 from portal.models import Application, Citizen, Notice, Outbox, Program, Requirement, utcnow
-from portal.rights.legend import spanish_legend
+from portal.rights.legend import FEDERAL, configured_legend
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.database import write
 from portal.web.extensions import db
@@ -39,139 +41,136 @@ LEASE = dt.timedelta(minutes=5)
 # registers its task here, see portal/web/queue.py).
 wakers: list[Callable[[], None]] = []
 
-# By the status as the application row holds it (a plain str).
-_TEXTS: dict[str, str] = {
-    S.ENVIADA: "Recibimos su solicitud a «{program}». La dependencia la revisará.",
-    S.EN_REVISION: "Su solicitud a «{program}» está en revisión.",
-    S.REQUIERE_CORRECCION: "Su solicitud a «{program}» necesita una corrección. "
-    "Entre al portal para ver qué corregir.",
-    S.APROBADA: "¡Su solicitud a «{program}» fue aprobada!",
-    S.RECHAZADA: "Su solicitud a «{program}» fue rechazada.",
-    S.ENTREGADA: "Registramos la entrega de «{program}».",
-    S.CANCELADA: "Su solicitud a «{program}» fue cancelada.",
-    S.EN_ESPERA: "Los lugares de «{program}» están ocupados: su solicitud quedó en la "
-    "lista de espera, en el lugar {position}. Avanzará sola, en orden, cuando se libere "
-    "un lugar, y le avisaremos.",
-}
-PROMOTED = (
-    "Se liberó un lugar en «{program}»: su solicitud salió de la lista de espera y la "
-    "dependencia la revisará."
-)
-
 
 def status_changed(application: Application, reason: str = "") -> Notice:
     """The inbox notice for the application's new status, plus its outbox rows."""
     # Here: the workflow imports this module.
-    from portal.applications.workflow import PROMOTED_REASON, STATUS_LABELS, waiting_position
+    from portal.applications.workflow import PROMOTED_REASON, waiting_position
 
-    citizen = Citizen.get_by_id(application.citizen_id)
     program = Program.get_by_id(application.program_id)
-    text = _TEXTS.get(application.status, "Su solicitud a «{program}» cambió.")
+    facts: dict[str, object] = {
+        "status": application.status,
+        "program": program.id,
+        "folio": application.folio,
+        "reason": reason,
+    }
+    if application.status == S.EN_ESPERA:
+        facts["position"] = waiting_position(application)
     if application.status == S.ENVIADA and reason == PROMOTED_REASON:
-        text = PROMOTED
-    body = text.format(program=program.name, position=waiting_position(application))
-    if reason and application.status in (S.REQUIERE_CORRECCION, S.RECHAZADA, S.CANCELADA):
-        body += f" Motivo: {reason}"
-    elif reason and application.status in (S.APROBADA, S.ENTREGADA):
-        body += f" {reason}."
-    return _notify(
-        citizen,
-        application,
-        f"Solicitud {application.folio}: {STATUS_LABELS[application.status]}",
-        body,
-    )
+        facts["promoted"] = True
+    return _notify(application.citizen_id, application, "estado", facts, program)
 
 
 def document_rejected(application: Application, document) -> Notice:
     """The person learns which document was rejected and why, to replace it."""
-
-    citizen = Citizen.get_by_id(application.citizen_id)
     requirement = Requirement.get_by_id(document.requirement_id)
-    body = f"El documento «{requirement.name}» de su solicitud fue rechazado."
-    if document.review_reason:
-        body += f" Motivo: {document.review_reason}"
-    return _notify(
-        citizen, application, f"Solicitud {application.folio}: documento rechazado", body
-    )
+    facts = {
+        "program": application.program_id,
+        "folio": application.folio,
+        "document": requirement.slug,
+        "document_name": requirement.name,
+        "reason": document.review_reason or "",
+    }
+    return _notify(application.citizen_id, application, "documento_rechazado", facts)
 
 
 def enrollment_ended(enrollment, reason: str) -> Notice:
     """The person learns that they no longer receive a program, and why."""
-    citizen = Citizen.get_by_id(enrollment.citizen_id)
     program = Program.get_by_id(enrollment.program_id)
     application = (
         Application.get_or_none(Application.id == enrollment.application_id)
         if enrollment.application_id
         else None
     )
-    body = f"Terminó su inscripción en «{program.name}». Motivo: {reason}"
-    return _notify(citizen, application, f"{program.name}: inscripción terminada", body)
+    facts = {"program": program.id, "reason": reason}
+    return _notify(enrollment.citizen_id, application, "inscripcion_terminada", facts, program)
 
 
-def credential_changed(application: Application, body: str) -> Notice:
+def credential_changed(application: Application, *, revoked: bool, reason: str) -> Notice:
     """The person learns that their delivery QR was replaced or revoked (portal/delivery)."""
-    citizen = Citizen.get_by_id(application.citizen_id)
-    return _notify(
-        citizen, application, f"Solicitud {application.folio}: credencial de entrega", body
-    )
+    kind = "credencial_revocada" if revoked else "credencial_nueva"
+    facts = {"program": application.program_id, "folio": application.folio, "reason": reason}
+    return _notify(application.citizen_id, application, kind, facts)
 
 
-PERIOD_DELIVERED_TITLE = "Solicitud {folio}: apoyo entregado"
-
-
-def period_delivered(application: Application, body: str) -> Notice:
+def period_delivered(application: Application, period: int, point_name: str) -> Notice:
     """The person learns that one benefit period was delivered (portal/delivery);
     the last period's delivery is a status change and has its own notice."""
-    citizen = Citizen.get_by_id(application.citizen_id)
-    return _notify(
-        citizen, application, PERIOD_DELIVERED_TITLE.format(folio=application.folio), body
-    )
+    facts = {
+        "program": application.program_id,
+        "folio": application.folio,
+        "period": period,
+        "point": point_name,
+    }
+    return _notify(application.citizen_id, application, "periodo_entregado", facts)
 
 
-def delivery_date_notice(application: Application, body: str) -> Notice:
-    """The date or place of a benefit period was set or changed, or is near
-    (portal/delivery/calendar.py, from the queue)."""
-    citizen = Citizen.get_by_id(application.citizen_id)
-    return _notify(
-        citizen, application, f"Solicitud {application.folio}: fecha y lugar de entrega", body
-    )
+def delivery_date_notice(application: Application, moment: str, when: Mapping) -> Notice:
+    """The date or place of a benefit period was set (``moment`` "nueva"), changed
+    ("cambio") or is near ("recordatorio"): portal/delivery/calendar.py, from the
+    queue. ``when`` holds the period, the day (ISO), the hours, the point and its
+    address."""
+    facts = {"program": application.program_id, "folio": application.folio, "moment": moment}
+    return _notify(application.citizen_id, application, "fecha_entrega", {**facts, **when})
 
 
-def about_record(citizen: Citizen, title: str, body: str, link: str) -> Notice:
+def about_record(citizen: Citizen, kind: str, facts: Mapping, link: str) -> Notice:
     """A notice about a request of the person's own (an ARCO request, portal/rights):
     like every notice about their own procedures, never held back by a blackout."""
-    return _notify(citizen, None, title, body, link=link)
+    return _notify(citizen.id, None, kind, facts, link=link)
 
 
 def announce(citizen: Citizen, title: str, body: str, link: str, what: str) -> Notice | None:
     """A notice the person did not ask for (a new program or call): during an
     electoral blackout where they live it is not sent, and the audit trail says
-    so (portal/rights/blackout.py); ``what`` names it there."""
+    so (portal/rights/blackout.py); ``what`` names it there. Its text is given
+    in Spanish and shown as given."""
     from portal.rights import blackout  # here: rights builds on the models this module uses
 
     if blackout.holds_back_notice(citizen, what):
         return None
-    return _notify(citizen, None, title, body, link=link)
+    return _write(citizen, None, "", {}, title, body, link)
 
 
 def _notify(
-    citizen: Citizen,
+    citizen_id: int,
     application: Application | None,
-    title: str,
-    body: str,
+    kind: str,
+    facts: Mapping,
+    program: Program | None = None,
     *,
     link: str | None = None,
 ) -> Notice:
+    """Write a notice of ``kind`` (portal/applications/notice_texts.py) with its facts
+    and its Spanish text; ``program`` is the row ``facts["program"]`` names, when
+    the caller has it at hand."""
+    if program is None and facts.get("program"):
+        program = Program.get_by_id(facts["program"])
+    title, body = notice_texts.spanish_texts(kind, facts, program.name if program else "")
     if link is None:
         link = (
             f"/mis-solicitudes/{application.folio}"
             if application is not None
             else "/mis-solicitudes"
         )
+    return _write(Citizen.get_by_id(citizen_id), application, kind, dict(facts), title, body, link)
+
+
+def _write(
+    citizen: Citizen,
+    application: Application | None,
+    kind: str,
+    facts: dict,
+    title: str,
+    body: str,
+    link: str,
+) -> Notice:
     notice = Notice.create(
         citizen=citizen,
         application=application,
         status=application.status if application is not None else "",
+        kind=kind,
+        facts=facts,
         title=title,
         body=body,
         link=link,
@@ -255,16 +254,24 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
 
 
+EMAIL_FOOTER = _l("Ventanilla Única. No responda a este correo.")
+
+
 def _message(row: Outbox, base_url: str) -> Message | None:
+    """The e-mail or SMS of an outbox row, in the language the person last chose."""
     notice = Notice.get_by_id(row.notice_id)
     citizen = Citizen.get_by_id(notice.citizen_id)
     to = citizen.email if row.channel == "email" else citizen.phone
     if not to:
         return None
-    body = f"{notice.body}\n\n{base_url}{notice.link}" if notice.link else notice.body
+    shown = notice_texts.plain(notice, citizen.language)
+    body = f"{shown.body}\n\n{base_url}{notice.link}" if notice.link else shown.body
     if row.channel == "email":
-        body += f"\n\n{spanish_legend()}\n\nVentanilla Única. No responda a este correo."
-    return Message(outbox_id=row.id, to=to, subject=notice.title, body=body)
+        reader = notice_texts.Reader(citizen.language, {}, html=False)
+        # A state's own wording of the legend is legal text only the state may translate.
+        legend = configured_legend() or reader.say(FEDERAL)
+        body += f"\n\n{legend}\n\n{reader.say(EMAIL_FOOTER)}"
+    return Message(outbox_id=row.id, to=to, subject=shown.title, body=body)
 
 
 def deliver_due(

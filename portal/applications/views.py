@@ -16,17 +16,21 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField
 from wtforms.validators import Email, Length, Optional, Regexp
 
+from portal.applications import notice_texts
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage, serve_document
 from portal.applications.notices import mark_read
 from portal.applications.uploads import UploadRejected, inspect_upload, max_upload_bytes
 from portal.backoffice.audit import Actor
+from portal.catalog import content
 from portal.eligibility.profile import FIELDS
+from portal.messages import Message, _l
 from portal.models import Application, Call, Citizen, Document, Notice, Program, Requirement
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.auth import citizen_required
 from portal.web.forms import BaseForm
 from portal.web.htmx import render
+from portal.web.i18n import content_language
 from portal.web.tables import Prepared, Slot
 
 bp = Blueprint("applications", __name__)
@@ -217,10 +221,28 @@ def upload(folio: str, requirement_id: int):
         apps.add_document(application, requirement, clean, get_storage(), actor())
     except UploadRejected as rejected:
         return _refused(application, requirement, rejected.message)
-    flash(_("Recibimos «%(name)s».", name=requirement.name), "ok")
+    name = content.document_text(Program.get_by_id(application.program_id), requirement, "name")
+    flash(_("Recibimos «%(name)s».", name=name), "ok")
     if clean.notice:  # what the PDF disarm removed
         flash(str(clean.notice), "info")
     return redirect(url_for(back, folio=folio) + f"#requisito-{requirement.id}", code=303)
+
+
+def _documents_named(application: Application, refused: apps.Refused) -> list[str]:
+    """The reasons of a refusal, each document they name (the workflow names them
+    in Spanish) in the person's language, from the program's translations."""
+    program = Program.get_by_id(application.program_id)
+    names = {
+        r.name: content.document_text(program, r, "name")
+        for r in apps.required_requirements(application)
+    }
+    shown = []
+    for text in refused.texts:
+        named = text.values.get("name") if isinstance(text, Message) else None
+        if isinstance(text, Message) and named in names:
+            text = _l(text.msgid, **{**text.values, "name": names[named]})
+        shown.append(str(text))
+    return shown
 
 
 def _refused(application: Application, requirement: Requirement, message: str):
@@ -242,7 +264,7 @@ def submit(folio: str):
     except apps.Refused as refused:
         return render(
             "applications/documents.html",
-            **documents_context(application, reasons=refused.reasons),
+            **documents_context(application, reasons=_documents_named(application, refused)),
         ), 422
     except apps.ApplicationError as error:
         flash(error.message, "error")
@@ -334,7 +356,7 @@ def resubmit(folio: str):
     try:
         apps.resubmit(application, actor(), values)
     except apps.Refused as refused:
-        for reason in refused.reasons:
+        for reason in _documents_named(application, refused):
             flash(reason, "error")
         return detail_page(application, form=form), 422
     except apps.ApplicationError as error:
@@ -393,11 +415,12 @@ def notices():
     if unread:
         # Seen once listed: the page marks them so the count goes down.
         mark_read(current_user.id, unread)
-    return render("applications/notices.html", notices=rows, unread=unread)
+    shown = notice_texts.shown(rows, content_language())
+    return render("applications/notices.html", notices=shown, unread=unread)
 
 
 def status_label(status: str) -> str:
-    return _(apps.STATUS_LABELS[S(status)])
+    return str(apps.STATUS_LABELS[S(status)])
 
 
 def actor_label(event) -> str:

@@ -135,16 +135,17 @@ PLACE_STATUSES = frozenset(HOLDING_PLACES)
 WAITING = S.EN_ESPERA
 
 # Read with the status as a row holds it: a plain str (each ApplicationStatus is one).
-STATUS_LABELS: dict[str, str] = {
-    S.BORRADOR: "Borrador",
-    S.ENVIADA: "Enviada",
-    S.EN_REVISION: "En revisión",
-    S.REQUIERE_CORRECCION: "Requiere corrección",
-    S.APROBADA: "Aprobada",
-    S.RECHAZADA: "Rechazada",
-    S.ENTREGADA: "Entregada",
-    S.CANCELADA: "Cancelada",
-    S.EN_ESPERA: "En lista de espera",
+# Marked with _l so that the interface's catalogs hold them (pages and notices show them).
+STATUS_LABELS: dict[str, Text] = {
+    S.BORRADOR: _l("Borrador"),
+    S.ENVIADA: _l("Enviada"),
+    S.EN_REVISION: _l("En revisión"),
+    S.REQUIERE_CORRECCION: _l("Requiere corrección"),
+    S.APROBADA: _l("Aprobada"),
+    S.RECHAZADA: _l("Rechazada"),
+    S.ENTREGADA: _l("Entregada"),
+    S.CANCELADA: _l("Cancelada"),
+    S.EN_ESPERA: _l("En lista de espera"),
 }
 
 # Data a reviewer may ask to correct, with the label shown to the person.

@@ -181,3 +181,26 @@ def lang_attr(text: Any) -> Markup:
     if lang is None or lang == select_locale():
         return Markup("")
     return Markup(' lang="%s"') % tag(lang)
+
+
+def document_text(program: Any, requirement: Any, key: str) -> Localized | None:
+    """A document's ``key`` ("name" or "hint") in the person's language, from the
+    translations of ``program`` (a program row, whose ``i18n`` the page has read
+    with it: no query); Spanish otherwise, None when it has no such text."""
+    spanish = getattr(requirement, key)
+    if not spanish:
+        return None
+    i18n = program.i18n or {}
+    blocks = [
+        (code, ((i18n.get(code) or {}).get("requirements") or {}).get(requirement.slug))
+        for code in chain(content_language())
+        if code != SOURCE_LANGUAGE
+    ]
+    return pick(spanish, blocks, key)
+
+
+def in_own_language(text: Any) -> Any:
+    """``text`` inside a sentence of the page, wrapped in ``<span lang="...">`` when
+    it is written in another language than the page's (see :func:`lang_attr`)."""
+    attr = lang_attr(text)
+    return Markup("<span%s>%s</span>") % (attr, text) if attr else text

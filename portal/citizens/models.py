@@ -49,6 +49,9 @@ class Citizen(SignedInUser, BaseModel):
     email = CharField(default="")
     phone = CharField(default="")
     notify_channel = CharField(default="portal")
+    # The language the person last chose on /idioma/<code> while signed in: what
+    # the e-mail and SMS sent from the queue are written in (docs/languages.md).
+    language = CharField(max_length=8, default="es")
     # Address after INEGI's Norma Técnica sobre Domicilios Geográficos.
     road_type = CharField(default="")
     road_name = CharField(default="")

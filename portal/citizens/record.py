@@ -35,6 +35,7 @@ from portal.messages import Joined, Text
 from portal.models import Citizen, Municipality, utcnow
 from portal.vocabulary import Assistance, AuditAction
 from portal.web.database import locked, write
+from portal.web.i18n import LANGUAGES
 
 log = logging.getLogger("portal.record")
 
@@ -166,6 +167,31 @@ def accept_privacy(
         )
     citizen.privacy_version = version
     citizen.privacy_accepted_at = now
+
+
+def choose_language(citizen: Citizen, lang: str, *, request_id: str = "") -> bool:
+    """Remember the language the person chose (a code of ``portal.web.i18n``): what
+    their e-mail and SMS notices are written in. Returns whether it changed; the
+    audit entry names the field, never the language (it may say who the person is)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"{lang!r} is not a language of the portal")
+    with write():
+        changed = (
+            Citizen.update(language=lang, updated_at=utcnow())
+            .where((Citizen.id == citizen.id) & (Citizen.language != lang))
+            .execute()
+        )
+        if changed:
+            record(
+                AuditAction.RECORD_UPDATE,
+                Actor.citizen(citizen),
+                object_type="citizen",
+                object_id=citizen.id,
+                details={"fields": ["language"]},
+                request_id=request_id,
+            )
+    citizen.language = lang
+    return bool(changed)
 
 
 def forget_answers(citizen: Citizen, actor: Actor, *, request_id: str = "") -> None:

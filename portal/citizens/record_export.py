@@ -24,6 +24,7 @@ RECORD_FIELDS = (
     "email",
     "phone",
     "notify_channel",
+    "language",
     *ADDRESS_FIELDS,
     "municipality",
     "state",

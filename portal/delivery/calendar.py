@@ -222,10 +222,16 @@ def _concerned(date: DeliveryDate) -> list[Application]:
     return list(query.order_by(Application.id))
 
 
-def _where_and_when(date: DeliveryDate) -> str:
+def _where_and_when(date: DeliveryDate) -> dict[str, object]:
+    """The facts of a date's notice (portal/applications/notice_texts.py)."""
     point = date.point
-    hours = f", {date.hours}" if date.hours else ""
-    return f"el {spanish_date(date.day)}{hours}, en {point.name} ({point.address})"
+    return {
+        "period": date.period,
+        "day": date.day.isoformat(),
+        "hours": date.hours,
+        "point": point.name,
+        "address": point.address,
+    }
 
 
 def announce(date_id: int, kind: str) -> int:
@@ -234,15 +240,12 @@ def announce(date_id: int, kind: str) -> int:
     date = DeliveryDate.get_or_none(DeliveryDate.id == date_id)
     if date is None:
         return 0
-    opening = "Cambió la fecha o el lugar" if kind == "cambio" else "Ya hay fecha y lugar"
-    body = (
-        f"{opening} para recoger su apoyo del periodo {date.period}: {_where_and_when(date)}. "
-        "Lleve una identificación oficial y su código QR."
-    )
+    moment = "cambio" if kind == "cambio" else "nueva"
+    when = _where_and_when(date)
     with write():
         concerned = _concerned(date)
         for application in concerned:
-            notices.delivery_date_notice(application, body)
+            notices.delivery_date_notice(application, moment, when)
     notices.wake()
     return len(concerned)
 
@@ -267,13 +270,10 @@ def send_reminders(today: dt.date | None = None) -> int:
             if claimed != 1:
                 continue
             date = DeliveryDate.get_by_id(row.id)
-            body = (
-                f"Recordatorio: recoja su apoyo del periodo {date.period} "
-                f"{_where_and_when(date)}. Lleve una identificación oficial y su código QR."
-            )
+            when = _where_and_when(date)
             concerned = _concerned(date)
             for application in concerned:
-                notices.delivery_date_notice(application, body)
+                notices.delivery_date_notice(application, "recordatorio", when)
             told += len(concerned)
     notices.wake()
     return told

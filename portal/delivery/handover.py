@@ -147,14 +147,6 @@ def _expires_on(application: Application, today: dt.date) -> dt.date:
     return expiry_for(periods.program_periods(application.program), today)
 
 
-def period_delivered_text(number: int, point_name: str) -> str:
-    """The notice of one period delivered that does not complete the benefit."""
-    return (
-        f"Recibió el apoyo del periodo {number} en {point_name}. "
-        "Su historial de entregas está en su solicitud."
-    )
-
-
 def _new_credential(application: Application, issued_by: StaffUser | None, today: dt.date):
     return Credential.create(
         application=application,
@@ -259,11 +251,7 @@ def reissue(
             },
             request_id=request_id,
         )
-        notices.credential_changed(
-            fresh,
-            f"Le dimos una credencial de entrega nueva. Motivo: {text}. El código QR anterior "
-            "ya no sirve: en la entrega muestre el nuevo, que está en su solicitud.",
-        )
+        notices.credential_changed(fresh, revoked=False, reason=text)
     notices.wake()
     return credential
 
@@ -283,11 +271,7 @@ def revoke(
     with write():
         revoked = _revoke(application, _staff_actor(staff), text, request_id, code=code)
         if revoked is not None:
-            notices.credential_changed(
-                application,
-                f"Revocamos su credencial de entrega. Motivo: {text}. Su código QR ya no sirve; "
-                "pida uno nuevo a la dependencia para recibir su apoyo.",
-            )
+            notices.credential_changed(application, revoked=True, reason=text)
     notices.wake()
     return revoked
 
@@ -610,7 +594,7 @@ def confirm_delivery(
                 except applications.ApplicationError:
                     raise _AlreadyDone from None
             else:
-                notices.period_delivered(application, period_delivered_text(due.number, point.name))
+                notices.period_delivered(application, due.number, point.name)
             audit.record(
                 AuditAction.DELIVERY_CONFIRM,
                 actor,

@@ -69,7 +69,7 @@ import random
 import secrets
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
@@ -87,16 +87,15 @@ from portal.applications.models import (
     Notice,
     Outbox,
 )
-from portal.applications.notices import _TEXTS as NOTICE_TEXTS
-from portal.applications.notices import PERIOD_DELIVERED_TITLE
+from portal.applications.notice_texts import spanish_texts
 from portal.applications.storage import EncryptedFileStorage, KeyRing, _encrypt
-from portal.applications.workflow import PLACE_STATUSES, STATUS_LABELS
+from portal.applications.workflow import PLACE_STATUSES
 from portal.backoffice import audit
 from portal.catalog.models import Call, DeliveryPoint, Program, Requirement
 from portal.catalog.store import engine_catalog
 from portal.citizens.models import Citizen
 from portal.delivery import periods
-from portal.delivery.handover import expiry_for, period_delivered_text
+from portal.delivery.handover import expiry_for
 from portal.delivery.models import Credential, Delivery
 from portal.demo import data as demo
 from portal.demo.synthetic import ADULT_AGE, draw_profile
@@ -146,6 +145,7 @@ class Need:
     """A requirement of an offer, and the demo file a person uploads for it."""
 
     id: int
+    slug: str
     name: str
     optional: bool
     filename: str
@@ -205,6 +205,7 @@ def offers(on: dt.date) -> dict[str, Offer]:
             needs.append(
                 Need(
                     requirement.id,
+                    requirement.slug,
                     requirement.name,
                     requirement.optional,
                     clean.filename,
@@ -336,7 +337,17 @@ DOCUMENT = (
 )
 NOTICE = (
     Notice,
-    ("citizen_id", "application_id", "status", "title", "body", "link", "created_at"),
+    (
+        "citizen_id",
+        "application_id",
+        "status",
+        "kind",
+        "facts",
+        "title",
+        "body",
+        "link",
+        "created_at",
+    ),
 )
 OUTBOX = (
     Outbox,
@@ -482,16 +493,6 @@ def eligible(
     ]
 
 
-def _body(status: str, program: str, reason: str) -> str:
-    """The notice ``notices.status_changed`` writes for ``status``."""
-    body = NOTICE_TEXTS.get(status, "Su solicitud a «{program}» cambió.").format(program=program)
-    if reason and status in (S.REQUIERE_CORRECCION, S.RECHAZADA, S.CANCELADA):
-        body += f" Motivo: {reason}"
-    elif reason and status in (S.APROBADA, S.ENTREGADA):
-        body += f" {reason}."
-    return body
-
-
 @dataclass
 class Upload:
     """One version of a document of the case."""
@@ -546,10 +547,12 @@ class Case:
         current.status, current.reason = verdict, reason
         current.reviewed_by = self.offer.reviewer
         if verdict == DocumentStatus.RECHAZADO:
-            body = f"El documento «{current.need.name}» de su solicitud fue rechazado."
-            if reason:
-                body += f" Motivo: {reason}"
-            self.notify(f"Solicitud {self.folio}: documento rechazado", body, self.clock[0])
+            facts = {
+                "document": current.need.slug,
+                "document_name": current.need.name,
+                "reason": reason,
+            }
+            self.notify("documento_rechazado", facts, self.clock[0])
 
     def move(self, to: str, actor_kind: str, reason: str = "", **changes: Any) -> dt.datetime:
         """What ``workflow.transition`` writes: the row's new state, the event,
@@ -570,17 +573,21 @@ class Case:
         self.updated_at = at
         for name, value in changes.items():
             setattr(self, name, value)
-        self.notify(
-            f"Solicitud {self.folio}: {STATUS_LABELS[to]}", _body(to, self.offer.name, reason), at
-        )
+        self.notify("estado", {"status": to, "reason": reason}, at)
         return at
 
-    def notify(self, title: str, body: str, at: dt.datetime) -> None:
+    def notify(self, kind: str, facts: Mapping[str, object], at: dt.datetime) -> None:
+        """The notice ``portal/applications/notices.py`` writes: its kind, its facts
+        and its Spanish text."""
+        facts = {"program": self.offer.program_id, "folio": self.folio, **facts}
+        title, body = spanish_texts(kind, facts, self.offer.name)
         notice = self.batch.add(
             Notice,
             self.person.id,
             self.id,
             self.status,
+            kind,
+            Notice.facts.db_value(facts),
             title,
             body,
             f"/mis-solicitudes/{self.folio}",
@@ -780,11 +787,7 @@ def _decide(case: Case, draw: Draw, flawed: Need | None) -> None:
         delivered = case.move(S.ENTREGADA, STAFF, f"Entregado en {point_name}")
     else:
         delivered = case.clock.pop(0)
-        case.notify(
-            PERIOD_DELIVERED_TITLE.format(folio=case.folio),
-            period_delivered_text(due.number, point_name),
-            delivered,
-        )
+        case.notify("periodo_entregado", {"period": due.number, "point": point_name}, delivered)
     batch.add(
         Delivery,
         case.id,

@@ -37,7 +37,6 @@ from portal.backoffice.audit import Actor
 from portal.citizens import curp as curps
 from portal.citizens import id_documents
 from portal.citizens import record as citizens
-from portal.eligibility.questions import MONTHS
 from portal.messages import Message, Refusal, _l
 from portal.models import ArcoRequest, Citizen, utcnow
 from portal.models.rights import ARCO_RIGHTS
@@ -185,9 +184,8 @@ def file_request(
         if citizen is not None:
             notices.about_record(
                 citizen,
-                f"Solicitud de derechos ARCO {row.folio}: recibida",
-                f"Recibimos su solicitud de {KIND_NAMES[kind].source.lower()} de sus datos "
-                f"personales. La responderemos a más tardar el {_long(due)}.",
+                "arco_recibida",
+                {"folio": row.folio, "right": kind, "due": due.isoformat()},
                 f"/mis-datos/derechos/{row.folio}",
             )
     notices.wake()
@@ -242,9 +240,8 @@ def respond(
             if row.citizen_id is not None:
                 notices.about_record(
                     Citizen.get_by_id(row.citizen_id),
-                    f"Solicitud de derechos ARCO {row.folio}: respondida",
-                    "Respondimos su solicitud de derechos sobre sus datos personales. "
-                    "Entre a «Mis datos» para leer la respuesta.",
+                    "arco_respondida",
+                    {"folio": row.folio},
                     f"/mis-datos/derechos/{row.folio}",
                 )
     except Exception:
@@ -287,7 +284,3 @@ def of_citizen(citizen_id: int) -> list[ArcoRequest]:
 def business_days_left(row: ArcoRequest, today: dt.date) -> int:
     """Business days until the due date (0: due today; negative: overdue)."""
     return business_days_between(today, row.due_on)
-
-
-def _long(day: dt.date) -> str:
-    return f"{day.day} de {MONTHS[day.month - 1]} de {day.year}"

@@ -20,16 +20,14 @@ FEDERAL = _l(
 )
 
 
+def configured_legend() -> str:
+    """The state's own wording (``LEGAL_LEGEND``), "" when it uses the federal one."""
+    return current_app.config.get("LEGAL_LEGEND", "") if has_app_context() else ""
+
+
 def legend_text() -> str:
     """The legend in the page's language (the state's wording as configured)."""
-    configured = current_app.config.get("LEGAL_LEGEND", "") if has_app_context() else ""
-    return configured or str(FEDERAL)
-
-
-def spanish_legend() -> str:
-    """The legend in Spanish, for what is sent or stored (e-mail notices)."""
-    configured = current_app.config.get("LEGAL_LEGEND", "") if has_app_context() else ""
-    return configured or FEDERAL.source
+    return configured_legend() or str(FEDERAL)
 
 
 def legend_is_translated() -> bool:

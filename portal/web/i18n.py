@@ -14,7 +14,7 @@ content: the interface falls back along the same chain, to Spanish.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,10 @@ from flask import current_app, has_request_context, request
 
 LANGUAGE_COOKIE = "vu_idioma"
 SOURCE_LANGUAGE = "es"
+
+# Called with the language a person picks on /idioma/<code>: the citizens area
+# remembers it for a signed-in person (what their e-mail and SMS are written in).
+on_language_chosen: list[Callable[[str], None]] = []
 
 
 @dataclass(frozen=True)
@@ -76,9 +80,15 @@ def content_language() -> str:
     return code if code in LANGUAGES_BY_CODE else SOURCE_LANGUAGE
 
 
+def interface_language(code: str) -> str:
+    """The interface language of a reader of ``code``: the first of its chain that
+    has its strings."""
+    return next(found for found in chain(code) if found in INTERFACE_LANGUAGES)
+
+
 def select_locale() -> str:
-    """The interface language: the first of the person's chain that has its strings."""
-    return next(code for code in chain(content_language()) if code in INTERFACE_LANGUAGES)
+    """The interface language of the person making the request."""
+    return interface_language(content_language())
 
 
 class Localized(str):

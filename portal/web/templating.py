@@ -58,6 +58,8 @@ def init_app(app: Flask) -> None:
         # The areas.
         apply_url=catalog.apply_url,
         lang_attr=content.lang_attr,
+        in_own_language=content.in_own_language,
+        document_text=content.document_text,
         offered_languages=content.offered_languages,
         program_name=content.program_name,
         program_reason=content.reason,

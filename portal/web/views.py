@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, request, url_for
 
-from portal.web import health
+from portal.web import health, i18n
 from portal.web.htmx import render
 from portal.web.i18n import LANGUAGES, set_language_cookie
 from portal.web.redirects import safe_next
@@ -25,6 +25,8 @@ def language(lang: str):
     if lang not in LANGUAGES:
         abort(404)
     target = safe_next(request.args.get("next"), url_for("public.home"))
+    for hook in i18n.on_language_chosen:
+        hook(lang)
     response = redirect(target, code=303)
     set_language_cookie(response, lang)
     return response

@@ -2,7 +2,9 @@
 admin sets an electoral blackout and the program page shows the legend
 prominently; a person files an ARCO request from /mis-datos, the office answers
 it with a PDF, the person reads the answer; the counter files one for a person
-without an account and prints the acknowledgement."""
+without an account and prints the acknowledgement; a new privacy notice asks
+again; a reviewer opens a case and the person sees it under "Quién consultó sus
+datos"."""
 
 from __future__ import annotations
 
@@ -15,7 +17,14 @@ from portal.rights.holidays import local_today
 from portal.web.extensions import db
 from tests.application_builders import MINIMAL_PDF
 from tests.conftest import sign_in_as
-from tests.factories import make_citizen, make_municipality, make_program, make_staff, valid_curp
+from tests.factories import (
+    make_application,
+    make_citizen,
+    make_municipality,
+    make_program,
+    make_staff,
+    valid_curp,
+)
 
 from .conftest import assert_accessible, portal_of_its_own
 
@@ -214,6 +223,42 @@ def test_a_new_purpose_asks_the_person_again_and_my_data_shows_what_they_accepte
         assert_accessible(page)
     page.goto(f"{base}/privacidad")
     assert "Versión 2099-02, publicada el" in page.content()
+    if javascript:
+        assert_accessible(page)
+    context.close()
+
+
+@JS
+def test_a_reviewer_opens_a_case_and_the_person_sees_who_saw_their_data(
+    browser, portal, javascript
+):
+    app, base = portal
+
+    def world():
+        program = make_program(name="Apoyo e2e de consultas")
+        reviewer = make_staff("revisor", agency=program.agency, name="Rosa Revisora e2e")
+        citizen = make_citizen()
+        application = make_application(
+            citizen, program, status="enviada", submitted_at=dt.datetime(2026, 12, 1, 16, 0)
+        )
+        return reviewer, citizen, application.folio, program.agency.name
+
+    reviewer, citizen, folio, agency = _in_app(app, world)
+    desk_context, desk = _context(browser, app, base, reviewer, javascript)
+    desk.goto(f"{base}/oficina/solicitudes/{folio}")
+    assert folio in desk.content()
+    if javascript:
+        assert_accessible(desk)
+    desk_context.close()
+
+    context, page = _context(browser, app, base, citizen, javascript)
+    page.goto(f"{base}/mis-datos")
+    table = page.locator("#consultas + p + table")
+    row = table.locator("tbody tr", has_text=folio)
+    assert row.count() == 1
+    text = row.inner_text()
+    assert "Rosa Revisora e2e" in text and agency in text
+    assert "Revisión de su solicitud" in text
     if javascript:
         assert_accessible(page)
     context.close()

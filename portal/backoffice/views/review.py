@@ -133,7 +133,7 @@ def _queue_form() -> QueueFilterForm:
         SelectChoice(slug, name) for slug, name in _PROGRAM_CHOICES(bool(scope), **scope)
     ]
     form.status.choices = [SelectChoice("", _("Por revisar"))] + [
-        SelectChoice(s, _(apps.STATUS_LABELS[s])) for s in QUEUE_STATUSES
+        SelectChoice(s, str(apps.STATUS_LABELS[s])) for s in QUEUE_STATUSES
     ]
     form.municipality.choices = [SelectChoice("", _("Todos"))] + [
         SelectChoice(code, name) for code, name in _MUNICIPALITIES()

@@ -23,12 +23,26 @@ from portal.models import Citizen, Municipality
 from portal.rights import arco
 from portal.rights import privacy as privacy_versions
 from portal.vocabulary import ViewReason
-from portal.web.auth import citizen_required
+from portal.web import i18n
+from portal.web.auth import citizen_required, is_citizen
 from portal.web.htmx import render
 from portal.web.redirects import safe_next
 from portal.web.security import public_cache
 
 bp = Blueprint("profile", __name__)
+
+
+def remember_language(lang: str) -> None:
+    """A signed-in person who picks a language gets their notices sent in it."""
+    if is_citizen():
+        citizens.choose_language(current_user, lang, request_id=g.request_id)
+
+
+@bp.record_once
+def _listen_to_language_choices(state) -> None:
+    if remember_language not in i18n.on_language_chosen:
+        i18n.on_language_chosen.append(remember_language)
+
 
 VIEW_REASONS = {
     ViewReason.VENTANILLA: _l("Atención en ventanilla, con usted presente"),
