@@ -52,7 +52,12 @@ _TEXTS: dict[str, str] = {
     S.EN_ESPERA: "Los lugares de «{program}» están ocupados: su solicitud quedó en la "
     "lista de espera, en el lugar {position}. Avanzará sola, en orden, cuando se libere "
     "un lugar, y le avisaremos.",
+    S.SUSPENDIDA: "Su apoyo de «{program}» está suspendido: no recibimos a tiempo el "
+    "documento que el programa pide para seguir recibiéndolo. Súbalo en el portal; cuando "
+    "la dependencia lo acepte, el apoyo vuelve a entregarse.",
 }
+# The proof of a re-certification accepted after a suspension (portal/delivery).
+REINSTATED = "Aceptamos su documento: su apoyo de «{program}» vuelve a entregarse."
 PROMOTED = (
     "Se liberó un lugar en «{program}»: su solicitud salió de la lista de espera y la "
     "dependencia la revisará."
@@ -62,13 +67,20 @@ PROMOTED = (
 def status_changed(application: Application, reason: str = "") -> Notice:
     """The inbox notice for the application's new status, plus its outbox rows."""
     # Here: the workflow imports this module.
-    from portal.applications.workflow import PROMOTED_REASON, STATUS_LABELS, waiting_position
+    from portal.applications.workflow import (
+        PROMOTED_REASON,
+        REINSTATED_REASON,
+        STATUS_LABELS,
+        waiting_position,
+    )
 
     citizen = Citizen.get_by_id(application.citizen_id)
     program = Program.get_by_id(application.program_id)
     text = _TEXTS.get(application.status, "Su solicitud a «{program}» cambió.")
     if application.status == S.ENVIADA and reason == PROMOTED_REASON:
         text = PROMOTED
+    elif application.status == S.APROBADA and reason == REINSTATED_REASON:
+        text, reason = REINSTATED, ""
     body = text.format(program=program.name, position=waiting_position(application))
     if reason and application.status in (S.REQUIERE_CORRECCION, S.RECHAZADA, S.CANCELADA):
         body += f" Motivo: {reason}"
@@ -135,6 +147,14 @@ def delivery_date_notice(application: Application, body: str) -> Notice:
     return _notify(
         citizen, application, f"Solicitud {application.folio}: fecha y lugar de entrega", body
     )
+
+
+def recertification_notice(application: Application, body: str) -> Notice:
+    """A re-certification is due soon, or its proof was judged (portal/delivery/
+    recertification.py). Sent during an electoral blackout too: it concerns an
+    obligation of the person's own benefit, never propaganda."""
+    citizen = Citizen.get_by_id(application.citizen_id)
+    return _notify(citizen, application, f"Solicitud {application.folio}: re-certificación", body)
 
 
 def about_record(citizen: Citizen, title: str, body: str, link: str) -> Notice:
