@@ -244,8 +244,7 @@ def task_text(task: Task) -> str:
 def task_of(application: Application, recertification_id: int) -> Task:
     """One due date of ``application`` (:class:`NotYours` for any other)."""
     row = Recertification.get_or_none(
-        (Recertification.id == recertification_id)
-        & (Recertification.application == application.id)
+        (Recertification.id == recertification_id) & (Recertification.application == application.id)
     )
     task = _task(row, Program.get_by_id(application.program_id)) if row is not None else None
     if task is None:
@@ -272,20 +271,24 @@ def submit_proof(
     Refused (:class:`RecertificationError`, nothing stored) when the due date
     is another application's, was accepted, or waits for review already."""
     task = task_of(application, recertification_id)
-    row = task.row
-    if row.status not in OPEN:
-        raise refusal_for(row.status)
+    if task.row.status not in OPEN:
+        raise refusal_for(task.row.status)
 
     def link(document: Document) -> None:
-        current = locked(Recertification.select().where(Recertification.id == row.id)).first()
-        if current is None or current.status not in OPEN:
-            raise refusal_for(current.status if current else R.ACEPTADA)
         Recertification.update(status=R.POR_REVISAR, document=document.id).where(
-            Recertification.id == row.id
+            Recertification.id == task.row.id
         ).execute()
 
-    applications.add_renewal_document(application, task.requirement, clean, storage, actor, link)
-    return Recertification.get_by_id(row.id)
+    with write():
+        # The due date's row is locked first, as the suspension and the
+        # acceptance lock it first: one order, so no deadlock on PostgreSQL.
+        current = locked(Recertification.select().where(Recertification.id == task.row.id)).first()
+        if current is None or current.status not in OPEN:
+            raise refusal_for(current.status if current else R.ACEPTADA)
+        applications.add_renewal_document(
+            application, task.requirement, clean, storage, actor, link
+        )
+    return Recertification.get_by_id(task.row.id)
 
 
 # Staff's verdict ----------------------------------------------------------------------
