@@ -45,7 +45,10 @@ def test_the_person_uploads_the_proof_and_it_waits_for_review(world, login):
     application, row = world["application"], world["row"]
     client = login(application.citizen)
     page = html(client.get(f"/mis-solicitudes/{application.folio}/recertificacion"))
-    assert page.select_one("form[action*='/recertificacion/']").attrs["enctype"] == "multipart/form-data"
+    assert (
+        page.select_one("form[action*='/recertificacion/']").attrs["enctype"]
+        == "multipart/form-data"
+    )
     response = _post_file(client, application, row, MINIMAL_PDF, "constancia.pdf")
     assert response.status_code == 303
     assert Recertification.get_by_id(row.id).status == "por_revisar"

@@ -107,7 +107,9 @@ def upload(folio: str, recertification_id: int):
         return _person_page(application, rejected.message, 422)
     except renewals.RecertificationError as refused:
         return _person_page(application, refused.message, 409)
-    flash(_("Recibimos «%(name)s». La dependencia lo revisará.", name=current.requirement.name), "ok")
+    flash(
+        _("Recibimos «%(name)s». La dependencia lo revisará.", name=current.requirement.name), "ok"
+    )
     if clean.notice:  # what the PDF disarm removed
         flash(str(clean.notice), "info")
     return redirect(url_for("applications.detail", folio=application.folio), code=303)
