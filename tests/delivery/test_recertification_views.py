@@ -184,3 +184,12 @@ def test_a_photo_is_refused_where_the_program_asks_for_a_pdf(world, login):
     assert response.status_code == 422
     assert Recertification.get_by_id(row.id).status == "pendiente"
     assert Document.select().count() == 0
+
+
+def test_the_proof_upload_is_rate_limited_per_person(app):
+    from portal.web import limits
+
+    rules = [r for r in limits.LIMITS if r.endpoint == "recertification.upload"]
+    assert [r.by for r in rules] == [limits.PERSON]
+    view = app.view_functions["recertification.upload"]
+    assert getattr(view, "__wrapper-limiter-instance", None) == app.extensions["portal_limiter"]
