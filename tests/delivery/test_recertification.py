@@ -346,3 +346,16 @@ def test_a_program_without_re_certification_creates_nothing(app):
     make_beneficiary()
     assert recertification.run_daily(dt.date.today()).created == 0
     assert Recertification.select().count() == 0
+
+
+def test_the_command_runs_the_daily_task_by_hand(app):
+    application, *_, row = make_renewing_beneficiary()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["recertification", "run", "--today", overdue(row).isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "suspendidas: 1" in result.output
+    assert Application.get_by_id(application.id).status == "suspendida"
+    again = runner.invoke(args=["recertification", "run", "--today", overdue(row).isoformat()])
+    assert "suspendidas: 0" in again.output
+    bad = runner.invoke(args=["recertification", "run", "--today", "mañana"])
+    assert bad.exit_code != 0
