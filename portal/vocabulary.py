@@ -24,6 +24,10 @@ class ApplicationStatus(StrEnum):
     # Eligible and sent while the call's places were all taken: waits, in
     # order, for a place to free (portal/applications/workflow.py).
     EN_ESPERA = "en_espera"
+    # Approved, but the re-certification the program asks was not presented by
+    # its due date and grace days: nothing is delivered until staff accept the
+    # proof, which makes it ``aprobada`` again (portal/delivery/recertification.py).
+    SUSPENDIDA = "suspendida"
 
 
 S = ApplicationStatus
@@ -35,6 +39,7 @@ PLACE_STATUSES: tuple[str, ...] = (
     S.REQUIERE_CORRECCION,
     S.APROBADA,
     S.ENTREGADA,
+    S.SUSPENDIDA,
 )
 # Live applications count against "one application per person, program and
 # call": those holding a place and those waiting for one.
@@ -56,6 +61,18 @@ class EnrollmentState(StrEnum):
 class EnrollmentSource(StrEnum):
     SOLICITUD = "solicitud"  # an approved application
     PADRON = "padron"  # a row of a roll the agency already had
+
+
+class RecertificationStatus(StrEnum):
+    """Where one re-certification (an enrollment's due date) stands."""
+
+    PENDIENTE = "pendiente"  # nothing presented yet
+    POR_REVISAR = "por_revisar"  # a proof was uploaded; staff have not judged it
+    CORREGIR = "corregir"  # staff asked for another proof, with a reason
+    ACEPTADA = "aceptada"  # done: the next due date has its own row
+
+
+RECERTIFICATION_STATUSES: tuple[str, ...] = tuple(s.value for s in RecertificationStatus)
 
 
 class DocumentStatus(StrEnum):
@@ -131,6 +148,7 @@ class AuditAction(StrEnum):
     APPLICATION_ENTREGADA = "solicitud.entregada"
     APPLICATION_CANCELADA = "solicitud.cancelada"
     APPLICATION_EN_ESPERA = "solicitud.en_espera"
+    APPLICATION_SUSPENDIDA = "solicitud.suspendida"
     APPROVAL_REFUSED = "solicitud.aprobacion_rechazada"
     APPROVAL_OVERRIDE = "solicitud.excepcion"
     CASE_VIEW = "ver_solicitud"
@@ -159,6 +177,9 @@ class AuditAction(StrEnum):
     DELIVERY_CONFIRM = "entrega.confirmada"
     DELIVERY_REFUSE = "entrega.rechazada"
     DELIVERY_DATE_SET = "entrega.calendario"
+    # Re-certification (portal/delivery/recertification.py).
+    RECERTIFICATION_ACCEPT = "recertificacion.aceptada"
+    RECERTIFICATION_CORRECTION = "recertificacion.correccion"
     # Catalog, rolls, duplicates and the audit trail itself.
     CATALOG_LOAD = "catalogo.cargar"
     PROGRAM_EDIT = "editar_programa"

@@ -178,12 +178,19 @@ STATUS_TEXTS: dict[str, Text] = {
         "lista de espera, en el lugar %(position)s. Avanzará sola, en orden, cuando se "
         "libere un lugar, y le avisaremos."
     ),
+    "suspendida": _l(
+        "Su apoyo de «%(program)s» está suspendido: no recibimos a tiempo el documento "
+        "que el programa pide para seguir recibiéndolo. Súbalo en el portal; cuando la "
+        "dependencia lo acepte, el apoyo vuelve a entregarse."
+    ),
 }
 STATUS_CHANGED = _l("Su solicitud a «%(program)s» cambió.")
 PROMOTED = _l(
     "Se liberó un lugar en «%(program)s»: su solicitud salió de la lista de espera y la "
     "dependencia la revisará."
 )
+# The proof of a re-certification accepted after a suspension (portal/delivery).
+REINSTATED = _l("Aceptamos su documento: su apoyo de «%(program)s» vuelve a entregarse.")
 REASON = _l("Motivo: %(reason)s")
 # The statuses whose notice says why ("Motivo: ..."), and those that add what
 # was said after the sentence (an approval's exception, where it was delivered).
@@ -197,7 +204,12 @@ def _status(facts: Facts, r: Reader) -> tuple[str, str]:
     status = facts["status"]
     label = STATUS_LABELS.get(status) or status
     title = r.say(STATUS_TITLE, folio=facts["folio"], status=r.word(label))
-    text = PROMOTED if facts.get("promoted") else STATUS_TEXTS.get(status, STATUS_CHANGED)
+    if facts.get("promoted"):
+        text = PROMOTED
+    elif facts.get("reinstated"):
+        text = REINSTATED
+    else:
+        text = STATUS_TEXTS.get(status, STATUS_CHANGED)
     body = r.say(text, program=r.program(facts), position=facts.get("position") or "")
     said = facts.get("reason", "")
     if said and status in STATUSES_WITH_MOTIVE:
@@ -296,6 +308,44 @@ def _delivery_date(facts: Facts, r: Reader) -> tuple[str, str]:
     )
 
 
+# Re-certification (portal/delivery/recertification.py) ---------------------
+
+RECERTIFICATION_TITLE = _l("Solicitud %(folio)s: re-certificación")
+RECERTIFICATION_REMINDER = _l(
+    "Recordatorio: debe presentar «%(document)s» antes del %(due)s. Súbalo en su "
+    "solicitud, en el portal. Si no lo presenta a más tardar el %(last)s, su apoyo se "
+    "suspende hasta que lo presente."
+)
+RECERTIFICATION_ACCEPTED = _l("Aceptamos su documento de re-certificación.")
+RECERTIFICATION_NEXT = _l("La siguiente vence el %(due)s.")
+RECERTIFICATION_CORRECTION = _l(
+    "Su documento de re-certificación necesita una corrección: súbalo de nuevo antes "
+    "del %(due)s. Motivo: %(reason)s"
+)
+
+
+def _recertification(facts: Facts, r: Reader) -> tuple[str, str]:
+    moment = facts["moment"]
+    if moment == "recordatorio":
+        body = r.say(
+            RECERTIFICATION_REMINDER,
+            document=r.document(facts),
+            due=r.date(facts["due"]),
+            last=r.date(facts["last"]),
+        )
+    elif moment == "correccion":
+        body = r.say(
+            RECERTIFICATION_CORRECTION,
+            due=r.date(facts["due"]),
+            reason=r.reason(facts["reason"], facts),
+        )
+    else:
+        body = r.say(RECERTIFICATION_ACCEPTED)
+        if facts.get("next"):
+            body = r.join(body, r.say(RECERTIFICATION_NEXT, due=r.date(facts["next"])))
+    return r.say(RECERTIFICATION_TITLE, folio=facts["folio"]), body
+
+
 # ARCO requests (portal/rights/arco.py) --------------------------------------
 
 ARCO_RECEIVED_TITLE = _l("Solicitud de derechos ARCO %(folio)s: recibida")
@@ -332,6 +382,7 @@ KINDS: dict[str, Render] = {
     "credencial_revocada": _credential(CREDENTIAL_REVOKED),
     "periodo_entregado": _period_delivered,
     "fecha_entrega": _delivery_date,
+    "recertificacion": _recertification,
     "arco_recibida": _arco_received,
     "arco_respondida": _arco_answered,
 }

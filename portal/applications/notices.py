@@ -45,7 +45,7 @@ wakers: list[Callable[[], None]] = []
 def status_changed(application: Application, reason: str = "") -> Notice:
     """The inbox notice for the application's new status, plus its outbox rows."""
     # Here: the workflow imports this module.
-    from portal.applications.workflow import PROMOTED_REASON, waiting_position
+    from portal.applications.workflow import PROMOTED_REASON, REINSTATED_REASON, waiting_position
 
     program = Program.get_by_id(application.program_id)
     facts: dict[str, object] = {
@@ -58,6 +58,9 @@ def status_changed(application: Application, reason: str = "") -> Notice:
         facts["position"] = waiting_position(application)
     if application.status == S.ENVIADA and reason == PROMOTED_REASON:
         facts["promoted"] = True
+    if application.status == S.APROBADA and reason == REINSTATED_REASON:
+        # A suspension lifted by an accepted re-certification (portal/delivery).
+        facts["reinstated"], facts["reason"] = True, ""
     return _notify(application.citizen_id, application, "estado", facts, program)
 
 
@@ -112,6 +115,16 @@ def delivery_date_notice(application: Application, moment: str, when: Mapping) -
     address."""
     facts = {"program": application.program_id, "folio": application.folio, "moment": moment}
     return _notify(application.citizen_id, application, "fecha_entrega", {**facts, **when})
+
+
+def recertification_notice(application: Application, moment: str, **facts: object) -> Notice:
+    """A re-certification's reminder (``moment`` "recordatorio": the document and
+    the due and last days), its proof accepted ("aceptada": the next due day, if
+    any) or sent back ("correccion": the due day and the reason); dates in ISO
+    (portal/delivery/recertification.py). Sent during an electoral blackout
+    too: it concerns an obligation of the person's own benefit."""
+    shown = {"program": application.program_id, "folio": application.folio, "moment": moment}
+    return _notify(application.citizen_id, application, "recertificacion", {**shown, **facts})
 
 
 def about_record(citizen: Citizen, kind: str, facts: Mapping, link: str) -> Notice:

@@ -123,6 +123,12 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     # Ending the benefit of an approved person (a duplicate record merged into
     # another, say): cancel() ends the enrollment in the same transaction.
     (S.APROBADA, S.CANCELADA): frozenset({STAFF}),
+    # Re-certification (portal/delivery/recertification.py): the daily task
+    # suspends an enrollment whose proof is late; staff accepting the proof
+    # lift it; staff may end a suspended benefit like an approved one.
+    (S.APROBADA, S.SUSPENDIDA): frozenset({SYSTEM}),
+    (S.SUSPENDIDA, S.APROBADA): frozenset({STAFF}),
+    (S.SUSPENDIDA, S.CANCELADA): frozenset({STAFF}),
 }
 # Moves a citizen makes; staff making them is "assisted" on the timeline.
 CITIZEN_MOVES = frozenset(move for move, who in TRANSITIONS.items() if CITIZEN in who)
@@ -146,6 +152,7 @@ STATUS_LABELS: dict[str, Text] = {
     S.ENTREGADA: _l("Entregada"),
     S.CANCELADA: _l("Cancelada"),
     S.EN_ESPERA: _l("En lista de espera"),
+    S.SUSPENDIDA: _l("Suspendida"),
 }
 
 # Data a reviewer may ask to correct, with the label shown to the person.
@@ -176,6 +183,12 @@ PROMOTED_REASON = (
     "Se liberó un lugar en la convocatoria: su solicitud salió de la lista de espera "
     "y la dependencia la revisará."
 )
+# Stored on the timeline: a suspension (portal/delivery/recertification.py) and its end.
+SUSPENDED_REASON = (
+    "No se presentó a tiempo el documento de re-certificación que el programa pide: "
+    "el apoyo queda suspendido hasta que la dependencia acepte el documento."
+)
+REINSTATED_REASON = "Se aceptó el documento de re-certificación: el apoyo vuelve a entregarse."
 ALREADY_APPLIED = _l("Ya tiene una solicitud en curso para este programa en esta convocatoria.")
 
 # Called inside approve()'s transaction with the approved application, so other
@@ -693,6 +706,41 @@ def add_document(
         raise NotFound(_l("Ese documento no es de este programa."))
     if not may_change_document(application, requirement.id):
         raise TransitionNotAllowed(_l("Ya no puede cambiar este documento."))
+    return _store_document(application, requirement, clean, storage, actor)
+
+
+# The statuses in which a beneficiary presents a re-certification's proof.
+RENEWING_STATUSES = frozenset({S.APROBADA, S.SUSPENDIDA})
+
+
+def add_renewal_document(
+    application: Application,
+    requirement: Requirement,
+    clean: CleanFile,
+    storage: Storage,
+    actor: Actor,
+    then: Callable[[Document], None],
+) -> Document:
+    """Store the proof a re-certification asks for as a new version of its
+    requirement, as :func:`add_document` stores any document (the same caps,
+    nothing half-written); ``then`` runs in the same transaction with the new
+    version (portal/delivery/recertification.py links it to its due date).
+    Only while the person receives the program (approved or suspended)."""
+    if requirement.program_id != application.program_id:
+        raise NotFound(_l("Ese documento no es de este programa."))
+    if application.status not in RENEWING_STATUSES:
+        raise TransitionNotAllowed(_l("Ya no puede cambiar este documento."))
+    return _store_document(application, requirement, clean, storage, actor, then)
+
+
+def _store_document(
+    application: Application,
+    requirement: Requirement,
+    clean: CleanFile,
+    storage: Storage,
+    actor: Actor,
+    then: Callable[[Document], None] | None = None,
+) -> Document:
     key = storage.put(clean.data)
     try:
         with write():
@@ -728,6 +776,8 @@ def add_document(
                 object_id=application.folio,
                 details={"requisito": requirement.slug, "version": document.version},
             )
+            if then is not None:
+                then(document)
     except BaseException:
         # Nothing half-written: a blob without its row is removed.
         storage.delete(key)
@@ -875,7 +925,8 @@ def cancel(
     """Cancel; an approved application's enrollment ends in the same transaction
     (``cause``: the end cause's code, portal/delivery/ending.py, for the audit)."""
     with write():
-        was_approved = application.status == S.APROBADA
+        # A suspended benefit is still an enrollment that must end.
+        was_approved = application.status in (S.APROBADA, S.SUSPENDIDA)
         transition(application, S.CANCELADA, actor, reason)
         if was_approved:
             for enrollment in locked(
@@ -1482,6 +1533,9 @@ def next_step(application: Application) -> str:
         S.EN_ESPERA: "Los lugares de esta convocatoria están ocupados. Su solicitud está en "
         "la lista de espera y avanzará sola, en orden, cuando se libere un lugar; le "
         "avisaremos.",
+        S.SUSPENDIDA: "Su apoyo está suspendido porque no presentó a tiempo el documento "
+        "que el programa pide cada cierto tiempo. Súbalo abajo: cuando la dependencia lo "
+        "acepte, el apoyo vuelve a entregarse.",
     }
     return steps[application.status]
 

@@ -243,6 +243,11 @@ def save(
     if edited.federal_roll is None:
         # The form does not offer the federal-roll keys (catalog files set them): kept.
         edited = dataclasses.replace(edited, federal_roll=federal_roll_of(program))
+    if edited.recertification is None:
+        # Nor the re-certification (catalog files set it): kept.
+        edited = dataclasses.replace(
+            edited, recertification=catalog.recertification_from_json(program.recertification)
+        )
     with write():
         before = catalog_dict(program)
         _check_delivered_periods(program, edited)

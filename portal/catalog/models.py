@@ -64,6 +64,8 @@ class Program(BaseModel):
     federal_program_code = CharField(max_length=10, default="")
     federal_intra_program_code = CharField(max_length=10, default="")
     federal_payment_method = CharField(max_length=20, default="")
+    # Re-certification (schema.Recertification.to_dict()); {} when the program asks none.
+    recertification = JSONText(default=dict)
     version = IntegerField(default=1)
     active = BooleanField(default=True)
     updated_at = DateTimeField(default=utcnow)

@@ -155,6 +155,41 @@ class FederalRoll:
         return data
 
 
+# Re-certification: how often (months) and how long after the due date the
+# person may still present the proof before the benefit is suspended (days).
+RECERTIFICATION_MONTHS = (1, 60)
+RECERTIFICATION_GRACE_DAYS = (0, 180)
+
+
+@dataclass(frozen=True)
+class Recertification:
+    """Every ``every_months`` months from the approval the person presents the
+    requirement ``document`` again; ``grace_days`` after the due date without
+    it, the benefit is suspended (portal/delivery/recertification.py)."""
+
+    every_months: int
+    document: str  # the slug of one of the program's requirements
+    grace_days: int = 30
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "every_months": self.every_months,
+            "document": self.document,
+            "grace_days": self.grace_days,
+        }
+
+
+def recertification_from_json(data: Mapping[str, Any] | None) -> Recertification | None:
+    """A re-certification stored by :meth:`Recertification.to_dict` (validated), or None."""
+    if not data:
+        return None
+    return Recertification(
+        every_months=int(data["every_months"]),
+        document=str(data["document"]),
+        grace_days=int(data.get("grace_days", 30)),
+    )
+
+
 def payment_method_of(kind: str, federal: FederalRoll | None) -> str:
     """The program's payment method: the one its catalog names, else its kind's default."""
     if federal is not None and federal.payment_method:
@@ -222,6 +257,7 @@ class Program:
     # Validated by the same reader as the rest; kept out of the hash (dicts are not hashable).
     i18n: Translations = field(default_factory=dict, hash=False)
     federal_roll: FederalRoll | None = None
+    recertification: Recertification | None = None
 
     def current_call(self, on: date) -> tuple[Call | None, bool]:
         """The call open on ``on`` (and True), else the next one to open (and False)."""
@@ -291,6 +327,8 @@ class Program:
             data["i18n"] = _plain(self.i18n)
         if self.federal_roll is not None:
             data["federal_roll"] = self.federal_roll.to_dict()
+        if self.recertification is not None:
+            data["recertification"] = self.recertification.to_dict()
         return data
 
 
@@ -467,6 +505,7 @@ def _program(
             "description", "exclusion_group", "requirements", "calls", "delivery_points",
             "i18n",
             "federal_roll",
+            "recertification",
         ),
     )  # fmt: skip
     if m is None:
@@ -493,6 +532,13 @@ def _program(
         for i, item in enumerate(check.sequence(m, "requirements", required=False) or [])
     ]
     check.no_repeats(requirements, "requirements", "slug", "documento repetido")
+    recertification = (
+        check.recertification(
+            m["recertification"], "recertification", {r.slug for r in requirements if r}
+        )
+        if "recertification" in m
+        else None
+    )
 
     call_items = check.sequence(m, "calls", required=False) or []
     calls = [check.call(item, f"calls[{i}]") for i, item in enumerate(call_items)]
@@ -545,6 +591,7 @@ def _program(
         exclusion_group=exclusion_group,
         i18n=i18n,
         federal_roll=federal_roll,
+        recertification=recertification,
     )
 
 
@@ -811,6 +858,45 @@ class _Checker:
             program_code=codes["program_code"],
             intra_program_code=codes.get("intra_program_code", ""),
             payment_method=method or "",
+        )
+
+    def recertification(
+        self, data: Any, path: str, requirements: set[str]
+    ) -> Recertification | None:
+        m = self.mapping(
+            data, path, required=("every_months", "document"), optional=("grace_days",)
+        )
+        if m is None:
+            return None
+        before = len(self.problems)
+        bounds = {"every_months": RECERTIFICATION_MONTHS, "grace_days": RECERTIFICATION_GRACE_DAYS}
+        values: dict[str, int] = {}
+        for key, (low, high) in bounds.items():
+            if key not in m:
+                continue
+            value = m[key]
+            if not (_is_int(value) and low <= value <= high):
+                self.error(
+                    _join(path, key),
+                    f'debe ser un número entero de {low} a {high}, no "{value}"',
+                )
+                continue
+            values[key] = value
+        document = m.get("document")
+        if "document" in m and not (isinstance(document, str) and document in requirements):
+            known = ", ".join(sorted(requirements)) or "ninguno"
+            self.error(
+                _join(path, "document"),
+                f'"{document}" no es un documento del programa: use uno de sus requirements '
+                f"({known})" + _suggest(str(document), requirements),
+            )
+        if len(self.problems) > before or "every_months" not in values or document is None:
+            # (a missing document was reported by mapping())
+            return None
+        return Recertification(
+            every_months=values["every_months"],
+            document=str(document),
+            grace_days=values.get("grace_days", 30),
         )
 
     def requirement(self, data: Any, path: str) -> Requirement | None:

@@ -35,6 +35,7 @@ from portal.catalog.schema import (
     CatalogError,
     FederalRoll,
     conditions_from_json,
+    recertification_from_json,
     schedule_from_json,
 )
 from portal.catalog.schema import Call as CallData
@@ -197,6 +198,7 @@ def _program_fields(data: ProgramData, agency: Agency) -> dict[str, Any]:
         "eligibility": data.to_dict()["eligibility"],
         "i18n": data.to_dict().get("i18n", {}),
         **federal_roll_fields(data.federal_roll),
+        "recertification": data.recertification.to_dict() if data.recertification else {},
         "active": True,
     }
 
@@ -451,6 +453,7 @@ def program_for_engine(program: Program) -> ProgramData:
         exclusion_group=program.exclusion_group,
         i18n=program.i18n or {},
         federal_roll=federal_roll_of(program),
+        recertification=recertification_from_json(program.recertification),
     )
 
 

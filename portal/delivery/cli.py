@@ -1,4 +1,5 @@
-"""``flask --app wsgi credential verify|export-public-key``.
+"""``flask --app wsgi credential verify|export-public-key`` and
+``flask --app wsgi recertification run``.
 
 ``verify`` needs no database: a delivery point without a connection checks a
 scanned token (or the URL holding it) against the published public key. It
@@ -15,9 +16,27 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal.delivery import credentials
+from portal.delivery import credentials, recertification
 
 cli = AppGroup("credential", help="Credenciales de entrega (códigos QR).")
+recertification_cli = AppGroup(
+    "recertification", help="Re-certificación: fechas, recordatorios y suspensiones."
+)
+
+
+@recertification_cli.command("run")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Fecha de la corrida (AAAA-MM-DD); hoy si se omite.",
+)
+def run_recertification(today) -> None:
+    """What the queue does every morning: due dates missing, reminders, suspensions."""
+    done = recertification.run_daily(today.date() if today else None)
+    click.echo(f"fechas nuevas: {done.created}")
+    click.echo(f"recordatorios: {done.reminded}")
+    click.echo(f"suspendidas: {done.suspended}")
 
 
 @cli.command("verify", with_appcontext=False)

@@ -63,9 +63,9 @@ def end_benefit(
     actor = Actor.staff(staff)
     with write():
         enrollment = active_enrollment(application)
-        if enrollment is None or application.status not in (S.APROBADA, S.ENTREGADA):
+        if enrollment is None or application.status not in (S.APROBADA, S.ENTREGADA, S.SUSPENDIDA):
             raise EndingError(_l("Esta persona ya no está inscrita en el programa."), "causa")
-        if application.status == S.APROBADA:
+        if application.status in (S.APROBADA, S.SUSPENDIDA):
             applications.cancel(application, actor, reason, cause=cause)
         else:
             applications.end_enrollment(enrollment, actor, reason, cause=cause)

@@ -334,6 +334,11 @@ MESSAGES = {
         "La persona ya no está inscrita en el programa: su inscripción terminó. No entregue."
     ),
     "no_aprobada": _l("La solicitud no está aprobada para entrega."),
+    "suspendida": _l(
+        "El apoyo está suspendido: la persona no presentó a tiempo su re-certificación. "
+        "No entregue. Cuando la dependencia acepte el documento podrá recoger los periodos "
+        "pendientes."
+    ),
     "otro_programa": _l(
         "La credencial es de un programa de otra dependencia: no puede entregarse en este punto."
     ),
@@ -425,7 +430,9 @@ def check_folio(typed: str, operator: StaffUser, state_prefix: str) -> Verdict:
         delivery = periods.standing(application).last_delivery
         if delivery is not None and application.status == S.ENTREGADA:
             return Verdict("entregada", application=application, delivery=delivery)
-        code = "sin_credencial" if application.status == S.APROBADA else "no_aprobada"
+        code = {S.APROBADA: "sin_credencial", S.SUSPENDIDA: "suspendida"}.get(
+            S(application.status), "no_aprobada"
+        )
         return Verdict(code, application=application)
     return _judge(credential, operator, signature_checked=False)
 
@@ -461,6 +468,8 @@ def _judge(
         return Verdict("reemplazada", **found)
     if credential.expires_on is not None and today > credential.expires_on:
         return Verdict("vencida", **found)
+    if application.status == S.SUSPENDIDA:
+        return Verdict("suspendida", **found)
     if application.status != S.APROBADA:
         return Verdict("no_aprobada", **found)
     if standing.enrollment is not None and not standing.enrollment.active:

@@ -27,10 +27,11 @@ from peewee import (
     TextField,
 )
 
-from portal.applications.models import Application
+from portal.applications.models import Application, Document, Enrollment
 from portal.backoffice.models import StaffUser
 from portal.catalog.models import DeliveryPoint
-from portal.web.tables import BaseModel, utcnow
+from portal.vocabulary import RECERTIFICATION_STATUSES, RecertificationStatus
+from portal.web.tables import BaseModel, _in, utcnow
 
 
 class Credential(BaseModel):
@@ -87,3 +88,41 @@ class Delivery(BaseModel):
 
     class Meta:
         indexes = ((("application", "period"), True),)
+
+
+class Recertification(BaseModel):
+    """One re-certification an enrollment is due: the person presents the
+    program's proof (``Program.recertification``) by ``due_on``.
+
+    Written only by ``portal/delivery/recertification.py``. The pair
+    ``(enrollment, due_on)`` is unique, so however many times the daily task
+    or an acceptance runs, a due date exists once. ``document`` is the proof
+    presented (a version of the application's documents, stored and disarmed
+    like every other one).
+    """
+
+    id: AutoField[int]
+    # Indexed by the unique (enrollment, due_on) pair below.
+    enrollment = ForeignKeyField(Enrollment, index=False, on_delete="CASCADE")
+    enrollment_id: ForeignKeyField[int]
+    application = ForeignKeyField(Application, on_delete="CASCADE")
+    application_id: ForeignKeyField[int]
+    due_on = DateField(index=True)
+    status = CharField(
+        max_length=12,
+        default=RecertificationStatus.PENDIENTE,
+        constraints=[SQL(f"CHECK (status IN ({_in(RECERTIFICATION_STATUSES)}))")],
+    )
+    document = ForeignKeyField(Document, null=True, on_delete="SET NULL")
+    document_id: ForeignKeyField[int | None]
+    # Why staff asked for another proof (the person reads it).
+    reason = TextField(default="")
+    reviewed_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    reviewed_by_id: ForeignKeyField[int | None]
+    reviewed_at = DateTimeField(null=True)
+    # When the reminder before ``due_on`` went out (the queue claims it once).
+    reminded_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("enrollment", "due_on"), True),)

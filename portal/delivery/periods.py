@@ -211,7 +211,7 @@ def history_rows(lines: Iterable[Line]) -> list[dict[str, object]]:
 def shown_standing(application: Application) -> Standing | None:
     """The standing a page shows: for an approved or delivered application, or
     one cancelled after some deliveries; None for the others (no reads)."""
-    if application.status in BENEFICIARY_STATUSES:
+    if application.status in (*BENEFICIARY_STATUSES, ApplicationStatus.SUSPENDIDA):
         return standing(application)
     if application.status == ApplicationStatus.CANCELADA:
         found = standing(application)
@@ -227,7 +227,9 @@ def payment_history(citizen: Citizen) -> list[dict[str, object]]:
         .join(Program)
         .where(
             (Application.citizen == citizen.id)
-            & Application.status.in_((*BENEFICIARY_STATUSES, ApplicationStatus.CANCELADA))
+            & Application.status.in_(
+                (*BENEFICIARY_STATUSES, ApplicationStatus.SUSPENDIDA, ApplicationStatus.CANCELADA)
+            )
         )
         .order_by(Application.id)
     )

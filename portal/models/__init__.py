@@ -27,7 +27,7 @@ from portal.catalog.models import (
     Requirement,
 )
 from portal.citizens.models import Citizen, CorrectionRequest, Identity, IdentityCheck
-from portal.delivery.models import Credential, Delivery
+from portal.delivery.models import Credential, Delivery, Recertification
 from portal.eligibility.models import ResumeCode
 from portal.models.periods import DeliveryDate
 from portal.models.planning import (
@@ -87,6 +87,7 @@ ALL_MODELS = [
     SignInThrottle,
     *RIGHTS_MODELS,
     *PLANNING_MODELS,
+    Recertification,
 ]
 
 __all__ = [
@@ -134,6 +135,7 @@ __all__ += [
     "ImportRejection",
     "Notice",
     "Outbox",
+    "Recertification",
     "ResumeCode",
     "SignInThrottle",
     "StatsState",

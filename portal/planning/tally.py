@@ -202,7 +202,9 @@ def enrollment_ended(enrollment: Enrollment) -> None:
 
 def decided(application: Application, from_status: str, to_status: str) -> None:
     """Count a decision by the days it took (inside transition()'s transaction)."""
-    if to_status not in DECIDED or application.submitted_at is None:
+    # A suspension lifted (suspendida -> aprobada, portal/delivery/recertification.py)
+    # is no new decision: the application was decided once, as recount() counts it.
+    if to_status not in DECIDED or from_status == S.SUSPENDIDA or application.submitted_at is None:
         return
     moment = application.decided_at or application.updated_at
     count_decision(application.program_id, application.submitted_at, moment)

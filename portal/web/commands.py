@@ -27,6 +27,7 @@ def register_commands(app: Flask) -> None:
         backoffice.audit_cli,
         padron.cli,
         credential.cli,
+        credential.recertification_cli,
         transparency.cli,
         planning.cli,
     ):

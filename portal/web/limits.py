@@ -69,6 +69,7 @@ LIMITS: tuple[Rule, ...] = (
     Rule("questionnaire.question", "60 per minute; 1000 per hour"),
     # Uploads and application starts, per signed-in person.
     Rule("applications.upload", "30 per minute; 300 per day", by=PERSON),
+    Rule("recertification.upload", "30 per minute; 300 per day", by=PERSON),
     Rule("oficina_assisted.upload", "60 per minute; 1000 per day", by=PERSON),
     Rule("applications.apply", "10 per minute; 50 per day", by=PERSON),
     Rule("oficina_assisted.apply", "60 per minute; 1000 per day", by=PERSON),

@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.delivery.views import credential
     from portal.delivery.views import ending as delivery_ending
     from portal.delivery.views import point as delivery
+    from portal.delivery.views import recertification as delivery_recertification
     from portal.delivery.views import replacement as credential_office
     from portal.eligibility import views as questionnaire
     from portal.planning import views as planning
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
         credential_office,
         delivery_calendar,
         delivery_ending,
+        delivery_recertification,
         oficina_admin,
         oficina,
         oficina_assisted,
@@ -138,3 +140,4 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(area.bp)
     app.register_blueprint(rights.office)
+    app.register_blueprint(delivery_recertification.office)

@@ -15,7 +15,7 @@ from portal.applications import views as applications
 from portal.catalog import content
 from portal.catalog import views as catalog
 from portal.delivery import calendar as delivery_calendar
-from portal.delivery import handover, periods
+from portal.delivery import handover, periods, recertification
 from portal.delivery.views import credential
 from portal.delivery.views import point as delivery
 from portal.planning import budget as planning
@@ -70,6 +70,9 @@ def init_app(app: Flask) -> None:
         credential_qr=credential.credential_qr,
         benefit_standing=periods.shown_standing,
         delivery_date_for=delivery_calendar.date_for,
+        recertification_task=recertification.current_task,
+        recertification_tasks=recertification.tasks_of,
+        recertification_text=recertification.task_text,
         legal_legend=legend.legend_text,
         legend_translated=legend.legend_is_translated,
         page_blackout=rights.page_blackout,

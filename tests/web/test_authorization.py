@@ -23,7 +23,8 @@ import pytest
 from portal.applications.uploads import inspect_upload
 from portal.backoffice.audit import Actor
 from portal.delivery import handover as delivery
-from portal.models import Document, DuplicateCandidate, ImportBatch
+from portal.delivery import recertification
+from portal.models import Document, DuplicateCandidate, Enrollment, ImportBatch, Recertification
 from portal.rights import arco, blackout
 from portal.web.assets import asset
 from tests.application_builders import MINIMAL_PDF, submitted
@@ -42,6 +43,7 @@ REVIEWERS = ("revisor", "supervisor", "admin_dependencia", "admin_estatal")
 PROGRAM_ADMINS = ("admin_dependencia", "admin_estatal")
 STATE = ("admin_estatal",)
 COUNTER = ("revisor", "admin_dependencia")
+RECERTIFIERS = ("revisor", "supervisor", "admin_dependencia")
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,12 @@ RULES: dict[str, Rule] = {
     "delivery_calendar.set_date": staff(("admin_dependencia",), own=True),
     "delivery_ending.form": staff(("supervisor", "admin_dependencia"), own=True),
     "delivery_ending.end": staff(("supervisor", "admin_dependencia"), own=True),
+    # Re-certification (issue 16, item 5): the person's proof; the agency's reviewers judge it.
+    "recertification.task": CITIZEN_OWN,
+    "recertification.upload": CITIZEN_OWN,
+    "oficina_recertification.review": staff(RECERTIFIERS, own=True),
+    "oficina_recertification.accept": staff(RECERTIFIERS, own=True),
+    "oficina_recertification.ask_correction": staff(RECERTIFIERS, own=True),
     # Data-protection rights and the electoral blackout.
     "rights.new_request": CITIZEN,
     "rights.request_detail": CITIZEN_OWN,
@@ -217,6 +225,11 @@ PARAM_OVERRIDES = {
     "delivery_calendar.set_date": {"slug": "scheduled_slug"},
     "delivery_ending.form": {"folio": "approved_folio"},
     "delivery_ending.end": {"folio": "approved_folio"},
+    "recertification.task": {"folio": "renewing_folio"},
+    "recertification.upload": {"folio": "renewing_folio"},
+    "oficina_recertification.review": {"folio": "renewing_folio"},
+    "oficina_recertification.accept": {"folio": "renewing_folio"},
+    "oficina_recertification.ask_correction": {"folio": "renewing_folio"},
     "rights.request_detail": {"folio": "arco_folio"},
     "rights.response_pdf": {"folio": "arco_folio"},
     "rights_office.answer": {"folio": "arco_folio"},
@@ -274,6 +287,16 @@ def _world():
         delivery.IdCheck("ine", "1234"),
     )
     scheduled = make_program(home, benefit_schedule={"starts": "2026-01-01", "ends": "2026-12-31"})
+    renewing = make_program(
+        home,
+        requirements=("constancia-estudios",),
+        recertification={"every_months": 12, "document": "constancia-estudios", "grace_days": 30},
+    )
+    renewal = make_application(owner, renewing, status="aprobada")
+    Enrollment.create(
+        citizen=owner, program=renewing, exclusion_key=renewing.exclusion_key, application=renewal
+    )
+    recertification.create_missing(dt.date.today())
     arco_request = arco.file_request(
         "acceso", "Quiero saber qué datos míos tienen.", Actor.citizen(owner), citizen=owner
     )
@@ -296,6 +319,8 @@ def _world():
     )
     params = {
         "approved_folio": approved.folio,
+        "renewing_folio": renewal.folio,
+        "recertification_id": Recertification.get(Recertification.application == renewal.id).id,
         "scheduled_slug": scheduled.slug,
         "arco_folio": arco_request.folio,
         "period_id": veda.id,

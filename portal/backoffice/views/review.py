@@ -201,7 +201,7 @@ def _with_people(rows: list) -> list[QueueRow]:
     if not ids:
         return []
     today = utcnow().date()
-    labels = {status: _(label) for status, label in apps.STATUS_LABELS.items()}
+    labels = {status: str(label) for status, label in apps.STATUS_LABELS.items()}
     found = {}
     for (
         app_id,
