@@ -204,6 +204,7 @@ def _status(facts: Facts, r: Reader) -> tuple[str, str]:
     status = facts["status"]
     label = STATUS_LABELS.get(status) or status
     title = r.say(STATUS_TITLE, folio=facts["folio"], status=r.word(label))
+    text: Text
     if facts.get("promoted"):
         text = PROMOTED
     elif facts.get("reinstated"):

@@ -124,7 +124,9 @@ def test_versions_beyond_the_cap_are_refused_and_nothing_is_written(app, limits)
         add(application, flagged, jpeg_bytes(), citizen)
 
     assert refused.value.code == "too_many_versions"
-    assert refused.value.message.startswith("Ya llegó al máximo de versiones de este documento (1).")
+    assert refused.value.message.startswith(
+        "Ya llegó al máximo de versiones de este documento (1)."
+    )
     assert list(Document.select().tuples()) == before_rows
     assert blobs() == before_blobs
 
