@@ -51,14 +51,19 @@ class RemovalBlocked(ValueError):
     """A requirement or call in use would be removed."""
 
 
-def carry_schedule(before: Mapping[str, Any], data: dict[str, Any]) -> None:
-    """Keep the stored payment schedule in ``data`` when the edit does not set
-    one: the editor's form does not offer it (catalog files set it), and it is
-    then validated against the edited period like any other schedule."""
+def carry_file_keys(before: Mapping[str, Any], data: dict[str, Any]) -> None:
+    """Keep in ``data`` what only catalog files set and the editor's form does
+    not offer, when the edit does not set it: the payment schedule and the
+    re-certification rule. They are then validated with the edit, like any
+    other key: a schedule against the edited period, a re-certification
+    against the edited requirements (removing the document it asks for is
+    refused, naming the field)."""
     stored = (before.get("benefit") or {}).get("schedule")
     benefit = data.setdefault("benefit", {})
     if stored and "schedule" not in benefit:
         benefit["schedule"] = stored
+    if before.get("recertification") and "recertification" not in data:
+        data["recertification"] = before["recertification"]
 
 
 def _check_delivered_periods(program: Program, edited: catalog.Program) -> None:

@@ -378,3 +378,24 @@ def test_the_period_may_change_while_nothing_was_delivered(login, setting, paid_
     assert _save(client, program, benefit_period="bimestral").status_code == 303
     saved = Program.get_by_id(program.id)
     assert (saved.benefit_period, saved.benefit_schedule) == ("bimestral", schedule)
+
+
+def test_an_edit_keeps_the_recertification_and_cannot_drop_its_document(login, setting):
+    # The form does not offer the re-certification either: kept, and checked
+    # against the edited requirements (it was carried after validation, so the
+    # document it asks for could be removed and the due dates silently hidden).
+    agency, program = setting
+    rule = {"every_months": 12, "document": "curp", "grace_days": 30}
+    Program.update(recertification=rule).where(Program.id == program.id).execute()
+    program = Program.get_by_id(program.id)
+    client = login(make_staff("admin_dependencia", agency))
+    assert _save(client, program, summary="Texto nuevo.").status_code == 303
+    saved = Program.get_by_id(program.id)
+    assert saved.recertification == rule
+    requirements = yaml.safe_load(_form(client, saved)["requirements"])
+    kept = [r for r in requirements if r["slug"] != "curp"]
+    response = _save(client, saved, requirements=yaml.safe_dump(kept, allow_unicode=True))
+    assert response.status_code == 422
+    summary = html(response).find(class_="error-summary").text
+    assert "recertification.document" in summary and '"curp" no es un documento' in summary
+    assert Program.get_by_id(program.id).version == saved.version

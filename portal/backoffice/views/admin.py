@@ -402,7 +402,7 @@ def program_edit(slug: str):
         carried = program_admin.carry_translations(before, data)
         if carried:
             data["i18n"] = carried
-        program_admin.carry_schedule(before, data)
+        program_admin.carry_file_keys(before, data)
         if not form.errors:
             try:
                 edited = program_admin.validate(data, program.agency.slug)
