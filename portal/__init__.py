@@ -10,7 +10,7 @@ from portal.citizens import oidc
 from portal.config import ROOT, check, from_env, protect_data_files
 from portal.delivery import tasks as delivery_tasks
 from portal.rolls import tasks as roll_tasks
-from portal.web import assets, limits, logs, pagecache, queue, security, templating
+from portal.web import assets, formatting, limits, logs, pagecache, queue, security, templating
 from portal.web import database as db
 from portal.web.extensions import babel, compress, csrf, htmx_ext, login_manager
 from portal.web.htmx import add_vary
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="es",
+        BABEL_DEFAULT_TIMEZONE=formatting.STATE_ZONE.key,
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "portal" / "translations"),
         COMPRESS_MIMETYPES=[
             "text/html",

@@ -94,12 +94,12 @@ def normalize_folio(typed: str, state_prefix: str = DEFAULT_PREFIX) -> str:
     """
     compact = _TYPED_SEPARATORS.sub("", typed).upper()
     if not compact:
-        raise FolioError("empty", _l("Escribe el folio."))
+        raise FolioError("empty", _l("Escriba el folio."))
     if not compact.isalnum() or not compact.isascii():
         raise FolioError("character", _l("El folio solo lleva letras y números."))
     if len(compact) < 2 + _BODY_LENGTH:
         raise FolioError(
-            "length", _l("Al folio le faltan caracteres; revisa que lo hayas copiado completo.")
+            "length", _l("Al folio le faltan caracteres; revise que lo haya copiado completo.")
         )
     prefix = compact[: -2 - _BODY_LENGTH].translate(_PREFIX_READ_AS) or state_prefix
     yy = compact[-2 - _BODY_LENGTH : -_BODY_LENGTH]
@@ -120,7 +120,7 @@ def normalize_folio(typed: str, state_prefix: str = DEFAULT_PREFIX) -> str:
                 "character",
                 _l(
                     "El folio no puede llevar «%(character)s»: los folios no usan 0, 1, I, L, "
-                    "O ni U. Revisa ese carácter.",
+                    "O ni U. Revise ese carácter.",
                     character=c,
                 ),
             )
@@ -132,7 +132,7 @@ def validate_folio(typed: str, state_prefix: str = DEFAULT_PREFIX) -> str:
     folio = normalize_folio(typed, state_prefix)
     _prefix, yy, body = folio.split("-")
     if check_character(int(yy), body[:RANDOM_LENGTH]) != body[RANDOM_LENGTH]:
-        raise FolioError("check", _l("El folio tiene un error de escritura; revisa cada carácter."))
+        raise FolioError("check", _l("El folio tiene un error de escritura; revise cada carácter."))
     return folio
 
 

@@ -110,7 +110,7 @@ def inspect_upload(
     if unknown:
         raise ValueError(f"unknown kinds {sorted(unknown)}; known: {KINDS}")
     if not data:
-        raise UploadRejected("empty", _l("El archivo está vacío; vuelve a elegirlo."))
+        raise UploadRejected("empty", _l("El archivo está vacío; vuelva a elegirlo."))
     if len(data) > max_bytes:
         raise UploadRejected(
             "too_large",
@@ -175,7 +175,7 @@ def _detect_kind(data: bytes) -> str | None:
 def _reencode_image(data: bytes, kind: str, max_pixels: int, max_side: int) -> bytes:
     damaged = UploadRejected(
         "damaged",
-        _l("La imagen está dañada o incompleta. Vuelve a tomar la foto o a guardarla."),
+        _l("La imagen está dañada o incompleta. Vuelva a tomar la foto o a guardarla."),
     )
     try:
         with warnings.catch_warnings():

@@ -38,6 +38,7 @@ from portal.backoffice.audit import GENESIS, Break, _digest, _fields
 from portal.config import development_secret
 from portal.models import AuditEvent, utcnow
 from portal.web.database import write
+from portal.web.formatting import plain_datetime
 
 KEY_FILE = "audit-signing.key"
 CHECKPOINT_FILE = "audit-checkpoints.jsonl"
@@ -226,7 +227,7 @@ def write_checkpoint(anchor: Anchor) -> tuple[Checkpoint, str]:
 
 
 def _when(checkpoint: Checkpoint) -> str:
-    return datetime.fromisoformat(checkpoint.signed_at.rstrip("Z")).strftime("%Y-%m-%d %H:%M UTC")
+    return plain_datetime(datetime.fromisoformat(checkpoint.signed_at.rstrip("Z")))
 
 
 def verify(

@@ -145,11 +145,11 @@ def validate(raw: str) -> str:
     """
     curp = normalize(raw)
     if not curp:
-        raise CurpError("empty", _l("Escribe tu CURP."))
+        raise CurpError("empty", _l("Escriba su CURP."))
     if len(curp) != _CURP_LENGTH:
         raise CurpError(
             "length",
-            _l("La CURP debe tener 18 caracteres; escribiste %(count)s.", count=len(curp)),
+            _l("La CURP debe tener 18 caracteres; usted escribió %(count)s.", count=len(curp)),
         )
     if not re.fullmatch(r"[A-Z0-9]{18}", curp):
         raise CurpError("characters", _l("La CURP solo lleva letras sin acentos y números."))
@@ -158,7 +158,7 @@ def validate(raw: str) -> str:
     if not curp[4:10].isdigit():
         raise CurpError(
             "format",
-            _l("Los caracteres 5 a 10 de la CURP son tu fecha de nacimiento en números (AAMMDD)."),
+            _l("Los caracteres 5 a 10 de la CURP son su fecha de nacimiento en números (AAMMDD)."),
         )
     if curp[10] not in SEXES:
         raise CurpError("sex", _l("El carácter 11 de la CURP debe ser H, M o X."))
@@ -176,7 +176,7 @@ def validate(raw: str) -> str:
     if curp[17] != check_digit(curp[:17]):
         raise CurpError(
             "check_digit",
-            _l("El dígito verificador no coincide; revisa que la CURP esté bien escrita."),
+            _l("El dígito verificador no coincide; revise que la CURP esté bien escrita."),
         )
     return curp
 

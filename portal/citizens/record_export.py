@@ -13,6 +13,7 @@ from typing import Any
 from portal.citizens.models import ADDRESS_FIELDS, CorrectionRequest
 from portal.models import Application, Citizen
 from portal.web.exports import csv_text
+from portal.web.formatting import wall_clock
 
 RECORD_FIELDS = (
     "curp",
@@ -42,7 +43,11 @@ more_sections: dict[str, Callable[[Citizen], list[dict[str, Any]]]] = {}
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
+    # A moment on the state's clock with its offset ("2026-12-02T13:52:00-06:00"):
+    # unambiguous for a program, and the hour the person lived it.
+    if isinstance(value, dt.datetime):
+        return wall_clock(value).isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
         return value.isoformat()
     return value
 

@@ -95,7 +95,7 @@ TOKEN_DIGITS = len(str(2 ** (8 * TOKEN_BYTES) - 1))
 CREDENTIAL_ID_BYTES = 8
 MAX_PROGRAM_ID = 0xFFFF
 QR_ERROR = "m"
-QR_TITLE = "Código QR de tu credencial de entrega"
+QR_TITLE = "Código QR de su credencial de entrega"
 
 _LAST_DAY = EPOCH + timedelta(days=0xFFFF)
 _TOKEN = re.compile(rf"[0-9]{{{TOKEN_DIGITS}}}")

@@ -14,14 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 
 from portal.messages import Refusal, _l
+from portal.web.formatting import STATE_ZONE
+from portal.web.formatting import local_date as local_date
 from portal.web.tables import utcnow
 
-STATE_ZONE = ZoneInfo("America/Mexico_City")
 CALENDAR_FILE = Path(__file__).parent / "data" / "dias_inhabiles.yaml"
 
 
@@ -32,11 +32,6 @@ class CalendarGap(Refusal):
 def local_today() -> dt.date:
     """Today on the state's wall clock (UTC is already tomorrow at 18:00 there)."""
     return utcnow().replace(tzinfo=dt.UTC).astimezone(STATE_ZONE).date()
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The state's calendar day of a UTC moment as the tables store it."""
-    return moment.replace(tzinfo=dt.UTC).astimezone(STATE_ZONE).date()
 
 
 @cache

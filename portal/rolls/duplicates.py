@@ -68,6 +68,7 @@ from portal.transparency import changes as open_data
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction
 from portal.web.database import locked, write
+from portal.web.formatting import local_date
 from portal.web.sessions import end_sessions_of
 from portal.web.tables import tuples
 
@@ -484,7 +485,7 @@ _COMPARED = (
     (_l("Entidad de nacimiento (CURP)"), lambda c: c.curp[11:13]),
     (_l("Municipio"), lambda c: c.municipality_id or ""),
     (_l("Origen del registro"), lambda c: c.origin),
-    (_l("Alta"), lambda c: c.created_at.strftime("%d/%m/%Y")),
+    (_l("Alta"), lambda c: local_date(c.created_at).strftime("%d/%m/%Y")),
 )
 
 

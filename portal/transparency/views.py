@@ -7,7 +7,6 @@ a look-up by primary key and a file, whatever the size of the registry.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, request, send_file
 from flask_login import current_user
@@ -16,6 +15,7 @@ from portal.catalog.views import long_date
 from portal.transparency import builds, tasks
 from portal.transparency import public as transparency
 from portal.web.exports import best_encoding, encoded_path
+from portal.web.formatting import wall_clock
 from portal.web.htmx import render
 from portal.web.security import public_cache
 
@@ -23,7 +23,6 @@ bp = Blueprint("transparency", __name__)
 CACHE_SECONDS = 600
 DOWNLOAD_SECONDS = 60  # then the browser asks again, and a 304 costs nothing
 RETRY_SECONDS = 60
-STATE_ZONE = ZoneInfo("America/Mexico_City")  # the wall clock people read the time by
 
 
 def public_count(count: int, suppressed: bool = True) -> str:
@@ -42,7 +41,7 @@ def small_count(count: int) -> bool:
 
 def data_time(moment: dt.datetime) -> str:
     """When a build was made, as the pages say it: "2 de diciembre de 2026, 10:40"."""
-    local = moment.replace(tzinfo=dt.UTC).astimezone(STATE_ZONE)
+    local = wall_clock(moment)
     return f"{long_date(local.date())}, {local:%H:%M}"
 
 

@@ -22,7 +22,7 @@ from portal.planning import budget as planning
 from portal.rights import blackout, legend
 from portal.rights import views as rights
 from portal.transparency import views as transparency
-from portal.web import assets, forms, shell
+from portal.web import assets, formatting, forms, shell
 
 
 def init_app(app: Flask) -> None:
@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(catalog.long_date, "long_date")
     app.add_template_filter(catalog.benefit_text, "benefit")
-    app.add_template_filter(delivery.local_datetime, "local_datetime")
+    app.add_template_filter(formatting.local_datetime, "local_datetime")
     app.add_template_filter(transparency.public_count, "public_count")
     app.add_template_filter(transparency.bar_count, "bar_count")
     app.add_template_test(transparency.small_count, "small_count")

@@ -119,8 +119,8 @@ def test_unusable_characters_are_named_in_the_message(wrong):
 @pytest.mark.parametrize(
     ("typed", "code", "message"),
     [
-        ("", "empty", "Escribe el folio."),
-        ("  - ", "empty", "Escribe el folio."),
+        ("", "empty", "Escriba el folio."),
+        ("  - ", "empty", "Escriba el folio."),
         ("QRO-26-7K3", "length", "Al folio le faltan caracteres"),
         ("QRO-26-7K3M9P#", "character", "El folio solo lleva letras y números."),
         ("QRO-26-7K3M9PÑ", "character", "El folio solo lleva letras y números."),

@@ -234,7 +234,7 @@ def test_unknown_kinds_are_a_programming_error():
 
 def test_zero_bytes_are_refused():
     error = rejected(b"")
-    assert (error.code, error.message) == ("empty", "El archivo está vacío; vuelve a elegirlo.")
+    assert (error.code, error.message) == ("empty", "El archivo está vacío; vuelva a elegirlo.")
 
 
 def test_oversized_files_are_refused_before_anything_else():

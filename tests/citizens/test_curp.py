@@ -29,9 +29,9 @@ def test_stdnums_own_example_is_valid():
 @pytest.mark.parametrize(
     ("raw", "code", "message"),
     [
-        ("", "empty", "Escribe tu CURP."),
-        ("PELJ900512HQTRPN2", "length", "La CURP debe tener 18 caracteres; escribiste 17."),
-        ("PELJ900512HQTRPN222", "length", "La CURP debe tener 18 caracteres; escribiste 19."),
+        ("", "empty", "Escriba su CURP."),
+        ("PELJ900512HQTRPN2", "length", "La CURP debe tener 18 caracteres; usted escribió 17."),
+        ("PELJ900512HQTRPN222", "length", "La CURP debe tener 18 caracteres; usted escribió 19."),
         ("PÉLJ900512HQTRPN22", "characters", "La CURP solo lleva letras sin acentos y números."),
         ("PEL1900512HQTRPN22", "format", "Los primeros 4 caracteres de la CURP son letras."),
         ("PELJ90O512HQTRPN22", "format", "Los caracteres 5 a 10 de la CURP son tu fecha"),

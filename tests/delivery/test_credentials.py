@@ -400,7 +400,7 @@ def test_the_svg_is_small_accessible_and_sized_by_css():
     assert root.get("viewBox") == "0 0 53 53"  # 45 modules and a 4-module margin
     assert root.get("width") is None and root.get("height") is None
     assert root[0].tag == "title"
-    assert root[0].text == "Código QR de tu credencial de entrega"
+    assert root[0].text == "Código QR de su credencial de entrega"
     assert "<script" not in svg and "<?xml" not in svg
 
 

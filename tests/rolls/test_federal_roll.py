@@ -393,7 +393,7 @@ def test_the_validator_checks_the_curps_check_digit(good):
     curp = record[layout.POSITION["NB_CURP"]]
     record[layout.POSITION["NB_CURP"]] = curp[:17] + str((int(curp[17]) + 1) % 10)
     assert layout.check_record(record) == [
-        "NB_CURP: El dígito verificador no coincide; revisa que la CURP esté bien escrita."
+        "NB_CURP: El dígito verificador no coincide; revise que la CURP esté bien escrita."
     ]
 
 

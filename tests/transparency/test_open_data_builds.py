@@ -163,7 +163,7 @@ def test_the_page_says_when_its_data_were_built(client, program):
 
 
 def builds_zone():
-    from portal.transparency.views import STATE_ZONE
+    from portal.web.formatting import STATE_ZONE
 
     return STATE_ZONE
 

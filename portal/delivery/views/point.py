@@ -11,9 +11,7 @@ operator gets the confirmation form instead.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -36,8 +34,6 @@ from portal.web.htmx import render, wants_fragment
 
 bp = Blueprint("delivery", __name__)
 
-# Querétaro keeps UTC-6 all year (no daylight saving since 2022), as Mexico City.
-LOCAL_ZONE = "America/Mexico_City"
 # Long runs of digits are tokens (212 digits); anything shorter is read as a folio.
 _TOKEN_DIGITS = re.compile(r"\d{100,}")
 
@@ -258,12 +254,6 @@ def receipt(delivery_id: int):
         standing=standing,
     )
     return render_check(verdict, just_delivered=True)
-
-
-def local_datetime(moment) -> str:
-    """A stored UTC time as the state's wall-clock time."""
-    local = moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(LOCAL_ZONE))
-    return local.strftime("%d/%m/%Y %H:%M")
 
 
 def benefit_text(program: Program) -> str:
