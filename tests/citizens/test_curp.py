@@ -34,7 +34,7 @@ def test_stdnums_own_example_is_valid():
         ("PELJ900512HQTRPN222", "length", "La CURP debe tener 18 caracteres; usted escribió 19."),
         ("PÉLJ900512HQTRPN22", "characters", "La CURP solo lleva letras sin acentos y números."),
         ("PEL1900512HQTRPN22", "format", "Los primeros 4 caracteres de la CURP son letras."),
-        ("PELJ90O512HQTRPN22", "format", "Los caracteres 5 a 10 de la CURP son tu fecha"),
+        ("PELJ90O512HQTRPN22", "format", "Los caracteres 5 a 10 de la CURP son su fecha"),
         ("PELJ900512FQTRPN22", "sex", "El carácter 11 de la CURP debe ser H, M o X."),
         ("PELJ900512HZZRPN22", "state", "Los caracteres 12 y 13 de la CURP no son"),
         ("PELJ900512HQTRP122", "format", "Los caracteres 14 a 16 de la CURP son letras."),
