@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.backoffice import audit
 from portal.backoffice.audit import Actor
 from portal.backoffice.forms import ROLE_LABELS
+from portal.catalog import geography as geo
 from portal.citizens import record as citizens
 from portal.citizens import record_export
 from portal.citizens.forms import CorrectionForm, PrivacyForm, ProfileForm, correctable_fields
@@ -163,9 +164,11 @@ def edit():
     citizen = _me()
     if (gate := _needs_privacy(citizen)) is not None:
         return gate
+    target = _local(request.values.get("next"))
     form = ProfileForm(obj=citizen) if request.method == "GET" else ProfileForm()
+    from_answers = False
     if request.method == "GET":
-        form.municipality.data = citizen.municipality_id or ""
+        form.municipality.data, from_answers = _known_municipality(citizen)
     if form.validate_on_submit():
         citizens.update_contact(
             citizen,
@@ -175,9 +178,25 @@ def edit():
             request_id=g.request_id,
         )
         flash(_("Guardamos sus datos."), "ok")
-        return redirect(url_for("profile.my_data"), code=303)
+        return redirect(target or url_for("profile.my_data"), code=303)
     status = 422 if request.method == "POST" else 200
-    return render("citizens/edit.html", form=form, citizen=citizen), status
+    return render(
+        "citizens/edit.html",
+        form=form,
+        citizen=citizen,
+        next=target or "",
+        municipality_from_answers=from_answers,
+    ), status
+
+
+def _known_municipality(citizen: Citizen) -> tuple[str, bool]:
+    """The address's municipality, or the one the questionnaire learnt (and so)."""
+    if citizen.municipality_id:
+        return citizen.municipality_id, False
+    answered = (citizen.profile or {}).get("municipality")
+    if isinstance(answered, str) and geo.load_state().municipality(answered) is not None:
+        return answered, True
+    return "", False
 
 
 @bp.route("/mis-datos/correccion", methods=["GET", "POST"])
