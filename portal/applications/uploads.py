@@ -31,7 +31,7 @@ import struct
 import unicodedata
 import warnings
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +58,8 @@ CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/pn
 _KIND_BY_MIME = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 _SIGNATURES = {"pdf": b"%PDF-", "jpg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a\n"}
 _PILLOW_FORMATS = {"jpg": "JPEG", "png": "PNG"}
+# Names as well as types: some desktop pickers filter only by extension.
+_ACCEPT = {"jpg": ".jpg,.jpeg,image/jpeg", "png": ".png,image/png", "pdf": ".pdf,application/pdf"}
 _PNG_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"})
 
 _WINDOWS_RESERVED = frozenset(
@@ -90,10 +92,94 @@ class UploadRejected(Refusal, ValueError):
         self.code = code
 
 
+def refusal_status(rejected: UploadRejected) -> int:
+    """A file over the limit is 413, as when the body is refused unread; any
+    other refusal (kind, empty, damaged, over a cap) is a form to correct, 422."""
+    return 413 if rejected.code == "too_large" else 422
+
+
 def max_upload_bytes(config: Mapping[str, Any]) -> int:
     """The one size limit for a document, from the ``MAX_UPLOAD_MB`` setting:
     a citizen's upload and a scan at the counter are held to the same."""
     return int(config["MAX_UPLOAD_MB"]) * 1024 * 1024
+
+
+# What a requirement accepts, said the same way on every page that takes a
+# file (the citizen's documents, the counter, re-certification) and in the
+# refusals. ``formats`` is a requirement's ``formats``: "pdf,jpg,png" or a list.
+
+
+def accepted_kinds(formats: str | Iterable[str]) -> frozenset[str]:
+    kinds = formats.split(",") if isinstance(formats, str) else formats
+    return frozenset(kind.strip() for kind in kinds if kind.strip())
+
+
+def _images(allowed: AbstractSet[str]) -> str:
+    return " o ".join(kind.upper() for kind in ("jpg", "png") if kind in allowed)
+
+
+def format_hint(formats: str | Iterable[str], max_mb: int) -> Text:
+    """The hint under a file field: "Solo PDF; máximo 5 MB." and so on."""
+    allowed = accepted_kinds(formats)
+    images = _images(allowed)
+    if not images:
+        return _l("Solo PDF; máximo %(mb)s MB.", mb=max_mb)
+    if "pdf" not in allowed:
+        return _l("Foto %(images)s; máximo %(mb)s MB.", images=images, mb=max_mb)
+    return _l("Foto %(images)s, o PDF; máximo %(mb)s MB.", images=images, mb=max_mb)
+
+
+def accept_types(formats: str | Iterable[str]) -> str:
+    """The ``accept`` attribute of the file field: only what will be accepted."""
+    allowed = accepted_kinds(formats)
+    return ",".join(types for kind, types in _ACCEPT.items() if kind in allowed)
+
+
+def photos_only(formats: str | Iterable[str]) -> bool:
+    """Whether the field may open the camera straight away (``capture``): a
+    phone that does would leave no way to choose a PDF."""
+    return "pdf" not in accepted_kinds(formats)
+
+
+def wrong_format_message(allowed: AbstractSet[str]) -> Text:
+    """The refusal of a file of another kind, naming what is accepted."""
+    images = _images(allowed)
+    if not images:
+        return _l(
+            "Este requisito solo acepta PDF. Si tiene una foto del documento, guárdela como PDF "
+            "(en muchos teléfonos: Compartir o Imprimir, y luego Guardar como PDF) y vuelva a "
+            "subirla."
+        )
+    if "pdf" not in allowed:
+        return _l(
+            "Este requisito solo acepta fotos %(images)s. Tome una foto del documento y súbala.",
+            images=images,
+        )
+    return _l(
+        "Este requisito solo acepta una foto %(images)s o un PDF; este archivo no es ninguno "
+        "de los dos. Elija una foto o un PDF del documento.",
+        images=images,
+    )
+
+
+def _smaller_advice(allowed: AbstractSet[str]) -> Text:
+    if not _images(allowed):
+        return _l(
+            "Reduzca el PDF (por ejemplo, escanéelo con menos resolución) y vuelva a subirlo."
+        )
+    if "pdf" not in allowed:
+        return _l("Tome la foto con menos resolución y vuelva a subirla.")
+    return _l("Tome la foto con menos resolución o reduzca el PDF y vuelva a subirlo.")
+
+
+def too_large_message(formats: str | Iterable[str], max_mb: int) -> Text:
+    """The refusal of a body over the limit, refused before it was read
+    (``web.security``): its size is not known, only that it is too much."""
+    return _l(
+        "El archivo pesa más de %(maximum)s MB, el máximo. %(advice)s",
+        maximum=max_mb,
+        advice=_smaller_advice(accepted_kinds(formats)),
+    )
 
 
 def inspect_upload(
@@ -115,16 +201,15 @@ def inspect_upload(
         raise UploadRejected(
             "too_large",
             _l(
-                "El archivo pesa %(size)s MB y el máximo es %(maximum)s MB.",
+                "El archivo pesa %(size)s MB y el máximo es %(maximum)s MB. %(advice)s",
                 size=_megabytes(len(data), round_up=True),
                 maximum=_megabytes(max_bytes),
+                advice=_smaller_advice(allowed),
             ),
         )
     kind = _detect_kind(data)
     if kind is None or kind not in allowed:
-        raise UploadRejected(
-            "type", _l("El archivo no es %(kinds)s.", kinds=_kinds_phrase(allowed))
-        )
+        raise UploadRejected("type", wrong_format_message(allowed))
     notice: Text | None = None
     if kind == "pdf":
         clean, notice = _disarm_pdf(data)
@@ -145,13 +230,6 @@ def _megabytes(size: int, round_up: bool = False) -> str:
     tenths = size * 10 / (1024 * 1024)
     shown = (math.ceil(tenths) if round_up else math.floor(tenths)) / 10
     return f"{shown:.1f}".removesuffix(".0")
-
-
-def _kinds_phrase(allowed: AbstractSet[str]) -> Text:
-    names = [kind.upper() for kind in KINDS if kind in allowed]
-    if len(names) == 1:
-        return names[0]
-    return _l("%(kinds)s ni %(last)s", kinds=", ".join(names[:-1]), last=names[-1])
 
 
 def _detect_kind(data: bytes) -> str | None:
@@ -222,7 +300,7 @@ def _too_many_pixels(max_pixels: int) -> UploadRejected:
         "too_many_pixels",
         _l(
             "La imagen tiene demasiados píxeles: el máximo es de %(megapixels)s "
-            "megapíxeles. Envía una foto más pequeña.",
+            "megapíxeles. Envíe una foto más pequeña.",
             megapixels=f"{max_pixels / 1_000_000:g}",
         ),
     )

@@ -20,7 +20,13 @@ from portal.applications import notice_texts
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage, serve_document
 from portal.applications.notices import mark_read
-from portal.applications.uploads import UploadRejected, inspect_upload, max_upload_bytes
+from portal.applications.uploads import (
+    UploadRejected,
+    inspect_upload,
+    max_upload_bytes,
+    refusal_status,
+    too_large_message,
+)
 from portal.backoffice.audit import Actor
 from portal.catalog import content
 from portal.eligibility.profile import FIELDS
@@ -28,6 +34,7 @@ from portal.messages import Message, _l
 from portal.models import Application, Call, Citizen, Document, Notice, Program, Requirement
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.auth import citizen_required
+from portal.web.errors import keep_place_on_413
 from portal.web.forms import BaseForm
 from portal.web.htmx import render
 from portal.web.i18n import content_language
@@ -196,18 +203,25 @@ def documents(folio: str):
     return render("applications/documents.html", **documents_context(application))
 
 
-@bp.post("/mis-solicitudes/<folio>/requisitos/<int:requirement_id>")
-@citizen_required
-def upload(folio: str, requirement_id: int):
+def _upload_target(folio: str, requirement_id: int) -> tuple[Application, Requirement]:
+    """The person's application and the requirement a file is for, once it
+    may still change; 404 or 409 otherwise."""
     application = own_application(folio)
     requirement = Requirement.get_or_none(
         (Requirement.id == requirement_id) & (Requirement.program == application.program_id)
     )
     if requirement is None:
         abort(404)
-    back = ".documents" if application.status == S.BORRADOR else ".detail"
     if not apps.may_change_document(application, requirement.id):
         abort(409)
+    return application, requirement
+
+
+@bp.post("/mis-solicitudes/<folio>/requisitos/<int:requirement_id>")
+@citizen_required
+def upload(folio: str, requirement_id: int):
+    application, requirement = _upload_target(folio, requirement_id)
+    back = ".documents" if application.status == S.BORRADOR else ".detail"
     # The CSRF token was checked before the view (CSRFProtect).
     upload = UploadForm().document.data
     if upload is None or not upload.filename:
@@ -220,12 +234,24 @@ def upload(folio: str, requirement_id: int):
         )
         apps.add_document(application, requirement, clean, get_storage(), actor())
     except UploadRejected as rejected:
-        return _refused(application, requirement, rejected.message)
+        return _refused(application, requirement, rejected.message, refusal_status(rejected))
     name = content.document_text(Program.get_by_id(application.program_id), requirement, "name")
     flash(_("Recibimos «%(name)s».", name=name), "ok")
     if clean.notice:  # what the PDF disarm removed
         flash(str(clean.notice), "info")
     return redirect(url_for(back, folio=folio) + f"#requisito-{requirement.id}", code=303)
+
+
+@citizen_required
+def _upload_too_large(folio: str, requirement_id: int):
+    """A file over the limit, refused before it was read: the same page as any
+    other refusal, after the same checks as :func:`upload`."""
+    application, requirement = _upload_target(folio, requirement_id)
+    message = too_large_message(requirement.formats, current_app.config["MAX_UPLOAD_MB"])
+    return _refused(application, requirement, str(message), 413)
+
+
+keep_place_on_413(bp, "applications.upload", _upload_too_large)
 
 
 def _documents_named(application: Application, refused: apps.Refused) -> list[str]:
@@ -245,14 +271,15 @@ def _documents_named(application: Application, refused: apps.Refused) -> list[st
     return shown
 
 
-def _refused(application: Application, requirement: Requirement, message: str):
-    """The page again, with the message next to the document it is about."""
+def _refused(application: Application, requirement: Requirement, message: str, status: int = 422):
+    """The page again, with the message next to the document it is about; the
+    form's action ends in the document's anchor, so the browser shows it."""
     errors = {requirement.id: message}
     if application.status == S.BORRADOR:
         return render(
             "applications/documents.html", **documents_context(application, errors=errors)
-        ), 422
-    return detail_page(application, errors=errors), 422
+        ), status
+    return detail_page(application, errors=errors), status
 
 
 @bp.post("/mis-solicitudes/<folio>/enviar")

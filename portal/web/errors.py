@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, g, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -10,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.web.htmx import render
+from portal.web.redirects import safe_next
 from portal.web.sessions import read_only_error
 
 MESSAGES = {
@@ -35,7 +40,10 @@ MESSAGES = {
     ),
     413: (
         _l("El archivo es demasiado grande"),
-        _l("Envíe un archivo más pequeño. Una foto del documento suele bastar."),
+        _l(
+            "El máximo es de %(mb)s MB. Envíe un archivo más pequeño; una foto del documento "
+            "suele bastar."
+        ),
     ),
     429: (
         _l("Demasiados intentos"),
@@ -61,10 +69,64 @@ def error_page(code: int, detail: str | None = None):
         "web/errors/error.html",
         code=code,
         title=title,
-        hint=detail or hint,
+        hint=detail or _filled(code, hint),
         request_id=g.get("request_id", ""),
+        back=referring_page() if code == 413 else "",
     )
     return body, code
+
+
+def _filled(code: int, hint: str) -> str:
+    if code == 413:  # the one hint with a value: the limit
+        return str(hint) % {"mb": current_app.config["MAX_UPLOAD_MB"]}
+    return str(hint)
+
+
+def _from_this_site(url: str) -> bool:
+    return bool(url) and urlsplit(url).netloc == request.host
+
+
+def referring_page() -> str:
+    """The page of this site the request came from (its path), or ""."""
+    referrer = request.referrer or ""
+    if not _from_this_site(referrer):
+        return ""
+    parts = urlsplit(referrer)
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def _posted_from_this_site() -> bool:
+    """A browser says where a form was posted from (``Origin``,
+    ``Sec-Fetch-Site``); a request that says another site gets no page."""
+    origin = request.headers.get("Origin", "")
+    if origin and not _from_this_site(origin):
+        return False
+    return request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
+
+
+def keep_place_on_413(
+    bp: Blueprint, endpoint: str, page: Callable[..., ResponseReturnValue]
+) -> None:
+    """A file over the limit answered with the page it was sent from.
+
+    The body is refused unread (``security.refuse_oversized_body`` or the
+    form parser), so the upload view never runs: the CSRF token was not
+    seen and nothing was written. For a signed-in person posting to
+    ``endpoint`` from this site, ``page`` is called with the URL's values and
+    returns the page with the message at the document; it makes the view's
+    own checks (who may see it), and any refusal it raises gives the plain
+    413 page, as does every other request of ``bp``.
+    """
+
+    @bp.errorhandler(413)
+    def too_large(error: HTTPException):
+        if request.endpoint == endpoint and current_user.is_authenticated:
+            if _posted_from_this_site():
+                try:
+                    return page(**(request.view_args or {}))
+                except HTTPException:
+                    pass
+        return error_page(413)
 
 
 def init_app(app: Flask) -> None:

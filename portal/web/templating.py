@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from portal import messages
+from portal.applications import uploads
 from portal.applications import views as applications
 from portal.catalog import content
 from portal.catalog import views as catalog
@@ -65,6 +66,9 @@ def init_app(app: Flask) -> None:
         program_reason=content.reason,
         status_label=applications.status_label,
         actor_label=applications.actor_label,
+        upload_hint=uploads.format_hint,
+        upload_accept=uploads.accept_types,
+        photos_only=uploads.photos_only,
         benefit_text=delivery.benefit_text,
         id_types=handover.ID_TYPES,
         credential_qr=credential.credential_qr,

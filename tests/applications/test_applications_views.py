@@ -82,8 +82,9 @@ def test_the_whole_journey_apply_upload_submit_receipt(login, citizen, program):
     application, _ = start(client, program)
     documents = html(client.get(f"/mis-solicitudes/{application.folio}/documentos"))
     inputs = documents.find_all("input", {"type": "file"})
-    assert [(i["accept"], i["capture"]) for i in inputs] == [
-        ("image/*,application/pdf", "environment")
+    # A PDF is accepted too, so the field does not go straight to the camera.
+    assert [(i["accept"], i.get("capture")) for i in inputs] == [
+        (".jpg,.jpeg,image/jpeg,.png,image/png,.pdf,application/pdf", None)
     ] * 2
     first, second = apps.required_requirements(application)
     assert upload(client, application, first, jpeg_bytes(), "foto.jpg").status_code == 303
@@ -225,7 +226,7 @@ def test_file_just_over_the_limit_gets_a_clear_message(login, citizen, program, 
     requirement = apps.required_requirements(application)[0]
     data = MINIMAL_PDF[:-6] + b"0" * (1024 * 1024) + b"%%EOF\n"
     response = upload(client, application, requirement, data, "grande.pdf")
-    assert response.status_code == 422
+    assert response.status_code == 413
     assert "el máximo es 1 MB" in html(response).get_text()
 
 

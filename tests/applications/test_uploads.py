@@ -208,20 +208,61 @@ WINDOWS_EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 
 def test_anything_but_pdf_jpg_or_png_is_refused_whatever_its_name(data, filename):
     error = rejected(data, filename)
     assert error.code == "type"
-    assert error.message == "El archivo no es PDF, JPG ni PNG."
+    assert error.message.startswith("Este requisito solo acepta una foto JPG o PNG o un PDF;")
 
 
 @pytest.mark.parametrize(
-    ("allowed", "message"),
+    ("allowed", "start"),
     [
-        ({"pdf"}, "El archivo no es PDF."),
-        ({"jpg", "png"}, "El archivo no es JPG ni PNG."),
-        ({"png", "pdf"}, "El archivo no es PDF ni PNG."),
+        ({"pdf"}, "Este requisito solo acepta PDF. Si tiene una foto del documento, guárdela"),
+        ({"jpg", "png"}, "Este requisito solo acepta fotos JPG o PNG. Tome una foto"),
+        ({"png", "pdf"}, "Este requisito solo acepta una foto PNG o un PDF;"),
     ],
 )
-def test_the_type_message_names_only_what_is_allowed(allowed, message):
+def test_the_type_message_names_only_what_is_allowed(allowed, start):
     data = jpeg() if "jpg" not in allowed else pdf()
-    assert rejected(data, allowed=allowed).message == message
+    assert rejected(data, allowed=allowed).message.startswith(start)
+
+
+@pytest.mark.parametrize(
+    ("formats", "hint", "accept", "photos_only"),
+    [
+        ("pdf", "Solo PDF; máximo 5 MB.", ".pdf,application/pdf", False),
+        ("jpg,png", "Foto JPG o PNG; máximo 5 MB.", ".jpg,.jpeg,image/jpeg,.png,image/png", True),
+        (
+            "pdf,jpg,png",
+            "Foto JPG o PNG, o PDF; máximo 5 MB.",
+            ".jpg,.jpeg,image/jpeg,.png,image/png,.pdf,application/pdf",
+            False,
+        ),
+        (
+            ["png", "pdf"],
+            "Foto PNG, o PDF; máximo 5 MB.",
+            ".png,image/png,.pdf,application/pdf",
+            False,
+        ),
+    ],
+)
+def test_the_hint_and_the_file_field_say_exactly_what_is_accepted(
+    formats, hint, accept, photos_only
+):
+    assert str(uploads.format_hint(formats, 5)) == hint
+    assert uploads.accept_types(formats) == accept
+    assert uploads.photos_only(formats) is photos_only
+
+
+@pytest.mark.parametrize(
+    ("formats", "advice"),
+    [
+        ("pdf", "Reduzca el PDF"),
+        ("jpg,png", "Tome la foto con menos resolución y vuelva a subirla."),
+        ("pdf,jpg,png", "Tome la foto con menos resolución o reduzca el PDF y vuelva a subirlo."),
+    ],
+)
+def test_the_too_large_message_gives_the_limit_and_what_to_do(formats, advice):
+    message = str(uploads.too_large_message(formats, 10))
+    assert message.startswith("El archivo pesa más de 10 MB, el máximo. ")
+    assert advice in message
 
 
 def test_unknown_kinds_are_a_programming_error():
@@ -241,11 +282,14 @@ def test_oversized_files_are_refused_before_anything_else():
     data = pdf() + b"%" + b"x" * (5 * MB)
     error = rejected(data)
     assert error.code == "too_large"
-    assert error.message == "El archivo pesa 5.1 MB y el máximo es 5 MB."
+    assert error.message == (
+        "El archivo pesa 5.1 MB y el máximo es 5 MB. Tome la foto con menos resolución o "
+        "reduzca el PDF y vuelva a subirlo."
+    )
 
 
 def test_the_size_limit_is_configurable():
-    assert rejected(jpeg(), max_bytes=100).message.endswith("el máximo es 0 MB.")
+    assert "el máximo es 0 MB." in rejected(jpeg(), max_bytes=100).message
     assert inspect_upload(jpeg(), "a.jpg", max_bytes=MB).kind == "jpg"
 
 

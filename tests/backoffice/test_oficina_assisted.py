@@ -220,7 +220,7 @@ def test_the_counter_refuses_a_scan_over_the_upload_limit(login, counter, app):
     response = upload_scan(
         client, application, MINIMAL_PDF[:-6] + b"0" * (1024 * 1024) + b"%%EOF\n"
     )
-    assert response.status_code == 422
+    assert response.status_code == 413
     assert "el máximo es 1 MB" in html(response).get_text()
     assert Document.select().count() == 0
     storage = Path(app.config["STORAGE_PATH"])

@@ -35,7 +35,13 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage
-from portal.applications.uploads import UploadRejected, inspect_upload, max_upload_bytes
+from portal.applications.uploads import (
+    UploadRejected,
+    inspect_upload,
+    max_upload_bytes,
+    refusal_status,
+    too_large_message,
+)
 from portal.backoffice import audit
 from portal.backoffice.forms import (
     AssistedApplyForm,
@@ -54,6 +60,7 @@ from portal.models import Application, Citizen, Municipality, Program, Requireme
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import Role, ViewReason
 from portal.web.auth import staff_required
+from portal.web.errors import keep_place_on_413
 from portal.web.forms import BaseForm
 from portal.web.htmx import render
 
@@ -267,8 +274,14 @@ def _assisted_application(folio: str) -> tuple[Application, Citizen]:
 
 
 def _application_page(
-    application: Application, citizen: Citizen, status: int = 200, error: str = ""
+    application: Application,
+    citizen: Citizen,
+    status: int = 200,
+    error: str = "",
+    at: int | None = None,
 ):
+    """The application's page; ``error`` is shown at the requirement ``at``
+    (an upload's refusal) or, without one, at the top."""
     program = Program.get_by_id(application.program_id)
     missing_answers: tuple[str, ...] = ()
     if application.status == S.BORRADOR:
@@ -285,6 +298,8 @@ def _application_page(
         upload_form=UploadForm(),
         confirm=ConfirmForm(),
         error=error,
+        error_at=at,
+        max_mb=current_app.config["MAX_UPLOAD_MB"],
     ), status
 
 
@@ -295,19 +310,26 @@ def application(folio: str):
     return _application_page(application, citizen)
 
 
-@bp.post("/solicitudes/<folio>/requisitos/<int:requirement_id>")
-@staff_required(*COUNTER_STAFF)
-def upload(folio: str, requirement_id: int):
+def _upload_target(folio: str, requirement_id: int) -> tuple[Application, Citizen, Requirement]:
     application, citizen = _assisted_application(folio)
     requirement = staff.get_or_404(
         Requirement.select().where(
             (Requirement.id == requirement_id) & (Requirement.program == application.program_id)
         )
     )
+    return application, citizen, requirement
+
+
+@bp.post("/solicitudes/<folio>/requisitos/<int:requirement_id>")
+@staff_required(*COUNTER_STAFF)
+def upload(folio: str, requirement_id: int):
+    application, citizen, requirement = _upload_target(folio, requirement_id)
     form = UploadForm()
     file = form.document.data
     if not form.validate_on_submit() or file is None or not file.filename:
-        return _application_page(application, citizen, 422, _("Elija el archivo escaneado."))
+        return _application_page(
+            application, citizen, 422, _("Elija el archivo escaneado."), at=requirement.id
+        )
     limit = max_upload_bytes(current_app.config)
     try:
         clean = inspect_upload(
@@ -318,13 +340,26 @@ def upload(folio: str, requirement_id: int):
         )
         apps.add_document(application, requirement, clean, get_storage(), staff.actor())
     except UploadRejected as exc:
-        return _application_page(application, citizen, 422, str(exc))
+        return _application_page(
+            application, citizen, refusal_status(exc), str(exc), at=requirement.id
+        )
     except apps.ApplicationError as exc:
-        return _application_page(application, citizen, 409, exc.message)
+        return _application_page(application, citizen, 409, exc.message, at=requirement.id)
     flash(_("Documento guardado: %(name)s.", name=requirement.name), "ok")
     if clean.notice:  # what the PDF disarm removed
         flash(str(clean.notice), "info")
     return redirect(url_for(".application", folio=application.folio), code=303)
+
+
+@staff_required(*COUNTER_STAFF)
+def _upload_too_large(folio: str, requirement_id: int):
+    """A scan over the limit, refused before it was read (web.errors)."""
+    application, citizen, requirement = _upload_target(folio, requirement_id)
+    message = too_large_message(requirement.formats, current_app.config["MAX_UPLOAD_MB"])
+    return _application_page(application, citizen, 413, str(message), at=requirement.id)
+
+
+keep_place_on_413(bp, "oficina_assisted.upload", _upload_too_large)
 
 
 @bp.post("/solicitudes/<folio>/enviar")

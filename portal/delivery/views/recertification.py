@@ -17,11 +17,18 @@ from flask_wtf.file import FileField
 from wtforms import TextAreaField
 
 from portal.applications.documents import get_storage
-from portal.applications.uploads import UploadRejected, inspect_upload, max_upload_bytes
+from portal.applications.uploads import (
+    UploadRejected,
+    inspect_upload,
+    max_upload_bytes,
+    refusal_status,
+    too_large_message,
+)
 from portal.backoffice.audit import Actor, record_view
 from portal.delivery import recertification as renewals
 from portal.models import Application, Citizen, Program
 from portal.web.auth import citizen_required, staff_required
+from portal.web.errors import keep_place_on_413
 from portal.web.forms import BaseForm
 from portal.web.htmx import render
 
@@ -104,7 +111,7 @@ def upload(folio: str, recertification_id: int):
             application, recertification_id, clean, get_storage(), Actor.citizen(current_user.id)
         )
     except UploadRejected as rejected:
-        return _person_page(application, rejected.message, 422)
+        return _person_page(application, rejected.message, refusal_status(rejected))
     except renewals.RecertificationError as refused:
         return _person_page(application, refused.message, 409)
     flash(
@@ -113,6 +120,21 @@ def upload(folio: str, recertification_id: int):
     if clean.notice:  # what the PDF disarm removed
         flash(str(clean.notice), "info")
     return redirect(url_for("applications.detail", folio=application.folio), code=303)
+
+
+@citizen_required
+def _upload_too_large(folio: str, recertification_id: int):
+    """A file over the limit, refused before it was read (web.errors)."""
+    application = _own(folio)
+    try:
+        current = renewals.task_of(application, recertification_id)
+    except renewals.NotYours:
+        abort(404)
+    message = too_large_message(current.requirement.formats, current_app.config["MAX_UPLOAD_MB"])
+    return _person_page(application, str(message), 413)
+
+
+keep_place_on_413(bp, "recertification.upload", _upload_too_large)
 
 
 # Staff's side --------------------------------------------------------------------------
