@@ -112,8 +112,9 @@ def documents_context(application: Application, **extra):
         "requirements": requirements,
         "current": current,
         "missing": apps.missing_requirements(application, requirements, current),
-        "upload_form": UploadForm(),
-        "action_form": ActionForm(),
+        # Empty forms, the request's body unread: it may be one refused as too large.
+        "upload_form": UploadForm(formdata=None),
+        "action_form": ActionForm(formdata=None),
         "max_mb": current_app.config["MAX_UPLOAD_MB"],
         **extra,
     }
@@ -353,8 +354,8 @@ def detail_page(application: Application, *, errors=None, form=None):
         correction=correction,
         flagged=[r for r in requirements if correction and r.id in correction.documents],
         correction_form=form,
-        upload_form=UploadForm(),
-        action_form=ActionForm(),
+        upload_form=UploadForm(formdata=None),
+        action_form=ActionForm(formdata=None),
         can_cancel=apps.can(application, S.CANCELADA, actor()),
         next_step=apps.next_step(application),
         waiting=waiting_list(application),

@@ -124,8 +124,14 @@ def keep_place_on_413(
             if _posted_from_this_site():
                 try:
                     return page(**(request.view_args or {}))
-                except HTTPException:
-                    pass
+                except HTTPException as refused:
+                    current_app.logger.warning(
+                        "acceso rechazado tras un 413: %s %s endpoint=%s usuario=%s",
+                        refused.code,
+                        request.path,
+                        request.endpoint,
+                        current_user.get_id(),
+                    )
         return error_page(413)
 
 

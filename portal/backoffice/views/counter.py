@@ -295,8 +295,9 @@ def _application_page(
         requirements=apps.required_requirements(application),
         current=apps.current_documents(application),
         missing=apps.missing_requirements(application),
-        upload_form=UploadForm(),
-        confirm=ConfirmForm(),
+        # Empty forms, the request's body unread: it may be one refused as too large.
+        upload_form=UploadForm(formdata=None),
+        confirm=ConfirmForm(formdata=None),
         error=error,
         error_at=at,
         max_mb=current_app.config["MAX_UPLOAD_MB"],
