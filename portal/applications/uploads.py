@@ -114,8 +114,11 @@ def accepted_kinds(formats: str | Iterable[str]) -> frozenset[str]:
     return frozenset(kind.strip() for kind in kinds if kind.strip())
 
 
-def _images(allowed: AbstractSet[str]) -> str:
-    return " o ".join(kind.upper() for kind in ("jpg", "png") if kind in allowed)
+def _images(allowed: AbstractSet[str]) -> Text | str:
+    """The kinds of photo accepted ("JPG o PNG"), or "" when none is."""
+    if {"jpg", "png"} <= allowed:
+        return _l("JPG o PNG")
+    return " ".join(kind.upper() for kind in ("jpg", "png") if kind in allowed)
 
 
 def format_hint(formats: str | Iterable[str], max_mb: int) -> Text:
