@@ -130,6 +130,8 @@ def _upload_too_large(folio: str, recertification_id: int):
         current = renewals.task_of(application, recertification_id)
     except renewals.NotYours:
         abort(404)
+    if application.status not in renewals.RENEWING or not current.may_upload:
+        abort(409)  # the plain page: the upload view would not take a file either
     message = too_large_message(current.requirement.formats, current_app.config["MAX_UPLOAD_MB"])
     return _person_page(application, str(message), 413)
 
