@@ -3,6 +3,8 @@ slip fits a 302 px (80 mm) window; axe finds nothing on either."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from portal.web.extensions import db
@@ -70,3 +72,13 @@ def test_the_80mm_slip_fits_its_paper(receipt):
     page.emulate_media(media="print")
     assert page.evaluate(overflow) <= 0
     assert not page.locator(".print-bar").is_visible()
+
+
+def test_the_80mm_slip_prints_on_80mm_paper_in_one_piece(receipt):
+    page, base, folio = receipt
+    page.goto(f"{base}/mis-solicitudes/{folio}/comprobante/80mm")
+    pdf = page.pdf(prefer_css_page_size=True)
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert len(boxes) == 1, boxes  # one page: the roll is cut once
+    width_mm = float(boxes[0][0]) / 72 * 25.4
+    assert abs(width_mm - 80) < 1, width_mm
