@@ -16,10 +16,11 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField
 from wtforms.validators import Email, Length, Optional, Regexp
 
-from portal.applications import notice_texts
+from portal.applications import notice_texts, receipts
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage, serve_document
 from portal.applications.notices import mark_read
+from portal.applications.receipts import waiting_list
 from portal.applications.uploads import (
     UploadRejected,
     inspect_upload,
@@ -31,7 +32,7 @@ from portal.backoffice.audit import Actor
 from portal.catalog import content
 from portal.eligibility.profile import FIELDS
 from portal.messages import Message, _l
-from portal.models import Application, Call, Citizen, Document, Notice, Program, Requirement
+from portal.models import Application, Citizen, Document, Notice, Program, Requirement
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.auth import citizen_required
 from portal.web.errors import keep_place_on_413
@@ -303,26 +304,34 @@ def submit(folio: str):
 @bp.get("/mis-solicitudes/<folio>/comprobante")
 @citizen_required
 def receipt(folio: str):
+    """The receipt; ``?imprimir=1`` gives its print version, ready for the
+    browser's print button (the "Imprimir comprobante" link needs no script)."""
     application = own_application(folio)
     if application.submitted_at is None:
         return redirect(url_for(".detail", folio=folio), code=303)
+    shown = receipts.receipt(application, waiting_list(application))
+    if request.args.get("imprimir"):
+        return _printable(shown, "carta")
+    return render("applications/receipt.html", receipt=shown)
+
+
+@bp.get("/mis-solicitudes/<folio>/comprobante/80mm")
+@citizen_required
+def receipt_slip(folio: str):
+    """The receipt on 80 mm paper, for a kiosk's receipt printer."""
+    application = own_application(folio)
+    if application.submitted_at is None:
+        return redirect(url_for(".detail", folio=folio), code=303)
+    return _printable(receipts.receipt(application, waiting_list(application)), "80mm")
+
+
+def _printable(shown: receipts.Receipt, paper: str):
     return render(
-        "applications/receipt.html",
-        application=application,
-        program=Program.get_by_id(application.program_id),
-        citizen=Citizen.get_by_id(current_user.id),
-        next_step=apps.next_step(application),
-        waiting=waiting_list(application),
+        "applications/receipt_print.html",
+        receipt=shown,
+        paper=paper,
+        back_url=url_for(".receipt", folio=shown.application.folio),
     )
-
-
-def waiting_list(application: Application) -> tuple[int, int] | None:
-    """(position, people waiting in the call) while the application waits for a place."""
-    position = apps.waiting_position(application)
-    if position is None:
-        return None
-    waiting = Call.select(Call.places_waiting).where(Call.id == application.call_id).scalar()
-    return position, max(waiting, position)
 
 
 @bp.get("/mis-solicitudes")

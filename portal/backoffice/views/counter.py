@@ -33,6 +33,7 @@ from flask_login import current_user
 from flask_wtf.file import FileField
 from wtforms.fields.choices import SelectChoice
 
+from portal.applications import receipts
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage
 from portal.applications.uploads import (
@@ -387,9 +388,37 @@ def submit(folio: str):
             ),
             "ok",
         )
-        return redirect(url_for(".person"), code=303)
+        return redirect(url_for(".application", folio=application.folio), code=303)
     flash(
         _("Solicitud %(folio)s enviada. Entregue el folio a la persona.", folio=application.folio),
         "ok",
     )
-    return redirect(url_for(".person"), code=303)
+    return redirect(url_for(".application", folio=application.folio), code=303)
+
+
+@bp.get("/solicitudes/<folio>/comprobante")
+@staff_required(*COUNTER_STAFF)
+def receipt(folio: str):
+    """The receipt of an application filed here, ready for letter or A4 paper."""
+    return _printed_receipt(folio, "carta")
+
+
+@bp.get("/solicitudes/<folio>/comprobante/80mm")
+@staff_required(*COUNTER_STAFF)
+def receipt_slip(folio: str):
+    """The same receipt on the counter's 80 mm printer."""
+    return _printed_receipt(folio, "80mm")
+
+
+def _printed_receipt(folio: str, paper: str):
+    # Like every counter page: the agency's application of the person whose ID
+    # was checked in this session, and the view recorded in the audit trail.
+    application, _citizen = _assisted_application(folio)
+    if application.submitted_at is None:
+        return redirect(url_for(".application", folio=application.folio), code=303)
+    return render(
+        "applications/receipt_print.html",
+        receipt=receipts.receipt(application, receipts.waiting_list(application)),
+        paper=paper,
+        back_url=url_for(".application", folio=application.folio),
+    )
