@@ -23,6 +23,7 @@ from portal.applications.notices import mark_read
 from portal.applications.uploads import UploadRejected, inspect_upload, max_upload_bytes
 from portal.backoffice.audit import Actor
 from portal.catalog import content
+from portal.citizens.forms import phone_number
 from portal.eligibility.profile import FIELDS
 from portal.messages import Message, _l
 from portal.models import Application, Call, Citizen, Document, Notice, Program, Requirement
@@ -53,7 +54,7 @@ class ActionForm(BaseForm):
 # Validators for the fields a reviewer may flag (see apps.CORRECTABLE_FIELDS).
 _FIELD_CHECKS = {
     "postal_code": [Regexp(r"^\d{5}$", message="El código postal tiene 5 números.")],
-    "phone": [Regexp(r"^\d{10}$", message="El teléfono tiene 10 números, sin espacios.")],
+    "phone": [phone_number],
     "email": [Email(message="Escriba un correo como nombre@ejemplo.mx.")],
     "interior_number": [Optional()],
 }
