@@ -106,6 +106,8 @@ def documents_context(application: Application, **extra):
         "requirements": requirements,
         "current": current,
         "missing": apps.missing_requirements(application, requirements, current),
+        "waived": apps.waived_requirements(application),
+        "curp_proof": apps.curp_proof(application.citizen_id),
         "upload_form": UploadForm(),
         "action_form": ActionForm(),
         "max_mb": current_app.config["MAX_UPLOAD_MB"],
