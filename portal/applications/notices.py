@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from portal.applications import notice_texts
+from portal.citizens.phones import sms_address
 from portal.messages import _l
 from portal.models import Application, Citizen, Notice, Outbox, Program, Requirement, utcnow
 from portal.rights.legend import FEDERAL, configured_legend
@@ -197,7 +198,7 @@ def channels_for(citizen: Citizen) -> list[str]:
     """Outside channels per the person's choice, if we have where to send."""
     if citizen.notify_channel == "email" and citizen.email:
         return ["email"]
-    if citizen.notify_channel == "sms" and citizen.phone:
+    if citizen.notify_channel == "sms" and sms_address(citizen.phone):
         return ["sms"]
     return []
 
@@ -274,7 +275,7 @@ def _message(row: Outbox, base_url: str) -> Message | None:
     """The e-mail or SMS of an outbox row, in the language the person last chose."""
     notice = Notice.get_by_id(row.notice_id)
     citizen = Citizen.get_by_id(notice.citizen_id)
-    to = citizen.email if row.channel == "email" else citizen.phone
+    to = citizen.email if row.channel == "email" else sms_address(citizen.phone)
     if not to:
         return None
     shown = notice_texts.plain(notice, citizen.language)

@@ -30,6 +30,7 @@ from portal.applications.uploads import (
 )
 from portal.backoffice.audit import Actor
 from portal.catalog import content
+from portal.citizens.forms import phone_number
 from portal.eligibility.profile import FIELDS
 from portal.messages import Message, _l
 from portal.models import Application, Citizen, Document, Notice, Program, Requirement
@@ -61,7 +62,7 @@ class ActionForm(BaseForm):
 # Validators for the fields a reviewer may flag (see apps.CORRECTABLE_FIELDS).
 _FIELD_CHECKS = {
     "postal_code": [Regexp(r"^\d{5}$", message="El código postal tiene 5 números.")],
-    "phone": [Regexp(r"^\d{10}$", message="El teléfono tiene 10 números, sin espacios.")],
+    "phone": [phone_number],
     "email": [Email(message="Escriba un correo como nombre@ejemplo.mx.")],
     "interior_number": [Optional()],
 }
@@ -113,6 +114,8 @@ def documents_context(application: Application, **extra):
         "requirements": requirements,
         "current": current,
         "missing": apps.missing_requirements(application, requirements, current),
+        "waived": apps.waived_requirements(application),
+        "curp_proof": apps.curp_proof(application.citizen_id),
         # Empty forms, the request's body unread: it may be one refused as too large.
         "upload_form": UploadForm(formdata=None),
         "action_form": ActionForm(formdata=None),

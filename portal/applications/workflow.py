@@ -60,6 +60,7 @@ from portal.backoffice.audit import Actor
 from portal.catalog import store as catalog_store
 from portal.catalog.store import engine_catalog, quota_used
 from portal.citizens.models import ADDRESS_FIELDS as INEGI_ADDRESS_FIELDS
+from portal.citizens.models import Identity, IdentityCheck
 from portal.eligibility.engine import ALREADY_RECEIVES, CANNOT_COMBINE, Result, Status, evaluate
 from portal.eligibility.profile import FIELDS, ProfileError, parse_profile
 from portal.messages import Joined, Refusal, Text, _l
@@ -669,8 +670,39 @@ _ENROLLED = Prepared(
 )
 
 
+# The catalog's document that proves a person's CURP (its slug in every file).
+CURP_DOCUMENT = "curp"
+# How a person's CURP is already proven, so its document is not asked again.
+CURP_BY_DIGITAL_ID = "llave_digital"  # the digital ID sent it, checked by the state
+CURP_BY_COUNTER = "ventanilla"  # staff checked it against the person's ID at a counter
+
+
+def curp_proof(citizen_id: int) -> str | None:
+    """How the person's CURP is proven (:data:`CURP_BY_DIGITAL_ID`,
+    :data:`CURP_BY_COUNTER`), or None: a record a roll imported, say."""
+    if Identity.select().where(Identity.citizen == citizen_id).exists():
+        return CURP_BY_DIGITAL_ID
+    if IdentityCheck.select().where(IdentityCheck.citizen == citizen_id).exists():
+        return CURP_BY_COUNTER
+    return None
+
+
+def waived_requirements(application: Application) -> list[Requirement]:
+    """The program's documents this person need not bring: the CURP document
+    when their CURP is proven."""
+    curp_documents = [
+        r for r in _REQUIREMENTS(program=application.program_id) if r.slug == CURP_DOCUMENT
+    ]
+    if not curp_documents or curp_proof(application.citizen_id) is None:
+        return []
+    return curp_documents
+
+
 def required_requirements(application: Application) -> list[Requirement]:
-    return list(_REQUIREMENTS(program=application.program_id))
+    """The documents this application asks for: the program's, less the waived
+    ones. The documents page, submission, corrections and approval all ask here."""
+    waived = {r.id for r in waived_requirements(application)}
+    return [r for r in _REQUIREMENTS(program=application.program_id) if r.id not in waived]
 
 
 def current_documents(application: Application) -> dict[int, Document]:

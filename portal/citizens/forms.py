@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.catalog import geography as geo
+from portal.citizens.phones import PhoneError, normalise_phone
 from portal.web.forms import BaseForm
 
 
@@ -74,6 +75,14 @@ SETTLEMENT_TYPES = [
 ]
 
 
+def phone_number(form, field) -> None:
+    """Accept a phone however people write it and keep its 10 digits."""
+    try:
+        field.data = normalise_phone(field.data or "")
+    except PhoneError as exc:
+        raise ValidationError(exc.message) from exc
+
+
 def _municipality_choices():
     state = geo.load_state()
     return [SelectChoice("", _l("Elija su municipio"))] + [
@@ -84,11 +93,8 @@ def _municipality_choices():
 class ProfileForm(BaseForm):
     phone = StringField(
         _l("Teléfono celular"),
-        description=_l("10 dígitos, sin espacios. Solo si quiere avisos por mensaje."),
-        validators=[
-            Optional(),
-            Regexp(r"^\d{10}$", message=_l("El teléfono debe tener 10 dígitos.")),
-        ],
+        description=_l("10 dígitos, por ejemplo 442 123 4567. Solo si quiere avisos por mensaje."),
+        validators=[Optional(), phone_number],
     )
     email = EmailField(
         _l("Correo electrónico"),

@@ -31,6 +31,7 @@ from portal.citizens import curp as curp_rules
 from portal.citizens import id_documents
 from portal.citizens.models import ADDRESS_FIELDS, CorrectionRequest, Identity, IdentityCheck
 from portal.citizens.oidc import DigitalIdentity
+from portal.citizens.phones import normalise_phone
 from portal.messages import Joined, Text
 from portal.models import Citizen, Municipality, utcnow
 from portal.vocabulary import Assistance, AuditAction
@@ -221,9 +222,12 @@ def update_contact(
 
     ``values`` holds :data:`CONTACT_FIELDS` (missing ones are cleared) and
     ``municipality`` a code of the state's file; the audit entry names the
-    fields, never their values.
+    fields, never their values. A phone is kept as its 10 digits
+    (:class:`~portal.citizens.phones.PhoneError` when it has none).
     """
     changes: dict[str, Any] = {name: values.get(name) or "" for name in CONTACT_FIELDS}
+    if changes["phone"]:
+        changes["phone"] = normalise_phone(changes["phone"])
     changes["notify_channel"] = values.get("notify_channel") or "portal"
     changes["municipality"] = municipality or None
     place: geo.Municipality | None = None

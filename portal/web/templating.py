@@ -15,6 +15,7 @@ from portal.applications import uploads
 from portal.applications import views as applications
 from portal.catalog import content
 from portal.catalog import views as catalog
+from portal.citizens import phones
 from portal.delivery import calendar as delivery_calendar
 from portal.delivery import handover, periods, recertification
 from portal.delivery.views import credential
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(transparency.bar_count, "bar_count")
     app.add_template_test(transparency.small_count, "small_count")
     app.add_template_filter(planning.pesos, "pesos")
+    app.add_template_filter(phones.display_phone, "phone")
 
     app.jinja_env.globals.update(
         # The shell: assets, navigation, the session clock.

@@ -65,7 +65,7 @@ def test_saving_the_missing_phone_comes_back_to_the_application(client, login):
     response = client.post(form["action"], data={"notify_channel": "portal", "phone": "4421234567"})
     assert response.status_code == 303 and response.location == back
     assert Citizen.get_by_id(person.id).phone == "4421234567"
-    assert "4421234567" in html(client.get(back)).find("dl", class_="summary").get_text()
+    assert "442 123 4567" in html(client.get(back)).find("dl", class_="summary").get_text()
 
 
 def test_a_link_elsewhere_is_not_followed_after_saving(client, login):
