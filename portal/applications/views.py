@@ -31,7 +31,6 @@ from portal.applications.uploads import (
 from portal.backoffice.audit import Actor
 from portal.catalog import content
 from portal.citizens.forms import phone_number
-from portal.eligibility.profile import FIELDS
 from portal.messages import Message, _l
 from portal.models import Application, Citizen, Document, Notice, Program, Requirement
 from portal.vocabulary import ApplicationStatus as S
@@ -41,6 +40,7 @@ from portal.web.forms import BaseForm
 from portal.web.htmx import render
 from portal.web.i18n import content_language
 from portal.web.tables import Prepared, Slot
+from portal.web.values import IDENTITY_FIELDS, answer_rows
 
 bp = Blueprint("applications", __name__)
 
@@ -125,22 +125,9 @@ def documents_context(application: Application, **extra):
 
 
 def profile_answers(profile: dict) -> list[tuple[str, str]]:
-    """The questionnaire answers as (label, value) for "check your answers"."""
-    shown = []
-    for name, value in profile.items():
-        spec = FIELDS.get(name)
-        if spec is None or name in ("birth_date", "sex", "municipality", "enrolled"):
-            continue  # identity comes from the digital ID, shown above
-        if value is None:
-            text = _("No sé")
-        elif isinstance(value, bool):
-            text = _("Sí") if value else _("No")
-        elif isinstance(value, list):
-            text = ", ".join(str(v) for v in value) or _("Ninguno")
-        else:
-            text = str(value).replace("_", " ")
-        shown.append((spec.label, text))
-    return shown
+    """The questionnaire answers as (label, text) for "Lo que nos contó"; identity
+    comes from the digital ID and is shown above."""
+    return answer_rows(profile, skip=IDENTITY_FIELDS)
 
 
 @bp.route("/programas/<slug>/solicitar", methods=["GET", "POST"])

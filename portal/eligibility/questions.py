@@ -108,24 +108,13 @@ class Question:
         return parse_value(self.field, raw, on=on)
 
     def display(self, value: Any) -> str:
-        """An answer as the person would say it, for the check-your-answers page."""
-        if value is None:
-            return DONT_KNOW_LABEL
-        if self.input == "yes_no":
-            return "Sí" if value else "No"
-        if self.options:
-            return next((o.label for o in self.options if o.value == value), str(value))
-        if isinstance(value, date):
-            return f"{value.day} de {MONTHS[value.month - 1]} de {value.year}"
-        if self.input == "multi":
-            if not value:
-                return self.none_label or "Ninguna"
-            ages = [str(age) for age in value]
-            joined = ", ".join(ages[:-1]) + " y " + ages[-1] if len(ages) > 1 else ages[0]
-            return f"{joined} {'año' if ages == ['1'] else 'años'}"
-        if FIELDS[self.field].kind is Kind.MONEY:
-            return f"${value:,.0f} al mes" if value == int(value) else f"${value:,.2f} al mes"
-        return str(value)
+        """An answer as the person would say it, for the check-your-answers page:
+        the portal's one reading of a value (:func:`portal.web.values.describe`),
+        in this question's words (its options, its "none of them")."""
+        from portal.web.values import describe
+
+        options = {o.value: o.label for o in self.options}
+        return describe(self.field, value, options=options, none_label=self.none_label)
 
 
 class QuestionsError(ValueError):

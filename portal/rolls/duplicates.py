@@ -67,6 +67,7 @@ from portal.rolls.reading import normalize_text
 from portal.transparency import changes as open_data
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction
+from portal.web import values
 from portal.web.database import locked, write
 from portal.web.formatting import local_date
 from portal.web.sessions import end_sessions_of
@@ -481,10 +482,10 @@ _COMPARED = (
     (_l("Primer apellido"), lambda c: c.first_surname),
     (_l("Segundo apellido"), lambda c: c.second_surname or ""),
     (_l("Fecha de nacimiento"), lambda c: c.birth_date.strftime("%d/%m/%Y")),
-    (_l("Sexo"), lambda c: c.sex),
-    (_l("Entidad de nacimiento (CURP)"), lambda c: c.curp[11:13]),
-    (_l("Municipio"), lambda c: c.municipality_id or ""),
-    (_l("Origen del registro"), lambda c: c.origin),
+    (_l("Sexo"), lambda c: values.sex_label(c.sex)),
+    (_l("Entidad de nacimiento (CURP)"), lambda c: values.birth_state_name(c.curp[11:13])),
+    (_l("Municipio"), lambda c: values.municipality_name(c.municipality_id)),
+    (_l("Origen del registro"), lambda c: values.record_value("origin", c.origin)),
     (_l("Alta"), lambda c: local_date(c.created_at).strftime("%d/%m/%Y")),
 )
 

@@ -24,7 +24,7 @@ from portal.planning import budget as planning
 from portal.rights import blackout, legend
 from portal.rights import views as rights
 from portal.transparency import views as transparency
-from portal.web import assets, formatting, forms, shell
+from portal.web import assets, formatting, forms, shell, values
 
 
 def init_app(app: Flask) -> None:
@@ -47,6 +47,14 @@ def init_app(app: Flask) -> None:
     app.add_template_test(transparency.small_count, "small_count")
     app.add_template_filter(planning.pesos, "pesos")
     app.add_template_filter(phones.display_phone, "phone")
+    # Stored values as people read them (portal/web/values.py).
+    app.add_template_filter(values.money, "money")
+    app.add_template_filter(values.field_label, "field_label")
+    app.add_template_filter(values.sex_label, "sex_label")
+    app.add_template_filter(values.notify_label, "notify_label")
+    app.add_template_filter(values.municipality_name, "municipality_name")
+    app.add_template_filter(values.long_date, "date_in_words")
+    app.add_template_filter(values.record_field_label, "record_field_label")
 
     app.jinja_env.globals.update(
         # The shell: assets, navigation, the session clock.
@@ -84,5 +92,7 @@ def init_app(app: Flask) -> None:
         page_blackout=rights.page_blackout,
         announces_calls=blackout.announces_calls,
         budget_warning=planning.approval_warning,
+        value_label=values.value_label,
+        answer_rows=values.answer_rows,
     )
     app.context_processor(shell.shell_context)

@@ -65,7 +65,8 @@ def test_my_data_shows_everything_held(client, login, citizen):
     login(citizen)
     page = html(client.get("/mis-datos"))
     text = page.get_text()
-    assert citizen.curp in text and "household_size" in text and "http://idp" in text
+    assert citizen.curp in text and "Personas en el hogar" in text and "http://idp" in text
+    assert "household_size" not in text
     assert page.find("a", href="/mis-datos/descargar.json")
     assert page.find("a", href="/mis-datos/descargar.csv")
 
@@ -89,7 +90,7 @@ def test_csv_download_is_safe_against_formulas(client, login):
     rows = list(
         csv.reader(io.StringIO(client.get("/mis-datos/descargar.csv").get_data(as_text=True)))
     )
-    road = next(r for r in rows if r[2] == "road_name")
+    road = next(r for r in rows if r[2] == "Calle")
     assert road[3].startswith("'=")
 
 

@@ -75,7 +75,7 @@ def test_the_exports_hold_every_period(app, login):
     rows = list(
         csv.reader(io.StringIO(client.get("/mis-datos/descargar.csv").get_data(as_text=True)))
     )
-    assert ["payment_history", "2", "estado", "Entregado"] in rows
+    assert ["Historial de apoyos", "2", "Estado", "Entregado"] in rows
     page = html(client.get("/mis-datos"))
     assert "periodo 2" in page.get_text()
 

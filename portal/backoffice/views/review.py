@@ -39,7 +39,6 @@ from portal.backoffice.forms import (
 from portal.backoffice.views import queue_query as queues
 from portal.backoffice.views import shared as staff
 from portal.citizens import curp
-from portal.eligibility.profile import FIELDS
 from portal.models import (
     Agency,
     Application,
@@ -58,6 +57,7 @@ from portal.web.database import write
 from portal.web.errors import error_page
 from portal.web.htmx import make_response, render, wants_fragment
 from portal.web.tables import Prepared, Slot, find
+from portal.web.values import answer_rows
 
 bp = Blueprint("oficina", __name__, url_prefix="/oficina")
 
@@ -321,7 +321,7 @@ def _case_context(application: Application, **forms):
         forms["correction"].documents.choices = correction.documents.choices
         forms["correction"].fields.choices = correction.fields.choices
     profile = (application.answers or {}).get("profile", {})
-    answers = [(FIELDS[k].label if k in FIELDS else k, v) for k, v in sorted(profile.items())]
+    answers = answer_rows(profile)
     return {
         "application": application,
         "program": program,
