@@ -471,4 +471,4 @@ def test_check_your_answers_shows_the_questionnaire_answers(login, program):
     text = page.get_text(" ", strip=True)
     assert "Personas en el hogar 4" in text
     assert "Discapacidad No" in text
-    assert "Ocupación empleo informal" in text
+    assert "Ocupación Trabajo sin seguro social o por mi cuenta" in text
