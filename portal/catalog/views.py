@@ -24,6 +24,7 @@ from portal.models import Program as ProgramRow
 from portal.web.htmx import render
 from portal.web.security import public_cache
 from portal.web.tables import tuples
+from portal.web.values import money
 
 bp = Blueprint("catalog", __name__, url_prefix="/programas")
 
@@ -44,7 +45,7 @@ def benefit_text(benefit: Benefit) -> str:
     """What a person gets, in one phrase: "$1,500 cada dos meses"."""
     if benefit.kind == "cash" and benefit.amount is not None:
         period = PERIODS.get(benefit.period or "", "")
-        return f"${benefit.amount:,} {period}".strip()
+        return f"{money(benefit.amount)} {period}".strip()
     return benefit.description or BENEFIT_KINDS[benefit.kind]
 
 

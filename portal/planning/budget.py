@@ -33,6 +33,7 @@ from portal.transparency import changes as open_data
 from portal.vocabulary import HELD_STATUSES, AuditAction
 from portal.web.database import locked, write
 from portal.web.tables import tuples
+from portal.web.values import money
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_PESOS = 10**13  # ten trillion pesos: more than any state's whole budget
@@ -48,9 +49,7 @@ class PlanningError(Refusal, ValueError):
 
 def pesos(amount: int | float | None) -> str:
     """An amount as people read it: $1,234,567 (— when there is none)."""
-    if amount is None:
-        return "—"
-    return f"-${-amount:,.0f}" if amount < 0 else f"${amount:,.0f}"
+    return money(None if amount is None else round(amount))
 
 
 def check_year(year: int, field: str = "anio") -> int:
