@@ -298,7 +298,7 @@ def test_an_answer_is_given_once(client, login, office, citizen):
                 "response": "Una respuesta suficiente.",
                 "attachment": (io.BytesIO(png_bytes()), "respuesta.png"),
             },
-            "no es PDF",
+            "solo acepta PDF",
         ),
         (
             {
