@@ -152,9 +152,8 @@ def test_a_browser_multipart_over_the_limit_comes_back_to_its_requirement(
     assert nothing_written(app)
 
 
-def test_a_file_over_the_limit_during_a_correction_comes_back_to_the_application(
-    login, citizen, program, app
-):
+def _identification_to_correct(citizen, program):
+    """A sent application whose identification the agency asked to upload again."""
     application = submitted(citizen, program)
     ident = apps.required_requirements(application)[0]
     apps.request_correction(
@@ -164,6 +163,13 @@ def test_a_file_over_the_limit_during_a_correction_comes_back_to_the_application
         fields=[],
         message="Suba otra vez la identificación.",
     )
+    return application, ident
+
+
+def test_a_file_over_the_limit_during_a_correction_comes_back_to_the_application(
+    login, citizen, program, app
+):
+    application, ident = _identification_to_correct(citizen, program)
     before = Document.select().count()
 
     response = upload(login(citizen), application, ident, over_the_body_limit())
@@ -367,15 +373,7 @@ def test_too_many_versions_come_back_to_the_requirement_in_the_correction(
     login, citizen, program, app
 ):
     app.config["MAX_VERSIONS_PER_REQUIREMENT"] = 1
-    application = submitted(citizen, program)
-    ident = apps.required_requirements(application)[0]
-    apps.request_correction(
-        application,
-        staff_actor(make_staff("admin_estatal")),
-        documents=[ident.id],
-        fields=[],
-        message="Suba otra vez la identificación.",
-    )
+    application, ident = _identification_to_correct(citizen, program)
     before = Document.select().count()
 
     response = upload(login(citizen), application, ident, png_bytes(), "otra.png")

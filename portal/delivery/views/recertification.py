@@ -81,14 +81,19 @@ def task(folio: str):
     return _person_page(_own(folio))
 
 
+def _task(application, recertification_id: int):
+    """The application's re-certification task; another's answers 404."""
+    try:
+        return renewals.task_of(application, recertification_id)
+    except renewals.NotYours:
+        abort(404)
+
+
 @bp.post("/mis-solicitudes/<folio>/recertificacion/<int:recertification_id>")
 @citizen_required
 def upload(folio: str, recertification_id: int):
     application = _own(folio)
-    try:
-        current = renewals.task_of(application, recertification_id)
-    except renewals.NotYours:
-        abort(404)
+    current = _task(application, recertification_id)
     if application.status not in renewals.RENEWING:
         return _person_page(
             application, _("Ya no recibe este programa: no hace falta presentar el documento."), 409
@@ -126,10 +131,7 @@ def upload(folio: str, recertification_id: int):
 def _upload_too_large(folio: str, recertification_id: int):
     """A file over the limit, refused before it was read (web.errors)."""
     application = _own(folio)
-    try:
-        current = renewals.task_of(application, recertification_id)
-    except renewals.NotYours:
-        abort(404)
+    current = _task(application, recertification_id)
     if application.status not in renewals.RENEWING or not current.may_upload:
         abort(409)  # the plain page: the upload view would not take a file either
     message = too_large_message(current.requirement.formats, current_app.config["MAX_UPLOAD_MB"])
