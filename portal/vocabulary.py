@@ -87,9 +87,15 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     ADMIN_DEPENDENCIA = "admin_dependencia"
     ADMIN_ESTATAL = "admin_estatal"
+    # The coordinating secretariat: state level, validates what agencies submit.
+    SECRETARIA = "secretaria"
+    # Counter staff of the state's offices: serve any agency's programs.
+    VENTANILLA_ESTATAL = "ventanilla_estatal"
 
 
 STAFF_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+# Roles of the state itself, not of one agency: their accounts have no agency.
+STATE_ROLES: tuple[str, ...] = (Role.ADMIN_ESTATAL, Role.SECRETARIA, Role.VENTANILLA_ESTATAL)
 
 
 class ActorKind(StrEnum):

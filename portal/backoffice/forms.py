@@ -28,6 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.eligibility.profile import SLUG_RE
 from portal.models import STAFF_ROLES
+from portal.vocabulary import STATE_ROLES
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.forms import BaseForm
 
@@ -37,6 +38,8 @@ ROLE_LABELS = {
     "supervisor": _l("Supervisión (excepciones a la aprobación)"),
     "admin_dependencia": _l("Administración de la dependencia"),
     "admin_estatal": _l("Administración estatal"),
+    "secretaria": _l("Secretaría coordinadora (validación y calendario)"),
+    "ventanilla_estatal": _l("Ventanilla estatal (atiende programas de todas las dependencias)"),
 }
 
 
@@ -92,9 +95,12 @@ class StaffCreateForm(BaseForm):
     )
 
     def validate_agency(self, field):
-        if self.role.data != "admin_estatal" and not field.data:
+        if self.role.data not in STATE_ROLES and not field.data:
             raise ValidationError(
-                _l("Elija la dependencia: solo la administración estatal no tiene una.")
+                _l(
+                    "Elija la dependencia: solo la administración estatal, la secretaría"
+                    " coordinadora y la ventanilla estatal no tienen una."
+                )
             )
 
 

@@ -36,7 +36,7 @@ from portal.applications import workflow as applications
 from portal.backoffice.audit import SYSTEM, Actor, record
 from portal.messages import Text, _l
 from portal.models import STAFF_ROLES, Agency, SignInThrottle, StaffUser, utcnow
-from portal.vocabulary import ActorKind, AuditAction, Role
+from portal.vocabulary import STATE_ROLES, ActorKind, AuditAction, Role
 from portal.web.auth import may_open
 from portal.web.database import locked, write
 from portal.web.sessions import end_sessions_of
@@ -67,19 +67,19 @@ def hash_password(password: str) -> str:
 
 
 def _check_role(role: str, agency_id: int | None) -> None:
-    """Every role but the state admin's belongs to exactly one existing agency."""
+    """Every role but the state's own (STATE_ROLES) belongs to exactly one existing agency."""
     if role not in STAFF_ROLES:
         raise StaffError(
             _l("El rol debe ser uno de: %(roles)s.", roles=", ".join(STAFF_ROLES)), "role"
         )
-    if role == Role.ADMIN_ESTATAL:
+    if role in STATE_ROLES:
         if agency_id is not None:
             raise StaffError(
-                _l("Quien administra el estado no pertenece a una dependencia."), "agency"
+                _l("Quien trabaja para el estado no pertenece a una dependencia."), "agency"
             )
     elif agency_id is None:
         raise StaffError(
-            _l("Indique la dependencia: solo la administración estatal no tiene una."), "agency"
+            _l("Indique la dependencia: solo quien trabaja para el estado no tiene una."), "agency"
         )
     elif not Agency.select().where(Agency.id == agency_id).exists():
         raise StaffError(_l("No existe esa dependencia."), "agency")

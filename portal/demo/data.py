@@ -168,8 +168,13 @@ class StaffAccount:
 
 def staff_accounts() -> list[StaffAccount]:
     """Per agency a reviewer, a counter reviewer, a supervisor, a delivery
-    operator and an admin; plus a state admin."""
-    wanted = [StaffAccount(f"estatal@{STAFF_DOMAIN}", Role.ADMIN_ESTATAL, "")]
+    operator and an admin; plus the state's own: its admin, the coordinating
+    secretariat and the state counter."""
+    wanted = [
+        StaffAccount(f"estatal@{STAFF_DOMAIN}", Role.ADMIN_ESTATAL, ""),
+        StaffAccount(f"secretaria@{STAFF_DOMAIN}", Role.SECRETARIA, ""),
+        StaffAccount(f"ventanilla@{STAFF_DOMAIN}", Role.VENTANILLA_ESTATAL, ""),
+    ]
     for agency in Agency.select().order_by(Agency.slug):
         wanted += [
             StaffAccount(f"{role}.{agency.slug}@{STAFF_DOMAIN}", role, agency.slug)

@@ -28,7 +28,7 @@ from portal.models import (
     StaffUser,
 )
 from portal.planning import budget as budgets
-from portal.vocabulary import STAFF_ROLES, ApplicationStatus, DocumentStatus
+from portal.vocabulary import STAFF_ROLES, STATE_ROLES, ApplicationStatus, DocumentStatus
 from tests.catalog_builders import demo_catalog
 from tests.conftest import fresh_app
 
@@ -61,7 +61,7 @@ def test_demo_data_command_is_idempotent_and_covers_every_role(app):
     assert {s.role for s in StaffUser.select()} == set(STAFF_ROLES)
     for agency in Agency.select():
         roles = {s.role for s in StaffUser.select().where(StaffUser.agency == agency)}
-        assert roles == set(STAFF_ROLES) - {"admin_estatal"}
+        assert roles == set(STAFF_ROLES) - set(STATE_ROLES)
 
 
 def test_personas_become_citizen_records(app):
