@@ -191,6 +191,8 @@ class AuditAction(StrEnum):
     PROGRAM_EDIT = "editar_programa"
     ROLL_UPLOAD = "padron.upload"
     ROLL_REPORT = "padron.report"
+    ROLL_COMMIT = "padron.cargar"  # a previewed upload committed: the import runs
+    ROLL_DISCARD = "padron.descartar"  # a previewed upload discarded, nothing written
     ROLL_FEDERAL = "padron.federal"  # the federal single roll downloaded (web or CLI)
     CITIZEN_MERGE = "citizen.merge"
     DUPLICATE_DISMISS = "duplicate.dismiss"

@@ -226,7 +226,7 @@ def _staged_among(citizen_ids: Iterable[int]) -> set[int]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Person:
+class Person:
     id: int
     curp: str
     given: str  # normalized (portal/rolls/reading.py normalize_text)
@@ -251,9 +251,9 @@ _PERSON_COLUMNS = (
 )
 
 
-def _people(query) -> list[_Person]:
+def _people(query) -> list[Person]:
     return [
-        _Person(
+        Person(
             cid,
             curp,
             normalize_text(given),
@@ -295,7 +295,7 @@ def curp_variants(curp: str) -> dict[str, str]:
 
 
 def reason_for(
-    p: _Person, q: _Person, curp_kind: str | None, threshold: float = NAME_THRESHOLD
+    p: Person, q: Person, curp_kind: str | None, threshold: float = NAME_THRESHOLD
 ) -> tuple[str, float] | None:
     """Why ``p`` and ``q`` may be one person (a code of :data:`REASONS` and the
     names' score), or None. A CURP variant is a reason on its own, as in
@@ -342,7 +342,7 @@ def pairs_for(citizen_ids: Iterable[int], threshold: float = NAME_THRESHOLD) -> 
         swapped = swapped_day_and_month(p.birth_date)
         if swapped is not None:
             days.append(swapped)
-        others: dict[int, tuple[_Person, str | None]] = {
+        others: dict[int, tuple[Person, str | None]] = {
             q.id: (q, None)
             for q in _people(
                 Citizen.select(*_PERSON_COLUMNS).where(

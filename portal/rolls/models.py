@@ -29,7 +29,9 @@ from portal.catalog.models import Program
 from portal.citizens.models import Citizen
 from portal.web.tables import BaseModel, JSONText, _in, utcnow
 
-BATCH_STATUSES = ("pendiente", "en_proceso", "terminado", "fallido")
+# A web upload waits as vista_previa (its dry run in ``preview``, portal/rolls/preview.py)
+# until an admin commits it (pendiente: the import runs) or discards it (descartado).
+BATCH_STATUSES = ("pendiente", "en_proceso", "terminado", "fallido", "vista_previa", "descartado")
 
 
 CANDIDATE_STATUSES = ("pendiente", "fusionado", "descartado")
@@ -62,6 +64,9 @@ class ImportBatch(BaseModel):
     # Blob key of the uploaded file, encrypted at rest (portal/rolls/files.py),
     # until the import ends; "" for the ``padron import`` command's batches.
     stored_file = CharField(default="")
+    # The dry run of a web upload (portal/rolls/preview.py): None while it is
+    # being made; what the commit must then do, row for row in its counts.
+    preview = JSONText(null=True)
 
     class Meta:
         indexes = ((("program", "sha256"), True),)

@@ -1,8 +1,9 @@
 """Roll imports and the search for probable duplicates on the background queue
 (portal/web/queue.py).
 
-An upload (portal/rolls/views.py) queues :func:`import_roll`; the consumer
-(portal/worker.py) runs it. A run lost with its process (a restart, a
+An upload (portal/rolls/views.py) queues :func:`preview_roll`, the dry run
+an admin reads before committing (portal/rolls/preview.py); the commit queues
+:func:`import_roll`; the consumer (portal/worker.py) runs them. A run lost with its process (a restart, a
 ``kill -9``) left nothing anyone sees, only staged rows (portal/rolls/writing.py):
 :func:`recover_stalled_rolls`, every five minutes and when the consumer
 starts, queues such batches again or fails them, removes what they staged and
@@ -57,7 +58,12 @@ def _import(batch_id: int) -> str:
 
 def _recover() -> list[int]:
     db.connect(reuse_if_open=True)
-    return uploads.recover(_folder(), import_roll)
+    return uploads.recover(_folder(), import_roll, enqueue_preview=preview_roll)
+
+
+def _preview(batch_id: int) -> str:
+    db.connect(reuse_if_open=True)
+    return str(uploads.run_preview(_folder(), batch_id).status)
 
 
 def _check(citizen_ids: list[int]) -> int:
@@ -78,6 +84,12 @@ def _queue_roll(batch_id: int) -> int:
 def import_roll(batch_id: int) -> str:
     """Import an uploaded roll; the batch's status when it ends."""
     return in_app(lambda: _import(batch_id))
+
+
+@huey.task()
+def preview_roll(batch_id: int) -> str:
+    """Make the dry run of an uploaded roll (portal/rolls/preview.py); the batch's status."""
+    return in_app(lambda: _preview(batch_id))
 
 
 @huey.task()

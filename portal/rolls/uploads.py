@@ -22,11 +22,13 @@ from flask_babel import lazy_gettext as _l
 
 from portal.applications.storage import StorageError
 from portal.models import ImportBatch, Program, utcnow
-from portal.rolls import writing
+from portal.rolls import preview, writing
 from portal.rolls.files import roll_files
+from portal.rolls.reading import RollError
 
 STALLED_AFTER = writing.STALLED_AFTER
 UNFINISHED = ("pendiente", "en_proceso")
+LOST_FILE = _l("Se perdió el archivo de esta carga y no se guardó nada. Vuelva a subirlo.")
 
 
 def uploads_folder(instance_path: str | Path) -> Path:
@@ -35,7 +37,12 @@ def uploads_folder(instance_path: str | Path) -> Path:
 
 
 def receive(
-    folder: Path, source: IO[bytes], filename: str, program: Program, created_by_id: int | None
+    folder: Path,
+    source: IO[bytes],
+    filename: str,
+    program: Program,
+    created_by_id: int | None,
+    preview: bool = False,
 ) -> tuple[ImportBatch, bool]:
     """Check an uploaded file, keep it encrypted and register its batch (see
     writing.prepare_batch).
@@ -56,7 +63,7 @@ def receive(
     key = files.put(data)
     try:
         batch, pending, replaced = writing.register_batch(
-            data, filename, program, created_by_id, stored_file=key, checked=True
+            data, filename, program, created_by_id, stored_file=key, checked=True, preview=preview
         )
     except BaseException:  # a file that is no roll, or the database failing
         files.delete(key)
@@ -96,12 +103,34 @@ def run(folder: Path, batch_id: int) -> ImportBatch:
             files.delete(key)  # the import ended (not when another run took it over)
 
 
+def run_preview(folder: Path, batch_id: int) -> ImportBatch:
+    """Make the dry run of a batch waiting as ``vista_previa`` from its stored
+    file (portal/rolls/preview.py); a batch decided meanwhile is left alone."""
+    batch = ImportBatch.get_by_id(batch_id)
+    if batch.status != "vista_previa" or batch.preview is not None:
+        return batch
+    try:
+        data = roll_files(folder).get(batch.stored_file)
+    except (StorageError, ValueError):
+        return writing.fail_batch(batch_id, str(LOST_FILE))
+    try:
+        findings = preview.build(data, batch.program)
+    except RollError as exc:
+        return writing.fail_batch(batch_id, str(exc.message))
+    preview.store(batch_id, findings)
+    return ImportBatch.get_by_id(batch_id)
+
+
+def discard(folder: Path, batch_id: int, actor: Any, request_id: str = "") -> ImportBatch:
+    """Drop a previewed upload (portal/rolls/preview.py ``discard``) and its file."""
+    batch, key = preview.discard(batch_id, actor, request_id)
+    if key:
+        roll_files(folder).delete(key)
+    return batch
+
+
 def _lost_file(batch_id: int, claim: dt.datetime | None = None) -> ImportBatch:
-    failed = writing.fail_batch(
-        batch_id,
-        str(_l("Se perdió el archivo de esta carga y no se guardó nada. Vuelva a subirlo.")),
-        claim,
-    )
+    failed = writing.fail_batch(batch_id, str(LOST_FILE), claim)
     writing.discard_staged(batch_id)
     return failed
 
@@ -132,7 +161,10 @@ def _last_sign_of_life(folder: Path, batch: Any) -> dt.datetime:
 
 
 def recover(
-    folder: Path, enqueue: Callable[[int], Any], now: dt.datetime | None = None
+    folder: Path,
+    enqueue: Callable[[int], Any],
+    now: dt.datetime | None = None,
+    enqueue_preview: Callable[[int], Any] | None = None,
 ) -> list[int]:
     """After lost runs: queue again every stalled batch whose file is still
     kept; fail, with a message, a stalled batch without one (a web upload
@@ -149,13 +181,22 @@ def recover(
             continue
         enqueue(batch_id)
         queued.append(batch_id)
+    if enqueue_preview is not None:
+        # A preview whose run was lost: made again (it writes nothing but its findings).
+        limit = (now or utcnow()) - STALLED_AFTER
+        for batch in ImportBatch.select(ImportBatch.id).where(
+            (ImportBatch.status == "vista_previa")
+            & ImportBatch.preview.is_null()
+            & (ImportBatch.created_at < limit)
+        ):
+            enqueue_preview(batch.id)
     for batch in ImportBatch.select(ImportBatch.id).where(ImportBatch.status == "fallido"):
         if writing.has_staged(batch.id):  # a run killed while it was failing
             writing.discard_staged(batch.id)
     keep = [
         b.stored_file
         for b in ImportBatch.select(ImportBatch.stored_file).where(
-            ImportBatch.status.in_(UNFINISHED)
+            ImportBatch.status.in_((*UNFINISHED, "vista_previa"))
         )
         if b.stored_file
     ]

@@ -33,7 +33,7 @@ from wtforms.validators import Optional, Regexp
 from portal.backoffice import audit
 from portal.backoffice.views.shared import keyset_page, seeker
 from portal.models import DuplicateCandidate, ImportBatch, Program
-from portal.rolls import duplicates, federal, tasks, uploads, writing
+from portal.rolls import duplicates, federal, preview, tasks, uploads, writing
 from portal.rolls.reading import HEADER_ALIASES, RollError
 from portal.transparency import public as transparency
 from portal.vocabulary import AuditAction, Role, ViewReason
@@ -115,7 +115,7 @@ def index():
         else:
             try:
                 batch, pending = uploads.receive(
-                    _uploads(), upload.stream, name, program, current_user.id
+                    _uploads(), upload.stream, name, program, current_user.id, preview=True
                 )
             except RollError as exc:
                 form.file.errors.append(exc.message)
@@ -128,7 +128,9 @@ def index():
                     details={"program": program.slug, "new": pending},
                     request_id=g.get("request_id", ""),
                 )
-                if pending:
+                if batch.status == "vista_previa":
+                    tasks.preview_roll(batch.id)
+                elif pending:  # committed before and not finished: the run resumes
                     tasks.import_roll(batch.id)
                 else:
                     flash(_("Este archivo ya se había cargado: no se creó nada nuevo."), "info")
@@ -141,8 +143,16 @@ def index():
         .limit(20)
     )
     return render(
-        "rolls/index.html", form=form, batches=list(batches), columns=HEADER_ALIASES
+        "rolls/index.html",
+        form=form,
+        batches=list(batches),
+        columns=HEADER_ALIASES,
+        status_labels=preview.STATUS_LABELS,
     ), status
+
+
+class DecisionForm(BaseForm):
+    """Commit or discard a previewed upload: the button is the whole form (and its CSRF)."""
 
 
 @bp.get("/padrones/<int:batch_id>")
@@ -150,7 +160,45 @@ def index():
 def batch(batch_id: int):
     found = _batch_or_404(batch_id)
     progress = writing.ProgressFile(_uploads(), found.id).read()
-    return render("rolls/batch.html", block="status", batch=found, progress=progress)
+    return render(
+        "rolls/batch.html",
+        block="status",
+        batch=found,
+        progress=progress,
+        form=DecisionForm(),
+        categories=preview.CATEGORIES,
+        labels=preview.LABELS,
+        reason_label=duplicates.reason_label,
+    )
+
+
+@bp.post("/padrones/<int:batch_id>/confirmar")
+@staff_required(*ADMINS)
+def commit(batch_id: int):
+    found = _batch_or_404(batch_id)
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    try:
+        preview.commit(found.id, _actor(), g.get("request_id", ""))
+    except preview.PreviewError as exc:
+        return error_page(exc.status, exc.message)
+    tasks.import_roll(found.id)
+    flash(_("Carga confirmada: se está guardando lo que mostró la vista previa."), "info")
+    return redirect(url_for("padron.batch", batch_id=found.id), 303)
+
+
+@bp.post("/padrones/<int:batch_id>/descartar")
+@staff_required(*ADMINS)
+def discard(batch_id: int):
+    found = _batch_or_404(batch_id)
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    try:
+        uploads.discard(_uploads(), found.id, _actor(), g.get("request_id", ""))
+    except preview.PreviewError as exc:
+        return error_page(exc.status, exc.message)
+    flash(_("Carga descartada: no se guardó ninguna fila."), "info")
+    return redirect(url_for("padron.index"), 303)
 
 
 @bp.get("/padrones/<int:batch_id>/rechazadas.csv")

@@ -144,17 +144,23 @@ def register_batch(
     created_by_id: int | None = None,
     stored_file: str = "",
     checked: bool = False,
+    preview: bool = False,
 ) -> tuple[ImportBatch, bool, str]:
     """:func:`prepare_batch`, recording ``stored_file`` (the encrypted upload,
     portal/rolls/files.py) on a batch with work to do; also returns the blob
     key it replaced, for the caller to delete ("" when none). ``checked``:
-    the caller already ran :func:`check_source` on it."""
+    the caller already ran :func:`check_source` on it. ``preview``: the batch
+    waits as ``vista_previa`` for its dry run and an admin's decision
+    (portal/rolls/preview.py); a file uploaded again while it waits, or after
+    it failed or was discarded, is previewed anew (a batch already committed
+    goes on as it is)."""
     if not checked:
         check_source(source)
     digest = file_sha256(source)
     replaced = ""
     with write():
         batch = ImportBatch.get_or_none(program=program, sha256=digest)
+        waiting = "vista_previa" if preview else "pendiente"
         if batch is None:
             batch = ImportBatch.create(
                 program=program,
@@ -162,10 +168,12 @@ def register_batch(
                 sha256=digest,
                 created_by=created_by_id,
                 stored_file=stored_file,
+                status=waiting,
             )
         elif batch.status != "terminado":
-            if batch.status == "fallido":
-                batch.status, batch.error, batch.processed = "pendiente", "", 0
+            if batch.status in ("fallido", "descartado", "vista_previa"):
+                batch.status, batch.error, batch.processed = waiting, "", 0
+                batch.preview = None
             if stored_file:
                 replaced, batch.stored_file = batch.stored_file, stored_file
             batch.save()
@@ -281,6 +289,10 @@ def run_batch(
         batch = ImportBatch.get_by_id(batch_id)
         with without_cycle_collector():
             counts, ctx = _import(batch, source, total, progress, today, parallel, claim)
+        # Here: the preview builds on this module.
+        from portal.rolls.preview import check_matches
+
+        check_matches(batch, counts)  # a previewed upload does what it showed, or nothing
         _publish(batch, counts, ctx, claim)
         _announce_published(batch_id)
         return ImportBatch.get_by_id(batch_id)
@@ -497,9 +509,7 @@ def _param() -> str:
     return str(db.obj.param)
 
 
-def _select_in(
-    sql_before_in: str, values: Sequence[Any], params: Sequence[Any] = ()
-) -> list[tuple]:
+def select_in(sql_before_in: str, values: Sequence[Any], params: Sequence[Any] = ()) -> list[tuple]:
     """Run ``sql_before_in (…values…)`` in slices the database accepts."""
     found: list[tuple] = []
     p = _param()
@@ -547,7 +557,7 @@ def _write_chunk(
     now = str(utcnow())
     # Statistics count an enrollment under its citizen record's municipality,
     # sex and birth year, which for people already recorded is the record's.
-    found = _select_in(
+    found = select_in(
         "SELECT id, curp, municipality_id, sex, birth_date FROM citizen WHERE curp IN",
         [r.curp for r in rows],
     )
@@ -575,25 +585,34 @@ def _not_enrolled(
 ) -> list[Row]:
     """The rows whose people hold no active enrollment in the program's exclusion
     group; the others go to ``rejections``."""
-    enrolled = dict(
-        _select_in(
-            "SELECT citizen_id, program_id FROM enrollment WHERE active "  # noqa: S608
-            f"AND exclusion_key = {_param()} AND citizen_id IN",
-            list(existing.values()),
-            (ctx.exclusion_key,),
-        )
-    )
+    enrolled = enrolled_in_group(list(existing.values()), ctx)
     kept = []
     for row in rows:
         program_id = enrolled.get(existing.get(row.curp, -1))
         if program_id is None:
             kept.append(row)
         else:
-            rejections.append((row.number, row.curp, full_name(row), [_enrolled(program_id, ctx)]))
+            rejections.append(
+                (row.number, row.curp, full_name(row), [enrolled_reason(program_id, ctx)])
+            )
     return kept
 
 
-def _enrolled(program_id: int, ctx: RollContext) -> str:
+def enrolled_in_group(citizen_ids: list[int], ctx: RollContext) -> dict[int, int]:
+    """Citizen id -> the program of the active enrollment each holds in the
+    program's exclusion group (one indexed query per slice)."""
+    return dict(
+        select_in(
+            "SELECT citizen_id, program_id FROM enrollment WHERE active "  # noqa: S608
+            f"AND exclusion_key = {_param()} AND citizen_id IN",
+            citizen_ids,
+            (ctx.exclusion_key,),
+        )
+    )
+
+
+def enrolled_reason(program_id: int, ctx: RollContext) -> str:
+    """Why a row of a person already enrolled in the exclusion group is refused."""
     if program_id == ctx.program_id:
         return str(_l("Ya está inscrita en este programa."))
     other = ctx.program_names.get(program_id) or str(_l("otro programa"))
@@ -632,7 +651,7 @@ def _insert_citizens(new: list[Row], now: str) -> Iterator[tuple[str, int]]:
         return ((r.curp, first_id + i) for i, r in enumerate(new))
     if not new:
         return iter(())
-    found = _select_in("SELECT id, curp FROM citizen WHERE curp IN", [r.curp for r in new])
+    found = select_in("SELECT id, curp FROM citizen WHERE curp IN", [r.curp for r in new])
     return ((curp, cid) for cid, curp in found)
 
 

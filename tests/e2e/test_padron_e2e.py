@@ -55,7 +55,9 @@ def roll_queue(live_app) -> Iterator[None]:
                 task = huey.dequeue()
                 if task is None:
                     stop.wait(0.05)
-                elif isinstance(task, tasks.import_roll.task_class):
+                elif isinstance(
+                    task, (tasks.import_roll.task_class, tasks.preview_roll.task_class)
+                ):
                     huey.execute(task)
                     db.close()
                 else:
@@ -140,6 +142,20 @@ def upload(page, program_name: str, path: Path, axe: bool = True) -> None:
     page.wait_for_url("**/oficina/padrones/*")
 
 
+def wait_for_preview(page, javascript: bool = True) -> None:
+    """The dry run appears (the fragment polls itself; without JavaScript, the
+    person follows the refresh link)."""
+    for _attempt in range(60):
+        if page.locator("#vista-previa").count():
+            return
+        if javascript:
+            page.wait_for_timeout(250)
+        else:
+            page.wait_for_timeout(500)
+            page.click("#estado-lote >> text=Actualizar")
+    raise AssertionError("the preview did not appear")
+
+
 def test_agency_admin_uploads_a_roll_watches_it_and_the_public_figures_follow(
     page, live_server, live_app, gate, tmp_path
 ):
@@ -148,7 +164,14 @@ def test_agency_admin_uploads_a_roll_watches_it_and_the_public_figures_follow(
 
     sign_in(page)
     upload(page, program_name, path)
+    wait_for_preview(page)
     status = page.locator("#estado-lote")
+    assert "se cargarán 12 y se rechazarán 4" in " ".join(status.inner_text().split())
+    assert page.locator("#nuevas").count() and page.locator("#rechazadas").count()
+    assert _program_state(live_app)[1] == before  # nothing written by the preview
+    assert_accessible(page)
+    page.click("text=Confirmar la carga")
+    page.wait_for_url("**/oficina/padrones/*")
     assert "Cargando" in status.inner_text()
     assert status.get_attribute("hx-get")  # the fragment polls itself
     assert_accessible(page)
@@ -209,6 +232,8 @@ def test_upload_works_without_javascript(browser, live_server, live_app, gate, t
     try:
         sign_in(page, axe=False)
         upload(page, program_name, path, axe=False)
+        wait_for_preview(page, javascript=False)
+        page.click("text=Confirmar la carga")
         assert "Cargando" in page.locator("#estado-lote").inner_text()
 
         gate.set()

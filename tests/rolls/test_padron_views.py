@@ -77,7 +77,11 @@ def test_agency_admin_uploads_a_roll_and_downloads_the_report(place, login, tmp_
     bad[4] = "01/01/1980"
     response = upload(client, program, write_roll(tmp_path / "padron.csv", [person(1), bad]))
     assert response.status_code == 303
-    batch = wait_for(int(response.headers["Location"].rsplit("/", 1)[1]))
+    batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    preview = html(client.get(f"/oficina/padrones/{batch_id}"))
+    assert "nada se ha guardado" in preview.find(id="estado-lote").text
+    assert client.post(f"/oficina/padrones/{batch_id}/confirmar").status_code == 303
+    batch = wait_for(batch_id)
     assert (batch.accepted, batch.rejected) == (1, 1)
     page = html(client.get(f"/oficina/padrones/{batch.id}"))
     assert "1 aceptadas" in page.find(id="estado-lote").text
@@ -318,7 +322,9 @@ def test_the_rejected_rows_report_is_never_stored_by_a_browser(place, login, tmp
     bad = person(9)
     bad[4] = "01/01/1980"
     response = upload(client, program, write_roll(tmp_path / "padron.csv", [person(1), bad]))
-    batch = wait_for(int(response.headers["Location"].rsplit("/", 1)[1]))
+    batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    client.post(f"/oficina/padrones/{batch_id}/confirmar")
+    batch = wait_for(batch_id)
     report = client.get(f"/oficina/padrones/{batch.id}/rechazadas.csv")
     assert report.status_code == 200 and person(9)[0] in report.get_data(as_text=True)
     assert report.headers["Cache-Control"] == "no-store"

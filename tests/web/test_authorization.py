@@ -205,6 +205,9 @@ RULES: dict[str, Rule] = {
     "padron.index": staff(PROGRAM_ADMINS),
     "padron.batch": staff(PROGRAM_ADMINS, own=True),
     "padron.report": staff(PROGRAM_ADMINS, own=True),
+    # The preview of an upload (issue 17, item 8): committed or discarded by the same admins.
+    "padron.commit": staff(PROGRAM_ADMINS, own=True),
+    "padron.discard": staff(PROGRAM_ADMINS, own=True),
     "padron.statistics": staff(PROGRAM_ADMINS),
     "padron.duplicates_index": staff(STATE),
     "padron.decide": staff(STATE),
