@@ -201,18 +201,20 @@ def _cut(text: str, room: int, encoding: str) -> str:
 
 
 def compose(title: str, body: str, link: str = "") -> str:
-    """The SMS of a notice: ``title. body link`` when it fits one segment, else
-    ``title link``, else the whole text in up to :data:`MAX_PARTS` segments (the
-    body cut at a word if it is longer still). The link is always kept."""
+    """The SMS of a notice: ``title. body link``, or ``title. link`` when that
+    takes fewer segments (one, where it fits); beyond :data:`MAX_PARTS` segments
+    the body is cut at a word. The link is always kept whole."""
     title = " ".join(plain_typography(title).split()).rstrip(".")
     body = " ".join(plain_typography(body).split())
     tail = f" {link}" if link else ""
     whole = f"{title}. {body}{tail}" if body else f"{title}.{tail}"
-    if fits_one(whole):
-        return whole
     short = f"{title}.{tail}"
-    if fits_one(short):
-        return short
+    # Fewest segments; the whole text when it costs no more.
+    # Without a link, the title alone would leave the reader nowhere to read the rest.
+    candidates = (whole, short) if link else (whole,)
+    best = min(candidates, key=lambda text: len(split(text)))
+    if len(split(best)) <= MAX_PARTS:
+        return best
     encoding = encoding_of(whole)
     room = PART[encoding] * MAX_PARTS - length(f"{title}. {tail}", encoding)
     cut = _cut(body, room, encoding)

@@ -129,30 +129,46 @@ class Session:
         finally:
             client.disconnect()
 
-    def submit(self, phone: str, text: str, outbox_id: int | None = None) -> list[int]:
-        """Hand ``text`` to the SMSC for ``phone``, one submit_sm per segment, asking
-        for a receipt; returns the sequence numbers whose answers are pending."""
-        assert self.client is not None, "open() the session first"
+    def submit(self, phone: str, text: str) -> None:
+        """Hand ``text`` to the SMSC for ``phone`` without waiting for its answers
+        (the receiver's replies: the answers arrive in its loop)."""
         parts = encoding.segments(text, reference=secrets.randbelow(256))
-        sequences = []
-        for number, payload in enumerate(parts.payloads, start=1):
-            pdu = self.client.send_message(
-                source_addr_ton=self.settings.source_ton,
-                source_addr_npi=self.settings.source_npi,
-                source_addr=self.settings.source_addr,
-                dest_addr_ton=INTERNATIONAL,
-                dest_addr_npi=ISDN,
-                destination_addr=destination(phone),
-                short_message=payload,
-                data_coding=parts.data_coding,
-                esm_class=parts.esm_class,
-                registered_delivery=c.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
-            )
-            self.pending[pdu.sequence] = _Pending(
-                outbox_id, number, len(parts.payloads), parts.encoding
-            )
-            sequences.append(pdu.sequence)
-        return sequences
+        for number in range(1, len(parts.payloads) + 1):
+            self._submit_part(phone, parts, number, None)
+
+    def send(self, phone: str, text: str, outbox_id: int) -> int | None:
+        """Hand ``text`` to the SMSC segment by segment, each after the previous one
+        was accepted; None when all were, else the status that refused one (the
+        rest are not sent, so a retry repeats as little as possible)."""
+        parts = encoding.segments(text, reference=secrets.randbelow(256))
+        for number in range(1, len(parts.payloads) + 1):
+            (result,) = self.wait([self._submit_part(phone, parts, number, outbox_id)])
+            if isinstance(result, int):
+                return result
+        return None
+
+    def _submit_part(
+        self, phone: str, parts: encoding.Segments, number: int, outbox_id: int | None
+    ) -> int:
+        """One submit_sm asking for a receipt; returns its sequence number."""
+        assert self.client is not None, "open() the session first"
+        payload = parts.payloads[number - 1]
+        pdu = self.client.send_message(
+            source_addr_ton=self.settings.source_ton,
+            source_addr_npi=self.settings.source_npi,
+            source_addr=self.settings.source_addr,
+            dest_addr_ton=INTERNATIONAL,
+            dest_addr_npi=ISDN,
+            destination_addr=destination(phone),
+            short_message=payload,
+            data_coding=parts.data_coding,
+            esm_class=parts.esm_class,
+            registered_delivery=c.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
+        )
+        self.pending[pdu.sequence] = _Pending(
+            outbox_id, number, len(parts.payloads), parts.encoding
+        )
+        return pdu.sequence
 
     def wait(self, sequences: list[int]) -> list[str | int]:
         """Read PDUs until every one of ``sequences`` is answered: message ids,
@@ -171,7 +187,8 @@ class Session:
 
     def _sent(self, pdu: Any, **_: Any) -> None:
         pending = self.pending.get(pdu.sequence)
-        if pending is None:
+        # smpplib calls this for a refused submit_sm too, after the error handler.
+        if pending is None or pdu.status != c.SMPP_ESME_ROK:
             return
         message_id = _text(pdu.message_id)
         with write():
@@ -224,15 +241,14 @@ class SmppSender:
         try:
             if self.session is None:
                 self.session = Session(self.settings).open()
-            results = self.session.wait(self.session.submit(phone, text, message.outbox_id))
+            refused = self.session.send(phone, text, message.outbox_id)
         except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError):
             self.close()  # the next message connects again
             raise
-        refused = [r for r in results if isinstance(r, int)]
-        if any(r in PERMANENT for r in refused):
-            raise Undeliverable(f"smpp {refused[0]:#04x}")
-        if refused:
-            raise SmsRefused(f"smpp {refused[0]:#04x}")
+        if refused in PERMANENT:
+            raise Undeliverable(f"smpp {refused:#04x}")
+        if refused is not None:
+            raise SmsRefused(f"smpp {refused:#04x}")
 
     def close(self) -> None:
         if self.session is not None:

@@ -148,5 +148,6 @@ readline.createInterface({input: process.stdin}).on('line', (line) => {
   } else if (command.cmd === 'refuse') {
     refuse = {status: command.status, count: command.count || 1};
   }
+  emit({event: 'done', cmd: command.cmd});
 });
 process.stdin.on('end', () => process.exit(0));

@@ -78,6 +78,7 @@ class Smsc:
         assert self._process is not None and self._process.stdin is not None
         self._process.stdin.write(json.dumps(command) + "\n")
         self._process.stdin.flush()
+        self.wait_for(lambda e: e["event"] == "done" and e["cmd"] == command["cmd"])
 
     def phone_sends(self, source_addr: str, text: str, **extra: Any) -> None:
         """A message from the phone ``source_addr`` (e.g. ``524421234567``)."""
