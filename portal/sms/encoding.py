@@ -106,7 +106,9 @@ def split(text: str, encoding: str | None = None) -> list[str]:
     encoding = encoding or encoding_of(text)
     if length(text, encoding) <= SINGLE[encoding]:
         return [text]
-    pieces, current, used = [], [], 0
+    pieces: list[str] = []
+    current: list[str] = []
+    used = 0
     for c in text:
         units = _units(c, encoding)
         if used + units > PART[encoding]:

@@ -79,7 +79,7 @@ def answer(source: str, text: str, config: Mapping) -> tuple[str, str] | None:
 def status_answer(phone: str, folio: str) -> str:
     application = Application.get_or_none(Application.folio == folio)
     citizen = Citizen.get_by_id(application.citizen_id) if application else None
-    if citizen is None or _on_file(citizen.phone) != phone:
+    if application is None or citizen is None or _on_file(citizen.phone) != phone:
         return _say("es", NEUTRAL_ANSWER)
     reader = Reader(citizen.language, {}, html=False)
     status = reader.say(STATUS_LABELS[application.status]).lower()

@@ -3,7 +3,15 @@ per-number daily counters that the caps read (portal/sms/quota.py)."""
 
 from __future__ import annotations
 
-from peewee import SQL, AutoField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import (
+    SQL,
+    AutoField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+)
 
 from portal.applications.models import Outbox
 from portal.web.tables import BaseModel, _in, utcnow

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 
 from flask import current_app
+
 from portal.sms.models import SmsCounter
 from portal.web.database import write
 
@@ -68,4 +69,3 @@ def forget_old(now: dt.date | None = None) -> int:
     cutoff = (now or today()) - dt.timedelta(days=KEEP_DAYS)
     with write():
         return SmsCounter.delete().where(SmsCounter.day < cutoff).execute()
-

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,7 +70,9 @@ def handle(session: Session, pdu: Any, config: Mapping) -> int | None:
 def _receipt(pdu: Any) -> int | None:
     fields = {k.lower(): v for k, v in _FIELD.findall(_text(pdu.short_message))}
     message_id = _text(getattr(pdu, "receipted_message_id", None)) or fields.get("id", "")
-    if not message_id or not record_receipt(message_id, fields.get("stat", ""), fields.get("err", "")):
+    if not message_id or not record_receipt(
+        message_id, fields.get("stat", ""), fields.get("err", "")
+    ):
         log.info("acuse de un mensaje desconocido: se pide reenviarlo")
         return TRY_AGAIN
     return None
@@ -105,7 +106,9 @@ def run(config: Mapping, stop: threading.Event | None = None) -> None:
             while not stop.is_set():
                 session.read_once()
         except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError) as exc:
-            log.warning("receptor sms sin enlace (%s); nuevo intento en %.0f s", type(exc).__name__, pause)
+            log.warning(
+                "receptor sms sin enlace (%s); nuevo intento en %.0f s", type(exc).__name__, pause
+            )
             stop.wait(pause)
             pause = min(pause * 2, LONGEST_PAUSE)
         finally:

@@ -121,8 +121,11 @@ class Session:
         if client is None:
             return
         try:
-            if client.state in (c.SMPP_CLIENT_STATE_BOUND_TX, c.SMPP_CLIENT_STATE_BOUND_RX,
-                                c.SMPP_CLIENT_STATE_BOUND_TRX):
+            if client.state in (
+                c.SMPP_CLIENT_STATE_BOUND_TX,
+                c.SMPP_CLIENT_STATE_BOUND_RX,
+                c.SMPP_CLIENT_STATE_BOUND_TRX,
+            ):
                 client.unbind()
         except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError):
             pass

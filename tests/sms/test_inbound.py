@@ -28,7 +28,9 @@ def _nothing_sent(smsc):
     return [e for e in smsc.drain() if e["event"] == "submit_sm"] == []
 
 
-@pytest.mark.parametrize("typed", ["ESTADO {folio}", "estado {folio}", "Estádo: {folio}", "{folio}"])
+@pytest.mark.parametrize(
+    "typed", ["ESTADO {folio}", "estado {folio}", "Estádo: {folio}", "{folio}"]
+)
 def test_the_phone_on_file_gets_the_status_in_one_sms(app, running_receiver, typed):
     smsc = running_receiver
     citizen = make_citizen(phone=PHONE)

@@ -30,9 +30,7 @@ def _submits(smsc):
     return [e for e in smsc.drain() if e["event"] == "submit_sm"]
 
 
-def test_a_status_change_reaches_the_smsc_and_its_receipts_are_stored(
-    app, running_receiver
-):
+def test_a_status_change_reaches_the_smsc_and_its_receipts_are_stored(app, running_receiver):
     smsc = running_receiver
     citizen = make_citizen(notify_channel="sms", phone=PHONE)
     application = make_application(citizen, status="enviada")
@@ -50,9 +48,8 @@ def test_a_status_change_reaches_the_smsc_and_its_receipts_are_stored(
     link = f"https://ventanilla.example.org/mis-solicitudes/{application.folio}"
     expected = f"{notice.title}. {link}"
     submits = [submit] + [
-        smsc.wait_for(lambda e: e["event"] == "submit_sm") for _ in range(
-            len(encoding.split(expected)) - 1
-        )
+        smsc.wait_for(lambda e: e["event"] == "submit_sm")
+        for _ in range(len(encoding.split(expected)) - 1)
     ]
     assert "".join(s["text"] for s in submits) == expected
     assert {s["data_coding"] for s in submits} == {8}
@@ -63,7 +60,9 @@ def test_a_status_change_reaches_the_smsc_and_its_receipts_are_stored(
     assert {(p.encoding, p.parts) for p in parts} == {("ucs2", 2)}
 
     for part in parts:
-        stored = _until(lambda p=part: SmsPart.get_by_id(p.id).receipt_at and SmsPart.get_by_id(p.id))
+        stored = _until(
+            lambda p=part: SmsPart.get_by_id(p.id).receipt_at and SmsPart.get_by_id(p.id)
+        )
         assert stored.state == "DELIVRD" and stored.error_code == "000"
 
 
