@@ -179,6 +179,24 @@ def _audit_signing_key(config: dict) -> list[str]:
     return []
 
 
+def _sms(config: dict) -> list[str]:
+    if config.get("SMS_BACKEND", "log") not in ("log", "smpp"):
+        return ["SMS_BACKEND debe ser log o smpp (docs/sms.md)."]
+    if config.get("SMS_BACKEND") != "smpp":
+        return []
+    missing = [
+        name
+        for name in ("SMPP_HOST", "SMPP_SYSTEM_ID", "SMPP_PASSWORD", "SMPP_SOURCE_ADDR")
+        if not str(config.get(name) or "").strip()
+    ]
+    if missing:
+        return [
+            f"Con SMS_BACKEND=smpp faltan {', '.join(missing)}: los datos de la cuenta "
+            "que da el agregador de SMS (docs/sms.md)."
+        ]
+    return []
+
+
 # Each check takes the config and returns what is wrong with it, in Spanish,
 # naming the setting. Areas with settings of their own append their checks
 # here (before create_app runs), e.g. the rate limits' shared storage.
@@ -188,6 +206,7 @@ PRODUCTION_CHECKS: list[Callable[[dict], list[str]]] = [
     _digital_id,
     rate_limit_storage_problems,
     _audit_signing_key,
+    _sms,
 ]
 
 
