@@ -41,18 +41,22 @@ def _text(value: Any) -> str:
 def record_receipt(message_id: str, state: str, error_code: str = "") -> bool:
     """Store a receipt on its segment; False when no segment has that id."""
     state = state.upper() if state.upper() in RECEIPT_STATES else "UNKNOWN"
-    candidates = {message_id}
-    # Some SMSCs give the id in hexadecimal and the receipt in decimal, or back.
+    # Some SMSCs give the id in hexadecimal and the receipt in decimal, or back:
+    # the id as written first, then its other readings.
+    readings = [message_id]
     if message_id.isdigit():
-        candidates.add(format(int(message_id), "x"))
-    elif re.fullmatch(r"[0-9a-fA-F]+", message_id):
-        candidates.add(str(int(message_id, 16)))
+        readings.append(format(int(message_id), "x"))
+    if re.fullmatch(r"[0-9a-fA-F]{1,16}", message_id):
+        readings.append(str(int(message_id, 16)))
     with write():
-        return bool(
-            SmsPart.update(state=state, error_code=error_code[:8], receipt_at=utcnow())
-            .where(SmsPart.message_id.in_(sorted(candidates)))
-            .execute()
-        )
+        for reading in readings:
+            if (
+                SmsPart.update(state=state, error_code=error_code[:8], receipt_at=utcnow())
+                .where(SmsPart.message_id == reading)
+                .execute()
+            ):
+                return True
+    return False
 
 
 def handle(session: Session, pdu: Any, config: Mapping) -> int | None:

@@ -28,9 +28,11 @@ def smsc(app):
 
 
 @pytest.fixture
-def running_receiver(app, smsc):
-    """``flask sms-receiver``'s loop in a thread, bound as transceiver."""
+def start_receiver(app, smsc):
+    """Starts ``flask sms-receiver``'s loop in a thread, bound as transceiver;
+    stopped (and checked to stop) at the end of the test."""
     stop = threading.Event()
+    threads = []
 
     def serve():
         with app.app_context():
@@ -40,10 +42,20 @@ def running_receiver(app, smsc):
             finally:
                 db.close()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    smsc.wait_for(lambda e: e["event"] == "bind" and e["mode"] == "transceiver")
-    yield smsc
+    def start():
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        threads.append(thread)
+        smsc.wait_for(lambda e: e["event"] == "bind" and e["mode"] == "transceiver")
+
+    yield start
     stop.set()
-    thread.join(timeout=10)
-    assert not thread.is_alive()
+    for thread in threads:
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+
+
+@pytest.fixture
+def running_receiver(smsc, start_receiver):
+    start_receiver()
+    return smsc

@@ -133,13 +133,6 @@ def test_a_message_in_ucs2_is_read(app, running_receiver):
     assert "aprobada" in _answer(smsc, "52" + PHONE)["text"]
 
 
-def test_a_receipt_for_an_unknown_id_is_asked_again(app, running_receiver):
-    from portal.sms.receiver import TRY_AGAIN, record_receipt
-
-    assert record_receipt("nadie", "DELIVRD") is False
-    assert TRY_AGAIN == 0x64
-
-
 @pytest.mark.parametrize("status", STATUSES)
 def test_every_status_answer_fits_one_segment(app, status):
     citizen = make_citizen(phone=PHONE)

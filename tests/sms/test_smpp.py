@@ -80,12 +80,15 @@ def test_an_undelivered_receipt_is_stored_with_its_error(app, running_receiver):
     assert (part.state, part.error_code) == ("UNDELIV", "011")
 
 
-def test_a_receipt_that_arrives_with_no_receiver_waits_at_the_smsc(app, smsc, running_receiver):
-    # The receiver is bound here; receipts sent before a bind are queued by the
-    # SMSC, and this checks the receipt of a message sent now lands all the same.
+def test_a_receipt_sent_while_the_receiver_is_down_is_stored_after_it_binds(
+    app, smsc, start_receiver
+):
     citizen = make_citizen(notify_channel="sms", phone=PHONE)
     apps.transition(make_application(citizen, status="enviada"), "en_revision", STAFF)
     submit = smsc.wait_for(lambda e: e["event"] == "submit_sm")
+    time.sleep(0.3)
+    assert SmsPart.get(SmsPart.message_id == submit["message_id"]).receipt_at is None
+    start_receiver()
     _until(
         lambda: SmsPart.get_or_none(
             (SmsPart.message_id == submit["message_id"]) & SmsPart.receipt_at.is_null(False)
@@ -105,6 +108,33 @@ def test_accents_outside_gsm_go_as_ucs2_and_arrive_intact(app, smsc):
     if any(ch in notice.title for ch in "áíóúÁÍÓÚ"):
         assert {s["data_coding"] for s in submits} == {8}
     assert notice.title.rstrip(".") in text
+
+
+def test_a_receipt_for_an_id_not_stored_yet_is_refused_until_it_is(app, running_receiver):
+    smsc = running_receiver
+    smsc.command(cmd="dlr", id="m77", stat="EXPIRED")
+    refused = smsc.wait_for(lambda e: e["event"] == "deliver_sm_resp" and e["kind"] == "receipt")
+    assert refused["command_status"] == 0x64  # ESME_RX_T_APPN: deliver it again later
+    part = SmsPart.create(message_id="m77", encoding="gsm7")
+    smsc.wait_for(
+        lambda e: (
+            e["event"] == "deliver_sm_resp" and e["kind"] == "receipt" and e["command_status"] == 0
+        )
+    )
+    assert SmsPart.get_by_id(part.id).state == "EXPIRED"
+
+
+def test_receipt_ids_match_in_decimal_or_hexadecimal(app):
+    from portal.sms.receiver import record_receipt
+
+    SmsPart.create(message_id="1a2b", encoding="gsm7")
+    SmsPart.create(message_id="4096", encoding="gsm7")
+    assert record_receipt(str(0x1A2B), "delivrd") and record_receipt("1000", "UNDELIV")
+    assert [(p.message_id, p.state) for p in SmsPart.select().order_by(SmsPart.id)] == [
+        ("1a2b", "DELIVRD"),
+        ("4096", "UNDELIV"),
+    ]
+    assert record_receipt("zz", "DELIVRD") is False
 
 
 def test_an_smsc_that_is_down_leaves_the_row_pending_with_backoff(app):

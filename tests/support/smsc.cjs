@@ -7,6 +7,7 @@
 //   {"cmd": "mo", "source_addr": "524421234567", "text": "ESTADO ..."}  a message from a phone
 //   {"cmd": "receipt", "stat": "UNDELIV", "err": "001"}  the state of the next receipts
 //   {"cmd": "refuse", "status": 88, "count": 1}          refuse the next submit_sm
+//   {"cmd": "dlr", "id": "m77", "stat": "DELIVRD"}        a receipt for any message id
 // Every accepted submit_sm that asks for one gets a delivery receipt (esm_class
 // 0x04, receipted_message_id and message_state TLVs) on a receiver or
 // transceiver session of the same account; a receipt or message the client
@@ -36,6 +37,19 @@ function stamp(date) {
   const p = (n) => String(n).padStart(2, '0');
   return `${p(date.getUTCFullYear() % 100)}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}` +
     `${p(date.getUTCHours())}${p(date.getUTCMinutes())}`;
+}
+
+function receiptFor(id, stat, err, destination, source) {
+  const now = stamp(new Date());
+  return {
+    source_addr: destination,
+    destination_addr: source,
+    esm_class: 0x04,
+    short_message: `id:${id} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} ` +
+      `submit date:${now} done date:${now} stat:${stat} err:${err} text:`,
+    receipted_message_id: id,
+    message_state: STATES[stat] || 7,
+  };
 }
 
 function deliver(params, kind, tries) {
@@ -106,17 +120,8 @@ const server = smpp.createServer({debug: false}, (session) => {
     });
     session.send(pdu.response({message_id: id}));
     if (pdu.registered_delivery & 0x01) {
-      const now = stamp(new Date());
-      const {stat, err} = receipt;
-      setTimeout(() => deliver({
-        source_addr: pdu.destination_addr,
-        destination_addr: pdu.source_addr,
-        esm_class: 0x04,
-        short_message: `id:${id} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} ` +
-          `submit date:${now} done date:${now} stat:${stat} err:${err} text:`,
-        receipted_message_id: id,
-        message_state: STATES[stat] || 7,
-      }, 'receipt', 5), 50);
+      const params = receiptFor(id, receipt.stat, receipt.err, pdu.destination_addr, pdu.source_addr);
+      setTimeout(() => deliver(params, 'receipt', 5), 50);
     }
   });
   session.on('enquire_link', (pdu) => session.send(pdu.response()));
@@ -145,6 +150,9 @@ readline.createInterface({input: process.stdin}).on('line', (line) => {
     deliver(params, 'mo', 1);
   } else if (command.cmd === 'receipt') {
     receipt = {stat: command.stat, err: command.err || '000'};
+  } else if (command.cmd === 'dlr') {
+    const params = receiptFor(command.id, command.stat, command.err || '000', '524421234567', '30100');
+    deliver(params, 'receipt', command.tries || 20);
   } else if (command.cmd === 'refuse') {
     refuse = {status: command.status, count: command.count || 1};
   }
