@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import smpplib.consts as c
-import smpplib.exceptions
 
 from portal.models import utcnow
 from portal.sms import encoding, inbound, quota
@@ -109,7 +108,7 @@ def run(config: Mapping, stop: threading.Event | None = None) -> None:
             pause = 1.0
             while not stop.is_set():
                 session.read_once()
-        except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a long-running process: reconnect, never die
             log.warning(
                 "receptor sms sin enlace (%s); nuevo intento en %.0f s", type(exc).__name__, pause
             )
