@@ -15,6 +15,7 @@ import hmac
 
 from flask import current_app
 
+from portal.citizens.phones import normalise_phone
 from portal.sms.models import SmsCounter
 from portal.web.database import write
 
@@ -29,8 +30,10 @@ class DailyCapReached(Exception):
 
 
 def number_key(phone: str) -> str:
+    """The digest of a number however it is written (``+524421234567``, 10 digits)."""
     key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, f"sms\x00{phone}".encode(), hashlib.sha256).hexdigest()
+    digits = normalise_phone(phone)
+    return hmac.new(key, f"sms\x00{digits}".encode(), hashlib.sha256).hexdigest()
 
 
 def today() -> dt.date:
@@ -53,6 +56,18 @@ def take(phone: str, kind: str, cap: int, day: dt.date | None = None) -> bool:
             .execute()
         )
     return bool(spent)
+
+
+def give_back(phone: str, kind: str, day: dt.date | None = None) -> None:
+    """Return a unit that was taken for an SMS that did not go out (the SMSC was
+    down or refused it), so an outage does not spend a number's day."""
+    with write():
+        SmsCounter.update(count=SmsCounter.count - 1).where(
+            (SmsCounter.key == number_key(phone))
+            & (SmsCounter.kind == kind)
+            & (SmsCounter.day == (day or today()))
+            & (SmsCounter.count > 0)
+        ).execute()
 
 
 def used(phone: str, kind: str, day: dt.date | None = None) -> int:

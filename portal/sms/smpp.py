@@ -139,16 +139,16 @@ class Session:
         for number in range(1, len(parts.payloads) + 1):
             self._submit_part(phone, parts, number, None)
 
-    def send(self, phone: str, text: str, outbox_id: int) -> int | None:
+    def send(self, phone: str, text: str, outbox_id: int) -> tuple[int, int | None]:
         """Hand ``text`` to the SMSC segment by segment, each after the previous one
-        was accepted; None when all were, else the status that refused one (the
-        rest are not sent, so a retry repeats as little as possible)."""
+        was accepted; returns how many were, and the status that refused the next
+        one or None (the rest are not sent, so a retry repeats as little as possible)."""
         parts = encoding.segments(text, reference=secrets.randbelow(256))
         for number in range(1, len(parts.payloads) + 1):
             (result,) = self.wait([self._submit_part(phone, parts, number, outbox_id)])
             if isinstance(result, int):
-                return result
-        return None
+                return number - 1, result
+        return len(parts.payloads), None
 
     def _submit_part(
         self, phone: str, parts: encoding.Segments, number: int, outbox_id: int | None
@@ -244,10 +244,15 @@ class SmppSender:
         try:
             if self.session is None:
                 self.session = Session(self.settings).open()
-            refused = self.session.send(phone, text, message.outbox_id)
+            accepted, refused = self.session.send(phone, text, message.outbox_id)
         except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError):
             self.close()  # the next message connects again
+            quota.give_back(phone, quota.SENT)  # nothing reached the phone
             raise
+        if refused is None:
+            return
+        if not accepted:
+            quota.give_back(phone, quota.SENT)
         if refused in PERMANENT:
             raise Undeliverable(f"smpp {refused:#04x}")
         if refused is not None:

@@ -154,3 +154,16 @@ def test_stop_sms_changes_only_records_that_had_sms(app):
     assert Citizen.get_by_id(with_sms.id).notify_channel == "portal"
     assert Citizen.get_by_id(by_mail.id).notify_channel == "email"
     assert Actor.citizen(with_sms).id == with_sms.id
+
+
+def test_answers_and_notices_share_the_numbers_daily_cap(app, running_receiver):
+    smsc = running_receiver
+    app.config["SMS_DAILY_CAP"] = 1
+    citizen = make_citizen(phone=PHONE, notify_channel="sms")
+    application = make_application(citizen, status="enviada")
+    apps.transition(application, "en_revision", apps.Actor("personal", None, "admin_estatal"))
+    assert _answer(smsc, "52" + PHONE)
+    smsc.drain(wait=1)  # the notice's other segment and the receipts
+    smsc.phone_sends("52" + PHONE, application.folio)
+    assert _nothing_sent(smsc)
+    assert quota.used("+52" + PHONE, quota.SENT) == 1

@@ -144,6 +144,8 @@ def test_an_smsc_that_is_down_leaves_the_row_pending_with_backoff(app):
     row = Outbox.get()
     assert (row.status, row.attempts, row.last_error) == ("pendiente", 1, "ConnectionError")
     assert SmsPart.select().count() == 0
+    # An outage spends nothing of the number's day.
+    assert quota.used(PHONE, quota.SENT) == 0
 
 
 def test_a_throttled_submit_is_retried_and_a_refused_address_is_given_up(app, smsc):
@@ -152,6 +154,7 @@ def test_a_throttled_submit_is_retried_and_a_refused_address_is_given_up(app, sm
     apps.transition(make_application(citizen, status="enviada"), "en_revision", STAFF)
     row = Outbox.get()
     assert (row.status, row.attempts, row.last_error) == ("pendiente", 1, "SmsRefused")
+    assert quota.used(PHONE, quota.SENT) == 0
 
     other = make_citizen(notify_channel="sms", phone="4427654321")
     smsc.command(cmd="refuse", status=0x0B)  # ESME_RINVDSTADR
@@ -168,7 +171,7 @@ def test_the_daily_cap_per_number_holds_the_rest_for_later(app, smsc):
         apps.transition(make_application(citizen, status="enviada"), "en_revision", STAFF)
     statuses = [(r.status, r.last_error) for r in Outbox.select().order_by(Outbox.id)]
     assert statuses == [("enviado", ""), ("enviado", ""), ("pendiente", "DailyCapReached")]
-    assert quota.used("+52" + PHONE, quota.SENT) == 2
+    assert quota.used("+52" + PHONE, quota.SENT) == quota.used(PHONE, quota.SENT) == 2
     sent = {p.outbox_id for p in SmsPart.select()}
     assert sent == {r.id for r in Outbox.select().where(Outbox.status == "enviado")}
 
