@@ -10,6 +10,7 @@ from portal.citizens import oidc
 from portal.config import ROOT, check, from_env, protect_data_files
 from portal.delivery import tasks as delivery_tasks
 from portal.rolls import tasks as roll_tasks
+from portal.sms import tasks as sms_tasks  # noqa: F401  (registers its periodic task)
 from portal.web import assets, formatting, limits, logs, pagecache, queue, security, templating
 from portal.web import database as db
 from portal.web.extensions import babel, compress, csrf, htmx_ext, login_manager

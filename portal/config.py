@@ -93,6 +93,21 @@ def from_env(env: dict | None = None) -> dict:
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_FROM": env.get("MAIL_FROM", "Ventanilla Única <avisos@ventanilla.example.org>"),
         "SMS_BACKEND": env.get("SMS_BACKEND", "log"),
+        # SMS over SMPP (SMS_BACKEND=smpp; docs/sms.md): the SMSC of the carrier or
+        # aggregator, the account it gave, the short code or number we send from.
+        "SMPP_HOST": env.get("SMPP_HOST", "127.0.0.1"),
+        "SMPP_PORT": _int(env, "SMPP_PORT", 2775),
+        "SMPP_SYSTEM_ID": env.get("SMPP_SYSTEM_ID", ""),
+        "SMPP_PASSWORD": env.get("SMPP_PASSWORD", ""),
+        "SMPP_SYSTEM_TYPE": env.get("SMPP_SYSTEM_TYPE", ""),
+        "SMPP_SOURCE_ADDR": env.get("SMPP_SOURCE_ADDR", ""),
+        # 3 and 0: a short code (network specific, unknown plan); 1 and 1 for a long number.
+        "SMPP_SOURCE_TON": _int(env, "SMPP_SOURCE_TON", 3),
+        "SMPP_SOURCE_NPI": _int(env, "SMPP_SOURCE_NPI", 0),
+        "SMPP_TIMEOUT": _int(env, "SMPP_TIMEOUT", 10),
+        # SMS per number per day (notices and answers), and questions answered per number.
+        "SMS_DAILY_CAP": _int(env, "SMS_DAILY_CAP", 10),
+        "SMS_QUESTIONS_DAILY_CAP": _int(env, "SMS_QUESTIONS_DAILY_CAP", 5),
         # Empty: a SQLite file in the instance folder (see portal/web/queue.py).
         "QUEUE_URL": env.get("QUEUE_URL", ""),
         "KIOSK_MODE": _bool(env.get("KIOSK_MODE")),
@@ -164,6 +179,24 @@ def _audit_signing_key(config: dict) -> list[str]:
     return []
 
 
+def _sms(config: dict) -> list[str]:
+    if config.get("SMS_BACKEND", "log") not in ("log", "smpp"):
+        return ["SMS_BACKEND debe ser log o smpp (docs/sms.md)."]
+    if config.get("SMS_BACKEND") != "smpp":
+        return []
+    missing = [
+        name
+        for name in ("SMPP_HOST", "SMPP_SYSTEM_ID", "SMPP_PASSWORD", "SMPP_SOURCE_ADDR")
+        if not str(config.get(name) or "").strip()
+    ]
+    if missing:
+        return [
+            f"Con SMS_BACKEND=smpp faltan {', '.join(missing)}: los datos de la cuenta "
+            "que da el agregador de SMS (docs/sms.md)."
+        ]
+    return []
+
+
 # Each check takes the config and returns what is wrong with it, in Spanish,
 # naming the setting. Areas with settings of their own append their checks
 # here (before create_app runs), e.g. the rate limits' shared storage.
@@ -173,6 +206,7 @@ PRODUCTION_CHECKS: list[Callable[[dict], list[str]]] = [
     _digital_id,
     rate_limit_storage_problems,
     _audit_signing_key,
+    _sms,
 ]
 
 

@@ -218,12 +218,20 @@ class Message:
     to: str
     subject: str
     body: str
+    # The portal address the message points to. An e-mail carries it in its
+    # body; an SMS sender places it (portal/sms/encoding.py keeps it whole).
+    link: str = ""
 
 
 class Sender(Protocol):
     def send(self, message: Message) -> None:
-        """Send or raise; any exception means "try again later"."""
+        """Send or raise; any exception but :class:`Undeliverable` means "try again later"."""
         ...
+
+
+class Undeliverable(Exception):
+    """Raised by a sender when trying again cannot help (the gateway refused the
+    address itself): the row is given up at once."""
 
 
 class SmtpSender:
@@ -257,10 +265,19 @@ class LoggingSmsSender:
 
 
 def senders_from_config(config: Mapping) -> dict[str, Sender]:
+    """The senders per channel; ``SMS_BACKEND`` is ``log`` (development) or
+    ``smpp`` (a carrier's or aggregator's SMSC, docs/sms.md)."""
     backend = config.get("SMS_BACKEND", "log")
-    if backend != "log":
-        raise ValueError(f"SMS_BACKEND desconocido: {backend!r} (disponible: log)")
-    return {"email": SmtpSender(config), "sms": LoggingSmsSender()}
+    sms: Sender
+    if backend == "log":
+        sms = LoggingSmsSender()
+    elif backend == "smpp":
+        from portal.sms.smpp import SmppSender  # here: portal/sms builds on this module
+
+        sms = SmppSender(config)
+    else:
+        raise ValueError(f"SMS_BACKEND desconocido: {backend!r} (disponible: log, smpp)")
+    return {"email": SmtpSender(config), "sms": sms}
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -276,16 +293,21 @@ def _message(row: Outbox, base_url: str) -> Message | None:
     notice = Notice.get_by_id(row.notice_id)
     citizen = Citizen.get_by_id(notice.citizen_id)
     to = citizen.email if row.channel == "email" else sms_address(citizen.phone)
+    if row.channel == "sms" and citizen.notify_channel != "sms":
+        to = None  # they sent BAJA or chose another channel since (portal/sms/inbound.py)
     if not to:
         return None
     shown = notice_texts.plain(notice, citizen.language)
-    body = f"{shown.body}\n\n{base_url}{notice.link}" if notice.link else shown.body
+    link = f"{base_url}{notice.link}" if notice.link else ""
+    if row.channel == "sms":
+        return Message(outbox_id=row.id, to=to, subject=shown.title, body=shown.body, link=link)
+    body = f"{shown.body}\n\n{link}" if link else shown.body
     if row.channel == "email":
         reader = notice_texts.Reader(citizen.language, {}, html=False)
         # A state's own wording of the legend is legal text only the state may translate.
         legend = configured_legend() or reader.say(FEDERAL)
         body += f"\n\n{legend}\n\n{reader.say(EMAIL_FOOTER)}"
-    return Message(outbox_id=row.id, to=to, subject=shown.title, body=body)
+    return Message(outbox_id=row.id, to=to, subject=shown.title, body=body, link=link)
 
 
 def deliver_due(
@@ -295,8 +317,21 @@ def deliver_due(
     now: dt.datetime | None = None,
     limit: int = 100,
 ) -> dict[str, int]:
-    """Send the rows that are due; returns how many were sent, retried and given up."""
-    now = now or utcnow()
+    """Send the rows that are due; returns how many were sent, retried and given up.
+    A sender with a ``close()`` (one connection for the whole run, like SMPP's)
+    is closed at the end."""
+    try:
+        return _deliver_due(senders, base_url, now or utcnow(), limit)
+    finally:
+        for sender in senders.values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                close()
+
+
+def _deliver_due(
+    senders: Mapping[str, Sender], base_url: str, now: dt.datetime, limit: int
+) -> dict[str, int]:
     counts = {"enviado": 0, "reintento": 0, "fallido": 0}
     due = list(
         Outbox.select(Outbox.id, Outbox.next_attempt_at)
@@ -325,7 +360,7 @@ def deliver_due(
             senders[row.channel].send(message)
         except Exception as exc:  # noqa: BLE001 - any failure is retried later
             attempts = row.attempts + 1
-            gave_up = attempts >= MAX_ATTEMPTS or message is None
+            gave_up = attempts >= MAX_ATTEMPTS or message is None or isinstance(exc, Undeliverable)
             with write():
                 Outbox.update(
                     attempts=attempts,

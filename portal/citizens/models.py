@@ -47,7 +47,8 @@ class Citizen(SignedInUser, BaseModel):
     sex = CharField(max_length=1)
     # Contact and notices.
     email = CharField(default="")
-    phone = CharField(default="")
+    # Indexed: an SMS that arrives names its sender by number (portal/sms/inbound.py).
+    phone = CharField(default="", index=True)
     notify_channel = CharField(default="portal")
     # The language the person last chose on /idioma/<code> while signed in: what
     # the e-mail and SMS sent from the queue are written in (docs/languages.md).

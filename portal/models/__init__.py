@@ -46,6 +46,7 @@ from portal.rolls.models import (
     ImportBatch,
     ImportRejection,
 )
+from portal.sms.models import SMS_MODELS, SmsCounter, SmsPart
 from portal.transparency.models import STATS_MODELS, BeneficiaryCell, BeneficiaryMonth, StatsState
 from portal.vocabulary import LIVE_STATUSES, STAFF_ROLES, STATUSES
 from portal.web.models import WebSession
@@ -88,6 +89,7 @@ ALL_MODELS = [
     *RIGHTS_MODELS,
     *PLANNING_MODELS,
     Recertification,
+    *SMS_MODELS,
 ]
 
 __all__ = [
@@ -138,6 +140,8 @@ __all__ += [
     "Recertification",
     "ResumeCode",
     "SignInThrottle",
+    "SmsCounter",
+    "SmsPart",
     "StatsState",
 ]
 __all__ += ["Budget", "DecisionTally", "Goal", "Indicator", "PlanTally"]
