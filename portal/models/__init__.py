@@ -46,6 +46,14 @@ from portal.rolls.models import (
     ImportBatch,
     ImportRejection,
 )
+from portal.secretariat.models import (
+    SECRETARIAT_MODELS,
+    ReportObligation,
+    StaffNotice,
+    StaffOutbox,
+    Submission,
+    SubmissionItem,
+)
 from portal.transparency.models import STATS_MODELS, BeneficiaryCell, BeneficiaryMonth, StatsState
 from portal.vocabulary import LIVE_STATUSES, STAFF_ROLES, STATUSES
 from portal.web.models import WebSession
@@ -88,6 +96,7 @@ ALL_MODELS = [
     *RIGHTS_MODELS,
     *PLANNING_MODELS,
     Recertification,
+    *SECRETARIAT_MODELS,
 ]
 
 __all__ = [
@@ -141,3 +150,4 @@ __all__ += [
     "StatsState",
 ]
 __all__ += ["Budget", "DecisionTally", "Goal", "Indicator", "PlanTally"]
+__all__ += ["ReportObligation", "StaffNotice", "StaffOutbox", "Submission", "SubmissionItem"]
