@@ -40,9 +40,7 @@ class ReportObligation(BaseModel):
     agency_id: ForeignKeyField[int]
     program = ForeignKeyField(Program, null=True, on_delete="CASCADE")
     program_id: ForeignKeyField[int | None]
-    kind = CharField(
-        max_length=30, constraints=[SQL(f"CHECK (kind IN ({_in(OBLIGATION_KINDS)}))")]
-    )
+    kind = CharField(max_length=30, constraints=[SQL(f"CHECK (kind IN ({_in(OBLIGATION_KINDS)}))")])
     title = CharField(max_length=200)
     due_on = DateField(index=True)
     remind_days = IntegerField(constraints=[SQL("CHECK (remind_days >= 0)")])
@@ -61,9 +59,7 @@ class Submission(BaseModel):
     or a quarterly report (``kind``), named by ``ref_id`` in the owning area."""
 
     id: AutoField[int]
-    kind = CharField(
-        max_length=20, constraints=[SQL(f"CHECK (kind IN ({_in(SUBMISSION_KINDS)}))")]
-    )
+    kind = CharField(max_length=20, constraints=[SQL(f"CHECK (kind IN ({_in(SUBMISSION_KINDS)}))")])
     ref_id = IntegerField()
     agency = ForeignKeyField(Agency, on_delete="CASCADE")
     agency_id: ForeignKeyField[int]
