@@ -6,7 +6,8 @@ Whether a choice exists or a date makes sense is the domain's to say
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.planning.forms import NumberField
@@ -51,3 +52,44 @@ class ObligationForm(BaseForm):
             "La dependencia recibe un recordatorio ese número de días antes (5 si lo deja vacío)."
         ),
     )
+
+
+class SendForm(BaseForm):
+    """Sending an obligation to validation: the quarter it reports, or the roll."""
+
+    trimestre = SelectField(
+        _l("Trimestre que informa"), validators=[Optional()], validate_choice=False
+    )
+    padron = SelectField(_l("Padrón que envía"), validators=[Optional()], validate_choice=False)
+
+
+def decision_form(items, formdata=True) -> BaseForm:
+    """One accept-or-return choice and one comment per item of a submission."""
+
+    class DecisionForm(BaseForm):
+        pass
+
+    for item in items:
+        setattr(
+            DecisionForm,
+            f"veredicto_{item.id}",
+            RadioField(
+                _l("¿Acepta «%(label)s»?", label=item.label),
+                choices=[
+                    SelectChoice("aceptado", _l("Aceptar")),
+                    SelectChoice("devuelto", _l("Devolver con comentario")),
+                ],
+                validators=[Optional()],
+                validate_choice=False,
+            ),
+        )
+        setattr(
+            DecisionForm,
+            f"comentario_{item.id}",
+            TextAreaField(
+                _l("Comentario sobre «%(label)s»", label=item.label),
+                validators=[Optional()],
+                description=_l("Obligatorio si la devuelve: qué debe corregir la dependencia."),
+            ),
+        )
+    return DecisionForm() if formdata else DecisionForm(formdata=None)

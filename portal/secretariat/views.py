@@ -16,9 +16,11 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.backoffice.audit import Actor
 from portal.models import Agency, Program
-from portal.secretariat import calendar, inbox
+from portal.planning import progress
+from portal.secretariat import calendar, inbox, validation
 from portal.secretariat.calendar import CalendarError
-from portal.secretariat.forms import ObligationForm
+from portal.secretariat.forms import ObligationForm, SendForm, decision_form
+from portal.secretariat.validation import ValidationError
 from portal.vocabulary import Role
 from portal.web.auth import staff_required
 from portal.web.htmx import render
@@ -27,6 +29,8 @@ bp = Blueprint("secretariat", __name__, url_prefix="/oficina/secretaria")
 SECRETARIAT = (Role.SECRETARIA,)
 REPORTERS = calendar.AGENCY_REPORTERS
 CALENDAR_READERS = (*SECRETARIAT, *REPORTERS)
+# The obligations an agency answers by sending something to validation.
+SENDABLE = ("avance_trimestral", "actualizacion_padron")
 
 
 def _user():
@@ -130,3 +134,141 @@ def notices():
     page = render("secretariat/notices.html", notices=found, unread=set(unread))
     inbox.mark_read(member, unread)  # seen now; shown as new this once
     return page
+
+
+# Validation --------------------------------------------------------------------------
+
+
+def _send_form(obligation, from_request: bool) -> SendForm:
+    form = SendForm() if from_request else SendForm(formdata=None)
+    form.trimestre.choices = [SelectChoice("", _("Elija el trimestre"))] + [
+        SelectChoice(str(q), str(label)) for q, label in progress.QUARTER_LABELS.items()
+    ]
+    form.padron.choices = [SelectChoice("", _("Elija el padrón"))] + [
+        SelectChoice(str(b.id), f"{p.name} · {b.accepted:,} " + _("filas aceptadas"))
+        for b, p in validation.finished_rolls(obligation.agency_id)
+    ]
+    return form
+
+
+def _send_page(obligation, form, status=200):
+    return render(
+        "secretariat/send.html", obligation=obligation, form=form, kinds=calendar.KINDS
+    ), status
+
+
+@bp.route("/obligaciones/<int:obligation_id>/enviar", methods=["GET", "POST"])
+@staff_required(*REPORTERS)
+def send(obligation_id: int):
+    found = calendar.find_for(obligation_id, current_user.agency_id)
+    if found is None or found.kind not in SENDABLE:
+        abort(404)
+    if request.method == "GET":
+        return _send_page(found, _send_form(found, False))
+    form = _send_form(found, True)
+    if not form.validate():
+        return _send_page(found, form, 422)
+    actor = Actor.staff(_user())
+    try:
+        if found.kind == "avance_trimestral":
+            sent = validation.submit_quarterly_report(
+                found, _number(form.trimestre.data), actor, request_id=g.get("request_id", "")
+            )
+        else:
+            sent = validation.submit_roll(
+                _number(form.padron.data),
+                Agency.get_by_id(found.agency_id),
+                actor,
+                obligation=found,
+                request_id=g.get("request_id", ""),
+            )
+    except ValidationError as error:
+        target = getattr(form, error.field, None) if error.field else None
+        if target is None:
+            flash(error.message, "error")
+            return redirect(url_for("secretariat.index") + f"#obligacion-{found.id}", code=303)
+        target.errors.append(error.message)
+        return _send_page(found, form, 422)
+    flash(_("Enviado a la Secretaría para su validación."), "ok")
+    return redirect(url_for("secretariat.submission", submission_id=sent.id), code=303)
+
+
+@bp.get("/validacion")
+@staff_required(*CALENDAR_READERS)
+def submissions():
+    return render(
+        "secretariat/submissions.html",
+        submissions=validation.queue(_scope()),
+        agencies={a.id: a.name for a in Agency.select(Agency.id, Agency.name)},
+        statuses=validation.STATUSES,
+        kinds=validation.KINDS,
+        is_secretariat=_scope() is None,
+    )
+
+
+def _submission(submission_id: int):
+    found = validation.find_for(submission_id, _scope())
+    if found is None:
+        abort(404)
+    return found
+
+
+def _submission_page(found, form=None, status=200):
+    items = validation.items_of(found)
+    is_secretariat = _scope() is None
+    if form is None and is_secretariat:
+        form = decision_form(items, formdata=False)
+    return render(
+        "secretariat/submission.html",
+        submission=found,
+        agency=Agency.get_by_id(found.agency_id),
+        items=items,
+        form=form,
+        statuses=validation.STATUSES,
+        kinds=validation.KINDS,
+        is_secretariat=is_secretariat,
+        may_decide=is_secretariat and found.status in validation.OPEN,
+    ), status
+
+
+@bp.get("/validacion/<int:submission_id>")
+@staff_required(*CALENDAR_READERS)
+def submission(submission_id: int):
+    return _submission_page(_submission(submission_id))
+
+
+@bp.post("/validacion/<int:submission_id>/revisar")
+@staff_required(*SECRETARIAT)
+def take(submission_id: int):
+    found = _submission(submission_id)
+    try:
+        validation.take(found, Actor.staff(_user()), request_id=g.get("request_id", ""))
+    except ValidationError as error:
+        flash(error.message, "error")
+    return redirect(url_for("secretariat.submission", submission_id=found.id), code=303)
+
+
+@bp.post("/validacion/<int:submission_id>/decision")
+@staff_required(*SECRETARIAT)
+def decide(submission_id: int):
+    found = _submission(submission_id)
+    items = validation.items_of(found)
+    form = decision_form(items)
+    if not form.validate():
+        return _submission_page(found, form, 422)
+    verdicts = {
+        item.id: validation.Verdict(
+            form[f"veredicto_{item.id}"].data or "", form[f"comentario_{item.id}"].data or ""
+        )
+        for item in items
+    }
+    try:
+        validation.decide(found, verdicts, Actor.staff(_user()), request_id=g.get("request_id", ""))
+    except ValidationError as error:
+        if error.field and error.field in form:
+            form[error.field].errors.append(error.message)
+            return _submission_page(found, form, 422)
+        flash(error.message, "error")
+        return redirect(url_for("secretariat.submission", submission_id=found.id), code=303)
+    flash(_("Decisión guardada; la dependencia ya la ve."), "ok")
+    return redirect(url_for("secretariat.submissions"), code=303)
