@@ -1,6 +1,7 @@
 """The coordinating secretariat (issue 17, items 5-7): reporting obligations per
 agency, the submissions the secretariat validates and their items, and the
-staff inbox with its e-mail outbox (portal/secretariat/models.py).
+staff inbox with its e-mail outbox, and the message threads between agencies
+and the secretariat with their read receipts (portal/secretariat/models.py).
 
 Depends only on tables of 0001 (agency, program, staff_user)."""
 
@@ -9,6 +10,7 @@ from peewee import *
 OBLIGATION_KINDS = "'avance_trimestral', 'actualizacion_padron', 'reglas_operacion'"
 SUBMISSION_KINDS = "'program_version', 'roll', 'quarterly_report'"
 SUBMISSION_STATUSES = "'enviada', 'en_revision', 'aceptada', 'devuelta'"
+SIDES = "'secretaria', 'dependencia'"
 
 
 def up(migrator, db):
@@ -125,7 +127,66 @@ def up(migrator, db):
             table_name = "staff_outbox"
             indexes = ((("status", "next_attempt_at"), False),)
 
-    db.create_tables([ReportObligation, Submission, SubmissionItem, StaffNotice, StaffOutbox])
+    class Thread(Model):
+        agency = ForeignKeyField(Agency, on_delete="CASCADE", index=False)
+        topic = CharField(
+            max_length=20,
+            constraints=[SQL("CHECK (topic IN ('programa', 'obligacion', 'envio'))")],
+        )
+        topic_id = IntegerField()
+        subject = CharField(max_length=200)
+        created_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+        created_at = DateTimeField()
+        last_message_at = DateTimeField(index=True)
+        messages = IntegerField(default=0)
+
+        class Meta:
+            database = db
+            legacy_table_names = False
+            table_name = "thread"
+            indexes = ((("agency", "last_message_at"), False),)
+
+    class ThreadMessage(Model):
+        thread = ForeignKeyField(Thread, on_delete="CASCADE", index=False)
+        author = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+        side = CharField(max_length=12, constraints=[SQL(f"CHECK (side IN ({SIDES}))")])
+        body = TextField()
+        attachment_key = CharField(default="")
+        attachment_name = CharField(max_length=120, default="")
+        attachment_type = CharField(max_length=40, default="")
+        created_at = DateTimeField()
+
+        class Meta:
+            database = db
+            legacy_table_names = False
+            table_name = "thread_message"
+            indexes = ((("thread", "id"), False),)
+
+    class ThreadRead(Model):
+        thread = ForeignKeyField(Thread, on_delete="CASCADE", index=False)
+        staff = ForeignKeyField(StaffUser, on_delete="CASCADE")
+        side = CharField(max_length=12, constraints=[SQL(f"CHECK (side IN ({SIDES}))")])
+        last_read = IntegerField()
+        read_at = DateTimeField()
+
+        class Meta:
+            database = db
+            legacy_table_names = False
+            table_name = "thread_read"
+            indexes = ((("thread", "staff"), True),)
+
+    db.create_tables(
+        [
+            ReportObligation,
+            Submission,
+            SubmissionItem,
+            StaffNotice,
+            StaffOutbox,
+            Thread,
+            ThreadMessage,
+            ThreadRead,
+        ]
+    )
 
 
 def down(migrator, db):

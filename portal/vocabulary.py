@@ -225,6 +225,10 @@ class AuditAction(StrEnum):
     SUBMISSION_EN_REVISION = "validacion.en_revision"
     SUBMISSION_ACEPTADA = "validacion.aceptada"
     SUBMISSION_DEVUELTA = "validacion.devuelta"
+    THREAD_START = "conversacion.alta"
+    MESSAGE_SEND = "mensaje.enviado"
+    MESSAGE_READ = "mensaje.leido"
+    MESSAGE_ATTACHMENT_VIEW = "mensaje.ver_adjunto"
 
 
 def status_action(status: str) -> AuditAction:

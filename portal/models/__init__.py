@@ -53,6 +53,9 @@ from portal.secretariat.models import (
     StaffOutbox,
     Submission,
     SubmissionItem,
+    Thread,
+    ThreadMessage,
+    ThreadRead,
 )
 from portal.transparency.models import STATS_MODELS, BeneficiaryCell, BeneficiaryMonth, StatsState
 from portal.vocabulary import LIVE_STATUSES, STAFF_ROLES, STATUSES
@@ -151,3 +154,4 @@ __all__ += [
 ]
 __all__ += ["Budget", "DecisionTally", "Goal", "Indicator", "PlanTally"]
 __all__ += ["ReportObligation", "StaffNotice", "StaffOutbox", "Submission", "SubmissionItem"]
+__all__ += ["Thread", "ThreadMessage", "ThreadRead"]

@@ -6,11 +6,13 @@ Whether a choice exists or a date makes sense is the domain's to say
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.planning.forms import NumberField
+from portal.rights.forms import DayField
 from portal.secretariat.calendar import MAX_TITLE
 from portal.web.forms import BaseForm
 
@@ -40,10 +42,11 @@ class ObligationForm(BaseForm):
         ],
         description=_l("Por ejemplo: Avance del tercer trimestre 2026."),
     )
-    fecha_limite = DateField(
+    fecha_limite = DayField(
         _l("Fecha límite"),
         validators=[InputRequired(_l("Escriba la fecha límite."))],
-        description=_l("Día, mes y año, por ejemplo 2026-12-31."),
+        format=["%Y-%m-%d", "%d/%m/%Y"],
+        description=_l("Día, mes y año, por ejemplo 31/12/2026."),
     )
     aviso_dias = NumberField(
         _l("Días de aviso antes de la fecha"),
@@ -93,3 +96,30 @@ def decision_form(items, formdata=True) -> BaseForm:
             ),
         )
     return DecisionForm() if formdata else DecisionForm(formdata=None)
+
+
+ATTACHMENT_HINT = _l(
+    "Opcional: un PDF o una foto (JPG, PNG). Se revisa y se limpia como cualquier documento"
+    " que se sube al portal."
+)
+
+
+class ReplyForm(BaseForm):
+    mensaje = TextAreaField(
+        _l("Mensaje"),
+        validators=[
+            InputRequired(_l("Escriba el mensaje.")),
+            Length(max=5000, message=_l("El mensaje admite hasta 5,000 caracteres.")),
+        ],
+    )
+    adjunto = FileField(_l("Archivo adjunto"), description=ATTACHMENT_HINT)
+
+
+class ThreadForm(ReplyForm):
+    asunto = StringField(
+        _l("Asunto"),
+        validators=[
+            InputRequired(_l("Escriba el asunto.")),
+            Length(max=200, message=_l("El asunto es demasiado largo.")),
+        ],
+    )

@@ -27,6 +27,8 @@ SUBMISSION_KINDS = ("program_version", "roll", "quarterly_report")
 SUBMISSION_STATUSES = ("enviada", "en_revision", "aceptada", "devuelta")
 VERDICTS = ("", "aceptado", "devuelto")
 OUTBOX_STATUSES = ("pendiente", "enviado", "fallido")
+THREAD_TOPICS = ("programa", "obligacion", "envio")
+SIDES = ("secretaria", "dependencia")
 
 
 class ReportObligation(BaseModel):
@@ -141,4 +143,70 @@ class StaffOutbox(BaseModel):
         indexes = ((("status", "next_attempt_at"), False),)
 
 
-SECRETARIAT_MODELS = [ReportObligation, Submission, SubmissionItem, StaffNotice, StaffOutbox]
+class Thread(BaseModel):
+    """A conversation between one agency and the secretariat about one program,
+    obligation or submission (``topic`` and ``topic_id``)."""
+
+    id: AutoField[int]
+    agency = ForeignKeyField(Agency, on_delete="CASCADE", index=False)
+    agency_id: ForeignKeyField[int]
+    topic = CharField(max_length=20, constraints=[SQL(f"CHECK (topic IN ({_in(THREAD_TOPICS)}))")])
+    topic_id = IntegerField()
+    subject = CharField(max_length=200)
+    created_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    created_by_id: ForeignKeyField[int | None]
+    created_at = DateTimeField(default=utcnow)
+    # Kept by every message written, so the lists sort without reading messages.
+    last_message_at = DateTimeField(default=utcnow, index=True)
+    messages = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("agency", "last_message_at"), False),)
+
+
+class ThreadMessage(BaseModel):
+    """One message of a thread, with at most one attachment (checked by the same
+    upload gate as citizens' documents and stored encrypted)."""
+
+    id: AutoField[int]
+    thread = ForeignKeyField(Thread, on_delete="CASCADE", index=False)
+    thread_id: ForeignKeyField[int]
+    author = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    author_id: ForeignKeyField[int | None]
+    side = CharField(max_length=12, constraints=[SQL(f"CHECK (side IN ({_in(SIDES)}))")])
+    body = TextField()
+    attachment_key = CharField(default="")
+    attachment_name = CharField(max_length=120, default="")
+    attachment_type = CharField(max_length=40, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("thread", "id"), False),)
+
+
+class ThreadRead(BaseModel):
+    """How far a staff member has read a thread: the read receipts."""
+
+    id: AutoField[int]
+    thread = ForeignKeyField(Thread, on_delete="CASCADE", index=False)
+    thread_id: ForeignKeyField[int]
+    staff = ForeignKeyField(StaffUser, on_delete="CASCADE")
+    staff_id: ForeignKeyField[int]
+    side = CharField(max_length=12, constraints=[SQL(f"CHECK (side IN ({_in(SIDES)}))")])
+    last_read = IntegerField()  # the id of the last message they saw
+    read_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("thread", "staff"), True),)
+
+
+SECRETARIAT_MODELS = [
+    ReportObligation,
+    Submission,
+    SubmissionItem,
+    StaffNotice,
+    StaffOutbox,
+    Thread,
+    ThreadMessage,
+    ThreadRead,
+]

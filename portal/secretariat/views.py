@@ -9,20 +9,36 @@ to the agency: another agency's obligation answers 404, like a missing one.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from portal.applications.uploads import (
+    DEFAULT_ALLOWED,
+    UploadRejected,
+    inspect_upload,
+    max_upload_bytes,
+    refusal_status,
+)
 from portal.backoffice.audit import Actor
+from portal.backoffice.views.shared import record as record_staff
 from portal.models import Agency, Program
 from portal.planning import progress
-from portal.secretariat import calendar, inbox, validation
+from portal.secretariat import calendar, inbox, messaging, validation
 from portal.secretariat.calendar import CalendarError
-from portal.secretariat.forms import ObligationForm, SendForm, decision_form
+from portal.secretariat.forms import (
+    ObligationForm,
+    ReplyForm,
+    SendForm,
+    ThreadForm,
+    decision_form,
+)
+from portal.secretariat.messaging import MessageError
 from portal.secretariat.validation import ValidationError
-from portal.vocabulary import Role
+from portal.vocabulary import AuditAction, Role
 from portal.web.auth import staff_required
+from portal.web.downloads import attachment_headers
 from portal.web.htmx import render
 
 bp = Blueprint("secretariat", __name__, url_prefix="/oficina/secretaria")
@@ -272,3 +288,157 @@ def decide(submission_id: int):
         return redirect(url_for("secretariat.submission", submission_id=found.id), code=303)
     flash(_("Decisión guardada; la dependencia ya la ve."), "ok")
     return redirect(url_for("secretariat.submissions"), code=303)
+
+
+# Messages ------------------------------------------------------------------------------
+
+WRITERS = (*SECRETARIAT, *messaging.AGENCY_WRITERS)
+
+
+def _attachment(form):
+    """The checked attachment, or None; UploadRejected says why not."""
+    upload = request.files.get(form.adjunto.name)
+    if not upload or not upload.filename:
+        return None
+    return inspect_upload(
+        upload.read(),
+        upload.filename,
+        allowed=DEFAULT_ALLOWED,
+        max_bytes=max_upload_bytes(current_app.config),
+    )
+
+
+@bp.get("/mensajes")
+@staff_required(*WRITERS)
+def threads():
+    return render(
+        "secretariat/threads.html",
+        threads=messaging.threads_of(_user()),
+        agencies={a.id: a.name for a in Agency.select(Agency.id, Agency.name)},
+        topics=messaging.TOPICS,
+    )
+
+
+def _topic() -> tuple[str, int, tuple[int, str]]:
+    topic = request.args.get("tema", "")
+    topic_id = _number(request.args.get("id"))
+    about = messaging.topic_agency(topic, topic_id or 0, _scope()) if topic_id else None
+    if about is None:
+        abort(404)
+    return topic, topic_id or 0, about
+
+
+def _new_thread_page(topic, topic_id, about, form, status=200):
+    return render(
+        "secretariat/thread_form.html",
+        form=form,
+        topic=topic,
+        topic_id=topic_id,
+        about=about[1],
+        agency=Agency.get_by_id(about[0]),
+        topics=messaging.TOPICS,
+    ), status
+
+
+@bp.route("/mensajes/nueva", methods=["GET", "POST"])
+@staff_required(*WRITERS)
+def new_thread():
+    topic, topic_id, about = _topic()
+    if request.method == "GET":
+        return _new_thread_page(topic, topic_id, about, ThreadForm(formdata=None))
+    form = ThreadForm()
+    if not form.validate():
+        return _new_thread_page(topic, topic_id, about, form, 422)
+    try:
+        thread = messaging.start(
+            _user(),
+            topic,
+            topic_id,
+            form.asunto.data or "",
+            form.mensaje.data or "",
+            _attachment(form),
+            request_id=g.get("request_id", ""),
+        )
+    except UploadRejected as error:
+        form.adjunto.errors.append(error.message)
+        return _new_thread_page(topic, topic_id, about, form, refusal_status(error))
+    except MessageError as error:
+        form[error.field].errors.append(error.message)
+        return _new_thread_page(topic, topic_id, about, form, 422)
+    flash(_("Mensaje enviado."), "ok")
+    return redirect(url_for("secretariat.thread", thread_id=thread.id), code=303)
+
+
+def _thread(thread_id: int):
+    found = messaging.find_for(thread_id, _user())
+    if found is None:
+        abort(404)
+    return found
+
+
+def _thread_page(found, form, status=200):
+    return render(
+        "secretariat/thread.html",
+        thread=found,
+        agency=Agency.get_by_id(found.agency_id),
+        messages=messaging.messages_of(found),
+        form=form,
+        topics=messaging.TOPICS,
+        my_side=messaging.side_of(_user()),
+    ), status
+
+
+@bp.get("/mensajes/<int:thread_id>")
+@staff_required(*WRITERS)
+def thread(thread_id: int):
+    found = _thread(thread_id)
+    messaging.mark_read(found, _user(), request_id=g.get("request_id", ""))
+    return _thread_page(found, ReplyForm(formdata=None))
+
+
+@bp.post("/mensajes/<int:thread_id>")
+@staff_required(*WRITERS)
+def reply(thread_id: int):
+    found = _thread(thread_id)
+    form = ReplyForm()
+    if not form.validate():
+        return _thread_page(found, form, 422)
+    try:
+        message = messaging.reply(
+            found,
+            _user(),
+            form.mensaje.data or "",
+            _attachment(form),
+            request_id=g.get("request_id", ""),
+        )
+    except UploadRejected as error:
+        form.adjunto.errors.append(error.message)
+        return _thread_page(found, form, refusal_status(error))
+    except MessageError as error:
+        form[error.field].errors.append(error.message)
+        return _thread_page(found, form, 422)
+    flash(_("Mensaje enviado."), "ok")
+    return redirect(
+        url_for("secretariat.thread", thread_id=found.id) + f"#mensaje-{message.id}", code=303
+    )
+
+
+@bp.get("/mensajes/<int:thread_id>/adjunto/<int:message_id>")
+@staff_required(*WRITERS)
+def attachment(thread_id: int, message_id: int):
+    found = _thread(thread_id)
+    message = messaging.attachment_of(found, message_id)
+    if message is None:
+        abort(404)
+    record_staff(
+        AuditAction.MESSAGE_ATTACHMENT_VIEW,
+        object_type="conversacion",
+        object_id=found.id,
+        details={"mensaje": message.id},
+    )
+    response = Response(
+        messaging.storage().get(message.attachment_key), mimetype=message.attachment_type
+    )
+    response.headers.update(attachment_headers(message.attachment_name))
+    response.headers["Cache-Control"] = "no-store"
+    return response
