@@ -316,3 +316,24 @@ def test_one_staff_member_never_sees_anothers_notices(app, login):
     page = html(login(world["admin_b"]).get(NOTICES))
     assert page.select_one("#sin-avisos") is not None
     assert inbox.mark_read(world["admin_b"], [n.id for n in StaffNotice.select()]) == 0
+
+
+def test_the_queue_tasks_remind_and_retry_until_the_mail_server_answers(app, smtp):
+    from portal.secretariat import tasks
+
+    world = agency_world()
+    port = app.config["MAIL_PORT"]
+    app.config.update(MAIL_PORT=1)  # the mail server is down at first
+    make_obligation(world["a"], days=2, title="Reglas de operación 2027")
+    tasks.remind_report_obligations_every_morning()
+    row = StaffOutbox.get()
+    assert (row.status, row.attempts) == ("pendiente", 1)
+    app.config.update(MAIL_PORT=port)
+    # Before its backoff has passed the row waits; after it, it goes out once.
+    assert inbox.deliver_due(inbox.senders_config(app.config))["enviado"] == 0
+    later = row.next_attempt_at + dt.timedelta(seconds=1)
+    assert inbox.deliver_due(inbox.senders_config(app.config), now=later)["enviado"] == 1
+    assert len(smtp.messages) == 1
+    assert StaffOutbox.get_by_id(row.id).status == "enviado"
+    tasks.remind_report_obligations_every_morning()
+    assert len(smtp.messages) == 1
