@@ -5,7 +5,7 @@ the agency sees the state of each submission."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.backoffice.audit import Actor
@@ -53,6 +53,31 @@ def test_a_submission_moves_only_along_the_allowed_transitions(path):
             assert not validation.allowed(status, new)
     assert status in TRANSITIONS
     assert TRANSITIONS[S.ACEPTADA] == frozenset()  # accepted is final
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.sampled_from([s.value for s in S]), min_size=1, max_size=6))
+def test_move_changes_the_stored_status_exactly_when_the_table_allows_it(app, path):
+    world = agency_world()
+    actor = Actor.staff(world["admin_a"])
+    sent = validation.submit(
+        "program_version", world["program_a"].id, world["a"], [("Reglas", {})], actor, title="V"
+    )
+    status, moved = S.ENVIADA, 0
+    for new in path:
+        if validation.allowed(status, new):
+            validation.move(Submission.get_by_id(sent.id), new, actor)
+            status, moved = S(new), moved + 1
+        else:
+            with pytest.raises(ValidationError):
+                validation.move(Submission.get_by_id(sent.id), new, actor)
+        assert Submission.get_by_id(sent.id).status == status
+    moves = AuditEvent.select().where(
+        (AuditEvent.object_type == "envio") & (AuditEvent.object_id == str(sent.id))
+    )
+    assert moves.count() == 1 + moved  # the submission, then one entry per move made
 
 
 def test_every_kind_has_a_hook_list_and_program_version_has_none_yet():
