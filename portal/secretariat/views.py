@@ -311,11 +311,15 @@ def _attachment(form):
 @bp.get("/mensajes")
 @staff_required(*WRITERS)
 def threads():
+    programs = Program.select(Program.id, Program.name).order_by(Program.name)
+    if _scope() is not None:
+        programs = programs.where(Program.agency == _scope())
     return render(
         "secretariat/threads.html",
         threads=messaging.threads_of(_user()),
         agencies={a.id: a.name for a in Agency.select(Agency.id, Agency.name)},
         topics=messaging.TOPICS,
+        programs=list(programs),
     )
 
 

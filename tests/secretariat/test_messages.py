@@ -191,3 +191,13 @@ def test_an_attachment_that_is_not_a_document_is_refused_and_nothing_is_written(
     assert response.status_code in (400, 422)
     assert "vacío" in _error(response, "adjunto")
     assert ThreadMessage.select().count() == 1
+
+
+def test_an_agency_picks_only_its_own_programs_to_write_about(app, login):
+    world = agency_world()
+    page = html(login(world["admin_a"]).get(THREADS))
+    offered = {o["value"] for o in page.select("#programa-tema option")}
+    assert offered == {str(world["program_a"].id)}
+    page = html(login(make_secretariat()).get(THREADS))
+    offered = {o["value"] for o in page.select("#programa-tema option")}
+    assert offered == {str(world["program_a"].id), str(world["program_b"].id)}
