@@ -98,6 +98,16 @@ STAFF_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 STATE_ROLES: tuple[str, ...] = (Role.ADMIN_ESTATAL, Role.SECRETARIA, Role.VENTANILLA_ESTATAL)
 
 
+class SubmissionStatus(StrEnum):
+    """Where something an agency sent to the secretariat stands
+    (portal/secretariat/validation.py holds the allowed moves)."""
+
+    ENVIADA = "enviada"
+    EN_REVISION = "en_revision"
+    ACEPTADA = "aceptada"
+    DEVUELTA = "devuelta"
+
+
 class ActorKind(StrEnum):
     CIUDADANO = "ciudadano"
     PERSONAL = "personal"
@@ -209,6 +219,18 @@ class AuditAction(StrEnum):
     GOAL_SET = "meta.cambio"
     INDICATOR_ADD = "indicador.alta"
     PLAN_RECOUNT = "planeacion.recuento"
+    # The coordinating secretariat (portal/secretariat/): calendar and validation.
+    OBLIGATION_CREATE = "obligacion.alta"
+    OBLIGATION_DONE = "obligacion.cumplida"
+    OBLIGATION_REMIND = "obligacion.recordatorio"
+    SUBMISSION_ENVIADA = "validacion.enviada"
+    SUBMISSION_EN_REVISION = "validacion.en_revision"
+    SUBMISSION_ACEPTADA = "validacion.aceptada"
+    SUBMISSION_DEVUELTA = "validacion.devuelta"
+    THREAD_START = "conversacion.alta"
+    MESSAGE_SEND = "mensaje.enviado"
+    MESSAGE_READ = "mensaje.leido"
+    MESSAGE_ATTACHMENT_VIEW = "mensaje.ver_adjunto"
 
 
 def status_action(status: str) -> AuditAction:

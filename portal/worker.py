@@ -8,6 +8,7 @@ from portal.applications import tasks as outbox_tasks
 from portal.backoffice import tasks as audit_tasks
 from portal.delivery import tasks as delivery_tasks
 from portal.rolls import tasks as roll_tasks
+from portal.secretariat import tasks as secretariat_tasks
 from portal.transparency import tasks as open_data_tasks
 from portal.web import tasks as web_tasks
 from portal.web.queue import huey
@@ -22,5 +23,6 @@ __all__ = [
     "open_data_tasks",
     "outbox_tasks",
     "roll_tasks",
+    "secretariat_tasks",
     "web_tasks",
 ]

@@ -46,6 +46,17 @@ from portal.rolls.models import (
     ImportBatch,
     ImportRejection,
 )
+from portal.secretariat.models import (
+    SECRETARIAT_MODELS,
+    ReportObligation,
+    StaffNotice,
+    StaffOutbox,
+    Submission,
+    SubmissionItem,
+    Thread,
+    ThreadMessage,
+    ThreadRead,
+)
 from portal.sms.models import SMS_MODELS, SmsCounter, SmsPart
 from portal.transparency.models import STATS_MODELS, BeneficiaryCell, BeneficiaryMonth, StatsState
 from portal.vocabulary import LIVE_STATUSES, STAFF_ROLES, STATUSES
@@ -90,6 +101,7 @@ ALL_MODELS = [
     *PLANNING_MODELS,
     Recertification,
     *SMS_MODELS,
+    *SECRETARIAT_MODELS,
 ]
 
 __all__ = [
@@ -145,3 +157,5 @@ __all__ += [
     "StatsState",
 ]
 __all__ += ["Budget", "DecisionTally", "Goal", "Indicator", "PlanTally"]
+__all__ += ["ReportObligation", "StaffNotice", "StaffOutbox", "Submission", "SubmissionItem"]
+__all__ += ["Thread", "ThreadMessage", "ThreadRead"]

@@ -31,6 +31,7 @@ STAFF_NAV = [
     ("rights_office.queue", _l("Derechos ARCO")),
     ("rights_office.blackouts", _l("Veda electoral")),
     ("planning.index", _l("Planeación y presupuesto")),
+    ("secretariat.index", _l("Calendario de informes")),
 ]
 HOME_ACTIONS = [
     (
@@ -110,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.planning import views as planning
     from portal.rights import views as rights
     from portal.rolls import views as padron
+    from portal.secretariat import views as secretariat
     from portal.transparency import views as transparency
     from portal.web import errors
     from portal.web import views as public
@@ -137,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
         oficina_questionnaire,
         rights,
         planning,
+        secretariat,
     ):
         app.register_blueprint(area.bp)
     app.register_blueprint(rights.office)

@@ -25,10 +25,21 @@ from portal.citizens import record
 from portal.delivery import handover as delivery
 from portal.delivery.views.credential import private_key
 from portal.demo import data as demo
-from portal.models import Agency, Application, Citizen, Delivery, Program, StaffUser
+from portal.models import (
+    Agency,
+    Application,
+    Citizen,
+    Delivery,
+    Program,
+    ReportObligation,
+    StaffUser,
+    Submission,
+    Thread,
+)
 from portal.models.rights import ArcoRequest
 from portal.rights import arco
 from portal.rolls import uploads
+from portal.secretariat import calendar, messaging, validation
 from portal.vocabulary import ApplicationStatus, Role
 from portal.web.auth import may_open
 from portal.web.extensions import db
@@ -129,6 +140,16 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "planning.program": (STAFF, {"slug": "program", "year": "year"}),
     "planning.goals": (STAFF, {"slug": "program", "year": "year"}),
     "planning.budget": (STAFF, {"slug": "program", "year": "year"}),
+    "secretariat.index": (STAFF, {}),
+    "secretariat.overdue": (STAFF, {}),
+    "secretariat.new_obligation": (STAFF, {}),
+    "secretariat.notices": (STAFF, {}),
+    "secretariat.send": (STAFF, {"obligation_id": "obligation_id"}),
+    "secretariat.submissions": (STAFF, {}),
+    "secretariat.submission": (STAFF, {"submission_id": "submission_id"}),
+    "secretariat.threads": (STAFF, {}),
+    "secretariat.new_thread": (STAFF, {"tema": "topic", "id": "obligation_id"}),
+    "secretariat.thread": (STAFF, {"thread_id": "thread_id"}),
 }
 
 # Endpoints no person reads as a page, each with the reason.
@@ -159,6 +180,7 @@ SKIPPED: dict[str, str] = {
     "planning.summary_xlsx": "spreadsheet download",
     "planning.progress_csv": "spreadsheet download",
     "planning.progress_xlsx": "spreadsheet download",
+    "secretariat.attachment": "a message's attachment as it was checked and stored",
 }
 
 # The page's width; the widest thing that sticks out past the right edge of the
@@ -330,6 +352,7 @@ def world(live_app, tmp_path_factory) -> dict[str, Any]:
             .first()
         )
         handed = Delivery.select().join(Application).where(in_agency).order_by(Delivery.id).first()
+        obligation, submission, thread = _secretariat_facts(agency, roll_program)
         facts = {
             "program": approved.program.slug,
             "unapplied_program": unapplied.slug,
@@ -346,9 +369,41 @@ def world(live_app, tmp_path_factory) -> dict[str, Any]:
             "delivery_id": handed.id,
             "batch_id": batch.id,
             "year": dt.date.today().year,
+            "obligation_id": obligation.id,
+            "submission_id": submission.id,
+            "thread_id": thread.id,
+            "topic": "obligacion",
         }
         db.close()
     return facts
+
+
+def _secretariat_facts(agency: Agency, program: Program):
+    """An obligation of the agency, its quarterly report sent, and a thread about it."""
+    secretariat = _staff(Role.SECRETARIA)
+    admin = _staff(Role.ADMIN_DEPENDENCIA)
+    obligation = ReportObligation.get_or_none(ReportObligation.agency == agency.id)
+    if obligation is None:
+        obligation = calendar.create_obligation(
+            secretariat,
+            agency_id=agency.id,
+            program_id=program.id,
+            kind="avance_trimestral",
+            title="Avance del cuarto trimestre de los programas de la dependencia",
+            due_on=dt.date.today() + dt.timedelta(days=3),
+            remind_days=5,
+        )
+    submission = Submission.get_or_none(Submission.agency == agency.id) or (
+        validation.submit_quarterly_report(obligation, 4, Actor.staff(admin))
+    )
+    thread = Thread.get_or_none(Thread.agency == agency.id) or messaging.start(
+        admin,
+        "envio",
+        submission.id,
+        "Una duda sobre el gasto de diciembre del programa",
+        "El gasto de diciembre se cierra el día 5. ¿Podemos enviarlo después de la fecha?",
+    )
+    return obligation, submission, thread
 
 
 def _pages_of(app, visitor: str, facts: dict[str, Any]) -> list[tuple[str, str]]:
