@@ -9,17 +9,21 @@ citizen's in their record (see portal/eligibility/answers.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, session, url_for
+from flask import Blueprint, abort, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import StringField
 
+from portal.applications import workflow as apps
 from portal.eligibility import answers as store
-from portal.eligibility import flow
-from portal.web.auth import is_citizen
+from portal.eligibility import flow, missing
+from portal.models import Citizen, Program
+from portal.web.auth import citizen_required, is_citizen
 from portal.web.forms import BaseForm
 from portal.web.htmx import render
 
@@ -143,3 +147,80 @@ def restart():
         session.pop("asked", None)
         session.pop("resume_code", None)
     return redirect(url_for(".next_step"), code=303)
+
+
+# On the way to an application: the answers a "maybe" still needs
+# (portal/eligibility/missing.py). Nested here, so its pages live under
+# /cuestionario and share the questionnaire's steps and templates.
+
+applying = Blueprint("para_solicitar", __name__, url_prefix="/para-solicitar/<slug>")
+
+
+class ApplyingAnswers(flow.CitizenAnswers):
+    """The citizen's record, with the fields asked in this pass kept apart."""
+
+    def __init__(self, citizen_id: int, slug: str) -> None:
+        super().__init__(citizen_id)
+        self.asked_key = f"asked_to_apply:{slug}"
+
+
+class ApplyingFlow(flow.Flow):
+    """The pass's pages go back through what this pass asked, then to the program."""
+
+    def order(self, raw: Mapping[str, Any]) -> list[str]:
+        return [f for f in self.answers.asked() if f in raw and f in flow.questions()]
+
+
+def _program_to_apply(slug: str) -> Program:
+    program = Program.get_or_none((Program.slug == slug) & (Program.active == True))  # noqa: E712
+    if program is None:
+        abort(404)
+    return program
+
+
+def _applying_flow(slug: str) -> flow.Flow:
+    _answers()  # answers given before signing in move to the record first
+    return ApplyingFlow(
+        ApplyingAnswers(current_user.id, slug),
+        blueprint=f"{bp.name}.{applying.name}",
+        # Not the application page: it would send the person straight back here.
+        start=url_for("catalog.detail", slug=slug),
+        url_args={"slug": slug},
+    )
+
+
+@applying.get("")
+@citizen_required
+def start_pass(slug: str):
+    """Begin asking what the program still needs (the application page sends here)."""
+    _program_to_apply(slug)
+    session.pop(f"asked_to_apply:{slug}", None)
+    return redirect(url_for(".next_step", slug=slug), code=303)
+
+
+@applying.get("/siguiente", endpoint="next_step")
+@citizen_required
+def next_missing(slug: str):
+    program = _program_to_apply(slug)
+    answers = _applying_flow(slug).answers
+    _raw, locked = answers.load()
+    citizen = Citizen.get_by_id(current_user.id)
+    still = apps.missing_answers(citizen, program, date.today())
+    askable = set(flow.questions()) - locked
+    ask = missing.fields_to_ask(still, askable=askable, asked=answers.asked())
+    if ask:
+        return redirect(url_for(".question", slug=slug, field=ask[0]), code=303)
+    session.pop(answers.asked_key, None)
+    if still:
+        session[missing.ASKED_TO_APPLY] = slug
+    return redirect(url_for("applications.apply", slug=slug), code=303)
+
+
+@applying.route("/pregunta/<field>", methods=["GET", "POST"], endpoint="question")
+@citizen_required
+def missing_question(slug: str, field: str):
+    program = _program_to_apply(slug)
+    return flow.question(_applying_flow(slug), field, applying_to=program)
+
+
+bp.register_blueprint(applying)
