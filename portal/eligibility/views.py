@@ -25,7 +25,7 @@ from portal.eligibility import flow, missing
 from portal.models import Citizen, Program
 from portal.web.auth import citizen_required, is_citizen
 from portal.web.forms import BaseForm
-from portal.web.htmx import render
+from portal.web.htmx import make_response, render, wants_fragment
 
 bp = Blueprint("questionnaire", __name__, url_prefix="/cuestionario")
 
@@ -213,7 +213,11 @@ def next_missing(slug: str):
     session.pop(answers.asked_key, None)
     if still:
         session[missing.ASKED_TO_APPLY] = slug
-    return redirect(url_for("applications.apply", slug=slug), code=303)
+    apply = url_for("applications.apply", slug=slug)
+    if wants_fragment():
+        # The application page has no panel to swap: htmx loads it whole.
+        return make_response("", 204, redirect=apply)
+    return redirect(apply, code=303)
 
 
 @applying.route("/pregunta/<field>", methods=["GET", "POST"], endpoint="question")

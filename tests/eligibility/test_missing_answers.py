@@ -155,3 +155,19 @@ def test_the_pass_is_for_signed_in_citizens_only(client, login, program):
     login(make_staff())
     assert client.get(base).status_code == 403
     assert client.get(f"{base}/pregunta/household_size").status_code == 403
+
+
+def test_with_htmx_the_pass_swaps_the_panel_and_ends_on_the_whole_application_page(
+    login, program
+):
+    citizen = make_citizen(profile={"household_size": 4, "household_income_monthly": 4000})
+    client = login(citizen)
+    htmx = {"HX-Request": "true"}
+    url = f"/cuestionario/para-solicitar/{program.slug}/pregunta/disability"
+    fragment = client.get(url, headers=htmx)
+    assert fragment.get_data(as_text=True).lstrip().startswith('<div id="panel"')
+    response = client.post(url, data={"answer": "si"}, headers=htmx)
+    assert response.status_code == 303
+    end = client.get(response.headers["Location"], headers=htmx)
+    assert end.status_code == 204
+    assert end.headers["HX-Redirect"] == _apply_url(program)
