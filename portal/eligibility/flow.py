@@ -28,7 +28,7 @@ from flask import abort, redirect, request, session, url_for
 from flask_babel import gettext as _
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
 
-from portal.catalog import content
+from portal.catalog import amounts, content
 from portal.catalog.geography import load_state
 from portal.catalog.store import engine_catalog, quota_used
 from portal.eligibility import answers as store
@@ -277,9 +277,14 @@ def results(flow: Flow, **context: Any):
     groups: dict[Status, list] = {status: [] for status in Status}
     for result in compiled.evaluate(flow.profile(raw), today, quota_used=quota_used(today)):
         groups[result.status].append((programs[result.program], result))
+    eligible = [program for program, _result in groups[Status.ELIGIBLE]]
+    could = eligible + [program for program, _result in groups[Status.MAYBE]]
     return render(
         "eligibility/results.html",
         flow=flow,
+        total=amounts.total(eligible),
+        maybe_more=amounts.total(could).yearly - amounts.total(eligible).yearly,
+        yearly_text=amounts.yearly_text,
         eligible=groups[Status.ELIGIBLE],
         maybe=groups[Status.MAYBE],
         not_eligible=groups[Status.NOT_ELIGIBLE],
