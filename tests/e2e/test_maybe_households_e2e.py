@@ -89,3 +89,30 @@ def test_a_second_dont_know_ends_on_the_page_naming_what_is_missing(browser, por
     page.get_by_role("link", name="Contestar los datos que faltan").click()
     page.wait_for_url("**/pregunta/household_income_monthly")
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["con-js", "sin-js"])
+def test_results_and_program_pages_show_amounts_and_totals(browser, portal, javascript):
+    app, base = portal
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        citizen = make_citizen(profile={"disability": False})
+        program = make_program(
+            name="Apoyo bimestral de prueba", benefit_amount=1500, benefit_period="bimestral"
+        )
+        db.close()
+    context = signed_in_context(browser, app, base, citizen, javascript)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    check = assert_accessible if javascript else (lambda page: None)
+
+    page.goto(f"{base}/cuestionario/resultados")
+    totals = page.locator("#total").inner_text()
+    assert "al año en dinero" in totals
+    card = page.locator(".program-card", has_text="Apoyo bimestral de prueba").first
+    assert "$1,500 cada dos meses ($9,000 al año)" in card.inner_text()
+    check(page)
+    page.goto(f"{base}/programas/{program.slug}")
+    assert page.get_by_text("Es decir, $9,000 al año.").count() == 1
+    check(page)
+    context.close()

@@ -157,9 +157,7 @@ def test_the_pass_is_for_signed_in_citizens_only(client, login, program):
     assert client.get(f"{base}/pregunta/household_size").status_code == 403
 
 
-def test_with_htmx_the_pass_swaps_the_panel_and_ends_on_the_whole_application_page(
-    login, program
-):
+def test_with_htmx_the_pass_swaps_the_panel_and_ends_on_the_whole_application_page(login, program):
     citizen = make_citizen(profile={"household_size": 4, "household_income_monthly": 4000})
     client = login(citizen)
     htmx = {"HX-Request": "true"}
@@ -171,3 +169,11 @@ def test_with_htmx_the_pass_swaps_the_panel_and_ends_on_the_whole_application_pa
     end = client.get(response.headers["Location"], headers=htmx)
     assert end.status_code == 204
     assert end.headers["HX-Redirect"] == _apply_url(program)
+
+
+def test_answers_on_the_way_are_rate_limited_per_person(login, program):
+    client = login(make_citizen())
+    url = f"/cuestionario/para-solicitar/{program.slug}/pregunta/household_size"
+    for _ in range(60):
+        assert client.post(url, data={"answer": "x"}).status_code == 422
+    assert client.post(url, data={"answer": "x"}).status_code == 429
