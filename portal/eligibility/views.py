@@ -13,15 +13,15 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, session, url_for
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import StringField
+from wtforms import RadioField, SelectChoice, SelectField, StringField
 
 from portal.applications import workflow as apps
 from portal.eligibility import answers as store
-from portal.eligibility import flow, missing
+from portal.eligibility import flow, household, missing
 from portal.models import Citizen, Program
 from portal.web.auth import citizen_required, is_citizen
 from portal.web.forms import BaseForm
@@ -46,7 +46,13 @@ def _answers() -> flow.Answers:
         if pending:
             # Answered before signing in: the answers move to the record.
             store.save_citizen_answers(current_user.id, pending)
-        return flow.CitizenAnswers(current_user.id)
+        answers = flow.CitizenAnswers(current_user.id)
+        for member in session.pop("household", None) or ():
+            try:
+                answers.add_member(household.member_from_json(member))
+            except household.HouseholdError:
+                break  # the record's list is full: the rest stays out
+        return answers
     return SessionAnswers()
 
 
@@ -91,6 +97,91 @@ def review():
 @bp.get("/resultados")
 def results():
     return flow.results(_flow())
+
+
+class MemberForm(BaseForm):
+    """One person of the household; checked by household.read_member."""
+
+    relation = RadioField(
+        _l("¿Qué es de usted?"),
+        choices=[SelectChoice(v, label) for v, label in household.RELATION_LABELS.items()],
+        validate_choice=False,
+    )
+    age = StringField(_l("Edad en años cumplidos"), description=_l("Para un bebé, escriba 0."))
+    sex = RadioField(
+        _l("Sexo"),
+        choices=[SelectChoice("M", _l("Mujer")), SelectChoice("H", _l("Hombre"))],
+        validate_choice=False,
+    )
+    student_level = SelectField(
+        _l("¿Qué estudia ahora?"),
+        choices=[
+            SelectChoice("", _l("Elija una opción")),
+            SelectChoice("ninguno", _l("No está estudiando")),
+            SelectChoice("primaria", _l("Primaria")),
+            SelectChoice("secundaria", _l("Secundaria")),
+            SelectChoice("preparatoria", _l("Preparatoria o bachillerato")),
+            SelectChoice("licenciatura", _l("Licenciatura o ingeniería")),
+            SelectChoice("posgrado", _l("Maestría o doctorado")),
+        ],
+        validate_choice=False,
+    )
+    disability = RadioField(
+        _l("¿Tiene alguna discapacidad?"),
+        choices=[
+            SelectChoice("si", _l("Sí")),
+            SelectChoice("no", _l("No")),
+            SelectChoice("no_se", _l("No sé")),
+        ],
+        validate_choice=False,
+    )
+
+
+def _person_age(answers: flow.Answers) -> int | None:
+    raw, _locked = answers.load()
+    born = store.typed_profile(raw).get("birth_date")
+    if born is None:
+        return None
+    today = date.today()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@bp.route("/hogar", methods=["GET", "POST"])
+def household_page():
+    """The people who live with the person: listed, added one at a time, removed."""
+    answers = _answers()
+    form = MemberForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                member = household.read_member(form.data, person_age=_person_age(answers))
+                answers.add_member(member)
+            except household.HouseholdError as exc:
+                for name, message in exc.errors.items():
+                    form[name].errors.append(str(message))
+            else:
+                flash(_("Agregamos a %(who)s.", who=member.who()), "ok")
+                return redirect(url_for(".household_page"), code=303)
+        status = 422
+    members = answers.household()
+    return render(
+        "eligibility/household.html",
+        form=form,
+        members=members,
+        full=len(members) >= household.MAX_MEMBERS,
+        remove_form=BaseForm(formdata=None),
+    ), status
+
+
+@bp.post("/hogar/<int:index>/quitar")
+def remove_member(index: int):
+    if not BaseForm().validate():
+        abort(400)
+    if not _answers().remove_member(index):
+        abort(404)
+    flash(_("Quitamos a esa persona de la lista."), "ok")
+    return redirect(url_for(".household_page"), code=303)
 
 
 @bp.post("/guardar")
