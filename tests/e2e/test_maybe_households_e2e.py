@@ -116,3 +116,52 @@ def test_results_and_program_pages_show_amounts_and_totals(browser, portal, java
     assert page.get_by_text("Es decir, $9,000 al año.").count() == 1
     check(page)
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["con-js", "sin-js"])
+def test_a_household_is_listed_and_the_results_speak_of_each_person(browser, portal, javascript):
+    app, base = portal
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        citizen = make_citizen(profile={"disability": False})
+        make_program(
+            name="Apoyo para estudiantes de primaria",
+            benefit_amount=800,
+            benefit_period="mensual",
+            eligibility=[
+                {"field": "student_level", "op": "eq", "value": "primaria", "reason": "Primaria."}
+            ],
+        )
+        db.close()
+    context = signed_in_context(browser, app, base, citizen, javascript)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    check = assert_accessible if javascript else (lambda page: None)
+
+    page.goto(f"{base}/cuestionario/hogar")
+    check(page)
+    # A daughter older than her mother: refused on the field.
+    page.get_by_label("Hija o hijo").check()
+    page.get_by_label("Edad en años cumplidos").fill("60")
+    page.get_by_label("Mujer").check()
+    page.get_by_label("¿Qué estudia ahora?").select_option("primaria")
+    page.get_by_label("No", exact=True).check()
+    page.get_by_role("button", name="Agregar").click()
+    page.wait_for_load_state()
+    assert "Debe ser menor que usted" in page.locator(".error-summary").inner_text()
+    check(page)
+    page.get_by_label("Edad en años cumplidos").fill("7")
+    for label in ("Hija o hijo", "Mujer"):
+        page.get_by_label(label).check()
+    page.get_by_label("¿Qué estudia ahora?").select_option("primaria")
+    page.get_by_label("No", exact=True).check()
+    page.get_by_role("button", name="Agregar").click()
+    page.wait_for_load_state()
+    assert "Su hija de 7 años" in page.locator(".summary-list").inner_text()
+    check(page)
+    page.get_by_role("link", name="Ver los resultados").click()
+    person = page.locator(".household-person").first
+    assert person.locator("h3").inner_text() == "Para su hija de 7 años"
+    assert "Apoyo para estudiantes de primaria" in person.inner_text()
+    check(page)
+    context.close()

@@ -62,6 +62,7 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "questionnaire.review": (ANONYMOUS, {}),
     "questionnaire.results": (ANONYMOUS, {}),
     "questionnaire.saved": (ANONYMOUS, {}),
+    "questionnaire.household_page": (ANONYMOUS, {}),
     "questionnaire.para_solicitar.question": (CITIZEN, {"slug": "program", "field": "question"}),
     "transparency.statistics": (ANONYMOUS, {}),
     "transparency.open_data": (ANONYMOUS, {}),
