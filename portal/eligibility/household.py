@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from portal.catalog.schema import Program
+from portal.citizens import record_export
 from portal.eligibility.engine import predicate
 from portal.eligibility.profile import FIELDS, SEXES, STUDENT_LEVELS
 from portal.messages import Message, _l
@@ -226,3 +227,21 @@ def born_years_ago(years: int, on: dt.date) -> dt.date:
     except ValueError:  # 29 February in a year without it
         birthday = on.replace(year=on.year - years - 1, day=28)
     return birthday + dt.timedelta(days=1)
+
+
+def record_rows(citizen: Citizen) -> list[dict[str, Any]]:
+    """The household's people in the citizen's own record export (/mis-datos)."""
+    said = {True: str(_l("Sí")), False: str(_l("No")), None: str(_l("No sé"))}
+    return [
+        {
+            "parentesco": str(RELATION_LABELS[m.relation]),
+            "edad": m.age,
+            "sexo": m.sex,
+            "estudios": m.student_level,
+            "discapacidad": said[m.disability],
+        }
+        for m in citizen_members(citizen.id)
+    ]
+
+
+record_export.more_sections["personas_del_hogar"] = record_rows

@@ -208,3 +208,20 @@ def test_removing_a_member(login, demo):
     assert response.status_code == 303
     assert household.citizen_members(citizen.id) == []
     assert Citizen.get_by_id(citizen.id).profile == MOTHER
+
+
+def test_the_household_is_in_the_citizens_own_record_export(login, demo):
+    citizen = make_citizen(profile=MOTHER)
+    household.add_member(citizen.id, household.Member("hija_hijo", 7, "M", "primaria", None))
+    response = login(citizen).get("/mis-datos/descargar.json")
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["personas_del_hogar"] == [
+        {
+            "parentesco": "Hija o hijo",
+            "edad": 7,
+            "sexo": "M",
+            "estudios": "primaria",
+            "discapacidad": "No sé",
+        }
+    ]
