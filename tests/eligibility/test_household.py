@@ -225,3 +225,24 @@ def test_the_household_is_in_the_citizens_own_record_export(login, demo):
             "discapacidad": "No sé",
         }
     ]
+
+
+@given(
+    st.integers(0, 30),
+    st.sampled_from(["any_gte", "any_lt"]),
+    st.integers(0, 17),
+    st.sampled_from(sorted(household.RELATIONS)),
+)
+def test_a_parents_program_is_given_for_a_child_exactly_when_the_child_fits(
+    age, op, limit, relation
+):
+    from tests.catalog_builders import make_program as catalog_program
+    from tests.catalog_builders import rule
+
+    program = catalog_program(rule("children_ages", op, limit))
+    member = household.Member(relation, age, "M", "primaria", False)
+    fits = age >= limit if op == "any_gte" else age < limit
+    expected = relation == "hija_hijo" and age <= household.CHILD_AGE_LIMIT and fits
+    assert household.programs_for_child(member, [program]) == ([program] if expected else [])
+    # A program that asks nothing of children is the parent's alone.
+    assert household.programs_for_child(member, [catalog_program()]) == []
