@@ -246,3 +246,10 @@ def test_a_parents_program_is_given_for_a_child_exactly_when_the_child_fits(
     assert household.programs_for_child(member, [program]) == ([program] if expected else [])
     # A program that asks nothing of children is the parent's alone.
     assert household.programs_for_child(member, [catalog_program()]) == []
+
+
+def test_adding_people_is_rate_limited(client, demo):
+    for _ in range(60):
+        assert client.post("/cuestionario/hogar", data={"age": "x"}).status_code == 422
+    assert client.post("/cuestionario/hogar", data={"age": "x"}).status_code == 429
+    assert HouseholdMember.select().count() == 0
