@@ -13,7 +13,6 @@ from peewee import (
 )
 
 from portal.citizens.models import Citizen
-
 from portal.web.tables import BaseModel, JSONText, utcnow
 
 
