@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.file import FileField
@@ -31,6 +31,7 @@ from portal.applications.uploads import (
 from portal.backoffice.audit import Actor
 from portal.catalog import content
 from portal.citizens.forms import phone_number
+from portal.eligibility.missing import ASKED_TO_APPLY
 from portal.messages import Message, _l
 from portal.models import Application, Citizen, Document, Notice, Program, Requirement
 from portal.vocabulary import ApplicationStatus as S
@@ -149,6 +150,11 @@ def apply(slug: str):
     if live is not None:
         flash(_("Ya tiene una solicitud a este programa; aquí puede seguirla."), "info")
         return redirect(url_for(".detail", folio=live.folio), code=303)
+    today = dt.date.today()
+    missing_url = _missing_answers_url(citizen, program, today)
+    if missing_url and request.method == "GET" and session.pop(ASKED_TO_APPLY, None) != slug:
+        # A "maybe": ask the missing answers on the way, then come back here.
+        return redirect(missing_url, code=303)
     form = StartForm()
     reasons: list[str] = []
     if form.validate_on_submit():
@@ -171,9 +177,9 @@ def apply(slug: str):
             return redirect(url_for(".documents", folio=draft.folio), code=303)
     form.idempotency_key.data = uuid.uuid4().hex
     if not reasons:
-        reasons = [str(r) for r in apps.eligibility_reasons(citizen, program, dt.date.today())]
+        reasons = [str(r) for r in apps.eligibility_reasons(citizen, program, today)]
     status = 422 if form.errors or (reasons and request.method == "POST") else 200
-    call = apps.open_call(program, dt.date.today())
+    call = apps.open_call(program, today)
     return render(
         "applications/apply.html",
         program=program,
@@ -182,8 +188,25 @@ def apply(slug: str):
         answers=apps.snapshot_answers(citizen),
         profile_answers=profile_answers(citizen.profile or {}),
         reasons=reasons,
+        missing_url=missing_url,
         form=form,
     ), status
+
+
+# The questionnaire's pages that ask a "maybe" its missing answers.
+MISSING_ANSWERS_VIEW = "questionnaire.para_solicitar.start_pass"
+
+
+def _missing_answers_url(citizen: Citizen, program: Program, on: dt.date) -> str | None:
+    """Where to answer what the program still needs to decide (None: nothing, or no call)."""
+    if (
+        MISSING_ANSWERS_VIEW not in current_app.view_functions
+        or apps.open_call(program, on) is None
+    ):
+        return None
+    if not apps.missing_answers(citizen, program, on):
+        return None
+    return url_for(MISSING_ANSWERS_VIEW, slug=program.slug)
 
 
 @bp.get("/mis-solicitudes/<folio>/documentos")

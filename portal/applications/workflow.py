@@ -886,8 +886,8 @@ def eligibility_reasons(citizen: Citizen, program: Program, on: dt.date) -> list
     if result.status is Status.MAYBE:
         reasons.append(
             _l(
-                "Nos faltan datos para saber si puede recibir este programa. Conteste las "
-                "preguntas de «¿Qué apoyos puedo recibir?» y vuelva a intentarlo."
+                "Nos faltan datos para saber si puede recibir este programa: %(fields)s.",
+                fields=", ".join(FIELDS[name].label for name in result.missing),
             )
         )
     # A full call (result.quota_full) is no reason: the application waits.

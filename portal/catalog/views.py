@@ -15,7 +15,7 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, request, url_for
 
-from portal.catalog import content
+from portal.catalog import amounts, content
 from portal.catalog.population import GROUPS, groups_of
 from portal.catalog.schema import BENEFIT_KINDS, PERIODS, Benefit, Program
 from portal.eligibility.questions import MONTHS
@@ -149,6 +149,7 @@ def detail(slug: str):
         places_left=left,
         later_calls=[c for c in program.calls if c.opens > today and c is not call],
         partners=partners,
+        per_year=amounts.yearly_text(program.benefit),
         reasons=reasons,
         groups=[GROUPS[g] for g in groups_of(program)],
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import cache
 from typing import Any
@@ -28,10 +28,11 @@ from flask import abort, redirect, request, session, url_for
 from flask_babel import gettext as _
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
 
-from portal.catalog import content
+from portal.catalog import amounts, content
 from portal.catalog.geography import load_state
 from portal.catalog.store import engine_catalog, quota_used
 from portal.eligibility import answers as store
+from portal.eligibility import household as household_store
 from portal.eligibility.engine import Status
 from portal.eligibility.profile import DONT_KNOW, FIELDS, NONE_OF_THEM, AnswerError, profile_to_json
 from portal.eligibility.questions import DONT_KNOW_LABEL, Question, load_questions, next_question
@@ -83,6 +84,24 @@ class Answers(ABC):
     def asked(self) -> list[str]:
         return list(session.get(self.asked_key, []))
 
+    # The household's people (portal/eligibility/household.py); an anonymous
+    # person's are kept in the session, like their answers.
+
+    def household(self) -> list[household_store.Member]:
+        return [household_store.member_from_json(m) for m in session.get("household", [])]
+
+    def add_member(self, member: household_store.Member) -> None:
+        members = household_store.add_to_list(self.household(), member)
+        session["household"] = [m.to_json() for m in members]
+
+    def remove_member(self, index: int) -> bool:
+        members = self.household()
+        if not 0 <= index < len(members):
+            return False
+        del members[index]
+        session["household"] = [m.to_json() for m in members]
+        return True
+
     def mark_asked(self, field: str) -> None:
         session[self.asked_key] = [*(f for f in self.asked() if f != field), field]
 
@@ -103,6 +122,15 @@ class CitizenAnswers(Answers):
 
     def enrolled(self) -> tuple[str, ...]:
         return store.enrolled_slugs(self.citizen_id)
+
+    def household(self) -> list[household_store.Member]:
+        return household_store.citizen_members(self.citizen_id)
+
+    def add_member(self, member: household_store.Member) -> None:
+        household_store.add_member(self.citizen_id, member)
+
+    def remove_member(self, index: int) -> bool:
+        return household_store.remove_member(self.citizen_id, index)
 
 
 def answered_count(citizen: Citizen) -> int:
@@ -277,9 +305,18 @@ def results(flow: Flow, **context: Any):
     groups: dict[Status, list] = {status: [] for status in Status}
     for result in compiled.evaluate(flow.profile(raw), today, quota_used=quota_used(today)):
         groups[result.status].append((programs[result.program], result))
+    eligible = [program for program, _result in groups[Status.ELIGIBLE]]
+    could = eligible + [program for program, _result in groups[Status.MAYBE]]
+    people = household_results(flow, raw, compiled, programs, today, eligible)
+    own = amounts.total(eligible)
     return render(
         "eligibility/results.html",
         flow=flow,
+        people=people,
+        household_yearly=own.yearly + sum(p.total.yearly for p in people),
+        total=own,
+        maybe_more=amounts.total(could).yearly - amounts.total(eligible).yearly,
+        yearly_text=amounts.yearly_text,
         eligible=groups[Status.ELIGIBLE],
         maybe=groups[Status.MAYBE],
         not_eligible=groups[Status.NOT_ELIGIBLE],
@@ -287,3 +324,42 @@ def results(flow: Flow, **context: Any):
         asked_fields=questions(),
         **context,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonResults:
+    """What one person of the household could receive."""
+
+    who: str  # "su hija de 7 años"
+    eligible: list[Any]  # catalog programs, in catalog order
+    maybe: int  # programs that need answers only that person could give
+    total: amounts.Total  # of ``eligible``
+    # The person's own programs given for this child (Útiles y Uniformes for a
+    # daughter of 7): counted in the person's total, not again here.
+    through_parent: list[Any] = dataclasses.field(default_factory=list)
+
+
+def household_results(
+    flow: Flow,
+    raw: Mapping[str, Any],
+    compiled: Any,
+    programs: Mapping[str, Any],
+    on: date,
+    parent_eligible: Sequence[Any] = (),
+) -> list[PersonResults]:
+    """Each listed person judged with their own facts and the household's answers
+    (at most household.MAX_MEMBERS evaluations, whatever the registry's size)."""
+    shared = flow.profile(raw)
+    people = []
+    for member in flow.answers.household():
+        for_child = household_store.programs_for_child(member, parent_eligible)
+        profile = household_store.member_profile(member, shared, on)
+        eligible, maybe = [], 0
+        for result in compiled.evaluate(profile, on, quota_used=quota_used(on)):
+            if result.status is Status.ELIGIBLE:
+                eligible.append(programs[result.program])
+            elif result.status is Status.MAYBE:
+                maybe += 1
+        own = [p for p in eligible if p not in for_child]
+        people.append(PersonResults(member.who(), own, maybe, amounts.total(own), for_child))
+    return people

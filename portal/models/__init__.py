@@ -28,7 +28,7 @@ from portal.catalog.models import (
 )
 from portal.citizens.models import Citizen, CorrectionRequest, Identity, IdentityCheck
 from portal.delivery.models import Credential, Delivery, Recertification
-from portal.eligibility.models import ResumeCode
+from portal.eligibility.models import HouseholdMember, ResumeCode
 from portal.models.periods import DeliveryDate
 from portal.models.planning import (
     PLANNING_MODELS,
@@ -102,6 +102,7 @@ ALL_MODELS = [
     Recertification,
     *SMS_MODELS,
     *SECRETARIAT_MODELS,
+    HouseholdMember,
 ]
 
 __all__ = [
@@ -150,6 +151,7 @@ __all__ += [
     "Notice",
     "Outbox",
     "Recertification",
+    "HouseholdMember",
     "ResumeCode",
     "SignInThrottle",
     "SmsCounter",

@@ -67,6 +67,10 @@ LIMITS: tuple[Rule, ...] = (
     Rule("questionnaire.resume", "200 per hour", by=EVERYONE, only_refusals=True),
     # Questionnaire answers: one question per page, a person answers a few a minute.
     Rule("questionnaire.question", "60 per minute; 1000 per hour"),
+    Rule("questionnaire.para_solicitar.question", "60 per minute; 1000 per hour", by=PERSON),
+    # The household's people: added and removed one by one, like answers.
+    Rule("questionnaire.household_page", "60 per minute; 1000 per hour"),
+    Rule("questionnaire.remove_member", "60 per minute; 1000 per hour"),
     # Uploads and application starts, per signed-in person.
     Rule("applications.upload", "30 per minute; 300 per day", by=PERSON),
     Rule("recertification.upload", "30 per minute; 300 per day", by=PERSON),
