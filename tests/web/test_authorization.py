@@ -24,8 +24,17 @@ from portal.applications.uploads import inspect_upload
 from portal.backoffice.audit import Actor
 from portal.delivery import handover as delivery
 from portal.delivery import recertification
-from portal.models import Document, DuplicateCandidate, Enrollment, ImportBatch, Recertification
+from portal.models import (
+    Document,
+    DuplicateCandidate,
+    Enrollment,
+    ImportBatch,
+    Recertification,
+    ThreadMessage,
+)
 from portal.rights import arco, blackout
+from portal.rights.holidays import local_today
+from portal.secretariat import calendar, messaging, validation
 from portal.web.assets import asset
 from tests.application_builders import MINIMAL_PDF, submitted
 from tests.conftest import sign_in_as
@@ -44,6 +53,9 @@ PROGRAM_ADMINS = ("admin_dependencia", "admin_estatal")
 STATE = ("admin_estatal",)
 COUNTER = ("revisor", "admin_dependencia")
 RECERTIFIERS = ("revisor", "supervisor", "admin_dependencia")
+# Only roles no persona has (the secretariat's, the state counter's): every persona is refused.
+NO_PERSONA: tuple[str, ...] = ()
+AGENCY_ADMIN = ("admin_dependencia",)
 
 
 @dataclass(frozen=True)
@@ -219,6 +231,32 @@ RULES: dict[str, Rule] = {
     "transparency.roll": ANYONE,
     "transparency.statistics": ANYONE,
     "transparency.statistics_csv": ANYONE,
+    # The household in the questionnaire (issue 18, item 2): the person's own answers,
+    # in the session or their record; the pass that asks what a program still needs
+    # is a signed-in citizen's (any citizen: the slug names a public program).
+    "questionnaire.household_page": ANYONE,
+    "questionnaire.remove_member": ANYONE,
+    "questionnaire.para_solicitar.start_pass": CITIZEN,
+    "questionnaire.para_solicitar.next_step": CITIZEN,
+    "questionnaire.para_solicitar.question": CITIZEN,
+    # The secretariat (issue 17, items 5-7): the calendar, validation and messages are
+    # the secretariat's (role secretaria, no persona) and the agency admin's, scoped to
+    # their agency; overdue board, new obligations and decisions the secretariat's only.
+    "secretariat.index": staff(AGENCY_ADMIN),
+    "secretariat.overdue": staff(NO_PERSONA),
+    "secretariat.new_obligation": staff(NO_PERSONA),
+    "secretariat.mark_done": staff(AGENCY_ADMIN, own=True),
+    "secretariat.send": staff(AGENCY_ADMIN, own=True),
+    "secretariat.notices": staff(),
+    "secretariat.submissions": staff(AGENCY_ADMIN),
+    "secretariat.submission": staff(AGENCY_ADMIN, own=True),
+    "secretariat.take": staff(NO_PERSONA, own=True),
+    "secretariat.decide": staff(NO_PERSONA, own=True),
+    "secretariat.threads": staff(AGENCY_ADMIN),
+    "secretariat.new_thread": staff(AGENCY_ADMIN, own=True),
+    "secretariat.thread": staff(AGENCY_ADMIN, own=True),
+    "secretariat.reply": staff(AGENCY_ADMIN, own=True),
+    "secretariat.attachment": staff(AGENCY_ADMIN, own=True),
 }
 
 # Endpoints whose object must be in a particular state for its owner to see it.
@@ -240,6 +278,11 @@ PARAM_OVERRIDES = {
     "rights.response_pdf": {"folio": "arco_folio"},
     "rights_office.answer": {"folio": "arco_folio"},
     "rights_office.office_response_pdf": {"folio": "arco_folio"},
+}
+
+# Endpoints that name their object in the query string: argument -> key of ``params``.
+QUERY_ARGS = {
+    "secretariat.new_thread": {"tema": "topic", "id": "program_id"},
 }
 
 PERSONAS = [
@@ -323,7 +366,39 @@ def _world():
     candidate = DuplicateCandidate.create(
         citizen_a=people["citizen_other"], citizen_b=make_citizen(), score=96.0, kind="nombre"
     )
+    # The secretariat: an obligation, a submission and a thread (with an attachment)
+    # of the home agency.
+    secretary = make_staff("secretaria")
+    obligation = calendar.create_obligation(
+        secretary,
+        agency_id=home.id,
+        program_id=program.id,
+        kind="avance_trimestral",
+        title="Avance del tercer trimestre",
+        due_on=local_today() + dt.timedelta(days=10),
+        remind_days=5,
+    )
+    reporter = make_staff("admin_dependencia", home)
+    sent = validation.submit(
+        "program_version", program.id, home, [("Reglas", {})], Actor.staff(reporter), title="V1"
+    )
+    thread = messaging.start(
+        reporter,
+        "programa",
+        program.id,
+        "Reglas 2027",
+        "Les enviamos las reglas.",
+        inspect_upload(MINIMAL_PDF, "reglas.pdf"),
+    )
+    message = ThreadMessage.get(ThreadMessage.thread == thread.id)
     params = {
+        "obligation_id": obligation.id,
+        "submission_id": sent.id,
+        "thread_id": thread.id,
+        "message_id": message.id,
+        "topic": "programa",
+        "program_id": program.id,
+        "index": 0,  # the questionnaire's household: the first person listed
         "approved_folio": approved.folio,
         "renewing_folio": renewal.folio,
         "recertification_id": Recertification.get(Recertification.application == renewal.id).id,
@@ -383,6 +458,9 @@ def test_route_is_refused_to_everyone_its_rule_does_not_allow(app, endpoint, cap
         names = PARAM_OVERRIDES.get(endpoint, {})
         values = {k: params[names.get(k, k)] for k in url_rule.arguments}
         path = url_rule.build(values, append_unknown=False)[1]
+        query = {k: params[v] for k, v in QUERY_ARGS.get(endpoint, {}).items()}
+        if query:
+            path += "?" + "&".join(f"{k}={v}" for k, v in query.items())
         for method in sorted(url_rule.methods - {"HEAD", "OPTIONS"}):
             for persona in PERSONAS:
                 client = app.test_client()
