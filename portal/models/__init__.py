@@ -16,6 +16,7 @@ from portal.applications.models import (
     Notice,
     Outbox,
 )
+from portal.appointments.models import APPOINTMENT_MODELS, Booking, Office, Slot
 from portal.backoffice.models import AuditEvent, SignInThrottle, StaffUser
 from portal.catalog.models import (
     Agency,
@@ -88,6 +89,7 @@ ALL_MODELS = [
     *RIGHTS_MODELS,
     *PLANNING_MODELS,
     Recertification,
+    *APPOINTMENT_MODELS,
 ]
 
 __all__ = [
@@ -140,4 +142,5 @@ __all__ += [
     "SignInThrottle",
     "StatsState",
 ]
+__all__ += ["Booking", "Office", "Slot"]
 __all__ += ["Budget", "DecisionTally", "Goal", "Indicator", "PlanTally"]
