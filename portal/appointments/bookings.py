@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from peewee import IntegrityError
+from peewee import JOIN, IntegrityError
 
 from portal.applications import notices
 from portal.appointments.models import Booking, BookingStatus, Office, Purpose, Slot
@@ -365,7 +365,7 @@ def day_list(place: Place, day: dt.date) -> list[Booking]:
         .switch(Booking)
         .join(Citizen, on=(Booking.citizen == Citizen.id))
         .switch(Booking)
-        .join(Application, on=(Booking.application == Application.id), join_type="LEFT OUTER")
+        .join(Application, on=(Booking.application == Application.id), join_type=JOIN.LEFT_OUTER)
         .where(place.where() & (Slot.day == day) & (Booking.status != BookingStatus.CANCELADA))
         .order_by(Slot.starts, Booking.id)
     )

@@ -4,6 +4,7 @@ slots (staff) and marking attendance."""
 from __future__ import annotations
 
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from portal.messages import _l
@@ -34,7 +35,7 @@ class CancelForm(BaseForm):
 class AttendanceForm(BaseForm):
     asistencia = SelectField(
         _l("Asistencia"),
-        choices=[("atendida", _l("Vino")), ("no_asistio", _l("No vino"))],
+        choices=[SelectChoice("atendida", _l("Vino")), SelectChoice("no_asistio", _l("No vino"))],
         validators=[InputRequired(_l("Diga si la persona vino."))],
     )
 
