@@ -43,7 +43,7 @@ ALREADY = _l("Usted ya tiene una cita para esto. Puede cambiarla o cancelarla en
 NOT_LIVE = _l("Esta cita ya no está vigente: no se puede cambiar.")
 
 
-def _actor(citizen: Citizen, staff) -> audit.Actor:
+def _actor(citizen: Citizen | int, staff) -> audit.Actor:
     return audit.Actor.staff(staff) if staff is not None else audit.Actor.citizen(citizen)
 
 

@@ -70,13 +70,18 @@ class Place:
         return self.row.address
 
     @property
+    def program_id(self) -> int | None:
+        """The program of a delivery point (None for a state office)."""
+        return self.row.program_id if isinstance(self.row, DeliveryPoint) else None
+
+    @property
     def purpose(self) -> str:
         return Purpose.VENTANILLA if self.kind == OFFICE else Purpose.ENTREGA
 
     @property
     def agency_id(self) -> int | None:
         """The agency that runs the point's program (None for a state office)."""
-        if self.kind == OFFICE:
+        if not isinstance(self.row, DeliveryPoint):
             return None
         return Program.get_by_id(self.row.program_id).agency_id
 

@@ -409,7 +409,7 @@ def _person_for(place: Place, raw_curp: str) -> tuple[Citizen, Application | Non
         Application.select()
         .where(
             (Application.citizen == citizen.id)
-            & (Application.program == place.row.program_id)
+            & (Application.program == place.program_id)
             & (Application.status == ApplicationStatus.APROBADA)
         )
         .first()
