@@ -220,11 +220,11 @@ def test_staff_see_only_the_places_of_their_role_and_agency(login, world):
     assert "Bodega Norte" in page and "Punto Ajeno" not in page and "Oficina Centro" not in page
     assert client.get(f"/oficina/citas/punto/{other_point.id}").status_code == 404
     assert client.get(f"/oficina/citas/punto/{other_point.id}/horarios").status_code == 404
-    assert client.get(f"/oficina/citas/oficina/{world['office'].id}").status_code == 404
+    assert client.get(f"/oficina/citas/oficina/{world['office'].id}").status_code == 403
     client = login(state_staff("ventanilla_estatal"))
     page = text(client.get("/oficina/citas"))
     assert "Oficina Centro" in page and "Bodega Norte" not in page
-    assert client.get(f"/oficina/citas/punto/{world['point'].id}").status_code == 404
+    assert client.get(f"/oficina/citas/punto/{world['point'].id}").status_code == 403
 
 
 @pytest.mark.parametrize("role", ["revisor", "supervisor", "secretaria"])
@@ -283,6 +283,9 @@ def test_only_the_admin_of_the_kind_opens_slots(login, world):
     client = login(make_staff("entrega", agency=world["agency"]))
     assert client.get(f"/oficina/citas/punto/{world['point'].id}/horarios").status_code == 403
     client = login(state_staff("admin_estatal"))
+    assert client.get(f"/oficina/citas/punto/{world['point'].id}/horarios").status_code == 403
+    assert client.get(f"/oficina/citas/oficina/{world['office'].id}/horarios").status_code == 200
+    client = login(make_staff("admin_dependencia", agency=make_agency()))
     assert client.get(f"/oficina/citas/punto/{world['point'].id}/horarios").status_code == 404
 
 
