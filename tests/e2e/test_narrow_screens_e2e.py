@@ -20,12 +20,23 @@ from flask import url_for
 
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage
+from portal.appointments import bookings
+from portal.appointments.models import Office, Purpose
+from portal.appointments.slots import OFFICE, Place, bookable
 from portal.backoffice.audit import Actor
 from portal.citizens import record
 from portal.delivery import handover as delivery
 from portal.delivery.views.credential import private_key
 from portal.demo import data as demo
-from portal.models import Agency, Application, Citizen, Delivery, Program, StaffUser
+from portal.models import (
+    Agency,
+    Application,
+    Citizen,
+    Delivery,
+    DeliveryPoint,
+    Program,
+    StaffUser,
+)
 from portal.models.rights import ArcoRequest
 from portal.rights import arco
 from portal.rolls import uploads
@@ -129,6 +140,15 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "planning.program": (STAFF, {"slug": "program", "year": "year"}),
     "planning.goals": (STAFF, {"slug": "program", "year": "year"}),
     "planning.budget": (STAFF, {"slug": "program", "year": "year"}),
+    "appointments.index": (CITIZEN, {}),
+    "appointments.book_office": (CITIZEN, {"office_id": "office_id"}),
+    "appointments.book_delivery": (CITIZEN, {"folio": "approved_folio"}),
+    "appointments.detail": (CITIZEN, {"booking_id": "booking_id"}),
+    "appointments_office.index": (STAFF, {}),
+    "appointments_office.point_day": (STAFF, {"place_id": "point_id"}),
+    "appointments_office.point_slots": (STAFF, {"place_id": "point_id"}),
+    "appointments_office.office_day": (STAFF, {"place_id": "office_id"}),
+    "appointments_office.office_slots": (STAFF, {"place_id": "office_id"}),
 }
 
 # Endpoints no person reads as a page, each with the reason.
@@ -317,6 +337,17 @@ def world(live_app, tmp_path_factory) -> dict[str, Any]:
             .first()
         )
         handed = Delivery.select().join(Application).where(in_agency).order_by(Delivery.id).first()
+        office = Office.select().where(Office.active).order_by(Office.id).first()
+        point = (
+            DeliveryPoint.select()
+            .join(Program)
+            .where((Program.agency == agency.id) & DeliveryPoint.active)
+            .order_by(DeliveryPoint.id)
+            .first()
+        )
+        booking = bookings.live_booking(person.id, Purpose.VENTANILLA) or bookings.book(
+            person, bookable(Place(OFFICE, office))[0].id, Purpose.VENTANILLA
+        )
         facts = {
             "program": approved.program.slug,
             "unapplied_program": unapplied.slug,
@@ -333,6 +364,9 @@ def world(live_app, tmp_path_factory) -> dict[str, Any]:
             "delivery_id": handed.id,
             "batch_id": batch.id,
             "year": dt.date.today().year,
+            "office_id": office.id,
+            "point_id": point.id,
+            "booking_id": booking.id,
         }
         db.close()
     return facts
