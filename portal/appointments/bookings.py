@@ -23,7 +23,7 @@ from peewee import JOIN, IntegrityError
 
 from portal.applications import notices
 from portal.appointments.models import Booking, BookingStatus, Office, Purpose, Slot
-from portal.appointments.slots import AppointmentError, Place, is_past, local_now
+from portal.appointments.slots import OFFICE, AppointmentError, Place, is_past, local_now
 from portal.backoffice import audit
 from portal.catalog.models import DeliveryPoint
 from portal.messages import _l
@@ -107,11 +107,13 @@ def book(
     *,
     application: Application | None = None,
     staff=None,
+    at: Place | None = None,
     now: dt.datetime | None = None,
     request_id: str = "",
 ) -> Booking:
     """Book a place in the slot ``slot_id`` for ``citizen`` (by staff when ``staff``
-    is given), or raise :class:`AppointmentError`; nothing is written then."""
+    is given; only at the place ``at`` when given), or raise
+    :class:`AppointmentError`; nothing is written then."""
     now = now or local_now()
     if purpose == Purpose.ENTREGA and (
         application is None
@@ -122,6 +124,8 @@ def book(
             "horario", _l("Podrá elegir su cita de entrega cuando su solicitud esté aprobada.")
         )
     slot = _slot_for(slot_id, purpose, application)
+    if at is not None and at.id != (slot.office_id if at.kind == OFFICE else slot.point_id):
+        raise AppointmentError("horario", UNKNOWN)
     if is_past(slot, now):
         raise AppointmentError("horario", PAST, 422)
     try:

@@ -103,11 +103,12 @@ def _places_of(booking: Booking) -> list[Place]:
 @citizen_required
 def index():
     offices = Office.select().where(Office.active).order_by(Office.name)
+    mine = bookings.of_citizen(current_user.id)
     return render(
         "appointments/index.html",
-        mine=bookings.of_citizen(current_user.id),
+        mine=mine,
         offices=list(offices),
-        places={b.id: Place.of_slot(b.slot) for b in bookings.of_citizen(current_user.id)},
+        places={b.id: Place.of_slot(b.slot) for b in mine},
     )
 
 
@@ -145,6 +146,7 @@ def book_office(office_id: int):
             current_user._get_current_object(),
             form.horario.data,
             Purpose.VENTANILLA,
+            at=place,
             request_id=g.get("request_id", ""),
         )
     except AppointmentError as error:
@@ -474,6 +476,7 @@ def book_for_person(kind: str, place_id: int):
             place.purpose,
             application=application,
             staff=current_user._get_current_object(),
+            at=place,
             request_id=g.get("request_id", ""),
         )
     except AppointmentError as error:

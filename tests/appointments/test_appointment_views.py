@@ -110,17 +110,17 @@ def test_booking_without_a_valid_choice_is_422_on_the_field(login, world, bad):
     assert Booking.select().count() == 0
 
 
-def test_a_slot_of_another_office_is_refused(login, world):
+def test_a_slot_of_another_office_or_of_a_point_is_refused(login, world):
     elsewhere = make_slot(make_office())
     client = login(world["citizen"])
-    # Posted to one office's page, a slot of another is still a valid office
-    # slot; a delivery point's slot never is.
-    refused = client.post(
-        f"/citas/oficina/{world['office'].id}", data={"horario": str(world["point_slot"].id)}
-    )
-    assert refused.status_code == 422
+    for slot in (elsewhere, world["point_slot"]):
+        refused = client.post(
+            f"/citas/oficina/{world['office'].id}", data={"horario": str(slot.id)}
+        )
+        assert refused.status_code == 422
+        assert "Elija uno de los horarios de la lista" in text(refused)
+    assert Booking.select().count() == 0
     assert client.get("/citas/oficina/99999").status_code == 404
-    assert elsewhere.id
 
 
 def test_a_second_booking_for_the_same_purpose_is_409(login, world):
@@ -360,6 +360,11 @@ def test_the_counter_books_for_a_person_by_curp(login, world):
         url, data={"curp": make_citizen().curp, "horario": str(world["office_slot"].id)}
     )
     assert full.status_code == 409
+    elsewhere = make_slot(make_office())
+    another_office = client.post(
+        url, data={"curp": make_citizen().curp, "horario": str(elsewhere.id)}
+    )
+    assert another_office.status_code == 422
     assert Booking.select().count() == 1
 
 
