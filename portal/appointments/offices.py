@@ -62,5 +62,7 @@ def load(path: Path = OFFICES_FILE) -> dict[str, int]:
             .where(Office.active & Office.slug.not_in([o["slug"] for o in offices]))
             .execute()
         )
-        audit.record(AuditAction.OFFICES_LOAD, object_type="oficinas", details=counts)
+        if counts["nuevas"] or counts["actualizadas"] or counts["desactivadas"]:
+            # A load that changes nothing leaves no trace (demo-data runs it every time).
+            audit.record(AuditAction.OFFICES_LOAD, object_type="oficinas", details=counts)
     return counts

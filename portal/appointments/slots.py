@@ -218,6 +218,8 @@ def open_slots(
                 _l("Otra persona abrió horarios aquí al mismo tiempo: vuelva a intentarlo."),
                 409,
             ) from error
+        if not new:  # the same run again: nothing to record
+            return 0
         audit.record(
             AuditAction.SLOTS_OPEN,
             audit.Actor.staff(staff),

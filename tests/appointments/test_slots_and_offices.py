@@ -45,8 +45,10 @@ def test_opening_the_same_week_again_changes_nothing(app):
     place = Place(OFFICE, make_office())
     staff = make_staff("admin_estatal")
     open_slots(place, week(), staff, now=BEFORE)
+    entries = AuditEvent.select().count()
     assert open_slots(place, week(), staff, now=BEFORE) == 0
     assert Slot.select().count() == 20
+    assert AuditEvent.select().count() == entries
 
 
 def test_weekends_when_asked(app):
@@ -102,8 +104,10 @@ def test_offices_load_from_the_shipped_file_and_again_idempotently(app):
     assert first["nuevas"] == 3
     centro = Office.get(Office.slug == "centro-queretaro")
     assert centro.municipality_id == "22014" and centro.lat is not None
+    entries = AuditEvent.select().count()
     again = offices.load()
     assert again == {"nuevas": 0, "actualizadas": 0, "iguales": 3, "desactivadas": 0}
+    assert AuditEvent.select().count() == entries
 
 
 def test_loading_a_changed_file_updates_and_deactivates(app, tmp_path):
