@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from portal.appointments import bookings
 from portal.appointments.models import Booking, BookingStatus, Purpose, Slot
 from portal.appointments.slots import local_now
+from portal.models import StaffUser
 from portal.web.extensions import db
 from tests.appointments.builders import make_office, make_slot
 from tests.factories import make_application, make_citizen, make_delivery_world, make_staff
@@ -140,4 +141,32 @@ def test_the_operator_marks_a_no_show_and_the_place_is_freed(browser, appointmen
     checked.fill("#desde", _day(7).isoformat())
     checked.get_by_role("button", name="Abrir los horarios").click()
     expect(checked.locator(".notice-ok")).to_contain_text("Abrimos")
+    assert_accessible(checked)
+
+
+def test_the_state_counter_books_for_a_person_without_javascript(browser, appointments_server):
+    _, base_url = appointments_server
+    office = make_office(name="Oficina de Atención Sur")
+    slot = make_slot(office, day=_day(2), starts=dt.time(13, 0), capacity=1)
+    person = make_citizen(given_names="Rosa")
+    clerk = make_staff("ventanilla_estatal")
+    StaffUser.update(agency=None).where(StaffUser.id == clerk.id).execute()
+
+    page = signed_in(browser, base_url, clerk, javascript=False).new_page()
+    page.goto("/oficina/citas")
+    row = page.locator("#lugares tr", has_text="Oficina de Atención Sur")
+    row.get_by_role("link", name="Citas de hoy").click()
+    expect(page.locator("h1")).to_have_text("Citas en Oficina de Atención Sur")
+    page.get_by_label("CURP de la persona").fill(person.curp)
+    page.select_option("#horario", str(slot.id))
+    page.get_by_role("button", name="Reservar la cita").click()
+    expect(page.locator(".notice-ok")).to_contain_text("Cita reservada para la persona")
+    expect(page.locator("#citas")).to_contain_text("Rosa")
+    assert Booking.get(Booking.citizen == person.id).booked_by_id == clerk.id
+
+    checked = signed_in(browser, base_url, clerk).new_page()
+    checked.goto(f"/oficina/citas/oficina/{office.id}?fecha={_day(2).isoformat()}")
+    expect(checked.locator("#citas")).to_contain_text("Rosa")
+    assert_accessible(checked)
+    checked.goto("/oficina/citas")
     assert_accessible(checked)
