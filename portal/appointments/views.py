@@ -38,7 +38,7 @@ from portal.citizens import curp as curp_rules
 from portal.models import Application, Citizen
 from portal.vocabulary import ApplicationStatus, Role, ViewReason
 from portal.web.auth import citizen_required, staff_required
-from portal.web.htmx import render
+from portal.web.htmx import render, wants_fragment
 from portal.web.values import long_date
 
 bp = Blueprint("appointments", __name__, url_prefix="/citas")
@@ -371,7 +371,18 @@ def _day_from_query() -> dt.date:
         abort(400)
 
 
-def _day_page(place: Place, day: dt.date, counter_form=None, status: int = 200):
+def _day_page(
+    place: Place,
+    day: dt.date,
+    counter_form=None,
+    status: int = 200,
+    *,
+    block: str | None = None,
+    marked: str = "",
+    problem: str = "",
+):
+    """The day's list; with ``block`` "day_list", only the list for htmx (the
+    attendance buttons swap it in place)."""
     rows = bookings.day_list(place, day)
     if rows:
         reason = ViewReason.VENTANILLA if place.kind == OFFICE else ViewReason.ENTREGA
@@ -383,6 +394,10 @@ def _day_page(place: Place, day: dt.date, counter_form=None, status: int = 200):
     _choices(counter_form, [place])
     return render(
         "appointments/office_day.html",
+        block=block,
+        marked=marked,
+        problem=problem,
+        may_mark=day <= slot_rules.local_now().date(),
         place=place,
         day=day,
         rows=rows,
@@ -427,9 +442,14 @@ def attendance(booking_id: int):
             request_id=g.get("request_id", ""),
         )
     except AppointmentError as error:
+        if wants_fragment():  # the page's htmx config swaps a 422 in place
+            return _day_page(place, slot.day, status=422, block="day_list", problem=error.message)
         flash(error.message, "error")
         return redirect(back, code=303)
-    flash(_("Asistencia anotada.") if done else _("Esa cita ya estaba anotada."), "ok")
+    said = _("Asistencia anotada.") if done else _("Esa cita ya estaba anotada.")
+    if wants_fragment():
+        return _day_page(place, slot.day, block="day_list", marked=said)
+    flash(said, "ok")
     return redirect(back, code=303)
 
 

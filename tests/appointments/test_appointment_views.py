@@ -380,3 +380,43 @@ def test_an_agency_books_a_delivery_for_its_beneficiary_only(login, world):
     )
     assert done.status_code == 303
     assert Booking.get().application_id == world["application"].id
+
+
+def test_with_htmx_attendance_swaps_only_the_days_list(login, world):
+    slot = make_slot(point=world["point"], day=local_now().date(), starts=dt.time(0, 0))
+    Slot.update(ends=dt.time(0, 30), booked=1).where(Slot.id == slot.id).execute()
+    booking = Booking.create(
+        slot=slot,
+        citizen=world["citizen"],
+        purpose=Purpose.ENTREGA,
+        application=world["application"],
+    )
+    client = login(make_staff("entrega", agency=world["agency"]))
+    marked = client.post(
+        f"/oficina/citas/asistencia/{booking.id}",
+        data={"asistencia": "atendida"},
+        headers={"HX-Request": "true"},
+    )
+    assert marked.status_code == 200
+    body = text(marked)
+    assert body.lstrip().startswith('<section id="lista-del-dia"')
+    assert "Asistencia anotada." in body and "<html" not in body
+    assert Booking.get_by_id(booking.id).status == BookingStatus.ATENDIDA
+
+
+def test_a_future_days_list_offers_no_attendance_buttons(login, world):
+    booking = bookings.book(
+        world["citizen"], world["point_slot"].id, Purpose.ENTREGA, application=world["application"]
+    )
+    client = login(make_staff("entrega", agency=world["agency"]))
+    day = world["point_slot"].day.isoformat()
+    page = text(client.get(f"/oficina/citas/punto/{world['point'].id}?fecha={day}"))
+    assert "Con cita" in page and 'value="no_asistio"' not in page
+    refused = client.post(
+        f"/oficina/citas/asistencia/{booking.id}",
+        data={"asistencia": "no_asistio"},
+        headers={"HX-Request": "true"},
+    )
+    assert refused.status_code == 422
+    assert "Solo puede marcar la asistencia" in text(refused)
+    assert Booking.get_by_id(booking.id).status == BookingStatus.ACTIVA

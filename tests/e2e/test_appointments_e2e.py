@@ -133,9 +133,22 @@ def test_the_operator_marks_a_no_show_and_the_place_is_freed(browser, appointmen
     assert Booking.get_by_id(booking.id).status == BookingStatus.NO_ASISTIO
     assert Slot.get_by_id(slot.id).booked == 0
 
+    # With JavaScript, the buttons swap the day's list in place (htmx).
+    other = make_application(program=world["program"], status="aprobada")
+    came = Booking.create(
+        slot=slot, citizen=other.citizen, purpose=Purpose.ENTREGA, application=other
+    )
+    Slot.update(booked=1).where(Slot.id == slot.id).execute()
     admin = make_staff("admin_dependencia", agency=world["agency"])
     checked = signed_in(browser, base_url, admin).new_page()
     checked.goto(f"/oficina/citas/punto/{world['point'].id}")
+    assert_accessible(checked)
+    address = checked.url
+    checked.locator("#citas").get_by_role("button", name="Vino").first.click()
+    expect(checked.locator("#lista-del-dia .notice-ok")).to_have_text("Asistencia anotada.")
+    assert checked.url == address
+    assert Booking.get_by_id(came.id).status == BookingStatus.ATENDIDA
+    assert Slot.get_by_id(slot.id).booked == 1
     assert_accessible(checked)
     checked.goto(f"/oficina/citas/punto/{world['point'].id}/horarios")
     checked.fill("#desde", _day(7).isoformat())
