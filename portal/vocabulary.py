@@ -196,6 +196,14 @@ class AuditAction(StrEnum):
     # Re-certification (portal/delivery/recertification.py).
     RECERTIFICATION_ACCEPT = "recertificacion.aceptada"
     RECERTIFICATION_CORRECTION = "recertificacion.correccion"
+    # Appointments (portal/appointments).
+    SLOTS_OPEN = "citas.horarios"
+    BOOKING_MADE = "cita.reservada"
+    BOOKING_CHANGE = "cita.cambiada"
+    BOOKING_CANCEL = "cita.cancelada"
+    BOOKING_ATTENDED = "cita.atendida"
+    BOOKING_NO_SHOW = "cita.no_asistio"
+    OFFICES_LOAD = "oficinas.cargar"
     # Catalog, rolls, duplicates and the audit trail itself.
     CATALOG_LOAD = "catalogo.cargar"
     PROGRAM_EDIT = "editar_programa"

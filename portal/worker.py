@@ -5,6 +5,7 @@ Importing each area's ``tasks`` module registers its tasks with the consumer.
 
 from portal import create_app
 from portal.applications import tasks as outbox_tasks
+from portal.appointments import tasks as appointment_tasks
 from portal.backoffice import tasks as audit_tasks
 from portal.delivery import tasks as delivery_tasks
 from portal.rolls import tasks as roll_tasks
@@ -17,6 +18,7 @@ app = create_app()
 
 __all__ = [
     "app",
+    "appointment_tasks",
     "audit_tasks",
     "delivery_tasks",
     "huey",

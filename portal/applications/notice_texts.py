@@ -347,6 +347,31 @@ def _recertification(facts: Facts, r: Reader) -> tuple[str, str]:
     return r.say(RECERTIFICATION_TITLE, folio=facts["folio"]), body
 
 
+# Appointments (portal/appointments/bookings.py) -----------------------------
+
+APPOINTMENT_TITLE = _l("Su cita del %(day)s")
+APPOINTMENT_REMINDER = _l(
+    "Recordatorio: tiene cita mañana, %(day)s, de %(starts)s a %(ends)s, en %(place)s "
+    "(%(address)s). Lleve una identificación oficial. Si no puede ir, cambie o cancele "
+    "su cita en el portal, en «Mis citas», para dejar el lugar a otra persona."
+)
+
+
+def _appointment(facts: Facts, r: Reader) -> tuple[str, str]:
+    day = r.date(facts["day"])
+    return (
+        r.say(APPOINTMENT_TITLE, day=day),
+        r.say(
+            APPOINTMENT_REMINDER,
+            day=day,
+            starts=facts["starts"],
+            ends=facts["ends"],
+            place=r.written(facts["place"]),
+            address=r.written(facts["address"]),
+        ),
+    )
+
+
 # ARCO requests (portal/rights/arco.py) --------------------------------------
 
 ARCO_RECEIVED_TITLE = _l("Solicitud de derechos ARCO %(folio)s: recibida")
@@ -386,6 +411,7 @@ KINDS: dict[str, Render] = {
     "recertificacion": _recertification,
     "arco_recibida": _arco_received,
     "arco_respondida": _arco_answered,
+    "cita": _appointment,
 }
 
 

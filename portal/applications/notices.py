@@ -128,6 +128,18 @@ def recertification_notice(application: Application, moment: str, **facts: objec
     return _notify(application.citizen_id, application, "recertificacion", {**shown, **facts})
 
 
+def appointment_notice(booking, moment: str, when: Mapping) -> Notice:
+    """An appointment (portal/appointments) is tomorrow (``moment`` "recordatorio"):
+    ``when`` holds the day (ISO), the times, the place and its address. Its link
+    is the booking's page, where the person changes or cancels it."""
+    facts: dict[str, object] = {"moment": moment, "booking": booking.id, **when}
+    application = None
+    if booking.application_id:
+        application = Application.get_by_id(booking.application_id)
+        facts.update(program=application.program_id, folio=application.folio)
+    return _notify(booking.citizen_id, application, "cita", facts, link=f"/citas/{booking.id}")
+
+
 def about_record(citizen: Citizen, kind: str, facts: Mapping, link: str) -> Notice:
     """A notice about a request of the person's own (an ARCO request, portal/rights):
     like every notice about their own procedures, never held back by a blackout."""

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from portal.appointments.demo import create_demo as appointments_demo
 from portal.catalog import schema as catalog
 from portal.catalog.store import load_catalog
 from portal.demo import bulk_applications
@@ -48,6 +49,7 @@ def demo_data(citizens: int, applications: int, seed: int) -> None:
         click.echo(f"  {account.email}  {account.role}")
     click.echo(f"personas de la llave digital nuevas: {demo.create_personas()}")
     click.echo(f"fechas del calendario de entregas: {demo.create_calendars()}")
+    click.echo(f"horarios de citas en oficinas y puntos de entrega: {appointments_demo()}")
     started = time.perf_counter()
     counts = demo.generate_population(
         citizens, seed=seed, prefix=current_app.config["FOLIO_PREFIX"]

@@ -16,6 +16,7 @@ from portal.applications.models import (
     Notice,
     Outbox,
 )
+from portal.appointments.models import APPOINTMENT_MODELS, Booking, Office, Slot
 from portal.backoffice.models import AuditEvent, SignInThrottle, StaffUser
 from portal.catalog.models import (
     Agency,
@@ -103,6 +104,7 @@ ALL_MODELS = [
     *SMS_MODELS,
     *SECRETARIAT_MODELS,
     HouseholdMember,
+    *APPOINTMENT_MODELS,
 ]
 
 __all__ = [
@@ -158,6 +160,7 @@ __all__ += [
     "SmsPart",
     "StatsState",
 ]
+__all__ += ["Booking", "Office", "Slot"]
 __all__ += ["Budget", "DecisionTally", "Goal", "Indicator", "PlanTally"]
 __all__ += ["ReportObligation", "StaffNotice", "StaffOutbox", "Submission", "SubmissionItem"]
 __all__ += ["Thread", "ThreadMessage", "ThreadRead"]

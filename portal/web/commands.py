@@ -7,6 +7,7 @@ from flask import Flask
 
 def register_commands(app: Flask) -> None:
     from portal.applications import cli as storage
+    from portal.appointments import cli as appointments
     from portal.backoffice import cli as backoffice
     from portal.catalog import cli as catalog
     from portal.delivery import cli as credential
@@ -32,5 +33,7 @@ def register_commands(app: Flask) -> None:
         transparency.cli,
         planning.cli,
         sms.sms_receiver,
+        appointments.offices_cli,
+        appointments.appointments_cli,
     ):
         app.cli.add_command(command)

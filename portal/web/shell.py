@@ -17,6 +17,7 @@ CITIZEN_NAV = [
     ("applications.index", _l("Mis solicitudes")),
     ("profile.my_data", _l("Mis datos")),
     ("applications.notices", _l("Avisos")),
+    ("appointments.index", _l("Mis citas")),
 ]
 # In this order: staff land on the first link their role may open.
 STAFF_NAV = [
@@ -25,6 +26,7 @@ STAFF_NAV = [
     ("delivery.index", _l("Entregas")),
     ("credential_office.search", _l("Credenciales")),
     ("delivery_calendar.index", _l("Calendario de entregas")),
+    ("appointments_office.index", _l("Citas")),
     ("oficina_admin.programs", _l("Programas")),
     ("oficina_admin.calls", _l("Convocatorias")),
     ("padron.index", _l("Padrones")),
@@ -41,6 +43,11 @@ HOME_ACTIONS = [
     ),
     ("catalog.index", _l("Conozca los programas"), _l("Para quién es cada uno y qué pide.")),
     ("applications.index", _l("Siga su solicitud"), _l("Entre con su llave digital.")),
+    (
+        "appointments.index",
+        _l("Pida una cita en una oficina"),
+        _l("Elija el día y la hora; puede cambiarla o cancelarla."),
+    ),
 ]
 
 
@@ -93,6 +100,7 @@ def shell_context() -> dict[str, object]:
 
 def register_blueprints(app: Flask) -> None:
     from portal.applications import views as applications
+    from portal.appointments import views as appointments
     from portal.backoffice.views import admin as oficina_admin
     from portal.backoffice.views import counter as oficina_assisted
     from portal.backoffice.views import counter_questionnaire as oficina_questionnaire
@@ -143,4 +151,6 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(area.bp)
     app.register_blueprint(rights.office)
+    app.register_blueprint(appointments.bp)
+    app.register_blueprint(appointments.office)
     app.register_blueprint(delivery_recertification.office)

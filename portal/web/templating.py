@@ -13,6 +13,7 @@ from flask import Flask
 from portal import messages
 from portal.applications import uploads
 from portal.applications import views as applications
+from portal.appointments import bookings as appointment_bookings
 from portal.catalog import content
 from portal.catalog import views as catalog
 from portal.citizens import phones
@@ -84,6 +85,8 @@ def init_app(app: Flask) -> None:
         credential_qr=credential.credential_qr,
         benefit_standing=periods.shown_standing,
         delivery_date_for=delivery_calendar.date_for,
+        delivery_booking_for=appointment_bookings.for_application,
+        may_book_delivery=appointment_bookings.may_book_delivery,
         recertification_task=recertification.current_task,
         recertification_tasks=recertification.tasks_of,
         recertification_text=recertification.task_text,

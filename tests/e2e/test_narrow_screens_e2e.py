@@ -20,6 +20,9 @@ from flask import url_for
 
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage
+from portal.appointments import bookings
+from portal.appointments.models import Office, Purpose
+from portal.appointments.slots import OFFICE, Place, bookable
 from portal.backoffice.audit import Actor
 from portal.citizens import record
 from portal.delivery import handover as delivery
@@ -30,6 +33,7 @@ from portal.models import (
     Application,
     Citizen,
     Delivery,
+    DeliveryPoint,
     Program,
     ReportObligation,
     StaffUser,
@@ -152,6 +156,15 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "secretariat.threads": (STAFF, {}),
     "secretariat.new_thread": (STAFF, {"tema": "topic", "id": "obligation_id"}),
     "secretariat.thread": (STAFF, {"thread_id": "thread_id"}),
+    "appointments.index": (CITIZEN, {}),
+    "appointments.book_office": (CITIZEN, {"office_id": "office_id"}),
+    "appointments.book_delivery": (CITIZEN, {"folio": "approved_folio"}),
+    "appointments.detail": (CITIZEN, {"booking_id": "booking_id"}),
+    "appointments_office.index": (STAFF, {}),
+    "appointments_office.point_day": (STAFF, {"place_id": "point_id"}),
+    "appointments_office.point_slots": (STAFF, {"place_id": "point_id"}),
+    "appointments_office.office_day": (STAFF, {"place_id": "office_id"}),
+    "appointments_office.office_slots": (STAFF, {"place_id": "office_id"}),
 }
 
 # Endpoints no person reads as a page, each with the reason.
@@ -357,6 +370,17 @@ def world(live_app, tmp_path_factory) -> dict[str, Any]:
         )
         handed = Delivery.select().join(Application).where(in_agency).order_by(Delivery.id).first()
         obligation, submission, thread = _secretariat_facts(agency, roll_program)
+        office = Office.select().where(Office.active).order_by(Office.id).first()
+        point = (
+            DeliveryPoint.select()
+            .join(Program)
+            .where((Program.agency == agency.id) & DeliveryPoint.active)
+            .order_by(DeliveryPoint.id)
+            .first()
+        )
+        booking = bookings.live_booking(person.id, Purpose.VENTANILLA) or bookings.book(
+            person, bookable(Place(OFFICE, office))[0].id, Purpose.VENTANILLA
+        )
         facts = {
             "program": approved.program.slug,
             "unapplied_program": unapplied.slug,
@@ -377,6 +401,9 @@ def world(live_app, tmp_path_factory) -> dict[str, Any]:
             "submission_id": submission.id,
             "thread_id": thread.id,
             "topic": "obligacion",
+            "office_id": office.id,
+            "point_id": point.id,
+            "booking_id": booking.id,
         }
         db.close()
     return facts

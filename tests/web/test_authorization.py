@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import pytest
 
 from portal.applications.uploads import inspect_upload
+from portal.appointments import bookings
+from portal.appointments.models import Purpose
 from portal.backoffice.audit import Actor
 from portal.delivery import handover as delivery
 from portal.delivery import recertification
@@ -37,6 +39,7 @@ from portal.rights.holidays import local_today
 from portal.secretariat import calendar, messaging, validation
 from portal.web.assets import asset
 from tests.application_builders import MINIMAL_PDF, submitted
+from tests.appointments.builders import make_office, make_slot
 from tests.conftest import sign_in_as
 from tests.factories import (
     make_agency,
@@ -257,6 +260,21 @@ RULES: dict[str, Rule] = {
     "secretariat.thread": staff(AGENCY_ADMIN, own=True),
     "secretariat.reply": staff(AGENCY_ADMIN, own=True),
     "secretariat.attachment": staff(AGENCY_ADMIN, own=True),
+    # Appointments (docs/appointments.md): people's own bookings; an agency's
+    # points for its delivery staff; the state's offices for the state.
+    "appointments.index": CITIZEN,
+    "appointments.book_office": CITIZEN,
+    "appointments.book_delivery": CITIZEN_OWN,
+    "appointments.detail": CITIZEN_OWN,
+    "appointments.change": CITIZEN_OWN,
+    "appointments.cancel": CITIZEN_OWN,
+    "appointments_office.index": staff(("entrega", "admin_dependencia", "admin_estatal")),
+    "appointments_office.point_day": staff(("entrega", "admin_dependencia"), own=True),
+    "appointments_office.point_slots": staff(("admin_dependencia",), own=True),
+    "appointments_office.office_day": staff(STATE),
+    "appointments_office.office_slots": staff(STATE),
+    "appointments_office.attendance": staff(("entrega", "admin_dependencia"), own=True),
+    "appointments_office.book_for_person": staff(("entrega", "admin_dependencia"), own=True),
 }
 
 # Endpoints whose object must be in a particular state for its owner to see it.
@@ -278,6 +296,9 @@ PARAM_OVERRIDES = {
     "rights.response_pdf": {"folio": "arco_folio"},
     "rights_office.answer": {"folio": "arco_folio"},
     "rights_office.office_response_pdf": {"folio": "arco_folio"},
+    "appointments.book_delivery": {"folio": "approved_folio"},
+    "appointments_office.office_day": {"place_id": "office_id"},
+    "appointments_office.office_slots": {"place_id": "office_id"},
 }
 
 # Endpoints that name their object in the query string: argument -> key of ``params``.
@@ -399,6 +420,15 @@ def _world():
         "topic": "programa",
         "program_id": program.id,
         "index": 0,  # the questionnaire's household: the first person listed
+    # A delivery booking of the owner's approved application, at the agency's point.
+    point = make_delivery_point(approved.program)
+    booking = bookings.book(owner, make_slot(point=point).id, Purpose.ENTREGA, application=approved)
+    params = {
+        "office_id": make_office().id,
+        "point_id": point.id,
+        "place_id": point.id,
+        "kind": "punto",
+        "booking_id": booking.id,
         "approved_folio": approved.folio,
         "renewing_folio": renewal.folio,
         "recertification_id": Recertification.get(Recertification.application == renewal.id).id,
