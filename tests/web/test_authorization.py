@@ -412,6 +412,9 @@ def _world():
         inspect_upload(MINIMAL_PDF, "reglas.pdf"),
     )
     message = ThreadMessage.get(ThreadMessage.thread == thread.id)
+    # A delivery booking of the owner's approved application, at the agency's point.
+    point = make_delivery_point(approved.program)
+    booking = bookings.book(owner, make_slot(point=point).id, Purpose.ENTREGA, application=approved)
     params = {
         "obligation_id": obligation.id,
         "submission_id": sent.id,
@@ -420,10 +423,6 @@ def _world():
         "topic": "programa",
         "program_id": program.id,
         "index": 0,  # the questionnaire's household: the first person listed
-    # A delivery booking of the owner's approved application, at the agency's point.
-    point = make_delivery_point(approved.program)
-    booking = bookings.book(owner, make_slot(point=point).id, Purpose.ENTREGA, application=approved)
-    params = {
         "office_id": make_office().id,
         "point_id": point.id,
         "place_id": point.id,
