@@ -46,6 +46,7 @@ from portal.rolls.models import (
     ImportBatch,
     ImportRejection,
 )
+from portal.territory.models import TERRITORY_MODELS, Locality, PostalSettlement
 from portal.transparency.models import STATS_MODELS, BeneficiaryCell, BeneficiaryMonth, StatsState
 from portal.vocabulary import LIVE_STATUSES, STAFF_ROLES, STATUSES
 from portal.web.models import WebSession
@@ -88,6 +89,7 @@ ALL_MODELS = [
     *RIGHTS_MODELS,
     *PLANNING_MODELS,
     Recertification,
+    *TERRITORY_MODELS,
 ]
 
 __all__ = [
@@ -133,6 +135,8 @@ __all__ += [
     "ImportBatch",
     "IdentityCheck",
     "ImportRejection",
+    "Locality",
+    "PostalSettlement",
     "Notice",
     "Outbox",
     "Recertification",
