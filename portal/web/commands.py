@@ -13,6 +13,7 @@ def register_commands(app: Flask) -> None:
     from portal.demo import cli as demo
     from portal.planning import cli as planning
     from portal.rolls import cli as padron
+    from portal.territory import cli as territory
     from portal.transparency import cli as transparency
     from portal.web import cli as database
 
@@ -30,5 +31,6 @@ def register_commands(app: Flask) -> None:
         credential.recertification_cli,
         transparency.cli,
         planning.cli,
+        territory.cli,
     ):
         app.cli.add_command(command)
