@@ -23,6 +23,7 @@ from portal.delivery.views import point as delivery
 from portal.planning import budget as planning
 from portal.rights import blackout, legend
 from portal.rights import views as rights
+from portal.territory import maps as territory_maps
 from portal.transparency import views as transparency
 from portal.web import assets, formatting, forms, shell, values
 
@@ -78,6 +79,8 @@ def init_app(app: Flask) -> None:
         actor_label=applications.actor_label,
         upload_hint=uploads.format_hint,
         upload_accept=uploads.accept_types,
+        coverage_map=territory_maps.coverage_map,
+        municipal_counts=territory_maps.municipal_counts,
         photos_only=uploads.photos_only,
         benefit_text=delivery.benefit_text,
         id_types=handover.ID_TYPES,
