@@ -146,3 +146,21 @@ class AddressForm(BaseForm):
             "locality": place.name if place else "",
             "locality_code": place.code if place else "",
         }
+
+
+class NearbyForm(BaseForm):
+    """ "Nearest to me": a postal code anyone may type, and the program (GET, no CSRF:
+    it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    cp = StringField(
+        _l("Código postal"),
+        description=_l("5 dígitos. Si entró con su Llave Digital, usamos su domicilio."),
+        validators=[
+            Optional(),
+            Regexp(r"^\d{5}$", message=_l("El código postal tiene 5 dígitos.")),
+        ],
+    )
+    programa = SelectField(_l("Programa"), choices=[], validators=[Optional()])

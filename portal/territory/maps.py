@@ -189,3 +189,26 @@ def _municipality_names() -> dict[str, str]:
 
 def seat_municipality_name(code: str) -> str:
     return _municipality_names().get(code, code)
+
+
+@dataclass(frozen=True)
+class PlacesMap:
+    width: int
+    height: int
+    here: tuple[float, float]
+    points: list[tuple[int, float, float]]  # (number in the list beside, x, y)
+
+
+def places_map(
+    origin: tuple[float, float], places: Sequence[tuple[int, float | None, float | None]]
+) -> PlacesMap:
+    """Numbered places around where the person starts from; places without
+    coordinates stay in the list, off the map."""
+    located = [(n, lat, lon) for n, lat, lon in places if lat is not None and lon is not None]
+    fit = frame([origin, *((lat, lon) for _, lat, lon in located)])
+    return PlacesMap(
+        WIDTH,
+        fit.height,
+        fit.xy(*origin),
+        [(n, *fit.xy(lat, lon)) for n, lat, lon in located],
+    )

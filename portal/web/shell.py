@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.planning import views as planning
     from portal.rights import views as rights
     from portal.rolls import views as padron
+    from portal.territory import views as territory
     from portal.transparency import views as transparency
     from portal.web import errors
     from portal.web import views as public
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         oficina_questionnaire,
         rights,
         planning,
+        territory,
     ):
         app.register_blueprint(area.bp)
     app.register_blueprint(rights.office)

@@ -23,6 +23,7 @@ from portal.delivery.views import point as delivery
 from portal.planning import budget as planning
 from portal.rights import blackout, legend
 from portal.rights import views as rights
+from portal.territory import distance as territory_distance
 from portal.territory import maps as territory_maps
 from portal.transparency import views as transparency
 from portal.web import assets, formatting, forms, shell, values
@@ -56,6 +57,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(values.municipality_name, "municipality_name")
     app.add_template_filter(values.long_date, "date_in_words")
     app.add_template_filter(values.record_field_label, "record_field_label")
+    app.add_template_filter(territory_distance.distance_text, "distance")
 
     app.jinja_env.globals.update(
         # The shell: assets, navigation, the session clock.
