@@ -123,3 +123,20 @@ def test_the_address_form_needs_a_signed_in_citizen(client, places):
     response = client.post("/mis-datos/editar", data={**GOOD, "lookup": "1"})
     assert response.status_code in (302, 303, 401)
     assert Citizen.select().where(Citizen.locality_code != "").count() == 0
+
+
+def test_choosing_a_municipality_through_htmx_refreshes_only_the_locality_list(
+    client, login, citizen, places
+):
+    login(citizen)
+    page = html(client.get("/mis-datos/editar"))
+    select = page.find("select", attrs={"name": "municipality"})
+    assert select["hx-target"] == "#locality_code-field"
+    response = client.post(
+        select["hx-post"],
+        data={"municipality": "22009", "postal_code": "76", "lookup": "1"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    field = html(response).find(id="locality_code-field")
+    assert _options(field, "locality_code") == ["", "220090001"]
