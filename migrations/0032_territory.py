@@ -1,5 +1,6 @@
 """Territory (issue 19): the state's INEGI localities and SEPOMEX postal
-settlements, and the citizen's locality code from that catalog.
+settlements, the citizen's locality code from that catalog, and how many rows
+of a roll import had an address the catalogs did not recognise.
 
 The catalogs start empty; ``flask territorio cargar`` fills them (docs/territory.md)."""
 from peewee import *
@@ -40,10 +41,16 @@ def up(migrator, db):
             indexes = ((('postal_code', 'settlement_type', 'settlement_name'), True),)
 
     db.create_tables([Locality, PostalSettlement])
-    migrator.migrate(migrator.add_column('citizen', 'locality_code', CharField(max_length=9, default='')))
+    migrator.migrate(
+        migrator.add_column('citizen', 'locality_code', CharField(max_length=9, default='')),
+        migrator.add_column('import_batch', 'addresses_unmatched', IntegerField(default=0)),
+    )
 
 
 def down(migrator, db):
-    migrator.migrate(migrator.drop_column('citizen', 'locality_code'))
+    migrator.migrate(
+        migrator.drop_column('import_batch', 'addresses_unmatched'),
+        migrator.drop_column('citizen', 'locality_code'),
+    )
     db.execute_sql('DROP TABLE IF EXISTS postal_settlement')
     db.execute_sql('DROP TABLE IF EXISTS locality')
