@@ -83,6 +83,9 @@ class AddressForm(BaseForm):
         if obj is not None and not self.is_submitted():
             self.locality_code.data = obj.locality_code or ""
             self.settlement.data = settlement_value(obj.settlement_type, obj.settlement_name)
+        # Built with obj=citizen, the field holds the Municipality row: keep its code.
+        if hasattr(self.municipality.data, "code"):
+            self.municipality.data = self.municipality.data.code
         municipality = self.municipality.data or ""
         self.locality_code.choices = (
             [SelectChoice("", _l("Elija su localidad"))]

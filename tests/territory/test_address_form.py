@@ -140,3 +140,22 @@ def test_choosing_a_municipality_through_htmx_refreshes_only_the_locality_list(
     assert response.status_code == 200
     field = html(response).find(id="locality_code-field")
     assert _options(field, "locality_code") == ["", "220090001"]
+
+
+def test_the_form_built_from_a_record_offers_its_municipalitys_localities(app, places):
+    from portal.territory.forms import AddressForm
+    from tests.factories import make_citizen, make_municipality
+
+    person = make_citizen(
+        municipality=make_municipality("22016", "San Juan del Río"),
+        locality_code="220160001",
+        postal_code="76800",
+        settlement_type="Barrio",
+        settlement_name="La Concepción",
+    )
+    with app.test_request_context("/"):
+        form = AddressForm(obj=person)
+        form.offer_choices(person)
+        assert form.municipality.data == "22016"
+        assert [c.value for c in form.locality_code.choices] == ["", "220160001"]
+        assert form.settlement.data == "Barrio|La Concepción"
