@@ -17,8 +17,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from portal.catalog import geography as geo
 from portal.citizens.phones import PhoneError, normalise_phone
+from portal.territory.forms import AddressForm
 from portal.web.forms import BaseForm
 
 
@@ -43,36 +43,6 @@ CHANNELS = [
     SelectChoice("email", _l("Por correo electrónico")),
     SelectChoice("sms", _l("Por mensaje de texto (SMS)")),
 ]
-ROAD_TYPES = [
-    "",
-    "Calle",
-    "Avenida",
-    "Andador",
-    "Boulevard",
-    "Calzada",
-    "Callejón",
-    "Camino",
-    "Carretera",
-    "Cerrada",
-    "Privada",
-    "Prolongación",
-    "Retorno",
-    "Vereda",
-]
-SETTLEMENT_TYPES = [
-    "",
-    "Colonia",
-    "Barrio",
-    "Fraccionamiento",
-    "Unidad habitacional",
-    "Conjunto habitacional",
-    "Pueblo",
-    "Ranchería",
-    "Ejido",
-    "Rancho",
-    "Condominio",
-    "Residencial",
-]
 
 
 def phone_number(form, field) -> None:
@@ -83,14 +53,9 @@ def phone_number(form, field) -> None:
         raise ValidationError(exc.message) from exc
 
 
-def _municipality_choices():
-    state = geo.load_state()
-    return [SelectChoice("", _l("Elija su municipio"))] + [
-        SelectChoice(m.code, m.name) for m in state.municipalities
-    ]
+class ProfileForm(AddressForm):
+    """Contact data and the address (its fields and checks: portal/territory/forms.py)."""
 
-
-class ProfileForm(BaseForm):
     phone = StringField(
         _l("Teléfono celular"),
         description=_l("10 dígitos, por ejemplo 442 123 4567. Solo si quiere avisos por mensaje."),
@@ -110,35 +75,6 @@ class ProfileForm(BaseForm):
     )
     notify_channel = RadioField(
         _l("¿Cómo quiere recibir avisos de sus trámites?"), choices=CHANNELS, default="portal"
-    )
-    road_type = SelectField(
-        _l("Tipo de vialidad"),
-        choices=[SelectChoice(t, t or _l("Elija")) for t in ROAD_TYPES],
-        validators=[Optional()],
-    )
-    road_name = StringField(_l("Nombre de la calle"), validators=[Optional(), Length(max=120)])
-    exterior_number = StringField(_l("Número exterior"), validators=[Optional(), Length(max=20)])
-    interior_number = StringField(
-        _l("Número interior (si tiene)"), validators=[Optional(), Length(max=20)]
-    )
-    settlement_type = SelectField(
-        _l("Tipo de asentamiento"),
-        choices=[SelectChoice(t, t or _l("Elija")) for t in SETTLEMENT_TYPES],
-        validators=[Optional()],
-    )
-    settlement_name = StringField(
-        _l("Nombre de la colonia o asentamiento"), validators=[Optional(), Length(max=120)]
-    )
-    postal_code = StringField(
-        _l("Código postal"),
-        validators=[
-            Optional(),
-            Regexp(r"^\d{5}$", message=_l("El código postal tiene 5 dígitos.")),
-        ],
-    )
-    locality = StringField(_l("Localidad"), validators=[Optional(), Length(max=120)])
-    municipality = SelectField(
-        _l("Municipio"), choices=_municipality_choices, validators=[Optional()]
     )
 
     def validate(self, extra_validators=None):

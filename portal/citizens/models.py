@@ -31,6 +31,7 @@ ADDRESS_FIELDS = (
     "settlement_name",
     "postal_code",
     "locality",
+    "locality_code",
 )
 
 
@@ -62,6 +63,9 @@ class Citizen(SignedInUser, BaseModel):
     settlement_name = CharField(default="")
     postal_code = CharField(max_length=5, default="")
     locality = CharField(default="")
+    # The locality's INEGI clave geoestadística when it came from the catalog
+    # (portal/territory); ``locality`` keeps its name as the person saw it.
+    locality_code = CharField(max_length=9, default="")
     municipality = ForeignKeyField(Municipality, null=True, on_delete="SET NULL", index=True)
     municipality_id: ForeignKeyField[str | None]
     state = CharField(default="")

@@ -13,6 +13,7 @@ from portal.catalog import schema as catalog
 from portal.catalog.store import load_catalog
 from portal.demo import bulk_applications
 from portal.demo import data as demo
+from portal.territory import catalog as territory_catalog
 from portal.transparency import builds as open_data_builds
 from portal.vocabulary import ApplicationStatus
 
@@ -37,6 +38,8 @@ from portal.vocabulary import ApplicationStatus
 def demo_data(citizens: int, applications: int, seed: int) -> None:
     """Load the demo catalog, staff accounts, citizen personas and a synthetic population."""
     click.echo(f"municipios: {demo.load_municipalities()}")
+    places = territory_catalog.load_seed()
+    click.echo(f"localidades: {places.localities}, asentamientos: {places.settlements}")
     summary = load_catalog(catalog.load_catalog(demo.DATA / "catalogo-demo.yaml"))
     click.echo(
         f"programas: {len(summary.programs_created)} nuevos, "

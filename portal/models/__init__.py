@@ -59,6 +59,7 @@ from portal.secretariat.models import (
     ThreadRead,
 )
 from portal.sms.models import SMS_MODELS, SmsCounter, SmsPart
+from portal.territory.models import TERRITORY_MODELS, Locality, PostalSettlement
 from portal.transparency.models import STATS_MODELS, BeneficiaryCell, BeneficiaryMonth, StatsState
 from portal.vocabulary import LIVE_STATUSES, STAFF_ROLES, STATUSES
 from portal.web.models import WebSession
@@ -105,6 +106,7 @@ ALL_MODELS = [
     *SECRETARIAT_MODELS,
     HouseholdMember,
     *APPOINTMENT_MODELS,
+    *TERRITORY_MODELS,
 ]
 
 __all__ = [
@@ -150,6 +152,8 @@ __all__ += [
     "ImportBatch",
     "IdentityCheck",
     "ImportRejection",
+    "Locality",
+    "PostalSettlement",
     "Notice",
     "Outbox",
     "Recertification",

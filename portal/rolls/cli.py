@@ -68,6 +68,10 @@ def import_command(file: Path, slug: str, report: Path | None) -> None:
         f"Aceptadas: {batch.accepted} (personas nuevas: {batch.new_citizens}); "
         f"rechazadas: {batch.rejected}."
     )
+    if batch.addresses_unmatched:
+        click.echo(
+            f"Domicilios que no están en los catálogos (guardados sin ellos): {batch.addresses_unmatched}."
+        )
     if batch.rejected:
         target = report or file.with_name(f"{file.stem}-rechazadas.csv")
         with open(target, "w", encoding="utf-8-sig", newline="") as fh:

@@ -33,6 +33,7 @@ from portal.eligibility.engine import predicate
 from portal.eligibility.profile import age_on
 from portal.models import Municipality, Program
 from portal.rolls.reading import clean_name, date_cache, normalize_text, parse_date
+from portal.territory.matching import PlaceIndex, match, place_index
 
 SEX_VALUES = {
     "h": "H", "hombre": "H", "masculino": "H", "m": "M", "mujer": "M", "femenino": "M",
@@ -73,6 +74,9 @@ class RollContext:
     # (municipality or "", sex, birth year) and start month -> new enrollments.
     cells: Counter = field(default_factory=Counter)
     months: Counter = field(default_factory=Counter)
+    # The state's localities and postal codes, to map the roll's addresses to
+    # the catalogs (portal/territory/matching.py).
+    places: PlaceIndex = field(default_factory=lambda: PlaceIndex({}, {}, {}))
     rules: list[Rule] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -135,6 +139,7 @@ def build_context(program: Program, today: date | None = None) -> RollContext:
         conditions=list(program.eligibility or []),
         today=today or date.today(),
         program_names=names,
+        places=place_index(state_code),
     )
 
 
@@ -154,6 +159,11 @@ class Row(NamedTuple):
     municipality: str | None
     amount: int | None
     started_on: str
+    # The address, where the roll gave one the catalogs recognise.
+    locality_code: str = ""
+    locality: str = ""
+    postal_code: str = ""
+    address_unmatched: bool = False
 
 
 Rejection = tuple[int, str, str, list[str]]  # row number, CURP, name, reasons
@@ -370,7 +380,7 @@ def judge_row(
     judged, so a rejected row lists everything wrong with it at once.
     """
     (raw_curp, raw_given, raw_first, raw_second, raw_birth, raw_sex, raw_mun, raw_amount,
-     raw_start) = cells  # fmt: skip
+     raw_start, raw_locality, raw_postal) = cells  # fmt: skip
     reasons: list[str] = []
     curp, problem, born = check_curp(str(raw_curp))
     if problem:
@@ -388,8 +398,10 @@ def judge_row(
         check_program(born, curp[10], municipality, started, ctx, reasons)
     if reasons:
         return None, reasons, curp
+    place = match(ctx.places, municipality, raw_locality, raw_postal)
     row = Row(number, curp, given, first, second, born.isoformat(), curp[10], municipality,
-              amount, started.isoformat())  # fmt: skip
+              amount, started.isoformat(), place.locality_code, place.locality,
+              place.postal_code, place.unmatched)  # fmt: skip
     return row, [], curp
 
 

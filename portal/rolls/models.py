@@ -52,6 +52,9 @@ class ImportBatch(BaseModel):
     accepted = IntegerField(default=0)
     rejected = IntegerField(default=0)
     new_citizens = IntegerField(default=0)
+    # Accepted rows whose locality or postal code the state's catalogs did not
+    # recognise: imported without them (portal/territory/matching.py).
+    addresses_unmatched = IntegerField(default=0)
     processed = IntegerField(default=0)
     error = TextField(default="")
     created_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")

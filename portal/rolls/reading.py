@@ -35,6 +35,15 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "municipality": ("municipio", "clave municipio", "cve mun", "clave inegi", "municipio inegi"),
     "amount": ("monto", "beneficio", "importe", "monto del apoyo", "monto beneficio"),
     "started_on": ("fecha", "fecha de alta", "fecha de inicio", "fecha de entrega", "fecha alta"),
+    # The address, mapped to the state's catalogs where it can be (portal/territory/matching.py).
+    "locality": (
+        "localidad",
+        "nombre localidad",
+        "clave localidad",
+        "cve loc",
+        "clave inegi localidad",
+    ),
+    "postal_code": ("codigo postal", "cp", "c p", "cod postal"),
 }
 REQUIRED_COLUMNS = ("curp", "given_names", "first_surname")
 COLUMN_LABELS = {

@@ -92,7 +92,8 @@ REPORT_HEADER = ("fila", "curp", "nombre", "motivos")
 
 CITIZEN_COLUMNS = (
     "curp", "given_names", "first_surname", "second_surname", "birth_date", "sex",
-    "municipality_id", "origin", "created_at", "updated_at",
+    "municipality_id", "origin", "created_at", "updated_at", "locality_code", "locality",
+    "postal_code",
 )  # fmt: skip
 ENROLLMENT_COLUMNS = (
     "citizen_id", "program_id", "exclusion_key", "source", "import_batch", "active",
@@ -115,6 +116,7 @@ class Counts:
     accepted: int = 0
     rejected: int = 0
     new_citizens: int = 0
+    addresses_unmatched: int = 0  # rows whose address the catalogs did not recognise
 
 
 # --- The batch ------------------------------------------------------------------------------
@@ -357,6 +359,7 @@ def _publish(batch: ImportBatch, counts: Counts, ctx: RollContext, claim: dt.dat
             counts.rejected,
         )
         batch.new_citizens, batch.processed = counts.new_citizens, counts.total
+        batch.addresses_unmatched = counts.addresses_unmatched
         batch.started_at, batch.finished_at, batch.error = claim, utcnow(), ""
         batch.stored_file = ""  # its blob goes next (portal/rolls/uploads.py)
         batch.save()
@@ -535,7 +538,8 @@ def citizen_constants() -> tuple[list[str], tuple]:
     """Columns of a citizen row the roll does not fill, with the model's defaults."""
     filled = {
         "id", "curp", "given_names", "first_surname", "second_surname", "birth_date", "sex",
-        "municipality", "origin", "created_at", "updated_at",
+        "municipality", "origin", "created_at", "updated_at", "locality_code", "locality",
+        "postal_code",
     }  # fmt: skip
     columns, values = [], []
     for f in Citizen._meta.sorted_fields:
@@ -578,6 +582,7 @@ def _write_chunk(
     counts.accepted += len(rows)
     counts.rejected += len(rejections)
     counts.new_citizens += len(new)
+    counts.addresses_unmatched += sum(r.address_unmatched for r in rows)
 
 
 def _not_enrolled(
@@ -642,6 +647,9 @@ def _insert_citizens(new: list[Row], now: str) -> Iterator[tuple[str, int]]:
                 "import",
                 now,
                 now,
+                r.locality_code,
+                r.locality,
+                r.postal_code,
                 *extra_values,
             )
             for i, r in enumerate(new)

@@ -15,6 +15,7 @@ def register_commands(app: Flask) -> None:
     from portal.planning import cli as planning
     from portal.rolls import cli as padron
     from portal.sms import cli as sms
+    from portal.territory import cli as territory
     from portal.transparency import cli as transparency
     from portal.web import cli as database
 
@@ -35,5 +36,6 @@ def register_commands(app: Flask) -> None:
         sms.sms_receiver,
         appointments.offices_cli,
         appointments.appointments_cli,
+        territory.cli,
     ):
         app.cli.add_command(command)

@@ -120,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.rights import views as rights
     from portal.rolls import views as padron
     from portal.secretariat import views as secretariat
+    from portal.territory import views as territory
     from portal.transparency import views as transparency
     from portal.web import errors
     from portal.web import views as public
@@ -148,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
         rights,
         planning,
         secretariat,
+        territory,
     ):
         app.register_blueprint(area.bp)
     app.register_blueprint(rights.office)

@@ -24,6 +24,8 @@ from portal.delivery.views import point as delivery
 from portal.planning import budget as planning
 from portal.rights import blackout, legend
 from portal.rights import views as rights
+from portal.territory import distance as territory_distance
+from portal.territory import maps as territory_maps
 from portal.transparency import views as transparency
 from portal.web import assets, formatting, forms, shell, values
 
@@ -56,6 +58,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(values.municipality_name, "municipality_name")
     app.add_template_filter(values.long_date, "date_in_words")
     app.add_template_filter(values.record_field_label, "record_field_label")
+    app.add_template_filter(territory_distance.distance_text, "distance")
 
     app.jinja_env.globals.update(
         # The shell: assets, navigation, the session clock.
@@ -79,6 +82,8 @@ def init_app(app: Flask) -> None:
         actor_label=applications.actor_label,
         upload_hint=uploads.format_hint,
         upload_accept=uploads.accept_types,
+        coverage_map=territory_maps.coverage_map,
+        municipal_counts=territory_maps.municipal_counts,
         photos_only=uploads.photos_only,
         benefit_text=delivery.benefit_text,
         id_types=handover.ID_TYPES,

@@ -78,6 +78,7 @@ RECORD_LABELS: dict[str, Message] = {
     "settlement_name": _l("Colonia"),
     "postal_code": _l("Código postal"),
     "locality": _l("Localidad"),
+    "locality_code": _l("Clave INEGI de la localidad"),
     "municipality": _l("Municipio"),
     "state": _l("Entidad"),
     "privacy_version": _l("Versión del aviso de privacidad aceptado"),

@@ -12,8 +12,9 @@ import pytest
 from portal.citizens import record as citizens
 from portal.citizens.models import CorrectionRequest, Identity
 from portal.models import AuditEvent, Citizen
+from portal.territory.catalog import load_seed
 from portal.web.kiosk import CLEAR_SITE_DATA, DEVICE_COOKIE, device_marker
-from tests.factories import make_citizen, make_municipality, make_staff
+from tests.factories import make_citizen, make_staff
 from tests.support.html import html
 
 
@@ -100,7 +101,7 @@ def test_unknown_download_format_goes_back(client, login, citizen):
 
 
 def test_profile_completion_saves_contact_and_address(client, login, citizen):
-    make_municipality("22014", "Querétaro")
+    load_seed()
     login(citizen)
     page = html(client.get("/mis-datos/editar"))
     assert page.find("select", attrs={"name": "municipality"}).find("option", value="22014")
@@ -113,10 +114,9 @@ def test_profile_completion_saves_contact_and_address(client, login, citizen):
             "road_type": "Calle",
             "road_name": "Hidalgo",
             "exterior_number": "12",
-            "settlement_type": "Colonia",
-            "settlement_name": "Centro",
+            "settlement": "Colonia|Querétaro Centro",
             "postal_code": "76000",
-            "locality": "Santiago de Querétaro",
+            "locality_code": "220140001",
             "municipality": "22014",
         },
     )
@@ -127,6 +127,11 @@ def test_profile_completion_saves_contact_and_address(client, login, citizen):
         "sms",
         "22014",
         "Querétaro",
+    )
+    assert (stored.locality, stored.locality_code, stored.settlement_name) == (
+        "Santiago de Querétaro",
+        "220140001",
+        "Querétaro Centro",
     )
     event = AuditEvent.get(AuditEvent.action == "record.update")
     assert "phone" in event.details["fields"] and "4421234567" not in json.dumps(event.details)

@@ -82,6 +82,7 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "transparency.statistics": (ANONYMOUS, {}),
     "transparency.open_data": (ANONYMOUS, {}),
     "transparency.dictionary": (ANONYMOUS, {}),
+    "territory.nearest_points": (ANONYMOUS, {}),
     "profile.privacy": (ANONYMOUS, {}),
     "auth.start": (ANONYMOUS, {}),
     "delivery.scanned": (ANONYMOUS, {"token": "token"}),

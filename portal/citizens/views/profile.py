@@ -169,10 +169,19 @@ def edit():
     from_answers = False
     if request.method == "GET":
         form.municipality.data, from_answers = _known_municipality(citizen)
+    form.offer_choices(citizen)
+    if form.looking_up():
+        # "Buscar" only fills the locality and settlement lists: nothing is saved.
+        return render("citizens/edit.html", form=form, citizen=citizen, next=target or "")
     if form.validate_on_submit():
         citizens.update_contact(
             citizen,
-            {name: getattr(form, name).data for name in citizens.CONTACT_FIELDS},
+            {
+                "phone": form.phone.data,
+                "email": form.email.data,
+                "notify_channel": form.notify_channel.data,
+                **form.address_values(),
+            },
             form.municipality.data or None,
             _actor(),
             request_id=g.request_id,
