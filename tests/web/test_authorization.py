@@ -275,6 +275,9 @@ RULES: dict[str, Rule] = {
     "appointments_office.office_slots": staff(STATE),
     "appointments_office.attendance": staff(("entrega", "admin_dependencia"), own=True),
     "appointments_office.book_for_person": staff(("entrega", "admin_dependencia"), own=True),
+    # Territory (issue 19, items 1-3): the nearest delivery points, for anyone; a signed-in
+    # citizen starts from their own record's locality, never named in the URL.
+    "territory.nearest_points": ANYONE,
 }
 
 # Endpoints whose object must be in a particular state for its owner to see it.
