@@ -189,6 +189,7 @@ class AuditAction(StrEnum):
     # Catalog, rolls, duplicates and the audit trail itself.
     CATALOG_LOAD = "catalogo.cargar"
     PROGRAM_EDIT = "editar_programa"
+    PROGRAM_CREATE = "crear_programa"  # from the guided editor (portal/catalog/editing.py)
     ROLL_UPLOAD = "padron.upload"
     ROLL_REPORT = "padron.report"
     ROLL_FEDERAL = "padron.federal"  # the federal single roll downloaded (web or CLI)

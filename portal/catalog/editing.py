@@ -27,9 +27,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from peewee import IntegrityError
+
 from portal.backoffice.audit import Actor, record
 from portal.catalog import schema as catalog
 from portal.catalog.store import (
+    create_program,
     federal_roll_of,
     program_for_engine,
     save_calls,
@@ -37,7 +40,7 @@ from portal.catalog.store import (
     save_requirements,
 )
 from portal.messages import _l
-from portal.models import Application, Delivery, Program, ProgramVersion, utcnow
+from portal.models import Agency, Application, Delivery, Program, ProgramVersion, utcnow
 from portal.vocabulary import AuditAction
 from portal.web.database import write
 from portal.web.i18n import CONTENT_LANGUAGES
@@ -49,6 +52,10 @@ class Conflict(Exception):
 
 class RemovalBlocked(ValueError):
     """A requirement or call in use would be removed."""
+
+
+class SlugTaken(ValueError):
+    """Another program already has the key a new program asks for."""
 
 
 def carry_file_keys(before: Mapping[str, Any], data: dict[str, Any]) -> None:
@@ -326,3 +333,35 @@ def _save_calls(program: Program, wanted: tuple[catalog.Call, ...]) -> None:
                 dates=", ".join(f"{c.opens:%d/%m/%Y}" for c in in_use),
             )
         )
+
+
+def create(edited: catalog.Program, *, actor: Actor, request_id: str = "") -> Program:
+    """Store ``edited`` (validated by :func:`validate`) as a new program at version 1,
+    with its first :class:`ProgramVersion` and the audit entry, in one transaction.
+
+    Raises :class:`SlugTaken` (nothing written) when its key is already used.
+    """
+    try:
+        with write():
+            if Program.select(Program.id).where(Program.slug == edited.slug).exists():
+                raise SlugTaken(edited.slug)
+            agency = Agency.get(Agency.slug == edited.agency)
+            program = create_program(edited, agency)
+            ProgramVersion.create(
+                program=program.id,
+                version=1,
+                snapshot=edited.to_dict(),
+                created_at=program.updated_at,
+                created_by=f"{actor.kind}:{actor.id}",
+            )
+            record(
+                AuditAction.PROGRAM_CREATE,
+                actor,
+                object_type="programa",
+                object_id=edited.slug,
+                details={"version": 1},
+                request_id=request_id,
+            )
+    except IntegrityError as exc:  # the same key created at the same moment
+        raise SlugTaken(edited.slug) from exc
+    return program

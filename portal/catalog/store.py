@@ -110,7 +110,7 @@ def load_catalog(catalog: CatalogData, *, actor: str = "sistema") -> LoadSummary
         for data in catalog.programs:
             existing = Program.get_or_none(Program.slug == data.slug)
             if existing is None:
-                program = _create_program(data, agencies[data.agency])
+                program = create_program(data, agencies[data.agency])
                 summary.programs_created.append(data.slug)
             elif existing.active and _as_stored(existing) == data.to_dict():
                 summary.programs_unchanged.append(data.slug)
@@ -223,7 +223,8 @@ def federal_roll_of(program: Program) -> FederalRoll | None:
     )
 
 
-def _create_program(data: ProgramData, agency: Agency) -> Program:
+def create_program(data: ProgramData, agency: Agency) -> Program:
+    """A new program row with its documents, calls and points (at version 1)."""
     program = Program.create(
         slug=data.slug, version=1, updated_at=utcnow(), **_program_fields(data, agency)
     )

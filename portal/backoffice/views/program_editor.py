@@ -1,0 +1,155 @@
+"""The guided program editor under /oficina/programas: create and edit a program
+in form fields and rows, no YAML (portal/catalog/editor.py builds the catalog-file
+dict; portal/catalog/editing.py validates and stores it)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from portal.backoffice.views import shared as staff
+from portal.catalog import editing as program_admin
+from portal.catalog import editor
+from portal.catalog.schema import CatalogError
+from portal.models import Agency, Program
+from portal.vocabulary import Role
+from portal.web.auth import staff_required
+from portal.web.errors import error_page
+from portal.web.htmx import render
+
+bp = Blueprint("oficina_editor", __name__, url_prefix="/oficina/programas")
+
+PROGRAM_ADMINS = (Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
+
+
+def _program_or_404(slug: str) -> Program:
+    return staff.get_or_404(
+        staff.agency_scope(
+            Program.select(Program, Agency).join(Agency).where(Program.slug == slug),
+            Program.agency,
+        )
+    )
+
+
+def _exclusion_groups() -> list[str]:
+    rows = (
+        Program.select(Program.exclusion_group)
+        .where(Program.exclusion_group.is_null(False))
+        .distinct()
+    )
+    return [row.exclusion_group for row in rows]
+
+
+def _agencies() -> list[tuple[str, str]]:
+    """The agencies a new program may belong to: the admin's own, or any for the state."""
+    query = staff.agency_scope(Agency.select(Agency.slug, Agency.name), Agency.id)
+    return [(a.slug, a.name) for a in query.order_by(Agency.name)]
+
+
+def _bound_form(initial: dict) -> tuple[editor.ProgramEditorForm, str]:
+    """The editor form for this request and the button pressed ('' on a GET).
+
+    A row button redraws the form from what was posted: ``quitar-<list>-<n>`` with
+    that row taken out, ``agregar-<list>`` with an empty row at the end."""
+    if request.method == "GET":
+        form = editor.ProgramEditorForm(formdata=None, data=initial)
+        return form, ""
+    action = request.form.get("action", "guardar")
+    row = editor.row_action(action)
+    formdata: MultiDict[str, str] = request.form
+    if row is not None and row[0] == "quitar" and row[2] is not None:
+        formdata = editor.without_row(request.form, row[1], row[2])
+    form = editor.ProgramEditorForm(formdata=formdata)
+    if row is not None and row[0] == "agregar":
+        rows = form[row[1]]
+        if len(rows.entries) < editor.MAX_ROWS:
+            rows.append_entry()
+    return form, action
+
+
+def _page(form, *, program: Program | None, problems: list[str], status: int):
+    return render(
+        "backoffice/program_editor.html",
+        form=form,
+        program=program,
+        problems=problems,
+        error_links=editor.error_links(form),
+        operator_labels=editor.OPERATOR_LABELS,
+    ), status
+
+
+@bp.route("/nuevo", methods=["GET", "POST"])
+@staff_required(*PROGRAM_ADMINS)
+def program_new():
+    agencies = _agencies()
+    initial = {"conditions": [{}], "agency": agencies[0][0] if agencies else ""}
+    form, action = _bound_form(initial)
+    form.offer(groups=_exclusion_groups(), agencies=agencies)
+    problems: list[str] = []
+    if action == "guardar" and form.validate_on_submit():
+        agency = form.agency.data or ""
+        if agency not in dict(agencies):
+            form.agency.errors.append(_("Elija una dependencia que usted administra."))
+        if not form.slug.data:
+            form.slug.errors.append(_("Escriba la clave del programa."))
+        data = editor.program_dict(form, slug=form.slug.data or "", agency=agency)
+        if not editor.error_links(form):
+            try:
+                edited = program_admin.validate(data, agency)
+                program = program_admin.create(edited, actor=staff.actor(), request_id=g.request_id)
+            except CatalogError as exc:
+                problems = editor.place_problems(form, exc)
+            except program_admin.SlugTaken:
+                form.slug.errors.append(_("Ya hay un programa con esta clave: elija otra."))
+            else:
+                flash(_("Programa creado: versión 1."), "ok")
+                return redirect(url_for(".program_editor", slug=program.slug), code=303)
+    failed = action == "guardar" and bool(editor.error_links(form) or problems)
+    return _page(form, program=None, problems=problems, status=422 if failed else 200)
+
+
+@bp.route("/<slug>/editor", methods=["GET", "POST"])
+@staff_required(*PROGRAM_ADMINS)
+def program_editor(slug: str):
+    program = _program_or_404(slug)
+    before = program_admin.catalog_dict(program)
+    form, action = _bound_form({**editor.form_data(before), "version": str(program.version)})
+    form.offer(groups=_exclusion_groups())
+    problems: list[str] = []
+    if action == "guardar" and form.validate_on_submit():
+        if not (form.version.data or "").isdigit():
+            form.version.errors.append(_("El formulario caducó. Vuelva a abrirlo."))
+        data = editor.program_dict(form, slug=program.slug, agency=program.agency.slug)
+        # Translations go on with the texts they translate (docs/languages.md).
+        carried = program_admin.carry_translations(before, data)
+        if carried:
+            data["i18n"] = carried
+        program_admin.carry_file_keys(before, data)
+        if not editor.error_links(form):
+            try:
+                edited = program_admin.validate(data, program.agency.slug)
+                version = program_admin.save(
+                    program,
+                    edited,
+                    expected_version=int(form.version.data),
+                    actor=staff.actor(),
+                    request_id=g.request_id,
+                )
+            except CatalogError as exc:
+                problems = editor.place_problems(form, exc)
+            except program_admin.RemovalBlocked as exc:
+                problems = [str(exc)]
+            except program_admin.Conflict:
+                return error_page(
+                    409,
+                    _(
+                        "Otra persona guardó este programa mientras usted lo editaba. "
+                        "Vuelva a abrirlo para ver sus cambios."
+                    ),
+                )
+            else:
+                flash(_("Programa guardado: versión %(v)s.", v=version), "ok")
+                return redirect(url_for(".program_editor", slug=program.slug), code=303)
+    failed = action == "guardar" and bool(editor.error_links(form) or problems)
+    return _page(form, program=program, problems=problems, status=422 if failed else 200)
