@@ -38,7 +38,7 @@ def _exclusion_groups() -> list[str]:
         .where(Program.exclusion_group.is_null(False))
         .distinct()
     )
-    return [row.exclusion_group for row in rows]
+    return [row.exclusion_group for row in rows if row.exclusion_group]
 
 
 def _agencies() -> list[tuple[str, str]]:
