@@ -99,6 +99,8 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "oficina_admin.programs": (STAFF, {}),
     "oficina_admin.program_edit": (STAFF, {"slug": "program"}),
     "oficina_admin.program_translation": (STAFF, {"slug": "program", "language": "language"}),
+    "oficina_editor.program_new": (STAFF, {}),
+    "oficina_editor.program_editor": (STAFF, {"slug": "program"}),
     "oficina_assisted.start": (STAFF, {}),
     "oficina_assisted.register": (STAFF, {}),
     "oficina_assisted.person": (STAFF, {}),
