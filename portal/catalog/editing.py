@@ -281,6 +281,7 @@ def save(
                 else {},
                 eligibility=edited.to_dict()["eligibility"],
                 i18n=edited.to_dict().get("i18n", {}),
+                examples=[e.to_dict() for e in edited.examples],
                 version=new_version,
                 updated_at=now,
             )

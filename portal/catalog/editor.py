@@ -44,10 +44,22 @@ from portal.catalog.schema import (
     DOCUMENT_FORMATS,
     OPERATORS_BY_KIND,
     PERIODS,
+    VERDICTS,
     CatalogError,
     Problem,
+    failing_examples,
+    program_from_dict,
 )
-from portal.eligibility.profile import FIELDS, RULE_FIELDS, SLUG_RE, STATE_CODES, Kind
+from portal.eligibility.profile import (
+    ANSWERED_FIELDS,
+    DONT_KNOW,
+    FIELDS,
+    NONE_OF_THEM,
+    RULE_FIELDS,
+    SLUG_RE,
+    STATE_CODES,
+    Kind,
+)
 from portal.messages import _l
 from portal.web.forms import BaseForm, strip
 
@@ -59,6 +71,7 @@ ROW_LISTS = {
     "requirements": "requirements",
     "calls": "calls",
     "points": "delivery_points",
+    "examples": "examples",
 }
 MAX_ROWS = 60  # rows per list: more is a mistake, not a program
 
@@ -217,6 +230,63 @@ class PointRow(_Row):
     )
 
 
+# The answers an example person gives, in the questionnaire's order.
+EXAMPLE_FIELDS = tuple(name for name in ANSWERED_FIELDS if name != "enrolled")
+BOOLEAN_ANSWERS = [SelectChoice("si", _l("Sí")), SelectChoice("no", _l("No"))]
+
+
+def _answer_field(name: str) -> Any:
+    """The input of one answer of an example: blank means not answered."""
+    spec = FIELDS[name]
+    label = field_label(name)
+    dont_know = SelectChoice(DONT_KNOW, _l("No sé"))
+    blank = SelectChoice("", _l("(sin responder)"))
+    if spec.kind is Kind.BOOLEAN:
+        return SelectField(
+            label, choices=[blank, *BOOLEAN_ANSWERS, dont_know], validate_choice=False
+        )
+    if spec.kind is Kind.CHOICE:
+        return SelectField(
+            label,
+            choices=[blank, *(SelectChoice(c, c) for c in spec.choices), dont_know],
+            validate_choice=False,
+        )
+    if spec.kind is Kind.MUNICIPALITY:
+        return SelectField(
+            label, choices=[blank, *municipality_choices(), dont_know], validate_choice=False
+        )
+    hint = {
+        Kind.DATE: _l("AAAA-MM-DD."),
+        Kind.AGES: _l("Edades separadas por comas; «ninguno» si no tiene."),
+    }.get(spec.kind)
+    return StringField(label, description=hint, validators=[Optional(), _too_long(100)])
+
+
+class ExampleRow(_Row):
+    name = StringField(
+        _l("Nombre del ejemplo"),
+        description=_l("Por ejemplo: «Señora de 70 años en Amealco»."),
+        validators=[DataRequired(_l("Escriba un nombre para el ejemplo.")), _too_long(200)],
+    )
+    verdict = SelectField(
+        _l("Resultado que debe dar"),
+        choices=[SelectChoice(k, v) for k, v in VERDICTS.items()],
+        validate_choice=False,
+    )
+    on = StringField(
+        _l("Fecha de la evaluación"),
+        description=_l("Déjela vacía para evaluar con la fecha del día."),
+        validators=[Optional()],
+    )
+
+    def answers(self) -> dict[str, str]:
+        return {name: self[name].data for name in EXAMPLE_FIELDS if self[name].data}
+
+
+for _name in EXAMPLE_FIELDS:
+    setattr(ExampleRow, _name, _answer_field(_name))  # FormMeta registers each field
+
+
 class ProgramEditorForm(BaseForm):
     """A whole program. ``slug`` and ``agency`` are used only when creating one."""
 
@@ -275,6 +345,7 @@ class ProgramEditorForm(BaseForm):
     requirements = FieldList(FormField(RequirementRow), max_entries=MAX_ROWS)
     calls = FieldList(FormField(CallRow), max_entries=MAX_ROWS)
     points = FieldList(FormField(PointRow), max_entries=MAX_ROWS)
+    examples = FieldList(FormField(ExampleRow), max_entries=MAX_ROWS)
 
     def offer(self, *, groups: Iterable[str], agencies: Iterable[tuple[str, str]] = ()) -> None:
         """Set the choices that depend on the registry: groups, agencies, municipalities."""
@@ -291,7 +362,9 @@ class ProgramEditorForm(BaseForm):
 
 # Rows added and removed without JavaScript -----------------------------------------
 
-_ACTION_RE = re.compile(r"^(agregar|quitar)-(conditions|requirements|calls|points)(?:-(\d{1,3}))?$")
+_ACTION_RE = re.compile(
+    r"^(agregar|quitar)-(conditions|requirements|calls|points|examples)(?:-(\d{1,3}))?$"
+)
 
 
 def row_action(action: str) -> tuple[str, str, int | None] | None:
@@ -475,6 +548,19 @@ def program_dict(form: ProgramEditorForm, *, slug: str, agency: str) -> dict[str
             item[name] = number
         points.append(item)
     data["delivery_points"] = points
+    examples = []
+    for entry in form.examples:
+        example: ExampleRow = entry.form
+        item = {
+            "name": example.name.data,
+            "verdict": example.verdict.data,
+            "profile": example.answers(),
+        }
+        if example.on.data:
+            item["on"] = example.on.data
+        examples.append(item)
+    if examples:
+        data["examples"] = examples
     return data
 
 
@@ -503,7 +589,17 @@ def form_data(program: Mapping[str, Any]) -> dict[str, Any]:
         elif value is not None:
             row["value"] = _text(value)
         conditions.append(row)
+    examples = [
+        {
+            "name": e.get("name"),
+            "verdict": e.get("verdict"),
+            "on": _text(e.get("on")),
+            **{k: _answer_text(v) for k, v in (e.get("profile") or {}).items()},
+        }
+        for e in program.get("examples") or []
+    ]
     return {
+        "examples": examples,
         "slug": program.get("slug", ""),
         "agency": program.get("agency", ""),
         "name": program.get("name", ""),
@@ -548,6 +644,17 @@ def form_data(program: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _answer_text(value: Any) -> str:
+    """A stored answer as the example's input shows it (what parse_value reads back)."""
+    if value is None:
+        return DONT_KNOW
+    if isinstance(value, bool):
+        return "si" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) if value else NONE_OF_THEM
+    return _text(value)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
@@ -559,6 +666,7 @@ ROW_NAMES = {
     "requirements": lambda n: _l("Documento %(n)d", n=n),
     "calls": lambda n: _l("Convocatoria %(n)d", n=n),
     "points": lambda n: _l("Punto de entrega %(n)d", n=n),
+    "examples": lambda n: _l("Ejemplo %(n)d", n=n),
 }
 
 
@@ -580,7 +688,10 @@ def error_links(form: ProgramEditorForm) -> list[tuple[str, str]]:
 
 # The catalog validator's problems, on the fields they name -----------------------------
 
-_PATH_RE = re.compile(r"^(eligibility|requirements|calls|delivery_points)\[(\d+)\](?:\.(\w+))?")
+_PATH_RE = re.compile(
+    r"^(eligibility|requirements|calls|delivery_points|examples)\[(\d+)\]"
+    r"(?:\.(?:profile\.)?(\w+))?"
+)
 _LIST_FIELDS = {v: k for k, v in ROW_LISTS.items()}
 _TOP_FIELDS = {
     "slug": "slug",
@@ -631,3 +742,23 @@ def _field_for(form: ProgramEditorForm, problem: Problem) -> Any:
     if name == "new_exclusion_group" and not form.new_exclusion_group.data:
         name = "exclusion_group"
     return form[name] if name else None
+
+
+# The examples, run on every change ------------------------------------------------------
+
+
+def example_results(
+    data: dict[str, Any], agency: str, today: date
+) -> list[tuple[str, str, str, bool]] | None:
+    """(name, verdict it must get, verdict it gets, whether they agree) of each
+    example under the rules of ``data`` (the draft), or None while the draft does
+    not validate (its problems are shown on the fields)."""
+    try:
+        program = program_from_dict(data, agencies=[agency], run_examples=False)
+    except CatalogError:
+        return None
+    failed = {i: got for i, _example, got in failing_examples(program, today)}
+    return [
+        (e.name, VERDICTS[e.verdict], VERDICTS[failed.get(i, e.verdict)], i not in failed)
+        for i, e in enumerate(program.examples)
+    ]

@@ -66,6 +66,8 @@ class Program(BaseModel):
     federal_payment_method = CharField(max_length=20, default="")
     # Re-certification (schema.Recertification.to_dict()); {} when the program asks none.
     recertification = JSONText(default=dict)
+    # Example people and the verdict each must get (schema.Example.to_dict() of each).
+    examples = JSONText(default=list)
     version = IntegerField(default=1)
     active = BooleanField(default=True)
     updated_at = DateTimeField(default=utcnow)

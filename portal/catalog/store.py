@@ -35,6 +35,7 @@ from portal.catalog.schema import (
     CatalogError,
     FederalRoll,
     conditions_from_json,
+    examples_from_json,
     recertification_from_json,
     schedule_from_json,
 )
@@ -199,6 +200,7 @@ def _program_fields(data: ProgramData, agency: Agency) -> dict[str, Any]:
         "i18n": data.to_dict().get("i18n", {}),
         **federal_roll_fields(data.federal_roll),
         "recertification": data.recertification.to_dict() if data.recertification else {},
+        "examples": [e.to_dict() for e in data.examples],
         "active": True,
     }
 
@@ -455,6 +457,7 @@ def program_for_engine(program: Program) -> ProgramData:
         i18n=program.i18n or {},
         federal_roll=federal_roll_of(program),
         recertification=recertification_from_json(program.recertification),
+        examples=examples_from_json(program.examples),
     )
 
 

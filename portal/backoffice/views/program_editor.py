@@ -4,6 +4,8 @@ dict; portal/catalog/editing.py validates and stores it)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -68,12 +70,13 @@ def _bound_form(initial: dict) -> tuple[editor.ProgramEditorForm, str]:
     return form, action
 
 
-def _page(form, *, program: Program | None, problems: list[str], status: int):
+def _page(form, *, program: Program | None, problems: list[str], status: int, examples=None):
     return render(
         "backoffice/program_editor.html",
         form=form,
         program=program,
         problems=problems,
+        examples=examples,
         error_links=editor.error_links(form),
         operator_labels=editor.OPERATOR_LABELS,
     ), status
@@ -87,6 +90,12 @@ def program_new():
     form, action = _bound_form(initial)
     form.offer(groups=_exclusion_groups(), agencies=agencies)
     problems: list[str] = []
+    examples = None
+    if action == "actualizar" and form.agency.data in dict(agencies):
+        draft = editor.program_dict(
+            form, slug=form.slug.data or "borrador", agency=form.agency.data
+        )
+        examples = editor.example_results(draft, form.agency.data, date.today())
     if action == "guardar" and form.validate_on_submit():
         agency = form.agency.data or ""
         if agency not in dict(agencies):
@@ -106,7 +115,8 @@ def program_new():
                 flash(_("Programa creado: versión 1."), "ok")
                 return redirect(url_for(".program_editor", slug=program.slug), code=303)
     failed = action == "guardar" and bool(editor.error_links(form) or problems)
-    return _page(form, program=None, problems=problems, status=422 if failed else 200)
+    status = 422 if failed else 200
+    return _page(form, program=None, problems=problems, status=status, examples=examples)
 
 
 @bp.route("/<slug>/editor", methods=["GET", "POST"])
@@ -117,6 +127,13 @@ def program_editor(slug: str):
     form, action = _bound_form({**editor.form_data(before), "version": str(program.version)})
     form.offer(groups=_exclusion_groups())
     problems: list[str] = []
+    agency = program.agency.slug
+    examples = None
+    if action == "":
+        examples = editor.example_results(before, agency, date.today())
+    elif action == "actualizar":
+        draft = editor.program_dict(form, slug=program.slug, agency=agency)
+        examples = editor.example_results(draft, agency, date.today())
     if action == "guardar" and form.validate_on_submit():
         if not (form.version.data or "").isdigit():
             form.version.errors.append(_("El formulario caducó. Vuelva a abrirlo."))
@@ -152,4 +169,5 @@ def program_editor(slug: str):
                 flash(_("Programa guardado: versión %(v)s.", v=version), "ok")
                 return redirect(url_for(".program_editor", slug=program.slug), code=303)
     failed = action == "guardar" and bool(editor.error_links(form) or problems)
-    return _page(form, program=program, problems=problems, status=422 if failed else 200)
+    status = 422 if failed else 200
+    return _page(form, program=program, problems=problems, status=status, examples=examples)
