@@ -20,7 +20,7 @@ rules change) for the cache to notice.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -96,11 +96,16 @@ class LoadSummary:
         )
 
 
-def load_catalog(catalog: CatalogData, *, actor: str = "sistema") -> LoadSummary:
+def load_catalog(
+    catalog: CatalogData, *, actor: str = "sistema", overwrite: Collection[str] = ()
+) -> LoadSummary:
     """Upsert the catalog's agencies and programs; see the module docstring.
 
     ``actor`` names who loaded it in each new :class:`ProgramVersion` (never a
     personal datum: a staff id such as ``personal:12`` or ``sistema``).
+    A program whose last version was saved from the back office and that the
+    file would change is a conflict: the load is refused naming it, unless its
+    slug is in ``overwrite`` (the person loading chose the file's version).
     Raises :class:`LoadError` (and writes nothing) when the database cannot take
     the file as it is.
     """
@@ -115,6 +120,18 @@ def load_catalog(catalog: CatalogData, *, actor: str = "sistema") -> LoadSummary
                 summary.programs_created.append(data.slug)
             elif existing.active and _as_stored(existing) == data.to_dict():
                 summary.programs_unchanged.append(data.slug)
+                continue
+            elif data.slug not in overwrite and (edit := web_edit(existing)) is not None:
+                problems.append(
+                    _l(
+                        'programa "%(slug)s": la versión %(v)s se guardó en la oficina '
+                        "(%(by)s) y el archivo la reemplazaría. Copie ese cambio al archivo, "
+                        "o cárguelo con --sobrescribir %(slug)s para quedarse con el archivo.",
+                        slug=data.slug,
+                        v=edit.version,
+                        by=edit.created_by,
+                    )
+                )
                 continue
             else:
                 program = _update_program(existing, data, agencies[data.agency], problems)
@@ -140,6 +157,19 @@ def load_catalog(catalog: CatalogData, *, actor: str = "sistema") -> LoadSummary
                 },
             )
     return summary
+
+
+def web_edit(program: Program) -> ProgramVersion | None:
+    """The program's current version when it was saved from the back office
+    (``created_by`` a staff actor, ``personal:<id>``), else None."""
+    latest = (
+        ProgramVersion.select()
+        .where((ProgramVersion.program == program.id) & (ProgramVersion.version == program.version))
+        .first()
+    )
+    if latest is None or not latest.created_by.startswith("personal:"):
+        return None
+    return latest
 
 
 def _upsert_agencies(catalog: CatalogData, summary: LoadSummary) -> dict[str, Agency]:
