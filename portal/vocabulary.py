@@ -190,6 +190,11 @@ class AuditAction(StrEnum):
     CATALOG_LOAD = "catalogo.cargar"
     PROGRAM_EDIT = "editar_programa"
     PROGRAM_CREATE = "crear_programa"  # from the guided editor (portal/catalog/editing.py)
+    # Drafts and review of program versions (portal/catalog/versions.py).
+    PROGRAM_DRAFT = "programa.borrador"
+    PROGRAM_SUBMIT = "programa.a_revision"
+    PROGRAM_SEND_BACK = "programa.devuelto"
+    PROGRAM_PUBLISH = "programa.publicado"
     ROLL_UPLOAD = "padron.upload"
     ROLL_REPORT = "padron.report"
     ROLL_FEDERAL = "padron.federal"  # the federal single roll downloaded (web or CLI)

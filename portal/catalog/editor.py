@@ -360,6 +360,15 @@ class ProgramEditorForm(BaseForm):
             row.form.options.choices = picked_choices(row.form.field.data or "")
 
 
+class SendBackForm(BaseForm):
+    """What a reviewer asks the agency to change in a draft."""
+
+    note = TextAreaField(
+        _l("Qué debe cambiar"),
+        validators=[DataRequired(_l("Escriba qué debe cambiar.")), _too_long(2000)],
+    )
+
+
 # Rows added and removed without JavaScript -----------------------------------------
 
 _ACTION_RE = re.compile(

@@ -93,6 +93,14 @@ class ProgramVersion(BaseModel):
     snapshot = JSONText()
     created_at = DateTimeField(default=utcnow)
     created_by = CharField(default="sistema")
+    # A version saved in the guided editor is a draft until a reviewer publishes
+    # it (portal/catalog/versions.py); every other save is published at once.
+    status = CharField(max_length=12, default="publicada")
+    # The published version the draft was edited from (publishing checks it is still current).
+    based_on = IntegerField(default=0)
+    reviewed_by = CharField(default="")
+    reviewed_at = DateTimeField(null=True)
+    review_note = TextField(default="")
 
     class Meta:
         indexes = ((("program", "version"), True),)

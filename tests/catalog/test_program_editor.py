@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from portal.catalog import editor
 from portal.catalog.store import engine_catalog
 from portal.models import AuditEvent, Call, DeliveryPoint, Program, ProgramVersion, Requirement
+from tests.conftest import sign_in_as
 from tests.factories import make_agency, make_municipality, make_program, make_staff
 from tests.support.html import html
 
@@ -108,23 +109,32 @@ def test_agency_admin_creates_a_program_without_yaml(admin, agency):
     assert page.find("textarea", class_="yaml") is None
     response = press(admin, NEW, filled_new_program(admin))
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/oficina/programas/apoyo-mayores/editor")
+    assert response.headers["Location"].endswith("/oficina/programas/apoyo-mayores/versiones/1")
     program = Program.get(Program.slug == "apoyo-mayores")
     assert (program.agency_id, program.version, program.benefit_amount) == (agency.id, 1, 1500)
+    assert not program.active  # a draft until it is reviewed
     assert program.eligibility == [
         {"field": "age", "op": "gte", "value": 65, "reason": "Tener 65 años o más"}
     ]
     assert [(r.slug, r.formats) for r in program.requirements] == [("identificacion", "pdf,jpg")]
     assert Call.get(Call.program == program).quota == 500
     assert DeliveryPoint.get(DeliveryPoint.program == program).municipality_id == "22014"
-    assert ProgramVersion.get(ProgramVersion.program == program).version == 1
+    first = ProgramVersion.get(ProgramVersion.program == program)
+    assert (first.version, first.status) == (1, "borrador")
     event = AuditEvent.get(AuditEvent.action == "crear_programa")
     assert event.object_id == "apoyo-mayores"
 
 
-def test_a_created_program_is_in_the_catalog_and_the_engine(admin, client):
+def test_a_created_program_is_in_the_catalog_only_once_published(admin, agency, client):
     press(admin, NEW, filled_new_program(admin))
+    assert "apoyo-mayores" not in {p.slug for p in engine_catalog().programs}
+    assert admin.post("/oficina/programas/apoyo-mayores/versiones/1/enviar").status_code == 303
+    sign_in_as(admin, make_staff("supervisor", agency))
+    assert admin.post("/oficina/programas/apoyo-mayores/versiones/1/publicar").status_code == 303
+    assert Program.get(Program.slug == "apoyo-mayores").active
     assert "apoyo-mayores" in {p.slug for p in engine_catalog().programs}
+    with client.session_transaction() as session:
+        session.clear()
     assert "Apoyo a personas mayores" in client.get("/programas").get_data(as_text=True)
 
 
@@ -322,18 +332,21 @@ def test_the_editor_shows_the_stored_rules_as_rows(admin, program):
     assert data["version"] == "1"
 
 
-def test_an_edit_saves_a_new_version_and_keeps_everything_else(admin, program):
+def test_an_edit_saves_a_draft_version_and_the_program_waits_for_review(admin, program):
     url = f"/oficina/programas/{program.slug}/editor"
     data = read_form(admin.get(url))
     data.setlist("conditions-0-value_to", ["70"])
     response = press(admin, url, data)
     assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/oficina/programas/{program.slug}/versiones/2")
     stored = Program.get_by_id(program.id)
-    assert stored.version == 2
-    assert stored.eligibility[0]["value"] == [18, 70]
-    assert stored.eligibility[1]["value"] == ["22014"]
-    versions = ProgramVersion.select().where(ProgramVersion.program == program)
-    assert [v.version for v in versions] == [2]
+    assert (stored.version, stored.eligibility[0]["value"]) == (1, [18, 64])
+    (draft,) = ProgramVersion.select().where(ProgramVersion.program == program)
+    assert (draft.version, draft.status, draft.based_on) == (2, "borrador", 1)
+    assert draft.snapshot["eligibility"][0]["value"] == [18, 70]
+    assert draft.snapshot["eligibility"][1]["value"] == ["22014"]
+    again = read_form(admin.get(url))  # the editor goes on from the draft
+    assert again["conditions-0-value_to"] == "70"
 
 
 def test_an_unchanged_save_gives_the_same_program(admin, program):
@@ -343,12 +356,12 @@ def test_an_unchanged_save_gives_the_same_program(admin, program):
     assert Program.get_by_id(program.id).eligibility == before
 
 
-def test_a_stale_edit_gets_409_and_overwrites_nothing(admin, program):
+def test_an_edit_of_a_version_since_replaced_gets_409_and_writes_nothing(admin, program):
     url = f"/oficina/programas/{program.slug}/editor"
-    first, second = read_form(admin.get(url)), read_form(admin.get(url))
-    assert press(admin, url, first, name="Primero").status_code == 303
-    assert press(admin, url, second, name="Segundo").status_code == 409
-    assert Program.get_by_id(program.id).name == "Primero"
+    stale = read_form(admin.get(url))
+    Program.update(version=5).where(Program.id == program.id).execute()  # published meanwhile
+    assert press(admin, url, stale, name="Tarde").status_code == 409
+    assert not ProgramVersion.select().where(ProgramVersion.program == program).exists()
 
 
 def test_a_bad_edit_is_refused_on_its_field_and_the_program_is_unchanged(admin, program):
@@ -361,6 +374,7 @@ def test_a_bad_edit_is_refused_on_its_field_and_the_program_is_unchanged(admin, 
     assert "número entero" in field_error(response, "conditions-0-value")
     stored = Program.get_by_id(program.id)
     assert (stored.name, stored.version) == (program.name, 1)
+    assert not ProgramVersion.select().where(ProgramVersion.program == program).exists()
 
 
 # Who may open the editor ---------------------------------------------------------------

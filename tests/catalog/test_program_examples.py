@@ -139,6 +139,7 @@ def test_a_program_whose_examples_pass_is_saved_with_them(admin):
     )
     assert press(admin, NEW, data).status_code == 303
     (example,) = Program.get().examples
+    assert ProgramVersion.get().snapshot["examples"] == [example]
     assert example == {
         "name": "Señora de 70 años",
         "profile": {"birth_date": "1956-03-01", "disability": False},

@@ -5,16 +5,20 @@ dict; portal/catalog/editing.py validates and stores it)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from portal.backoffice.forms import ConfirmForm
 from portal.backoffice.views import shared as staff
 from portal.catalog import editing as program_admin
-from portal.catalog import editor
+from portal.catalog import editor, versions
+from portal.catalog.editor import SendBackForm
 from portal.catalog.schema import CatalogError
-from portal.models import Agency, Program
+from portal.models import Agency, Program, ProgramVersion
 from portal.vocabulary import Role
 from portal.web.auth import staff_required
 from portal.web.errors import error_page
@@ -70,13 +74,17 @@ def _bound_form(initial: dict) -> tuple[editor.ProgramEditorForm, str]:
     return form, action
 
 
-def _page(form, *, program: Program | None, problems: list[str], status: int, examples=None):
+def _page(
+    form, *, program: Program | None, problems: list[str], status: int, examples=None, draft=None
+):
     return render(
         "backoffice/program_editor.html",
         form=form,
         program=program,
         problems=problems,
         examples=examples,
+        draft=draft,
+        labels=versions.STATUS_LABELS,
         error_links=editor.error_links(form),
         operator_labels=editor.OPERATOR_LABELS,
     ), status
@@ -112,8 +120,11 @@ def program_new():
             except program_admin.SlugTaken:
                 form.slug.errors.append(_("Ya hay un programa con esta clave: elija otra."))
             else:
-                flash(_("Programa creado: versión 1."), "ok")
-                return redirect(url_for(".program_editor", slug=program.slug), code=303)
+                flash(
+                    _("Borrador guardado: versión 1. Envíelo a revisión para que se publique."),
+                    "ok",
+                )
+                return redirect(url_for(".version", slug=program.slug, number=1), code=303)
     failed = action == "guardar" and bool(editor.error_links(form) or problems)
     status = 422 if failed else 200
     return _page(form, program=None, problems=problems, status=status, examples=examples)
@@ -124,16 +135,19 @@ def program_new():
 def program_editor(slug: str):
     program = _program_or_404(slug)
     before = program_admin.catalog_dict(program)
-    form, action = _bound_form({**editor.form_data(before), "version": str(program.version)})
+    draft = versions.open_draft(program)
+    # The admin goes on from the newest draft when there is one.
+    shown = dict(draft.snapshot) if draft is not None else before
+    form, action = _bound_form({**editor.form_data(shown), "version": str(program.version)})
     form.offer(groups=_exclusion_groups())
     problems: list[str] = []
     agency = program.agency.slug
     examples = None
     if action == "":
-        examples = editor.example_results(before, agency, date.today())
+        examples = editor.example_results(shown, agency, date.today())
     elif action == "actualizar":
-        draft = editor.program_dict(form, slug=program.slug, agency=agency)
-        examples = editor.example_results(draft, agency, date.today())
+        posted = editor.program_dict(form, slug=program.slug, agency=agency)
+        examples = editor.example_results(posted, agency, date.today())
     if action == "guardar" and form.validate_on_submit():
         if not (form.version.data or "").isdigit():
             form.version.errors.append(_("El formulario caducó. Vuelva a abrirlo."))
@@ -146,17 +160,15 @@ def program_editor(slug: str):
         if not editor.error_links(form):
             try:
                 edited = program_admin.validate(data, program.agency.slug)
-                version = program_admin.save(
+                saved = versions.save_draft(
                     program,
                     edited,
-                    expected_version=int(form.version.data),
+                    based_on=int(form.version.data),
                     actor=staff.actor(),
                     request_id=g.request_id,
                 )
             except CatalogError as exc:
                 problems = editor.place_problems(form, exc)
-            except program_admin.RemovalBlocked as exc:
-                problems = [str(exc)]
             except program_admin.Conflict:
                 return error_page(
                     409,
@@ -166,8 +178,141 @@ def program_editor(slug: str):
                     ),
                 )
             else:
-                flash(_("Programa guardado: versión %(v)s.", v=version), "ok")
-                return redirect(url_for(".program_editor", slug=program.slug), code=303)
+                flash(
+                    _(
+                        "Borrador guardado: versión %(v)s. Envíelo a revisión para que se publique.",
+                        v=saved.version,
+                    ),
+                    "ok",
+                )
+                return redirect(
+                    url_for(".version", slug=program.slug, number=saved.version), code=303
+                )
     failed = action == "guardar" and bool(editor.error_links(form) or problems)
     status = 422 if failed else 200
-    return _page(form, program=program, problems=problems, status=status, examples=examples)
+    return _page(
+        form, program=program, problems=problems, status=status, examples=examples, draft=draft
+    )
+
+
+# History, review and publishing -----------------------------------------------------------
+
+VERSION_READERS = (*PROGRAM_ADMINS, Role.SUPERVISOR)
+
+
+def _version_or_404(program: Program, number: int) -> ProgramVersion:
+    return staff.get_or_404(
+        ProgramVersion.select().where(
+            (ProgramVersion.program == program.id) & (ProgramVersion.version == number)
+        )
+    )
+
+
+def _reviewer_setting() -> str:
+    return current_app.config.get("PROGRAM_REVIEWER", "supervisor")
+
+
+@bp.get("/<slug>/versiones")
+@staff_required(*VERSION_READERS)
+def history(slug: str):
+    program = _program_or_404(slug)
+    return render(
+        "backoffice/program_versions.html",
+        program=program,
+        versions=versions.history(program),
+        labels=versions.STATUS_LABELS,
+    )
+
+
+@bp.get("/<slug>/versiones/<int:number>")
+@staff_required(*VERSION_READERS)
+def version(slug: str, number: int):
+    program = _program_or_404(slug)
+    shown = _version_or_404(program, number)
+    published = (
+        ProgramVersion.get_or_none(
+            (ProgramVersion.program == program.id) & (ProgramVersion.version == program.version)
+        )
+        if program.active
+        else None
+    )
+    base = None if published is None or published.id == shown.id else published.snapshot
+    return render(
+        "backoffice/program_version.html",
+        program=program,
+        shown=shown,
+        lines=versions.differences(base, shown.snapshot),
+        compared_with=published.version if base is not None and published else None,
+        labels=versions.STATUS_LABELS,
+        may_submit=current_user.role in PROGRAM_ADMINS,
+        may_review=versions.may_review(current_user, program, _reviewer_setting()),
+        form=ConfirmForm(),
+        note_form=SendBackForm(),
+    )
+
+
+def _step(slug: str, number: int, step) -> Any:
+    """Run one review step on a version; its outcome is said in a flash."""
+    program = _program_or_404(slug)
+    shown = _version_or_404(program, number)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(form.error_text(), "error")
+        return redirect(url_for(".version", slug=slug, number=number), code=303)
+    try:
+        message = step(program, shown)
+    except versions.VersionRefused as exc:
+        flash(exc.message, "error")
+    except CatalogError as exc:
+        flash(_("No se puede publicar: %(problems)s", problems="; ".join(exc.messages)), "error")
+    except program_admin.RemovalBlocked as exc:
+        flash(str(exc), "error")
+    except program_admin.Conflict:
+        flash(
+            _(
+                "Se publicó otra versión después de este borrador. "
+                "Ábralo en el editor, revise y guárdelo de nuevo."
+            ),
+            "error",
+        )
+    else:
+        flash(message, "ok")
+    return redirect(url_for(".version", slug=slug, number=number), code=303)
+
+
+@bp.post("/<slug>/versiones/<int:number>/enviar")
+@staff_required(*PROGRAM_ADMINS)
+def submit(slug: str, number: int):
+    def step(program: Program, shown: ProgramVersion) -> str:
+        versions.submit(shown, staff.actor(), request_id=g.request_id)
+        return _("Versión %(v)s enviada a revisión.", v=shown.version)
+
+    return _step(slug, number, step)
+
+
+@bp.post("/<slug>/versiones/<int:number>/publicar")
+@staff_required(Role.SUPERVISOR)
+def publish(slug: str, number: int):
+    def step(program: Program, shown: ProgramVersion) -> str:
+        if not versions.may_review(current_user, program, _reviewer_setting()):
+            staff.refuse(403)
+        published = versions.publish(shown, staff.actor(), request_id=g.request_id)
+        return _("Versión %(v)s publicada.", v=published)
+
+    return _step(slug, number, step)
+
+
+@bp.post("/<slug>/versiones/<int:number>/devolver")
+@staff_required(Role.SUPERVISOR)
+def send_back(slug: str, number: int):
+    note_form = SendBackForm()
+
+    def step(program: Program, shown: ProgramVersion) -> str:
+        if not versions.may_review(current_user, program, _reviewer_setting()):
+            staff.refuse(403)
+        if not note_form.validate():
+            raise versions.VersionRefused(note_form.error_text())
+        versions.send_back(shown, staff.actor(), note_form.note.data, request_id=g.request_id)
+        return _("Versión %(v)s devuelta con sus observaciones.", v=shown.version)
+
+    return _step(slug, number, step)
