@@ -236,13 +236,18 @@ def version(slug: str, number: int):
         if program.active
         else None
     )
-    base = None if published is None or published.id == shown.id else published.snapshot
+    if published is not None and published.id != shown.id:
+        base = published.snapshot
+    elif published is None and program.active:
+        base = program_admin.catalog_dict(program)  # published before versions were kept
+    else:
+        base = None
     return render(
         "backoffice/program_version.html",
         program=program,
         shown=shown,
         lines=versions.differences(base, shown.snapshot),
-        compared_with=published.version if base is not None and published else None,
+        compared_with=program.version if base is not None else None,
         labels=versions.STATUS_LABELS,
         may_submit=current_user.role in PROGRAM_ADMINS,
         may_review=versions.may_review(current_user, program, _reviewer_setting()),
