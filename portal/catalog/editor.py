@@ -403,6 +403,13 @@ def without_row(formdata: MultiDict[str, str], list_name: str, index: int) -> Mu
 # From the form to the catalog-file dict ----------------------------------------------
 
 
+def _fail(field: Any, message: Any) -> None:
+    """Add ``message`` to ``field``'s errors (a field not yet validated holds a tuple)."""
+    if not isinstance(field.errors, list):
+        field.errors = list(field.errors)
+    field.errors.append(message)
+
+
 def _number(text: str) -> int | float | None:
     """A number as people type it (``1,500``, ``$ 2 000.50``), or None."""
     cleaned = re.sub(r"[\s$,]", "", text or "")
@@ -441,16 +448,16 @@ def _condition_value(row: ConditionRow) -> tuple[Any, bool]:
         if op in LIST_OPERATORS:
             return picked, True
         if len(picked) != 1:
-            row.options.errors.append(_l("Elija un solo valor."))
+            _fail(row.options, _l("Elija un solo valor."))
             return None, True
         return picked[0], True
     if op == "between":
         low, low_error = _typed(kind, row.value.data or "")
         high, high_error = _typed(kind, row.value_to.data or "")
         if low_error:
-            row.value.errors.append(low_error)
+            _fail(row.value, low_error)
         if high_error:
-            row.value_to.errors.append(high_error)
+            _fail(row.value_to, high_error)
         return [low, high], True
     if op in LIST_OPERATORS:
         parts = [p.strip() for p in (row.value.data or "").split(",") if p.strip()]
@@ -458,19 +465,20 @@ def _condition_value(row: ConditionRow) -> tuple[Any, bool]:
         for part in parts:
             value, error = _typed(kind, part)
             if error:
-                row.value.errors.append(
+                _fail(
+                    row.value,
                     _l(
                         "«%(part)s»: %(error)s Separe los valores con comas.",
                         part=part,
                         error=error,
-                    )
+                    ),
                 )
                 return None, True
             values.append(value)
         return values, True
     value, error = _typed(kind, row.value.data or "")
     if error:
-        row.value.errors.append(error)
+        _fail(row.value, error)
     return value, True
 
 
@@ -481,9 +489,7 @@ def program_dict(form: ProgramEditorForm, *, slug: str, agency: str) -> dict[str
     if form.benefit_amount.data:
         amount = _number(form.benefit_amount.data)
         if not isinstance(amount, int):
-            form.benefit_amount.errors.append(
-                _l("Escriba el monto en pesos enteros, por ejemplo 3000.")
-            )
+            _fail(form.benefit_amount, _l("Escriba el monto en pesos enteros, por ejemplo 3000."))
         benefit["amount"] = amount
     if form.benefit_period.data:
         benefit["period"] = form.benefit_period.data
@@ -532,12 +538,12 @@ def program_dict(form: ProgramEditorForm, *, slug: str, agency: str) -> dict[str
         for name in ("opens", "closes"):
             value, error = _typed(Kind.DATE, call[name].data or "")
             if error and call[name].data:
-                call[name].errors.append(error)
+                _fail(call[name], error)
             item[name] = value
         if call.quota.data:
             quota = _number(call.quota.data)
             if not isinstance(quota, int):
-                call.quota.errors.append(_l("Escriba un número entero de lugares."))
+                _fail(call.quota, _l("Escriba un número entero de lugares."))
             item["quota"] = quota
         calls.append(item)
     data["calls"] = calls
@@ -553,7 +559,7 @@ def program_dict(form: ProgramEditorForm, *, slug: str, agency: str) -> dict[str
         for name in ("lat", "lon"):
             number = _number(point[name].data or "")
             if number is None and point[name].data:
-                point[name].errors.append(_l("Escriba un número, por ejemplo 20.5888."))
+                _fail(point[name], _l("Escriba un número, por ejemplo 20.5888."))
             item[name] = number
         points.append(item)
     data["delivery_points"] = points
@@ -726,7 +732,7 @@ def place_problems(form: ProgramEditorForm, error: CatalogError) -> list[str]:
         if target is None:
             rest.append(f"{problem.path}: {problem.message}" if problem.path else problem.message)
         else:
-            target.errors.append(problem.message)
+            _fail(target, problem.message)
     return rest
 
 

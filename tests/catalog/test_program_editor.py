@@ -419,3 +419,14 @@ def test_other_roles_cannot_open_the_editor(login, program, role):
 def test_signed_out_people_are_sent_to_sign_in(client, program):
     response = client.get(NEW)
     assert response.status_code == 302 and "/oficina/entrar" in response.headers["Location"]
+
+
+def test_showing_the_values_with_a_bad_value_marks_it_and_saves_nothing(admin):
+    data = read_form(admin.get(NEW))
+    data.setlist("conditions-0-field", ["age"])
+    data.setlist("conditions-0-op", ["gte"])
+    data.setlist("conditions-0-value", ["mucho"])
+    response = press(admin, NEW, data, "actualizar")
+    assert response.status_code == 200
+    assert "número entero" in field_error(response, "conditions-0-value")
+    assert Program.select().count() == 0
