@@ -51,6 +51,8 @@ STATUS_LABELS = {
 OPEN = (VersionStatus.DRAFT, VersionStatus.IN_REVIEW, VersionStatus.SENT_BACK)
 REVIEWERS = {"supervisor": (Role.SUPERVISOR,)}
 HISTORY_LIMIT = 50  # versions listed on the history page, newest first
+# Kept (in Spanish, like every stored text) on a draft a newer one replaced.
+REPLACED = "Lo reemplazó un borrador más reciente."
 
 
 class VersionRefused(Refusal):
@@ -102,7 +104,7 @@ def save_draft(
         current = Program.get_by_id(program.id)
         if current.version != based_on:
             raise editing.Conflict()
-        ProgramVersion.update(status=VersionStatus.SENT_BACK, review_note="Reemplazado").where(
+        ProgramVersion.update(status=VersionStatus.SENT_BACK, review_note=REPLACED).where(
             (ProgramVersion.program == program.id)
             & (ProgramVersion.status.in_([str(s) for s in OPEN]))
             & (ProgramVersion.version > current.version)
