@@ -24,7 +24,14 @@ from portal.applications.uploads import inspect_upload
 from portal.backoffice.audit import Actor
 from portal.delivery import handover as delivery
 from portal.delivery import recertification
-from portal.models import Document, DuplicateCandidate, Enrollment, ImportBatch, Recertification
+from portal.models import (
+    Document,
+    DuplicateCandidate,
+    Enrollment,
+    ImportBatch,
+    ProgramVersion,
+    Recertification,
+)
 from portal.rights import arco, blackout
 from portal.web.assets import asset
 from tests.application_builders import MINIMAL_PDF, submitted
@@ -198,6 +205,14 @@ RULES: dict[str, Rule] = {
     "planning.add_indicator": staff(PROGRAM_ADMINS, own=True),
     # Content in other languages (issue 20, item 5): a program's texts per language.
     "oficina_admin.program_translation": staff(PROGRAM_ADMINS, own=True),
+    # The guided program editor, drafts and review (issue 17, items 1-4).
+    "oficina_editor.program_new": staff(PROGRAM_ADMINS),
+    "oficina_editor.program_editor": staff(PROGRAM_ADMINS, own=True),
+    "oficina_editor.history": staff(("supervisor", *PROGRAM_ADMINS), own=True),
+    "oficina_editor.version": staff(("supervisor", *PROGRAM_ADMINS), own=True),
+    "oficina_editor.submit": staff(PROGRAM_ADMINS, own=True),
+    "oficina_editor.publish": staff(("supervisor",), own=True),
+    "oficina_editor.send_back": staff(("supervisor",), own=True),
     # The federal single roll (issue 16, item 10): the program's agency admin and the state.
     "padron.federal_index": staff(PROGRAM_ADMINS),
     "padron.federal_download": staff(PROGRAM_ADMINS, own=True),
@@ -267,6 +282,7 @@ def test_every_rule_names_a_route(app):
 def _world():
     home, elsewhere = make_agency(slug="sedesoq"), make_agency(slug="educacion")
     program = make_program(home)
+    ProgramVersion.create(program=program, version=1, snapshot={})  # its published version
     owner = make_citizen()
     application = submitted(owner, program)
     people = {
@@ -345,6 +361,7 @@ def _world():
         "field": "household_size",
         "hashed": asset("css/portal.css").removeprefix("/static/"),
         "year": dt.date.today().year,  # planning: a fiscal year
+        "number": 1,  # a program's version
     }
     return people, params
 
