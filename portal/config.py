@@ -56,6 +56,9 @@ def from_env(env: dict | None = None) -> dict:
         "PAGE_CACHE_SECONDS": _int(env, "PAGE_CACHE_SECONDS", 10),
         "PORTAL_BASE_URL": base_url.rstrip("/"),
         "STATE_CODE": env.get("STATE_CODE", "22"),
+        # Who publishes a program's drafts (portal/catalog/versions.py): "supervisor"
+        # of the program's agency; the secretariat's validation plugs in later.
+        "PROGRAM_REVIEWER": env.get("PROGRAM_REVIEWER", "supervisor"),
         "STATE_NAME": env.get("STATE_NAME", "Querétaro"),
         "FOLIO_PREFIX": env.get("FOLIO_PREFIX", "QRO"),
         "STORAGE_PATH": env.get("STORAGE_PATH", str(instance / "documentos")),

@@ -207,6 +207,12 @@ class AuditAction(StrEnum):
     # Catalog, rolls, duplicates and the audit trail itself.
     CATALOG_LOAD = "catalogo.cargar"
     PROGRAM_EDIT = "editar_programa"
+    PROGRAM_CREATE = "crear_programa"  # from the guided editor (portal/catalog/editing.py)
+    # Drafts and review of program versions (portal/catalog/versions.py).
+    PROGRAM_DRAFT = "programa.borrador"
+    PROGRAM_SUBMIT = "programa.a_revision"
+    PROGRAM_SEND_BACK = "programa.devuelto"
+    PROGRAM_PUBLISH = "programa.publicado"
     ROLL_UPLOAD = "padron.upload"
     ROLL_REPORT = "padron.report"
     ROLL_COMMIT = "padron.cargar"  # a previewed upload committed: the import runs

@@ -25,10 +25,20 @@ def _fail(problems: list[str]) -> NoReturn:
 
 @catalog_cli.command("load")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def load(path: str) -> None:
-    """Validate a catalog file and load it into the database (idempotent)."""
+@click.option(
+    "--sobrescribir",
+    "overwrite",
+    multiple=True,
+    metavar="SLUG",
+    help="Programa editado en la oficina que el archivo debe reemplazar (puede repetirse).",
+)
+def load(path: str, overwrite: tuple[str, ...]) -> None:
+    """Validate a catalog file and load it into the database (idempotent).
+
+    A program last saved in the back office is not replaced unless named with
+    --sobrescribir: the load stops and names it."""
     try:
-        summary = load_catalog(catalog_files.load_catalog(path))
+        summary = load_catalog(catalog_files.load_catalog(path), overwrite=overwrite)
     except (catalog_files.CatalogError, LoadError) as exc:
         _fail(exc.problems if isinstance(exc, LoadError) else exc.messages)
     click.echo(

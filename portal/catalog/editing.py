@@ -27,9 +27,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from peewee import IntegrityError, fn
+
 from portal.backoffice.audit import Actor, record
 from portal.catalog import schema as catalog
 from portal.catalog.store import (
+    create_program,
     federal_roll_of,
     program_for_engine,
     save_calls,
@@ -37,7 +40,7 @@ from portal.catalog.store import (
     save_requirements,
 )
 from portal.messages import _l
-from portal.models import Application, Delivery, Program, ProgramVersion, utcnow
+from portal.models import Agency, Application, Delivery, Program, ProgramVersion, utcnow
 from portal.vocabulary import AuditAction
 from portal.web.database import write
 from portal.web.i18n import CONTENT_LANGUAGES
@@ -49,6 +52,10 @@ class Conflict(Exception):
 
 class RemovalBlocked(ValueError):
     """A requirement or call in use would be removed."""
+
+
+class SlugTaken(ValueError):
+    """Another program already has the key a new program asks for."""
 
 
 def carry_file_keys(before: Mapping[str, Any], data: dict[str, Any]) -> None:
@@ -240,10 +247,14 @@ def save(
     expected_version: int,
     actor: Actor,
     request_id: str = "",
+    draft: ProgramVersion | None = None,
 ) -> int:
     """Store ``edited`` as the program's next version; return the new version number.
 
     ``program`` is the row as the editor saw it (at ``expected_version``).
+    With ``draft`` (publishing a reviewed draft, portal/catalog/versions.py)
+    the program takes the draft's number and the draft row becomes the
+    published version; otherwise a new version row is written.
     """
     if edited.federal_roll is None:
         # The form does not offer the federal-roll keys (catalog files set them): kept.
@@ -257,7 +268,7 @@ def save(
         before = catalog_dict(program)
         _check_delivered_periods(program, edited)
         now = utcnow()
-        new_version = expected_version + 1
+        new_version = draft.version if draft is not None else next_version(program)
         updated = (
             Program.update(
                 name=edited.name,
@@ -274,7 +285,10 @@ def save(
                 else {},
                 eligibility=edited.to_dict()["eligibility"],
                 i18n=edited.to_dict().get("i18n", {}),
+                examples=[e.to_dict() for e in edited.examples],
                 version=new_version,
+                # Publishing a draft of a new program puts it in the catalog.
+                active=True if draft is not None else Program.active,
                 updated_at=now,
             )
             .where((Program.id == program.id) & (Program.version == expected_version))
@@ -285,13 +299,15 @@ def save(
         _save_requirements(program, edited.requirements)
         _save_calls(program, edited.calls)
         save_delivery_points(program, edited.delivery_points)
-        ProgramVersion.create(
-            program=program.id,
-            version=new_version,
-            snapshot=edited.to_dict(),
-            created_at=now,
-            created_by=f"{actor.kind}:{actor.id}",
-        )
+        if draft is None:
+            ProgramVersion.create(
+                program=program.id,
+                version=new_version,
+                snapshot=edited.to_dict(),
+                created_at=now,
+                created_by=f"{actor.kind}:{actor.id}",
+                based_on=expected_version,
+            )
         record(
             AuditAction.PROGRAM_EDIT,
             actor,
@@ -304,6 +320,17 @@ def save(
             request_id=request_id,
         )
     return new_version
+
+
+def next_version(program: Program) -> int:
+    """The number the program's next version (draft or published) takes: numbers
+    are never reused, so a draft keeps its number when it is published."""
+    highest = (
+        ProgramVersion.select(fn.MAX(ProgramVersion.version))
+        .where(ProgramVersion.program == program.id)
+        .scalar()
+    )
+    return max(highest or 0, program.version) + 1
 
 
 def _save_requirements(program: Program, wanted: tuple[catalog.Requirement, ...]) -> None:
@@ -326,3 +353,40 @@ def _save_calls(program: Program, wanted: tuple[catalog.Call, ...]) -> None:
                 dates=", ".join(f"{c.opens:%d/%m/%Y}" for c in in_use),
             )
         )
+
+
+def create(edited: catalog.Program, *, actor: Actor, request_id: str = "") -> Program:
+    """Store ``edited`` (validated by :func:`validate`) as a new program at version 1,
+    a draft (inactive: in no catalog) until it is published, with its first
+    :class:`ProgramVersion` and the audit entry, in one transaction.
+
+    Raises :class:`SlugTaken` (nothing written) when its key is already used.
+    """
+    try:
+        with write():
+            if Program.select(Program.id).where(Program.slug == edited.slug).exists():
+                raise SlugTaken(edited.slug)
+            agency = Agency.get(Agency.slug == edited.agency)
+            program = create_program(edited, agency)
+            # Not offered to anyone until a reviewer publishes it (versions.publish).
+            program.active = False
+            program.save()
+            ProgramVersion.create(
+                program=program.id,
+                version=1,
+                snapshot=edited.to_dict(),
+                created_at=program.updated_at,
+                created_by=f"{actor.kind}:{actor.id}",
+                status="borrador",
+            )
+            record(
+                AuditAction.PROGRAM_CREATE,
+                actor,
+                object_type="programa",
+                object_id=edited.slug,
+                details={"version": 1},
+                request_id=request_id,
+            )
+    except IntegrityError as exc:  # the same key created at the same moment
+        raise SlugTaken(edited.slug) from exc
+    return program

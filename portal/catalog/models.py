@@ -66,6 +66,8 @@ class Program(BaseModel):
     federal_payment_method = CharField(max_length=20, default="")
     # Re-certification (schema.Recertification.to_dict()); {} when the program asks none.
     recertification = JSONText(default=dict)
+    # Example people and the verdict each must get (schema.Example.to_dict() of each).
+    examples = JSONText(default=list)
     version = IntegerField(default=1)
     active = BooleanField(default=True)
     updated_at = DateTimeField(default=utcnow)
@@ -91,6 +93,14 @@ class ProgramVersion(BaseModel):
     snapshot = JSONText()
     created_at = DateTimeField(default=utcnow)
     created_by = CharField(default="sistema")
+    # A version saved in the guided editor is a draft until a reviewer publishes
+    # it (portal/catalog/versions.py); every other save is published at once.
+    status = CharField(max_length=12, default="publicada")
+    # The published version the draft was edited from (publishing checks it is still current).
+    based_on = IntegerField(default=0)
+    reviewed_by = CharField(default="")
+    reviewed_at = DateTimeField(null=True)
+    review_note = TextField(default="")
 
     class Meta:
         indexes = ((("program", "version"), True),)

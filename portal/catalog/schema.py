@@ -31,6 +31,9 @@ from portal.eligibility.profile import (
     STATE_CODES,
     Field,
     Kind,
+    ProfileError,
+    parse_profile,
+    profile_to_json,
 )
 from portal.web.i18n import CONTENT_LANGUAGES, SOURCE_LANGUAGE
 
@@ -240,6 +243,64 @@ class Condition:
     reason: str
 
 
+# What an example person must get: the engine's statuses, in the words of the editor.
+VERDICTS = {"eligible": "puede recibirlo", "maybe": "tal vez", "not_eligible": "no puede recibirlo"}
+
+
+@dataclass(frozen=True)
+class Example:
+    """A person the program's rules must judge a given way (a test case written by
+    policy staff). ``profile`` holds answers as in a JSON profile (what
+    :func:`portal.eligibility.profile.parse_profile` reads); ``on`` is the
+    evaluation date (ages depend on it), None for the day the examples run."""
+
+    name: str
+    profile: dict[str, Any] = field(hash=False)
+    verdict: str  # a key of VERDICTS
+    on: date | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "name": self.name,
+                "profile": dict(self.profile),
+                "verdict": self.verdict,
+                "on": self.on.isoformat() if self.on else None,
+            }
+        )
+
+
+def examples_from_json(items: Any) -> tuple[Example, ...]:
+    """Stored examples (``Example.to_dict()`` of each) as :class:`Example` rows."""
+    return tuple(
+        Example(
+            name=item["name"],
+            profile=dict(item["profile"]),
+            verdict=item["verdict"],
+            on=date.fromisoformat(item["on"]) if item.get("on") else None,
+        )
+        for item in items or []
+    )
+
+
+def failing_examples(program: Program, today: date) -> list[tuple[int, Example, str]]:
+    """(position, example, verdict it got) of each example the rules judge otherwise."""
+    from portal.eligibility.engine import evaluate  # the engine reads this module's types
+
+    failed = []
+    for i, example in enumerate(program.examples):
+        profile = parse_profile(example.profile)
+        on = example.on or today
+        try:
+            (result,) = evaluate(profile, [program], on)
+            got = str(result.status)
+        except ProfileError:
+            got = "maybe"
+        if got != example.verdict:
+            failed.append((i, example, got))
+    return failed
+
+
 @dataclass(frozen=True)
 class Program:
     slug: str
@@ -258,6 +319,8 @@ class Program:
     i18n: Translations = field(default_factory=dict, hash=False)
     federal_roll: FederalRoll | None = None
     recertification: Recertification | None = None
+    # People the rules must judge as each says (docs/catalog.md, "Ejemplos").
+    examples: tuple[Example, ...] = field(default=(), hash=False)
 
     def current_call(self, on: date) -> tuple[Call | None, bool]:
         """The call open on ``on`` (and True), else the next one to open (and False)."""
@@ -329,6 +392,8 @@ class Program:
             data["federal_roll"] = self.federal_roll.to_dict()
         if self.recertification is not None:
             data["recertification"] = self.recertification.to_dict()
+        if self.examples:
+            data["examples"] = [e.to_dict() for e in self.examples]
         return data
 
 
@@ -455,11 +520,18 @@ def catalog_from_dict(data: Any, source: str = "catalogo") -> Catalog:
 
 
 def program_from_dict(
-    data: Any, *, agencies: Collection[str], source: str = "formulario"
+    data: Any,
+    *,
+    agencies: Collection[str],
+    source: str = "formulario",
+    run_examples: bool = True,
 ) -> Program:
-    """Validate one program, e.g. from an admin's web form, against the known agency slugs."""
+    """Validate one program, e.g. from an admin's web form, against the known agency slugs.
+
+    With ``run_examples=False`` the examples are read but not run (the editor
+    shows each one's result instead, :func:`failing_examples`)."""
     check = _Checker(source, "")
-    program = _program(data, check, index=None, agencies=set(agencies))
+    program = _program(data, check, index=None, agencies=set(agencies), run_examples=run_examples)
     if check.problems or program is None:
         raise CatalogError(check.problems)
     return program
@@ -489,7 +561,12 @@ def conditions_from_json(
 
 
 def _program(
-    data: Any, parent: _Checker, *, index: int | None, agencies: set[str]
+    data: Any,
+    parent: _Checker,
+    *,
+    index: int | None,
+    agencies: set[str],
+    run_examples: bool = True,
 ) -> Program | None:
     slug = data.get("slug") if isinstance(data, Mapping) else None
     if isinstance(slug, str) and slug:
@@ -506,6 +583,7 @@ def _program(
             "i18n",
             "federal_roll",
             "recertification",
+            "examples",
         ),
     )  # fmt: skip
     if m is None:
@@ -554,6 +632,11 @@ def _program(
         check.condition(item, f"eligibility[{i}]")
         for i, item in enumerate(check.sequence(m, "eligibility") or [])
     ]
+    examples = [
+        check.example(item, f"examples[{i}]")
+        for i, item in enumerate(check.sequence(m, "examples", required=False) or [])
+    ]
+    check.no_repeats(examples, "examples", "name", "ejemplo repetido")
     i18n = check.translations(
         m.get("i18n"),
         sources={
@@ -576,7 +659,7 @@ def _program(
         or benefit is None
     ):
         return None
-    return Program(
+    program = Program(
         slug=slug,
         name=name,
         agency=agency,
@@ -592,7 +675,17 @@ def _program(
         i18n=i18n,
         federal_roll=federal_roll,
         recertification=recertification,
+        examples=tuple(e for e in examples if e is not None),
     )
+    # The examples are the program's tests: rules that judge one otherwise are refused.
+    for i, example, got in failing_examples(program, date.today()) if run_examples else ():
+        check.error(
+            f"examples[{i}].verdict",
+            f'"{example.name}" da «{VERDICTS[got]}» y debía dar «{VERDICTS[example.verdict]}»',
+        )
+    if len(check.problems) > before:
+        return None
+    return program
 
 
 class _Checker:
@@ -1147,6 +1240,37 @@ class _Checker:
             lon=float(lon),
             hours=hours,
         )
+
+    def example(self, data: Any, path: str) -> Example | None:
+        m = self.mapping(data, path, required=("name", "profile", "verdict"), optional=("on",))
+        if m is None:
+            return None
+        before = len(self.problems)
+        name = self.text(m, "name", path)
+        verdict = m.get("verdict")
+        if "verdict" in m and verdict not in VERDICTS:
+            self.error(
+                _join(path, "verdict"),
+                f'veredicto desconocido "{verdict}": use {", ".join(VERDICTS)}',
+            )
+        on = self.date(m, "on", path) if "on" in m else None
+        raw = m.get("profile")
+        profile: dict[str, Any] = {}
+        if not isinstance(raw, Mapping):
+            if "profile" in m:
+                self.error(
+                    _join(path, "profile"), "debe ser un conjunto de respuestas campo: valor"
+                )
+        else:
+            answers = {k: v.isoformat() if isinstance(v, date) else v for k, v in raw.items()}
+            try:
+                profile = profile_to_json(parse_profile(answers, on=on))
+            except ProfileError as exc:
+                for key, message in exc.errors.items():
+                    self.error(_join(_join(path, "profile"), str(key)), str(message))
+        if len(self.problems) > before or name is None or not isinstance(verdict, str):
+            return None
+        return Example(name=name, profile=profile, verdict=verdict, on=on)
 
     def condition(self, data: Any, path: str) -> Condition | None:
         m = self.mapping(data, path, required=("field", "op", "reason"), optional=("value",))

@@ -20,7 +20,7 @@ rules change) for the cache to notice.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -35,6 +35,7 @@ from portal.catalog.schema import (
     CatalogError,
     FederalRoll,
     conditions_from_json,
+    examples_from_json,
     recertification_from_json,
     schedule_from_json,
 )
@@ -95,11 +96,16 @@ class LoadSummary:
         )
 
 
-def load_catalog(catalog: CatalogData, *, actor: str = "sistema") -> LoadSummary:
+def load_catalog(
+    catalog: CatalogData, *, actor: str = "sistema", overwrite: Collection[str] = ()
+) -> LoadSummary:
     """Upsert the catalog's agencies and programs; see the module docstring.
 
     ``actor`` names who loaded it in each new :class:`ProgramVersion` (never a
     personal datum: a staff id such as ``personal:12`` or ``sistema``).
+    A program whose last version was saved from the back office and that the
+    file would change is a conflict: the load is refused naming it, unless its
+    slug is in ``overwrite`` (the person loading chose the file's version).
     Raises :class:`LoadError` (and writes nothing) when the database cannot take
     the file as it is.
     """
@@ -110,10 +116,22 @@ def load_catalog(catalog: CatalogData, *, actor: str = "sistema") -> LoadSummary
         for data in catalog.programs:
             existing = Program.get_or_none(Program.slug == data.slug)
             if existing is None:
-                program = _create_program(data, agencies[data.agency])
+                program = create_program(data, agencies[data.agency])
                 summary.programs_created.append(data.slug)
             elif existing.active and _as_stored(existing) == data.to_dict():
                 summary.programs_unchanged.append(data.slug)
+                continue
+            elif data.slug not in overwrite and (edit := web_edit(existing)) is not None:
+                problems.append(
+                    _l(
+                        'programa "%(slug)s": la versión %(v)s se guardó en la oficina '
+                        "(%(by)s) y el archivo la reemplazaría. Copie ese cambio al archivo, "
+                        "o cárguelo con --sobrescribir %(slug)s para quedarse con el archivo.",
+                        slug=data.slug,
+                        v=edit.version,
+                        by=edit.created_by,
+                    )
+                )
                 continue
             else:
                 program = _update_program(existing, data, agencies[data.agency], problems)
@@ -139,6 +157,19 @@ def load_catalog(catalog: CatalogData, *, actor: str = "sistema") -> LoadSummary
                 },
             )
     return summary
+
+
+def web_edit(program: Program) -> ProgramVersion | None:
+    """The program's current version when it was saved from the back office
+    (``created_by`` a staff actor, ``personal:<id>``), else None."""
+    latest = (
+        ProgramVersion.select()
+        .where((ProgramVersion.program == program.id) & (ProgramVersion.version == program.version))
+        .first()
+    )
+    if latest is None or not latest.created_by.startswith("personal:"):
+        return None
+    return latest
 
 
 def _upsert_agencies(catalog: CatalogData, summary: LoadSummary) -> dict[str, Agency]:
@@ -199,6 +230,7 @@ def _program_fields(data: ProgramData, agency: Agency) -> dict[str, Any]:
         "i18n": data.to_dict().get("i18n", {}),
         **federal_roll_fields(data.federal_roll),
         "recertification": data.recertification.to_dict() if data.recertification else {},
+        "examples": [e.to_dict() for e in data.examples],
         "active": True,
     }
 
@@ -223,7 +255,8 @@ def federal_roll_of(program: Program) -> FederalRoll | None:
     )
 
 
-def _create_program(data: ProgramData, agency: Agency) -> Program:
+def create_program(data: ProgramData, agency: Agency) -> Program:
+    """A new program row with its documents, calls and points (at version 1)."""
     program = Program.create(
         slug=data.slug, version=1, updated_at=utcnow(), **_program_fields(data, agency)
     )
@@ -454,6 +487,7 @@ def program_for_engine(program: Program) -> ProgramData:
         i18n=program.i18n or {},
         federal_roll=federal_roll_of(program),
         recertification=recertification_from_json(program.recertification),
+        examples=examples_from_json(program.examples),
     )
 
 

@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.backoffice.views import admin as oficina_admin
     from portal.backoffice.views import counter as oficina_assisted
     from portal.backoffice.views import counter_questionnaire as oficina_questionnaire
+    from portal.backoffice.views import program_editor as oficina_editor
     from portal.backoffice.views import review as oficina
     from portal.backoffice.views import signin as oficina_auth
     from portal.catalog import views as catalog
@@ -143,6 +144,7 @@ def register_blueprints(app: Flask) -> None:
         delivery_ending,
         delivery_recertification,
         oficina_admin,
+        oficina_editor,
         oficina,
         oficina_assisted,
         oficina_questionnaire,

@@ -117,6 +117,10 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "oficina_admin.programs": (STAFF, {}),
     "oficina_admin.program_edit": (STAFF, {"slug": "program"}),
     "oficina_admin.program_translation": (STAFF, {"slug": "program", "language": "language"}),
+    "oficina_editor.program_new": (STAFF, {}),
+    "oficina_editor.program_editor": (STAFF, {"slug": "program"}),
+    "oficina_editor.history": (STAFF, {"slug": "program"}),
+    "oficina_editor.version": (STAFF, {"slug": "program", "number": "program_version"}),
     "oficina_assisted.start": (STAFF, {}),
     "oficina_assisted.register": (STAFF, {}),
     "oficina_assisted.person": (STAFF, {}),
@@ -384,6 +388,7 @@ def world(live_app, tmp_path_factory) -> dict[str, Any]:
         )
         facts = {
             "program": approved.program.slug,
+            "program_version": approved.program.version,
             "unapplied_program": unapplied.slug,
             "question": "household_size",
             "token": delivery.token_for(credential, private_key(), approved),

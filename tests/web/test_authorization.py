@@ -31,6 +31,7 @@ from portal.models import (
     DuplicateCandidate,
     Enrollment,
     ImportBatch,
+    ProgramVersion,
     Recertification,
     ThreadMessage,
 )
@@ -213,6 +214,14 @@ RULES: dict[str, Rule] = {
     "planning.add_indicator": staff(PROGRAM_ADMINS, own=True),
     # Content in other languages (issue 20, item 5): a program's texts per language.
     "oficina_admin.program_translation": staff(PROGRAM_ADMINS, own=True),
+    # The guided program editor, drafts and review (issue 17, items 1-4).
+    "oficina_editor.program_new": staff(PROGRAM_ADMINS),
+    "oficina_editor.program_editor": staff(PROGRAM_ADMINS, own=True),
+    "oficina_editor.history": staff(("supervisor", *PROGRAM_ADMINS), own=True),
+    "oficina_editor.version": staff(("supervisor", *PROGRAM_ADMINS), own=True),
+    "oficina_editor.submit": staff(PROGRAM_ADMINS, own=True),
+    "oficina_editor.publish": staff(("supervisor",), own=True),
+    "oficina_editor.send_back": staff(("supervisor",), own=True),
     # The federal single roll (issue 16, item 10): the program's agency admin and the state.
     "padron.federal_index": staff(PROGRAM_ADMINS),
     "padron.federal_download": staff(PROGRAM_ADMINS, own=True),
@@ -337,6 +346,7 @@ def test_every_rule_names_a_route(app):
 def _world():
     home, elsewhere = make_agency(slug="sedesoq"), make_agency(slug="educacion")
     program = make_program(home)
+    ProgramVersion.create(program=program, version=1, snapshot={})  # its published version
     owner = make_citizen()
     application = submitted(owner, program)
     people = {
@@ -455,6 +465,7 @@ def _world():
         "field": "household_size",
         "hashed": asset("css/portal.css").removeprefix("/static/"),
         "year": dt.date.today().year,  # planning: a fiscal year
+        "number": 1,  # a program's version
     }
     return people, params
 
