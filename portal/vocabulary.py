@@ -122,6 +122,7 @@ class ViewReason(StrEnum):
     ENTREGA = "entrega"
     ARCO = "arco"  # the data-protection office answering the person's ARCO request
     DUPLICADOS = "duplicados"  # the state admin comparing probable duplicate records
+    QUEJA = "queja"  # staff attending a complaint the person filed signed in
 
 
 class AuditAction(StrEnum):
@@ -202,6 +203,12 @@ class AuditAction(StrEnum):
     BLACKOUT_SUPPRESS = "veda.suprimido"
     ARCO_FILE = "arco.recibida"
     ARCO_RESPOND = "arco.respondida"
+    # Complaints and reports (portal/complaints/): one entry per status reached.
+    COMPLAINT_RECIBIDA = "queja.recibida"
+    COMPLAINT_ASIGNADA = "queja.asignada"
+    COMPLAINT_TURNADA = "queja.turnada"
+    COMPLAINT_RESPONDIDA = "queja.respondida"
+    COMPLAINT_VIEW = "queja.consulta"
     # Planning (portal/planning/): budgets, goals and indicators, the figures recounted.
     BUDGET_SET = "presupuesto.cambio"
     GOAL_SET = "meta.cambio"

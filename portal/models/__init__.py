@@ -27,6 +27,7 @@ from portal.catalog.models import (
     Requirement,
 )
 from portal.citizens.models import Citizen, CorrectionRequest, Identity, IdentityCheck
+from portal.complaints.models import COMPLAINT_MODELS, Complaint, ComplaintTally
 from portal.delivery.models import Credential, Delivery, Recertification
 from portal.eligibility.models import ResumeCode
 from portal.models.periods import DeliveryDate
@@ -88,6 +89,7 @@ ALL_MODELS = [
     *RIGHTS_MODELS,
     *PLANNING_MODELS,
     Recertification,
+    *COMPLAINT_MODELS,
 ]
 
 __all__ = [
@@ -140,4 +142,5 @@ __all__ += [
     "SignInThrottle",
     "StatsState",
 ]
+__all__ += ["Complaint", "ComplaintTally"]
 __all__ += ["Budget", "DecisionTally", "Goal", "Indicator", "PlanTally"]
