@@ -6,6 +6,7 @@ Importing each area's ``tasks`` module registers its tasks with the consumer.
 from portal import create_app
 from portal.applications import tasks as outbox_tasks
 from portal.backoffice import tasks as audit_tasks
+from portal.complaints import tasks as complaint_tasks
 from portal.delivery import tasks as delivery_tasks
 from portal.rolls import tasks as roll_tasks
 from portal.transparency import tasks as open_data_tasks
@@ -17,6 +18,7 @@ app = create_app()
 __all__ = [
     "app",
     "audit_tasks",
+    "complaint_tasks",
     "delivery_tasks",
     "huey",
     "open_data_tasks",

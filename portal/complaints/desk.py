@@ -527,4 +527,5 @@ def recount() -> dict[tuple[int, str], int]:
     query = Complaint.select(
         fn.COALESCE(Complaint.program, 0).alias("key"), Complaint.status, fn.COUNT(Complaint.id)
     ).group_by(fn.COALESCE(Complaint.program, 0), Complaint.status)
-    return {(key, status): count for key, status, count in query.tuples()}
+    rows: list[tuple[int, str, int]] = list(query.tuples())  # type: ignore[arg-type]
+    return {(key, status): count for key, status, count in rows}

@@ -65,6 +65,11 @@ LIMITS: tuple[Rule, ...] = (
     # Resume codes: 29**8 codes; guesses limited per client and for everybody.
     Rule("questionnaire.resume", "10 per hour", only_refusals=True),
     Rule("questionnaire.resume", "200 per hour", by=EVERYONE, only_refusals=True),
+    # Complaint follow-up: folio and a 31**10 code; guesses limited per client
+    # and for everybody. Filing: per client, a complaint takes minutes to write.
+    Rule("complaints.follow", "10 per hour", only_refusals=True),
+    Rule("complaints.follow", "300 per hour", by=EVERYONE, only_refusals=True),
+    Rule("complaints.new", "10 per hour; 30 per day"),
     # Questionnaire answers: one question per page, a person answers a few a minute.
     Rule("questionnaire.question", "60 per minute; 1000 per hour"),
     # Uploads and application starts, per signed-in person.

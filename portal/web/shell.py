@@ -30,6 +30,7 @@ STAFF_NAV = [
     ("padron.index", _l("Padrones")),
     ("rights_office.queue", _l("Derechos ARCO")),
     ("rights_office.blackouts", _l("Veda electoral")),
+    ("complaints_office.queue", _l("Quejas y denuncias")),
     ("planning.index", _l("Planeación y presupuesto")),
 ]
 HOME_ACTIONS = [
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.catalog import views as catalog
     from portal.citizens.views import profile
     from portal.citizens.views import signin as auth
+    from portal.complaints import views as complaints
     from portal.delivery.views import calendar as delivery_calendar
     from portal.delivery.views import credential
     from portal.delivery.views import ending as delivery_ending
@@ -137,7 +139,9 @@ def register_blueprints(app: Flask) -> None:
         oficina_questionnaire,
         rights,
         planning,
+        complaints,
     ):
         app.register_blueprint(area.bp)
     app.register_blueprint(rights.office)
+    app.register_blueprint(complaints.office)
     app.register_blueprint(delivery_recertification.office)
