@@ -524,8 +524,8 @@ def _program_names(ids: Iterable[int]) -> dict[int, str]:
 
 def recount() -> dict[tuple[int, str], int]:
     """The counts as the complaints themselves say (tests and repair compare them)."""
-    query = Complaint.select(
-        fn.COALESCE(Complaint.program, 0).alias("key"), Complaint.status, fn.COUNT(Complaint.id)
-    ).group_by(fn.COALESCE(Complaint.program, 0), Complaint.status)
-    rows: list[tuple[int, str, int]] = list(query.tuples())  # type: ignore[arg-type]
-    return {(key, status): count for key, status, count in rows}
+    query = Complaint.select(Complaint.program, Complaint.status, fn.COUNT(Complaint.id)).group_by(
+        Complaint.program, Complaint.status
+    )
+    rows: list[tuple[int | None, str, int]] = list(query.tuples())  # type: ignore[arg-type]
+    return {(key or 0, status): count for key, status, count in rows}
