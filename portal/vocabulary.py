@@ -122,7 +122,6 @@ class ViewReason(StrEnum):
     ENTREGA = "entrega"
     ARCO = "arco"  # the data-protection office answering the person's ARCO request
     DUPLICADOS = "duplicados"  # the state admin comparing probable duplicate records
-    QUEJA = "queja"  # staff attending a complaint the person filed signed in
 
 
 class AuditAction(StrEnum):
