@@ -164,3 +164,8 @@ def test_an_actor_of_the_state_assigns_only_state_staff(app):
     assert {p.id for p in desk.assignees(row)} == {state.id}
     with pytest.raises(desk.ComplaintRefused):
         desk.change_status(row.folio, "asignada", Actor.staff(state), assignee=agency_staff)
+
+
+def test_the_open_data_page_links_the_public_counts(client, app):
+    links = html(client.get("/datos-abiertos")).select('a[href="/quejas/estadisticas.csv"]')
+    assert len(links) == 1
