@@ -228,6 +228,12 @@ class AuditAction(StrEnum):
     BLACKOUT_SUPPRESS = "veda.suprimido"
     ARCO_FILE = "arco.recibida"
     ARCO_RESPOND = "arco.respondida"
+    # Complaints and reports (portal/complaints/): one entry per status reached.
+    COMPLAINT_RECIBIDA = "queja.recibida"
+    COMPLAINT_ASIGNADA = "queja.asignada"
+    COMPLAINT_TURNADA = "queja.turnada"
+    COMPLAINT_RESPONDIDA = "queja.respondida"
+    COMPLAINT_VIEW = "queja.consulta"
     # Planning (portal/planning/): budgets, goals and indicators, the figures recounted.
     BUDGET_SET = "presupuesto.cambio"
     GOAL_SET = "meta.cambio"

@@ -7,6 +7,7 @@ from portal import create_app
 from portal.applications import tasks as outbox_tasks
 from portal.appointments import tasks as appointment_tasks
 from portal.backoffice import tasks as audit_tasks
+from portal.complaints import tasks as complaint_tasks
 from portal.delivery import tasks as delivery_tasks
 from portal.rolls import tasks as roll_tasks
 from portal.secretariat import tasks as secretariat_tasks
@@ -20,6 +21,7 @@ __all__ = [
     "app",
     "appointment_tasks",
     "audit_tasks",
+    "complaint_tasks",
     "delivery_tasks",
     "huey",
     "open_data_tasks",

@@ -400,6 +400,34 @@ def _arco_answered(facts: Facts, r: Reader) -> tuple[str, str]:
     return r.say(ARCO_ANSWERED_TITLE, folio=facts["folio"]), r.say(ARCO_ANSWERED)
 
 
+# Complaints and reports (portal/complaints/desk.py) --------------------------
+
+COMPLAINT_RECEIVED_TITLE = _l("Queja o denuncia %(folio)s: recibida")
+COMPLAINT_RECEIVED = _l("La recibimos. Le responderemos a más tardar el %(due)s.")
+COMPLAINT_ESCALATED_TITLE = _l("Queja o denuncia %(folio)s: turnada al Órgano Interno de Control")
+COMPLAINT_ESCALATED = _l(
+    "La turnamos al Órgano Interno de Control de la Secretaría de la Contraloría, "
+    "que le dará seguimiento y le responderá."
+)
+COMPLAINT_ANSWERED_TITLE = _l("Queja o denuncia %(folio)s: respondida")
+COMPLAINT_ANSWERED = _l("Le respondimos. Entre a «Quejas y denuncias» para leer la respuesta.")
+
+
+def _complaint_received(facts: Facts, r: Reader) -> tuple[str, str]:
+    return (
+        r.say(COMPLAINT_RECEIVED_TITLE, folio=facts["folio"]),
+        r.say(COMPLAINT_RECEIVED, due=r.date(facts["due"])),
+    )
+
+
+def _complaint_escalated(facts: Facts, r: Reader) -> tuple[str, str]:
+    return r.say(COMPLAINT_ESCALATED_TITLE, folio=facts["folio"]), r.say(COMPLAINT_ESCALATED)
+
+
+def _complaint_answered(facts: Facts, r: Reader) -> tuple[str, str]:
+    return r.say(COMPLAINT_ANSWERED_TITLE, folio=facts["folio"]), r.say(COMPLAINT_ANSWERED)
+
+
 KINDS: dict[str, Render] = {
     "estado": _status,
     "documento_rechazado": _document_rejected,
@@ -412,6 +440,9 @@ KINDS: dict[str, Render] = {
     "arco_recibida": _arco_received,
     "arco_respondida": _arco_answered,
     "cita": _appointment,
+    "queja_recibida": _complaint_received,
+    "queja_turnada": _complaint_escalated,
+    "queja_respondida": _complaint_answered,
 }
 
 

@@ -28,6 +28,7 @@ from portal.catalog.models import (
     Requirement,
 )
 from portal.citizens.models import Citizen, CorrectionRequest, Identity, IdentityCheck
+from portal.complaints.models import COMPLAINT_MODELS, Complaint, ComplaintTally
 from portal.delivery.models import Credential, Delivery, Recertification
 from portal.eligibility.models import HouseholdMember, ResumeCode
 from portal.models.periods import DeliveryDate
@@ -107,6 +108,7 @@ ALL_MODELS = [
     HouseholdMember,
     *APPOINTMENT_MODELS,
     *TERRITORY_MODELS,
+    *COMPLAINT_MODELS,
 ]
 
 __all__ = [
@@ -165,6 +167,7 @@ __all__ += [
     "StatsState",
 ]
 __all__ += ["Booking", "Office", "Slot"]
+__all__ += ["Complaint", "ComplaintTally"]
 __all__ += ["Budget", "DecisionTally", "Goal", "Indicator", "PlanTally"]
 __all__ += ["ReportObligation", "StaffNotice", "StaffOutbox", "Submission", "SubmissionItem"]
 __all__ += ["Thread", "ThreadMessage", "ThreadRead"]

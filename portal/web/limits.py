@@ -65,6 +65,11 @@ LIMITS: tuple[Rule, ...] = (
     # Resume codes: 29**8 codes; guesses limited per client and for everybody.
     Rule("questionnaire.resume", "10 per hour", only_refusals=True),
     Rule("questionnaire.resume", "200 per hour", by=EVERYONE, only_refusals=True),
+    # Complaint follow-up: folio and a 31**10 code; guesses limited per client
+    # and for everybody. Filing: per client, loose enough for an office's shared address.
+    Rule("complaints.follow", "10 per hour", only_refusals=True),
+    Rule("complaints.follow", "300 per hour", by=EVERYONE, only_refusals=True),
+    Rule("complaints.new", "30 per hour; 200 per day"),
     # Questionnaire answers: one question per page, a person answers a few a minute.
     Rule("questionnaire.question", "60 per minute; 1000 per hour"),
     Rule("questionnaire.para_solicitar.question", "60 per minute; 1000 per hour", by=PERSON),

@@ -32,6 +32,7 @@ STAFF_NAV = [
     ("padron.index", _l("Padrones")),
     ("rights_office.queue", _l("Derechos ARCO")),
     ("rights_office.blackouts", _l("Veda electoral")),
+    ("complaints_office.queue", _l("Quejas y denuncias")),
     ("planning.index", _l("Planeación y presupuesto")),
     ("secretariat.index", _l("Calendario de informes")),
 ]
@@ -110,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.catalog import views as catalog
     from portal.citizens.views import profile
     from portal.citizens.views import signin as auth
+    from portal.complaints import views as complaints
     from portal.delivery.views import calendar as delivery_calendar
     from portal.delivery.views import credential
     from portal.delivery.views import ending as delivery_ending
@@ -152,9 +154,11 @@ def register_blueprints(app: Flask) -> None:
         planning,
         secretariat,
         territory,
+        complaints,
     ):
         app.register_blueprint(area.bp)
     app.register_blueprint(rights.office)
     app.register_blueprint(appointments.bp)
     app.register_blueprint(appointments.office)
+    app.register_blueprint(complaints.office)
     app.register_blueprint(delivery_recertification.office)

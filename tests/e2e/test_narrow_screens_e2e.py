@@ -25,6 +25,7 @@ from portal.appointments.models import Office, Purpose
 from portal.appointments.slots import OFFICE, Place, bookable
 from portal.backoffice.audit import Actor
 from portal.citizens import record
+from portal.complaints import desk as complaints
 from portal.delivery import handover as delivery
 from portal.delivery.views.credential import private_key
 from portal.demo import data as demo
@@ -32,6 +33,7 @@ from portal.models import (
     Agency,
     Application,
     Citizen,
+    Complaint,
     Delivery,
     DeliveryPoint,
     Program,
@@ -142,6 +144,13 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "rights_office.answer": (STAFF, {"folio": "arco_folio"}),
     "rights_office.counter_request": (STAFF, {}),
     "rights_office.blackouts": (STAFF, {}),
+    "complaints.new": (ANONYMOUS, {}),
+    "complaints.follow": (ANONYMOUS, {}),
+    "complaints.statistics": (ANONYMOUS, {}),
+    "complaints.mine": (CITIZEN, {}),
+    "complaints.mine_detail": (CITIZEN, {"folio": "complaint_folio"}),
+    "complaints_office.queue": (STAFF, {}),
+    "complaints_office.detail": (STAFF, {"folio": "complaint_folio"}),
     "padron.index": (STAFF, {}),
     "padron.batch": (STAFF, {"batch_id": "batch_id"}),
     "padron.statistics": (STAFF, {}),
@@ -189,6 +198,8 @@ SKIPPED: dict[str, str] = {
     "profile.download": "the personal data as a JSON or CSV download",
     "rights.response_pdf": "the office's answer as a PDF",
     "rights_office.office_response_pdf": "the office's answer as a PDF",
+    "complaints.statistics_csv": "the public counts as CSV",
+    "complaints_office.attachment": "a complaint's attached file",
     "applications.download": "a document as the person uploaded it",
     "oficina.document": "a document as the person uploaded it",
     "transparency.catalog": "open data download (CSV, JSON)",
@@ -336,6 +347,21 @@ def world(live_app, tmp_path_factory) -> dict[str, Any]:
             Actor.citizen(person),
             citizen=person,
         )
+        # About the agency's program and sent on to the internal control body:
+        # the agency's roles and the state admin both open it.
+        complaint = Complaint.get_or_none(Complaint.citizen == person.id) or complaints.escalate(
+            complaints.file_complaint(
+                complaints.Filing(
+                    "queja",
+                    "entrega",
+                    "En el módulo de entrega me pidieron una cooperación para darme el apoyo.",
+                    Program.get(Program.agency == Agency.get(Agency.slug == AGENCY).id).id,
+                    place="Módulo de entrega de la Prolongación Ignacio Zaragoza Poniente",
+                ),
+                citizen=person,
+            ).complaint.folio,
+            _staff(Role.ADMIN_DEPENDENCIA),
+        )
         credential = delivery.current_credential(approved)
         unapplied = next(
             p
@@ -395,6 +421,7 @@ def world(live_app, tmp_path_factory) -> dict[str, Any]:
             "approved_folio": approved.folio,
             "sent_folio": sent.folio,
             "arco_folio": request.folio,
+            "complaint_folio": complaint.folio,
             "case_folio": case.folio,
             "assisted_folio": assisted.folio,
             "agency_id": agency.id,

@@ -1,0 +1,1 @@
+"""Complaints and reports (quejas y denuncias) about programs, offices, staff and deliveries."""
