@@ -21,6 +21,7 @@ a draft keeps its number when published.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -31,7 +32,7 @@ from portal.catalog import editing
 from portal.catalog import schema as catalog
 from portal.messages import Refusal, _l
 from portal.models import Program, ProgramVersion, utcnow
-from portal.vocabulary import AuditAction, Role
+from portal.vocabulary import STATE_ROLES, AuditAction, Role
 from portal.web.database import write
 
 
@@ -49,7 +50,13 @@ STATUS_LABELS = {
     VersionStatus.SENT_BACK: _l("Devuelta para cambios"),
 }
 OPEN = (VersionStatus.DRAFT, VersionStatus.IN_REVIEW, VersionStatus.SENT_BACK)
-REVIEWERS = {"supervisor": (Role.SUPERVISOR,)}
+# PROGRAM_REVIEWER -> the roles that publish. ``secretaria``: the coordinating
+# secretariat validates the draft in its queue (portal/secretariat/program_versions.py,
+# through :data:`on_submitted`); it belongs to no agency.
+REVIEWERS = {"supervisor": (Role.SUPERVISOR,), "secretaria": (Role.SECRETARIA,)}
+# Called inside submit()'s transaction with the version, the actor and the
+# PROGRAM_REVIEWER setting (the secretariat puts the draft in its queue).
+on_submitted: list[Callable[[ProgramVersion, Actor, str], None]] = []
 HISTORY_LIMIT = 50  # versions listed on the history page, newest first
 # Kept (in Spanish, like every stored text) on a draft a newer one replaced.
 REPLACED = "Lo reemplazó un borrador más reciente."
@@ -67,7 +74,9 @@ def reviewer_roles(setting: str) -> tuple[str, ...]:
 def may_review(user: Any, program: Program, setting: str = "supervisor") -> bool:
     """Whether ``user`` publishes or sends back ``program``'s drafts: a reviewer
     role of the program's own agency."""
-    return user.role in reviewer_roles(setting) and user.agency_id == program.agency_id
+    if user.role not in reviewer_roles(setting):
+        return False
+    return user.role in STATE_ROLES or user.agency_id == program.agency_id
 
 
 def open_draft(program: Program) -> ProgramVersion | None:
@@ -167,16 +176,25 @@ def _transition(
         )
 
 
-def submit(version: ProgramVersion, actor: Actor, *, request_id: str = "") -> None:
-    """Send a draft (or one sent back) to review."""
-    _transition(
-        version,
-        (VersionStatus.DRAFT, VersionStatus.SENT_BACK),
-        VersionStatus.IN_REVIEW,
-        actor,
-        AuditAction.PROGRAM_SUBMIT,
-        request_id=request_id,
-    )
+def submit(
+    version: ProgramVersion,
+    actor: Actor,
+    *,
+    request_id: str = "",
+    reviewer: str = "supervisor",
+) -> None:
+    """Send a draft (or one sent back) to review, by ``reviewer`` (PROGRAM_REVIEWER)."""
+    with write():
+        _transition(
+            version,
+            (VersionStatus.DRAFT, VersionStatus.SENT_BACK),
+            VersionStatus.IN_REVIEW,
+            actor,
+            AuditAction.PROGRAM_SUBMIT,
+            request_id=request_id,
+        )
+        for hook in on_submitted:
+            hook(ProgramVersion.get_by_id(version.id), actor, reviewer)
 
 
 def send_back(version: ProgramVersion, actor: Actor, note: str, *, request_id: str = "") -> None:

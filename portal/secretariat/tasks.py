@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import current_app
 from huey import crontab
 
-from portal.secretariat import calendar, inbox
+from portal.secretariat import calendar, inbox, program_versions
 from portal.web.extensions import db
 from portal.web.queue import huey, in_app
 
@@ -16,6 +16,7 @@ from portal.web.queue import huey, in_app
 def init_app(app) -> None:
     if _enqueue not in inbox.wakers:
         inbox.wakers.append(_enqueue)
+    program_versions.init()  # PROGRAM_REVIEWER=secretaria: drafts go to the queue
 
 
 def _enqueue() -> None:

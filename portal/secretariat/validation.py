@@ -66,6 +66,9 @@ MAX_ITEMS = 50
 
 # kind -> functions(submission, actor) run when a submission of that kind is accepted.
 on_accepted: dict[str, list[Callable[[Submission, Actor], None]]] = {k: [] for k in KINDS}
+# kind -> functions(submission, actor, comments) run when one is returned, with the
+# validators' comments on the returned items.
+on_returned: dict[str, list[Callable[[Submission, Actor, str], None]]] = {k: [] for k in KINDS}
 
 
 class ValidationError(Refusal, ValueError):
@@ -86,6 +89,14 @@ def register(kind: str, hook: Callable[[Submission, Actor], None]) -> None:
         raise ValueError(f"unknown submission kind {kind!r}")
     if hook not in on_accepted[kind]:
         on_accepted[kind].append(hook)
+
+
+def register_returned(kind: str, hook: Callable[[Submission, Actor, str], None]) -> None:
+    """Run ``hook`` whenever a submission of ``kind`` is returned (once per hook)."""
+    if kind not in on_returned:
+        raise ValueError(f"unknown submission kind {kind!r}")
+    if hook not in on_returned[kind]:
+        on_returned[kind].append(hook)
 
 
 def move(submission: Submission, new: str, actor: Actor, *, request_id: str = "") -> Submission:
@@ -262,6 +273,14 @@ def decide(
         if new == S.ACEPTADA:
             for hook in on_accepted[decided.kind]:
                 hook(decided, actor)
+        else:
+            comments = "; ".join(
+                f"{item.label}: {(verdicts[item.id].comment or '').strip()}"
+                for item in items
+                if verdicts[item.id].verdict == "devuelto"
+            )
+            for returned_hook in on_returned[decided.kind]:
+                returned_hook(decided, actor, comments)
         shown = STATUSES[new]
         inbox.notify(
             _agency_staff(decided.agency_id),

@@ -80,9 +80,12 @@ def test_move_changes_the_stored_status_exactly_when_the_table_allows_it(app, pa
     assert moves.count() == 1 + moved  # the submission, then one entry per move made
 
 
-def test_every_kind_has_a_hook_list_and_program_version_has_none_yet():
+def test_every_kind_has_a_hook_list_and_program_version_publishes(app):
+    from portal.secretariat import program_versions
+
     assert set(validation.on_accepted) == {"program_version", "roll", "quarterly_report"}
-    assert validation.on_accepted["program_version"] == []
+    assert validation.on_accepted["program_version"] == [program_versions._accepted]
+    assert validation.on_returned["program_version"] == [program_versions._returned]
     with pytest.raises(ValueError):
         validation.register("pastel", lambda s, a: None)
 
@@ -98,7 +101,9 @@ def test_move_refuses_a_transition_outside_the_table(app):
         validation.move(Submission.get_by_id(sent.id), S.EN_REVISION, secretariat)
 
 
-def test_an_accepted_program_version_runs_the_hook_its_owner_registered(app):
+def test_an_accepted_program_version_runs_the_hook_its_owner_registered(app, monkeypatch):
+    # Only this test's hook (the catalog's publishing is tested in test_program_versions.py).
+    monkeypatch.setitem(validation.on_accepted, "program_version", [])
     world = agency_world()
     seen = []
     hook = lambda submission, actor: seen.append(submission.ref_id)  # noqa: E731

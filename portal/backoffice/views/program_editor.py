@@ -289,7 +289,7 @@ def _step(slug: str, number: int, step) -> Any:
 @staff_required(*PROGRAM_ADMINS)
 def submit(slug: str, number: int):
     def step(program: Program, shown: ProgramVersion) -> str:
-        versions.submit(shown, staff.actor(), request_id=g.request_id)
+        versions.submit(shown, staff.actor(), request_id=g.request_id, reviewer=_reviewer_setting())
         return _("Versión %(v)s enviada a revisión.", v=shown.version)
 
     return _step(slug, number, step)
