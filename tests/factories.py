@@ -29,7 +29,7 @@ from portal.models import (
     StaffUser,
     utcnow,
 )
-from portal.vocabulary import PLACE_STATUSES, EnrollmentSource
+from portal.vocabulary import PLACE_STATUSES, STATE_ROLES, EnrollmentSource
 
 _seq = itertools.count(1)
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -110,7 +110,7 @@ def make_citizen(**overrides) -> Citizen:
 
 def make_staff(role: str = "revisor", agency: Agency | None = None, **overrides) -> StaffUser:
     n = next(_seq)
-    if agency is None and role != "admin_estatal":
+    if agency is None and role not in STATE_ROLES:
         agency = make_agency()
     fields = {
         "email": f"persona{n}@dependencia.example.org",

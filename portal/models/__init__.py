@@ -26,7 +26,13 @@ from portal.catalog.models import (
     ProgramVersion,
     Requirement,
 )
-from portal.citizens.models import Citizen, CorrectionRequest, Identity, IdentityCheck
+from portal.citizens.models import (
+    Citizen,
+    Consent,
+    CorrectionRequest,
+    Identity,
+    IdentityCheck,
+)
 from portal.delivery.models import Credential, Delivery, Recertification
 from portal.eligibility.models import ResumeCode
 from portal.models.periods import DeliveryDate
@@ -88,6 +94,7 @@ ALL_MODELS = [
     *RIGHTS_MODELS,
     *PLANNING_MODELS,
     Recertification,
+    Consent,
 ]
 
 __all__ = [
@@ -132,6 +139,7 @@ __all__ += [
     "Identity",
     "ImportBatch",
     "IdentityCheck",
+    "Consent",
     "ImportRejection",
     "Notice",
     "Outbox",
