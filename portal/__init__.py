@@ -9,6 +9,7 @@ from portal.applications import tasks as outbox_tasks
 from portal.citizens import oidc
 from portal.config import ROOT, check, from_env, protect_data_files
 from portal.delivery import tasks as delivery_tasks
+from portal.outreach import tasks as outreach_tasks
 from portal.rolls import tasks as roll_tasks
 from portal.web import assets, formatting, limits, logs, pagecache, queue, security, templating
 from portal.web import database as db
@@ -78,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     outbox_tasks.init_app(app)
     delivery_tasks.init_app(app)
     roll_tasks.init_app(app)
+    outreach_tasks.init_app(app)
 
     app.before_request(security.assign_request_id)
     app.before_request(security.refuse_oversized_body)

@@ -7,6 +7,7 @@ from portal import create_app
 from portal.applications import tasks as outbox_tasks
 from portal.backoffice import tasks as audit_tasks
 from portal.delivery import tasks as delivery_tasks
+from portal.outreach import tasks as outreach_tasks
 from portal.rolls import tasks as roll_tasks
 from portal.transparency import tasks as open_data_tasks
 from portal.web import tasks as web_tasks
@@ -21,6 +22,7 @@ __all__ = [
     "huey",
     "open_data_tasks",
     "outbox_tasks",
+    "outreach_tasks",
     "roll_tasks",
     "web_tasks",
 ]

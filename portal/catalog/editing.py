@@ -30,6 +30,7 @@ from typing import Any
 from portal.backoffice.audit import Actor, record
 from portal.catalog import schema as catalog
 from portal.catalog.store import (
+    announce_published,
     federal_roll_of,
     program_for_engine,
     save_calls,
@@ -303,6 +304,7 @@ def save(
             },
             request_id=request_id,
         )
+    announce_published([program.id])
     return new_version
 
 

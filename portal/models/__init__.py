@@ -45,6 +45,7 @@ from portal.models.planning import (
     PlanTally,
 )
 from portal.models.rights import RIGHTS_MODELS, ArcoRequest, BlackoutPeriod
+from portal.outreach.models import ProgramTip
 from portal.rolls.models import (
     PADRON_MODELS,
     CitizenMerge,
@@ -95,6 +96,7 @@ ALL_MODELS = [
     *PLANNING_MODELS,
     Recertification,
     Consent,
+    ProgramTip,
 ]
 
 __all__ = [
@@ -140,6 +142,7 @@ __all__ += [
     "ImportBatch",
     "IdentityCheck",
     "Consent",
+    "ProgramTip",
     "ImportRejection",
     "Notice",
     "Outbox",

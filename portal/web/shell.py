@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.delivery.views import recertification as delivery_recertification
     from portal.delivery.views import replacement as credential_office
     from portal.eligibility import views as questionnaire
+    from portal.outreach import views as outreach
     from portal.planning import views as planning
     from portal.rights import views as rights
     from portal.rolls import views as padron
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         oficina_questionnaire,
         rights,
         planning,
+        outreach,
     ):
         app.register_blueprint(area.bp)
     app.register_blueprint(rights.office)
