@@ -84,6 +84,7 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "applications.documents": (CITIZEN, {"folio": "sent_folio"}),
     "applications.cancel": (CITIZEN, {"folio": "sent_folio"}),
     "credential.mine": (CITIZEN, {"folio": "approved_folio"}),
+    "outreach.preferences": (CITIZEN, {}),
     "recertification.task": (CITIZEN, {"folio": "approved_folio"}),
     "oficina.queue": (STAFF, {}),
     "oficina.case": (STAFF, {"folio": "case_folio"}),
