@@ -27,13 +27,24 @@ from portal.applications.workflow import person_profile
 from portal.catalog.store import engine_catalog
 from portal.citizens.models import Consent
 from portal.eligibility.engine import Status
-from portal.models import Agency, Application, Call, Citizen, Enrollment, Program
+from portal.models import Agency, Application, Call, Citizen, Enrollment, Program, utcnow
 from portal.outreach.models import ProgramTip
 from portal.vocabulary import ConsentPurpose
 from portal.web import values
 from portal.web.database import write
 
 CHUNK = 2_000
+# What the verdict and the notice need of each person, nothing more.
+PERSON = (
+    Citizen.id,
+    Citizen.birth_date,
+    Citizen.sex,
+    Citizen.municipality,
+    Citizen.profile,
+    Citizen.notify_channel,
+    Citizen.email,
+    Citizen.phone,
+)
 TOLD = (Status.ELIGIBLE, Status.MAYBE)
 
 
@@ -64,7 +75,7 @@ def screen_chunk(
     if not program.active or not open_on(call, on):
         return Chunk(0, 0, None)
     rows = list(
-        Consent.select(Consent.id, Citizen)
+        Consent.select(Consent.id, *PERSON)
         .join(Citizen, on=(Consent.citizen == Citizen.id))
         .where(
             (Consent.purpose == ConsentPurpose.AVISOS_PROGRAMAS)
@@ -113,28 +124,45 @@ def screen_chunk(
 
 
 def _tell(call: Call, program: Program, verdicts: dict[Citizen, str]) -> int:
-    """One row and one notice per person not told of this call yet; the count told."""
+    """One row and one notice per person not told of this call yet; the count told.
+
+    The rows go in with one insert that skips the people who already have one
+    (the unique index, whoever wrote it first); only the rows this insert
+    wrote get their notice, in the same transaction.
+    """
     if not verdicts:
         return 0
-    told = 0
     title, body = notice_text(call, program)
     # A path, as every notice's link (the queue has no request to build it from).
     link = f"/programas/{program.slug}/solicitar"
+    people = {citizen.id: citizen for citizen in verdicts}
+    now = utcnow()
     with write():
-        for citizen, verdict in verdicts.items():
-            inserted = (
-                ProgramTip.insert(
-                    citizen=citizen.id, call=call.id, program=program.id, verdict=verdict
-                )
-                .on_conflict_ignore()
-                .as_rowcount()
-                .execute()
+        new = [
+            citizen_id
+            for (citizen_id,) in ProgramTip.insert_many(
+                [
+                    {
+                        "citizen": citizen.id,
+                        "call": call.id,
+                        "program": program.id,
+                        "verdict": verdict,
+                        "created_at": now,
+                    }
+                    for citizen, verdict in verdicts.items()
+                ]
             )
-            if inserted and notices.announce(citizen, title, body, link, "programa_posible"):
-                told += 1
+            .on_conflict_ignore()
+            .returning(ProgramTip.citizen)
+            .tuples()
+            .execute()
+        ]
+        told = notices.announce_to_many(
+            [people[c] for c in new], title, body, link, "programa_posible"
+        )
     if told:
         notices.wake()
-    return told
+    return len(told)
 
 
 def notice_text(call: Call, program: Program) -> tuple[str, str]:
