@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from portal.applications import notices
@@ -62,17 +63,26 @@ def open_on(call: Call, on: dt.date) -> bool:
 
 
 def screen_chunk(
-    call_id: int, after: int = 0, size: int = CHUNK, on: dt.date | None = None
+    call_ids: Sequence[int], after: int = 0, size: int = CHUNK, on: dt.date | None = None
 ) -> Chunk:
-    """Screen the next ``size`` people who agreed to be told, past consent id ``after``."""
+    """Screen the next ``size`` people who agreed to be told, past consent id
+    ``after``, for the calls ``call_ids`` (those open on ``on`` of active
+    programs; the others are ignored). Each person is evaluated once for all
+    of them: a catalog published at once is one pass over the registry."""
     on = on or dt.date.today()
-    call = Call.get_or_none(Call.id == call_id)
-    if call is None:
-        return Chunk(0, 0, None)
-    program = (
-        Program.select(Program, Agency).join(Agency).where(Program.id == call.program_id).get()
-    )
-    if not program.active or not open_on(call, on):
+    calls = [
+        call
+        for call in Call.select(Call, Program, Agency)
+        .join(Program)
+        .join(Agency)
+        .where(Call.id.in_(list(call_ids)) & Program.active)
+        .order_by(Call.id)
+        if open_on(call, on)
+    ]
+    compiled = engine_catalog()
+    positions = {p.slug: k for k, p in enumerate(compiled.programs)}
+    calls = [call for call in calls if call.program.slug in positions]
+    if not calls:
         return Chunk(0, 0, None)
     rows = list(
         Consent.select(Consent.id, *PERSON)
@@ -89,6 +99,7 @@ def screen_chunk(
         return Chunk(0, 0, None)
     people = {row.citizen.id: row.citizen for row in rows}
     ids = list(people)
+    ids_of_calls = [call.id for call in calls]
     enrolled: dict[int, list[str]] = defaultdict(list)
     for enrollment in (
         Enrollment.select(Enrollment.citizen, Program.slug)
@@ -96,72 +107,74 @@ def screen_chunk(
         .where(Enrollment.citizen.in_(ids) & (Enrollment.active == True))  # noqa: E712
     ):
         enrolled[enrollment.citizen_id].append(enrollment.program.slug)
-    applied = {
-        row.citizen_id
-        for row in Application.select(Application.citizen).where(
-            Application.citizen.in_(ids) & (Application.call == call.id)
+    # Whoever applied to the call, or was told of it already, is left alone.
+    skip = {
+        (row.citizen_id, row.call_id)
+        for row in Application.select(Application.citizen, Application.call).where(
+            Application.citizen.in_(ids) & Application.call.in_(ids_of_calls)
+        )
+    } | {
+        (row.citizen_id, row.call_id)
+        for row in ProgramTip.select(ProgramTip.citizen, ProgramTip.call).where(
+            ProgramTip.citizen.in_(ids) & ProgramTip.call.in_(ids_of_calls)
         )
     }
-    already = {
-        row.citizen_id
-        for row in ProgramTip.select(ProgramTip.citizen).where(
-            ProgramTip.citizen.in_(ids) & (ProgramTip.call == call.id)
-        )
-    }
-    compiled = engine_catalog()
-    position = next((k for k, p in enumerate(compiled.programs) if p.slug == program.slug), None)
-    verdicts: dict[int, str] = {}
-    if position is not None:
-        for citizen_id, citizen in people.items():
-            if citizen_id in applied or citizen_id in already:
-                continue
-            profile = person_profile(citizen, on, enrolled=tuple(sorted(enrolled[citizen_id])))
-            result = compiled.evaluate(profile, on)[position]
+    verdicts: dict[int, dict[Citizen, str]] = {call.id: {} for call in calls}
+    for citizen_id, citizen in people.items():
+        wanted = [call for call in calls if (citizen_id, call.id) not in skip]
+        if not wanted:
+            continue
+        profile = person_profile(citizen, on, enrolled=tuple(sorted(enrolled[citizen_id])))
+        results = compiled.evaluate(profile, on)
+        for call in wanted:
+            result = results[positions[call.program.slug]]
             if result.status in TOLD:
-                verdicts[citizen_id] = str(result.status)
-    told = _tell(call, program, {people[c]: v for c, v in verdicts.items()})
+                verdicts[call.id][citizen] = str(result.status)
+    told = 0
+    with write():
+        for call in calls:
+            told += _tell(call, verdicts[call.id])
+    if told:
+        notices.wake()
     return Chunk(len(rows), told, rows[-1].id if len(rows) == size else None)
 
 
-def _tell(call: Call, program: Program, verdicts: dict[Citizen, str]) -> int:
-    """One row and one notice per person not told of this call yet; the count told.
+def _tell(call: Call, verdicts: dict[Citizen, str]) -> int:
+    """One row and one notice per person not told of this call yet; the count
+    told. Runs in the caller's transaction.
 
     The rows go in with one insert that skips the people who already have one
     (the unique index, whoever wrote it first); only the rows this insert
-    wrote get their notice, in the same transaction.
+    wrote get their notice.
     """
     if not verdicts:
         return 0
+    program = call.program
     title, body = notice_text(call, program)
     # A path, as every notice's link (the queue has no request to build it from).
     link = f"/programas/{program.slug}/solicitar"
     people = {citizen.id: citizen for citizen in verdicts}
     now = utcnow()
-    with write():
-        new = [
-            citizen_id
-            for (citizen_id,) in ProgramTip.insert_many(
-                [
-                    {
-                        "citizen": citizen.id,
-                        "call": call.id,
-                        "program": program.id,
-                        "verdict": verdict,
-                        "created_at": now,
-                    }
-                    for citizen, verdict in verdicts.items()
-                ]
-            )
-            .on_conflict_ignore()
-            .returning(ProgramTip.citizen)
-            .tuples()
-            .execute()
-        ]
-        told = notices.announce_to_many(
-            [people[c] for c in new], title, body, link, "programa_posible"
+    new = [
+        citizen_id
+        for (citizen_id,) in ProgramTip.insert_many(
+            [
+                {
+                    "citizen": citizen.id,
+                    "call": call.id,
+                    "program": program.id,
+                    "verdict": verdict,
+                    "created_at": now,
+                }
+                for citizen, verdict in verdicts.items()
+            ]
         )
-    if told:
-        notices.wake()
+        .on_conflict_ignore()
+        .returning(ProgramTip.citizen)
+        .tuples()
+        .execute()
+    ]
+    told = notices.announce_to_many([people[c] for c in new], title, body, link, "programa_posible")
     return len(told)
 
 

@@ -2,7 +2,8 @@
 
 A program version published (portal/catalog/store.py, editing.py call
 ``catalog.store.after_published`` with the program ids once committed) queues
-:func:`screen_call` for each of its calls open today; every morning
+:func:`screen_calls` for its calls open today (a whole catalog file: one
+task for all of them, each person evaluated once); every morning
 :func:`screen_calls_opening_today` queues the calls whose window opens that
 day. Each run screens one chunk (portal/outreach/screening.py) and queues the
 next, so no task runs long and a restart loses at most a chunk, which the
@@ -42,22 +43,24 @@ def open_calls(program_ids: list[int], on: dt.date) -> list[int]:
 
 
 def _published(program_ids: list[int]) -> None:
-    for call_id in open_calls(program_ids, dt.date.today()):
-        screen_call(call_id)
+    calls = open_calls(program_ids, dt.date.today())
+    if calls:
+        screen_calls(calls)
 
 
-def _chunk(call_id: int, after: int) -> int | None:
+def _chunk(call_ids: list[int], after: int) -> int | None:
     db.connect(reuse_if_open=True)
-    done = screening.screen_chunk(call_id, after)
+    done = screening.screen_chunk(call_ids, after)
     if done.after is not None:
-        screen_call(call_id, done.after)
+        screen_calls(call_ids, done.after)
     return done.after
 
 
 @huey.task()
-def screen_call(call_id: int, after: int = 0) -> int | None:
-    """Screen one chunk of the people who agreed to be told for ``call_id``, then queue the next."""
-    return in_app(lambda: _chunk(call_id, after))
+def screen_calls(call_ids: list[int], after: int = 0) -> int | None:
+    """Screen one chunk of the people who agreed to be told for the calls
+    ``call_ids``, then queue the next chunk."""
+    return in_app(lambda: _chunk(list(call_ids), after))
 
 
 def _opening_today() -> list[int]:
@@ -67,8 +70,8 @@ def _opening_today() -> list[int]:
         call.id
         for call in Call.select(Call.id).join(Program).where(Program.active & (Call.opens == today))
     ]
-    for call_id in calls:
-        screen_call(call_id)
+    if calls:
+        screen_calls(calls)
     return calls
 
 

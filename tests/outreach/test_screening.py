@@ -83,7 +83,7 @@ def test_whoever_already_applied_to_the_call_is_not_told(app):
     woman = consenting(sex="M")
     make_application(woman, program)
     call = Call.get(Call.program == program.id)
-    assert screening.screen_chunk(call.id).told == 0
+    assert screening.screen_chunk([call.id]).told == 0
     assert notices_of(woman) == []
 
 
@@ -92,8 +92,8 @@ def test_a_new_version_or_a_rerun_never_tells_twice(app):
     [program] = publish(program_data(WOMEN_ONLY, slug="mujeres"))
     publish(program_data(WOMEN_ONLY, slug="mujeres", summary="Texto nuevo."))
     call = Call.get(Call.program == program.id)
-    assert screening.screen_chunk(call.id).told == 0
-    tasks.screen_call(call.id)
+    assert screening.screen_chunk([call.id]).told == 0
+    tasks.screen_calls([call.id])
     assert len(notices_of(woman)) == 1 and len(tips_of(woman)) == 1
 
 
@@ -109,8 +109,8 @@ def test_each_call_of_a_program_tells_once(app):
     [program] = publish(program_data(slug="dos", calls=TWO_CALLS))
     first, second = Call.select().where(Call.program == program.id).order_by(Call.opens)
     assert [t.call_id for t in tips_of(woman)] == [second.id]  # the one open today
-    screening.screen_chunk(first.id, on=IN_THE_FIRST)
-    screening.screen_chunk(first.id, on=IN_THE_FIRST)
+    screening.screen_chunk([first.id], on=IN_THE_FIRST)
+    screening.screen_chunk([first.id], on=IN_THE_FIRST)
     assert sorted(t.call_id for t in tips_of(woman)) == [first.id, second.id]
     assert len(notices_of(woman)) == 2
 
@@ -123,7 +123,7 @@ def test_screening_goes_in_chunks_and_tells_everybody_once(app):
     )
     after, chunks = 0, 0
     while after is not None:
-        done = screening.screen_chunk(call.id, after, size=3)
+        done = screening.screen_chunk([call.id], after, size=3)
         after, chunks = done.after, chunks + 1
     assert chunks == 3
     assert all(len(notices_of(w)) == 1 for w in women)
@@ -135,13 +135,13 @@ def test_a_closed_call_or_an_inactive_program_tells_nobody(app):
     closed = Call.create(
         program=program, opens=dt.date(2025, 1, 1), closes=dt.date(2025, 12, 31), quota=5
     )
-    assert screening.screen_chunk(closed.id) == screening.Chunk(0, 0, None)
+    assert screening.screen_chunk([closed.id]) == screening.Chunk(0, 0, None)
     Program.update(active=False).where(Program.id == program.id).execute()
     later = Call.create(
         program=program, opens=dt.date(2026, 1, 1), closes=dt.date(2027, 12, 31), quota=5
     )
-    assert screening.screen_chunk(later.id) == screening.Chunk(0, 0, None)
-    assert screening.screen_chunk(999_999) == screening.Chunk(0, 0, None)
+    assert screening.screen_chunk([later.id]) == screening.Chunk(0, 0, None)
+    assert screening.screen_chunk([999_999]) == screening.Chunk(0, 0, None)
     assert not ProgramTip.select().exists()
 
 
@@ -178,9 +178,9 @@ def test_one_notice_per_person_per_call_whatever_the_order(app, operations):
             program = Program.get(Program.slug == slug)
             first, second = Call.select().where(Call.program == program.id).order_by(Call.opens)
             if operation == "rerun_first":
-                screening.screen_chunk(first.id, on=IN_THE_FIRST)
+                screening.screen_chunk([first.id], on=IN_THE_FIRST)
             else:
-                tasks.screen_call(second.id)
+                tasks.screen_calls([second.id])
         elif operation == "consent_new":
             people.append(consenting(sex="M"))
     for person in people:
@@ -192,3 +192,12 @@ def test_one_notice_per_person_per_call_whatever_the_order(app, operations):
         program = Program.get(Program.slug == slug)
         second = Call.select().where(Call.program == program.id).order_by(Call.opens.desc()).get()
         assert all(second.id in {t.call_id for t in tips_of(p)} for p in people[:2])
+
+
+def test_a_catalog_published_at_once_is_one_pass_telling_of_each_program(app):
+    woman = consenting(sex="M")
+    publish(program_data(WOMEN_ONLY, slug="mujeres"), program_data(slug="todos"))
+    assert sorted(t.program.slug for t in tips_of(woman)) == ["mujeres", "todos"]
+    calls = [t.call_id for t in tips_of(woman)]
+    assert screening.screen_chunk(calls).told == 0
+    assert len(notices_of(woman)) == 2
