@@ -382,3 +382,14 @@ def test_the_credential_needs_the_persons_id_checked_in_this_session(approved, a
     response = client.get(CREDENTIAL.format(folio=application.folio))
     assert response.status_code == 303
     assert response.location.endswith("/oficina/ventanilla")
+
+
+def test_the_state_counter_signs_in_to_the_counter_and_its_menu_has_no_queue(client, two_agencies):
+    clerk = two_agencies["state_counter"]
+    response = client.post(
+        "/oficina/entrar", data={"email": clerk.email, "password": "contraseña-de-prueba-segura"}
+    )
+    assert response.status_code == 303
+    assert response.location.endswith("/oficina/ventanilla")
+    menu = {a["href"] for a in html(client.get("/oficina/ventanilla")).select("nav a")}
+    assert "/oficina/ventanilla" in menu and "/oficina" not in menu
