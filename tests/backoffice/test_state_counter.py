@@ -12,6 +12,7 @@ from portal.models import Application, AuditEvent, Citizen, Consent
 from portal.vocabulary import AuditAction
 from tests.application_builders import MINIMAL_PDF
 from tests.backoffice.test_oficina_assisted import apply_for, check_id, upload_scan
+from tests.conftest import sign_in_as
 from tests.factories import (
     make_agency,
     make_application,
@@ -20,7 +21,6 @@ from tests.factories import (
     make_program,
     make_staff,
 )
-from tests.conftest import sign_in_as
 from tests.support.html import html
 
 PERSON = "/oficina/ventanilla/persona"
