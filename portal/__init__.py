@@ -9,6 +9,7 @@ from portal.applications import tasks as outbox_tasks
 from portal.citizens import oidc
 from portal.config import ROOT, check, from_env, protect_data_files
 from portal.delivery import tasks as delivery_tasks
+from portal.outreach import tasks as outreach_tasks
 from portal.rolls import tasks as roll_tasks
 from portal.secretariat import tasks as secretariat_tasks
 from portal.sms import tasks as sms_tasks  # noqa: F401  (registers its periodic task)
@@ -81,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     delivery_tasks.init_app(app)
     roll_tasks.init_app(app)
     secretariat_tasks.init_app(app)
+    outreach_tasks.init_app(app)
 
     app.before_request(security.assign_request_id)
     app.before_request(security.refuse_oversized_body)

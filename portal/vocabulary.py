@@ -134,6 +134,13 @@ class ViewReason(StrEnum):
     DUPLICADOS = "duplicados"  # the state admin comparing probable duplicate records
 
 
+class ConsentPurpose(StrEnum):
+    """What a person may agree to (portal/citizens/consents.py)."""
+
+    CONTACTO = "contacto"  # keep their phone, e-mail and address to send them notices
+    AVISOS_PROGRAMAS = "avisos_programas"  # be told of programs they may receive
+
+
 class AuditAction(StrEnum):
     # The citizen's sign-in, record and privacy.
     SIGN_IN = "sign_in"
@@ -184,6 +191,9 @@ class AuditAction(StrEnum):
     COUNTER_ID_CHECK = "ventanilla.identificacion"
     COUNTER_REGISTER = "ventanilla.registrar"
     COUNTER_QUESTIONNAIRE = "ventanilla.cuestionario"
+    COUNTER_CONTACT = "ventanilla.contacto"  # contact data taken at the counter, with consent
+    CONSENT_GRANT = "consentimiento.otorgado"
+    CONSENT_REVOKE = "consentimiento.revocado"
     RECORD_VIEW = "expediente.consulta"  # staff saw a person's record (the person sees it)
     # Delivery and credentials.
     CREDENTIAL_ISSUE = "credencial.emitida"

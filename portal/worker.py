@@ -9,6 +9,7 @@ from portal.appointments import tasks as appointment_tasks
 from portal.backoffice import tasks as audit_tasks
 from portal.complaints import tasks as complaint_tasks
 from portal.delivery import tasks as delivery_tasks
+from portal.outreach import tasks as outreach_tasks
 from portal.rolls import tasks as roll_tasks
 from portal.secretariat import tasks as secretariat_tasks
 from portal.transparency import tasks as open_data_tasks
@@ -26,6 +27,7 @@ __all__ = [
     "huey",
     "open_data_tasks",
     "outbox_tasks",
+    "outreach_tasks",
     "roll_tasks",
     "secretariat_tasks",
     "web_tasks",

@@ -829,9 +829,14 @@ def may_change_document(application: Application, requirement_id: int) -> bool:
     )
 
 
-def person_profile(citizen: Citizen, on: dt.date) -> dict[str, Any]:
+def person_profile(
+    citizen: Citizen, on: dt.date, *, enrolled: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """Questionnaire answers overlaid with identity from the digital ID and the
-    enrollments the portal knows about, which the person cannot change."""
+    enrollments the portal knows about, which the person cannot change.
+
+    ``enrolled``: the slugs of the programs the person receives, when the
+    caller read them for many people at once (portal/outreach/screening.py)."""
     try:
         profile = parse_profile(dict(citizen.profile or {}), on=on)
     except ProfileError:
@@ -842,7 +847,9 @@ def person_profile(citizen: Citizen, on: dt.date) -> dict[str, Any]:
     profile["sex"] = citizen.sex
     if citizen.municipality_id:
         profile["municipality"] = citizen.municipality_id
-    profile["enrolled"] = tuple(slug for (slug,) in _ENROLLED(citizen=citizen.id))
+    if enrolled is None:
+        enrolled = tuple(slug for (slug,) in _ENROLLED(citizen=citizen.id))
+    profile["enrolled"] = enrolled
     return profile
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     HiddenField,
@@ -18,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -26,6 +28,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.citizens.forms import ProfileForm
 from portal.eligibility.profile import SLUG_RE
 from portal.models import STAFF_ROLES
 from portal.vocabulary import STATE_ROLES
@@ -344,3 +347,29 @@ class RegisterForm(IdentityCheckForm):
 class AssistedApplyForm(BaseForm):
     program = SelectField(_l("Programa"), coerce=str)
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class CounterContactForm(ProfileForm):
+    """The contact data, address and notice channel a person gives at the counter.
+
+    The fields are the person's own "Mis datos" form (portal/citizens/forms.py),
+    so the address is the record's INEGI fields with the state's municipality
+    list; when portal/territory's address catalogs land, the territory fields
+    join here and in that form alike. Nothing is kept without ``consent``.
+    """
+
+    consent = BooleanField(
+        _l("La persona acepta que guardemos estos datos para enviarle avisos de sus trámites"),
+        description=_l(
+            "Léale el aviso de privacidad antes de marcarlo. Puede retirar su permiso cuando quiera."
+        ),
+        validators=[
+            InputRequired(
+                message=_l("Sin el permiso de la persona no se guardan sus datos de contacto.")
+            )
+        ],
+    )
+    tell_of_programs = BooleanField(
+        _l("También quiere que le avisemos de programas que podría recibir"),
+        description=_l("Se le avisa una sola vez por convocatoria. Puede retirarlo cuando quiera."),
+    )

@@ -32,6 +32,7 @@ from peewee import IntegrityError, fn
 from portal.backoffice.audit import Actor, record
 from portal.catalog import schema as catalog
 from portal.catalog.store import (
+    announce_published,
     create_program,
     federal_roll_of,
     program_for_engine,
@@ -319,6 +320,7 @@ def save(
             },
             request_id=request_id,
         )
+    announce_published([program.id])
     return new_version
 
 

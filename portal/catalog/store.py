@@ -19,6 +19,7 @@ rules change) for the cache to notice.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,26 @@ K = TypeVar("K", bound=Hashable)
 M = TypeVar("M", bound=BaseModel)
 
 
+log = logging.getLogger("portal.catalog")
+
+# Called with program ids after a transaction that published a new version of
+# those programs commits: the screening for people who may receive them
+# registers its task here (portal/outreach/tasks.py).
+after_published: list[Callable[[list[int]], None]] = []
+
+
+def announce_published(program_ids: list[int]) -> None:
+    """Tell the listeners; a queue that cannot take the task does not undo the
+    publication (the daily screening of the calls opening still runs)."""
+    if not program_ids:
+        return
+    for listener in after_published:
+        try:
+            listener(list(program_ids))
+        except Exception as exc:  # noqa: BLE001 - any queue failure
+            log.error("no se pudo encolar la revisión de personas: %s", type(exc).__name__)
+
+
 class LoadError(ValueError):
     """A catalog that is valid on its own but cannot replace what the database holds,
     e.g. it drops a call that already has applications. Nothing is written."""
@@ -110,6 +131,7 @@ def load_catalog(
     the file as it is.
     """
     summary = LoadSummary()
+    published: list[int] = []
     with write():
         agencies = _upsert_agencies(catalog, summary)
         problems: list[Text] = []
@@ -142,6 +164,7 @@ def load_catalog(
                 snapshot=data.to_dict(),
                 created_by=actor,
             )
+            published.append(program.id)
         if problems:
             raise LoadError(problems)
         if summary.changed:
@@ -156,6 +179,7 @@ def load_catalog(
                     "dependencias_nuevas": summary.agencies_created,
                 },
             )
+    announce_published(published)
     return summary
 
 

@@ -152,3 +152,30 @@ class IdentityCheck(BaseModel):
     id_type = CharField(max_length=20)
     id_number = CharField(max_length=40)
     created_at = DateTimeField(default=utcnow, index=True)
+
+
+CONSENT_PURPOSES = ("contacto", "avisos_programas")
+
+
+class Consent(BaseModel):
+    """What a person agreed to (``purpose``, a :class:`~portal.vocabulary.ConsentPurpose`),
+    when, and which staff member took it down at a counter (None: the person
+    on their own pages). Revoking keeps the row and dates it, so the record
+    shows what was agreed and for how long; a new consent is a new row.
+    """
+
+    id: AutoField[int]
+    # The (citizen, purpose) index below serves look-ups by citizen too.
+    citizen = ForeignKeyField(Citizen, backref="consents", on_delete="CASCADE", index=False)
+    citizen_id: ForeignKeyField[int]
+    purpose = CharField(
+        max_length=20,
+        constraints=[SQL("CHECK (purpose IN ('contacto', 'avisos_programas'))")],
+    )
+    granted_at = DateTimeField(default=utcnow)
+    granted_by = ForeignKeyField(StaffUser, null=True, on_delete="SET NULL")
+    granted_by_id: ForeignKeyField[int | None]
+    revoked_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("citizen", "purpose"), False),)

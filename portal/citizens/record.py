@@ -27,14 +27,14 @@ from peewee import IntegrityError
 from portal.applications import assistance
 from portal.backoffice.audit import Actor, record
 from portal.catalog import geography as geo
+from portal.citizens import consents, id_documents
 from portal.citizens import curp as curp_rules
-from portal.citizens import id_documents
 from portal.citizens.models import ADDRESS_FIELDS, CorrectionRequest, Identity, IdentityCheck
 from portal.citizens.oidc import DigitalIdentity
 from portal.citizens.phones import normalise_phone
 from portal.messages import Joined, Text
 from portal.models import Citizen, Municipality, utcnow
-from portal.vocabulary import Assistance, AuditAction
+from portal.vocabulary import Assistance, AuditAction, ConsentPurpose
 from portal.web.database import locked, write
 from portal.web.i18n import LANGUAGES
 
@@ -378,3 +378,40 @@ def record_identity_check(
             request_id=request_id,
         )
     return check
+
+
+def take_contact_at_counter(
+    citizen: Citizen,
+    values: Mapping[str, str | None],
+    municipality: str | None,
+    actor: Actor,
+    *,
+    tell_of_programs: bool,
+    request_id: str = "",
+) -> list[str]:
+    """Store the contact data a person gave at the counter, with their consent.
+
+    The consent to keep them (``contacto``: what, when, which staff member) is
+    written in the same transaction as the data and the counter's audit entry
+    (fields named, never values): a refused phone or municipality leaves
+    nothing behind. ``tell_of_programs`` grants or withdraws the consent to be
+    told of programs the person may receive. Returns the fields changed.
+    """
+    if values.get("phone"):
+        normalise_phone(values["phone"] or "")  # refused before anything is written
+    with write():
+        consents.grant(citizen, ConsentPurpose.CONTACTO, actor, request_id=request_id)
+        if tell_of_programs:
+            consents.grant(citizen, ConsentPurpose.AVISOS_PROGRAMAS, actor, request_id=request_id)
+        else:
+            consents.revoke(citizen, ConsentPurpose.AVISOS_PROGRAMAS, actor, request_id=request_id)
+        changed = update_contact(citizen, values, municipality, actor, request_id=request_id)
+        record(
+            AuditAction.COUNTER_CONTACT,
+            actor,
+            object_type="ciudadano",
+            object_id=citizen.id,
+            details={"fields": changed},
+            request_id=request_id,
+        )
+    return changed

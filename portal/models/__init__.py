@@ -27,7 +27,13 @@ from portal.catalog.models import (
     ProgramVersion,
     Requirement,
 )
-from portal.citizens.models import Citizen, CorrectionRequest, Identity, IdentityCheck
+from portal.citizens.models import (
+    Citizen,
+    Consent,
+    CorrectionRequest,
+    Identity,
+    IdentityCheck,
+)
 from portal.complaints.models import COMPLAINT_MODELS, Complaint, ComplaintTally
 from portal.delivery.models import Credential, Delivery, Recertification
 from portal.eligibility.models import HouseholdMember, ResumeCode
@@ -41,6 +47,7 @@ from portal.models.planning import (
     PlanTally,
 )
 from portal.models.rights import RIGHTS_MODELS, ArcoRequest, BlackoutPeriod
+from portal.outreach.models import ProgramTip
 from portal.rolls.models import (
     PADRON_MODELS,
     CitizenMerge,
@@ -109,6 +116,8 @@ ALL_MODELS = [
     *APPOINTMENT_MODELS,
     *TERRITORY_MODELS,
     *COMPLAINT_MODELS,
+    Consent,
+    ProgramTip,
 ]
 
 __all__ = [
@@ -153,6 +162,8 @@ __all__ += [
     "Identity",
     "ImportBatch",
     "IdentityCheck",
+    "Consent",
+    "ProgramTip",
     "ImportRejection",
     "Locality",
     "PostalSettlement",

@@ -119,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.delivery.views import recertification as delivery_recertification
     from portal.delivery.views import replacement as credential_office
     from portal.eligibility import views as questionnaire
+    from portal.outreach import views as outreach
     from portal.planning import views as planning
     from portal.rights import views as rights
     from portal.rolls import views as padron
@@ -155,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
         secretariat,
         territory,
         complaints,
+        outreach,
     ):
         app.register_blueprint(area.bp)
     app.register_blueprint(rights.office)

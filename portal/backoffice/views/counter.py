@@ -47,19 +47,29 @@ from portal.backoffice import audit
 from portal.backoffice.forms import (
     AssistedApplyForm,
     ConfirmForm,
+    CounterContactForm,
     CurpForm,
     IdentityCheckForm,
     RegisterForm,
 )
 from portal.backoffice.views import shared as staff
+from portal.citizens import consents, id_documents
 from portal.citizens import curp as curp_rules
-from portal.citizens import id_documents
 from portal.citizens import record as citizens
+from portal.citizens.phones import PhoneError
 from portal.eligibility import flow as questionnaire_flow
 from portal.eligibility.profile import FIELDS
-from portal.models import Application, Citizen, Municipality, Program, Requirement, utcnow
+from portal.models import (
+    Agency,
+    Application,
+    Citizen,
+    Municipality,
+    Program,
+    Requirement,
+    utcnow,
+)
 from portal.vocabulary import ApplicationStatus as S
-from portal.vocabulary import Role, ViewReason
+from portal.vocabulary import ConsentPurpose, Role, ViewReason
 from portal.web.auth import staff_required
 from portal.web.errors import keep_place_on_413
 from portal.web.forms import BaseForm
@@ -67,7 +77,9 @@ from portal.web.htmx import render
 
 bp = Blueprint("oficina_assisted", __name__, url_prefix="/oficina/ventanilla")
 
-COUNTER_STAFF = (Role.REVISOR, Role.ADMIN_DEPENDENCIA)
+# The state counter serves every agency's programs (staff.counter_scope);
+# the others, their own agency's.
+COUNTER_STAFF = (Role.REVISOR, Role.ADMIN_DEPENDENCIA, Role.VENTANILLA_ESTATAL)
 LOOKED_UP = "ventanilla_consulta"  # the person found by CURP in this staff session
 VERIFIED = "ventanilla_persona"  # ... once their ID was checked
 ASKED = "ventanilla_preguntas"  # the order of the questions asked of the checked person
@@ -177,16 +189,26 @@ def register():
 
 
 def _own_programs():
+    """The programs this staff member serves: every agency's at the state
+    counter, their agency's elsewhere (staff.counter_scope)."""
     return (
-        staff.agency_scope(Program.select(), Program.agency)
+        staff.counter_scope(Program.select(Program, Agency).join(Agency), Program.agency)
         .where(Program.active == True)  # noqa: E712
         .order_by(Program.name)
     )
 
 
 def open_programs(today: date) -> list[Program]:
-    """The agency's programs that take applications today."""
+    """The programs served here that take applications today."""
     return [p for p in _own_programs() if apps.open_call(p, today)]
+
+
+def program_choice(program: Program) -> SelectChoice:
+    """A program in the counter's list; the state counter's names its agency,
+    whose queue the application goes to."""
+    if staff.serves_every_agency():
+        return SelectChoice(program.slug, f"{program.name} · {program.agency.name}")
+    return SelectChoice(program.slug, program.name)
 
 
 @bp.route("/persona", methods=["GET", "POST"])
@@ -217,11 +239,11 @@ def _person_page(citizen: Citizen, check_form: IdentityCheckForm, refused: str =
     verified = session.get(VERIFIED) == citizen.id
     apply_form = AssistedApplyForm(formdata=None, idempotency_key=uuid.uuid4().hex)
     today = utcnow().date()
-    apply_form.program.choices = [SelectChoice(p.slug, p.name) for p in open_programs(today)]
+    apply_form.program.choices = [program_choice(p) for p in open_programs(today)]
     if refused:
         apply_form.program.errors = [refused]
     applications = list(
-        staff.agency_scope(Application.select().join(Program), Program.agency)
+        staff.counter_scope(Application.select().join(Program), Program.agency)
         .where(Application.citizen == citizen.id)
         .order_by(Application.created_at.desc())
     )
@@ -235,6 +257,8 @@ def _person_page(citizen: Citizen, check_form: IdentityCheckForm, refused: str =
         apply_form=apply_form,
         applications=applications,
         answered=questionnaire_flow.answered_count(citizen),
+        every_agency=staff.serves_every_agency(),
+        contact_consent=consents.in_force(citizen.id, ConsentPurpose.CONTACTO),
     ), status
 
 
@@ -243,11 +267,14 @@ def _person_page(citizen: Citizen, check_form: IdentityCheckForm, refused: str =
 def apply():
     citizen = verified_citizen()
     form = AssistedApplyForm()
-    form.program.choices = [SelectChoice(p.slug, p.name) for p in _own_programs()]
+    form.program.choices = [program_choice(p) for p in _own_programs()]
     if not form.validate_on_submit():
-        return _person_page(
-            citizen, IdentityCheckForm(formdata=None), _("Elija un programa de su dependencia.")
+        refused = (
+            _("Elija uno de los programas de la lista.")
+            if staff.serves_every_agency()
+            else _("Elija un programa de su dependencia.")
         )
+        return _person_page(citizen, IdentityCheckForm(formdata=None), refused)
     program = Program.get(Program.slug == form.program.data)
     try:
         application = apps.start_draft(
@@ -262,9 +289,43 @@ def apply():
     return redirect(url_for(".application", folio=application.folio), code=303)
 
 
+@bp.route("/persona/contacto", methods=["GET", "POST"])
+@staff_required(*COUNTER_STAFF)
+def contact():
+    """The person's phone, e-mail, address and how they want notices, kept
+    only with their consent, taken down here with the date and the staff member."""
+    citizen = verified_citizen()
+    if request.method == "GET":
+        form = CounterContactForm(
+            obj=citizen,
+            tell_of_programs=consents.in_force(citizen.id, ConsentPurpose.AVISOS_PROGRAMAS)
+            is not None,
+        )
+        form.municipality.data = citizen.municipality_id or ""
+    else:
+        form = CounterContactForm()
+    if form.validate_on_submit():
+        try:
+            citizens.take_contact_at_counter(
+                citizen,
+                {name: form[name].data for name in citizens.CONTACT_FIELDS},
+                form.municipality.data or None,
+                staff.actor(),
+                tell_of_programs=bool(form.tell_of_programs.data),
+                request_id=g.request_id,
+            )
+        except PhoneError as exc:  # the form's check already refuses these
+            form.phone.errors = [exc.message]
+        else:
+            flash(_("Datos de contacto guardados."), "ok")
+            return redirect(url_for(".person"), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render("backoffice/assisted_contact.html", form=form, citizen=citizen), status
+
+
 def _assisted_application(folio: str) -> tuple[Application, Citizen]:
     application = staff.get_or_404(
-        staff.agency_scope(Application.select().join(Program), Program.agency).where(
+        staff.counter_scope(Application.select().join(Program), Program.agency).where(
             Application.folio == folio.upper()
         )
     )
@@ -419,6 +480,36 @@ def _printed_receipt(folio: str, paper: str):
     return render(
         "applications/receipt_print.html",
         receipt=receipts.receipt(application, receipts.waiting_list(application)),
+        paper=paper,
+        back_url=url_for(".application", folio=application.folio),
+    )
+
+
+@bp.get("/solicitudes/<folio>/credencial")
+@staff_required(*COUNTER_STAFF)
+def credential(folio: str):
+    """The approved person's delivery credential (QR), ready for A4 or letter paper."""
+    return _printed_credential(folio, "a4")
+
+
+@bp.get("/solicitudes/<folio>/credencial/80mm")
+@staff_required(*COUNTER_STAFF)
+def credential_slip(folio: str):
+    """The same credential on the counter's 80 mm printer."""
+    return _printed_credential(folio, "80mm")
+
+
+def _printed_credential(folio: str, paper: str):
+    # As the receipt: the person checked in this session, and the view audited.
+    application, citizen = _assisted_application(folio)
+    if application.status != S.APROBADA:
+        flash(_("La credencial se imprime cuando la dependencia aprueba la solicitud."), "info")
+        return redirect(url_for(".application", folio=application.folio), code=303)
+    return render(
+        "backoffice/assisted_credential_print.html",
+        application=application,
+        citizen=citizen,
+        program=Program.get_by_id(application.program_id),
         paper=paper,
         back_url=url_for(".application", folio=application.folio),
     )

@@ -47,6 +47,22 @@ def agency_scope(query, agency_field):
     return query.where(agency_field == current_user.agency_id)
 
 
+def serves_every_agency() -> bool:
+    """The state counter (and state admins) serve every agency's programs at
+    the counter; an agency's counter staff serve only their own."""
+    return current_user.role in (Role.ADMIN_ESTATAL, Role.VENTANILLA_ESTATAL)
+
+
+def counter_scope(query, agency_field):
+    """``query`` limited to what the current staff member may serve at the
+    counter (:func:`serves_every_agency`). Only the counter's pages use it:
+    review and decision stay with :func:`agency_scope`, so the state counter
+    files an application that the owning agency's queue decides."""
+    if serves_every_agency():
+        return query
+    return query.where(agency_field == current_user.agency_id)
+
+
 def get_or_404(query):
     row = query.first()
     if row is None:
