@@ -24,6 +24,7 @@ from portal.applications.uploads import inspect_upload
 from portal.appointments import bookings
 from portal.appointments.models import Purpose
 from portal.backoffice.audit import Actor
+from portal.complaints import desk
 from portal.delivery import handover as delivery
 from portal.delivery import recertification
 from portal.models import (
@@ -57,6 +58,9 @@ PROGRAM_ADMINS = ("admin_dependencia", "admin_estatal")
 STATE = ("admin_estatal",)
 COUNTER = ("revisor", "admin_dependencia")
 RECERTIFIERS = ("revisor", "supervisor", "admin_dependencia")
+# An agency's complaint desk: the state admins see only complaints about no program
+# and those sent on to the internal control body, never an agency's own.
+COMPLAINT_DESK = ("revisor", "supervisor", "admin_dependencia")
 # Only roles no persona has (the secretariat's, the state counter's): every persona is refused.
 NO_PERSONA: tuple[str, ...] = ()
 AGENCY_ADMIN = ("admin_dependencia",)
@@ -287,6 +291,27 @@ RULES: dict[str, Rule] = {
     # Territory (issue 19, items 1-3): the nearest delivery points, for anyone; a signed-in
     # citizen starts from their own record's locality, never named in the URL.
     "territory.nearest_points": ANYONE,
+    # Complaints and reports (issue 18, item 7): anyone files and follows one (folio and
+    # code posted); the signed-in person's own; the desk of the program's agency.
+    "complaints.new": ANYONE,
+    "complaints.follow": ANYONE,
+    "complaints.statistics": ANYONE,
+    "complaints.statistics_csv": ANYONE,
+    "complaints.mine": CITIZEN,
+    "complaints.mine_detail": CITIZEN_OWN,
+    "complaints_office.queue": staff(REVIEWERS),
+    "complaints_office.detail": staff(COMPLAINT_DESK, own=True),
+    "complaints_office.attachment": staff(COMPLAINT_DESK, own=True),
+    "complaints_office.assign": staff(COMPLAINT_DESK, own=True),
+    "complaints_office.answer": staff(COMPLAINT_DESK, own=True),
+    "complaints_office.escalate": staff(COMPLAINT_DESK, own=True),
+    # The state counter and outreach (issue 18, items 4 and 6): the counter takes down
+    # the checked person's contact and prints an approved application's credential
+    # (the state counter, ventanilla_estatal, is no persona); the person's consent.
+    "oficina_assisted.contact": staff(COUNTER),
+    "oficina_assisted.credential": staff(COUNTER, own=True),
+    "oficina_assisted.credential_slip": staff(COUNTER, own=True),
+    "outreach.preferences": CITIZEN,
 }
 
 # Endpoints whose object must be in a particular state for its owner to see it.
@@ -311,11 +336,26 @@ PARAM_OVERRIDES = {
     "appointments.book_delivery": {"folio": "approved_folio"},
     "appointments_office.office_day": {"place_id": "office_id"},
     "appointments_office.office_slots": {"place_id": "office_id"},
+    "complaints.mine_detail": {"folio": "complaint_folio"},
+    "complaints_office.detail": {"folio": "complaint_folio"},
+    "complaints_office.attachment": {"folio": "complaint_folio"},
+    "complaints_office.assign": {"folio": "complaint_folio"},
+    "complaints_office.answer": {"folio": "complaint_folio"},
+    "complaints_office.escalate": {"folio": "complaint_folio"},
+    "oficina_assisted.credential": {"folio": "approved_folio"},
+    "oficina_assisted.credential_slip": {"folio": "approved_folio"},
 }
 
 # Endpoints that name their object in the query string: argument -> key of ``params``.
 QUERY_ARGS = {
     "secretariat.new_thread": {"tema": "topic", "id": "program_id"},
+}
+
+# Endpoints whose allowed use changes their object even on an empty POST (a complaint
+# sent on leaves the agency's hands): each persona gets a fresh object of its own,
+# argument -> key of the function in ``params`` that makes one.
+FRESH_PER_PERSONA = {
+    "complaints_office.escalate": {"folio": "new_complaint_folio"},
 }
 
 PERSONAS = [
@@ -428,7 +468,18 @@ def _world():
     # A delivery booking of the owner's approved application, at the agency's point.
     point = make_delivery_point(approved.program)
     booking = bookings.book(owner, make_slot(point=point).id, Purpose.ENTREGA, application=approved)
+
+    # A complaint of the owner about the home agency's program, with an attachment.
+    def new_complaint_folio(attachment=None) -> str:
+        filing = desk.Filing(
+            "queja", "programa", "No me dieron el apoyo en la fecha anunciada.", program.id
+        )
+        return desk.file_complaint(filing, citizen=owner, attachment=attachment).complaint.folio
+
+    complaint_folio = new_complaint_folio(inspect_upload(MINIMAL_PDF, "prueba.pdf"))
     params = {
+        "complaint_folio": complaint_folio,
+        "new_complaint_folio": new_complaint_folio,
         "obligation_id": obligation.id,
         "submission_id": sent.id,
         "thread_id": thread.id,
@@ -500,12 +551,13 @@ def test_route_is_refused_to_everyone_its_rule_does_not_allow(app, endpoint, cap
     for url_rule in rules:
         names = PARAM_OVERRIDES.get(endpoint, {})
         values = {k: params[names.get(k, k)] for k in url_rule.arguments}
-        path = url_rule.build(values, append_unknown=False)[1]
         query = {k: params[v] for k, v in QUERY_ARGS.get(endpoint, {}).items()}
-        if query:
-            path += "?" + "&".join(f"{k}={v}" for k, v in query.items())
         for method in sorted(url_rule.methods - {"HEAD", "OPTIONS"}):
             for persona in PERSONAS:
+                fresh = {k: params[v]() for k, v in FRESH_PER_PERSONA.get(endpoint, {}).items()}
+                path = url_rule.build({**values, **fresh}, append_unknown=False)[1]
+                if query:
+                    path += "?" + "&".join(f"{k}={v}" for k, v in query.items())
                 client = app.test_client()
                 if persona != "anonymous":
                     sign_in_as(client, people[persona])

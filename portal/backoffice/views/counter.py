@@ -304,11 +304,20 @@ def contact():
         form.municipality.data = citizen.municipality_id or ""
     else:
         form = CounterContactForm()
+    form.offer_choices(citizen)
+    if form.looking_up():
+        # "Buscar" only fills the locality and settlement lists: nothing is saved.
+        return render("backoffice/assisted_contact.html", form=form, citizen=citizen)
     if form.validate_on_submit():
         try:
             citizens.take_contact_at_counter(
                 citizen,
-                {name: form[name].data for name in citizens.CONTACT_FIELDS},
+                {
+                    "phone": form.phone.data,
+                    "email": form.email.data,
+                    "notify_channel": form.notify_channel.data,
+                    **form.address_values(),
+                },
                 form.municipality.data or None,
                 staff.actor(),
                 tell_of_programs=bool(form.tell_of_programs.data),
