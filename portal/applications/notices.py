@@ -18,7 +18,7 @@ import smtplib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Any, Protocol
 
 from portal.applications import notice_texts
 from portal.citizens.phones import sms_address
@@ -387,50 +387,77 @@ def deliver_due(
 def _deliver_due(
     senders: Mapping[str, Sender], base_url: str, now: dt.datetime, limit: int
 ) -> dict[str, int]:
+    return send_due(
+        Outbox,
+        lambda row: _message(row, base_url),
+        lambda row, message: senders[row.channel].send(message),
+        now=now,
+        limit=limit,
+    )
+
+
+def send_due(
+    table: Any,
+    message_of: Callable[[Any], Message | None],
+    send: Callable[[Any, Message], None],
+    *,
+    now: dt.datetime,
+    limit: int = 100,
+    what: str = "aviso",
+) -> dict[str, int]:
+    """Send the due rows of an outbox ``table`` (this module's, or the staff's in
+    portal/secretariat/inbox.py): each leased for LEASE so two consumers never
+    send it twice, retried with :func:`backoff` until MAX_ATTEMPTS, given up at
+    once when it has no address (``message_of`` gives None) or the sender says
+    :class:`Undeliverable`. Logs name the row by id only."""
     counts = {"enviado": 0, "reintento": 0, "fallido": 0}
     due = list(
-        Outbox.select(Outbox.id, Outbox.next_attempt_at)
-        .where((Outbox.status == "pendiente") & (Outbox.next_attempt_at <= now))
-        .order_by(Outbox.next_attempt_at)
+        table.select(table.id, table.next_attempt_at)
+        .where((table.status == "pendiente") & (table.next_attempt_at <= now))
+        .order_by(table.next_attempt_at)
         .limit(limit)
     )
     for candidate in due:
         with write():
             claimed = (
-                Outbox.update(next_attempt_at=now + LEASE)
+                table.update(next_attempt_at=now + LEASE)
                 .where(
-                    (Outbox.id == candidate.id)
-                    & (Outbox.status == "pendiente")
-                    & (Outbox.next_attempt_at == candidate.next_attempt_at)
+                    (table.id == candidate.id)
+                    & (table.status == "pendiente")
+                    & (table.next_attempt_at == candidate.next_attempt_at)
                 )
                 .execute()
             )
         if not claimed:
             continue  # another worker has it
-        row = Outbox.get_by_id(candidate.id)
-        message = _message(row, base_url)
+        row = table.get_by_id(candidate.id)
+        message = message_of(row)
         try:
             if message is None:
                 raise LookupError("sin destinatario")
-            senders[row.channel].send(message)
+            send(row, message)
         except Exception as exc:  # noqa: BLE001 - any failure is retried later
             attempts = row.attempts + 1
             gave_up = attempts >= MAX_ATTEMPTS or message is None or isinstance(exc, Undeliverable)
             with write():
-                Outbox.update(
+                table.update(
                     attempts=attempts,
                     status="fallido" if gave_up else "pendiente",
                     next_attempt_at=now + backoff(attempts),
                     last_error=type(exc).__name__,
-                ).where(Outbox.id == row.id).execute()
+                ).where(table.id == row.id).execute()
             log.warning(
-                "aviso no enviado (outbox %s, intento %s, %s)", row.id, attempts, type(exc).__name__
+                "%s no enviado (outbox %s, intento %s, %s)",
+                what,
+                row.id,
+                attempts,
+                type(exc).__name__,
             )
             counts["fallido" if gave_up else "reintento"] += 1
             continue
         with write():
-            Outbox.update(status="enviado", attempts=row.attempts + 1, sent_at=utcnow()).where(
-                Outbox.id == row.id
+            table.update(status="enviado", attempts=row.attempts + 1, sent_at=utcnow()).where(
+                table.id == row.id
             ).execute()
         counts["enviado"] += 1
     return counts

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping
 
-from portal.applications.notices import EMAIL_FOOTER, LEASE, MAX_ATTEMPTS, Message, Sender, backoff
+from portal.applications.notices import EMAIL_FOOTER, Message, Sender, send_due
 from portal.models import StaffNotice, StaffOutbox, StaffUser, utcnow
 from portal.web.database import write
 from portal.web.extensions import db
@@ -62,58 +62,16 @@ def _message(row: StaffOutbox, base_url: str) -> Message | None:
 def deliver_due(
     sender: Sender, *, base_url: str = "", now: dt.datetime | None = None, limit: int = 100
 ) -> dict[str, int]:
-    """Send the e-mails that are due; how many were sent, retried and given up."""
-    now = now or utcnow()
-    counts = {"enviado": 0, "reintento": 0, "fallido": 0}
-    due = list(
-        StaffOutbox.select(StaffOutbox.id, StaffOutbox.next_attempt_at)
-        .where((StaffOutbox.status == "pendiente") & (StaffOutbox.next_attempt_at <= now))
-        .order_by(StaffOutbox.next_attempt_at)
-        .limit(limit)
+    """Send the e-mails that are due; how many were sent, retried and given up
+    (the citizens' outbox loop, portal/applications/notices.py ``send_due``)."""
+    return send_due(
+        StaffOutbox,
+        lambda row: _message(row, base_url),
+        lambda _row, message: sender.send(message),
+        now=now or utcnow(),
+        limit=limit,
+        what="aviso a personal",
     )
-    for candidate in due:
-        with write():
-            claimed = (
-                StaffOutbox.update(next_attempt_at=now + LEASE)
-                .where(
-                    (StaffOutbox.id == candidate.id)
-                    & (StaffOutbox.status == "pendiente")
-                    & (StaffOutbox.next_attempt_at == candidate.next_attempt_at)
-                )
-                .execute()
-            )
-        if not claimed:
-            continue  # another worker has it
-        row = StaffOutbox.get_by_id(candidate.id)
-        message = _message(row, base_url)
-        try:
-            if message is None:
-                raise LookupError("sin destinatario")
-            sender.send(message)
-        except Exception as exc:  # noqa: BLE001 - any failure is retried later
-            attempts = row.attempts + 1
-            gave_up = attempts >= MAX_ATTEMPTS or message is None
-            with write():
-                StaffOutbox.update(
-                    attempts=attempts,
-                    status="fallido" if gave_up else "pendiente",
-                    next_attempt_at=now + backoff(attempts),
-                    last_error=type(exc).__name__,
-                ).where(StaffOutbox.id == row.id).execute()
-            log.warning(
-                "aviso a personal no enviado (outbox %s, intento %s, %s)",
-                row.id,
-                attempts,
-                type(exc).__name__,
-            )
-            counts["fallido" if gave_up else "reintento"] += 1
-            continue
-        with write():
-            StaffOutbox.update(status="enviado", attempts=row.attempts + 1, sent_at=utcnow()).where(
-                StaffOutbox.id == row.id
-            ).execute()
-        counts["enviado"] += 1
-    return counts
 
 
 INBOX_SIZE = 50
