@@ -95,7 +95,10 @@ def test_profile_completion_works_without_javascript(browser, base_url, provider
     page.wait_for_url("**/mis-datos/aviso**")
     page.get_by_label("Leí el aviso de privacidad").check()
     page.get_by_role("button", name="Aceptar y continuar").click()
-    page.locator("input[name=locality]").fill("Jalpan")
+    # Without JavaScript "Buscar" posts the form back with the municipality's localities.
+    page.locator("select[name=municipality]").select_option("22009")
+    page.get_by_role("button", name="Buscar localidades y colonias").click()
+    page.locator("select[name=locality_code]").select_option("220090001")
     page.get_by_role("button", name="Guardar").click()
     page.wait_for_url("**/mis-datos")
     assert "Jalpan" in page.locator("main").inner_text()
