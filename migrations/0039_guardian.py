@@ -17,7 +17,9 @@ def up(migrator, db):
     guardian = ForeignKeyField(Citizen, null=True, on_delete="RESTRICT", field=Citizen.id)
     migrator.migrate(
         migrator.add_column("application", "guardian_id", guardian),
-        migrator.add_column("application", "guardian_relation", CharField(max_length=20, default="")),
+        migrator.add_column(
+            "application", "guardian_relation", CharField(max_length=20, default="")
+        ),
     )
 
 

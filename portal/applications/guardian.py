@@ -102,7 +102,9 @@ def read_child(
         errors["first_surname"] = _l("Escriba el primer apellido.")
     if errors:
         raise HouseholdError(errors)
-    return ChildDetails(value, names["given_names"], names["first_surname"], names["second_surname"])
+    return ChildDetails(
+        value, names["given_names"], names["first_surname"], names["second_surname"]
+    )
 
 
 def child_facts(member: Member, guardian: Citizen) -> dict[str, Any]:
