@@ -159,7 +159,7 @@ def apply_for_child(
     return draft
 
 
-def followed_by(citizen_id: int) -> ModelSelect:
+def followed_by(citizen_id: int) -> ModelSelect[Application]:
     """The applications a person follows: their own and those they made for a child."""
     return Application.select().where(
         (Application.citizen == citizen_id) | (Application.guardian == citizen_id)

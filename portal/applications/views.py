@@ -248,7 +248,7 @@ def apply_for_child(slug: str, member: int):
         else:
             return redirect(url_for(".documents", folio=draft.folio), code=303)
     form.idempotency_key.data = uuid.uuid4().hex
-    refused = form.errors or reasons or (request.method == "POST" and not child.is_child)
+    failed = form.errors or reasons or (request.method == "POST" and not child.is_child)
     return render(
         "applications/apply_for_child.html",
         program=program,
@@ -256,7 +256,7 @@ def apply_for_child(slug: str, member: int):
         member_index=member,
         reasons=reasons,
         form=form,
-    ), (422 if refused else 200)
+    ), (422 if failed else 200)
 
 
 # The questionnaire's pages that ask a "maybe" its missing answers.
