@@ -34,6 +34,10 @@ from portal.models import Application, Citizen, Program
 from portal.web.database import write
 
 NAME_MAX = 80
+CHILD_ALREADY_APPLIED = _l(
+    "Ya hay una solicitud en curso para esta niña o niño en esta convocatoria. "
+    "Si la hizo otra persona de su familia, ella puede seguirla."
+)
 # Said for a CURP whose record is not a child's: nothing about whose it is.
 NOT_THIS_CURP = _l(
     "No podemos hacer una solicitud con esta CURP. Revise que sea la de su hija o hijo; "
@@ -154,6 +158,11 @@ def apply_for_child(
             )
     except NotAChild:
         raise workflow.Refused([NOT_THIS_CURP]) from None
+    except workflow.Refused as refused:
+        # Said of the child, not of the guardian ("Ya tiene una solicitud...").
+        already = str(workflow.ALREADY_APPLIED)
+        reasons = [CHILD_ALREADY_APPLIED if str(r) == already else r for r in refused.texts]
+        raise workflow.Refused(reasons) from None
     if created:
         record.announce_new([child.id])
     return draft

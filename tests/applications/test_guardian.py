@@ -105,13 +105,22 @@ def test_guardian_applies_for_a_seven_year_old_daughter(login, guardian, program
     listing = html(client.get("/mis-solicitudes"))
     row = listing.find("a", string=application.folio).find_parent("tr")
     assert "Para Ana" in row.get_text()
-    assert client.get(f"/mis-solicitudes/{application.folio}").status_code == 200
+    detail = html(client.get(f"/mis-solicitudes/{application.folio}"))
+    assert "Esta solicitud es de Ana Gómez Ruiz" in detail.find(id="para-quien").get_text()
 
 
 def test_the_apply_page_and_the_results_offer_applying_for_the_child(login, guardian, program):
     client = login(guardian)
     page = html(client.get(f"/programas/{program.slug}/solicitar"))
     link = page.find("a", string="Solicitar para su hija de 7 años")
+    assert link["href"] == f"/programas/{program.slug}/solicitar-para/0"
+
+
+def test_the_results_offer_applying_for_the_child_of_the_household(login, guardian, program):
+    client = login(guardian)
+    page = html(client.get("/cuestionario/resultados"))
+    card = page.find("h3", string="Para su hija de 7 años").find_parent("li")
+    link = card.find("a", string="Solicitar para su hija de 7 años")
     assert link["href"] == f"/programas/{program.slug}/solicitar-para/0"
 
 
@@ -294,7 +303,7 @@ def test_a_second_live_application_for_the_same_child_and_program_is_refused(
     before = state()
     response = apply(other, program, form(curp, idempotency_key="otra"))
     assert response.status_code == 422
-    assert "Ya tiene una solicitud en curso" in html(response).get_text()
+    assert "Ya hay una solicitud en curso para esta niña o niño" in html(response).get_text()
     response = apply(client, program, form(curp, idempotency_key="tercera"))
     assert response.status_code == 422
     assert state() == before
