@@ -25,6 +25,8 @@ def up(migrator, db):
 
 def down(migrator, db):
     migrator.migrate(
+        # add_column made it; SQLite refuses to drop a column an index names.
+        migrator.drop_index("application", "application_guardian_id"),
         migrator.drop_column("application", "guardian_relation"),
         migrator.drop_column("application", "guardian_id"),
     )
