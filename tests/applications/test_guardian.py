@@ -386,3 +386,14 @@ def test_start_draft_refuses_a_guardian_without_a_relation(app, guardian, progra
     with pytest.raises(ValueError):
         apps.start_draft(guardian, program, "k", guardian=guardian, guardian_relation="hija_hijo")
     assert Application.select().count() == 0
+
+
+def test_the_guardian_may_cancel_it_and_the_audit_names_them(login, guardian, program):
+    client = login(guardian)
+    apply(client, program, form(child_curp()))
+    application = Application.get()
+    response = client.post(f"/mis-solicitudes/{application.folio}/cancelar")
+    assert response.status_code == 303
+    assert Application.get_by_id(application.id).status == "cancelada"
+    cancelled = AuditEvent.get(AuditEvent.action == "solicitud.cancelada")
+    assert (cancelled.actor_kind, cancelled.actor_id) == ("ciudadano", guardian.id)
