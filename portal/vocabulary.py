@@ -150,6 +150,8 @@ class AuditAction(StrEnum):
     RECORD_UPDATE = "record.update"
     RECORD_EXPORT = "record.export"
     CORRECTION_REQUEST = "correction.request"
+    # A parent or guardian gave their child's CURP to apply for them.
+    CHILD_RECORD = "record.child"
     # Staff accounts and agencies: the web and the CLI record the same names.
     STAFF_SIGN_IN = "staff.sign_in"
     STAFF_SIGN_OUT = "staff.sign_out"

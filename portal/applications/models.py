@@ -83,6 +83,14 @@ class Application(BaseModel):
     # Its number on the call's waiting list (Call.waiting_issued when it
     # joined): the order in which the database found the call full.
     waiting_number = IntegerField(null=True)
+    # Applied for a child by a parent or guardian of their household: the
+    # application is the child's (``citizen``); the guardian follows it and
+    # receives its notices (portal/applications/guardian.py).
+    guardian = ForeignKeyField(
+        Citizen, null=True, backref="applications_as_guardian", on_delete="RESTRICT", index=True
+    )
+    guardian_id: ForeignKeyField[int | None]
+    guardian_relation = CharField(max_length=20, default="")
     # Rows that point here (peewee backrefs), declared for mypy.
     events: ModelSelect[ApplicationEvent]
     documents: ModelSelect[Document]

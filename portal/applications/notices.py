@@ -62,7 +62,13 @@ def status_changed(application: Application, reason: str = "") -> Notice:
     if application.status == S.APROBADA and reason == REINSTATED_REASON:
         # A suspension lifted by an accepted re-certification (portal/delivery).
         facts["reinstated"], facts["reason"] = True, ""
-    return _notify(application.citizen_id, application, "estado", facts, program)
+    return _notify(recipient(application), application, "estado", facts, program)
+
+
+def recipient(application: Application) -> int:
+    """Who hears about an application: the parent or guardian who applied for a
+    child (portal/applications/guardian.py), otherwise the person themselves."""
+    return application.guardian_id or application.citizen_id
 
 
 def document_rejected(application: Application, document) -> Notice:
@@ -75,7 +81,7 @@ def document_rejected(application: Application, document) -> Notice:
         "document_name": requirement.name,
         "reason": document.review_reason or "",
     }
-    return _notify(application.citizen_id, application, "documento_rechazado", facts)
+    return _notify(recipient(application), application, "documento_rechazado", facts)
 
 
 def enrollment_ended(enrollment, reason: str) -> Notice:
@@ -87,14 +93,15 @@ def enrollment_ended(enrollment, reason: str) -> Notice:
         else None
     )
     facts = {"program": program.id, "reason": reason}
-    return _notify(enrollment.citizen_id, application, "inscripcion_terminada", facts, program)
+    to = recipient(application) if application is not None else enrollment.citizen_id
+    return _notify(to, application, "inscripcion_terminada", facts, program)
 
 
 def credential_changed(application: Application, *, revoked: bool, reason: str) -> Notice:
     """The person learns that their delivery QR was replaced or revoked (portal/delivery)."""
     kind = "credencial_revocada" if revoked else "credencial_nueva"
     facts = {"program": application.program_id, "folio": application.folio, "reason": reason}
-    return _notify(application.citizen_id, application, kind, facts)
+    return _notify(recipient(application), application, kind, facts)
 
 
 def period_delivered(application: Application, period: int, point_name: str) -> Notice:
@@ -106,7 +113,7 @@ def period_delivered(application: Application, period: int, point_name: str) -> 
         "period": period,
         "point": point_name,
     }
-    return _notify(application.citizen_id, application, "periodo_entregado", facts)
+    return _notify(recipient(application), application, "periodo_entregado", facts)
 
 
 def delivery_date_notice(application: Application, moment: str, when: Mapping) -> Notice:
@@ -115,7 +122,7 @@ def delivery_date_notice(application: Application, moment: str, when: Mapping) -
     queue. ``when`` holds the period, the day (ISO), the hours, the point and its
     address."""
     facts = {"program": application.program_id, "folio": application.folio, "moment": moment}
-    return _notify(application.citizen_id, application, "fecha_entrega", {**facts, **when})
+    return _notify(recipient(application), application, "fecha_entrega", {**facts, **when})
 
 
 def recertification_notice(application: Application, moment: str, **facts: object) -> Notice:
@@ -125,7 +132,7 @@ def recertification_notice(application: Application, moment: str, **facts: objec
     (portal/delivery/recertification.py). Sent during an electoral blackout
     too: it concerns an obligation of the person's own benefit."""
     shown = {"program": application.program_id, "folio": application.folio, "moment": moment}
-    return _notify(application.citizen_id, application, "recertificacion", {**shown, **facts})
+    return _notify(recipient(application), application, "recertificacion", {**shown, **facts})
 
 
 def appointment_notice(booking, moment: str, when: Mapping) -> Notice:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField
 from wtforms.validators import Email, Length, Optional, Regexp
 
+from portal.applications import guardian as guardians
 from portal.applications import notice_texts, receipts
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage, serve_document
@@ -31,6 +32,7 @@ from portal.applications.uploads import (
 from portal.backoffice.audit import Actor
 from portal.catalog import content
 from portal.citizens.forms import phone_number
+from portal.eligibility.household import HouseholdError
 from portal.eligibility.missing import ASKED_TO_APPLY
 from portal.messages import Message, _l
 from portal.models import Application, Citizen, Document, Notice, Program, Requirement
@@ -50,6 +52,15 @@ class StartForm(BaseForm):
     # One key per rendered form: a double click or a repeated post of the same
     # form finds the draft the first post created.
     idempotency_key = HiddenField()
+
+
+class ChildForm(StartForm):
+    """The child a parent or guardian applies for: CURP and names."""
+
+    curp = StringField(_l("CURP de la niña o el niño"), description=_l("18 letras y números."))
+    given_names = StringField(_l("Nombre o nombres"))
+    first_surname = StringField(_l("Primer apellido"))
+    second_surname = StringField(_l("Segundo apellido (si tiene)"))
 
 
 class UploadForm(BaseForm):
@@ -89,11 +100,15 @@ def actor() -> Actor:
     return Actor.citizen(current_user.id)
 
 
-# Every page of an application looks it up by folio and owner: prepared once.
+# Every page of an application looks it up by folio and owner, the person's
+# own or a child's they applied for as guardian: prepared once.
 _OWN = Prepared(
     lambda: (
         Application.select()
-        .where((Application.folio == Slot("folio")) & (Application.citizen == Slot("citizen")))
+        .where(
+            (Application.folio == Slot("folio"))
+            & ((Application.citizen == Slot("citizen")) | (Application.guardian == Slot("citizen")))
+        )
         .limit(1)
     )
 )
@@ -183,6 +198,7 @@ def apply(slug: str):
     return render(
         "applications/apply.html",
         program=program,
+        children=guardians.children(citizen.id),
         call_full=call is not None and call.places_left() == 0,
         citizen=citizen,
         answers=apps.snapshot_answers(citizen),
@@ -191,6 +207,56 @@ def apply(slug: str):
         missing_url=missing_url,
         form=form,
     ), status
+
+
+@bp.route("/programas/<slug>/solicitar-para/<int:member>", methods=["GET", "POST"])
+@citizen_required
+def apply_for_child(slug: str, member: int):
+    """A parent or guardian applies for a child of their household (``member``:
+    its place in their household list); see portal/applications/guardian.py."""
+    program = Program.get_or_none((Program.slug == slug) & (Program.active == True))  # noqa: E712
+    guardian = Citizen.get_by_id(current_user.id)
+    child = guardians.member_at(guardian.id, member)
+    if program is None or child is None:
+        abort(404)
+    form = ChildForm()
+    reasons: list[str] = []
+    if child.is_child and form.validate_on_submit():
+        today = dt.date.today()
+        try:
+            details = guardians.read_child(form.data, child, guardian, today)
+            draft = guardians.apply_for_child(
+                guardian,
+                child,
+                details,
+                program,
+                form.idempotency_key.data or uuid.uuid4().hex,
+                on=today,
+                folio_prefix=current_app.config["FOLIO_PREFIX"],
+                request_id=g.request_id,
+            )
+        except HouseholdError as error:
+            for name, message in error.errors.items():
+                form[name].errors = [str(message)]
+        except apps.Refused as refused:
+            reasons = refused.reasons
+        except apps.NotFound:
+            abort(404)
+        except apps.ApplicationError as error:
+            flash(error.message, "error")
+            return redirect(url_for(".apply_for_child", slug=slug, member=member), code=303)
+        else:
+            return redirect(url_for(".documents", folio=draft.folio), code=303)
+    form.idempotency_key.data = uuid.uuid4().hex
+    failed = form.errors or reasons or (request.method == "POST" and not child.is_child)
+    return render(
+        "applications/apply_for_child.html",
+        program=program,
+        member=child,
+        member_index=member,
+        reasons=reasons,
+        form=form,
+    ), (422 if failed else 200)
 
 
 # The questionnaire's pages that ask a "maybe" its missing answers.
@@ -351,9 +417,10 @@ def _printable(shown: receipts.Receipt, paper: str):
 @citizen_required
 def index():
     rows = list(
-        Application.select(Application, Program)
-        .join(Program)
-        .where(Application.citizen == current_user.id)
+        guardians.followed_by(current_user.id)
+        .select(Application, Program, Citizen)
+        .join_from(Application, Program)
+        .join_from(Application, Citizen, on=(Application.citizen == Citizen.id))
         .order_by(Application.created_at.desc())
     )
     return render("applications/index.html", applications=rows)

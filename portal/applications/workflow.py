@@ -548,8 +548,14 @@ def start_draft(
     on: dt.date | None = None,
     folio_prefix: str = "QRO",
     assisted_by: int | None = None,
+    guardian: Citizen | None = None,
+    guardian_relation: str = "",
 ) -> Application:
     """The draft for this form, creating it once whatever the number of posts.
+
+    ``guardian``: the parent or guardian applying for ``citizen``, a child of
+    their household, and ``guardian_relation`` how they are related (required
+    with it; see portal/applications/guardian.py).
 
     A repeated post with the same key returns the same draft; a person who
     already has a draft for the program's open call gets that one back
@@ -562,10 +568,13 @@ def start_draft(
     receive the program (its rules, or a program of its exclusion group
     already received), an application already in course, no places left.
     """
+    if (guardian is None) != (not guardian_relation) or getattr(guardian, "id", 0) == citizen.id:
+        raise ValueError("a guardian needs a relation, and is not the person applied for")
+    guardian_id = guardian.id if guardian is not None else None
     on = on or dt.date.today()
     existing = Application.get_or_none(Application.idempotency_key == idempotency_key)
     if existing is not None:
-        if existing.citizen_id != citizen.id:
+        if existing.citizen_id != citizen.id or existing.guardian_id != guardian_id:
             raise NotFound(_l("No encontramos esa solicitud."))
         return existing
     call = open_call(program, on)
@@ -573,6 +582,9 @@ def start_draft(
         raise Refused([CLOSED])
     draft = _draft_in(citizen, call)
     if draft is not None:
+        if guardian_id is not None and draft.guardian_id != guardian_id:
+            # The child's draft another person started: theirs to follow.
+            raise Refused([ALREADY_APPLIED])
         return draft
     reasons = start_refusals(citizen, program, call, on)
     if reasons:
@@ -590,6 +602,8 @@ def start_draft(
                     answers=dict(answers or snapshot_answers(citizen)),
                     assisted_by=assisted_by,
                     municipality=citizen.municipality_id or "",
+                    guardian=guardian_id,
+                    guardian_relation=guardian_relation,
                 )
                 if assisted_by is not None:
                     assistance.note(citizen.id, Actor(STAFF, assisted_by), Act.SOLICITUD, draft.id)

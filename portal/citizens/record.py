@@ -415,3 +415,95 @@ def take_contact_at_counter(
             request_id=request_id,
         )
     return changed
+
+
+# How a child's record was made when a parent or guardian applied for them.
+ORIGIN_GUARDIAN = "tutor"
+# From this age a record is nobody's child to apply for.
+ADULT_AGE = 18
+
+
+class NotAChild(Exception):
+    """The CURP belongs to a record that is not a child's: the guardian is told
+    nothing about whose it is."""
+
+
+@dataclass(frozen=True)
+class ChildDetails:
+    """What a guardian types for a child: the CURP (already validated) and names."""
+
+    curp: str
+    given_names: str
+    first_surname: str
+    second_surname: str
+
+
+def age_on(birth_date: dt.date, on: dt.date) -> int:
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+def record_for_child(
+    details: ChildDetails,
+    facts: Mapping[str, Any],
+    guardian: Citizen,
+    *,
+    on: dt.date,
+    request_id: str = "",
+    _retry: bool = False,
+) -> tuple[Citizen, bool]:
+    """The child's record, found by CURP or created (origin ``tutor``), with
+    the household's facts about the child (``facts``: questionnaire answers)
+    written over its profile, so the rules judge the child by them.
+
+    :class:`NotAChild` when the CURP is the guardian's own or belongs to a
+    record of someone 18 or older. Birth date and sex come from the CURP.
+    Returns the record and whether it was created; the caller, which may hold
+    the transaction open, calls :func:`announce_new` for it after the commit.
+    """
+    birth = curp_rules.birth_date(details.curp)
+    try:
+        with write():
+            child = locked(Citizen.select().where(Citizen.curp == details.curp)).first()
+            if child is not None and (
+                child.id == guardian.id or age_on(child.birth_date, on) >= ADULT_AGE
+            ):
+                raise NotAChild()
+            if child is None:
+                child = Citizen.create(
+                    curp=details.curp,
+                    given_names=details.given_names,
+                    first_surname=details.first_surname,
+                    second_surname=details.second_surname,
+                    birth_date=birth,
+                    sex=curp_rules.sex(details.curp),
+                    municipality=guardian.municipality_id,
+                    profile=dict(facts),
+                    origin=ORIGIN_GUARDIAN,
+                )
+                created = True
+            else:
+                profile = {**(child.profile or {}), **facts}
+                Citizen.update(profile=profile, updated_at=utcnow()).where(
+                    Citizen.id == child.id
+                ).execute()
+                child.profile = profile
+                created = False
+            record(
+                AuditAction.CHILD_RECORD,
+                Actor.citizen(guardian.id),
+                object_type="ciudadano",
+                object_id=child.id,
+                request_id=request_id,
+                details={"creado": created},
+            )
+    except IntegrityError:
+        # The same CURP created at the same moment: the other record is there now.
+        if _retry:
+            raise
+        return record_for_child(details, facts, guardian, on=on, request_id=request_id, _retry=True)
+    return child, created
+
+
+def announce_new(citizen_ids: list[int]) -> None:
+    """After the commit that created these records: the search for probable duplicates."""
+    _announce(citizen_ids)

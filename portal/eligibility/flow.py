@@ -337,6 +337,10 @@ class PersonResults:
     # The person's own programs given for this child (Útiles y Uniformes for a
     # daughter of 7): counted in the person's total, not again here.
     through_parent: list[Any] = dataclasses.field(default_factory=list)
+    # Their place in the household list, and whether the person answering may
+    # apply for them (a child: portal/applications/guardian.py).
+    index: int = 0
+    child: bool = False
 
 
 def household_results(
@@ -351,7 +355,7 @@ def household_results(
     (at most household.MAX_MEMBERS evaluations, whatever the registry's size)."""
     shared = flow.profile(raw)
     people = []
-    for member in flow.answers.household():
+    for index, member in enumerate(flow.answers.household()):
         for_child = household_store.programs_for_child(member, parent_eligible)
         profile = household_store.member_profile(member, shared, on)
         eligible, maybe = [], 0
@@ -361,5 +365,9 @@ def household_results(
             elif result.status is Status.MAYBE:
                 maybe += 1
         own = [p for p in eligible if p not in for_child]
-        people.append(PersonResults(member.who(), own, maybe, amounts.total(own), for_child))
+        people.append(
+            PersonResults(
+                member.who(), own, maybe, amounts.total(own), for_child, index, member.is_child
+            )
+        )
     return people

@@ -62,6 +62,10 @@ RELATION_LABELS = {
 # Relations that must be younger, or older, than the person who answers.
 YOUNGER = {"hija_hijo", "nieta_nieto"}
 OLDER = {"madre_padre", "abuela_abuelo"}
+# The relations a parent or guardian may apply for while under 18
+# (portal/applications/guardian.py): a daughter or son, a granddaughter or grandson.
+CHILD_RELATIONS = ("hija_hijo", "nieta_nieto")
+ADULT_AGE = 18
 # Shared by everyone in the household: the results judge each member with them.
 SHARED_ANSWERS = ("municipality", "household_size", "household_income_monthly")
 
@@ -89,6 +93,11 @@ class Member:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def is_child(self) -> bool:
+        """Whether the person answering may apply for them (a guardian's child)."""
+        return self.relation in CHILD_RELATIONS and self.age < ADULT_AGE
 
 
 def read_member(data: Mapping[str, Any], *, person_age: int | None) -> Member:

@@ -81,6 +81,10 @@ LIMITS: tuple[Rule, ...] = (
     Rule("recertification.upload", "30 per minute; 300 per day", by=PERSON),
     Rule("oficina_assisted.upload", "60 per minute; 1000 per day", by=PERSON),
     Rule("applications.apply", "10 per minute; 50 per day", by=PERSON),
+    # A child's CURP typed by a guardian: a wrong one answers 422, so guesses
+    # at whose CURP is registered are limited per person and per client.
+    Rule("applications.apply_for_child", "10 per hour; 30 per day", by=PERSON, only_refusals=True),
+    Rule("applications.apply_for_child", "30 per hour", only_refusals=True),
     Rule("oficina_assisted.apply", "60 per minute; 1000 per day", by=PERSON),
     # The federal roll: each download reads a program's whole roll.
     Rule("padron.federal_download", "10 per minute; 100 per day", by=PERSON, methods=("GET",)),

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from flask import url_for
 
+from portal.applications import guardian as guardians
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage
 from portal.appointments import bookings
@@ -29,6 +30,7 @@ from portal.complaints import desk as complaints
 from portal.delivery import handover as delivery
 from portal.delivery.views.credential import private_key
 from portal.demo import data as demo
+from portal.eligibility import household
 from portal.models import (
     Agency,
     Application,
@@ -98,6 +100,10 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "applications.notices": (CITIZEN, {}),
     "applications.index": (CITIZEN, {}),
     "applications.apply": (CITIZEN, {"slug": "unapplied_program"}),
+    "applications.apply_for_child": (
+        CITIZEN,
+        {"slug": "unapplied_program", "member": "child_member"},
+    ),
     "applications.detail": (CITIZEN, {"folio": "approved_folio"}),
     "applications.receipt": (CITIZEN, {"folio": "approved_folio"}),
     "applications.receipt_slip": (CITIZEN, {"folio": "approved_folio"}),
@@ -335,6 +341,11 @@ def world(live_app, tmp_path_factory) -> dict[str, Any]:
         }
         record.update_contact(person, contact, donor.municipality_id, Actor.citizen(person))
         person = Citizen.get_by_id(person.id)
+        if not guardians.children(person.id):
+            household.add_member(
+                person.id, household.Member("hija_hijo", 7, "M", "primaria", False)
+            )
+        child_member = guardians.children(person.id)[0][0]
         approved = Application.get_or_none(
             (Application.citizen == person.id) & (Application.idempotency_key == "narrow-1")
         ) or _carry_out(person, programs[0], S.APROBADA, "narrow-1")
@@ -420,6 +431,7 @@ def world(live_app, tmp_path_factory) -> dict[str, Any]:
             "program": approved.program.slug,
             "program_version": approved.program.version,
             "unapplied_program": unapplied.slug,
+            "child_member": child_member,
             "question": "household_size",
             "token": delivery.token_for(credential, private_key(), approved),
             "approved_folio": approved.folio,

@@ -27,6 +27,7 @@ from portal.backoffice.audit import Actor
 from portal.complaints import desk
 from portal.delivery import handover as delivery
 from portal.delivery import recertification
+from portal.eligibility import household
 from portal.models import (
     Document,
     DuplicateCandidate,
@@ -119,6 +120,8 @@ RULES: dict[str, Rule] = {
     "profile.edit": CITIZEN,
     "profile.correction": CITIZEN,
     "applications.apply": CITIZEN,
+    # Applying for a child of one's household: the member is in the owner's list only.
+    "applications.apply_for_child": CITIZEN_OWN,
     "applications.index": CITIZEN,
     "applications.notices": CITIZEN,
     "applications.detail": CITIZEN_OWN,
@@ -316,6 +319,7 @@ RULES: dict[str, Rule] = {
 
 # Endpoints whose object must be in a particular state for its owner to see it.
 PARAM_OVERRIDES = {
+    "applications.apply_for_child": {"member": "index"},
     "credential.mine_png": {"folio": "approved_folio"},
     "credential_office.detail": {"folio": "approved_folio"},
     "credential_office.reissue": {"folio": "approved_folio"},
@@ -389,6 +393,8 @@ def _world():
     ProgramVersion.create(program=program, version=1, snapshot={})  # its published version
     owner = make_citizen()
     application = submitted(owner, program)
+    # The owner's daughter of 7, for applying for a child (portal/applications/guardian.py).
+    household.add_member(owner.id, household.Member("hija_hijo", 7, "M", "primaria", False))
     people = {
         "citizen_own": owner,
         "citizen_other": make_citizen(),

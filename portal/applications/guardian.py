@@ -1,0 +1,175 @@
+"""A parent or guardian applies for a child of their household (issue 18, item 2).
+
+The guardian picks a daughter, son, granddaughter or grandson under 18 from
+the household their questionnaire lists (:mod:`portal.eligibility.household`)
+and gives the child's CURP. The CURP must be valid, younger than the
+guardian, and agree with the age and sex the household says; a CURP whose
+record is not a child's is refused without saying whose it is. Then the
+child's record is found or created (:func:`portal.citizens.record.record_for_child`,
+with the household's facts about the child) and the draft is started through
+:func:`portal.applications.workflow.start_draft` for the CHILD, with the
+guardian and the relation on the application: the rules, exclusion groups and
+duplicates are checked against the child like against anyone.
+
+The guardian then follows the application as their own ("Mis solicitudes"
+looks applications up by ``citizen`` or ``guardian``) and receives its
+notices (:func:`portal.applications.notices.recipient`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from peewee import ModelSelect
+
+from portal.applications import workflow
+from portal.citizens import curp as curp_rules
+from portal.citizens import record
+from portal.citizens.record import ChildDetails, NotAChild, age_on
+from portal.eligibility.household import SHARED_ANSWERS, HouseholdError, Member, citizen_members
+from portal.messages import _l
+from portal.models import Application, Citizen, Program
+from portal.web.database import write
+
+NAME_MAX = 80
+CHILD_ALREADY_APPLIED = _l(
+    "Ya hay una solicitud en curso para esta niña o niño en esta convocatoria. "
+    "Si la hizo otra persona de su familia, ella puede seguirla."
+)
+# Said for a CURP whose record is not a child's: nothing about whose it is.
+NOT_THIS_CURP = _l(
+    "No podemos hacer una solicitud con esta CURP. Revise que sea la de su hija o hijo; "
+    "si lo es, acuda a un módulo de atención con su acta de nacimiento."
+)
+
+
+def children(guardian_id: int) -> list[tuple[int, Member]]:
+    """The household's children a guardian may apply for, with their index in the list."""
+    return [(i, m) for i, m in enumerate(citizen_members(guardian_id)) if m.is_child]
+
+
+def member_at(guardian_id: int, index: int) -> Member | None:
+    members = citizen_members(guardian_id)
+    return members[index] if 0 <= index < len(members) else None
+
+
+def read_child(
+    data: Mapping[str, Any], member: Member, guardian: Citizen, on: dt.date
+) -> ChildDetails:
+    """The child's CURP and names from a form, or :class:`HouseholdError` naming
+    each bad field: the member is no child, the CURP is invalid, of someone
+    older than the guardian, or disagrees with the household's age or sex."""
+    if not member.is_child:
+        raise HouseholdError(
+            {
+                "curp": _l(
+                    "Solo puede solicitar para una hija, hijo, nieta o nieto menor de 18 años "
+                    "de su hogar."
+                )
+            }
+        )
+    errors: dict[str, Any] = {}
+    raw = str(data.get("curp") or "")
+    try:
+        value = curp_rules.validate(raw)
+    except curp_rules.CurpError as error:
+        errors["curp"] = error.message
+    else:
+        born = curp_rules.birth_date(value)
+        if born <= guardian.birth_date:
+            errors["curp"] = _l(
+                "Según esta CURP, la persona nació antes que usted: no puede ser su hija o hijo. "
+                "Revise la CURP."
+            )
+        elif age_on(born, on) != member.age:
+            errors["curp"] = _l(
+                "Según esta CURP tiene %(curp_age)s años, y en su hogar dijo %(age)s. "
+                "Revise la CURP o corrija la edad en su hogar.",
+                curp_age=age_on(born, on),
+                age=member.age,
+            )
+        elif member.sex != "X" and curp_rules.sex(value) != member.sex:
+            errors["curp"] = _l(
+                "El sexo de esta CURP no es el que dijo en su hogar. "
+                "Revise la CURP o corrija los datos en su hogar."
+            )
+    names = {}
+    for field in ("given_names", "first_surname", "second_surname"):
+        names[field] = " ".join(str(data.get(field) or "").split())
+        if len(names[field]) > NAME_MAX:
+            errors[field] = _l("Escriba como máximo %(max)s caracteres.", max=NAME_MAX)
+    if not names["given_names"]:
+        errors["given_names"] = _l("Escriba el nombre o los nombres.")
+    if not names["first_surname"]:
+        errors["first_surname"] = _l("Escriba el primer apellido.")
+    if errors:
+        raise HouseholdError(errors)
+    return ChildDetails(
+        value, names["given_names"], names["first_surname"], names["second_surname"]
+    )
+
+
+def child_facts(member: Member, guardian: Citizen) -> dict[str, Any]:
+    """The questionnaire answers that describe the child: the household's shared
+    answers (the guardian's) and what the household list says of them."""
+    profile = guardian.profile or {}
+    facts: dict[str, Any] = {k: profile[k] for k in SHARED_ANSWERS if k in profile}
+    facts["student_level"] = member.student_level
+    if member.disability is not None:
+        facts["disability"] = member.disability
+    return facts
+
+
+def apply_for_child(
+    guardian: Citizen,
+    member: Member,
+    details: ChildDetails,
+    program: Program,
+    idempotency_key: str,
+    *,
+    on: dt.date,
+    folio_prefix: str = "QRO",
+    request_id: str = "",
+) -> Application:
+    """The child's draft, started by the guardian (``workflow.start_draft``).
+
+    Refuses with :class:`workflow.Refused` when the CURP's record is not a
+    child's (:data:`NOT_THIS_CURP`) or the child may not apply (the rules, a
+    live application to the call, an exclusion group). The child's record and
+    the draft are written in one transaction: a refusal leaves neither.
+    """
+    if not member.is_child:
+        raise workflow.Refused([NOT_THIS_CURP])
+    try:
+        with write():
+            child, created = record.record_for_child(
+                details, child_facts(member, guardian), guardian, on=on, request_id=request_id
+            )
+            draft = workflow.start_draft(
+                child,
+                program,
+                idempotency_key,
+                on=on,
+                folio_prefix=folio_prefix,
+                guardian=guardian,
+                guardian_relation=member.relation,
+            )
+    except NotAChild:
+        raise workflow.Refused([NOT_THIS_CURP]) from None
+    except workflow.Refused as refused:
+        # Said of the child, not of the guardian ("Ya tiene una solicitud...").
+        already = str(workflow.ALREADY_APPLIED)
+        reasons = [CHILD_ALREADY_APPLIED if str(r) == already else r for r in refused.texts]
+        raise workflow.Refused(reasons) from None
+    if created:
+        record.announce_new([child.id])
+    return draft
+
+
+def followed_by(citizen_id: int) -> ModelSelect[Application]:
+    """The applications a person follows: their own and those they made for a child."""
+    return Application.select().where(
+        (Application.citizen == citizen_id) | (Application.guardian == citizen_id)
+    )
