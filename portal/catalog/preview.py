@@ -93,12 +93,21 @@ class Preview:
 
 
 class _Sql:
-    """The SQL text of the dialect in use and the parameters it collects."""
+    """The SQL text of the dialect in use and the parameters it collects.
+
+    The profile is parsed once per row: on PostgreSQL as jsonb; on SQLite,
+    whose json functions parse the whole text on every call, each field the
+    rules read is cut out once (``profile -> '$.field'``, its small JSON text)
+    and the conditions read that.
+    """
 
     def __init__(self, sqlite: bool):
         self.sqlite = sqlite
         self.params: list[Any] = []
         self.mark = "?" if sqlite else "%s"
+        self.fields: list[str] = []  # profile fields cut out (SQLite)
+        # Compiling the gate: the record's own columns only (see preview_sql).
+        self.columns_only = False
 
     def param(self, value: Any) -> str:
         if isinstance(value, date) and self.sqlite:
@@ -106,35 +115,51 @@ class _Sql:
         self.params.append(value)
         return self.mark
 
+    def _cut(self, name: str) -> str:
+        if name not in self.fields:
+            self.fields.append(name)
+        return f"j_{name}"
+
+    def source_columns(self, gate: str, gate_params: list[Any]) -> str:
+        """The profile values the conditions read, parsed only for rows that pass
+        ``gate`` (NULL where it fails: those rows fail either way)."""
+        if not self.sqlite:
+            self.params.extend(gate_params)
+            return f"CASE WHEN {gate} THEN profile::jsonb END AS p"
+        cuts = []
+        for name in self.fields:
+            self.params.extend(gate_params)
+            cuts.append(f"CASE WHEN {gate} THEN profile -> '$.{name}' END AS j_{name}")
+        return ", ".join(cuts) or "NULL AS p"
+
     # Values of the JSON profile, NULL when absent, "No sé" or of another type.
     def number(self, name: str) -> str:
         if self.sqlite:
+            j = self._cut(name)
             return (
-                f"(CASE WHEN json_type(p, '$.{name}') IN ('integer', 'real') "
-                f"THEN json_extract(p, '$.{name}') END)"
+                f"(CASE WHEN json_type({j}) IN ('integer', 'real') THEN json_extract({j}, '$') END)"
             )
         return f"(CASE WHEN jsonb_typeof(p->'{name}') = 'number' THEN (p->>'{name}')::float8 END)"
 
     def text(self, name: str) -> str:
         if self.sqlite:
-            return (
-                f"(CASE WHEN json_type(p, '$.{name}') = 'text' "
-                f"THEN json_extract(p, '$.{name}') END)"
-            )
+            j = self._cut(name)
+            return f"(CASE WHEN json_type({j}) = 'text' THEN json_extract({j}, '$') END)"
         return f"(CASE WHEN jsonb_typeof(p->'{name}') = 'string' THEN p->>'{name}' END)"
 
     def boolean(self, name: str) -> str:
         if self.sqlite:
-            return f"(CASE json_type(p, '$.{name}') WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)"
+            return f"(CASE {self._cut(name)} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)"
         return f"(CASE WHEN jsonb_typeof(p->'{name}') = 'boolean' THEN (p->>'{name}')::boolean END)"
 
     def any_age(self, name: str, comparison: str, limit: Any) -> str:
         """Whether some age in the list compares so with ``limit`` (NULL: no list)."""
         mark = self.param(limit)
         if self.sqlite:
+            j = self._cut(name)
             return (
-                f"(CASE WHEN json_type(p, '$.{name}') = 'array' THEN EXISTS "  # noqa: S608
-                f"(SELECT 1 FROM json_each(p, '$.{name}') WHERE value {comparison} {mark}) END)"
+                f"(CASE WHEN json_type({j}) = 'array' THEN EXISTS "  # noqa: S608
+                f"(SELECT 1 FROM json_each({j}) WHERE value {comparison} {mark}) END)"
             )
         return (
             f"(CASE WHEN jsonb_typeof(p->'{name}') = 'array' THEN EXISTS "  # noqa: S608
@@ -144,6 +169,8 @@ class _Sql:
 
     def municipality(self) -> str:
         """The record's municipality, else the one answered in the questionnaire."""
+        if self.columns_only:
+            return "m"  # NULL when the record has none: the gate lets the row through
         return f"COALESCE(m, {self.text('municipality')})"
 
     def real(self, expression: str) -> str:
@@ -252,25 +279,70 @@ def compile_condition(sql: _Sql, condition: Condition, on: date, state_code: str
     return None
 
 
-def _verdict(
+# Conditions judged on the record's columns alone (birth date, sex, municipality):
+# cheap, so they are judged first and decide whether the profile is parsed.
+_COLUMN_FIELDS = ("age", "birth_date", "sex", "municipality", "state", "in_state")
+
+
+def _pieces(
     sql: _Sql, conditions: Sequence[Condition], on: date, state_code: str
-) -> tuple[str, tuple[Condition, ...]]:
-    """The verdict code of the rule for one row, and the conditions left unknown."""
-    parts: list[str] = []
+) -> tuple[list[tuple[str, list[Any]]], tuple[Condition, ...]]:
+    """Each condition's SQL and parameters, those on columns first, and the
+    conditions that could not be compiled (NULL: unknown)."""
+    ordered = sorted(conditions, key=lambda c: c.field not in _COLUMN_FIELDS)
+    pieces: list[tuple[str, list[Any]]] = []
     uncompiled: list[Condition] = []
-    for condition in conditions:
+    for condition in ordered:
+        start = len(sql.params)
         compiled = compile_condition(sql, condition, on, state_code)
         if compiled is None:
             uncompiled.append(condition)
             compiled = "(NULL = 1)" if sql.sqlite else "(NULL::boolean)"
-        parts.append(compiled)
-    rule = " AND ".join(parts) if parts else "(1=1)"
-    truth = ("1", "0") if sql.sqlite else ("true", "false")
+        pieces.append((compiled, sql.params[start:]))
+        del sql.params[start:]
+    return pieces, tuple(uncompiled)
+
+
+def _verdict(
+    sql: _Sql, conditions: Sequence[Condition], on: date, state_code: str
+) -> tuple[str, tuple[Condition, ...]]:
+    """The verdict code of the rule for one row, and the conditions left unknown.
+
+    "Any fails: not eligible; all hold: eligible; otherwise maybe", written as
+    CASE branches so that the database stops at the first condition that fails.
+    """
+    pieces, uncompiled = _pieces(sql, conditions, on, state_code)
+    if not pieces:
+        return str(_ELIGIBLE), uncompiled
+    fails = " OR ".join(f"NOT {text}" for text, _ in pieces)
+    holds = " AND ".join(text for text, _ in pieces)
+    for _, params in pieces:
+        sql.params.extend(params)
+    for _, params in pieces:
+        sql.params.extend(params)
     return (
-        f"(CASE ({rule}) WHEN {truth[0]} THEN {_ELIGIBLE} WHEN {truth[1]} THEN {_NOT} "
-        f"ELSE {_MAYBE} END)",
-        tuple(uncompiled),
+        f"(CASE WHEN {fails} THEN {_NOT} WHEN {holds} THEN {_ELIGIBLE} ELSE {_MAYBE} END)",
+        uncompiled,
     )
+
+
+def _gate(
+    sqlite: bool, rules: Sequence[Sequence[Condition]], on: date, state_code: str
+) -> tuple[str, list[Any]]:
+    """Whether a row may pass some rule on its columns alone (true or unknown):
+    only those rows need their profile read."""
+    sql = _Sql(sqlite)
+    sql.columns_only = True
+    either = []
+    for conditions in rules:
+        on_columns = [c for c in conditions if c.field in _COLUMN_FIELDS]
+        pieces, _ = _pieces(sql, on_columns, on, state_code)
+        if not pieces:
+            return "1=1", []  # this rule must read every profile
+        either.append(" AND ".join(text for text, _ in pieces))
+        for _, params in pieces:
+            sql.params.extend(params)
+    return " OR ".join(f"({text}) IS NOT FALSE" for text in either), sql.params
 
 
 def preview_sql(
@@ -292,16 +364,20 @@ def preview_sql(
     published_case, published_left = "NULL", tuple[Condition, ...]()
     if published is not None:
         published_case, published_left = _verdict(sql, published, on, state_code)
+    rules = [draft] if published is None else [draft, published]
+    gate, gate_params = _gate(sql.sqlite, rules, on, state_code)
     table = Citizen._meta.table_name
-    # PostgreSQL reads each profile's JSON once (OFFSET 0 keeps the subquery
-    # from being folded into the outer one, which would parse it per condition).
-    profile = "profile" if sql.sqlite else "profile::jsonb"
-    offset = "" if sql.sqlite else " OFFSET 0"
+    # The middle query reads each row's profile at most once, and only when the
+    # record's columns let it pass a rule; its LIMIT (SQLite) or OFFSET 0
+    # (PostgreSQL) keeps it from being folded into the outer query, which would
+    # parse the profile again in every condition.
+    keep_apart = " LIMIT -1" if sql.sqlite else " OFFSET 0"
     text = (
         # Field names come from FIELDS and every value is a parameter.
         f"SELECT g, {draft_case} AS dv, {published_case} AS pv, COUNT(*) FROM "  # noqa: S608
-        f"(SELECT {by} AS g, municipality_id AS m, birth_date AS b, sex AS s, {profile} AS p "
-        f"FROM {table}{offset}) AS c GROUP BY 1, 2, 3"
+        f"(SELECT g, m, b, s, {sql.source_columns(gate, gate_params)} FROM "
+        f"(SELECT {by} AS g, municipality_id AS m, birth_date AS b, sex AS s, profile "
+        f"FROM {table}) AS r{keep_apart}) AS c GROUP BY 1, 2, 3"
     )
     return text, sql.params, draft_left, published_left
 

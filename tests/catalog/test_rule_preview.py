@@ -48,10 +48,14 @@ def rule(field: str, op: str, value=None) -> Condition:
     return Condition(field, op, value, f"Regla sobre {field}")
 
 
-def verdicts_by_person(conditions, on: date) -> dict[int, str]:
-    text, params, _, _ = rule_preview.preview_sql(conditions, None, on, by="id")
+def verdicts_by_person(conditions, on: date, published=None) -> dict[int, str]:
+    """The SQL verdict of each person (draft, or (draft, published) with ``published``)."""
+    text, params, _, _ = rule_preview.preview_sql(conditions, published, on, by="id")
     names = {0: "eligible", 1: "maybe", 2: "not_eligible"}
-    return {person: names[verdict] for person, verdict, _, _ in db.execute_sql(text, params)}
+    rows = db.execute_sql(text, params)
+    if published is None:
+        return {person: names[verdict] for person, verdict, _, _ in rows}
+    return {person: (names[d], names[p]) for person, d, p, _ in rows}
 
 
 def engine_verdict(citizen: Citizen, conditions, on: date) -> str:
@@ -300,18 +304,29 @@ def conditions(draw) -> Condition:
 @given(
     st.lists(people(), min_size=1, max_size=5),
     st.lists(conditions(), max_size=4),
+    st.lists(conditions(), max_size=3),
     st.sampled_from(ON_DATES),
 )
-def test_the_sql_gives_every_person_the_engines_verdict(municipalities, registry, draft, on):
+def test_the_sql_gives_every_person_the_engines_verdict(
+    municipalities, registry, draft, published, on
+):
     Citizen.delete().execute()
     citizens = [add_person(**person) for person in registry]
     # The rules as the catalog stores them (its validator may normalise values).
     stored = stored_program(draft).eligibility
+    base = stored_program(published).eligibility
     found = verdicts_by_person(stored, on)
+    both = verdicts_by_person(stored, on, published=base)
     for citizen in citizens:
-        assert found[citizen.id] == engine_verdict(citizen, stored, on), (citizen.profile, stored)
-    totals = rule_preview.preview(stored, None, on).draft_total
-    assert totals.total == len(citizens)
+        expected = engine_verdict(citizen, stored, on)
+        assert found[citizen.id] == expected, (citizen.profile, stored)
+        assert both[citizen.id] == (expected, engine_verdict(citizen, base, on)), (
+            citizen.profile,
+            stored,
+            base,
+        )
+    result = rule_preview.preview(stored, base, on)
+    assert result.draft_total.total == result.published_total.total == len(citizens)
 
 
 # The editor ---------------------------------------------------------------------------------
