@@ -28,7 +28,7 @@ from datetime import date
 from typing import Any
 
 from portal.catalog.models import Municipality
-from portal.catalog.schema import CatalogError, Condition, program_from_dict
+from portal.catalog.schema import Condition, program_from_dict
 from portal.citizens.models import Citizen
 from portal.eligibility.profile import DEFAULT_STATE_CODE, FIELDS, Kind
 from portal.web.database import db, is_sqlite
@@ -434,15 +434,12 @@ def preview(
 
 def preview_program(
     draft: dict[str, Any], published: dict[str, Any] | None, agency: str, on: date
-) -> Preview | None:
+) -> Preview:
     """The preview of the editor's draft (a catalog-file dict, as
-    ``editor.program_dict`` builds it) next to the published program's dict,
-    or None while the draft does not validate (its problems are on the fields
-    once saved). Reads only: nothing is written."""
-    try:
-        program = program_from_dict(draft, agencies=[agency], run_examples=False)
-    except CatalogError:
-        return None
+    ``editor.program_dict`` builds it) next to the published program's dict.
+    Raises :class:`CatalogError` while the draft does not validate. Reads only:
+    nothing is written."""
+    program = program_from_dict(draft, agencies=[agency], run_examples=False)
     base = None
     if published is not None:
         base = program_from_dict(published, agencies=[agency], run_examples=False).eligibility

@@ -410,7 +410,7 @@ def test_draft_rules_that_do_not_validate_say_so_and_count_nothing(login, agency
     response = press(admin, editor_url(program), data, "vista-previa", conditions__0__value="")
     assert response.status_code == 200
     page = html(response)
-    assert page.find(id="vista-previa-aviso") is not None
+    assert "age" in page.find(id="vista-previa-aviso").get_text()
     assert page.find("table", id="tabla-vista-previa") is None
 
 

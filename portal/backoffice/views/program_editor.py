@@ -84,6 +84,7 @@ def _page(
     examples=None,
     draft=None,
     preview=None,
+    preview_problems=(),
     block: str | None = None,
 ):
     """``block`` "preview": the preview was asked for (htmx swaps only that section)."""
@@ -93,6 +94,7 @@ def _page(
         form=form,
         preview=preview,
         preview_asked=block == "preview",
+        preview_problems=preview_problems,
         program=program,
         problems=problems,
         examples=examples,
@@ -162,13 +164,17 @@ def program_editor(slug: str):
         posted = editor.program_dict(form, slug=program.slug, agency=agency)
         examples = editor.example_results(posted, agency, date.today())
     preview = None
+    preview_problems: list[str] = []
     if action == "vista-previa":
         # Reads the registry and saves nothing, but it is still a posted form.
         if not ConfirmForm().validate_on_submit():
             return error_page(400, _("El formulario caducó. Vuelva a abrirlo."))
         posted = editor.program_dict(form, slug=program.slug, agency=agency)
         published = before if program.active else None
-        preview = rule_preview.preview_program(posted, published, agency, date.today())
+        try:
+            preview = rule_preview.preview_program(posted, published, agency, date.today())
+        except CatalogError as exc:
+            preview_problems = list(exc.messages)
     if action == "guardar" and form.validate_on_submit():
         if not (form.version.data or "").isdigit():
             form.version.errors.append(_("El formulario caducó. Vuelva a abrirlo."))
@@ -219,6 +225,7 @@ def program_editor(slug: str):
         examples=examples,
         draft=draft,
         preview=preview,
+        preview_problems=preview_problems,
         block="preview" if action == "vista-previa" else None,
     )
 
