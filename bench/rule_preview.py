@@ -6,7 +6,8 @@ questionnaire answers (portal.demo.data's bulk path and portal.demo.synthetic
 ``draw_profile``, as bench/outreach.py), then times
 ``portal.catalog.preview.preview`` for a draft of four conditions against a
 published version of three (one query, one scan, both rules judged), median
-of several runs, against a baseline in the same run: the plain
+of several runs, and a draft with no condition on the record's columns (the
+worst case: every profile is read), against a baseline in the same run: the plain
 ``SELECT municipality_id, COUNT(*) FROM citizen GROUP BY municipality_id``
 over the same table. Prints both, the ratio and the load average.
 
@@ -50,6 +51,11 @@ DRAFT = [
     Condition("in_state", "is_true", None, "Es para quienes viven en Querétaro."),
     Condition("income_per_capita", "lte", 3_500, "Ingreso por persona de hasta $3,500."),
     Condition("employment", "in", ("desempleo", "hogar", "jubilado"), "Sin empleo formal."),
+]
+# The worst case: no condition on the record's columns, so every profile is read.
+PROFILE_ONLY = [
+    Condition("income_per_capita", "lte", 3_500, "Ingreso por persona de hasta $3,500."),
+    Condition("household_size", "gte", 3, "Hogares de tres personas o más."),
 ]
 PUBLISHED = DRAFT[:1] + [
     Condition("in_state", "is_true", None, "Es para quienes viven en Querétaro."),
@@ -115,12 +121,17 @@ def run(n: int, url: str, folder: Path) -> None:
         assert result.draft_total.total == n and not result.draft_uncompiled
         shown = _median(lambda: preview(DRAFT, PUBLISHED, ON))
         base = _median(_baseline)
+        worst = _median(lambda: preview(PROFILE_ONLY, PUBLISHED, ON))
         print(
             f"vista previa (borrador de {len(DRAFT)} condiciones y versión publicada de "
             f"{len(PUBLISHED)}, {len(result.rows)} municipios): mediana de {RUNS}: {shown:.2f} s"
         )
         print(f"línea base (COUNT(*) GROUP BY municipality_id): mediana de {RUNS}: {base:.2f} s")
         print(f"razón vista previa / línea base: {shown / base:.1f}")
+        print(
+            f"peor caso (borrador solo con condiciones del cuestionario: se lee cada perfil): "
+            f"mediana de {RUNS}: {worst:.2f} s, razón {worst / base:.1f}"
+        )
         d, p = result.draft_total, result.published_total
         print(f"borrador: {d.eligible:,} sí, {d.maybe:,} tal vez, {d.not_eligible:,} no")
         if p is not None:

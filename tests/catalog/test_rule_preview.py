@@ -452,3 +452,18 @@ def test_a_citizen_or_nobody_cannot_preview(client, login, agency, program):
     response = citizen.post(editor_url(program), data={"action": "vista-previa"})
     assert response.status_code in (302, 303, 401, 403)
     assert "tabla-vista-previa" not in response.get_data(as_text=True)
+
+
+def test_a_state_admin_may_preview_any_agencys_program(login, agency, program):
+    state_admin = login(make_staff("admin_estatal", None))
+    add_person(birth_date=date(1950, 1, 1))
+    data = read_form(state_admin.get(editor_url(program)))
+    response = press(state_admin, editor_url(program), data, "vista-previa")
+    assert preview_table(response)["Total"][0] == "1"
+
+
+@pytest.mark.parametrize("role", ["secretaria", "ventanilla_estatal"])
+def test_state_roles_that_do_not_edit_programs_get_403(login, agency, program, role):
+    staff = login(make_staff(role, None))
+    response = staff.post(editor_url(program), data={"action": "vista-previa"})
+    assert response.status_code == 403
