@@ -59,3 +59,7 @@ def test_an_agency_admin_previews_a_rule_change_against_the_registry(
     if javascript:
         assert_accessible(page)
         assert page.url.endswith(f"/oficina/programas/{program.slug}/editor")
+    # On a 412-pixel phone the table scrolls in its own region; the page does not.
+    page.set_viewport_size({"width": 412, "height": 823})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 412, width
