@@ -52,6 +52,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(phones.display_phone, "phone")
     # Stored values as people read them (portal/web/values.py).
     app.add_template_filter(values.money, "money")
+    app.add_template_filter(values.people_count, "people_count")
     app.add_template_filter(values.field_label, "field_label")
     app.add_template_filter(values.sex_label, "sex_label")
     app.add_template_filter(values.notify_label, "notify_label")

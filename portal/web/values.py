@@ -121,6 +121,15 @@ def money(amount: float | int | None, *, empty: str = "—") -> str:
     return f"-${text}" if amount < 0 else f"${text}"
 
 
+def people_count(number: int, *, signed: bool = False) -> str:
+    """A count of people with thousands separated: "1,234"; ``signed`` for a
+    difference: "+1,234", "-56", "0"."""
+    text = format_decimal(abs(number), format="#,##0", locale=_locale())
+    if number < 0:
+        return f"-{text}"
+    return f"+{text}" if signed and number > 0 else text
+
+
 def long_date(value: dt.date | None) -> str:
     """A date in words: "3 de diciembre de 2026"."""
     if value is None:

@@ -16,6 +16,7 @@ from portal.backoffice.forms import ConfirmForm
 from portal.backoffice.views import shared as staff
 from portal.catalog import editing as program_admin
 from portal.catalog import editor, versions
+from portal.catalog import preview as rule_preview
 from portal.catalog.editor import SendBackForm
 from portal.catalog.schema import CatalogError
 from portal.models import Agency, Program, ProgramVersion
@@ -75,11 +76,25 @@ def _bound_form(initial: dict) -> tuple[editor.ProgramEditorForm, str]:
 
 
 def _page(
-    form, *, program: Program | None, problems: list[str], status: int, examples=None, draft=None
+    form,
+    *,
+    program: Program | None,
+    problems: list[str],
+    status: int,
+    examples=None,
+    draft=None,
+    preview=None,
+    preview_problems=(),
+    block: str | None = None,
 ):
+    """``block`` "preview": the preview was asked for (htmx swaps only that section)."""
     return render(
         "backoffice/program_editor.html",
+        block,
         form=form,
+        preview=preview,
+        preview_asked=block == "preview",
+        preview_problems=preview_problems,
         program=program,
         problems=problems,
         examples=examples,
@@ -148,6 +163,18 @@ def program_editor(slug: str):
     elif action == "actualizar":
         posted = editor.program_dict(form, slug=program.slug, agency=agency)
         examples = editor.example_results(posted, agency, date.today())
+    preview = None
+    preview_problems: list[str] = []
+    if action == "vista-previa":
+        # Reads the registry and saves nothing, but it is still a posted form.
+        if not ConfirmForm().validate_on_submit():
+            return error_page(400, _("El formulario caducó. Vuelva a abrirlo."))
+        posted = editor.program_dict(form, slug=program.slug, agency=agency)
+        published = before if program.active else None
+        try:
+            preview = rule_preview.preview_program(posted, published, agency, date.today())
+        except CatalogError as exc:
+            preview_problems = list(exc.messages)
     if action == "guardar" and form.validate_on_submit():
         if not (form.version.data or "").isdigit():
             form.version.errors.append(_("El formulario caducó. Vuelva a abrirlo."))
@@ -191,7 +218,15 @@ def program_editor(slug: str):
     failed = action == "guardar" and bool(editor.error_links(form) or problems)
     status = 422 if failed else 200
     return _page(
-        form, program=program, problems=problems, status=status, examples=examples, draft=draft
+        form,
+        program=program,
+        problems=problems,
+        status=status,
+        examples=examples,
+        draft=draft,
+        preview=preview,
+        preview_problems=preview_problems,
+        block="preview" if action == "vista-previa" else None,
     )
 
 

@@ -1,0 +1,446 @@
+"""Live preview of draft rules against the registry: how many people in it would
+be eligible, maybe or not eligible under a program's draft conditions, by
+municipality, next to the published ones.
+
+Each condition compiles to a SQL expression that is true (holds), false
+(fails) or NULL (the answer it needs is not known), with the engine's meaning
+(portal/eligibility/engine.py). SQL's three-valued AND then gives the verdict
+of the whole rule: true is eligible, false is not eligible and NULL is maybe,
+exactly as the engine says "any fail: not; otherwise any unknown: maybe".
+One aggregate query over the citizen table judges the draft and the published
+rules at once, so the registry is scanned once (a staff action, under 2 s on a
+million citizens: bench/rule_preview.py).
+
+What the preview does not judge: enrollment and exclusion groups (who already
+receives this or a program that cannot be combined), which the engine adds on
+top of the conditions; and answers stored under older rules that no longer
+read (the engine drops them, the preview reads each value on its own).
+A condition that cannot be compiled is counted as unknown (maybe) and listed,
+never silently ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from portal.catalog.models import Municipality
+from portal.catalog.schema import Condition, program_from_dict
+from portal.citizens.models import Citizen
+from portal.eligibility.profile import DEFAULT_STATE_CODE, FIELDS, Kind
+from portal.web.database import db, is_sqlite
+
+# Verdict codes in the query: SQL true / false / NULL of the rule.
+_ELIGIBLE, _MAYBE, _NOT = 0, 1, 2
+
+# Where each field is read: a citizen column, or the JSON profile (a number,
+# a string, a boolean or a list of ages). Derived fields are computed below.
+_PROFILE_NUMBERS = ("household_size", "household_income_monthly")
+_PROFILE_TEXTS = ("student_level", "employment")
+_PROFILE_BOOLEANS = ("disability", "indigenous", "pregnant")
+
+
+@dataclass(frozen=True)
+class Counts:
+    eligible: int = 0
+    maybe: int = 0
+    not_eligible: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.eligible + self.maybe + self.not_eligible
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.eligible + other.eligible,
+            self.maybe + other.maybe,
+            self.not_eligible + other.not_eligible,
+        )
+
+    def minus(self, other: Counts) -> Counts:
+        return Counts(
+            self.eligible - other.eligible,
+            self.maybe - other.maybe,
+            self.not_eligible - other.not_eligible,
+        )
+
+
+@dataclass(frozen=True)
+class MunicipalityRow:
+    code: str | None  # None: people whose record names no municipality
+    name: str
+    draft: Counts
+    published: Counts | None
+
+
+@dataclass(frozen=True)
+class Preview:
+    rows: list[MunicipalityRow]
+    draft_total: Counts
+    published_total: Counts | None
+    # Conditions counted as unknown because they could not be judged in SQL.
+    draft_uncompiled: tuple[Condition, ...] = field(default=())
+    published_uncompiled: tuple[Condition, ...] = field(default=())
+
+    @property
+    def difference(self) -> Counts | None:
+        if self.published_total is None:
+            return None
+        return self.draft_total.minus(self.published_total)
+
+
+class _Sql:
+    """The SQL text of the dialect in use and the parameters it collects.
+
+    The profile is parsed once per row: on PostgreSQL as jsonb; on SQLite,
+    whose json functions parse the whole text on every call, each field the
+    rules read is cut out once (``profile -> '$.field'``, its small JSON text)
+    and the conditions read that.
+    """
+
+    def __init__(self, sqlite: bool):
+        self.sqlite = sqlite
+        self.params: list[Any] = []
+        self.mark = "?" if sqlite else "%s"
+        self.fields: list[str] = []  # profile fields cut out (SQLite)
+        # Compiling the gate: the record's own columns only (see preview_sql).
+        self.columns_only = False
+
+    def param(self, value: Any) -> str:
+        if isinstance(value, date) and self.sqlite:
+            value = value.isoformat()  # dates are stored as YYYY-MM-DD text there
+        self.params.append(value)
+        return self.mark
+
+    def _cut(self, name: str) -> str:
+        if name not in self.fields:
+            self.fields.append(name)
+        return f"j_{name}"
+
+    def source_columns(self, gate: str, gate_params: list[Any]) -> str:
+        """The profile values the conditions read, parsed only for rows that pass
+        ``gate`` (NULL where it fails: those rows fail either way)."""
+        if not self.sqlite:
+            self.params.extend(gate_params)
+            return f"CASE WHEN {gate} THEN profile::jsonb END AS p"
+        cuts = []
+        for name in self.fields:
+            self.params.extend(gate_params)
+            cuts.append(f"CASE WHEN {gate} THEN profile -> '$.{name}' END AS j_{name}")
+        return ", ".join(cuts) or "NULL AS p"
+
+    # Values of the JSON profile, NULL when absent, "No sé" or of another type.
+    def number(self, name: str) -> str:
+        if self.sqlite:
+            j = self._cut(name)
+            return (
+                f"(CASE WHEN json_type({j}) IN ('integer', 'real') THEN json_extract({j}, '$') END)"
+            )
+        return f"(CASE WHEN jsonb_typeof(p->'{name}') = 'number' THEN (p->>'{name}')::float8 END)"
+
+    def text(self, name: str) -> str:
+        if self.sqlite:
+            j = self._cut(name)
+            return f"(CASE WHEN json_type({j}) = 'text' THEN json_extract({j}, '$') END)"
+        return f"(CASE WHEN jsonb_typeof(p->'{name}') = 'string' THEN p->>'{name}' END)"
+
+    def boolean(self, name: str) -> str:
+        if self.sqlite:
+            return f"(CASE {self._cut(name)} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)"
+        return f"(CASE WHEN jsonb_typeof(p->'{name}') = 'boolean' THEN (p->>'{name}')::boolean END)"
+
+    def any_age(self, name: str, comparison: str, limit: Any) -> str:
+        """Whether some age in the list compares so with ``limit`` (NULL: no list)."""
+        mark = self.param(limit)
+        if self.sqlite:
+            j = self._cut(name)
+            return (
+                f"(CASE WHEN json_type({j}) = 'array' THEN EXISTS "  # noqa: S608
+                f"(SELECT 1 FROM json_each({j}) WHERE value {comparison} {mark}) END)"
+            )
+        return (
+            f"(CASE WHEN jsonb_typeof(p->'{name}') = 'array' THEN EXISTS "  # noqa: S608
+            f"(SELECT 1 FROM jsonb_array_elements_text(p->'{name}') AS e(v) "
+            f"WHERE e.v::float8 {comparison} {mark}) END)"
+        )
+
+    def municipality(self) -> str:
+        """The record's municipality, else the one answered in the questionnaire."""
+        if self.columns_only:
+            return "m"  # NULL when the record has none: the gate lets the row through
+        return f"COALESCE(m, {self.text('municipality')})"
+
+    def real(self, expression: str) -> str:
+        return f"CAST({expression} AS REAL)" if self.sqlite else expression
+
+
+def _compare(sql: _Sql, expression: str, op: str, limit: Any) -> str | None:
+    """``expression <op> limit`` for the operators that compare one value."""
+    simple = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+    if op in simple:
+        return f"({expression} {simple[op]} {sql.param(limit)})"
+    if op == "between":
+        low, high = limit
+        return f"({expression} BETWEEN {sql.param(low)} AND {sql.param(high)})"
+    if op in ("in", "not_in"):
+        values = list(dict.fromkeys(limit))
+        if not values:  # nothing is in an empty list; known values still decide
+            return f"(CASE WHEN {expression} IS NOT NULL THEN {'1=0' if op == 'in' else '1=1'} END)"
+        marks = ", ".join(sql.param(v) for v in values)
+        return f"({expression} {'IN' if op == 'in' else 'NOT IN'} ({marks}))"
+    return None
+
+
+def _age_at_least(sql: _Sql, years: int, on: date) -> str:
+    """Age on ``on`` is ``years`` or more: born on or before the same day that many
+    years earlier (29 February falls back to the 28th, as ``age_on`` counts)."""
+    year = on.year - years
+    if year < 1:
+        return "(1=0)"
+    try:
+        latest = on.replace(year=year)
+    except ValueError:
+        latest = date(year, 2, 28)
+    return f"(b <= {sql.param(latest)})"
+
+
+def _age(sql: _Sql, op: str, limit: Any, on: date) -> str | None:
+    """Conditions on the age, as conditions on the birth date (never unknown)."""
+
+    def at_least(x: float) -> str:
+        return _age_at_least(sql, math.ceil(x), on)
+
+    def more_than(x: float) -> str:
+        return _age_at_least(sql, math.floor(x) + 1, on)
+
+    def equal(x: float) -> str:
+        if x != int(x):
+            return "(1=0)"
+        return f"({at_least(x)} AND NOT {more_than(x)})"
+
+    if op == "gte":
+        return at_least(limit)
+    if op == "gt":
+        return more_than(limit)
+    if op == "lt":
+        return f"(NOT {at_least(limit)})"
+    if op == "lte":
+        return f"(NOT {more_than(limit)})"
+    if op == "eq":
+        return equal(limit)
+    if op == "ne":
+        return f"(NOT {equal(limit)})"
+    if op == "between":
+        low, high = limit
+        return f"({at_least(low)} AND NOT {more_than(high)})"
+    if op in ("in", "not_in"):
+        held = " OR ".join(equal(v) for v in limit) or "(1=0)"
+        return f"({held})" if op == "in" else f"(NOT ({held}))"
+    return None
+
+
+def compile_condition(sql: _Sql, condition: Condition, on: date, state_code: str) -> str | None:
+    """The condition as a SQL truth value (NULL: unknown), or None if it can't be."""
+    name, op, limit = condition.field, condition.op, condition.value
+    spec = FIELDS.get(name)
+    if spec is None:
+        return None
+    if name == "age":
+        return _age(sql, op, limit, on)
+    if name == "birth_date":
+        return _compare(sql, "b", op, limit)
+    if name == "sex":
+        return _compare(sql, "s", op, limit)
+    if name == "municipality":
+        return _compare(sql, sql.municipality(), op, limit)
+    if name == "state":
+        return _compare(sql, f"substr({sql.municipality()}, 1, 2)", op, limit)
+    if name == "in_state" and op in ("is_true", "is_false"):
+        inside = f"(substr({sql.municipality()}, 1, 2) = {sql.param(state_code)})"
+        return inside if op == "is_true" else f"(NOT {inside})"
+    if name in _PROFILE_BOOLEANS and op in ("is_true", "is_false"):
+        value = sql.boolean(name)
+        return value if op == "is_true" else f"(NOT {value})"
+    if name in _PROFILE_NUMBERS:
+        return _compare(sql, sql.number(name), op, limit)
+    if name in _PROFILE_TEXTS:
+        return _compare(sql, sql.text(name), op, limit)
+    if name == "income_per_capita":
+        size = sql.number("household_size")
+        income = sql.number("household_income_monthly")
+        per_person = f"(CASE WHEN {size} > 0 THEN {sql.real(income)} / {size} END)"
+        return _compare(sql, per_person, op, limit)
+    if spec.kind is Kind.AGES and op in ("any_lt", "any_gte"):
+        # No children: no age is below or above any limit, so both fail.
+        return sql.any_age(name, "<" if op == "any_lt" else ">=", limit)
+    return None
+
+
+# Conditions judged on the record's columns alone (birth date, sex, municipality):
+# cheap, so they are judged first and decide whether the profile is parsed.
+_COLUMN_FIELDS = ("age", "birth_date", "sex", "municipality", "state", "in_state")
+
+
+def _pieces(
+    sql: _Sql, conditions: Sequence[Condition], on: date, state_code: str
+) -> tuple[list[tuple[str, list[Any]]], tuple[Condition, ...]]:
+    """Each condition's SQL and parameters, those on columns first, and the
+    conditions that could not be compiled (NULL: unknown)."""
+    ordered = sorted(conditions, key=lambda c: c.field not in _COLUMN_FIELDS)
+    pieces: list[tuple[str, list[Any]]] = []
+    uncompiled: list[Condition] = []
+    for condition in ordered:
+        start = len(sql.params)
+        compiled = compile_condition(sql, condition, on, state_code)
+        if compiled is None:
+            uncompiled.append(condition)
+            compiled = "(NULL = 1)" if sql.sqlite else "(NULL::boolean)"
+        pieces.append((compiled, sql.params[start:]))
+        del sql.params[start:]
+    return pieces, tuple(uncompiled)
+
+
+def _verdict(
+    sql: _Sql, conditions: Sequence[Condition], on: date, state_code: str
+) -> tuple[str, tuple[Condition, ...]]:
+    """The verdict code of the rule for one row, and the conditions left unknown.
+
+    "Any fails: not eligible; all hold: eligible; otherwise maybe", written as
+    CASE branches so that the database stops at the first condition that fails.
+    """
+    pieces, uncompiled = _pieces(sql, conditions, on, state_code)
+    if not pieces:
+        return str(_ELIGIBLE), uncompiled
+    fails = " OR ".join(f"NOT {text}" for text, _ in pieces)
+    holds = " AND ".join(text for text, _ in pieces)
+    for _, params in pieces:
+        sql.params.extend(params)
+    for _, params in pieces:
+        sql.params.extend(params)
+    return (
+        f"(CASE WHEN {fails} THEN {_NOT} WHEN {holds} THEN {_ELIGIBLE} ELSE {_MAYBE} END)",
+        uncompiled,
+    )
+
+
+def _gate(
+    sqlite: bool, rules: Sequence[Sequence[Condition]], on: date, state_code: str
+) -> tuple[str, list[Any]]:
+    """Whether a row may pass some rule on its columns alone (true or unknown):
+    only those rows need their profile read."""
+    sql = _Sql(sqlite)
+    sql.columns_only = True
+    either = []
+    for conditions in rules:
+        on_columns = [c for c in conditions if c.field in _COLUMN_FIELDS]
+        pieces, _ = _pieces(sql, on_columns, on, state_code)
+        if not pieces:
+            return "1=1", []  # this rule must read every profile
+        either.append(" AND ".join(text for text, _ in pieces))
+        for _, params in pieces:
+            sql.params.extend(params)
+    return " OR ".join(f"({text}) IS NOT FALSE" for text in either), sql.params
+
+
+def preview_sql(
+    draft: Sequence[Condition],
+    published: Sequence[Condition] | None,
+    on: date,
+    *,
+    state_code: str = DEFAULT_STATE_CODE,
+    sqlite: bool | None = None,
+    by: str = "municipality_id",
+) -> tuple[str, list[Any], tuple[Condition, ...], tuple[Condition, ...]]:
+    """The one query (municipality, draft verdict, published verdict, people),
+    its parameters and the conditions of each rule it could not compile.
+    ``by="id"`` counts each person apart (the tests compare them with the engine)."""
+    if by not in ("municipality_id", "id"):
+        raise ValueError(f"cannot group by {by!r}")
+    sql = _Sql(is_sqlite() if sqlite is None else sqlite)
+    draft_case, draft_left = _verdict(sql, draft, on, state_code)
+    published_case, published_left = "NULL", tuple[Condition, ...]()
+    if published is not None:
+        published_case, published_left = _verdict(sql, published, on, state_code)
+    rules = [draft] if published is None else [draft, published]
+    gate, gate_params = _gate(sql.sqlite, rules, on, state_code)
+    table = Citizen._meta.table_name
+    # The middle query reads each row's profile at most once, and only when the
+    # record's columns let it pass a rule; its LIMIT (SQLite) or OFFSET 0
+    # (PostgreSQL) keeps it from being folded into the outer query, which would
+    # parse the profile again in every condition.
+    keep_apart = " LIMIT -1" if sql.sqlite else " OFFSET 0"
+    text = (
+        # Field names come from FIELDS and every value is a parameter.
+        f"SELECT g, {draft_case} AS dv, {published_case} AS pv, COUNT(*) FROM "  # noqa: S608
+        f"(SELECT g, m, b, s, {sql.source_columns(gate, gate_params)} FROM "
+        f"(SELECT {by} AS g, municipality_id AS m, birth_date AS b, sex AS s, profile "
+        f"FROM {table}) AS r{keep_apart}) AS c GROUP BY 1, 2, 3"
+    )
+    return text, sql.params, draft_left, published_left
+
+
+def _add(counts: Counts, verdict: int, people: int) -> Counts:
+    if verdict == _ELIGIBLE:
+        return Counts(counts.eligible + people, counts.maybe, counts.not_eligible)
+    if verdict == _NOT:
+        return Counts(counts.eligible, counts.maybe, counts.not_eligible + people)
+    return Counts(counts.eligible, counts.maybe + people, counts.not_eligible)
+
+
+def preview(
+    draft: Sequence[Condition],
+    published: Sequence[Condition] | None,
+    on: date,
+    *,
+    state_code: str = DEFAULT_STATE_CODE,
+) -> Preview:
+    """Counts of the registry under ``draft`` (and ``published``, None when the
+    program was never published) on ``on``, by municipality, in name order."""
+    text, params, draft_left, published_left = preview_sql(
+        draft, published, on, state_code=state_code
+    )
+    drafts: dict[str | None, Counts] = {}
+    publisheds: dict[str | None, Counts] = {}
+    for code, draft_verdict, published_verdict, people in db.execute_sql(text, params):
+        drafts[code] = _add(drafts.get(code, Counts()), draft_verdict, people)
+        if published is not None:
+            publisheds[code] = _add(publisheds.get(code, Counts()), published_verdict, people)
+    names = {
+        m.code: m.name
+        for m in Municipality.select(Municipality.code, Municipality.name).where(
+            Municipality.code.in_([c for c in drafts if c is not None])
+        )
+    }
+    rows = [
+        MunicipalityRow(
+            code,
+            names.get(code, code) if code is not None else "",
+            drafts[code],
+            publisheds.get(code) if published is not None else None,
+        )
+        for code in drafts
+    ]
+    # Named municipalities by name; people with none at the end.
+    rows.sort(key=lambda r: (r.code is None, r.name, r.code or ""))
+    draft_total = sum((r.draft for r in rows), Counts())
+    published_total = (
+        sum((r.published or Counts() for r in rows), Counts()) if published is not None else None
+    )
+    return Preview(rows, draft_total, published_total, draft_left, published_left)
+
+
+def preview_program(
+    draft: dict[str, Any], published: dict[str, Any] | None, agency: str, on: date
+) -> Preview:
+    """The preview of the editor's draft (a catalog-file dict, as
+    ``editor.program_dict`` builds it) next to the published program's dict.
+    Raises :class:`CatalogError` while the draft does not validate. Reads only:
+    nothing is written."""
+    program = program_from_dict(draft, agencies=[agency], run_examples=False)
+    base = None
+    if published is not None:
+        base = program_from_dict(published, agencies=[agency], run_examples=False).eligibility
+    return preview(program.eligibility, base, on)
