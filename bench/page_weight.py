@@ -75,7 +75,10 @@ def citizen_paths(app) -> list[str]:
 def signed_in_cookie(app) -> dict | None:
     """A session for the first demo citizen who has an application, as sign-in makes."""
     citizen = (
-        Citizen.select().join(Application).order_by(Citizen.id).first()
+        Citizen.select()
+        .join(Application, on=(Application.citizen == Citizen.id))
+        .order_by(Citizen.id)
+        .first()
         or Citizen.select().order_by(Citizen.id).first()
     )
     if citizen is None:

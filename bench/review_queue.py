@@ -106,7 +106,7 @@ def old_queue(agency_id: int, offset: int, statuses=PENDING, municipality: str =
             base.select(Application, Program, Citizen, StaffUser)
             .where(Application.status.in_(statuses))
             .switch(Application)
-            .join(Citizen)
+            .join(Citizen, on=(Application.citizen == Citizen.id))
             .switch(Application)
             .join(
                 StaffUser, join_type=JOIN.LEFT_OUTER, on=(Application.assigned_to == StaffUser.id)

@@ -44,10 +44,13 @@ from portal.complaints.models import COMPLAINT_STATUSES, Complaint, ComplaintTal
 from portal.messages import Message, Refusal, _l
 from portal.models import Citizen, Program, StaffUser, utcnow
 from portal.rights.holidays import add_business_days, business_days_between, local_date
-from portal.vocabulary import STATE_ROLES, AuditAction
+from portal.vocabulary import STATE_ROLES, AuditAction, Role
 from portal.web.database import locked, write
 
 COMPLAINT_OBJECT = "queja"
+# Who attends, at the state level, a complaint about no program or sent on: the
+# state admin (the secretariat and the state counter do not open the complaints desk).
+STATE_DESK = (Role.ADMIN_ESTATAL,)
 DEFAULT_RESPONSE_DAYS = 10
 MIN_DESCRIPTION = 20
 MAX_DESCRIPTION = 4000
@@ -423,14 +426,14 @@ def _may_attend(person: StaffUser, row: Complaint) -> bool:
     if not person.active:
         return False
     if row.agency_id is None:
-        return person.role in STATE_ROLES
+        return person.role in STATE_DESK
     return person.agency_id == row.agency_id
 
 
 def assignees(row: Complaint) -> list[StaffUser]:
     """Whom it may be assigned to: the active staff of its agency (or of the state)."""
     condition = (
-        StaffUser.role.in_(list(STATE_ROLES))
+        StaffUser.role.in_(list(STATE_DESK))
         if row.agency_id is None
         else StaffUser.agency == row.agency_id
     )

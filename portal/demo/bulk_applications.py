@@ -93,7 +93,7 @@ from portal.applications.workflow import PLACE_STATUSES
 from portal.backoffice import audit
 from portal.catalog.models import Call, DeliveryPoint, Program, Requirement
 from portal.catalog.store import engine_catalog
-from portal.citizens.models import Citizen
+from portal.citizens.models import ADDRESS_FIELDS, Citizen
 from portal.delivery import periods
 from portal.delivery.handover import expiry_for
 from portal.delivery.models import Credential, Delivery
@@ -125,16 +125,8 @@ BLOB_PROCESSES = 3
 LOAD_CACHE_KIB = 512_000
 # A case whose step would hold a place of a full call is decided instead.
 DECIDED_WEIGHTS = {S.RECHAZADA: demo.STEP_WEIGHTS[S.RECHAZADA], S.CANCELADA: 5}
-ADDRESS_COLUMNS = (
-    "road_type",
-    "road_name",
-    "exterior_number",
-    "interior_number",
-    "settlement_type",
-    "settlement_name",
-    "postal_code",
-    "locality",
-)
+# The record's address columns, as submission snapshots them.
+ADDRESS_COLUMNS = ADDRESS_FIELDS
 
 
 # What the run needs to know of the catalog, read once -------------------------

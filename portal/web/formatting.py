@@ -40,6 +40,12 @@ def local_datetime(moment: dt.datetime | None, seconds: bool = False) -> str:
     return flask_babel.format_datetime(moment, _PATTERN_SECONDS if seconds else _PATTERN)
 
 
+def clock(value: dt.time | None) -> str:
+    """A wall-clock time of day kept as such (an appointment slot's "10:30"): it
+    is already the state's local time, so no zone conversion applies."""
+    return "" if value is None else f"{value.hour:02d}:{value.minute:02d}"
+
+
 def plain_datetime(moment: dt.datetime) -> str:
     """The same reading outside a request (the CLI), with the zone named."""
     return f"{wall_clock(moment):%d/%m/%Y %H:%M} ({ZONE_NAME})"

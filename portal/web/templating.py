@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(catalog.long_date, "long_date")
     app.add_template_filter(catalog.benefit_text, "benefit")
     app.add_template_filter(formatting.local_datetime, "local_datetime")
+    app.add_template_filter(formatting.clock, "clock")
     app.add_template_filter(transparency.public_count, "public_count")
     app.add_template_filter(transparency.bar_count, "bar_count")
     app.add_template_test(transparency.small_count, "small_count")

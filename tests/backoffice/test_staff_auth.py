@@ -288,8 +288,8 @@ def test_a_local_next_is_still_honoured(client):
 
 
 MENU = {
-    "revisor": {"/oficina", "/oficina/ventanilla", "/oficina/convocatorias"},
-    "entrega": {"/entrega", "/oficina/credenciales"},
+    "revisor": {"/oficina", "/oficina/ventanilla", "/oficina/convocatorias", "/oficina/quejas"},
+    "entrega": {"/entrega", "/oficina/credenciales", "/oficina/citas"},
     "admin_dependencia": {
         "/oficina",
         "/oficina/ventanilla",
@@ -299,6 +299,9 @@ MENU = {
         "/oficina/convocatorias",
         "/oficina/padrones",
         "/oficina/planeacion",
+        "/oficina/quejas",
+        "/oficina/citas",
+        "/oficina/secretaria/calendario",
     },
     "admin_estatal": {
         "/oficina",
@@ -308,7 +311,11 @@ MENU = {
         "/oficina/derechos",
         "/oficina/veda",
         "/oficina/planeacion",
+        "/oficina/quejas",
+        "/oficina/citas",
     },
+    "secretaria": {"/oficina/secretaria/calendario"},
+    "ventanilla_estatal": {"/oficina/ventanilla", "/oficina/citas"},
 }
 
 

@@ -255,3 +255,13 @@ def test_staff_download_the_attachment(client, login, program, reviewer):
     assert download.headers["Cache-Control"] == "no-store"
     no_file = _file(program).complaint
     assert client.get(f"/oficina/quejas/{no_file.folio}/adjunto").status_code == 404
+
+
+def test_a_state_level_complaint_goes_only_to_those_who_open_the_desk(state_admin):
+    """The secretariat and the state counter do not open the complaints desk, so
+    a complaint about no program is never assigned to them."""
+    secretary, counter = make_staff("secretaria"), make_staff("ventanilla_estatal")
+    complaint = _file(subject="oficina").complaint
+    ids = {s.id for s in desk.assignees(complaint)}
+    assert state_admin.id in ids
+    assert secretary.id not in ids and counter.id not in ids

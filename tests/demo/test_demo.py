@@ -190,7 +190,9 @@ def test_people_beyond_the_default_are_registry_rows_only(app, monkeypatch):
     assert counts["citizens"] == Citizen.select().count() == 400
     answered = Citizen.select().where(Citizen.profile != {})
     assert 0 < answered.count() <= 150
-    applicants = Citizen.select().join(Application).distinct()
+    applicants = (
+        Citizen.select().join(Application, on=(Application.citizen == Citizen.id)).distinct()
+    )
     assert {c.id for c in applicants} <= {c.id for c in answered}
 
 

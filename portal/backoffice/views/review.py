@@ -247,7 +247,7 @@ def _build_people(ids: int) -> Any:
         Application.select(*columns)
         .join(Program)
         .switch(Application)
-        .join(Citizen)
+        .join(Citizen, on=(Application.citizen == Citizen.id))
         .switch(Application)
         .join(StaffUser, join_type=JOIN.LEFT_OUTER, on=(Application.assigned_to == StaffUser.id))
         .where(Application.id.in_(Slot.many("ids", ids)))
