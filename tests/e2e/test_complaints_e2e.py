@@ -9,12 +9,11 @@ from __future__ import annotations
 import pytest
 
 from portal.models import Complaint
-from portal.web.extensions import db
 from tests.application_builders import png_bytes
-from tests.conftest import sign_in_as
 from tests.factories import make_program, make_staff
 
 from .conftest import assert_accessible, portal_of_its_own
+from .test_rights_e2e import _context, _in_app
 
 JS = pytest.mark.parametrize("javascript", [True, False], ids=["con-js", "sin-js"])
 STORY = "En el módulo de entrega me pidieron una cooperación de 200 pesos."
@@ -33,27 +32,6 @@ def _axe(page, javascript: bool) -> None:
     same markup, are then checked without it for behaviour)."""
     if javascript:
         assert_accessible(page)
-
-
-def _in_app(app, make):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        try:
-            return make()
-        finally:
-            db.close()
-
-
-def _staff_context(browser, app, base, user, javascript):
-    client = app.test_client()
-    with app.app_context():
-        sign_in_as(client, user)
-    cookie = client.get_cookie("vu_sesion")
-    context = browser.new_context(java_script_enabled=javascript)
-    context.add_cookies([{"name": "vu_sesion", "value": cookie.value, "url": base}])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return context, page
 
 
 @JS
@@ -101,7 +79,7 @@ def test_file_anonymously_follow_and_staff_answers(browser, portal, javascript, 
     _axe(page, javascript)
 
     # The agency's reviewer assigns and answers.
-    staff_context, desk = _staff_context(browser, app, base, reviewer, javascript)
+    staff_context, desk = _context(browser, app, base, reviewer, javascript)
     desk.goto(base + "/oficina/quejas")
     _axe(desk, javascript)
     desk.get_by_role("link", name=folio).click()
