@@ -428,6 +428,24 @@ def _complaint_answered(facts: Facts, r: Reader) -> tuple[str, str]:
     return r.say(COMPLAINT_ANSWERED_TITLE, folio=facts["folio"]), r.say(COMPLAINT_ANSWERED)
 
 
+POSSIBLE_TITLE = _l("Podría recibir %(program)s")
+POSSIBLE = _l(
+    "Según las respuestas que nos dio, podría recibir %(program)s de %(agency)s. "
+    "La convocatoria está abierta hasta el %(closes)s. Puede solicitarlo desde el enlace "
+    "de este aviso; la dependencia revisa sus datos y documentos antes de aprobarlo."
+)
+
+
+def _possible(facts: Facts, r: Reader) -> tuple[str, str]:
+    """A program the person might receive (portal/outreach): the agency's name is
+    a proper name, shown as stored."""
+    program = r.program(facts)
+    return (
+        r.say(POSSIBLE_TITLE, program=program),
+        r.say(POSSIBLE, program=program, agency=facts["agency"], closes=r.date(facts["closes"])),
+    )
+
+
 KINDS: dict[str, Render] = {
     "estado": _status,
     "documento_rechazado": _document_rejected,
@@ -443,6 +461,7 @@ KINDS: dict[str, Render] = {
     "queja_recibida": _complaint_received,
     "queja_turnada": _complaint_escalated,
     "queja_respondida": _complaint_answered,
+    "programa_posible": _possible,
 }
 
 

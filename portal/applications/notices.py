@@ -166,14 +166,16 @@ def announce(citizen: Citizen, title: str, body: str, link: str, what: str) -> N
 
 
 def announce_to_many(
-    citizens: Sequence[Citizen], title: str, body: str, link: str, what: str
+    citizens: Sequence[Citizen], kind: str, facts: Mapping, program: Program, link: str, what: str
 ) -> list[int]:
     """:func:`announce` for many people at once (the screening of a call,
-    portal/outreach): the same blackout rule, read once per municipality; one
-    insert of the notices and one of their outbox rows. The ids of the people
-    notified."""
+    portal/outreach), as a notice of ``kind`` (portal/applications/notice_texts.py)
+    about ``program``, read in each person's language: the same blackout rule,
+    read once per municipality; one insert of the notices and one of their
+    outbox rows. The ids of the people notified."""
     from portal.rights import blackout  # here: rights builds on the models this module uses
 
+    title, body = notice_texts.spanish_texts(kind, facts, program.name)
     held: dict[str | None, bool] = {}
     shown: dict[int, Citizen] = {}
     for citizen in citizens:
@@ -190,7 +192,15 @@ def announce_to_many(
     created = list(
         Notice.insert_many(
             [
-                {"citizen": c, "title": title, "body": body, "link": link, "created_at": now}
+                {
+                    "citizen": c,
+                    "kind": kind,
+                    "facts": dict(facts),
+                    "title": title,
+                    "body": body,
+                    "link": link,
+                    "created_at": now,
+                }
                 for c in shown
             ]
         )

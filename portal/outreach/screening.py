@@ -31,7 +31,6 @@ from portal.eligibility.engine import Status
 from portal.models import Agency, Application, Call, Citizen, Enrollment, Program, utcnow
 from portal.outreach.models import ProgramTip
 from portal.vocabulary import ConsentPurpose
-from portal.web import values
 from portal.web.database import write
 
 CHUNK = 2_000
@@ -150,7 +149,11 @@ def _tell(call: Call, verdicts: dict[Citizen, str]) -> int:
     if not verdicts:
         return 0
     program = call.program
-    title, body = notice_text(call, program)
+    facts = {
+        "program": program.id,
+        "agency": program.agency.name,
+        "closes": call.closes.isoformat(),
+    }
     # A path, as every notice's link (the queue has no request to build it from).
     link = f"/programas/{program.slug}/solicitar"
     people = {citizen.id: citizen for citizen in verdicts}
@@ -174,17 +177,7 @@ def _tell(call: Call, verdicts: dict[Citizen, str]) -> int:
         .tuples()
         .execute()
     ]
-    told = notices.announce_to_many([people[c] for c in new], title, body, link, "programa_posible")
-    return len(told)
-
-
-def notice_text(call: Call, program: Program) -> tuple[str, str]:
-    """The notice's title and body, in Spanish, as ``notices.announce`` takes them."""
-    title = f"Podría recibir {program.name}"
-    body = (
-        f"Según las respuestas que nos dio, podría recibir {program.name} "
-        f"de {program.agency.name}. La convocatoria está abierta hasta el "
-        f"{values.long_date(call.closes)}. Puede solicitarlo desde el enlace de este aviso; "
-        "la dependencia revisa sus datos y documentos antes de aprobarlo."
+    told = notices.announce_to_many(
+        [people[c] for c in new], "programa_posible", facts, program, link, "programa_posible"
     )
-    return title, body
+    return len(told)

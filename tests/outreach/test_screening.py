@@ -9,6 +9,7 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from portal.applications import notice_texts
 from portal.backoffice.audit import Actor
 from portal.catalog.schema import catalog_from_dict
 from portal.catalog.store import load_catalog
@@ -58,6 +59,21 @@ def test_publishing_a_program_tells_the_consenting_people_who_may_receive_it(app
     assert "31 de diciembre de 2027" in notice.body
     [tip] = tips_of(woman)
     assert (tip.program_id, tip.verdict) == (program.id, "eligible")
+
+
+def test_the_notice_reads_in_the_language_of_whoever_reads_it(app):
+    """Stored as a kind and its facts, like every notice: an English reader gets
+    the interface's words in English, the program's name and agency as written."""
+    woman = consenting(sex="M")
+    publish(program_data(WOMEN_ONLY, slug="mujeres", name="Apoyo a Mujeres"))
+    [notice] = notices_of(woman)
+    assert notice.kind == "programa_posible"
+    shown = notice_texts.plain(notice, "en")
+    assert shown.title == "You might receive Apoyo a Mujeres"
+    assert shown.body.startswith(
+        "From the answers you gave us, you might receive Apoyo a Mujeres from "
+        "Secretaría de Desarrollo Social. The call is open until December 31, 2027."
+    )
 
 
 def test_people_outside_the_rules_or_without_consent_are_not_told(app):
