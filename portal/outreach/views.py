@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired
 
 from portal.backoffice.audit import Actor
 from portal.citizens import consents
+from portal.citizens.views.profile import needs_privacy
 from portal.vocabulary import ConsentPurpose
 from portal.web.auth import citizen_required
 from portal.web.forms import BaseForm
@@ -43,6 +44,8 @@ class ToldForm(BaseForm):
 @citizen_required
 def preferences():
     citizen = current_user._get_current_object()
+    if (gate := needs_privacy(citizen)) is not None:
+        return gate  # a consent is given knowing the notice in force
     in_force = consents.in_force(citizen.id, ConsentPurpose.AVISOS_PROGRAMAS)
     form = ToldForm(data={"told": "si" if in_force else "no"} if request.method == "GET" else None)
     if form.validate_on_submit():

@@ -75,3 +75,14 @@ def test_one_person_never_changes_anothers_consent(login, person):
     login(person).post(PAGE, data={"told": "si"})
     assert consents.in_force(other.id, ConsentPurpose.AVISOS_PROGRAMAS) is None
     assert Consent.get().citizen_id == person.id
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_person_who_has_not_accepted_the_current_privacy_notice_reads_it_first(login, method):
+    """A consent is given knowing the notice in force: the page sends the person
+    to it (and back after), and a post changes nothing."""
+    person = make_citizen(privacy_version="")
+    response = getattr(login(person), method)(PAGE, data={"told": "si"})
+    assert response.status_code == 303
+    assert response.location == "/mis-datos/aviso?next=/mis-datos/avisos-de-programas"
+    assert not Consent.select().exists()

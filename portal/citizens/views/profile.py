@@ -99,7 +99,10 @@ def privacy_notice():
     ), status
 
 
-def _needs_privacy(citizen: Citizen):
+def needs_privacy(citizen: Citizen):
+    """The redirect to the privacy notice when the person has not accepted its
+    current version, else None: pages that change what the portal does with
+    their data ask for it first (and come back here after)."""
     if privacy_versions.asks_again(citizen.privacy_version):
         return redirect(
             url_for("profile.privacy_notice", next=request.full_path.rstrip("?")), code=303
@@ -162,7 +165,7 @@ def download(fmt: str):
 @citizen_required
 def edit():
     citizen = _me()
-    if (gate := _needs_privacy(citizen)) is not None:
+    if (gate := needs_privacy(citizen)) is not None:
         return gate
     target = _local(request.values.get("next"))
     form = ProfileForm(obj=citizen) if request.method == "GET" else ProfileForm()
@@ -212,7 +215,7 @@ def _known_municipality(citizen: Citizen) -> tuple[str, bool]:
 @citizen_required
 def correction():
     citizen = _me()
-    if (gate := _needs_privacy(citizen)) is not None:
+    if (gate := needs_privacy(citizen)) is not None:
         return gate
     form = CorrectionForm()
     form.field.choices = [SelectChoice("", _("Elija el dato")), *correctable_fields(citizen)]
