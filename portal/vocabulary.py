@@ -132,6 +132,7 @@ class ViewReason(StrEnum):
     ENTREGA = "entrega"
     ARCO = "arco"  # the data-protection office answering the person's ARCO request
     DUPLICADOS = "duplicados"  # the state admin comparing probable duplicate records
+    QUEJA = "queja"  # the complaints desk reading a complaint the person filed signed in
 
 
 class ConsentPurpose(StrEnum):

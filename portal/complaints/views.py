@@ -38,7 +38,7 @@ from portal.complaints.models import Complaint
 from portal.models import Citizen, Program, StaffUser
 from portal.rights.holidays import CalendarGap, local_today
 from portal.transparency.public import suppress
-from portal.vocabulary import AuditAction, Role
+from portal.vocabulary import AuditAction, Role, ViewReason
 from portal.web.auth import citizen_required, is_citizen, staff_required
 from portal.web.downloads import attachment_headers
 from portal.web.errors import error_page
@@ -369,6 +369,8 @@ def detail(folio: str):
         object_id=row.id,
         request_id=g.request_id,
     )
+    if row.citizen_id:  # filed signed in: the page shows the person's record
+        audit.record_view(current_user, row.citizen_id, ViewReason.QUEJA, request_id=g.request_id)
     return _detail_page(row)
 
 

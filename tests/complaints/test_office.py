@@ -9,10 +9,12 @@ import io
 
 import pytest
 
+from portal.backoffice import audit
+from portal.citizens.record import PRIVACY_VERSION
 from portal.complaints import desk, tasks
 from portal.models import AuditEvent, Complaint, Notice
 from portal.rights.holidays import local_today
-from portal.vocabulary import AuditAction
+from portal.vocabulary import AuditAction, ViewReason
 from tests.application_builders import png_bytes
 from tests.factories import make_agency, make_citizen, make_program, make_staff
 from tests.support.html import html, page_text
@@ -110,6 +112,23 @@ def test_opening_a_complaint_is_audited(client, login, program, reviewer):
     assert STORY in page and citizen.full_name in page
     (entry,) = _actions(AuditAction.COMPLAINT_VIEW)
     assert entry.actor_id == reviewer.id and entry.object_id == str(row.id)
+
+
+def test_the_person_reads_who_opened_their_complaint_in_my_data(client, login, program, reviewer):
+    """A complaint filed signed in shows the person's record: the desk's reading
+    is one of "Quién consultó sus datos"; an anonymous one names nobody."""
+    citizen = make_citizen(privacy_version=PRIVACY_VERSION)
+    row = _file(program, citizen).complaint
+    anonymous = _file(program).complaint
+    login(reviewer)
+    client.get(f"/oficina/quejas/{row.folio}")
+    client.get(f"/oficina/quejas/{anonymous.folio}")
+    [view] = audit.views_of(citizen.id)
+    assert (view.staff_name, view.reason) == (reviewer.name, ViewReason.QUEJA)
+    assert len(_actions(AuditAction.RECORD_VIEW)) == 1
+    login(citizen)
+    page = page_text(html(client.get("/mis-datos")))
+    assert "Atención de una queja o denuncia que usted presentó" in page
 
 
 def test_staff_assign_answer_and_the_person_is_notified(client, login, program, reviewer):

@@ -51,6 +51,7 @@ VIEW_REASONS = {
     ViewReason.ENTREGA: _l("Entrega de su apoyo"),
     ViewReason.ARCO: _l("Atención de su solicitud de derechos ARCO"),
     ViewReason.DUPLICADOS: _l("Revisión de registros que podrían ser de la misma persona"),
+    ViewReason.QUEJA: _l("Atención de una queja o denuncia que usted presentó"),
 }
 
 
