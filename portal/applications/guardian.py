@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from peewee import ModelSelect
@@ -29,7 +30,7 @@ from portal.citizens import curp as curp_rules
 from portal.citizens import record
 from portal.citizens.record import ChildDetails, NotAChild, age_on
 from portal.eligibility.household import SHARED_ANSWERS, HouseholdError, Member, citizen_members
-from portal.messages import _l
+from portal.messages import Message, _l
 from portal.models import Application, Citizen, Program
 from portal.web.database import write
 
@@ -172,4 +173,37 @@ def followed_by(citizen_id: int) -> ModelSelect[Application]:
     """The applications a person follows: their own and those they made for a child."""
     return Application.select().where(
         (Application.citizen == citizen_id) | (Application.guardian == citizen_id)
+    )
+
+
+# What the guardian is to the child, by the relation of the application
+# (the child's to the guardian) and the guardian's sex (as in the CURP).
+GUARDIAN_IS: dict[str, dict[str, Message]] = {
+    "hija_hijo": {"M": _l("Madre"), "H": _l("Padre"), "X": _l("Madre o padre")},
+    "nieta_nieto": {"M": _l("Abuela"), "H": _l("Abuelo"), "X": _l("Abuela o abuelo")},
+}
+
+
+@dataclass(frozen=True)
+class ShownGuardian:
+    """The guardian of an application as the reviewer's case page shows them."""
+
+    citizen_id: int
+    full_name: str
+    curp: str  # masked unless the staff member's role needs the whole CURP
+    relation: str  # what the guardian is to the child: "Madre", "Abuelo"...
+
+
+def shown_guardian(application: Application, *, whole_curp: bool) -> ShownGuardian | None:
+    """Who applied for the child (None: the person applied for themselves)."""
+    if application.guardian_id is None:
+        return None
+    person = Citizen.get_by_id(application.guardian_id)
+    said = GUARDIAN_IS.get(application.guardian_relation, {})
+    relation = said.get(person.sex) or said.get("X") or _l("Tutora o tutor")
+    return ShownGuardian(
+        person.id,
+        person.full_name,
+        person.curp if whole_curp else curp_rules.mask(person.curp),
+        str(relation),
     )
