@@ -55,6 +55,13 @@ NOT_THIS_CURP = _l(
 )
 
 
+# The same refusal said to staff at the counter, who are that module already.
+NOT_THIS_CURP_AT_COUNTER = _l(
+    "No se puede hacer una solicitud para una niña o un niño con esta CURP. "
+    "Revísela con el acta de nacimiento que presenta la persona."
+)
+
+
 def children(guardian_id: int) -> list[tuple[int, Member]]:
     """The household's children a guardian may apply for, with their index in the list."""
     return [(i, m) for i, m in enumerate(citizen_members(guardian_id)) if m.is_child]

@@ -239,7 +239,7 @@ def test_a_curp_whose_record_is_an_adults_is_refused_neutrally(served, program):
     before = state()
     response = served.post(PAGE, data=child_form(program, curp))
     assert response.status_code == 422
-    assert field_error(response, "curp") == f"Error: {guardians.NOT_THIS_CURP}"
+    assert field_error(response, "curp") == f"Error: {guardians.NOT_THIS_CURP_AT_COUNTER}"
     assert adult.full_name not in response.get_data(as_text=True)
     assert state() == before
 
@@ -343,3 +343,11 @@ def test_the_counter_reads_a_child_under_18_and_no_one_older(app, age, sex):
         with pytest.raises(HouseholdError) as refused:
             guardians.read_child_at_counter(data, guardian, TODAY)
         assert set(refused.value.errors) == {"curp"}
+
+
+def test_a_post_without_the_form_token_is_refused_and_writes_nothing(app, served, program):
+    app.config["WTF_CSRF_ENABLED"] = True
+    before = state()
+    response = served.post(PAGE, data=child_form(program, child_curp()))
+    assert response.status_code in (400, 422)
+    assert state() == before

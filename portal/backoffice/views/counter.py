@@ -358,7 +358,10 @@ def _start_for_child(
     except apps.Refused as refused:
         about_child = [r for r in refused.reasons if r in _CHILD_REFUSALS]
         if about_child:
-            form.curp.errors = about_child
+            not_this = str(guardians.NOT_THIS_CURP)
+            form.curp.errors = [
+                str(guardians.NOT_THIS_CURP_AT_COUNTER) if r == not_this else r for r in about_child
+            ]
         else:
             form.program.errors = list(refused.reasons)
     except apps.NotFound:
