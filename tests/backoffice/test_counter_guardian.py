@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from portal.applications import guardian as guardians
 from portal.applications.models import Assistance
 from portal.citizens import curp as curp_rules
+from portal.delivery import handover as delivery
 from portal.eligibility.household import HouseholdError, born_years_ago
 from portal.models import Application, AuditEvent, Citizen, Notice
 from portal.vocabulary import AuditAction
@@ -23,6 +24,7 @@ from tests.backoffice.test_oficina_assisted import check_id, upload_scan
 from tests.conftest import sign_in_as
 from tests.factories import (
     make_agency,
+    make_application,
     make_citizen,
     make_municipality,
     make_program,
@@ -351,3 +353,21 @@ def test_a_post_without_the_form_token_is_refused_and_writes_nothing(app, served
     response = served.post(PAGE, data=child_form(program, child_curp()))
     assert response.status_code in (400, 422)
     assert state() == before
+
+
+@pytest.mark.parametrize("paper", ["", "/80mm"])
+def test_the_counter_prints_the_approved_childs_credential_for_the_guardian(
+    served, guardian, program, paper
+):
+    born = born_years_ago(6, TODAY)
+    child = make_citizen(curp=valid_curp(born, "M"), birth_date=born, given_names="Ana")
+    approved = make_application(
+        child, program, status="aprobada", guardian=guardian, guardian_relation="hija_hijo"
+    )
+    delivery.issue_credential(approved)
+    response = served.get(f"/oficina/ventanilla/solicitudes/{approved.folio}/credencial{paper}")
+    assert response.status_code == 200
+    assert child.full_name in html(response).get_text()
+    check_id(served, make_citizen())
+    response = served.get(f"/oficina/ventanilla/solicitudes/{approved.folio}/credencial{paper}")
+    assert response.status_code == 303 and response.location.endswith("/oficina/ventanilla")
