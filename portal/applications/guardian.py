@@ -20,16 +20,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from peewee import ModelSelect
 
 from portal.applications import workflow
+from portal.backoffice.audit import Actor
 from portal.citizens import curp as curp_rules
 from portal.citizens import record
 from portal.citizens.record import ChildDetails, NotAChild, age_on
-from portal.eligibility.household import SHARED_ANSWERS, HouseholdError, Member, citizen_members
-from portal.messages import _l
+from portal.eligibility.household import (
+    ADULT_AGE,
+    CHILD_RELATIONS,
+    SHARED_ANSWERS,
+    HouseholdError,
+    Member,
+    citizen_members,
+)
+from portal.eligibility.profile import STUDENT_LEVELS
+from portal.messages import Message, _l
 from portal.models import Application, Citizen, Program
 from portal.web.database import write
 
@@ -42,6 +52,13 @@ CHILD_ALREADY_APPLIED = _l(
 NOT_THIS_CURP = _l(
     "No podemos hacer una solicitud con esta CURP. Revise que sea la de su hija o hijo; "
     "si lo es, acuda a un módulo de atención con su acta de nacimiento."
+)
+
+
+# The same refusal said to staff at the counter, who are that module already.
+NOT_THIS_CURP_AT_COUNTER = _l(
+    "No se puede hacer una solicitud para una niña o un niño con esta CURP. "
+    "Revísela con el acta de nacimiento que presenta la persona."
 )
 
 
@@ -111,6 +128,66 @@ def read_child(
     )
 
 
+DISABILITY_ANSWERS = {"si": True, "no": False, "no_se": None}
+
+
+def read_child_at_counter(
+    data: Mapping[str, Any], guardian: Citizen, on: dt.date
+) -> tuple[Member, ChildDetails]:
+    """The child staff type at the counter for the guardian they serve, who
+    may have no household list: the relation, CURP, birth date (checked
+    against the CURP, as the counter's registration does), names, schooling
+    and disability. :class:`HouseholdError` names each bad field.
+
+    The child is then read by :func:`read_child`, the citizen's own checks,
+    as the household member these answers describe.
+    """
+    errors: dict[str, Any] = {}
+    relation = str(data.get("relation") or "")
+    if relation not in CHILD_RELATIONS:
+        errors["relation"] = _l("Elija si es su hija o hijo, o su nieta o nieto.")
+    level = str(data.get("student_level") or "")
+    if level not in STUDENT_LEVELS:
+        errors["student_level"] = _l("Elija una de las opciones.")
+    if data.get("disability") not in DISABILITY_ANSWERS:
+        errors["disability"] = _l("Elija una de las opciones.")
+    typed_birth = data.get("birth_date")
+    if not isinstance(typed_birth, dt.date):
+        errors["birth_date"] = _l("Escriba la fecha de nacimiento como en el acta.")
+    age, sex = 0, "X"
+    try:
+        value = curp_rules.validate(str(data.get("curp") or ""))
+    except curp_rules.CurpError as error:
+        errors["curp"] = error.message
+    else:
+        born = curp_rules.birth_date(value)
+        age, sex = age_on(born, on), curp_rules.sex(value)
+        if age >= ADULT_AGE:
+            errors["curp"] = _l(
+                "Según esta CURP la persona tiene %(age)s años: solo se solicita por ella "
+                "si es menor de 18 años.",
+                age=age,
+            )
+        elif isinstance(typed_birth, dt.date) and typed_birth != born:
+            errors["birth_date"] = _l(
+                "La fecha de nacimiento no coincide con la CURP. Revise las dos con el acta."
+            )
+    member = Member(
+        relation if relation in CHILD_RELATIONS else CHILD_RELATIONS[0],
+        min(age, ADULT_AGE - 1),
+        sex,
+        level if level in STUDENT_LEVELS else STUDENT_LEVELS[0],
+        DISABILITY_ANSWERS.get(str(data.get("disability") or "")),
+    )
+    try:
+        details = read_child(data, member, guardian, on)
+    except HouseholdError as error:
+        errors = {**error.errors, **errors}
+    if errors:
+        raise HouseholdError(errors)
+    return member, details
+
+
 def child_facts(member: Member, guardian: Citizen) -> dict[str, Any]:
     """The questionnaire answers that describe the child: the household's shared
     answers (the guardian's) and what the household list says of them."""
@@ -132,8 +209,11 @@ def apply_for_child(
     on: dt.date,
     folio_prefix: str = "QRO",
     request_id: str = "",
+    staff: Actor | None = None,
 ) -> Application:
-    """The child's draft, started by the guardian (``workflow.start_draft``).
+    """The child's draft, started by the guardian (``workflow.start_draft``),
+    or by ``staff`` at the counter serving the guardian (the draft is
+    ``assisted_by`` them and the child's record audited as their doing).
 
     Refuses with :class:`workflow.Refused` when the CURP's record is not a
     child's (:data:`NOT_THIS_CURP`) or the child may not apply (the rules, a
@@ -145,7 +225,12 @@ def apply_for_child(
     try:
         with write():
             child, created = record.record_for_child(
-                details, child_facts(member, guardian), guardian, on=on, request_id=request_id
+                details,
+                child_facts(member, guardian),
+                guardian,
+                on=on,
+                request_id=request_id,
+                actor=staff,
             )
             draft = workflow.start_draft(
                 child,
@@ -155,6 +240,7 @@ def apply_for_child(
                 folio_prefix=folio_prefix,
                 guardian=guardian,
                 guardian_relation=member.relation,
+                assisted_by=staff.id if staff is not None else None,
             )
     except NotAChild:
         raise workflow.Refused([NOT_THIS_CURP]) from None
@@ -172,4 +258,37 @@ def followed_by(citizen_id: int) -> ModelSelect[Application]:
     """The applications a person follows: their own and those they made for a child."""
     return Application.select().where(
         (Application.citizen == citizen_id) | (Application.guardian == citizen_id)
+    )
+
+
+# What the guardian is to the child, by the relation of the application
+# (the child's to the guardian) and the guardian's sex (as in the CURP).
+GUARDIAN_IS: dict[str, dict[str, Message]] = {
+    "hija_hijo": {"M": _l("Madre"), "H": _l("Padre"), "X": _l("Madre o padre")},
+    "nieta_nieto": {"M": _l("Abuela"), "H": _l("Abuelo"), "X": _l("Abuela o abuelo")},
+}
+
+
+@dataclass(frozen=True)
+class ShownGuardian:
+    """The guardian of an application as the reviewer's case page shows them."""
+
+    citizen_id: int
+    full_name: str
+    curp: str  # masked unless the staff member's role needs the whole CURP
+    relation: str  # what the guardian is to the child: "Madre", "Abuelo"...
+
+
+def shown_guardian(application: Application, *, whole_curp: bool) -> ShownGuardian | None:
+    """Who applied for the child (None: the person applied for themselves)."""
+    if application.guardian_id is None:
+        return None
+    person = Citizen.get_by_id(application.guardian_id)
+    said = GUARDIAN_IS.get(application.guardian_relation, {})
+    relation = said.get(person.sex) or said.get("X") or _l("Tutora o tutor")
+    return ShownGuardian(
+        person.id,
+        person.full_name,
+        person.curp if whole_curp else curp_rules.mask(person.curp),
+        str(relation),
     )

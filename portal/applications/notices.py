@@ -141,10 +141,12 @@ def appointment_notice(booking, moment: str, when: Mapping) -> Notice:
     is the booking's page, where the person changes or cancels it."""
     facts: dict[str, object] = {"moment": moment, "booking": booking.id, **when}
     application = None
+    to = booking.citizen_id
     if booking.application_id:
         application = Application.get_by_id(booking.application_id)
         facts.update(program=application.program_id, folio=application.folio)
-    return _notify(booking.citizen_id, application, "cita", facts, link=f"/citas/{booking.id}")
+        to = recipient(application)  # a child's delivery: the guardian hears of it
+    return _notify(to, application, "cita", facts, link=f"/citas/{booking.id}")
 
 
 def about_record(citizen: Citizen, kind: str, facts: Mapping, link: str) -> Notice:

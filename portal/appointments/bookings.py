@@ -12,7 +12,9 @@ Who may book what:
 * at an office (counter service): any person, for themselves, or staff of the
   state counter for them;
 * at a delivery point: the holder of an approved application of the point's
-  program, or the agency's staff for them.
+  program, the parent or guardian who applied for them as a child
+  (portal/applications/guardian.py; the booking is the child's), or the
+  agency's staff for them.
 """
 
 from __future__ import annotations
@@ -43,8 +45,11 @@ ALREADY = _l("Usted ya tiene una cita para esto. Puede cambiarla o cancelarla en
 NOT_LIVE = _l("Esta cita ya no está vigente: no se puede cambiar.")
 
 
-def _actor(citizen: Citizen | int, staff) -> audit.Actor:
-    return audit.Actor.staff(staff) if staff is not None else audit.Actor.citizen(citizen)
+def _actor(citizen: Citizen | int, staff, by: Citizen | int | None = None) -> audit.Actor:
+    """Staff, or the person acting: ``by`` (a guardian for their child) or ``citizen``."""
+    if staff is not None:
+        return audit.Actor.staff(staff)
+    return audit.Actor.citizen(by if by is not None else citizen)
 
 
 def _slot_for(slot_id: object, purpose: str, application: Application | None) -> Slot:
@@ -107,14 +112,20 @@ def book(
     *,
     application: Application | None = None,
     staff=None,
+    guardian: Citizen | None = None,
     at: Place | None = None,
     now: dt.datetime | None = None,
     request_id: str = "",
 ) -> Booking:
     """Book a place in the slot ``slot_id`` for ``citizen`` (by staff when ``staff``
-    is given; only at the place ``at`` when given), or raise
-    :class:`AppointmentError`; nothing is written then."""
+    is given, by the guardian who applied for them when ``guardian``; only at
+    the place ``at`` when given), or raise :class:`AppointmentError`; nothing
+    is written then."""
     now = now or local_now()
+    if guardian is not None and (
+        purpose != Purpose.ENTREGA or application is None or application.guardian_id != guardian.id
+    ):
+        raise AppointmentError("horario", UNKNOWN)
     if purpose == Purpose.ENTREGA and (
         application is None
         or application.citizen_id != citizen.id
@@ -142,7 +153,7 @@ def book(
             )
             audit.record(
                 AuditAction.BOOKING_MADE,
-                _actor(citizen, staff),
+                _actor(citizen, staff, guardian),
                 object_type=OBJECT,
                 object_id=booking.id,
                 details={"horario": slot.id, "motivo": purpose},
@@ -158,11 +169,13 @@ def change(
     slot_id: object,
     *,
     staff=None,
+    by: int | None = None,
     now: dt.datetime | None = None,
     request_id: str = "",
 ) -> Booking:
     """Move a live booking to another slot: the new place is taken and the old
-    one freed in one transaction (when the new slot is full, nothing moves)."""
+    one freed in one transaction (when the new slot is full, nothing moves).
+    ``by``: the person moving it, when not its holder (their guardian)."""
     now = now or local_now()
     if booking.status != BookingStatus.ACTIVA:
         raise AppointmentError("horario", NOT_LIVE, 409)
@@ -189,7 +202,7 @@ def change(
         _free(old)
         audit.record(
             AuditAction.BOOKING_CHANGE,
-            _actor(booking.citizen_id, staff),
+            _actor(booking.citizen_id, staff, by),
             object_type=OBJECT,
             object_id=booking.id,
             details={"antes": old, "ahora": slot.id},
@@ -221,13 +234,14 @@ def _end(booking: Booking, status: str, action: str, actor: audit.Actor, request
     return True
 
 
-def cancel(booking: Booking, *, staff=None, request_id: str = "") -> bool:
-    """Give up a live booking and free its place; False if it was no longer live."""
+def cancel(booking: Booking, *, staff=None, by: int | None = None, request_id: str = "") -> bool:
+    """Give up a live booking and free its place; False if it was no longer live.
+    ``by``: the person giving it up, when not its holder (their guardian)."""
     return _end(
         booking,
         BookingStatus.CANCELADA,
         AuditAction.BOOKING_CANCEL,
-        _actor(booking.citizen_id, staff),
+        _actor(booking.citizen_id, staff, by),
         request_id,
     )
 
@@ -348,6 +362,20 @@ def of_citizen(citizen_id: int) -> list[Booking]:
         .join(Slot, on=(Booking.slot == Slot.id))
         .where((Booking.citizen == citizen_id) & (Booking.status == BookingStatus.ACTIVA))
         .order_by(Slot.day, Slot.starts)
+    )
+
+
+def of_follower(citizen_id: int) -> list[Booking]:
+    """:func:`of_citizen` and the live delivery bookings of the children's
+    applications the person made as guardian (each read by an index)."""
+    of_children = (
+        Booking.select(Booking, Slot)
+        .join(Slot, on=(Booking.slot == Slot.id))
+        .join_from(Booking, Application, on=(Booking.application == Application.id))
+        .where((Application.guardian == citizen_id) & (Booking.status == BookingStatus.ACTIVA))
+    )
+    return sorted(
+        [*of_citizen(citizen_id), *of_children], key=lambda b: (b.slot.day, b.slot.starts)
     )
 
 

@@ -78,10 +78,28 @@ def _refused(form: ChooseForm, error: AppointmentError) -> int:
 
 
 def _own_booking(booking_id: int) -> Booking:
-    booking = Booking.get_or_none((Booking.id == booking_id) & (Booking.citizen == current_user.id))
-    if booking is None:
+    """The person's booking, or their child's delivery booking when they made
+    the child's application as guardian; anyone else's is 404."""
+    booking = Booking.get_or_none(Booking.id == booking_id)
+    if booking is None or (
+        booking.citizen_id != current_user.id
+        and not (
+            booking.application_id
+            and Application.select()
+            .where(
+                (Application.id == booking.application_id)
+                & (Application.guardian == current_user.id)
+            )
+            .exists()
+        )
+    ):
         abort(404)
     return booking
+
+
+def _acting_for(booking: Booking) -> int | None:
+    """The guardian acting on their child's booking (None: its holder acts)."""
+    return current_user.id if booking.citizen_id != current_user.id else None
 
 
 def _delivery_places(application: Application) -> list[Place]:
@@ -103,7 +121,7 @@ def _places_of(booking: Booking) -> list[Place]:
 @citizen_required
 def index():
     offices = Office.select().where(Office.active).order_by(Office.name)
-    mine = bookings.of_citizen(current_user.id)
+    mine = bookings.of_follower(current_user.id)
     return render(
         "appointments/index.html",
         mine=mine,
@@ -175,12 +193,17 @@ def book_delivery(folio: str):
         return _book_page(form, places, heading, action)
     if not form.validate():
         return _book_page(form, places, heading, action, 422)
+    # A child's application made by the guardian signed in: the booking is the child's.
+    by_guardian = application.citizen_id != current_user.id
     try:
         booking = bookings.book(
-            current_user._get_current_object(),
+            Citizen.get_by_id(application.citizen_id)
+            if by_guardian
+            else current_user._get_current_object(),
             form.horario.data,
             Purpose.ENTREGA,
             application=application,
+            guardian=current_user._get_current_object() if by_guardian else None,
             request_id=g.get("request_id", ""),
         )
     except AppointmentError as error:
@@ -221,7 +244,12 @@ def change(booking_id: int):
     if not form.validate():
         return _detail_page(booking, form, 422)
     try:
-        bookings.change(booking, form.horario.data, request_id=g.get("request_id", ""))
+        bookings.change(
+            booking,
+            form.horario.data,
+            by=_acting_for(booking),
+            request_id=g.get("request_id", ""),
+        )
     except AppointmentError as error:
         status = _refused(form, error)
         return _detail_page(Booking.get_by_id(booking.id), form, status)
@@ -236,7 +264,7 @@ def cancel(booking_id: int):
     form = CancelForm()
     if not form.validate():
         abort(400)
-    if bookings.cancel(booking, request_id=g.get("request_id", "")):
+    if bookings.cancel(booking, by=_acting_for(booking), request_id=g.get("request_id", "")):
         flash(_("Cancelamos su cita. El lugar queda libre para otra persona."), "ok")
     else:
         flash(_("Esa cita ya no estaba vigente."), "info")

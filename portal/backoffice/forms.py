@@ -11,6 +11,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -29,6 +30,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.citizens.forms import ProfileForm
+from portal.eligibility import household
 from portal.eligibility.profile import SLUG_RE
 from portal.models import STAFF_ROLES
 from portal.vocabulary import STATE_ROLES
@@ -347,6 +349,49 @@ class RegisterForm(IdentityCheckForm):
 class AssistedApplyForm(BaseForm):
     program = SelectField(_l("Programa"), coerce=str)
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class CounterChildForm(AssistedApplyForm):
+    """The child a guardian applies for at the counter; the fields are checked
+    by portal/applications/guardian.py (read_child_at_counter), as the
+    citizen's own flow checks them."""
+
+    relation = RadioField(
+        _l("¿Qué es la niña o el niño de la persona?"),
+        choices=[SelectChoice(r, household.RELATION_LABELS[r]) for r in household.CHILD_RELATIONS],
+        validate_choice=False,
+    )
+    curp = StringField(
+        _l("CURP de la niña o el niño"),
+        description=_l("18 caracteres, tal como aparecen en su acta de nacimiento o constancia."),
+    )
+    birth_date = DateField(
+        _l("Fecha de nacimiento de la niña o el niño"),
+        validators=[Optional()],
+    )
+    given_names = StringField(_l("Nombre(s)"))
+    first_surname = StringField(_l("Primer apellido"))
+    second_surname = StringField(_l("Segundo apellido (si tiene)"))
+    student_level = SelectField(
+        _l("¿Qué estudia ahora?"),
+        choices=[
+            SelectChoice("", _l("Elija una opción")),
+            SelectChoice("ninguno", _l("No está estudiando")),
+            SelectChoice("primaria", _l("Primaria")),
+            SelectChoice("secundaria", _l("Secundaria")),
+            SelectChoice("preparatoria", _l("Preparatoria o bachillerato")),
+        ],
+        validate_choice=False,
+    )
+    disability = RadioField(
+        _l("¿Tiene alguna discapacidad?"),
+        choices=[
+            SelectChoice("si", _l("Sí")),
+            SelectChoice("no", _l("No")),
+            SelectChoice("no_se", _l("No sé")),
+        ],
+        validate_choice=False,
+    )
 
 
 class CounterContactForm(ProfileForm):

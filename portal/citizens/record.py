@@ -449,11 +449,14 @@ def record_for_child(
     *,
     on: dt.date,
     request_id: str = "",
+    actor: Actor | None = None,
     _retry: bool = False,
 ) -> tuple[Citizen, bool]:
     """The child's record, found by CURP or created (origin ``tutor``), with
     the household's facts about the child (``facts``: questionnaire answers)
     written over its profile, so the rules judge the child by them.
+
+    ``actor``: who typed the CURP, the guardian unless staff did at the counter.
 
     :class:`NotAChild` when the CURP is the guardian's own or belongs to a
     record of someone 18 or older. Birth date and sex come from the CURP.
@@ -490,7 +493,7 @@ def record_for_child(
                 created = False
             record(
                 AuditAction.CHILD_RECORD,
-                Actor.citizen(guardian.id),
+                actor or Actor.citizen(guardian.id),
                 object_type="ciudadano",
                 object_id=child.id,
                 request_id=request_id,
@@ -500,7 +503,9 @@ def record_for_child(
         # The same CURP created at the same moment: the other record is there now.
         if _retry:
             raise
-        return record_for_child(details, facts, guardian, on=on, request_id=request_id, _retry=True)
+        return record_for_child(
+            details, facts, guardian, on=on, request_id=request_id, actor=actor, _retry=True
+        )
     return child, created
 
 

@@ -86,6 +86,8 @@ LIMITS: tuple[Rule, ...] = (
     Rule("applications.apply_for_child", "10 per hour; 30 per day", by=PERSON, only_refusals=True),
     Rule("applications.apply_for_child", "30 per hour", only_refusals=True),
     Rule("oficina_assisted.apply", "60 per minute; 1000 per day", by=PERSON),
+    # A child's CURP typed at the counter for the guardian served: per staff member.
+    Rule("oficina_assisted.apply_for_child", "60 per minute; 1000 per day", by=PERSON),
     # The federal roll: each download reads a program's whole roll.
     Rule("padron.federal_download", "10 per minute; 100 per day", by=PERSON, methods=("GET",)),
 )

@@ -133,6 +133,7 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "oficina_assisted.start": (STAFF, {}),
     "oficina_assisted.register": (STAFF, {}),
     "oficina_assisted.person": (STAFF, {}),
+    "oficina_assisted.apply_for_child": (STAFF, {}),
     "oficina_assisted.application": (STAFF, {"folio": "assisted_folio"}),
     "oficina_assisted.receipt": (STAFF, {"folio": "assisted_folio"}),
     "oficina_assisted.receipt_slip": (STAFF, {"folio": "assisted_folio"}),

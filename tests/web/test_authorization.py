@@ -151,6 +151,7 @@ RULES: dict[str, Rule] = {
     "oficina_assisted.register": staff(COUNTER),
     "oficina_assisted.person": staff(COUNTER),
     "oficina_assisted.apply": staff(COUNTER),
+    "oficina_assisted.apply_for_child": staff(COUNTER),
     "oficina_assisted.application": staff(COUNTER, own=True),
     "oficina_assisted.upload": staff(COUNTER, own=True),
     "oficina_assisted.submit": staff(COUNTER, own=True),

@@ -33,6 +33,7 @@ from flask_login import current_user
 from flask_wtf.file import FileField
 from wtforms.fields.choices import SelectChoice
 
+from portal.applications import guardian as guardians
 from portal.applications import receipts
 from portal.applications import workflow as apps
 from portal.applications.documents import get_storage
@@ -47,6 +48,7 @@ from portal.backoffice import audit
 from portal.backoffice.forms import (
     AssistedApplyForm,
     ConfirmForm,
+    CounterChildForm,
     CounterContactForm,
     CurpForm,
     IdentityCheckForm,
@@ -57,7 +59,9 @@ from portal.citizens import consents, id_documents
 from portal.citizens import curp as curp_rules
 from portal.citizens import record as citizens
 from portal.citizens.phones import PhoneError
+from portal.citizens.record import ChildDetails
 from portal.eligibility import flow as questionnaire_flow
+from portal.eligibility.household import HouseholdError, Member
 from portal.eligibility.profile import FIELDS
 from portal.models import (
     Agency,
@@ -242,9 +246,10 @@ def _person_page(citizen: Citizen, check_form: IdentityCheckForm, refused: str =
     apply_form.program.choices = [program_choice(p) for p in open_programs(today)]
     if refused:
         apply_form.program.errors = [refused]
+    # Their own and those made for a child of theirs (both keys indexed).
     applications = list(
         staff.counter_scope(Application.select().join(Program), Program.agency)
-        .where(Application.citizen == citizen.id)
+        .where((Application.citizen == citizen.id) | (Application.guardian == citizen.id))
         .order_by(Application.created_at.desc())
     )
     status = 422 if check_form.errors or refused else 200
@@ -287,6 +292,83 @@ def apply():
     except apps.ApplicationError as exc:
         return _person_page(citizen, IdentityCheckForm(formdata=None), str(exc.message))
     return redirect(url_for(".application", folio=application.folio), code=303)
+
+
+# A refusal that is about the child (their CURP), not about the program.
+_CHILD_REFUSALS = (str(guardians.NOT_THIS_CURP), str(guardians.CHILD_ALREADY_APPLIED))
+
+
+@bp.route("/persona/solicitar-para-menor", methods=["GET", "POST"])
+@staff_required(*COUNTER_STAFF)
+def apply_for_child():
+    """The person served, a parent or guardian, applies for a daughter, son,
+    granddaughter or grandson under 18: the child's record is found or made
+    and the draft started through portal/applications/guardian.py, the
+    citizen's own flow, with this staff member as the one who assisted."""
+    guardian = verified_citizen()
+    form = CounterChildForm()
+    today = utcnow().date()
+    form.program.choices = [program_choice(p) for p in open_programs(today)]
+    if request.method == "POST":
+        valid = form.validate()  # the token, a program served here today, the key
+        if form.program.errors:
+            form.program.errors = [_("Elija uno de los programas de la lista.")]
+        try:
+            member, details = guardians.read_child_at_counter(form.data, guardian, today)
+        except HouseholdError as error:
+            for name, message in error.errors.items():
+                form[name].errors = [str(message)]
+        else:
+            draft = _start_for_child(form, guardian, member, details, today) if valid else None
+            if draft is not None:
+                flash(_("Solicitud empezada a nombre de la niña o el niño."), "ok")
+                return redirect(url_for(".application", folio=draft.folio), code=303)
+    else:
+        form.idempotency_key.data = uuid.uuid4().hex
+    return render(
+        "backoffice/assisted_child.html",
+        form=form,
+        guardian=guardian,
+        masked=curp_rules.mask(guardian.curp),
+        every_agency=staff.serves_every_agency(),
+    ), (422 if request.method == "POST" else 200)
+
+
+def _start_for_child(
+    form: CounterChildForm,
+    guardian: Citizen,
+    member: Member,
+    details: ChildDetails,
+    today: date,
+) -> Application | None:
+    """The child's draft, or None with the refusal on its field: the CURP for
+    what is about the child, the program for its rules."""
+    try:
+        return guardians.apply_for_child(
+            guardian,
+            member,
+            details,
+            Program.get(Program.slug == form.program.data),
+            form.idempotency_key.data,
+            on=today,
+            folio_prefix=current_app.config["FOLIO_PREFIX"],
+            request_id=g.request_id,
+            staff=staff.actor(),
+        )
+    except apps.Refused as refused:
+        about_child = [r for r in refused.reasons if r in _CHILD_REFUSALS]
+        if about_child:
+            not_this = str(guardians.NOT_THIS_CURP)
+            form.curp.errors = [
+                str(guardians.NOT_THIS_CURP_AT_COUNTER) if r == not_this else r for r in about_child
+            ]
+        else:
+            form.program.errors = list(refused.reasons)
+    except apps.NotFound:
+        abort(404)
+    except apps.ApplicationError as error:
+        form.program.errors = [str(error.message)]
+    return None
 
 
 @bp.route("/persona/contacto", methods=["GET", "POST"])
@@ -333,15 +415,28 @@ def contact():
 
 
 def _assisted_application(folio: str) -> tuple[Application, Citizen]:
+    """The application and the person it is for: the one served, or the child
+    they applied for as guardian (the child's record view is audited too)."""
     application = staff.get_or_404(
         staff.counter_scope(Application.select().join(Program), Program.agency).where(
             Application.folio == folio.upper()
         )
     )
-    citizen = verified_citizen()
-    if application.citizen_id != citizen.id:
+    served = verified_citizen()
+    if served.id == application.citizen_id:
+        return application, served
+    if served.id != application.guardian_id:
         _to_start(_("Busque a la persona de esa solicitud por su CURP y revise su identificación."))
-    return application, citizen
+    child = Citizen.get_by_id(application.citizen_id)
+    if request.method == "GET":
+        audit.record_view(
+            current_user,
+            child,
+            ViewReason.VENTANILLA,
+            application,
+            request_id=g.get("request_id", ""),
+        )
+    return application, child
 
 
 def _application_page(
@@ -361,6 +456,7 @@ def _application_page(
         "backoffice/assisted_application.html",
         application=application,
         citizen=citizen,
+        guardian=guardians.shown_guardian(application, whole_curp=False),
         program=program,
         missing_answers=[FIELDS[name].label for name in missing_answers],
         requirements=apps.required_requirements(application),

@@ -22,6 +22,7 @@ from peewee import JOIN, SQL
 from wtforms.fields.choices import SelectChoice
 
 from portal.applications import assistance
+from portal.applications import guardian as guardians
 from portal.applications import workflow as apps
 from portal.applications.documents import serve_document
 from portal.backoffice.audit import record_view
@@ -330,6 +331,9 @@ def _case_context(application: Application, **forms):
         "shown_curp": citizen.curp
         if current_user.role in FULL_CURP_ROLES
         else curp.mask(citizen.curp),
+        "guardian": guardians.shown_guardian(
+            application, whole_curp=current_user.role in FULL_CURP_ROLES
+        ),
         "answers": answers,
         "blockers": forms.get("blockers")
         or (
@@ -395,6 +399,14 @@ def case(folio: str):
         record_view(
             current_user, application.citizen_id, "revision", application, request_id=g.request_id
         )
+        if application.guardian_id:  # the case page shows who applied for the child
+            record_view(
+                current_user,
+                application.guardian_id,
+                "revision",
+                application,
+                request_id=g.request_id,
+            )
         staff.record(AuditAction.CASE_VIEW, object_type="solicitud", object_id=application.folio)
     body = render("backoffice/case.html", block="case", **_case_context(application))
     if wants_fragment():

@@ -1,7 +1,8 @@
 """The credential as its holder sees it, and the published key.
 
 The holder sees the QR at ``/mis-solicitudes/<folio>/credencial``, printable
-for people without a phone, with a PNG download; the application page can
+for people without a phone, with a PNG download; so does the parent or
+guardian who applied for a child (portal/applications/guardian.py); the application page can
 include ``delivery/_credential.html``. ``/.well-known/credenciales.json`` is
 the JWK set delivery points check signatures with, even offline.
 """
@@ -12,6 +13,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.applications import guardian as guardians
 from portal.config import ConfigError
 from portal.delivery import credentials
 from portal.delivery import handover as delivery
@@ -66,9 +68,8 @@ def public_keys():
 
 
 def _own_application(folio: str) -> Application:
-    application = Application.get_or_none(
-        (Application.folio == folio) & (Application.citizen == current_user.id)
-    )
+    """The holder's application, or the child's one the guardian made; else 404."""
+    application = guardians.followed_by(current_user.id).where(Application.folio == folio).first()
     if application is None:
         abort(404)
     return application
