@@ -86,6 +86,8 @@ LIMITS: tuple[Rule, ...] = (
     Rule("applications.apply_for_child", "10 per hour; 30 per day", by=PERSON, only_refusals=True),
     Rule("applications.apply_for_child", "30 per hour", only_refusals=True),
     Rule("oficina_assisted.apply", "60 per minute; 1000 per day", by=PERSON),
+    # Brigade sync: one record per request, a device sends a day's records at once.
+    Rule("field.sync_record", "120 per minute; 3000 per day", by=PERSON),
     # The federal roll: each download reads a program's whole roll.
     Rule("padron.federal_download", "10 per minute; 100 per day", by=PERSON, methods=("GET",)),
 )
