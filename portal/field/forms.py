@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from portal.backoffice.forms import ID_TYPE_LABELS
@@ -16,7 +17,7 @@ class ResolveForm(BaseForm):
     """How to resolve the conflict (the button pressed) and, to retry, the
     person's data corrected; an empty field keeps what the device sent."""
 
-    choice = SelectField(choices=[(c, c) for c in sync.CHOICES])
+    choice = SelectField(choices=[SelectChoice(c, c) for c in sync.CHOICES])
     curp = StringField(_l("CURP"), validators=[Optional()])
     given_names = StringField(_l("Nombre(s)"), validators=[Optional()])
     first_surname = StringField(_l("Primer apellido"), validators=[Optional()])
@@ -24,12 +25,14 @@ class ResolveForm(BaseForm):
     birth_date = DateField(_l("Fecha de nacimiento"), validators=[Optional()])
     sex = SelectField(
         _l("Sexo"),
-        choices=[("", _l("Sin cambio"))] + [(k, v) for k, v in SEXES.items()],
+        choices=[SelectChoice("", _l("Sin cambio"))]
+        + [SelectChoice(k, v) for k, v in SEXES.items()],
         validators=[Optional()],
     )
     id_type = SelectField(
         _l("Identificación"),
-        choices=[("", _l("Sin cambio"))] + list(ID_TYPE_LABELS.items()),
+        choices=[SelectChoice("", _l("Sin cambio"))]
+        + [SelectChoice(k, v) for k, v in ID_TYPE_LABELS.items()],
         validators=[Optional()],
     )
     id_number = StringField(_l("Número de la identificación"), validators=[Optional()])

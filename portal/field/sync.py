@@ -205,21 +205,42 @@ def _replay(stored: FieldSubmission, staff: StaffUser) -> dict[str, Any]:
     return {**stored.result, "repetido": True}
 
 
-def mine(staff: StaffUser, key: str) -> FieldSubmission:
-    """The staff member's record with this UUID (:class:`NotYours` otherwise)."""
-    row = FieldSubmission.get_or_none(
-        (FieldSubmission.uuid == key) & (FieldSubmission.staff == staff.id)
+def may_handle(staff: StaffUser, row: FieldSubmission) -> bool:
+    """Who resolves a record: the staff member who captured it, and the
+    brigade staff of their agency (never another agency's, never the state
+    counter's colleagues: their records are each one's own)."""
+    if row.staff_id == staff.id:
+        return True
+    owner = StaffUser.get_by_id(row.staff_id)
+    return (
+        owner.agency_id is not None
+        and owner.agency_id == staff.agency_id
+        and staff.role in FIELD_STAFF
     )
-    if row is None:
+
+
+def handled(staff: StaffUser, key: str) -> FieldSubmission:
+    """The record with this UUID, if ``staff`` may handle it (:class:`NotYours` otherwise)."""
+    row = FieldSubmission.get_or_none(FieldSubmission.uuid == key)
+    if row is None or not may_handle(staff, row):
         raise NotYours(key)
     return row
 
 
 def conflicts_of(staff: StaffUser, limit: int = 100) -> list[FieldSubmission]:
-    """The staff member's records waiting for a resolution, newest first (indexed)."""
+    """The records waiting for ``staff`` to resolve them, newest first: their
+    own, and those of their agency's brigade staff (indexed by staff and status)."""
+    colleagues = [staff.id]
+    if staff.agency_id is not None:
+        colleagues = [
+            s.id
+            for s in StaffUser.select(StaffUser.id).where(
+                (StaffUser.agency == staff.agency_id) & StaffUser.role.in_(FIELD_STAFF)
+            )
+        ]
     return list(
         FieldSubmission.select()
-        .where((FieldSubmission.staff == staff.id) & (FieldSubmission.status == CONFLICT))
+        .where(FieldSubmission.staff.in_(colleagues) & (FieldSubmission.status == CONFLICT))
         .order_by(FieldSubmission.id.desc())
         .limit(limit)
     )
@@ -246,7 +267,7 @@ def resolve(
         raise ValueError(f"{choice!r} is not a way to resolve a conflict")
     with write():
         fresh = locked(FieldSubmission.select().where(FieldSubmission.id == row.id)).get()
-        if fresh.status != CONFLICT or fresh.staff_id != context.staff.id:
+        if fresh.status != CONFLICT or not may_handle(context.staff, fresh):
             raise AlreadyResolved(fresh.uuid)
         if choice == DISCARD:
             fresh.status, fresh.record, fresh.resolved_at = DISCARDED, None, utcnow()

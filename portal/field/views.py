@@ -166,7 +166,7 @@ def conflicts():
 
 def _mine(key: str):
     try:
-        return sync.mine(current_user, sync.check_uuid(key))
+        return sync.handled(current_user, sync.check_uuid(key))
     except (sync.BadRecord, sync.NotYours):
         abort(404)
 
@@ -187,7 +187,7 @@ def conflict(key: str):
     status = 422 if form.errors else 200
     return render(
         "field/conflict.html",
-        row=sync.mine(current_user, row.uuid),
+        row=sync.handled(current_user, row.uuid),
         form=form,
         labels=sync.LABELS,
         kinds=KIND_TITLES,

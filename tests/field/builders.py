@@ -56,3 +56,10 @@ def context(staff, today: dt.date | None = None) -> sync.Context:
         storage=get_storage(),
         max_bytes=max_upload_bytes(current_app.config),
     )
+
+
+def conflict_of(staff) -> str:
+    """The UUID of a record of ``staff`` in conflict (a CURP that cannot be right)."""
+    data = person_record(curp="GOMA850312MQTMRN09")
+    sync.sync(data, [], context(staff))
+    return data["uuid"]

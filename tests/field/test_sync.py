@@ -296,13 +296,28 @@ def test_discarding_applies_nothing_and_cannot_be_resolved_twice(app):
     assert counts() == (0, 0, 0, 0)
 
 
-def test_only_the_staff_member_who_sent_it_resolves_it(app):
+def test_another_agencys_staff_cannot_resolve_it(app):
     staff, program = brigade()
     data = person_record(program, curp="X")
     sync.sync(data, [], context(staff))
     row = FieldSubmission.get(FieldSubmission.uuid == data["uuid"])
-    with pytest.raises(sync.AlreadyResolved):
-        sync.resolve(row, sync.DISCARD, context(make_staff("revisor", staff.agency)))
+    for outsider in (make_staff("revisor"), make_staff("ventanilla_estatal")):
+        with pytest.raises(sync.NotYours):
+            sync.handled(outsider, row.uuid)
+        with pytest.raises(sync.AlreadyResolved):
+            sync.resolve(row, sync.DISCARD, context(outsider))
+    assert sync.conflicts_of(make_staff("revisor")) == []
+
+
+def test_the_agencys_brigade_staff_may_resolve_a_colleagues_conflict(app):
+    staff, program = brigade()
+    data = person_record(program, curp="X")
+    sync.sync(data, [], context(staff))
+    colleague = make_staff("admin_dependencia", staff.agency)
+    assert [r.uuid for r in sync.conflicts_of(colleague)] == [data["uuid"]]
+    row = sync.handled(colleague, data["uuid"])
+    assert sync.resolve(row, sync.DISCARD, context(colleague))["estado"] == sync.DISCARDED
+    assert make_staff("entrega", staff.agency) and sync.conflicts_of(staff) == []
 
 
 def test_two_concurrent_retries_of_one_record_apply_it_once(app):
