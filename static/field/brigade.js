@@ -43,7 +43,7 @@
       return new Promise(function (resolve, reject) {
         var tx = db.transaction(name, mode);
         var result = work(tx.objectStore(name));
-        tx.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
+        tx.oncomplete = function () { resolve(result instanceof IDBRequest ? result.result : undefined); };
         tx.onerror = function () { reject(tx.error); };
         tx.onabort = function () { reject(tx.error); };
       });
