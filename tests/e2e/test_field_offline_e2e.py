@@ -143,7 +143,7 @@ def test_three_people_registered_offline_are_applied_once_each(
     page = context.new_page()
     page.set_default_timeout(20_000)
     errors = []
-    page.on("pageerror", errors.append)
+    page.on("pageerror", lambda error: errors.append(str(error)))
     _sign_in(page, base_url, member.email, check=False)
     page.wait_for_url(lambda url: "/oficina/entrar" not in url)
     page.goto(base_url + "/oficina/brigada")
