@@ -630,6 +630,10 @@ def _apply(
             raise FieldConflict(
                 CURP_TAKEN, _l("Esa CURP se acaba de registrar. Sincronice de nuevo.")
             ) from None
+        except citizens.IdentityMismatch as exc:  # check() refuses these first
+            raise FieldConflict(INVALID, exc.problems[0], {"curp": exc.problems[0]}) from None
+        except id_documents.IdNumberError as exc:
+            raise FieldConflict(INVALID, exc.text, {"id_number": exc.text}) from None
     if checked.contact is not None:
         citizens.take_contact_at_counter(
             citizen,

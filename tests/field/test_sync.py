@@ -365,3 +365,36 @@ def test_any_order_of_retries_applies_each_record_exactly_once(app, replays):
     found = Citizen.select().where(Citizen.curp.in_(list(curps)))
     assert found.count() == 3
     assert Application.select().join(Citizen).where(Citizen.curp.in_(list(curps))).count() == 3
+
+
+PERSON_VALUES = st.one_of(
+    st.none(),
+    st.just(""),
+    st.text(max_size=30),
+    st.integers(),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=1),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    changes=st.dictionaries(st.sampled_from(sync.PERSON_FIELDS), PERSON_VALUES, min_size=1),
+    address=st.one_of(st.none(), st.text(max_size=5), st.dictionaries(st.text(), st.text())),
+)
+def test_any_bad_input_is_applied_in_full_or_leaves_only_its_conflict(app, changes, address):
+    """Whatever a device sends in the person's fields, the server either applies
+    the record in full or stores a conflict naming fields, and writes nothing else."""
+    staff, program = brigade()
+    data = person_record(program)
+    data["person"].update(changes)
+    data["address"] = address
+    before = counts()
+    result = sync.sync(data, [photo_for(program)], context(staff))
+    if result["estado"] == sync.APPLIED:
+        assert counts() == tuple(n + 1 for n in before[:3]) + (before[3] + 1,)
+    else:
+        assert result["estado"] == sync.CONFLICT and counts() == before
+        assert result["campos"] or result["motivos"] or result["mensaje"]
