@@ -277,3 +277,44 @@ def test_another_agencys_staff_cannot_open_a_conflict(client, login):
             == 404
         )
     assert FieldSubmission.get(FieldSubmission.uuid == key).status == sync.CONFLICT
+
+
+def test_the_catalog_carries_the_questions_a_programs_rules_read(client, login):
+    staff, program = brigade(
+        eligibility=[{"field": "disability", "op": "is_true", "reason": "Discapacidad."}]
+    )
+    _staff, by_age = brigade(
+        eligibility=[{"field": "age", "op": "gte", "value": 18, "reason": "Mayor de edad."}]
+    )
+    login(staff)
+    catalog = client.get("/oficina/brigada/catalogos").json
+    (entry,) = catalog["programs"]
+    assert entry["fields"] == ["disability"]
+    assert catalog["questions"]["disability"]["input"] == "yes_no"
+    # Age comes from the birth date, which the registration itself asks.
+    login(make_staff("ventanilla_estatal"))
+    ages = {
+        p["slug"]: p["fields"] for p in client.get("/oficina/brigada/catalogos").json["programs"]
+    }
+    assert ages[by_age.slug] == []
+
+
+def test_answers_are_read_by_their_questions_and_kept_on_the_record(client, login):
+    staff, program = brigade(
+        eligibility=[{"field": "disability", "op": "is_true", "reason": "Discapacidad."}]
+    )
+    login(staff)
+    photo = [(program.requirements.get().id, jpeg_bytes())]
+    wrong = person_record(program)
+    wrong["answers"] = {"disability": "quizá"}
+    refused = post_record(client, wrong, photo)
+    assert refused.status_code == 422 and "answers.disability" in refused.json["campos"]
+    data = person_record(program)
+    data["answers"] = {"disability": "si"}
+    response = post_record(client, data, photo)
+    assert response.status_code == 200, response.json
+    citizen = Citizen.get(Citizen.curp == data["person"]["curp"])
+    assert citizen.profile["disability"] is True
+    assert AuditEvent.get(AuditEvent.action == "ventanilla.cuestionario").details == {
+        "campos": ["disability"]
+    }
