@@ -218,7 +218,7 @@
         if (q.dont_know) { option(input, "no-se", "No sé"); }
       } else {
         input = document.createElement("input");
-        if (q.input === "date") { input.type = "date"; }
+        input.type = q.input === "date" ? "date" : "text";
         if (q.input === "number") { input.inputMode = "numeric"; }
         input.autocomplete = "off";
       }
