@@ -195,6 +195,9 @@ class AuditAction(StrEnum):
     COUNTER_REGISTER = "ventanilla.registrar"
     COUNTER_QUESTIONNAIRE = "ventanilla.cuestionario"
     COUNTER_CONTACT = "ventanilla.contacto"  # contact data taken at the counter, with consent
+    # Field registration offline (portal/field/).
+    FIELD_SYNC = "brigada.sincronizar"  # a record a brigade device sent
+    FIELD_RESOLVE = "brigada.resolver"  # a staff member resolved a record's conflict
     CONSENT_GRANT = "consentimiento.otorgado"
     CONSENT_REVOKE = "consentimiento.revocado"
     RECORD_VIEW = "expediente.consulta"  # staff saw a person's record (the person sees it)

@@ -37,6 +37,7 @@ from portal.citizens.models import (
 from portal.complaints.models import COMPLAINT_MODELS, Complaint, ComplaintTally
 from portal.delivery.models import Credential, Delivery, Recertification
 from portal.eligibility.models import HouseholdMember, ResumeCode
+from portal.field.models import FIELD_MODELS, FieldFile, FieldSubmission
 from portal.models.periods import DeliveryDate
 from portal.models.planning import (
     PLANNING_MODELS,
@@ -118,6 +119,7 @@ ALL_MODELS = [
     *COMPLAINT_MODELS,
     Consent,
     ProgramTip,
+    *FIELD_MODELS,
 ]
 
 __all__ = [
@@ -179,6 +181,7 @@ __all__ += [
 ]
 __all__ += ["Booking", "Office", "Slot"]
 __all__ += ["Complaint", "ComplaintTally"]
+__all__ += ["FieldFile", "FieldSubmission"]
 __all__ += ["Budget", "DecisionTally", "Goal", "Indicator", "PlanTally"]
 __all__ += ["ReportObligation", "StaffNotice", "StaffOutbox", "Submission", "SubmissionItem"]
 __all__ += ["Thread", "ThreadMessage", "ThreadRead"]

@@ -88,6 +88,8 @@ LIMITS: tuple[Rule, ...] = (
     Rule("oficina_assisted.apply", "60 per minute; 1000 per day", by=PERSON),
     # A child's CURP typed at the counter for the guardian served: per staff member.
     Rule("oficina_assisted.apply_for_child", "60 per minute; 1000 per day", by=PERSON),
+    # Brigade sync: one record per request, a device sends a day's records at once.
+    Rule("field.sync_record", "120 per minute; 3000 per day", by=PERSON),
     # The federal roll: each download reads a program's whole roll.
     Rule("padron.federal_download", "10 per minute; 100 per day", by=PERSON, methods=("GET",)),
 )

@@ -23,6 +23,7 @@ CITIZEN_NAV = [
 STAFF_NAV = [
     ("oficina.queue", _l("Solicitudes")),
     ("oficina_assisted.start", _l("Atención en ventanilla")),
+    ("field.page", _l("Brigadas")),
     ("delivery.index", _l("Entregas")),
     ("credential_office.search", _l("Credenciales")),
     ("delivery_calendar.index", _l("Calendario de entregas")),
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.delivery.views import recertification as delivery_recertification
     from portal.delivery.views import replacement as credential_office
     from portal.eligibility import views as questionnaire
+    from portal.field import views as field
     from portal.outreach import views as outreach
     from portal.planning import views as planning
     from portal.rights import views as rights
@@ -157,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
         territory,
         complaints,
         outreach,
+        field,
     ):
         app.register_blueprint(area.bp)
     app.register_blueprint(rights.office)

@@ -288,11 +288,18 @@ def test_a_local_next_is_still_honoured(client):
 
 
 MENU = {
-    "revisor": {"/oficina", "/oficina/ventanilla", "/oficina/convocatorias", "/oficina/quejas"},
+    "revisor": {
+        "/oficina",
+        "/oficina/ventanilla",
+        "/oficina/brigada",
+        "/oficina/convocatorias",
+        "/oficina/quejas",
+    },
     "entrega": {"/entrega", "/oficina/credenciales", "/oficina/citas"},
     "admin_dependencia": {
         "/oficina",
         "/oficina/ventanilla",
+        "/oficina/brigada",
         "/oficina/credenciales",
         "/oficina/calendario",
         "/oficina/programas",
@@ -315,7 +322,7 @@ MENU = {
         "/oficina/citas",
     },
     "secretaria": {"/oficina/secretaria/calendario"},
-    "ventanilla_estatal": {"/oficina/ventanilla", "/oficina/citas"},
+    "ventanilla_estatal": {"/oficina/ventanilla", "/oficina/brigada", "/oficina/citas"},
 }
 
 

@@ -140,6 +140,8 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "oficina_assisted.contact": (STAFF, {}),
     "oficina_assisted.credential": (STAFF, {"folio": "assisted_folio"}),
     "oficina_assisted.credential_slip": (STAFF, {"folio": "assisted_folio"}),
+    "field.page": (STAFF, {}),
+    "field.conflicts": (STAFF, {}),
     "oficina_questionnaire.question": (STAFF, {"field": "question"}),
     "oficina_questionnaire.review": (STAFF, {}),
     "oficina_questionnaire.results": (STAFF, {}),
@@ -225,6 +227,14 @@ SKIPPED: dict[str, str] = {
     "planning.progress_csv": "spreadsheet download",
     "planning.progress_xlsx": "spreadsheet download",
     "secretariat.attachment": "a message's attachment as it was checked and stored",
+    "field.service_worker": "the brigade page's service worker script",
+    "field.manifest": "the brigade page's web app manifest (JSON)",
+    "field.session_token": "the brigade device's session and CSRF token (JSON)",
+    "field.catalog": "the catalogs a brigade device downloads (JSON)",
+    "field.conflict": (
+        "a record's conflict opens only for its agency's brigade staff; "
+        "measured at 412 px in tests/e2e/test_field_offline_e2e.py"
+    ),
 }
 
 # The page's width; the widest thing that sticks out past the right edge of the

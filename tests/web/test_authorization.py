@@ -52,6 +52,7 @@ from tests.factories import (
     make_program,
     make_staff,
 )
+from tests.field.builders import conflict_of
 
 ALL_STAFF = ("revisor", "entrega", "supervisor", "admin_dependencia", "admin_estatal")
 REVIEWERS = ("revisor", "supervisor", "admin_dependencia", "admin_estatal")
@@ -313,6 +314,16 @@ RULES: dict[str, Rule] = {
     # the checked person's contact and prints an approved application's credential
     # (the state counter, ventanilla_estatal, is no persona); the person's consent.
     "oficina_assisted.contact": staff(COUNTER),
+    # Field registration offline (portal/field/): the service worker and the
+    # manifest carry no data; a record in conflict is its agency's brigade staff's.
+    "field.page": staff(COUNTER),
+    "field.service_worker": ANYONE,
+    "field.manifest": ANYONE,
+    "field.session_token": staff(COUNTER),
+    "field.catalog": staff(COUNTER),
+    "field.sync_record": staff(COUNTER),
+    "field.conflicts": staff(COUNTER),
+    "field.conflict": staff(COUNTER, own=True),
     "oficina_assisted.credential": staff(COUNTER, own=True),
     "oficina_assisted.credential_slip": staff(COUNTER, own=True),
     "outreach.preferences": CITIZEN,
@@ -522,6 +533,7 @@ def _world():
         "fmt": "json",
         "field": "household_size",
         "hashed": asset("css/portal.css").removeprefix("/static/"),
+        "key": conflict_of(people["revisor_own"]),  # a brigade record in conflict
         "year": dt.date.today().year,  # planning: a fiscal year
         "number": 1,  # a program's version
     }
