@@ -19,11 +19,12 @@ from portal.catalog import editor, versions
 from portal.catalog import preview as rule_preview
 from portal.catalog.editor import SendBackForm
 from portal.catalog.schema import CatalogError
-from portal.models import Agency, Program, ProgramVersion
+from portal.models import Agency, DeliveryPoint, Program, ProgramVersion
 from portal.vocabulary import Role
 from portal.web.auth import staff_required
 from portal.web.errors import error_page
 from portal.web.htmx import render, wants_fragment
+from portal.web.i18n import CONTENT_LANGUAGES, LANGUAGES_BY_CODE
 
 bp = Blueprint("oficina_editor", __name__, url_prefix="/oficina/programas")
 
@@ -52,6 +53,19 @@ def _agencies() -> list[tuple[str, str]]:
     """The agencies a new program may belong to: the admin's own, or any for the state."""
     query = staff.agency_scope(Agency.select(Agency.slug, Agency.name), Agency.id)
     return [(a.slug, a.name) for a in query.order_by(Agency.name)]
+
+
+def _languages(program: Program) -> list[tuple[str, str, bool]]:
+    """(code, Spanish name, whether it has texts) of each language a program may be written in."""
+    entered = program.i18n or {}
+    return [
+        (code, LANGUAGES_BY_CODE[code].spanish_name, code in entered) for code in CONTENT_LANGUAGES
+    ]
+
+
+def _retired_points(program: Program) -> list[str]:
+    retired = program.delivery_points.where(~DeliveryPoint.active).order_by(DeliveryPoint.name)
+    return [p.name for p in retired]
 
 
 def _bound_form(initial: dict) -> tuple[editor.ProgramEditorForm, str, editor.RowChange | None]:
@@ -116,6 +130,8 @@ def _page(
         labels=versions.STATUS_LABELS,
         error_links=editor.error_links(form),
         operator_labels=editor.OPERATOR_LABELS,
+        languages=_languages(program) if program is not None else [],
+        retired_points=_retired_points(program) if program is not None else [],
     ), status
 
 
