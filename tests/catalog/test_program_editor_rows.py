@@ -257,3 +257,54 @@ def test_a_forged_row_button_is_no_row_change_and_saves_nothing(admin, action): 
     assert page.find("form", id="programa") is not None  # the whole page, nothing swapped
     assert page.select("[autofocus]") == []
     assert nothing_saved()
+
+
+# Values typed by the field's kind: each bad one refused on its field --------------
+
+
+@pytest.mark.parametrize(
+    ("field", "op", "inputs", "bad_id", "message"),
+    [
+        ("age", "gte", {"value": "muchos"}, "value", "número entero"),
+        ("age", "gte", {"value": "18.5"}, "value", "número entero"),
+        ("household_size", "in", {"value": "2, tres"}, "value", "«tres»"),
+        ("household_income_monthly", "lt", {"value": "poco"}, "value", "cantidad en pesos"),
+        ("household_income_monthly", "lt", {"value": "-5"}, "value", "cantidad en pesos"),
+        ("birth_date", "lt", {"value": "ayer"}, "value", "AAAA-MM-DD"),
+        ("birth_date", "lt", {"value": "2026-02-30"}, "value", "AAAA-MM-DD"),
+        ("children_ages", "any_lt", {"value": "seis"}, "value", "número entero"),
+        ("age", "between", {"value": "18", "value_to": "mucho"}, "value_to", "número entero"),
+        ("municipality", "eq", {"options": ["22001", "22014"]}, "options", "un solo valor"),
+    ],
+)
+def test_a_value_not_of_its_fields_kind_is_refused_on_its_field(
+    admin,  # noqa: F811
+    field,
+    op,
+    inputs,
+    bad_id,
+    message,
+):
+    from tests.catalog.test_program_editor import field_error
+
+    data = filled_new_program(admin)
+    data.setlist("conditions-0-field", [field])
+    data.setlist("conditions-0-op", [op])
+    for name, value in inputs.items():
+        data.setlist(f"conditions-0-{name}", value if isinstance(value, list) else [value])
+    response = post(admin, NEW, data, "guardar", htmx=False)
+    assert response.status_code == 422
+    assert message in field_error(response, f"conditions-0-{bad_id}")
+    assert html(response).find(class_="error-summary").find("a", href=f"#conditions-0-{bad_id}")
+    assert nothing_saved()
+
+
+def test_each_condition_has_its_plain_reason_beside_it(admin):  # noqa: F811
+    data = filled_new_program(admin)
+    data = read_form(press(admin, NEW, data, "agregar-conditions"))
+    page = html(press(admin, NEW, data, "agregar-conditions"))
+    for n in (1, 2, 3):
+        row = page.find(id=f"condicion-{n}")
+        reason = row.find("textarea", id=f"conditions-{n - 1}-reason")
+        assert reason is not None
+        assert "palabras sencillas" in row.find("label", attrs={"for": reason["id"]}).text
