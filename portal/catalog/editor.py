@@ -425,10 +425,13 @@ class RowChange:
     said: str
 
 
-def apply_row_action(form: ProgramEditorForm, row: tuple[str, str, int | None]) -> RowChange:
+def apply_row_action(
+    form: ProgramEditorForm, row: tuple[str, str, int | None], *, removed: bool = True
+) -> RowChange:
     """Add the empty row ``row`` asks for (the removal is in the posted data,
-    :func:`without_row`) and say what changed: after an addition the new row's
-    first input takes the focus, after a removal the list's add button."""
+    :func:`without_row`; ``removed`` says whether the row was there) and say what
+    changed: after an addition the new row's first input takes the focus, after
+    a removal the list's add button."""
     verb, list_name, index = row
     rows = form[list_name]
     add_button = f"agregar-{list_name}"
@@ -444,6 +447,8 @@ def apply_row_action(form: ProgramEditorForm, row: tuple[str, str, int | None]) 
             list_name, first, str(_l("Se agregó: %(row)s.", row=ROW_NAMES[list_name](n)))
         )
     assert index is not None
+    if not removed:
+        return RowChange(list_name, add_button, "")
     return RowChange(
         list_name,
         add_button,

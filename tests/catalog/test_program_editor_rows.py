@@ -308,3 +308,13 @@ def test_each_condition_has_its_plain_reason_beside_it(admin):  # noqa: F811
         reason = row.find("textarea", id=f"conditions-{n - 1}-reason")
         assert reason is not None
         assert "palabras sencillas" in row.find("label", attrs={"for": reason["id"]}).text
+
+
+def test_removing_a_row_that_is_not_there_says_nothing_was_removed(admin):  # noqa: F811
+    data = filled_new_program(admin)
+    response = post(admin, NEW, data, "quitar-calls-7", htmx=True)
+    assert response.status_code == 200
+    page = html(response)
+    assert len(page.select("#filas-calls fieldset.editor-row")) == 1
+    assert page.find(id="editor-aviso").get_text() == ""
+    assert nothing_saved()

@@ -82,10 +82,12 @@ def _bound_form(initial: dict) -> tuple[editor.ProgramEditorForm, str, editor.Ro
     action = request.form.get("action", "guardar")
     row = editor.row_action(action)
     formdata: MultiDict[str, str] = request.form
+    removed = False
     if row is not None and row[0] == "quitar" and row[2] is not None:
         formdata = editor.without_row(request.form, row[1], row[2])
+        removed = len(formdata) < len(request.form)
     form = editor.ProgramEditorForm(formdata=formdata)
-    change = editor.apply_row_action(form, row) if row is not None else None
+    change = editor.apply_row_action(form, row, removed=removed) if row is not None else None
     if action in (editor.REDRAW_CONDITIONS, "actualizar"):
         form.fit_operators()
     if action == editor.REDRAW_CONDITIONS:
