@@ -151,64 +151,6 @@ class VersionedForm(BaseForm):
     )
 
 
-class ProgramForm(VersionedForm):
-    """Texts and benefit as fields; lists in the catalog files' YAML, validated alike."""
-
-    name = StringField(
-        _l("Nombre del programa"), validators=[DataRequired(_l("Escriba el nombre."))]
-    )
-    summary = TextAreaField(_l("Resumen"), validators=[DataRequired(_l("Escriba el resumen."))])
-    description = TextAreaField(_l("Descripción"), validators=[Optional()])
-    population = TextAreaField(
-        _l("Para quién es"), validators=[DataRequired(_l("Diga para quién es."))]
-    )
-    exclusion_group = StringField(
-        _l("Grupo de exclusión"),
-        description=_l(
-            "Programas del mismo grupo no se pueden recibir a la vez. Déjelo vacío si no aplica."
-        ),
-        validators=[Optional()],
-    )
-    benefit_kind = SelectField(
-        _l("Tipo de apoyo"),
-        choices=[
-            SelectChoice("cash", _l("Dinero")),
-            SelectChoice("in_kind", _l("En especie")),
-            SelectChoice("service", _l("Servicio")),
-        ],
-    )
-    benefit_amount = IntegerField(_l("Monto en pesos"), validators=[Optional()])
-    benefit_period = StringField(
-        _l("Periodo del pago"),
-        description=_l("Por ejemplo: mensual, bimestral, unico."),
-        validators=[Optional()],
-    )
-    benefit_description = TextAreaField(_l("Qué se entrega"), validators=[Optional()])
-    requirements = TextAreaField(
-        _l("Requisitos (documentos)"),
-        description=_l(
-            "Una lista en el formato de los archivos de catálogo: slug, name, formats, hint, optional."
-        ),
-    )
-    calls = TextAreaField(
-        _l("Convocatorias"), description=_l("Una lista con opens, closes (AAAA-MM-DD) y quota.")
-    )
-    eligibility = TextAreaField(
-        _l("Condiciones de elegibilidad"),
-        description=_l(
-            "Una lista con field, op, value y reason, como en los archivos de catálogo."
-        ),
-    )
-    delivery_points = TextAreaField(
-        _l("Puntos de entrega"),
-        description=_l(
-            "Una lista con name, address, municipality, lat, lon y hours. Cada punto se "
-            "reconoce por su nombre: si quita uno donde ya hubo entregas, se conserva para "
-            "ellas pero ya no se ofrece para entregas nuevas."
-        ),
-    )
-
-
 QUEUE_STATUSES = (S.ENVIADA, S.EN_REVISION, S.REQUIERE_CORRECCION, S.APROBADA, S.RECHAZADA)
 
 

@@ -1,5 +1,9 @@
 """Editing a program from the back office: validated like a catalog file, versioned.
 
+Nothing here is called by a view to publish: the back office saves drafts
+(portal/catalog/versions.py) and :func:`save` runs only when a reviewer
+publishes one (``versions.publish``).
+
 An edit arrives in catalog-file shape (see docs/catalog.md) and goes through
 :func:`portal.catalog.schema.program_from_dict`, the same validator as the catalog
 files, so a rule an agency admin types is exactly as valid as one in YAML.
@@ -15,8 +19,8 @@ Delivery points are saved by :func:`portal.catalog.store.save_delivery_points`,
 as catalog loads save them: a removed point with deliveries is kept, inactive.
 
 Translations (docs/languages.md) are part of the program and of each version:
-:func:`save_translation` stores one language's texts as a new version, through
-the same validator and :func:`save`. An edit of the Spanish keeps the
+:func:`portal.catalog.versions.save_translation_draft` stores one language's
+texts as a draft, reviewed like any other change. An edit of the Spanish keeps the
 translations whose Spanish text is unchanged (:func:`carry_translations`);
 the translation of a text reworded, a document or a reason gone goes with it.
 """
@@ -44,7 +48,6 @@ from portal.messages import _l
 from portal.models import Agency, Application, Delivery, Program, ProgramVersion, utcnow
 from portal.vocabulary import AuditAction
 from portal.web.database import write
-from portal.web.i18n import CONTENT_LANGUAGES
 
 
 class Conflict(Exception):
@@ -189,56 +192,6 @@ def stored_program(program: Program) -> catalog.Program:
 def translation_texts(program: catalog.Program, lang: str) -> dict[str, Any]:
     """The texts ``program`` holds in ``lang`` (empty when none)."""
     return dict(program.i18n.get(lang, {}))
-
-
-def save_translation(
-    program: Program,
-    lang: str,
-    texts: Mapping[str, Any],
-    *,
-    expected_version: int,
-    actor: Actor,
-    request_id: str = "",
-) -> int:
-    """Store ``texts`` (the ``i18n`` block of one language: empty fields dropped,
-    nothing at all removes the language) as the program's next version.
-
-    Raises :class:`catalog.CatalogError` (nothing written) for an unknown
-    language or a text that translates nothing or runs too long, and
-    :class:`Conflict` when someone saved the program meanwhile.
-    """
-    if lang not in CONTENT_LANGUAGES:
-        raise catalog.CatalogError(
-            [catalog.Problem("formulario", "", "i18n", f'idioma desconocido "{lang}"')]
-        )
-    data = catalog_dict(program)
-    translations = dict(data.get("i18n", {}))
-    cleaned = _without_blanks(texts)
-    if cleaned:
-        translations[lang] = cleaned
-    else:
-        translations.pop(lang, None)
-    data["i18n"] = translations
-    edited = validate(data, program.agency.slug)
-    return save(
-        program, edited, expected_version=expected_version, actor=actor, request_id=request_id
-    )
-
-
-def _without_blanks(texts: Mapping[str, Any]) -> dict[str, Any]:
-    """Texts with empty ones (a field left blank: no translation) taken out."""
-    kept: dict[str, Any] = {}
-    for key, value in texts.items():
-        if isinstance(value, Mapping):
-            inner = _without_blanks(value)
-            if inner:
-                kept[key] = inner
-        elif isinstance(value, str):
-            if value.strip():
-                kept[key] = value
-        elif value is not None:
-            kept[key] = value
-    return kept
 
 
 def save(

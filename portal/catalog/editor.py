@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -61,6 +62,7 @@ from portal.eligibility.profile import (
     Kind,
 )
 from portal.messages import _l
+from portal.web import values
 from portal.web.forms import BaseForm, strip
 
 STALE_FORM = _l("El formulario caducó. Vuelva a abrirlo.")
@@ -123,9 +125,9 @@ def picked_choices(field: str) -> list[SelectChoice]:
     if spec.kind is Kind.MUNICIPALITY:
         return municipality_choices()
     if spec.kind is Kind.STATE:
-        return [SelectChoice(code, code) for code in STATE_CODES]
+        return [SelectChoice(code, values.state_name(code)) for code in STATE_CODES]
     if spec.kind is Kind.CHOICE:
-        return [SelectChoice(c, c) for c in spec.choices]
+        return [SelectChoice(c, values.value_label(field, c)) for c in spec.choices]
     return []
 
 
@@ -356,8 +358,25 @@ class ProgramEditorForm(BaseForm):
         places = municipality_choices()
         for row in self.points:
             row.form.municipality.choices = places
-        for row in self.conditions:
-            row.form.options.choices = picked_choices(row.form.field.data or "")
+        for entry in self.conditions:
+            condition: ConditionRow = entry.form
+            if not condition.field.data:
+                # A new row shows the first field: it offers that field's operators.
+                condition.field.data = RULE_FIELDS[0]
+            condition.options.choices = picked_choices(condition.field.data)
+            offered = list(condition.operators())
+            if condition.op.data and condition.op.data not in offered:
+                offered.append(condition.op.data)  # kept, so the refusal names what was posted
+            condition.op.choices = [SelectChoice(op, OPERATOR_LABELS.get(op, op)) for op in offered]
+
+    def fit_operators(self) -> None:
+        """On a redraw, a condition whose operator does not fit its (new) field
+        takes the field's first operator, and the value inputs that go with it."""
+        for entry in self.conditions:
+            condition: ConditionRow = entry.form
+            allowed = condition.operators()
+            if condition.kind() is not None and condition.op.data not in allowed:
+                condition.op.data = allowed[0]
 
 
 class SendBackForm(BaseForm):
@@ -382,6 +401,65 @@ def row_action(action: str) -> tuple[str, str, int | None] | None:
     if m is None or (m[1] == "quitar") != (m[3] is not None):
         return None
     return m[1], m[2], int(m[3]) if m[3] is not None else None
+
+
+# The button htmx posts when a condition's field or operator changes: redraw the conditions.
+REDRAW_CONDITIONS = "valores"
+# The input that takes the focus in a row just added.
+FIRST_INPUTS = {
+    "conditions": "field",
+    "requirements": "name",
+    "calls": "opens",
+    "points": "name",
+    "examples": "name",
+}
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """What a row button did: the list redrawn, the id of the element that takes
+    the focus and the sentence announced (to screen readers, in a live region)."""
+
+    list_name: str
+    focus: str
+    said: str
+
+
+def apply_row_action(
+    form: ProgramEditorForm, row: tuple[str, str, int | None], *, removed: bool = True
+) -> RowChange:
+    """Add the empty row ``row`` asks for (the removal is in the posted data,
+    :func:`without_row`; ``removed`` says whether the row was there) and say what
+    changed: after an addition the new row's first input takes the focus, after
+    a removal the list's add button."""
+    verb, list_name, index = row
+    rows = form[list_name]
+    add_button = f"agregar-{list_name}"
+    if verb == "agregar":
+        if len(rows.entries) >= MAX_ROWS:
+            return RowChange(
+                list_name, add_button, str(_l("No se pueden agregar más filas a esta lista."))
+            )
+        rows.append_entry()
+        n = len(rows.entries)
+        first = f"{list_name}-{n - 1}-{FIRST_INPUTS[list_name]}"
+        return RowChange(
+            list_name, first, str(_l("Se agregó: %(row)s.", row=ROW_NAMES[list_name](n)))
+        )
+    assert index is not None
+    if not removed:
+        return RowChange(list_name, add_button, "")
+    return RowChange(
+        list_name,
+        add_button,
+        str(
+            _l(
+                "Se quitó: %(row)s. Quedan %(left)d; las siguientes cambiaron de número.",
+                row=ROW_NAMES[list_name](index + 1),
+                left=len(rows.entries),
+            )
+        ),
+    )
 
 
 def without_row(formdata: MultiDict[str, str], list_name: str, index: int) -> MultiDict[str, str]:

@@ -184,11 +184,24 @@ def load_catalog(
 
 
 def web_edit(program: Program) -> ProgramVersion | None:
-    """The program's current version when it was saved from the back office
-    (``created_by`` a staff actor, ``personal:<id>``), else None."""
+    """The newest version saved from the back office that a file load would
+    replace or leave behind (``created_by`` a staff actor, ``personal:<id>``):
+    the published version when it came from the office, or a draft not yet
+    published (portal/catalog/versions.py; a load would publish over it
+    without review). None when the program last came from a file."""
     latest = (
         ProgramVersion.select()
-        .where((ProgramVersion.program == program.id) & (ProgramVersion.version == program.version))
+        .where(
+            (ProgramVersion.program == program.id)
+            & (
+                (ProgramVersion.version == program.version)
+                | (
+                    (ProgramVersion.version > program.version)
+                    & (ProgramVersion.status != "publicada")
+                )
+            )
+        )
+        .order_by(ProgramVersion.version.desc())
         .first()
     )
     if latest is None or not latest.created_by.startswith("personal:"):
@@ -298,7 +311,13 @@ def _update_program(
     owner = f'programa "{data.slug}"'
     for name, value in _program_fields(data, agency).items():
         setattr(program, name, value)
-    program.version += 1
+    # Version numbers are never reused: a draft saved on the web may hold the next one.
+    highest = (
+        ProgramVersion.select(fn.MAX(ProgramVersion.version))
+        .where(ProgramVersion.program == program.id)
+        .scalar()
+    )
+    program.version = max(highest or 0, program.version) + 1
     program.updated_at = utcnow()
     program.save()
 

@@ -1,6 +1,6 @@
 """Drafts, review and publishing of program versions (issue 17, item 4).
 
-Every save in the guided editor is a draft version (:func:`save_draft`): a
+Every save in the back office (the guided editor, a translation) is a draft version (:func:`save_draft`): a
 :class:`ProgramVersion` row with the edited program in catalog-file shape and
 the published version it was edited from (``based_on``); the program itself,
 its catalog and its questionnaire do not change. The agency admin sends the
@@ -21,7 +21,7 @@ a draft keeps its number when published.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -34,6 +34,7 @@ from portal.messages import Refusal, _l
 from portal.models import Program, ProgramVersion, utcnow
 from portal.vocabulary import STATE_ROLES, AuditAction, Role
 from portal.web.database import write
+from portal.web.i18n import CONTENT_LANGUAGES
 
 
 class VersionStatus(StrEnum):
@@ -135,6 +136,67 @@ def save_draft(
             request_id=request_id,
         )
     return draft
+
+
+def working_copy(program: Program) -> catalog.Program:
+    """What the admin goes on editing: the newest open draft, else the published program."""
+    draft = open_draft(program)
+    if draft is None:
+        return editing.stored_program(program)
+    return catalog.program_from_dict(
+        dict(draft.snapshot), agencies=[program.agency.slug], run_examples=False
+    )
+
+
+def save_translation_draft(
+    program: Program,
+    lang: str,
+    texts: Mapping[str, Any],
+    *,
+    based_on: int,
+    actor: Actor,
+    request_id: str = "",
+) -> ProgramVersion:
+    """Store ``texts`` (the ``i18n`` block of one language: empty fields dropped,
+    nothing at all removes the language) in a new draft of the program, made from
+    the open draft when there is one (so the edits in it go on) or else from the
+    published program. Like every draft it is published only after review.
+
+    Raises :class:`catalog.CatalogError` (nothing written) for an unknown
+    language or a text that translates nothing or runs too long, and
+    :class:`editing.Conflict` when another version was published since ``based_on``.
+    """
+    if lang not in CONTENT_LANGUAGES:
+        raise catalog.CatalogError(
+            [catalog.Problem("formulario", "", "i18n", f'idioma desconocido "{lang}"')]
+        )
+    draft = open_draft(program)
+    data = dict(draft.snapshot) if draft is not None else editing.catalog_dict(program)
+    translations = dict(data.get("i18n") or {})
+    cleaned = _without_blanks(texts)
+    if cleaned:
+        translations[lang] = cleaned
+    else:
+        translations.pop(lang, None)
+    data["i18n"] = translations
+    edited = editing.validate(data, program.agency.slug)
+    return save_draft(program, edited, based_on=based_on, actor=actor, request_id=request_id)
+
+
+def _without_blanks(texts: Mapping[str, Any]) -> dict[str, Any]:
+    """Texts with empty ones (a field left blank: no translation) taken out."""
+    kept: dict[str, Any] = {}
+    for key, value in texts.items():
+        if isinstance(value, Mapping):
+            inner = _without_blanks(value)
+            if inner:
+                kept[key] = inner
+        elif isinstance(value, str):
+            if value.strip():
+                kept[key] = value
+        elif value is not None:
+            kept[key] = value
+    return kept
 
 
 def _transition(

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Response, render_template
 from htmx_flask import make_response, request
-from jinja2_fragments.flask import render_block
+from jinja2_fragments.flask import render_block, render_blocks
 
 __all__ = ["add_vary", "make_response", "render", "wants_fragment"]
 
@@ -25,9 +25,14 @@ def wants_fragment() -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render(template: str, block: str | None = None, **context: Any) -> str:
-    """Render ``template``, or only its ``block`` for an htmx request."""
+def render(
+    template: str, block: str | None = None, *, also: tuple[str, ...] = (), **context: Any
+) -> str:
+    """Render ``template``, or only its ``block`` for an htmx request; ``also``
+    names more blocks sent with it (out-of-band swaps, e.g. an announcement)."""
     if block and wants_fragment():
+        if also:
+            return render_blocks(template, [block, *also], **context)
         return render_block(template, block, **context)
     return render_template(template, **context)
 

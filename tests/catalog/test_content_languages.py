@@ -323,7 +323,18 @@ def admin(login, demo):
     return login(make_staff("admin_dependencia", agency))
 
 
-def test_an_agency_admin_enters_a_language_as_a_new_version(admin):
+def _publish_draft(program, draft):
+    """Send ``draft`` to review and publish it, as its agency's supervisor would."""
+    from portal.backoffice.audit import Actor
+    from portal.catalog import versions
+
+    admin = Actor.staff(make_staff("admin_dependencia", program.agency))
+    versions.submit(draft, admin)
+    reviewer = Actor.staff(make_staff("supervisor", program.agency))
+    return versions.publish(ProgramVersion.get_by_id(draft.id), reviewer)
+
+
+def test_an_agency_admin_enters_a_language_as_a_draft_published_after_review(admin):
     program = Program.get(Program.slug == "adultos-mayores")
     page, data = _translation_form(admin, program.slug, "ote")
     name = page.find("input", attrs={"name": "name"})
@@ -331,19 +342,43 @@ def test_an_agency_admin_enters_a_language_as_a_new_version(admin):
     data.update(name="Nombre escrito por una persona hñähñu", summary="Resumen hñähñu")
     response = admin.post(f"/oficina/programas/{program.slug}/idioma/ote", data=data)
     assert response.status_code == 303
+    draft = ProgramVersion.get(
+        (ProgramVersion.program == program.id) & (ProgramVersion.status == "borrador")
+    )
+    assert response.headers["Location"].endswith(
+        f"/oficina/programas/{program.slug}/versiones/{draft.version}"
+    )
+    # Nothing is published before the review: the program and its catalog are as they were.
     stored = Program.get_by_id(program.id)
-    assert stored.version == program.version + 1
-    assert stored.i18n["ote"] == {
+    assert stored.version == program.version and "ote" not in stored.i18n
+    assert draft.snapshot["i18n"]["ote"] == {
         "name": "Nombre escrito por una persona hñähñu",
         "summary": "Resumen hñähñu",
     }
-    assert stored.i18n["en"]["name"] == "Support for Older Adults"  # the others stay
-    snapshot = ProgramVersion.get(
-        (ProgramVersion.program == program.id) & (ProgramVersion.version == stored.version)
-    )
-    assert snapshot.snapshot["i18n"]["ote"]["summary"] == "Resumen hñähñu"
     entry = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
-    assert entry.action == "editar_programa" and entry.details["campos"] == ["i18n.ote"]
+    assert entry.action == "programa.borrador" and entry.details["version"] == draft.version
+    assert _publish_draft(program, draft) == draft.version
+    stored = Program.get_by_id(program.id)
+    assert stored.i18n["ote"]["summary"] == "Resumen hñähñu"
+    assert stored.i18n["en"]["name"] == "Support for Older Adults"  # the others stay
+    published = AuditEvent.get(AuditEvent.action == "editar_programa")
+    assert published.details["campos"] == ["i18n.ote"]
+
+
+def test_a_translation_goes_on_from_the_open_draft(admin):
+    from tests.catalog.test_program_editor import press, read_form
+
+    program = Program.get(Program.slug == "adultos-mayores")
+    url = f"/oficina/programas/{program.slug}/editor"
+    assert press(admin, url, read_form(admin.get(url)), name="Nombre nuevo").status_code == 303
+    page, data = _translation_form(admin, program.slug, "ote")
+    assert page.find(id="borrador-abierto") is not None
+    data.update(summary="Resumen hñähñu")
+    assert admin.post(f"/oficina/programas/{program.slug}/idioma/ote", data=data).status_code == 303
+    newest = ProgramVersion.select().order_by(ProgramVersion.version.desc()).first()
+    assert newest.snapshot["name"] == "Nombre nuevo"  # the draft's edit went on
+    assert newest.snapshot["i18n"]["ote"]["summary"] == "Resumen hñähñu"
+    assert Program.get_by_id(program.id).name != "Nombre nuevo"
 
 
 def test_emptying_every_field_removes_the_language(admin):
@@ -351,6 +386,10 @@ def test_emptying_every_field_removes_the_language(admin):
     _page, data = _translation_form(admin, program.slug)
     blank = {k: ("" if k != "version" else v) for k, v in data.items()}
     assert admin.post(f"/oficina/programas/{program.slug}/idioma/en", data=blank).status_code == 303
+    draft = ProgramVersion.get(ProgramVersion.status == "borrador")
+    assert "en" not in draft.snapshot.get("i18n", {})
+    assert "en" in Program.get_by_id(program.id).i18n  # until the review publishes it
+    _publish_draft(program, draft)
     assert "en" not in Program.get_by_id(program.id).i18n
 
 
@@ -373,12 +412,14 @@ def test_a_too_long_text_is_refused_in_spanish_and_writes_nothing(admin):
     assert "Escriba a lo más 200 caracteres." in html(response).get_text()
     stored = Program.get_by_id(program.id)
     assert stored.version == program.version and stored.i18n == program.i18n
+    assert not ProgramVersion.select().where(ProgramVersion.status == "borrador").exists()
 
 
-def test_a_stale_translation_form_is_a_conflict(admin):
+def test_a_translation_form_older_than_the_published_version_is_a_conflict(admin):
     program = Program.get(Program.slug == "adultos-mayores")
     _page, data = _translation_form(admin, program.slug)
     assert admin.post(f"/oficina/programas/{program.slug}/idioma/en", data=data).status_code == 303
+    _publish_draft(program, ProgramVersion.get(ProgramVersion.status == "borrador"))
     assert admin.post(f"/oficina/programas/{program.slug}/idioma/en", data=data).status_code == 409
 
 
@@ -410,30 +451,28 @@ def test_an_admin_of_another_agency_cannot_translate_the_program(login, demo):
 
 
 def test_editing_the_spanish_keeps_only_translations_of_unchanged_texts(admin):
-    from tests.catalog.test_oficina_programs import _form
+    from tests.catalog.test_program_editor import press, read_form
 
     program = Program.get(Program.slug == "adultos-mayores")
-    data = _form(admin, program)
-    data["summary"] = "Apoyo en dinero cada dos meses para personas de 70 años o más."
-    data["eligibility"] = (
-        "- {field: in_state, op: is_true, reason: Es para personas que viven en el estado "
-        "de Querétaro.}\n- {field: age, op: gte, value: 70, reason: Es para personas de 70 "
-        "años o más.}\n"
-    )
-    response = admin.post(f"/oficina/programas/{program.slug}", data=data)
-    assert response.status_code == 303
-    english = Program.get_by_id(program.id).i18n["en"]
+    url = f"/oficina/programas/{program.slug}/editor"
+    data = read_form(admin.get(url))
+    reasons = [data[f"conditions-{n}-reason"].strip() for n in range(len(program.eligibility))]
+    data.setlist("summary", ["Apoyo en dinero cada dos meses para personas de 70 años o más."])
+    data.setlist("conditions-0-reason", ["Una razón escrita de nuevo."])
+    assert press(admin, url, data).status_code == 303
+    english = ProgramVersion.get(ProgramVersion.status == "borrador").snapshot["i18n"]["en"]
     assert english["name"] == "Support for Older Adults"
     assert english["population"] == "People aged 65 or over who live in Querétaro."
     # The reworded summary's and reason's translations went with them: people
     # read the new Spanish until someone translates it.
     assert "summary" not in english
-    assert list(english["reasons"]) == ["Es para personas que viven en el estado de Querétaro."]
+    assert reasons[0] not in english["reasons"]
+    assert set(english["reasons"]) == set(reasons[1:])
     assert english["requirements"]["identificacion"]["name"] == "Valid official ID"
 
 
 def test_the_program_page_links_each_language_editor(admin):
-    page = html(admin.get("/oficina/programas/adultos-mayores"))
+    page = html(admin.get("/oficina/programas/adultos-mayores/editor"))
     hrefs = {a["href"] for a in page.select("main a[href*='/idioma/']")}
     assert hrefs == {f"/oficina/programas/adultos-mayores/idioma/{c}" for c in ("en", "otq", "ote")}
 

@@ -70,11 +70,24 @@ def test_an_admin_enters_english_texts_and_the_page_falls_back_to_spanish(
     assert field.get_attribute("lang") == "en"
     field.fill(name)
     page.get_by_label("Descripción").fill("")  # left untranslated: Spanish shows
-    page.get_by_role("button", name="Guardar versión nueva").click()
-    page.wait_for_url("**/oficina/programas/tarjeta-contigo/idioma/en")
-    assert page.get_by_text("Traducción guardada").is_visible()
+    page.get_by_role("button", name="Guardar en un borrador").click()
+    # Like any change, the translation is a draft until its review publishes it.
+    page.wait_for_url("**/oficina/programas/tarjeta-contigo/versiones/*")
+    assert page.get_by_text("Traducción guardada en el borrador").is_visible()
     if javascript:
         assert_accessible(page)
+    page.get_by_role("button", name="Enviar a revisión").click()
+    page.wait_for_url("**/oficina/programas/tarjeta-contigo/versiones/*")
+    version_url = page.url
+    context.close()
+    supervisor = _in_app(
+        app,
+        lambda: make_staff("supervisor", Program.get(Program.slug == "tarjeta-contigo").agency),
+    )
+    context, page = _context(browser, app, base, supervisor, javascript)
+    page.goto(version_url)
+    page.get_by_role("button", name="Publicar esta versión").click()
+    assert "Publicada" in page.locator("#estado-version").inner_text()
     context.close()
 
     anonymous, public = _context(browser, app, base, None, javascript)

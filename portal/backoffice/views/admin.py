@@ -3,7 +3,6 @@ and their own agency's programs (agency admins)."""
 
 from __future__ import annotations
 
-import yaml
 from flask import (
     Blueprint,
     Response,
@@ -26,22 +25,19 @@ from portal.backoffice.forms import (
     AgencyForm,
     AuditSearchForm,
     ConfirmForm,
-    ProgramForm,
     StaffCreateForm,
     StaffEditForm,
 )
 from portal.backoffice.views import shared as staff
 from portal.catalog import editing as program_admin
-from portal.catalog import schema as catalog_schema
+from portal.catalog import versions
 from portal.catalog.forms import translation_form
 from portal.catalog.schema import CatalogError
 from portal.models import (
     Agency,
     AuditEvent,
     Call,
-    DeliveryPoint,
     Program,
-    ProgramVersion,
     StaffUser,
 )
 from portal.vocabulary import Role
@@ -298,7 +294,6 @@ def agency_edit(agency_id: int):
 
 
 PROGRAM_ADMINS = (Role.ADMIN_DEPENDENCIA, Role.ADMIN_ESTATAL)
-YAML_FIELDS = ("requirements", "calls", "eligibility", "delivery_points")
 
 
 def _program_or_404(slug: str) -> Program:
@@ -330,142 +325,48 @@ def calls():
     return render("backoffice/calls.html", calls=rows)
 
 
-def _dump(value) -> str:
-    return (
-        yaml.safe_dump(value, allow_unicode=True, sort_keys=False, default_flow_style=False)
-        if value
-        else "[]\n"
-    )
-
-
-def _edited_dict(form: ProgramForm, program: Program) -> dict:
-    """The form as a catalog-file program; YAML syntax errors land on their field."""
-    data = {
-        "slug": program.slug,
-        "agency": program.agency.slug,
-        "name": form.name.data,
-        "summary": form.summary.data,
-        "population": form.population.data,
-        "benefit": {
-            k: v
-            for k, v in {
-                "kind": form.benefit_kind.data,
-                "amount": form.benefit_amount.data,
-                "period": form.benefit_period.data or None,
-                "description": form.benefit_description.data or None,
-            }.items()
-            if v is not None
-        },
-    }
-    if form.description.data:
-        data["description"] = form.description.data
-    if form.exclusion_group.data:
-        data["exclusion_group"] = form.exclusion_group.data
-    for name in YAML_FIELDS:
-        try:
-            data[name] = catalog_schema.yaml_value(form[name].data or "[]")
-        except catalog_schema.ImpossibleDate as exc:
-            form[name].errors.append(_("La fecha %(date)s no existe: revísela.", date=exc.value))
-        except yaml.YAMLError:
-            form[name].errors.append(
-                _("No se pudo leer la lista: revise la sangría y los guiones.")
-            )
-    return data
-
-
 @bp.route("/programas/<slug>", methods=["GET", "POST"])
 @staff_required(*PROGRAM_ADMINS)
 def program_edit(slug: str):
+    """The program page in catalog-file shape (YAML lists) is retired: every
+    change goes through the guided editor, as a draft that is reviewed before it
+    is published. Old links and forms land in the editor; a post saves nothing."""
     program = _program_or_404(slug)
-    before = program_admin.catalog_dict(program)
-    problems: list[str] = []
-    if request.method == "GET":
-        form = ProgramForm(
-            data={
-                **{
-                    k: before.get(k, "")
-                    for k in ("name", "summary", "description", "population", "exclusion_group")
-                },
-                "benefit_kind": program.benefit_kind,
-                "benefit_amount": program.benefit_amount,
-                "benefit_period": program.benefit_period,
-                "benefit_description": program.benefit_description,
-                "version": str(program.version),
-                **{k: _dump(before[k]) for k in YAML_FIELDS},
-            }
+    if request.method == "POST":
+        flash(
+            _(
+                "Esta página ya no guarda cambios. Haga el cambio aquí: se guarda como "
+                "borrador y se publica cuando la revisión lo aprueba."
+            ),
+            "error",
         )
-    else:
-        form = ProgramForm()
-    if form.validate_on_submit():
-        data = _edited_dict(form, program)
-        # Translations go on with the texts they translate (docs/languages.md).
-        carried = program_admin.carry_translations(before, data)
-        if carried:
-            data["i18n"] = carried
-        program_admin.carry_file_keys(before, data)
-        if not form.errors:
-            try:
-                edited = program_admin.validate(data, program.agency.slug)
-                version = program_admin.save(
-                    program,
-                    edited,
-                    expected_version=int(form.version.data),
-                    actor=staff.actor(),
-                    request_id=g.request_id,
-                )
-            except CatalogError as exc:
-                problems = [f"{p.path}: {p.message}" if p.path else p.message for p in exc.problems]
-            except program_admin.RemovalBlocked as exc:
-                problems = [str(exc)]
-            except program_admin.Conflict:
-                return error_page(
-                    409,
-                    _(
-                        "Otra persona guardó este programa mientras usted lo editaba. Vuelva a abrirlo para ver sus cambios."
-                    ),
-                )
-            else:
-                flash(_("Programa guardado: versión %(v)s.", v=version), "ok")
-                return redirect(url_for(".program_edit", slug=program.slug), code=303)
-    versions = program.versions.order_by(ProgramVersion.version.desc()).limit(20)
-    retired = program.delivery_points.where(~DeliveryPoint.active).order_by(DeliveryPoint.name)
-    status = 422 if (form.errors or problems) else 200
-    return render(
-        "backoffice/program_form.html",
-        form=form,
-        program=program,
-        problems=problems,
-        versions=versions,
-        retired_points=[p.name for p in retired],
-        languages=[
-            (code, LANGUAGES_BY_CODE[code].spanish_name, code in before.get("i18n", {}))
-            for code in CONTENT_LANGUAGES
-        ],
-    ), status
+    return redirect(url_for("oficina_editor.program_editor", slug=program.slug), code=303)
 
 
 @bp.route("/programas/<slug>/idioma/<language>", methods=["GET", "POST"])
 @staff_required(*PROGRAM_ADMINS)
 def program_translation(slug: str, language: str):
-    """One language's texts of a program, entered by someone who writes it."""
+    """One language's texts of a program, entered by someone who writes it.
+    Saving makes a draft version (on top of the open draft, if any) that is
+    published only when the review approves it, like any other change."""
     program = _program_or_404(slug)
     lang = language
     if lang not in CONTENT_LANGUAGES:
         abort(404)
-    stored = program_admin.stored_program(program)
-    current = program_admin.translation_texts(stored, lang)
+    working = versions.working_copy(program)
+    current = program_admin.translation_texts(working, lang)
     if request.method == "GET":
-        form = translation_form(stored, current, data={"version": str(program.version)})
+        form = translation_form(working, current, data={"version": str(program.version)})
     else:
-        form = translation_form(stored, current)
+        form = translation_form(working, current)
     problems: list[str] = []
     if form.validate_on_submit():
         try:
-            version = program_admin.save_translation(
+            draft = versions.save_translation_draft(
                 program,
                 lang,
                 form.texts(),
-                expected_version=int(form.version.data),
+                based_on=int(form.version.data),
                 actor=staff.actor(),
                 request_id=g.request_id,
             )
@@ -479,8 +380,16 @@ def program_translation(slug: str, language: str):
                 ),
             )
         else:
-            flash(_("Traducción guardada: versión %(v)s.", v=version), "ok")
-            return redirect(url_for(".program_translation", slug=slug, language=lang), code=303)
+            flash(
+                _(
+                    "Traducción guardada en el borrador: versión %(v)s. Envíelo a revisión para que se publique.",
+                    v=draft.version,
+                ),
+                "ok",
+            )
+            return redirect(
+                url_for("oficina_editor.version", slug=slug, number=draft.version), code=303
+            )
     status = 422 if (form.errors or problems) else 200
     return render(
         "backoffice/program_translation.html",
@@ -489,4 +398,5 @@ def program_translation(slug: str, language: str):
         language=LANGUAGES_BY_CODE[lang],
         lang_tag=tag(lang),
         problems=problems,
+        draft=versions.open_draft(program),
     ), status

@@ -19,11 +19,12 @@ from portal.catalog import editor, versions
 from portal.catalog import preview as rule_preview
 from portal.catalog.editor import SendBackForm
 from portal.catalog.schema import CatalogError
-from portal.models import Agency, Program, ProgramVersion
+from portal.models import Agency, DeliveryPoint, Program, ProgramVersion
 from portal.vocabulary import Role
 from portal.web.auth import staff_required
 from portal.web.errors import error_page
-from portal.web.htmx import render
+from portal.web.htmx import render, wants_fragment
+from portal.web.i18n import CONTENT_LANGUAGES, LANGUAGES_BY_CODE
 
 bp = Blueprint("oficina_editor", __name__, url_prefix="/oficina/programas")
 
@@ -54,25 +55,44 @@ def _agencies() -> list[tuple[str, str]]:
     return [(a.slug, a.name) for a in query.order_by(Agency.name)]
 
 
-def _bound_form(initial: dict) -> tuple[editor.ProgramEditorForm, str]:
-    """The editor form for this request and the button pressed ('' on a GET).
+def _languages(program: Program) -> list[tuple[str, str, bool]]:
+    """(code, Spanish name, whether it has texts) of each language a program may be written in."""
+    entered = program.i18n or {}
+    return [
+        (code, LANGUAGES_BY_CODE[code].spanish_name, code in entered) for code in CONTENT_LANGUAGES
+    ]
+
+
+def _retired_points(program: Program) -> list[str]:
+    retired = program.delivery_points.where(~DeliveryPoint.active).order_by(DeliveryPoint.name)
+    return [p.name for p in retired]
+
+
+def _bound_form(initial: dict) -> tuple[editor.ProgramEditorForm, str, editor.RowChange | None]:
+    """The editor form for this request, the button pressed ('' on a GET) and,
+    for a row button, what it changed.
 
     A row button redraws the form from what was posted: ``quitar-<list>-<n>`` with
-    that row taken out, ``agregar-<list>`` with an empty row at the end."""
+    that row taken out, ``agregar-<list>`` with an empty row at the end;
+    ``valores`` (htmx, on a change of a condition's field or operator) redraws
+    the conditions."""
     if request.method == "GET":
         form = editor.ProgramEditorForm(formdata=None, data=initial)
-        return form, ""
+        return form, "", None
     action = request.form.get("action", "guardar")
     row = editor.row_action(action)
     formdata: MultiDict[str, str] = request.form
+    removed = False
     if row is not None and row[0] == "quitar" and row[2] is not None:
         formdata = editor.without_row(request.form, row[1], row[2])
+        removed = len(formdata) < len(request.form)
     form = editor.ProgramEditorForm(formdata=formdata)
-    if row is not None and row[0] == "agregar":
-        rows = form[row[1]]
-        if len(rows.entries) < editor.MAX_ROWS:
-            rows.append_entry()
-    return form, action
+    change = editor.apply_row_action(form, row, removed=removed) if row is not None else None
+    if action in (editor.REDRAW_CONDITIONS, "actualizar"):
+        form.fit_operators()
+    if action == editor.REDRAW_CONDITIONS:
+        change = editor.RowChange("conditions", focus="", said="")
+    return form, action, change
 
 
 def _page(
@@ -86,11 +106,21 @@ def _page(
     preview=None,
     preview_problems=(),
     block: str | None = None,
+    change: editor.RowChange | None = None,
 ):
-    """``block`` "preview": the preview was asked for (htmx swaps only that section)."""
+    """``block`` "preview": the preview was asked for (htmx swaps only that section);
+    after a row button (``change``) htmx swaps only that list's rows and the
+    announcement of what changed."""
+    if change is not None:
+        block = change.list_name
     return render(
         "backoffice/program_editor.html",
         block,
+        also=("row_status",) if change is not None else (),
+        editor_url=request.path,
+        focus=change.focus if change is not None else "",
+        row_said=change.said if change is not None else "",
+        row_swap=change is not None and wants_fragment(),
         form=form,
         preview=preview,
         preview_asked=block == "preview",
@@ -102,6 +132,8 @@ def _page(
         labels=versions.STATUS_LABELS,
         error_links=editor.error_links(form),
         operator_labels=editor.OPERATOR_LABELS,
+        languages=_languages(program) if program is not None else [],
+        retired_points=_retired_points(program) if program is not None else [],
     ), status
 
 
@@ -110,7 +142,7 @@ def _page(
 def program_new():
     agencies = _agencies()
     initial = {"conditions": [{}], "agency": agencies[0][0] if agencies else ""}
-    form, action = _bound_form(initial)
+    form, action, change = _bound_form(initial)
     form.offer(groups=_exclusion_groups(), agencies=agencies)
     problems: list[str] = []
     examples = None
@@ -142,7 +174,9 @@ def program_new():
                 return redirect(url_for(".version", slug=program.slug, number=1), code=303)
     failed = action == "guardar" and bool(editor.error_links(form) or problems)
     status = 422 if failed else 200
-    return _page(form, program=None, problems=problems, status=status, examples=examples)
+    return _page(
+        form, program=None, problems=problems, status=status, examples=examples, change=change
+    )
 
 
 @bp.route("/<slug>/editor", methods=["GET", "POST"])
@@ -153,7 +187,7 @@ def program_editor(slug: str):
     draft = versions.open_draft(program)
     # The admin goes on from the newest draft when there is one.
     shown = dict(draft.snapshot) if draft is not None else before
-    form, action = _bound_form({**editor.form_data(shown), "version": str(program.version)})
+    form, action, change = _bound_form({**editor.form_data(shown), "version": str(program.version)})
     form.offer(groups=_exclusion_groups())
     problems: list[str] = []
     agency = program.agency.slug
@@ -227,6 +261,7 @@ def program_editor(slug: str):
         preview=preview,
         preview_problems=preview_problems,
         block="preview" if action == "vista-previa" else None,
+        change=change,
     )
 
 
