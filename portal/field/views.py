@@ -33,6 +33,7 @@ from portal.applications.documents import get_storage
 from portal.applications.uploads import max_upload_bytes
 from portal.field import catalogs, sync
 from portal.field.forms import ResolveForm
+from portal.field.texts import device_texts
 from portal.messages import _l
 from portal.models import utcnow
 from portal.web.assets import asset
@@ -61,7 +62,7 @@ def _context() -> sync.Context:
 @bp.get("")
 @staff_required(*sync.FIELD_STAFF)
 def page():
-    return render("field/brigade.html")
+    return render("field/brigade.html", device_texts=json.dumps(device_texts(), ensure_ascii=False))
 
 
 @bp.get("/sw.js")

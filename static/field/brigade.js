@@ -26,6 +26,17 @@
 
   function $(id) { return document.getElementById(id); }
   function text(el, value) { el.textContent = value; }
+  // The page's texts in the language it was served in (data-textos, from
+  // portal/field/texts.py), keyed by their Spanish; %(name)s filled in.
+  var TEXTS = JSON.parse(urls.textos || "{}");
+  function t(spanish, values) { return fill(TEXTS[spanish] || spanish, values); }
+  function fill(said, values) {
+    Object.keys(values || {}).forEach(function (name) {
+      said = said.split("%(" + name + ")s").join(String(values[name]));
+    });
+    return said;
+  }
+  window.brigadeText = t; // curp.js says its refusals through it
 
   // IndexedDB -------------------------------------------------------------
   var dbPromise = new Promise(function (resolve, reject) {
@@ -84,8 +95,8 @@
   // Network state ---------------------------------------------------------
   function showNetwork() {
     text($("red"), navigator.onLine
-      ? "Con conexión: puede sincronizar."
-      : "Sin conexión: los registros se guardan cifrados en este dispositivo.");
+      ? t("Con conexión: puede sincronizar.")
+      : t("Sin conexión: los registros se guardan cifrados en este dispositivo."));
   }
   window.addEventListener("online", function () { showNetwork(); refreshCatalog(); });
   window.addEventListener("offline", showNetwork);
@@ -212,10 +223,10 @@
       var input;
       if (q.options.length || q.input === "yes_no") {
         input = document.createElement("select");
-        option(input, "", "Elija");
-        var options = q.options.length ? q.options : [["si", "Sí"], ["no", "No"]];
+        option(input, "", t("Elija"));
+        var options = q.options.length ? q.options : [["si", t("Sí")], ["no", t("No")]];
         options.forEach(function (o) { option(input, o[0], o[1]); });
-        if (q.dont_know) { option(input, "no-se", "No sé"); }
+        if (q.dont_know) { option(input, "no-se", t("No sé")); }
       } else {
         input = document.createElement("input");
         input.type = q.input === "date" ? "date" : "text";
@@ -229,7 +240,7 @@
       input.type = "file";
       input.accept = "image/*";
       input.setAttribute("capture", "environment");
-      field(documents, "doc-" + r.id, "Foto: " + r.name + (r.optional ? " (opcional)" : ""), input);
+      field(documents, "doc-" + r.id, t(r.optional ? "Foto: %(name)s (opcional)" : "Foto: %(name)s", { name: r.name }), input);
     });
   }
 
@@ -264,10 +275,10 @@
     var errors = {};
     var p = data.person;
     var required = {
-      curp: "Escriba la CURP.", given_names: "Escriba el nombre o los nombres.",
-      first_surname: "Escriba el primer apellido.", birth_date: "Escriba la fecha de nacimiento.",
-      sex: "Elija el sexo.", id_type: "Elija la identificación que presentó la persona.",
-      id_number: "Escriba el número de la identificación."
+      curp: t("Escriba la CURP."), given_names: t("Escriba el nombre o los nombres."),
+      first_surname: t("Escriba el primer apellido."), birth_date: t("Escriba la fecha de nacimiento."),
+      sex: t("Elija el sexo."), id_type: t("Elija la identificación que presentó la persona."),
+      id_number: t("Escriba el número de la identificación.")
     };
     Object.keys(required).forEach(function (name) { if (!p[name]) { showError(name, required[name], errors); } });
     if (p.curp) {
@@ -280,23 +291,23 @@
       }
     }
     var a = data.address;
-    if (!a.municipality) { showError("municipality", "Elija el municipio donde vive la persona.", errors); }
+    if (!a.municipality) { showError("municipality", t("Elija el municipio donde vive la persona."), errors); }
     if (a.postal_code && catalog) {
       var settlements = catalog.territory.postal_codes[a.postal_code];
-      if (!settlements) { showError("postal_code", "Ese código postal no es de Querétaro. Revise los 5 dígitos.", errors); }
+      if (!settlements) { showError("postal_code", t("Ese código postal no es de Querétaro. Revise los 5 dígitos."), errors); }
       else if (a.municipality && !settlements.some(function (s) { return s[2] === a.municipality; })) {
-        showError("postal_code", "Ese código postal no es del municipio que eligió.", errors);
+        showError("postal_code", t("Ese código postal no es del municipio que eligió."), errors);
       }
     }
     if (data.phone && data.phone.replace(/\D/g, "").length !== 10) {
-      showError("phone", "Escriba el teléfono con sus 10 dígitos.", errors);
+      showError("phone", t("Escriba el teléfono con sus 10 dígitos."), errors);
     }
     var contact = data.phone || a.locality_code || a.postal_code || a.road_name || a.exterior_number;
     if (contact && !data.consent) {
-      showError("consent", "Para guardar el domicilio o el teléfono, la persona debe dar su consentimiento.", errors);
+      showError("consent", t("Para guardar el domicilio o el teléfono, la persona debe dar su consentimiento."), errors);
     }
     Object.keys(data.answers).forEach(function (name) {
-      if (!data.answers[name]) { showError("answers." + name, "Responda la pregunta o elija «No sé».", errors); }
+      if (!data.answers[name]) { showError("answers." + name, t("Responda la pregunta o elija «No sé»."), errors); }
     });
     return errors;
   }
@@ -355,7 +366,7 @@
     var errors = check(data);
     if (Object.keys(errors).length) {
       var summary = $("captura-errores");
-      text(summary, "Revise " + Object.keys(errors).length + " dato(s) marcados abajo antes de guardar.");
+      text(summary, t("Revise %(count)s dato(s) marcados abajo antes de guardar.", { count: Object.keys(errors).length }));
       summary.hidden = false;
       summary.focus();
       return;
@@ -374,15 +385,15 @@
         showProgram();
         fillLocalities();
         fillSettlements();
-        renderQueue("Registro guardado y cifrado en este dispositivo.");
+        renderQueue(t("Registro guardado y cifrado en este dispositivo."));
         $("curp").focus();
       });
     });
   }
 
   // Queue -----------------------------------------------------------------
-  var STATE_LABELS = { pendiente: "Pendiente", sincronizado: "Sincronizado", conflicto: "Conflicto",
-    rechazado: "Rechazado", descartado: "Descartado" };
+  var STATE_LABELS = { pendiente: t("Pendiente"), sincronizado: t("Sincronizado"), conflicto: t("Conflicto"),
+    rechazado: t("Rechazado"), descartado: t("Descartado") };
 
   function renderQueue(message) {
     var list = $("cola");
@@ -417,14 +428,15 @@
         if (result.resolver && entry.state === "conflicto") {
           var a = document.createElement("a");
           a.href = result.resolver;
-          a.textContent = "Resolver este conflicto";
+          a.textContent = t("Resolver este conflicto");
           item.appendChild(a);
         }
       }
       list.appendChild(item);
     });
-    text($("cola-resumen"), (message ? message + " " : "") + counts.pendiente + " pendiente(s), " +
-      counts.sincronizado + " sincronizado(s), " + counts.conflicto + " en conflicto.");
+    text($("cola-resumen"), (message ? message + " " : "") + t(
+      "%(pending)s pendiente(s), %(synced)s sincronizado(s), %(conflicts)s en conflicto.",
+      { pending: counts.pendiente, synced: counts.sincronizado, conflicts: counts.conflicto }));
   }
 
   function formFor(record) {
@@ -449,7 +461,7 @@
 
   function syncAll() {
     if (syncing) { return; }
-    if (!navigator.onLine) { renderQueue("Sin conexión: sincronice cuando tenga señal."); return; }
+    if (!navigator.onLine) { renderQueue(t("Sin conexión: sincronice cuando tenga señal.")); return; }
     syncing = true;
     $("sincronizar").disabled = true;
     fetch(urls.session, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
@@ -471,7 +483,7 @@
         }).then(function (response) {
           if (response.status === 429) { throw new Error("espera"); }
           if (response.status === 413) {
-            return settle(entry, "rechazado", { mensaje: "Las fotos son demasiado grandes para enviarse.", campos: {} });
+            return settle(entry, "rechazado", { mensaje: t("Las fotos son demasiado grandes para enviarse."), campos: {} });
           }
           var type = response.headers.get("Content-Type") || "";
           if (type.indexOf("application/json") < 0) { throw new Error("sesion"); }
@@ -484,13 +496,13 @@
           });
         }).then(function () { renderQueue(); return next(); });
       }
-      return next().then(function () { renderQueue("Sincronización terminada (" + sent + " enviado(s))."); });
+      return next().then(function () { renderQueue(t("Sincronización terminada (%(count)s enviado(s)).", { count: sent })); });
     }).catch(function (error) {
       var why = error && error.message === "sesion"
-        ? "Su sesión terminó: entre de nuevo a la oficina y vuelva a esta página. Los registros siguen guardados."
+        ? t("Su sesión terminó: entre de nuevo a la oficina y vuelva a esta página. Los registros siguen guardados.")
         : error && error.message === "espera"
-          ? "Demasiados envíos seguidos: espere un minuto y vuelva a sincronizar."
-          : "La sincronización se interrumpió. Lo enviado quedó guardado; vuelva a sincronizar para enviar el resto.";
+          ? t("Demasiados envíos seguidos: espere un minuto y vuelva a sincronizar.")
+          : t("La sincronización se interrumpió. Lo enviado quedó guardado; vuelva a sincronizar para enviar el resto.");
       renderQueue(why);
     }).then(function () {
       syncing = false;
@@ -509,12 +521,12 @@
   function unlock(event) {
     event.preventDefault();
     var pin = $("pin").value;
-    if (pin.length < 6) { pinError("Escriba al menos 6 caracteres."); return; }
+    if (pin.length < 6) { pinError(t("Escriba al menos 6 caracteres.")); return; }
     getMeta("lock").then(function (lock) {
       if (!lock) {
         if ($("pin2").value !== pin) {
           $("pin2-field").hidden = false;
-          pinError($("pin2").value ? "Los dos PIN no coinciden." : "Escriba el PIN otra vez para confirmarlo.");
+          pinError($("pin2").value ? t("Los dos PIN no coinciden.") : t("Escriba el PIN otra vez para confirmarlo."));
           $("pin2").focus();
           return null;
         }
@@ -532,7 +544,7 @@
       });
     }).then(function (opened) {
       if (opened === null) { return; }
-      if (!opened) { pinError("El PIN no es correcto."); return; }
+      if (!opened) { pinError(t("El PIN no es correcto.")); return; }
       $("pin").value = "";
       $("pin2").value = "";
       pinError("");
@@ -548,7 +560,7 @@
         return refreshCatalog();
       }).then(function () {
         return fetch(urls.session, { credentials: "same-origin" }).then(function (r) { return r.json(); })
-          .then(function (s) { text($("quien"), "Brigada de " + s.staff); }, function () { text($("quien"), "Brigada (sin conexión)"); });
+          .then(function (s) { text($("quien"), t("Brigada de %(name)s", { name: s.staff })); }, function () { text($("quien"), t("Brigada (sin conexión)")); });
       });
     });
   }
@@ -565,7 +577,7 @@
 
   getMeta("lock").then(function (lockValue) {
     $("pin2-field").hidden = !!lockValue;
-    text($("abrir"), lockValue ? "Abrir" : "Crear el PIN y abrir");
+    text($("abrir"), lockValue ? t("Abrir") : t("Crear el PIN y abrir"));
     body.dataset.ready = "true";
   });
   $("form-pin").addEventListener("submit", unlock);

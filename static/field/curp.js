@@ -37,6 +37,14 @@
     return year + "-" + ("0" + month).slice(-2) + "-" + ("0" + day).slice(-2);
   }
 
+  // In the page's language when the brigade page gives its texts (brigade.js).
+  function say(spanish, values) {
+    if (typeof root.brigadeText === "function") { return root.brigadeText(spanish, values); }
+    Object.keys(values || {}).forEach(function (name) {
+      spanish = spanish.split("%(" + name + ")s").join(String(values[name]));
+    });
+    return spanish;
+  }
   function fail(code, message) { return { ok: false, code: code, message: message }; }
 
   // {ok, value} or {ok: false, code, message}; the codes are curp.py's CurpError codes.
@@ -44,25 +52,25 @@
     var states = (rules && rules.states) || STATES;
     var words = (rules && rules.inconvenient_words) || WORDS;
     var curp = normalize(raw);
-    if (!curp) { return fail("empty", "Escriba la CURP."); }
+    if (!curp) { return fail("empty", say("Escriba la CURP.")); }
     if (curp.length !== 18) {
-      return fail("length", "La CURP debe tener 18 caracteres; usted escribió " + curp.length + ".");
+      return fail("length", say("La CURP debe tener 18 caracteres; usted escribió %(count)s.", { count: curp.length }));
     }
-    if (!/^[A-Z0-9]{18}$/.test(curp)) { return fail("characters", "La CURP solo lleva letras sin acentos y números."); }
-    if (!/^[A-Z]{4}$/.test(curp.substr(0, 4))) { return fail("format", "Los primeros 4 caracteres de la CURP son letras."); }
+    if (!/^[A-Z0-9]{18}$/.test(curp)) { return fail("characters", say("La CURP solo lleva letras sin acentos y números.")); }
+    if (!/^[A-Z]{4}$/.test(curp.substr(0, 4))) { return fail("format", say("Los primeros 4 caracteres de la CURP son letras.")); }
     if (!/^[0-9]{6}$/.test(curp.substr(4, 6))) {
-      return fail("format", "Los caracteres 5 a 10 de la CURP son la fecha de nacimiento en números (AAMMDD).");
+      return fail("format", say("Los caracteres 5 a 10 de la CURP son la fecha de nacimiento en números (AAMMDD)."));
     }
-    if (!SEXES[curp.charAt(10)]) { return fail("sex", "El carácter 11 de la CURP debe ser H, M o X."); }
+    if (!SEXES[curp.charAt(10)]) { return fail("sex", say("El carácter 11 de la CURP debe ser H, M o X.")); }
     if (states.indexOf(curp.substr(11, 2)) < 0) {
-      return fail("state", "Los caracteres 12 y 13 de la CURP no son una clave de entidad válida.");
+      return fail("state", say("Los caracteres 12 y 13 de la CURP no son una clave de entidad válida."));
     }
-    if (!/^[A-Z]{3}$/.test(curp.substr(13, 3))) { return fail("format", "Los caracteres 14 a 16 de la CURP son letras."); }
-    if (!/^[0-9]$/.test(curp.charAt(17))) { return fail("format", "El último carácter de la CURP es un número."); }
-    if (words.indexOf(curp.substr(0, 4)) >= 0) { return fail("word", "Las primeras 4 letras de la CURP no son válidas."); }
-    if (birthDate(curp) === null) { return fail("date", "La fecha de nacimiento de la CURP no existe."); }
+    if (!/^[A-Z]{3}$/.test(curp.substr(13, 3))) { return fail("format", say("Los caracteres 14 a 16 de la CURP son letras.")); }
+    if (!/^[0-9]$/.test(curp.charAt(17))) { return fail("format", say("El último carácter de la CURP es un número.")); }
+    if (words.indexOf(curp.substr(0, 4)) >= 0) { return fail("word", say("Las primeras 4 letras de la CURP no son válidas.")); }
+    if (birthDate(curp) === null) { return fail("date", say("La fecha de nacimiento de la CURP no existe.")); }
     if (curp.charAt(17) !== checkDigit(curp.substr(0, 17))) {
-      return fail("check_digit", "El dígito verificador no coincide; revise que la CURP esté bien escrita.");
+      return fail("check_digit", say("El dígito verificador no coincide; revise que la CURP esté bien escrita."));
     }
     return { ok: true, value: curp };
   }
@@ -71,10 +79,10 @@
   function consistency(curp, birth, sex) {
     var problems = [];
     if (birth && birthDate(curp) !== birth) {
-      problems.push("La fecha de nacimiento no coincide con la de la CURP.");
+      problems.push(say("La fecha de nacimiento no coincide con la de la CURP."));
     }
     if (sex && curp.charAt(10) !== sex) {
-      problems.push("El sexo no coincide con el de la CURP.");
+      problems.push(say("El sexo no coincide con el de la CURP."));
     }
     return problems;
   }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +15,10 @@ from portal.models import Application, AuditEvent, Citizen
 from tests.application_builders import jpeg_bytes
 from tests.factories import make_citizen, make_staff
 from tests.field.builders import brigade, conflict_of, person_record
+from portal.web.i18n import LANGUAGE_COOKIE
 from tests.support.html import html
+
+ROOT = Path(__file__).resolve().parents[2]
 
 BRIGADE = ("revisor", "admin_dependencia", "ventanilla_estatal")
 OTHERS = ("entrega", "supervisor", "admin_estatal", "secretaria")
@@ -318,3 +323,23 @@ def test_answers_are_read_by_their_questions_and_kept_on_the_record(client, logi
     assert AuditEvent.get(AuditEvent.action == "ventanilla.cuestionario").details == {
         "campos": ["disability"]
     }
+
+
+def test_the_scripts_texts_come_in_the_language_of_the_page(client, login):
+    """brigade.js and curp.js say what they say in the language the page was
+    served in: the page hands them their texts keyed by the Spanish."""
+    login(make_staff("revisor"))
+    spanish = json.loads(html(client.get("/oficina/brigada")).body["data-textos"])
+    assert spanish["El PIN no es correcto."] == "El PIN no es correcto."
+    client.set_cookie(LANGUAGE_COOKIE, "en")
+    english = json.loads(html(client.get("/oficina/brigada")).body["data-textos"])
+    assert english.keys() == spanish.keys()
+    assert english["El PIN no es correcto."] == "The PIN is not correct."
+    assert english["La CURP debe tener 18 caracteres; usted escribió %(count)s."].endswith(
+        "%(count)s."
+    )
+    script = (ROOT / "static" / "field" / "brigade.js").read_text() + (
+        ROOT / "static" / "field" / "curp.js"
+    ).read_text()
+    said = set(re.findall(r'(?:\bt|\bsay)\("((?:[^"\\]|\\.)*)"', script))
+    assert said <= spanish.keys(), "every text the scripts say is marked for translation"
