@@ -87,14 +87,14 @@ def test_a_person_picks_their_address_from_the_catalogs(browser, base_url, live_
     if javascript:
         assert_accessible(page)
     page.get_by_label("Municipio").select_option(label="San Juan del Río")
-    page.get_by_label("Código postal").fill("76800")
+    page.get_by_label("Código postal").fill("76840")
     page.get_by_role("button", name="Buscar localidades y colonias").click()
     expect(page.get_by_label("Localidad")).to_contain_text("San Juan del Río")
-    expect(page.get_by_label("Colonia o asentamiento")).to_contain_text("La Concepción")
+    expect(page.get_by_label("Colonia o asentamiento")).to_contain_text("Cuarto Centenario")
     if javascript:
         assert_accessible(page)
     page.get_by_label("Localidad").select_option("220160001")
-    page.get_by_label("Colonia o asentamiento").select_option(label="La Concepción (Barrio)")
+    page.get_by_label("Colonia o asentamiento").select_option(label="Cuarto Centenario (Pueblo)")
     page.get_by_label("Tipo de vialidad").select_option("Avenida")
     page.get_by_label("Nombre de la calle").fill("Juárez")
     page.get_by_role("button", name="Guardar").click()
@@ -104,7 +104,7 @@ def test_a_person_picks_their_address_from_the_catalogs(browser, base_url, live_
         stored = Citizen.get_by_id(person.id)
         assert (stored.locality_code, stored.settlement_name, stored.postal_code) == (
             "220160001",
-            "La Concepción",
-            "76800",
+            "Cuarto Centenario",
+            "76840",
         )
     context.close()
