@@ -13,7 +13,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from portal.territory.catalog import SEED_FILE
@@ -196,19 +196,26 @@ class PlacesMap:
     width: int
     height: int
     here: tuple[float, float]
-    points: list[tuple[int, float, float]]  # (number in the list beside, x, y)
+    points: list[tuple[str, float, float]]  # (mark in the list beside, x, y)
+    offices: list[tuple[str, float, float]] = field(default_factory=list)
 
 
-def places_map(
-    origin: tuple[float, float], places: Sequence[tuple[int, float | None, float | None]]
-) -> PlacesMap:
-    """Numbered places around where the person starts from; places without
-    coordinates stay in the list, off the map."""
-    located = [(n, lat, lon) for n, lat, lon in places if lat is not None and lon is not None]
-    fit = frame([origin, *((lat, lon) for _, lat, lon in located)])
+Marked = Sequence[tuple[int | str, float | None, float | None]]
+
+
+def _located(places: Marked) -> list[tuple[str, float, float]]:
+    return [(str(n), lat, lon) for n, lat, lon in places if lat is not None and lon is not None]
+
+
+def places_map(origin: tuple[float, float], places: Marked, offices: Marked = ()) -> PlacesMap:
+    """Marked places (delivery points, and offices apart) around where the
+    person starts from; places without coordinates stay in the list, off the map."""
+    points, desks = _located(places), _located(offices)
+    fit = frame([origin, *((lat, lon) for _, lat, lon in points + desks)])
     return PlacesMap(
         WIDTH,
         fit.height,
         fit.xy(*origin),
-        [(n, *fit.xy(lat, lon)) for n, lat, lon in located],
+        [(n, *fit.xy(lat, lon)) for n, lat, lon in points],
+        [(n, *fit.xy(lat, lon)) for n, lat, lon in desks],
     )
