@@ -151,7 +151,7 @@ def offices_near(
     offices = list(Office.select().where(Office.active == True))  # noqa: E712
     ranked: list[Ranked[Office]] = nearest(origin.point, offices, limit)
     ids = [r.place.id for r in ranked]
-    free: dict[int, dt.date] = {}
+    free: dict[int | None, dt.date] = {}
     if ids:
         rows = (
             Slot.select(Slot.office, fn.MIN(Slot.day).alias("day"))
