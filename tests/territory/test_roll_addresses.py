@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from portal.models import Citizen
 from portal.rolls import writing
+from portal.territory import catalog
 from portal.territory.matching import Matched, match, normalized, place_index
 from tests.factories import make_program
 from tests.padron_builders import HEADER, person, write_roll
@@ -91,3 +94,27 @@ def test_the_batch_page_says_how_many_addresses_were_not_recognised(places, tmp_
     client = login(make_staff("admin_dependencia", program.agency))
     page = html(client.get(f"/oficina/padrones/{batch.id}"))
     assert "1 fila aceptada traía una localidad" in page.find(id="domicilios-sin-catalogo").text
+
+
+# With the shipped SEPOMEX file: every postal code of the state, in its municipality.
+SHIPPED = sorted(
+    {(r["postal_code"], r["municipality"]) for r in catalog.read_shipped_postal_codes()}
+)
+MUNICIPALITIES = sorted({m for _, m in SHIPPED})
+
+
+def test_the_index_knows_every_shipped_postal_code(index):
+    assert len(index.postal) == 531
+    assert all(m in index.postal[cp] for cp, m in SHIPPED)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(st.sampled_from(SHIPPED), st.sampled_from(MUNICIPALITIES), st.booleans())
+def test_a_rolls_postal_code_is_kept_exactly_when_it_is_of_the_rows_municipality(
+    index, shipped, municipality, as_number
+):
+    postal_code, its_municipality = shipped
+    raw = int(postal_code) if as_number else postal_code
+    found = match(index, municipality, "", raw)
+    agrees = its_municipality == municipality
+    assert found == Matched(postal_code=postal_code if agrees else "", unmatched=not agrees)
