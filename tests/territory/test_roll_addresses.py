@@ -96,6 +96,57 @@ def test_the_batch_page_says_how_many_addresses_were_not_recognised(places, tmp_
     assert "1 fila aceptada traía una localidad" in page.find(id="domicilios-sin-catalogo").text
 
 
+@pytest.mark.parametrize(
+    "municipality,postal,colonia,expected",
+    [
+        # Of the postal code given, in the catalog's spelling.
+        ("22016", "76840", "palma de romero", ("76840", "Ranchería", "Palma de Romero", False)),
+        ("22016", "76803", "VILLAS JARDIN", ("76803", "Fraccionamiento", "Villas Jardín", False)),
+        # Without a postal code: the one settlement of that name in the municipality.
+        ("22016", "", "Palma de Romero", ("76840", "Ranchería", "Palma de Romero", False)),
+        # Not of the postal code, nowhere in the municipality, or of another one.
+        ("22016", "76840", "Villas Jardín", ("76840", "", "", True)),
+        ("22016", "", "Colonia Inventada", ("", "", "", True)),
+        ("22014", "", "Palma de Romero", ("", "", "", True)),
+        # A postal code the catalogs refuse leaves the colonia out too.
+        ("22016", "76000", "Centro", ("", "", "", True)),
+    ],
+)
+def test_a_rolls_colonia_is_mapped_to_sepomex(index, municipality, postal, colonia, expected):
+    found = match(index, municipality, "", postal, colonia)
+    assert (found.postal_code, found.settlement_type, found.settlement_name, found.unmatched) == (
+        expected
+    )
+
+
+def test_a_name_twice_in_a_municipality_needs_its_postal_code(index):
+    # «La Cruz» is a colonia of three postal codes of Querétaro (22014).
+    assert match(index, "22014", "", "", "La Cruz") == Matched(unmatched=True)
+    assert match(index, "22014", "", "76020", "la cruz").settlement_name == "La Cruz"
+
+
+def test_a_roll_import_stores_the_colonias_it_recognises(places, tmp_path):
+    program = make_program()
+    rows = [
+        [*person(0, municipality="22016"), "76840", "Palma de Romero"],
+        [*person(1, municipality="22016"), "", "palma de romero"],
+        [*person(2, municipality="22016"), "76840", "No existe"],
+    ]
+    path = write_roll(tmp_path / "padron.csv", rows, header=[*HEADER, "C.P.", "Colonia"])
+    batch, _ = writing.prepare_batch(path, path.name, program)
+    batch = writing.run_batch(batch.id, path, today=dt.date(2026, 3, 1))
+    assert (batch.status, batch.accepted, batch.addresses_unmatched) == ("terminado", 3, 1)
+    stored = {
+        c.curp: (c.postal_code, c.settlement_type, c.settlement_name)
+        for c in Citizen.select().order_by(Citizen.id)
+    }
+    assert [stored[row[0]] for row in rows] == [
+        ("76840", "Ranchería", "Palma de Romero"),
+        ("76840", "Ranchería", "Palma de Romero"),
+        ("76840", "", ""),
+    ]
+
+
 # With the shipped SEPOMEX file: every postal code of the state, in its municipality.
 SHIPPED = sorted(
     {(r["postal_code"], r["municipality"]) for r in catalog.read_shipped_postal_codes()}
