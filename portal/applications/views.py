@@ -13,8 +13,9 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, request, se
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.file import FileField
-from wtforms import HiddenField, StringField
-from wtforms.validators import Email, Length, Optional, Regexp
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 from portal.applications import guardian as guardians
 from portal.applications import notice_texts, receipts
@@ -36,6 +37,7 @@ from portal.eligibility.household import HouseholdError
 from portal.eligibility.missing import ASKED_TO_APPLY
 from portal.messages import Message, _l
 from portal.models import Application, Citizen, Document, Notice, Program, Requirement
+from portal.territory import corrections
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.auth import citizen_required
 from portal.web.errors import keep_place_on_413
@@ -86,13 +88,23 @@ def correction_form(fields, answers, formdata=None):
     class CorrectionForm(BaseForm):
         pass
 
+    # A flagged colonia or locality is picked from the state's catalogs when
+    # they list it in advance (portal/territory/corrections.py).
+    offered = corrections.choices_for(list(fields), answers)
     for name in fields:
         checks = _FIELD_CHECKS.get(name, [Length(min=1, message="Escriba este dato.")])
-        setattr(
-            CorrectionForm,
-            name,
-            StringField(apps.CORRECTABLE_FIELDS[name], validators=[*checks, Length(max=120)]),
-        )
+        if name in offered:
+            field = SelectField(
+                apps.CORRECTABLE_FIELDS[name],
+                choices=[SelectChoice("", _l("Elija de la lista"))]
+                + [SelectChoice(n, n) for n in offered[name]],
+                validators=[InputRequired(message=_l("Elija una opción de la lista."))],
+            )
+        else:
+            field = StringField(
+                apps.CORRECTABLE_FIELDS[name], validators=[*checks, Length(max=120)]
+            )
+        setattr(CorrectionForm, name, field)
     return CorrectionForm(formdata=formdata, data={n: answers.get(n, "") for n in fields})
 
 
@@ -470,6 +482,11 @@ def resubmit(folio: str):
     if not form.validate_on_submit():
         return detail_page(application, form=form), 422
     values = {name: form[name].data for name in correction.fields}
+    wrong, values = corrections.check(values, application.answers or {})
+    if wrong:
+        for name, message in wrong.items():
+            form[name].errors = [message]
+        return detail_page(application, form=form), 422
     try:
         apps.resubmit(application, actor(), values)
     except apps.Refused as refused:

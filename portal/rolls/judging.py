@@ -164,6 +164,8 @@ class Row(NamedTuple):
     locality: str = ""
     postal_code: str = ""
     address_unmatched: bool = False
+    settlement_type: str = ""
+    settlement_name: str = ""
 
 
 Rejection = tuple[int, str, str, list[str]]  # row number, CURP, name, reasons
@@ -380,7 +382,7 @@ def judge_row(
     judged, so a rejected row lists everything wrong with it at once.
     """
     (raw_curp, raw_given, raw_first, raw_second, raw_birth, raw_sex, raw_mun, raw_amount,
-     raw_start, raw_locality, raw_postal) = cells  # fmt: skip
+     raw_start, raw_locality, raw_postal, raw_settlement) = cells  # fmt: skip
     reasons: list[str] = []
     curp, problem, born = check_curp(str(raw_curp))
     if problem:
@@ -398,10 +400,11 @@ def judge_row(
         check_program(born, curp[10], municipality, started, ctx, reasons)
     if reasons:
         return None, reasons, curp
-    place = match(ctx.places, municipality, raw_locality, raw_postal)
+    place = match(ctx.places, municipality, raw_locality, raw_postal, raw_settlement)
     row = Row(number, curp, given, first, second, born.isoformat(), curp[10], municipality,
               amount, started.isoformat(), place.locality_code, place.locality,
-              place.postal_code, place.unmatched)  # fmt: skip
+              place.postal_code, place.unmatched, place.settlement_type,
+              place.settlement_name)  # fmt: skip
     return row, [], curp
 
 

@@ -44,6 +44,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "clave inegi localidad",
     ),
     "postal_code": ("codigo postal", "cp", "c p", "cod postal"),
+    "settlement": ("colonia", "asentamiento", "colonia o asentamiento", "nombre colonia"),
 }
 REQUIRED_COLUMNS = ("curp", "given_names", "first_surname")
 COLUMN_LABELS = {

@@ -93,7 +93,7 @@ REPORT_HEADER = ("fila", "curp", "nombre", "motivos")
 CITIZEN_COLUMNS = (
     "curp", "given_names", "first_surname", "second_surname", "birth_date", "sex",
     "municipality_id", "origin", "created_at", "updated_at", "locality_code", "locality",
-    "postal_code",
+    "postal_code", "settlement_type", "settlement_name",
 )  # fmt: skip
 ENROLLMENT_COLUMNS = (
     "citizen_id", "program_id", "exclusion_key", "source", "import_batch", "active",
@@ -539,7 +539,7 @@ def citizen_constants() -> tuple[list[str], tuple]:
     filled = {
         "id", "curp", "given_names", "first_surname", "second_surname", "birth_date", "sex",
         "municipality", "origin", "created_at", "updated_at", "locality_code", "locality",
-        "postal_code",
+        "postal_code", "settlement_type", "settlement_name",
     }  # fmt: skip
     columns, values = [], []
     for f in Citizen._meta.sorted_fields:
@@ -650,6 +650,8 @@ def _insert_citizens(new: list[Row], now: str) -> Iterator[tuple[str, int]]:
                 r.locality_code,
                 r.locality,
                 r.postal_code,
+                r.settlement_type,
+                r.settlement_name,
                 *extra_values,
             )
             for i, r in enumerate(new)

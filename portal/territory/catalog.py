@@ -2,8 +2,10 @@
 
 Three sources are read, all filtered to the state of portal/catalog/data/municipios.yaml:
 
-* the seed file shipped in ``portal/territory/data/queretaro.json`` (municipal
-  seats and a few postal codes, for the demo and the tests; see the README there);
+* the files shipped in ``portal/territory/data/`` (see the README there):
+  ``queretaro.json``, the municipal seats with coordinates, and
+  ``sepomex_22.csv``, every postal code of the state with its settlements
+  (SEPOMEX, 3,185 settlements in 531 postal codes);
 * SEPOMEX's national postal-code file (``CPdescarga.txt``, pipe-separated,
   Latin-1, with a notice line before the header);
 * INEGI's catalogue of localities (AGEEML, CSV with ``CVE_ENT``, ``CVE_MUN``,
@@ -29,6 +31,8 @@ from portal.territory.models import Locality, PostalSettlement
 from portal.web.database import write
 
 SEED_FILE = Path(__file__).parent / "data" / "queretaro.json"
+POSTAL_FILE = Path(__file__).parent / "data" / "sepomex_22.csv"
+POSTAL_COLUMNS = ("postal_code", "settlement_type", "settlement_name", "municipality", "locality")
 BATCH = 500
 
 
@@ -91,10 +95,21 @@ def store(localities: Iterable[dict], settlements: Iterable[dict]) -> Loaded:
     return Loaded(*counted)
 
 
-def load_seed(path: str | Path = SEED_FILE) -> Loaded:
+def read_shipped_postal_codes(path: str | Path = POSTAL_FILE) -> Iterator[dict]:
+    """The settlements of ``sepomex_22.csv`` (scripts/territory_postal_codes.py writes it)."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != POSTAL_COLUMNS:
+            raise ValueError(f"{path}: se esperaban las columnas {', '.join(POSTAL_COLUMNS)}")
+        for row in reader:
+            yield {**row, "locality": row["locality"] or None}
+
+
+def load_seed(path: str | Path = SEED_FILE, postal_path: str | Path = POSTAL_FILE) -> Loaded:
+    """Load the shipped files: the seats first, so settlements can point at them."""
     with open(path, encoding="utf-8") as fh:
         data = json.load(fh)
-    return store(data["localities"], data["postal_settlements"])
+    return store(data["localities"], read_shipped_postal_codes(postal_path))
 
 
 def read_sepomex(text: str, state_code: str) -> Iterator[dict]:

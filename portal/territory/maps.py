@@ -1,10 +1,12 @@
 """Maps drawn on the server as SVG: no tiles, no map library, a few KB.
 
-No municipal boundaries with a licence we may ship were found in the package
-registries this project uses (docs/territory.md), so the municipal map draws
-each municipality as a circle at its seat (cabecera municipal), from the
-seed's coordinates; places (delivery points) are drawn the same way. Every
-map comes with a table holding the same figures, for screen readers.
+The municipal map shades each municipality's boundary, INEGI's Marco
+Geoestadístico simplified to about a pixel (``data/municipios_22.json``,
+written by scripts/territory_boundaries.py; sources in data/README.md), and
+numbers it at its seat (cabecera municipal). A municipality without a
+boundary in the file is drawn as a circle at its seat. Places (delivery
+points, offices) are marks around where the person starts from. Every map
+comes with a table holding the same figures, for screen readers.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import json
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from portal.territory.catalog import SEED_FILE
 from portal.transparency import public as transparency
+
+BOUNDARIES_FILE = SEED_FILE.parent / "municipios_22.json"
 
 WIDTH = 320
 PAD = 16
@@ -45,6 +49,35 @@ def seats() -> dict[str, Seat]:
             m["code"], seat["name"], seat["lat"], seat["lon"], m["population_2020"]
         )
     return found
+
+
+Ring = list[tuple[float, float]]  # (lat, lon) points, closed implicitly
+
+
+@cache
+def boundaries() -> dict[str, list[Ring]]:
+    """Municipality code -> the rings of its simplified boundary (read once)."""
+    if not BOUNDARIES_FILE.exists():
+        return {}
+    data = json.loads(BOUNDARIES_FILE.read_text(encoding="utf-8"))
+    return {
+        code: [[(lat, lon) for lon, lat in ring] for ring in m["rings"]]
+        for code, m in data["municipalities"].items()
+    }
+
+
+def _number(v: float) -> str:
+    return f"{v:.1f}".rstrip("0").rstrip(".")
+
+
+def svg_path(rings: Sequence[Ring], fit: Frame) -> str:
+    """The SVG path data of ``rings`` in ``fit``: one closed subpath each (holes
+    come out with the even-odd rule of the CSS class)."""
+    parts = []
+    for ring in rings:
+        xy = [fit.xy(lat, lon) for lat, lon in ring]
+        parts.append("M" + " ".join(f"{_number(x)} {_number(y)}" for x, y in xy) + "Z")
+    return "".join(parts)
 
 
 @dataclass(frozen=True)
@@ -93,6 +126,7 @@ class MapPoint:
     shown: str  # the count as the page may show it ("<5" when suppressed)
     rate: str  # per 1,000 inhabitants, "—" when suppressed or unknown
     shade: int  # 0 nobody, 1..SHADES by rate, -1 a small cell kept hidden
+    path: str = ""  # the boundary as SVG path data; empty: a circle at the seat
 
 
 @dataclass(frozen=True)
@@ -101,6 +135,7 @@ class CoverageMap:
     height: int
     points: list[MapPoint]
     legend: list[tuple[int, str]]  # (shade, range said in words)
+    bounded: bool = False  # drawn from municipal boundaries (else circles at the seats)
 
 
 def municipal_counts(cells: Mapping[tuple, int]) -> Counter:
@@ -119,7 +154,11 @@ def coverage_map(counts: Mapping[str, int], suppressed: bool = True) -> Coverage
     «<5», no rate and a shade of its own, as the tables do.
     """
     places = seats()
-    fit = frame([(s.lat, s.lon) for s in places.values()])
+    shapes = boundaries()
+    fit = frame(
+        [(s.lat, s.lon) for s in places.values()]
+        + [p for rings in shapes.values() for ring in rings for p in ring]
+    )
     rates = {
         code: 1000 * counts.get(code, 0) / seat.population
         for code, seat in places.items()
@@ -132,7 +171,9 @@ def coverage_map(counts: Mapping[str, int], suppressed: bool = True) -> Coverage
     )
     bounds = _breaks(visible)
     points = []
-    for number, (code, seat) in enumerate(sorted(places.items(), key=lambda p: p[1].name), start=1):
+    for number, (code, seat) in enumerate(
+        sorted(places.items(), key=lambda p: seat_municipality_name(p[0])), start=1
+    ):
         n = counts.get(code, 0)
         hidden = suppressed and transparency.is_small(n)
         rate = rates.get(code, 0.0)
@@ -155,9 +196,10 @@ def coverage_map(counts: Mapping[str, int], suppressed: bool = True) -> Coverage
                 shown=shown if isinstance(shown, str) else f"{shown:,}",
                 rate="—" if hidden or not seat.population else f"{rate:.1f}",
                 shade=shade,
+                path=svg_path(shapes[code], fit) if code in shapes else "",
             )
         )
-    return CoverageMap(WIDTH, fit.height, points, _legend(bounds, bool(visible)))
+    return CoverageMap(WIDTH, fit.height, points, _legend(bounds, bool(visible)), bool(shapes))
 
 
 def _breaks(rates: Sequence[float]) -> list[float]:
@@ -196,19 +238,26 @@ class PlacesMap:
     width: int
     height: int
     here: tuple[float, float]
-    points: list[tuple[int, float, float]]  # (number in the list beside, x, y)
+    points: list[tuple[str, float, float]]  # (mark in the list beside, x, y)
+    offices: list[tuple[str, float, float]] = field(default_factory=list)
 
 
-def places_map(
-    origin: tuple[float, float], places: Sequence[tuple[int, float | None, float | None]]
-) -> PlacesMap:
-    """Numbered places around where the person starts from; places without
-    coordinates stay in the list, off the map."""
-    located = [(n, lat, lon) for n, lat, lon in places if lat is not None and lon is not None]
-    fit = frame([origin, *((lat, lon) for _, lat, lon in located)])
+Marked = Sequence[tuple[int | str, float | None, float | None]]
+
+
+def _located(places: Marked) -> list[tuple[str, float, float]]:
+    return [(str(n), lat, lon) for n, lat, lon in places if lat is not None and lon is not None]
+
+
+def places_map(origin: tuple[float, float], places: Marked, offices: Marked = ()) -> PlacesMap:
+    """Marked places (delivery points, and offices apart) around where the
+    person starts from; places without coordinates stay in the list, off the map."""
+    points, desks = _located(places), _located(offices)
+    fit = frame([origin, *((lat, lon) for _, lat, lon in points + desks)])
     return PlacesMap(
         WIDTH,
         fit.height,
         fit.xy(*origin),
-        [(n, *fit.xy(lat, lon)) for n, lat, lon in located],
+        [(n, *fit.xy(lat, lon)) for n, lat, lon in points],
+        [(n, *fit.xy(lat, lon)) for n, lat, lon in desks],
     )

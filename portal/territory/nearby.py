@@ -3,7 +3,8 @@
 The starting point is the person's locality (from their record) or a postal
 code anyone types: its settlement's locality, or else its municipality's
 seat. Every look-up is by key; the points are those of one program (or of
-all programs), a list the size of the catalog, never of the registry."""
+all programs) and the state's offices (portal/appointments), lists the size
+of the catalog, never of the registry."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
+from portal.appointments.models import Office, Slot
 from portal.catalog.models import DeliveryPoint, Program
 from portal.models.periods import DeliveryDate
 from portal.territory import catalog, maps
@@ -19,6 +21,7 @@ from portal.territory.distance import Ranked, nearest
 from portal.web.tables import tuples
 
 NEAREST = 10
+NEAREST_OFFICES = 3
 
 
 @dataclass(frozen=True)
@@ -130,3 +133,35 @@ def _next_dates(point_ids: list[int], today: dt.date) -> dict[int, tuple[dt.date
             if str(days[row.point_id]) == str(row.day) and row.point_id not in found:
                 found[row.point_id] = (day, row.hours)
     return found
+
+
+@dataclass(frozen=True)
+class NearbyOffice:
+    office: Office
+    km: float | None
+    next_free_day: dt.date | None  # the first day with a free counter appointment
+
+
+def offices_near(
+    origin: Origin, today: dt.date | None = None, limit: int = NEAREST_OFFICES
+) -> list[NearbyOffice]:
+    """The state's active offices nearest to ``origin``, with the first day that
+    still has a free appointment (the (office, day, starts) index answers it)."""
+    today = today or dt.date.today()
+    offices = list(Office.select().where(Office.active == True))  # noqa: E712
+    ranked: list[Ranked[Office]] = nearest(origin.point, offices, limit)
+    ids = [r.place.id for r in ranked]
+    free: dict[int | None, dt.date] = {}
+    if ids:
+        rows = (
+            Slot.select(Slot.office, fn.MIN(Slot.day).alias("day"))
+            .where(Slot.office.in_(ids), Slot.day >= today, Slot.booked < Slot.capacity)
+            .group_by(Slot.office)
+        )
+        free = {
+            row.office_id: row.day
+            if isinstance(row.day, dt.date)
+            else dt.date.fromisoformat(str(row.day))
+            for row in rows
+        }
+    return [NearbyOffice(r.place, r.km, free.get(r.place.id)) for r in ranked]

@@ -1,5 +1,5 @@
-"""``/puntos-cercanos``: the delivery points nearest to the person, on a map
-drawn on the server and in a list beside it.
+"""``/puntos-cercanos``: the delivery points and the state's offices nearest
+to the person, on a map drawn on the server and in lists beside it.
 
 Anyone may type a postal code; a signed-in person without one starts from
 the locality of their record (never put in the URL). Nothing is written."""
@@ -21,6 +21,11 @@ from portal.web.htmx import render
 bp = Blueprint("territory", __name__)
 
 
+def office_mark(index: int) -> str:
+    """Offices are lettered on the map and in their list (A, B, C…); points are numbered."""
+    return chr(ord("A") + index)
+
+
 @bp.get("/puntos-cercanos")
 def nearest_points():
     form = NearbyForm(request.args)
@@ -39,12 +44,14 @@ def nearest_points():
     elif not form.errors and not form.cp.data and is_citizen():
         origin = nearby.from_record(current_user._get_current_object())
     points = nearby.delivery_points_near(origin, form.programa.data or None) if origin else []
+    offices = nearby.offices_near(origin) if origin else []
     drawn = (
         maps.places_map(
             origin.point,
             [(i, p.point.lat, p.point.lon) for i, p in enumerate(points, start=1)],
+            [(office_mark(i), o.office.lat, o.office.lon) for i, o in enumerate(offices)],
         )
-        if origin and points
+        if origin and (points or offices)
         else None
     )
     status = 422 if form.errors else 200
@@ -53,6 +60,8 @@ def nearest_points():
         form=form,
         origin=origin,
         points=points,
+        offices=offices,
+        office_mark=office_mark,
         drawn=drawn,
         today=dt.date.today(),
     )

@@ -286,6 +286,9 @@ def test_a_document_of_another_application_is_not_found_through_mine(login, citi
 
 
 def test_correction_loop_shows_only_what_was_flagged(login, citizen, program):
+    from portal.territory.catalog import load_seed
+
+    load_seed()  # a corrected postal code is checked against SEPOMEX's catalog
     application = submitted(citizen, program)
     ident, comprobante = apps.required_requirements(application)
     apps.request_correction(

@@ -13,6 +13,7 @@ from PIL import Image
 from portal.applications import workflow as apps
 from portal.backoffice.audit import Actor
 from portal.models import Application
+from portal.territory.catalog import load_seed
 from portal.web.extensions import db
 from tests.application_builders import MINIMAL_PDF
 from tests.conftest import sign_in_as
@@ -84,6 +85,7 @@ def test_apply_with_photo_and_pdf_then_correct_and_resubmit(
     box, _port = mailbox
     with app.app_context():
         db.connect(reuse_if_open=True)
+        load_seed()  # the corrected postal code is checked against SEPOMEX's catalog
         citizen = make_citizen(notify_channel="email", email="persona.demo@example.org")
         program = make_program(
             name="Apoyo de prueba e2e", requirements=("identificacion", "comprobante")

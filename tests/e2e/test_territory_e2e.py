@@ -1,6 +1,7 @@
 """In Chromium at 412 px, with axe: the municipal coverage map on
-/estadisticas within the 50 KB first-visit budget, the nearest delivery points
-to a typed postal code (JavaScript on and off), and the profile's address
+/estadisticas within the 50 KB first-visit budget, drawn from the municipal
+boundaries, the nearest delivery points and state offices to a typed postal
+code (JavaScript on and off), and the profile's address
 picked from the catalogs with "Buscar" (JavaScript on and off)."""
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ def test_the_municipal_map_fits_a_phone_within_the_page_budget(browser, base_url
     assert weight <= FIRST_VISIT_BUDGET, f"{weight} bytes"
     figure = page.locator("figure.map")
     expect(figure.get_by_role("img", name="Mapa de cobertura por municipio")).to_be_visible()
-    assert figure.locator("circle").count() == 18
+    assert figure.locator("path.map-area").count() == 18
+    assert figure.locator("circle").count() == 0
+    box = figure.locator("svg").bounding_box()
+    assert box is not None and box["width"] <= PHONE["width"] and box["height"] > 200
     expect(figure.get_by_role("row", name="Querétaro", exact=False).first).to_be_visible()
     _fits_the_screen(page)
     assert_accessible(page)
@@ -61,9 +65,12 @@ def test_a_visitor_finds_the_nearest_delivery_points(browser, base_url, javascri
     first = page.locator("ol.points > li").first
     expect(first).to_contain_text("San Juan del Río")
     expect(first).to_contain_text("en línea recta")
-    expect(
-        page.get_by_role("img", name="Mapa de los puntos de entrega cercanos", exact=False)
-    ).to_be_visible()
+    office = page.locator("ol.offices > li").first
+    expect(office).to_contain_text("Oficina de Atención Ciudadana San Juan del Río")
+    expect(office).to_contain_text("Lunes a viernes")
+    drawn = page.get_by_role("img", name="Mapa de los puntos de entrega cercanos", exact=False)
+    expect(drawn).to_be_visible()
+    assert drawn.locator("rect.map-office").count() >= 1
     _fits_the_screen(page)
     if javascript:
         assert_accessible(page)
@@ -87,14 +94,14 @@ def test_a_person_picks_their_address_from_the_catalogs(browser, base_url, live_
     if javascript:
         assert_accessible(page)
     page.get_by_label("Municipio").select_option(label="San Juan del Río")
-    page.get_by_label("Código postal").fill("76800")
+    page.get_by_label("Código postal").fill("76840")
     page.get_by_role("button", name="Buscar localidades y colonias").click()
     expect(page.get_by_label("Localidad")).to_contain_text("San Juan del Río")
-    expect(page.get_by_label("Colonia o asentamiento")).to_contain_text("La Concepción")
+    expect(page.get_by_label("Colonia o asentamiento")).to_contain_text("Cuarto Centenario")
     if javascript:
         assert_accessible(page)
     page.get_by_label("Localidad").select_option("220160001")
-    page.get_by_label("Colonia o asentamiento").select_option(label="La Concepción (Barrio)")
+    page.get_by_label("Colonia o asentamiento").select_option(label="Cuarto Centenario (Pueblo)")
     page.get_by_label("Tipo de vialidad").select_option("Avenida")
     page.get_by_label("Nombre de la calle").fill("Juárez")
     page.get_by_role("button", name="Guardar").click()
@@ -104,7 +111,7 @@ def test_a_person_picks_their_address_from_the_catalogs(browser, base_url, live_
         stored = Citizen.get_by_id(person.id)
         assert (stored.locality_code, stored.settlement_name, stored.postal_code) == (
             "220160001",
-            "La Concepción",
-            "76800",
+            "Cuarto Centenario",
+            "76840",
         )
     context.close()

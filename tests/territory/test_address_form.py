@@ -12,8 +12,8 @@ GOOD = {
     "notify_channel": "portal",
     "municipality": "22016",
     "locality_code": "220160001",
-    "postal_code": "76800",
-    "settlement": "Barrio|La Concepción",
+    "postal_code": "76840",
+    "settlement": "Pueblo|Cuarto Centenario",
     "road_type": "Avenida",
     "road_name": "Juárez",
     "exterior_number": "5",
@@ -41,12 +41,17 @@ def test_lookup_fills_the_lists_and_saves_nothing(client, login, citizen, places
     before = Citizen.get_by_id(citizen.id)
     response = client.post(
         "/mis-datos/editar",
-        data={"municipality": "22016", "postal_code": "76800", "lookup": "Buscar"},
+        data={"municipality": "22016", "postal_code": "76840", "lookup": "Buscar"},
     )
     assert response.status_code == 200
     page = html(response)
     assert _options(page, "locality_code") == ["", "220160001"]
-    assert _options(page, "settlement") == ["", "Colonia|Centro", "Barrio|La Concepción"]
+    assert _options(page, "settlement") == [
+        "",
+        "Pueblo|Cuarto Centenario",
+        "Ranchería|Palma de Romero",
+        "Ranchería|Revolución",
+    ]
     assert not page.find(class_="error-summary")
     after = Citizen.get_by_id(citizen.id)
     assert (after.postal_code, after.municipality_id) == (
@@ -82,10 +87,18 @@ def test_a_catalog_address_is_saved_with_its_codes(client, login, citizen, place
         stored.settlement_type,
         stored.settlement_name,
         stored.road_type,
-    ) == ("22016", "220160001", "San Juan del Río", "76800", "Barrio", "La Concepción", "Avenida")
+    ) == (
+        "22016",
+        "220160001",
+        "San Juan del Río",
+        "76840",
+        "Pueblo",
+        "Cuarto Centenario",
+        "Avenida",
+    )
     page = html(client.get("/mis-datos/editar"))
     chosen = page.find("select", attrs={"name": "settlement"}).find("option", selected=True)
-    assert chosen["value"] == "Barrio|La Concepción"
+    assert chosen["value"] == "Pueblo|Cuarto Centenario"
 
 
 @pytest.mark.parametrize(
@@ -149,13 +162,13 @@ def test_the_form_built_from_a_record_offers_its_municipalitys_localities(app, p
     person = make_citizen(
         municipality=make_municipality("22016", "San Juan del Río"),
         locality_code="220160001",
-        postal_code="76800",
-        settlement_type="Barrio",
-        settlement_name="La Concepción",
+        postal_code="76840",
+        settlement_type="Pueblo",
+        settlement_name="Cuarto Centenario",
     )
     with app.test_request_context("/"):
         form = AddressForm(obj=person)
         form.offer_choices(person)
         assert form.municipality.data == "22016"
         assert [c.value for c in form.locality_code.choices] == ["", "220160001"]
-        assert form.settlement.data == "Barrio|La Concepción"
+        assert form.settlement.data == "Pueblo|Cuarto Centenario"

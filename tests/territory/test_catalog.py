@@ -13,8 +13,8 @@ SEPOMEX_TEXT = (
     "El Catálogo Nacional de Códigos Postales, es elaborado por Correos de México.\n"
     "d_codigo|d_asenta|d_tipo_asenta|D_mnpio|d_estado|d_ciudad|d_CP|c_estado|c_oficina|c_CP|"
     "c_tipo_asenta|c_mnpio|id_asenta_cpcons|d_zona|c_cve_ciudad\n"
-    "76020|Carretas|Colonia|Querétaro|Querétaro|Santiago de Querétaro|76001|22|76001||09|014|0002|Urbano|01\n"
-    "76020|Jardines de Querétaro|Fraccionamiento|Querétaro|Querétaro|Santiago de Querétaro|76001|22|76001||21|014|0003|Urbano|01\n"
+    "76001|Carretas|Colonia|Querétaro|Querétaro|Santiago de Querétaro|76001|22|76001||09|014|0002|Urbano|01\n"
+    "76001|Jardines de Querétaro|Fraccionamiento|Querétaro|Querétaro|Santiago de Querétaro|76001|22|76001||21|014|0003|Urbano|01\n"
     "01000|San Ángel|Colonia|Álvaro Obregón|Ciudad de México|Ciudad de México|01001|09|01001||09|010|0001|Urbano|01\n"
 )
 
@@ -28,14 +28,23 @@ INEGI_TEXT = (
 
 def test_seed_loads_every_municipal_seat_and_its_postal_codes(places):
     assert places.localities == 18
+    assert places.settlements == 3185
     assert Locality.select().count() == 18
+    assert PostalSettlement.select().count() == 3185
+    assert PostalSettlement.select(PostalSettlement.postal_code).distinct().count() == 531
     seat = catalog.locality("220140001")
     assert seat is not None and seat.name == "Santiago de Querétaro"
     assert seat.municipality_id == "22014" and seat.lat and seat.lon
-    assert [s.settlement_name for s in catalog.settlements_of("76800")] == [
-        "Centro",
-        "La Concepción",
+    assert [s.settlement_name for s in catalog.settlements_of("76840")] == [
+        "Cuarto Centenario",
+        "Palma de Romero",
+        "Revolución",
     ]
+    centre = catalog.settlements_of("76800")
+    assert [(s.settlement_type, s.settlement_name, s.locality_id) for s in centre] == [
+        ("Colonia", "Centro", "220160001")
+    ]
+    assert {s.municipality_id for s in catalog.settlements_of("76240")} == {"22011"}
 
 
 def test_loading_twice_changes_nothing(places):
@@ -58,12 +67,12 @@ def test_a_changed_name_is_updated_in_place(places, tmp_path):
 def test_sepomex_file_keeps_only_the_states_settlements(places):
     rows = list(catalog.read_sepomex(SEPOMEX_TEXT, "22"))
     assert [(r["postal_code"], r["settlement_name"], r["municipality"]) for r in rows] == [
-        ("76020", "Carretas", "22014"),
-        ("76020", "Jardines de Querétaro", "22014"),
+        ("76001", "Carretas", "22014"),
+        ("76001", "Jardines de Querétaro", "22014"),
     ]
     done = catalog.store([], rows)
     assert done.settlements == 2
-    assert {s.settlement_type for s in catalog.settlements_of("76020")} == {
+    assert {s.settlement_type for s in catalog.settlements_of("76001")} == {
         "Colonia",
         "Fraccionamiento",
     }
@@ -97,7 +106,7 @@ def test_a_settlement_naming_an_unknown_locality_is_kept_without_it(places):
         [],
         [
             {
-                "postal_code": "76100",
+                "postal_code": "76002",
                 "settlement_type": "Colonia",
                 "settlement_name": "Nueva",
                 "municipality": "22014",
@@ -105,7 +114,7 @@ def test_a_settlement_naming_an_unknown_locality_is_kept_without_it(places):
             }
         ],
     )
-    (stored,) = catalog.settlements_of("76100")
+    (stored,) = catalog.settlements_of("76002")
     assert stored.locality_id is None
 
 

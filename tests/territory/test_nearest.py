@@ -213,3 +213,129 @@ def test_program_page_links_to_its_nearest_points(client, points):
     page = html(client.get("/programas/contigo"))
     link = page.find("a", string="Ver los puntos más cercanos a usted")
     assert link is not None and link["href"] == "/puntos-cercanos?programa=contigo"
+
+
+# The state's offices (portal/appointments) in the same list of nearest places.
+
+CADEREYTA = (20.6950, -99.8170)
+
+
+@pytest.fixture
+def offices(points):
+    from tests.appointments.builders import make_office
+
+    return {
+        "queretaro": make_office(
+            name="Oficina Centro", lat=QUERETARO[0], lon=QUERETARO[1], address="Av. 5 de Mayo 75"
+        ),
+        "sanjuan": make_office(
+            name="Oficina San Juan",
+            lat=SAN_JUAN[0] + 0.001,
+            lon=SAN_JUAN[1],
+            hours="Lunes a viernes de 9:00 a 15:00",
+            address="Av. Juárez Oriente 30, Centro, 76800 San Juan del Río",
+        ),
+        "cadereyta": make_office(name="Oficina Cadereyta", lat=CADEREYTA[0], lon=CADEREYTA[1]),
+        "jalpan": make_office(name="Oficina Jalpan", lat=JALPAN[0], lon=JALPAN[1]),
+        "closed": make_office(
+            name="Oficina cerrada", lat=SAN_JUAN[0], lon=SAN_JUAN[1], active=False
+        ),
+    }
+
+
+def _offices_listed(page):
+    return [li.strong.text for li in page.select("ol.offices > li")]
+
+
+def test_the_nearest_offices_come_by_distance_without_the_closed_ones(places, offices):
+    origin = nearby.from_postal_code("76800")
+    found = nearby.offices_near(origin)
+    assert [o.office.name for o in found] == [
+        "Oficina San Juan",
+        "Oficina Cadereyta",
+        "Oficina Centro",
+    ]
+    assert found[0].km == pytest.approx(0.1, abs=0.05)
+    assert [o.km for o in found] == sorted(o.km for o in found)
+
+
+def test_an_office_shows_its_first_day_with_a_free_appointment(places, offices):
+    from tests.appointments.builders import make_slot
+
+    today = dt.date.today()
+    make_slot(offices["sanjuan"], day=today - dt.timedelta(days=1))  # past
+    full = make_slot(offices["sanjuan"], day=today + dt.timedelta(days=2), capacity=1)
+    full.booked = 1  # its one place is taken
+    full.save()
+    make_slot(offices["sanjuan"], day=today + dt.timedelta(days=5))
+    make_slot(offices["cadereyta"], day=today + dt.timedelta(days=9))
+    found = {
+        o.office.name: o.next_free_day
+        for o in nearby.offices_near(nearby.from_postal_code("76800"))
+    }
+    assert found == {
+        "Oficina San Juan": today + dt.timedelta(days=5),
+        "Oficina Cadereyta": today + dt.timedelta(days=9),
+        "Oficina Centro": None,
+    }
+
+
+def test_the_page_lists_offices_beside_the_points_and_letters_them_on_the_map(client, offices):
+    from tests.appointments.builders import make_slot
+
+    make_slot(offices["sanjuan"], day=dt.date.today() + dt.timedelta(days=3))
+    response = client.get("/puntos-cercanos", query_string={"cp": "76800", "programa": "contigo"})
+    assert response.status_code == 200
+    page = html(response)
+    assert _offices_listed(page) == ["Oficina San Juan", "Oficina Cadereyta", "Oficina Centro"]
+    assert _listed(page)[0] == "Auditorio de San Juan"  # the points' list is unchanged
+    first = page.select("ol.offices > li")[0].get_text(" ", strip=True)
+    assert "Av. Juárez Oriente 30" in first and "Lunes a viernes de 9:00 a 15:00" in first
+    assert "Próxima cita disponible" in first and "en el mapa: A" in first
+    link = page.select("ol.offices > li")[0].find("a", string="Pedir cita")
+    assert link["href"] == f"/citas/oficina/{offices['sanjuan'].id}"
+    assert "Sin citas disponibles" in page.select("ol.offices > li")[1].get_text()
+    svg = page.find("svg", attrs={"role": "img"})
+    assert len(svg.select("rect.map-office")) == 3
+    assert [t.text for t in svg.select("text")][-3:] == ["A", "B", "C"]
+    assert "Oficina cerrada" not in page.get_text()
+
+
+def test_a_signed_in_person_sees_the_offices_near_their_locality(client, login, offices):
+    login(make_citizen(locality_code="220090001", locality="Jalpan de Serra"))
+    page = html(client.get("/puntos-cercanos"))
+    assert _offices_listed(page)[0] == "Oficina Jalpan"
+
+
+def test_with_htmx_the_page_comes_back_with_the_offices(client, offices):
+    response = client.get(
+        "/puntos-cercanos", query_string={"cp": "76800"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert _offices_listed(html(response))[0] == "Oficina San Juan"
+
+
+def test_offices_alone_are_listed_when_the_program_has_no_points(client, offices):
+    make_program(make_agency(), slug="sin-puntos", name="Sin puntos")
+    # A program without points is not offered; every program's points are.
+    response = client.get("/puntos-cercanos", query_string={"cp": "76000"})
+    page = html(response)
+    assert _offices_listed(page)[0] == "Oficina Centro"
+
+
+def test_bad_input_lists_no_offices(client, offices):
+    response = client.get("/puntos-cercanos", query_string={"cp": "01000"})
+    assert response.status_code == 422
+    assert _offices_listed(html(response)) == []
+
+
+@given(st.lists(coords, min_size=0, max_size=8), coords)
+def test_offices_are_lettered_in_order(spots, origin):
+    from portal.territory.maps import places_map
+    from portal.territory.views import office_mark
+
+    drawn = places_map(
+        origin, [], [(office_mark(i), lat, lon) for i, (lat, lon) in enumerate(spots)]
+    )
+    assert [mark for mark, _, _ in drawn.offices] == [chr(65 + i) for i in range(len(spots))]
+    assert all(0 <= x <= drawn.width and 0 <= y <= drawn.height for _, x, y in drawn.offices)

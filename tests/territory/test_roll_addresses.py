@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from portal.models import Citizen
 from portal.rolls import writing
+from portal.territory import catalog
 from portal.territory.matching import Matched, match, normalized, place_index
 from tests.factories import make_program
 from tests.padron_builders import HEADER, person, write_roll
@@ -91,3 +94,78 @@ def test_the_batch_page_says_how_many_addresses_were_not_recognised(places, tmp_
     client = login(make_staff("admin_dependencia", program.agency))
     page = html(client.get(f"/oficina/padrones/{batch.id}"))
     assert "1 fila aceptada traía una localidad" in page.find(id="domicilios-sin-catalogo").text
+
+
+@pytest.mark.parametrize(
+    "municipality,postal,colonia,expected",
+    [
+        # Of the postal code given, in the catalog's spelling.
+        ("22016", "76840", "palma de romero", ("76840", "Ranchería", "Palma de Romero", False)),
+        ("22016", "76803", "VILLAS JARDIN", ("76803", "Fraccionamiento", "Villas Jardín", False)),
+        # Without a postal code: the one settlement of that name in the municipality.
+        ("22016", "", "Palma de Romero", ("76840", "Ranchería", "Palma de Romero", False)),
+        # Not of the postal code, nowhere in the municipality, or of another one.
+        ("22016", "76840", "Villas Jardín", ("76840", "", "", True)),
+        ("22016", "", "Colonia Inventada", ("", "", "", True)),
+        ("22014", "", "Palma de Romero", ("", "", "", True)),
+        # A postal code the catalogs refuse leaves the colonia out too.
+        ("22016", "76000", "Centro", ("", "", "", True)),
+    ],
+)
+def test_a_rolls_colonia_is_mapped_to_sepomex(index, municipality, postal, colonia, expected):
+    found = match(index, municipality, "", postal, colonia)
+    assert (found.postal_code, found.settlement_type, found.settlement_name, found.unmatched) == (
+        expected
+    )
+
+
+def test_a_name_twice_in_a_municipality_needs_its_postal_code(index):
+    # «La Cruz» is a colonia of three postal codes of Querétaro (22014).
+    assert match(index, "22014", "", "", "La Cruz") == Matched(unmatched=True)
+    assert match(index, "22014", "", "76020", "la cruz").settlement_name == "La Cruz"
+
+
+def test_a_roll_import_stores_the_colonias_it_recognises(places, tmp_path):
+    program = make_program()
+    rows = [
+        [*person(0, municipality="22016"), "76840", "Palma de Romero"],
+        [*person(1, municipality="22016"), "", "palma de romero"],
+        [*person(2, municipality="22016"), "76840", "No existe"],
+    ]
+    path = write_roll(tmp_path / "padron.csv", rows, header=[*HEADER, "C.P.", "Colonia"])
+    batch, _ = writing.prepare_batch(path, path.name, program)
+    batch = writing.run_batch(batch.id, path, today=dt.date(2026, 3, 1))
+    assert (batch.status, batch.accepted, batch.addresses_unmatched) == ("terminado", 3, 1)
+    stored = {
+        c.curp: (c.postal_code, c.settlement_type, c.settlement_name)
+        for c in Citizen.select().order_by(Citizen.id)
+    }
+    assert [stored[row[0]] for row in rows] == [
+        ("76840", "Ranchería", "Palma de Romero"),
+        ("76840", "Ranchería", "Palma de Romero"),
+        ("76840", "", ""),
+    ]
+
+
+# With the shipped SEPOMEX file: every postal code of the state, in its municipality.
+SHIPPED = sorted(
+    {(r["postal_code"], r["municipality"]) for r in catalog.read_shipped_postal_codes()}
+)
+MUNICIPALITIES = sorted({m for _, m in SHIPPED})
+
+
+def test_the_index_knows_every_shipped_postal_code(index):
+    assert len(index.postal) == 531
+    assert all(m in index.postal[cp] for cp, m in SHIPPED)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(st.sampled_from(SHIPPED), st.sampled_from(MUNICIPALITIES), st.booleans())
+def test_a_rolls_postal_code_is_kept_exactly_when_it_is_of_the_rows_municipality(
+    index, shipped, municipality, as_number
+):
+    postal_code, its_municipality = shipped
+    raw = int(postal_code) if as_number else postal_code
+    found = match(index, municipality, "", raw)
+    agrees = its_municipality == municipality
+    assert found == Matched(postal_code=postal_code if agrees else "", unmatched=not agrees)
