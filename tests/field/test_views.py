@@ -12,10 +12,10 @@ import pytest
 from portal.field import sync
 from portal.field.models import FieldSubmission
 from portal.models import Application, AuditEvent, Citizen
+from portal.web.i18n import LANGUAGE_COOKIE
 from tests.application_builders import jpeg_bytes
 from tests.factories import make_citizen, make_staff
 from tests.field.builders import brigade, conflict_of, person_record
-from portal.web.i18n import LANGUAGE_COOKIE
 from tests.support.html import html
 
 ROOT = Path(__file__).resolve().parents[2]
