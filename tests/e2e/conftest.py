@@ -85,6 +85,41 @@ def portal_of_its_own(folder: Path, **config: Any) -> Iterator[tuple[Flask, str]
             db.initialize(previous)
 
 
+@contextmanager
+def queue_worker(app: Flask, task_classes: tuple[type, ...]) -> Iterator[None]:
+    """The queue's consumer for ``task_classes``, as a thread of this process
+    (huey's thread workers do the same in ``huey_consumer``), for the block.
+
+    Other areas' tasks are put back on the queue untouched when the block ends.
+    """
+    from portal.web.queue import huey
+
+    stop = threading.Event()
+    others = []
+
+    def work() -> None:
+        with app.app_context():
+            while not stop.is_set():
+                task = huey.dequeue()
+                if task is None:
+                    stop.wait(0.05)
+                elif isinstance(task, task_classes):
+                    huey.execute(task)
+                    db.close()
+                else:
+                    others.append(task)
+
+    worker = threading.Thread(target=work, name="e2e-queue", daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+        for task in others:
+            huey.enqueue(task)
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
     """The portal on a migrated SQLite file, seeded by the demo-data command."""

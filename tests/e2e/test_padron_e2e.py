@@ -28,7 +28,7 @@ from portal.transparency.tasks import rebuild_open_data
 from portal.web.extensions import db
 from tests.padron_builders import person, write_roll
 
-from .conftest import assert_accessible
+from .conftest import assert_accessible, queue_worker
 
 PROGRAM = "adultos-mayores"  # agency sedesoq; rule: 65 years or more
 ADMIN = f"admin_dependencia.sedesoq@{STAFF_DOMAIN}"
@@ -38,38 +38,11 @@ OUTSIDE_STATE = "09015"  # Cuauhtémoc, Ciudad de México
 
 @pytest.fixture(autouse=True)
 def roll_queue(live_app) -> Iterator[None]:
-    """The live server's queue consumer for roll imports, as a thread of this
-    process (huey's thread workers do the same in ``huey_consumer``).
-
-    Other areas' tasks are put back on the queue untouched when the test ends.
-    """
+    """The live server's queue consumer for roll imports and their previews."""
     from portal.rolls import tasks
-    from portal.web.queue import huey
 
-    stop = threading.Event()
-    others = []
-
-    def work() -> None:
-        with live_app.app_context():
-            while not stop.is_set():
-                task = huey.dequeue()
-                if task is None:
-                    stop.wait(0.05)
-                elif isinstance(
-                    task, (tasks.import_roll.task_class, tasks.preview_roll.task_class)
-                ):
-                    huey.execute(task)
-                    db.close()
-                else:
-                    others.append(task)
-
-    worker = threading.Thread(target=work, name="roll-queue", daemon=True)
-    worker.start()
-    yield
-    stop.set()
-    worker.join(timeout=60)
-    for task in others:
-        huey.enqueue(task)
+    with queue_worker(live_app, (tasks.import_roll.task_class, tasks.preview_roll.task_class)):
+        yield
 
 
 @pytest.fixture
