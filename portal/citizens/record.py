@@ -29,6 +29,7 @@ from portal.backoffice.audit import Actor, record
 from portal.catalog import geography as geo
 from portal.citizens import consents, id_documents
 from portal.citizens import curp as curp_rules
+from portal.citizens.facts import keep as keep_facts
 from portal.citizens.models import ADDRESS_FIELDS, CorrectionRequest, Identity, IdentityCheck
 from portal.citizens.oidc import DigitalIdentity
 from portal.citizens.phones import normalise_phone
@@ -117,6 +118,7 @@ def _record_for(identity: DigitalIdentity) -> tuple[Citizen, str]:
                 email=identity.email,
                 origin="digital_id",
             )
+            keep_facts([citizen.id])
             outcome = "created"
         Identity.create(
             issuer=identity.issuer, subject=identity.subject, citizen=citizen, last_sign_in_at=now
@@ -145,6 +147,7 @@ def merge_answers(citizen: Citizen, answers: Mapping[str, Any] | None) -> bool:
             Citizen.update(profile=profile, updated_at=utcnow()).where(
                 Citizen.id == citizen.id
             ).execute()
+            keep_facts([citizen.id])
             citizen.profile = profile
     return changed
 
@@ -199,6 +202,7 @@ def forget_answers(citizen: Citizen, actor: Actor, *, request_id: str = "") -> N
     """Erase the questionnaire answers the person gave (an ARCO cancellation)."""
     with write():
         Citizen.update(profile={}, updated_at=utcnow()).where(Citizen.id == citizen.id).execute()
+        keep_facts([citizen.id])
         record(
             AuditAction.RECORD_UPDATE,
             actor,
@@ -250,6 +254,7 @@ def update_contact(
             if (fresh.municipality_id if name == "municipality" else getattr(fresh, name)) != value
         )
         Citizen.update(**changes, updated_at=utcnow()).where(Citizen.id == citizen.id).execute()
+        keep_facts([citizen.id])
         record(
             AuditAction.RECORD_UPDATE,
             actor,
@@ -337,6 +342,7 @@ def register_at_counter(
                 municipality=data.municipality,
                 origin="assisted",
             )
+            keep_facts([citizen.id])
             record(
                 AuditAction.COUNTER_REGISTER,
                 actor,
@@ -488,6 +494,7 @@ def record_for_child(
                 ).execute()
                 child.profile = profile
                 created = False
+            keep_facts([child.id])
             record(
                 AuditAction.CHILD_RECORD,
                 Actor.citizen(guardian.id),

@@ -190,11 +190,15 @@ def test_grouping_is_only_by_municipality_or_person():
         rule_preview.preview_sql([], None, date(2026, 6, 1), by="curp")
 
 
-def test_the_preview_is_one_query_over_the_registry(municipalities):
+def test_the_preview_is_one_query_over_the_narrow_facts_table(municipalities):
     text, _, _, _ = rule_preview.preview_sql(
-        [rule("age", "gte", 18)], [rule("age", "gte", 21)], date(2026, 6, 1)
+        [rule("age", "gte", 18), rule("household_size", "gte", 3)],
+        [rule("age", "gte", 21)],
+        date(2026, 6, 1),
     )
-    assert text.count(" FROM citizen") == 1
+    assert text.count(" FROM ") == 1 and " FROM citizen_facts " in text
+    # No JSON is parsed while counting: the facts are typed columns.
+    assert "profile" not in text and "json" not in text.lower()
 
 
 # Property: the SQL gives every person the engine's verdict -----------------------------
