@@ -7,7 +7,8 @@ Filled here from the rows already there, in chunks of the primary key, by
 one INSERT ... SELECT per chunk that reads the profile as the preview always
 read it (a value of its field's JSON type, else NULL). The SQL is a frozen
 copy of portal/citizens/facts.py's at this migration, so that a later change
-there does not change what this migration did.
+there does not change what this migration did. Then the index the preview
+walks: led by the municipality it groups by, holding every other column.
 """
 
 from peewee import *
@@ -115,6 +116,9 @@ def up(migrator, db):
 
     db.create_tables([CitizenFacts])
     _backfill(db)
+    # Built once the rows are in (faster than growing it row by row).
+    columns = ", ".join(COLUMNS[1:])
+    db.execute_sql(f"CREATE INDEX citizen_facts_by_municipality ON citizen_facts ({columns})")
 
 
 def down(migrator, db):

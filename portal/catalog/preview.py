@@ -36,8 +36,10 @@ from portal.citizens.models import CitizenFacts
 from portal.eligibility.profile import DEFAULT_STATE_CODE, FIELDS
 from portal.web.database import db, is_sqlite
 
-# Verdict codes in the query: SQL true / false / NULL of the rule.
-_ELIGIBLE, _MAYBE, _NOT = 0, 1, 2
+# What a not-eligible person adds to the query's count of a group, an eligible
+# one adding 1: a registry holds far fewer than 2**32 people, so the count is
+# eligible + not_eligible * NOT_ELIGIBLE_UNIT without either spilling over.
+NOT_ELIGIBLE_UNIT = 2**32
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,13 @@ class Counts:
     eligible: int = 0
     maybe: int = 0
     not_eligible: int = 0
+
+    @classmethod
+    def of(cls, count: Any, people: int) -> Counts:
+        """The counts of ``people`` from the query's count of them (an int, or
+        the Decimal PostgreSQL's SUM gives): the rest are maybe."""
+        not_eligible, eligible = divmod(int(count), NOT_ELIGIBLE_UNIT)
+        return cls(eligible, people - eligible - not_eligible, not_eligible)
 
     @property
     def total(self) -> int:
@@ -218,7 +227,7 @@ def compile_condition(sql: _Sql, condition: Condition, on: date, state_code: str
 
 
 # Conditions on the record's own facts, judged first: most rows fail on them
-# (an age, a municipality) and the CASE stops there.
+# (an age, a municipality) and the AND stops there.
 _COLUMN_FIELDS = ("age", "birth_date", "sex", "municipality", "state", "in_state")
 
 
@@ -241,17 +250,20 @@ def _pieces(
     return pieces, tuple(uncompiled)
 
 
-def _verdict(
+def _counted(
     sql: _Sql, conditions: Sequence[Condition], on: date, state_code: str
 ) -> tuple[str, tuple[Condition, ...]]:
-    """The verdict code of the rule for one row, and the conditions left unknown.
+    """The aggregate that counts a group under the rule (see :meth:`Counts.of`),
+    and the conditions left unknown.
 
-    "Any fails: not eligible; all hold: eligible; otherwise maybe", written as
-    CASE branches so that the database stops at the first condition that fails.
+    One CASE per row: any condition false, not eligible (it adds
+    :data:`NOT_ELIGIBLE_UNIT`); all true, eligible (1); otherwise maybe (0).
+    Its WHEN branches stop at the first condition that decides, and the one
+    SUM lets the rows be grouped by municipality alone, never sorted.
     """
     pieces, uncompiled = _pieces(sql, conditions, on, state_code)
     if not pieces:
-        return str(_ELIGIBLE), uncompiled
+        return "COUNT(*)", uncompiled
     fails = " OR ".join(f"NOT {text}" for text, _ in pieces)
     holds = " AND ".join(text for text, _ in pieces)
     for _, params in pieces:
@@ -259,7 +271,7 @@ def _verdict(
     for _, params in pieces:
         sql.params.extend(params)
     return (
-        f"(CASE WHEN {fails} THEN {_NOT} WHEN {holds} THEN {_ELIGIBLE} ELSE {_MAYBE} END)",
+        f"SUM(CASE WHEN {fails} THEN {NOT_ELIGIBLE_UNIT} WHEN {holds} THEN 1 ELSE 0 END)",
         uncompiled,
     )
 
@@ -277,31 +289,32 @@ def preview_sql(
     sqlite: bool | None = None,
     by: str = "municipality_id",
 ) -> tuple[str, list[Any], tuple[Condition, ...], tuple[Condition, ...]]:
-    """The one query (municipality, draft verdict, published verdict, people),
-    its parameters and the conditions of each rule it could not compile.
+    """The one query, its parameters and the conditions of each rule it could not
+    compile. Its rows: municipality, the draft's count, the published rules'
+    (NULL without them; :meth:`Counts.of` reads both) and people.
     ``by="id"`` counts each person apart (the tests compare them with the engine)."""
     if by not in _GROUPS:
         raise ValueError(f"cannot group by {by!r}")
     sql = _Sql(is_sqlite() if sqlite is None else sqlite)
-    draft_case, draft_left = _verdict(sql, draft, on, state_code)
-    published_case, published_left = "NULL", tuple[Condition, ...]()
-    if published is not None:
-        published_case, published_left = _verdict(sql, published, on, state_code)
+    draft_counts, draft_left = _counted(sql, draft, on, state_code)
+    published_counts, published_left = "NULL", tuple[Condition, ...]()
+    # The editor opens on a draft equal to the published version: judged once.
+    same = published is not None and list(published) == list(draft)
+    if same:
+        published_left = draft_left
+    elif published is not None:
+        published_counts, published_left = _counted(sql, published, on, state_code)
     table = CitizenFacts._meta.table_name
+    # Grouped by the leading column of citizen_facts_by_municipality, an index
+    # that holds every column the conditions read: SQLite walks it in order and
+    # never sorts; PostgreSQL aggregates a scan of the narrow table.
     text = (
         # Column names are constants and every value is a parameter.
-        f"SELECT {_GROUPS[by]}, {draft_case}, {published_case}, COUNT(*) "  # noqa: S608
-        f"FROM {table} GROUP BY 1, 2, 3"
+        f"SELECT g, d, {'d' if same else 'p'}, n FROM (SELECT {_GROUPS[by]} AS g, "  # noqa: S608
+        f"{draft_counts} AS d{'' if same else f', {published_counts} AS p'}, COUNT(*) AS n "
+        f"FROM {table} GROUP BY 1) AS counted"
     )
     return text, sql.params, draft_left, published_left
-
-
-def _add(counts: Counts, verdict: int, people: int) -> Counts:
-    if verdict == _ELIGIBLE:
-        return Counts(counts.eligible + people, counts.maybe, counts.not_eligible)
-    if verdict == _NOT:
-        return Counts(counts.eligible, counts.maybe, counts.not_eligible + people)
-    return Counts(counts.eligible, counts.maybe + people, counts.not_eligible)
 
 
 def preview(
@@ -318,10 +331,10 @@ def preview(
     )
     drafts: dict[str | None, Counts] = {}
     publisheds: dict[str | None, Counts] = {}
-    for code, draft_verdict, published_verdict, people in db.execute_sql(text, params):
-        drafts[code] = _add(drafts.get(code, Counts()), draft_verdict, people)
+    for code, draft_count, published_count, people in db.execute_sql(text, params):
+        drafts[code] = Counts.of(draft_count, people)
         if published is not None:
-            publisheds[code] = _add(publisheds.get(code, Counts()), published_verdict, people)
+            publisheds[code] = Counts.of(published_count, people)
     names = {
         m.code: m.name
         for m in Municipality.select(Municipality.code, Municipality.name).where(

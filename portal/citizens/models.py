@@ -128,6 +128,17 @@ class CitizenFacts(BaseModel):
         table_name = "citizen_facts"
 
 
+# The preview groups by municipality: this index leads with it and holds every
+# other column, so SQLite reads it in order (no sort of a million rows, no
+# look-up in the table) and counts each municipality as it passes.
+CitizenFacts.add_index(
+    CitizenFacts.index(
+        *(f for f in CitizenFacts._meta.sorted_fields if f.name != "citizen"),
+        name="citizen_facts_by_municipality",
+    )
+)
+
+
 CORRECTION_STATUSES = ("pendiente", "atendida", "rechazada")
 
 
