@@ -129,6 +129,11 @@ class _Sql:
         return f"CAST({expression} AS REAL)" if self.sqlite else expression
 
 
+# Up to this many values, "in" is written as equalities joined by OR: SQLite
+# looks an IN list up in a temporary index, twice as slow for a short list.
+_SHORT_LIST = 8
+
+
 def _compare(sql: _Sql, expression: str, op: str, limit: Any) -> str | None:
     """``expression <op> limit`` for the operators that compare one value."""
     simple = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
@@ -141,8 +146,12 @@ def _compare(sql: _Sql, expression: str, op: str, limit: Any) -> str | None:
         values = list(dict.fromkeys(limit))
         if not values:  # nothing is in an empty list; known values still decide
             return f"(CASE WHEN {expression} IS NOT NULL THEN {'1=0' if op == 'in' else '1=1'} END)"
-        marks = ", ".join(sql.param(v) for v in values)
-        return f"({expression} {'IN' if op == 'in' else 'NOT IN'} ({marks}))"
+        if len(values) > _SHORT_LIST:
+            marks = ", ".join(sql.param(v) for v in values)
+            return f"({expression} {'IN' if op == 'in' else 'NOT IN'} ({marks}))"
+        # Rule values are never NULL, so the ORs are the IN with its NULL.
+        held = " OR ".join(f"{expression} = {sql.param(v)}" for v in values)
+        return f"({held})" if op == "in" else f"(NOT ({held}))"
     return None
 
 
@@ -226,6 +235,23 @@ def compile_condition(sql: _Sql, condition: Condition, on: date, state_code: str
     return None
 
 
+# What makes a compiled condition on each field known (true or false, not
+# NULL), rule values never being NULL: once no condition of a row failed, the
+# row is eligible exactly when these hold, tested on the columns instead of
+# judging every condition again. None: never unknown (birth date and sex).
+_KNOWN: dict[str, str | None] = {
+    "age": None,
+    "birth_date": None,
+    "sex": None,
+    "municipality": "lives_in IS NOT NULL",
+    "state": "lives_in IS NOT NULL",
+    "in_state": "lives_in IS NOT NULL",
+    **{name: f"{name} IS NOT NULL" for name in (*facts.NUMBERS, *facts.TEXTS, *facts.BOOLEANS)},
+    "income_per_capita": "household_size > 0 AND household_income_monthly IS NOT NULL",
+    facts.AGES: "children IS NOT NULL",
+}
+
+
 # Conditions on the record's own facts, judged first: most rows fail on them
 # (an age, a municipality) and the AND stops there.
 _COLUMN_FIELDS = ("age", "birth_date", "sex", "municipality", "state", "in_state")
@@ -257,21 +283,24 @@ def _counted(
     and the conditions left unknown.
 
     One CASE per row: any condition false, not eligible (it adds
-    :data:`NOT_ELIGIBLE_UNIT`); all true, eligible (1); otherwise maybe (0).
-    Its WHEN branches stop at the first condition that decides, and the one
-    SUM lets the rows be grouped by municipality alone, never sorted.
+    :data:`NOT_ELIGIBLE_UNIT`); else every condition known, eligible (1);
+    otherwise maybe (0). The first branch stops at the first condition that
+    fails, and the one SUM lets the rows be grouped by municipality alone,
+    never sorted.
     """
     pieces, uncompiled = _pieces(sql, conditions, on, state_code)
     if not pieces:
         return "COUNT(*)", uncompiled
     fails = " OR ".join(f"NOT {text}" for text, _ in pieces)
-    holds = " AND ".join(text for text, _ in pieces)
     for _, params in pieces:
         sql.params.extend(params)
-    for _, params in pieces:
-        sql.params.extend(params)
+    if uncompiled:
+        known = "1=0"  # a condition not judged is unknown for everyone
+    else:
+        tests = dict.fromkeys(_KNOWN[c.field] for c in conditions)
+        known = " AND ".join(f"({t})" for t in tests if t is not None) or "1=1"
     return (
-        f"SUM(CASE WHEN {fails} THEN {NOT_ELIGIBLE_UNIT} WHEN {holds} THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {fails} THEN {NOT_ELIGIBLE_UNIT} WHEN {known} THEN 1 ELSE 0 END)",
         uncompiled,
     )
 

@@ -5,7 +5,9 @@ requests, registration at the counter and its identity checks) is one
 function here that writes its audit entry in the same transaction. They live
 here rather than in :mod:`portal.eligibility.profile`, which is pure parsing of the
 questionnaire's profile fields and never touches the database; the record and
-its writes belong together.
+its writes belong together. A write of the municipality, birth date, sex or
+answers also keeps the record's rule facts (portal/citizens/facts.py), in
+its transaction, for the live preview of draft rules.
 
 A digital-ID identity (issuer, sub) points at exactly one record; a record is
 found by CURP, so a person registered earlier at a counter (assisted mode) or

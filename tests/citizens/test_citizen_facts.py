@@ -295,6 +295,7 @@ def test_every_rule_field_and_operator_is_judged_from_the_facts():
     """A field the rules may use that the facts do not hold would be counted
     as unknown in the preview; none is."""
     for name in RULE_FIELDS:
+        assert name in rule_preview._KNOWN, name
         for op in OPERATORS_BY_KIND[FIELDS[name].kind]:
             value = {"between": (1, 2), "in": (1,), "not_in": (1,)}.get(op, 1)
             if op in ("is_true", "is_false"):
