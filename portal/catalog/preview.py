@@ -125,9 +125,6 @@ class _Sql:
     def false(self) -> str:
         return "0" if self.sqlite else "false"
 
-    def real(self, expression: str) -> str:
-        return f"CAST({expression} AS REAL)" if self.sqlite else expression
-
 
 # Up to this many values, "in" is written as equalities joined by OR: SQLite
 # looks an IN list up in a temporary index, twice as slow for a short list.
@@ -228,7 +225,8 @@ def compile_condition(sql: _Sql, condition: Condition, on: date, state_code: str
         return _compare(sql, name, op, limit)
     if name == "income_per_capita":
         size, income = "household_size", "household_income_monthly"
-        per_person = f"(CASE WHEN {size} > 0 THEN {sql.real(income)} / {size} END)"
+        # Both are reals in citizen_facts: a real division on either engine.
+        per_person = f"(CASE WHEN {size} > 0 THEN {income} / {size} END)"
         return _compare(sql, per_person, op, limit)
     if name == facts.AGES and op in ("any_lt", "any_gte"):
         return sql.any_age("<" if op == "any_lt" else ">=", limit)
