@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import random
+import re
 from itertools import count
 from pathlib import Path
 
@@ -304,6 +305,26 @@ def test_every_rule_field_and_operator_is_judged_from_the_facts():
             condition = Condition(name, op, value, "razón")
             compiled = rule_preview.compile_condition(sql, condition, ON, "22")
             assert compiled is not None, (name, op)
+
+
+# Writes of citizen rows in the portal's code, by the shapes it writes them in.
+_CITIZEN_WRITES = re.compile(
+    r"Citizen\.(create|update|insert|insert_many|replace|bulk_create|bulk_update)\("
+    r"|citizen\.save\(|INSERT INTO \"?citizen\b|UPDATE \"?citizen\b"
+    r"|insert_many\(\s*\"citizen\""
+)
+
+
+def test_every_module_that_writes_citizen_rows_keeps_their_facts():
+    """A new write path (another branch, a new feature) must keep the facts too,
+    or the preview drifts: a module that writes citizen rows calls facts.keep."""
+    writers = []
+    for path in sorted((ROOT / "portal").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if _CITIZEN_WRITES.search(text):
+            writers.append(path.relative_to(ROOT).as_posix())
+            assert "keep_facts(" in text or "facts.keep" in text, path
+    assert "portal/citizens/record.py" in writers and "portal/rolls/writing.py" in writers
 
 
 # Property: after any sequence of writes, the facts are the record's ------------------------
