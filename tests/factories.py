@@ -14,6 +14,7 @@ from stdnum.mx import curp as stdnum_curp
 from werkzeug.security import generate_password_hash
 
 from portal.applications.folio import new_folio
+from portal.citizens import facts
 from portal.citizens.curp import INCONVENIENT_WORDS
 from portal.delivery import handover as delivery
 from portal.models import (
@@ -105,7 +106,10 @@ def make_citizen(**overrides) -> Citizen:
         "municipality": make_municipality(),
     }
     fields.update(overrides)
-    return Citizen.create(**fields)
+    citizen = Citizen.create(**fields)
+    # As the record's domain functions do after every write (portal/citizens/facts.py).
+    facts.keep([citizen.id])
+    return citizen
 
 
 def make_staff(role: str = "revisor", agency: Agency | None = None, **overrides) -> StaffUser:

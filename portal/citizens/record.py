@@ -5,7 +5,9 @@ requests, registration at the counter and its identity checks) is one
 function here that writes its audit entry in the same transaction. They live
 here rather than in :mod:`portal.eligibility.profile`, which is pure parsing of the
 questionnaire's profile fields and never touches the database; the record and
-its writes belong together.
+its writes belong together. A write of the municipality, birth date, sex or
+answers also keeps the record's rule facts (portal/citizens/facts.py), in
+its transaction, for the live preview of draft rules.
 
 A digital-ID identity (issuer, sub) points at exactly one record; a record is
 found by CURP, so a person registered earlier at a counter (assisted mode) or
@@ -29,6 +31,7 @@ from portal.backoffice.audit import Actor, record
 from portal.catalog import geography as geo
 from portal.citizens import consents, id_documents
 from portal.citizens import curp as curp_rules
+from portal.citizens.facts import keep as keep_facts
 from portal.citizens.models import ADDRESS_FIELDS, CorrectionRequest, Identity, IdentityCheck
 from portal.citizens.oidc import DigitalIdentity
 from portal.citizens.phones import normalise_phone
@@ -117,6 +120,7 @@ def _record_for(identity: DigitalIdentity) -> tuple[Citizen, str]:
                 email=identity.email,
                 origin="digital_id",
             )
+            keep_facts([citizen.id])
             outcome = "created"
         Identity.create(
             issuer=identity.issuer, subject=identity.subject, citizen=citizen, last_sign_in_at=now
@@ -145,6 +149,7 @@ def merge_answers(citizen: Citizen, answers: Mapping[str, Any] | None) -> bool:
             Citizen.update(profile=profile, updated_at=utcnow()).where(
                 Citizen.id == citizen.id
             ).execute()
+            keep_facts([citizen.id])
             citizen.profile = profile
     return changed
 
@@ -199,6 +204,7 @@ def forget_answers(citizen: Citizen, actor: Actor, *, request_id: str = "") -> N
     """Erase the questionnaire answers the person gave (an ARCO cancellation)."""
     with write():
         Citizen.update(profile={}, updated_at=utcnow()).where(Citizen.id == citizen.id).execute()
+        keep_facts([citizen.id])
         record(
             AuditAction.RECORD_UPDATE,
             actor,
@@ -250,6 +256,7 @@ def update_contact(
             if (fresh.municipality_id if name == "municipality" else getattr(fresh, name)) != value
         )
         Citizen.update(**changes, updated_at=utcnow()).where(Citizen.id == citizen.id).execute()
+        keep_facts([citizen.id])
         record(
             AuditAction.RECORD_UPDATE,
             actor,
@@ -337,6 +344,7 @@ def register_at_counter(
                 municipality=data.municipality,
                 origin="assisted",
             )
+            keep_facts([citizen.id])
             record(
                 AuditAction.COUNTER_REGISTER,
                 actor,
@@ -491,6 +499,7 @@ def record_for_child(
                 ).execute()
                 child.profile = profile
                 created = False
+            keep_facts([child.id])
             record(
                 AuditAction.CHILD_RECORD,
                 actor or Actor.citizen(guardian.id),

@@ -30,7 +30,7 @@ import datetime as dt
 import json
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -48,6 +48,7 @@ from portal.backoffice.audit import Actor
 from portal.backoffice.models import StaffUser
 from portal.catalog.models import Agency, Call, DeliveryPoint, Municipality, Program, Requirement
 from portal.catalog.store import engine_catalog
+from portal.citizens import facts
 from portal.citizens.models import Citizen
 from portal.delivery import calendar as delivery_calendar
 from portal.delivery import handover as delivery
@@ -553,9 +554,16 @@ def _insert_new(people: Iterable[tuple[Person, Answers | None]], existing: set[s
         for batch in chunked(people, CHUNK):
             rows = [_citizen_row(p, a, now) for p, a in batch if p["curp"] not in existing]
             if rows:
+                first = _last_citizen_id() + 1
                 Citizen.insert_many(rows).execute()
+                facts.keep_range(first, _last_citizen_id())
                 inserted += len(rows)
     return inserted
+
+
+def _last_citizen_id() -> int:
+    """The highest citizen id this transaction sees (the primary key's last entry)."""
+    return int(db.execute_sql("SELECT COALESCE(MAX(id), 0) FROM citizen").fetchone()[0])
 
 
 # The columns a bulk-loaded registry row fills, in order; the others take the
@@ -591,10 +599,13 @@ def _bulk_defaults() -> dict[str, object]:
     return defaults
 
 
-def _bulk_rows(people: Iterable[Person], now: dt.datetime) -> Iterator[tuple]:
+def _bulk_rows(
+    people: Iterable[Person], now: dt.datetime, answers: Callable[[Person], Answers] | None
+) -> Iterator[tuple]:
     """Rows as Citizen.insert_many would send them (same db_value conversions)."""
-    profile = Citizen.profile.db_value({})
+    empty = Citizen.profile.db_value({})
     for p in people:
+        profile = empty if answers is None else Citizen.profile.db_value(answers(p))
         yield (
             p["curp"],
             p["first_name"],
@@ -613,10 +624,15 @@ def _bulk_rows(people: Iterable[Person], now: dt.datetime) -> Iterator[tuple]:
         )
 
 
-def bulk_insert_registry(people: Iterable[Person]) -> int:
-    """Registry-only people (no answers) in bulk; a CURP already in the registry
-    is skipped by the unique index (ON CONFLICT DO NOTHING), so a second run
-    adds nothing and an interrupted one resumes, without reading the table.
+def bulk_insert_registry(
+    people: Iterable[Person], answers: Callable[[Person], Answers] | None = None
+) -> int:
+    """Registry people in bulk, with the questionnaire answers ``answers`` gives
+    each (None: none); a CURP already in the registry is skipped by the unique
+    index (ON CONFLICT DO NOTHING), so a second run adds nothing and an
+    interrupted one resumes, without reading the table. Each chunk's rules
+    facts (portal/citizens/facts.py) are kept in its transaction, by one
+    statement over the range of ids it added.
 
     SQLite: ``executemany`` of one prepared INSERT, :data:`BULK_CHUNK` rows per
     transaction, with synchronous off while it loads (a crash loses at most
@@ -641,20 +657,23 @@ def bulk_insert_registry(people: Iterable[Person]) -> int:
         sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks}) ON CONFLICT ("curp") DO NOTHING'  # noqa: S608
         db.execute_sql("PRAGMA synchronous = OFF")
         try:
-            for batch in chunked(_bulk_rows(people, now), BULK_CHUNK):
+            for batch in chunked(_bulk_rows(people, now, answers), BULK_CHUNK):
                 # In CURP order, each chunk walks the unique index's B-tree
                 # once instead of landing on random pages.
                 batch.sort()
                 with write():
+                    first = _last_citizen_id() + 1
                     before = connection.total_changes
                     connection.executemany(sql, [row + extra for row in batch])
                     inserted += connection.total_changes - before
+                    facts.keep_range(first, _last_citizen_id())
         finally:
             db.execute_sql("PRAGMA synchronous = NORMAL")
         return inserted
     staging = f"bulk_{table}"
-    for batch in chunked(_bulk_rows(people, now), BULK_CHUNK):
+    for batch in chunked(_bulk_rows(people, now, answers), BULK_CHUNK):
         with write():
+            first = _last_citizen_id() + 1
             cursor = connection.cursor()
             cursor.execute(
                 f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" '
@@ -668,6 +687,7 @@ def bulk_insert_registry(people: Iterable[Person]) -> int:
                 'ORDER BY "curp" ON CONFLICT ("curp") DO NOTHING'
             )
             inserted += cursor.rowcount
+            facts.keep_range(first, _last_citizen_id())
     return inserted
 
 

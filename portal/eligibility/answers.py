@@ -24,6 +24,7 @@ from peewee import IntegrityError
 from portal.applications import assistance
 from portal.applications.folio import ALPHABET
 from portal.backoffice.audit import Actor, record
+from portal.citizens import facts
 from portal.eligibility.profile import ProfileError, parse_profile
 from portal.messages import _l
 from portal.models import Citizen, Enrollment, Program, ResumeCode, utcnow
@@ -89,6 +90,7 @@ def save_citizen_answers(citizen_id: int, changes: Mapping[str, Any]) -> Citizen
             citizen.profile = profile
             citizen.updated_at = utcnow()
             citizen.save()
+            facts.keep([citizen_id])
     return citizen
 
 

@@ -29,6 +29,7 @@ from portal.catalog.models import (
 )
 from portal.citizens.models import (
     Citizen,
+    CitizenFacts,
     Consent,
     CorrectionRequest,
     Identity,
@@ -95,6 +96,7 @@ CORE_MODELS = [
 # Every model the portal owns, in dependency order; migrations must match it.
 ALL_MODELS = [
     *CORE_MODELS,
+    CitizenFacts,
     Identity,
     CorrectionRequest,
     ResumeCode,
@@ -155,6 +157,7 @@ __all__ += [
     "BlackoutPeriod",
     "BeneficiaryCell",
     "BeneficiaryMonth",
+    "CitizenFacts",
     "CitizenMerge",
     "CorrectionRequest",
     "Credential",

@@ -56,7 +56,16 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from peewee import ForeignKeyField, fn
 
-from portal.models import Citizen, Enrollment, ImportBatch, ImportRejection, Program, utcnow
+from portal.citizens import facts
+from portal.models import (
+    Citizen,
+    CitizenFacts,
+    Enrollment,
+    ImportBatch,
+    ImportRejection,
+    Program,
+    utcnow,
+)
 from portal.rolls import pipeline
 from portal.rolls.judging import Rejection, RollContext, Row, build_context, full_name
 from portal.rolls.reading import (
@@ -439,13 +448,15 @@ def _delete_unused_citizens(citizen_ids: list[int]) -> None:
 
 
 def _citizen_references() -> list[tuple[str, str]]:
-    """(table, column) of every foreign key to the citizen table (the model registry)."""
+    """(table, column) of every foreign key to the citizen table (the model
+    registry), but the record's own facts, which go with it."""
     from portal.models import ALL_MODELS
 
     return sorted(
         {
             (model._meta.table_name, f.column_name)
             for model in ALL_MODELS
+            if model is not CitizenFacts
             for f in model._meta.fields.values()
             if isinstance(f, ForeignKeyField) and f.rel_model is Citizen
         }
@@ -657,11 +668,13 @@ def _insert_citizens(new: list[Row], now: str) -> Iterator[tuple[str, int]]:
             for i, r in enumerate(new)
         ],
     )
-    if sqlite:
-        return ((r.curp, first_id + i) for i, r in enumerate(new))
     if not new:
         return iter(())
+    if sqlite:
+        facts.keep_range(first_id, first_id + len(new) - 1)
+        return ((r.curp, first_id + i) for i, r in enumerate(new))
     found = select_in("SELECT id, curp FROM citizen WHERE curp IN", [r.curp for r in new])
+    facts.keep(cid for cid, _curp in found)
     return ((curp, cid) for cid, curp in found)
 
 

@@ -51,11 +51,17 @@ def rule(field: str, op: str, value=None) -> Condition:
 def verdicts_by_person(conditions, on: date, published=None) -> dict[int, str]:
     """The SQL verdict of each person (draft, or (draft, published) with ``published``)."""
     text, params, _, _ = rule_preview.preview_sql(conditions, published, on, by="id")
-    names = {0: "eligible", 1: "maybe", 2: "not_eligible"}
+
+    def name(count) -> str:
+        verdict = Counts.of(count, 1)
+        return (
+            "eligible" if verdict.eligible else "not_eligible" if verdict.not_eligible else "maybe"
+        )
+
     rows = db.execute_sql(text, params)
     if published is None:
-        return {person: names[verdict] for person, verdict, _, _ in rows}
-    return {person: (names[d], names[p]) for person, d, p, _ in rows}
+        return {person: name(draft) for person, draft, _, _ in rows}
+    return {person: (name(draft), name(base)) for person, draft, base, _ in rows}
 
 
 def engine_verdict(citizen: Citizen, conditions, on: date) -> str:
@@ -190,11 +196,26 @@ def test_grouping_is_only_by_municipality_or_person():
         rule_preview.preview_sql([], None, date(2026, 6, 1), by="curp")
 
 
-def test_the_preview_is_one_query_over_the_registry(municipalities):
+def test_the_preview_is_one_query_over_the_narrow_facts_table(municipalities):
     text, _, _, _ = rule_preview.preview_sql(
-        [rule("age", "gte", 18)], [rule("age", "gte", 21)], date(2026, 6, 1)
+        [rule("age", "gte", 18), rule("household_size", "gte", 3)],
+        [rule("age", "gte", 21)],
+        date(2026, 6, 1),
     )
-    assert text.count(" FROM citizen") == 1
+    # One table, read once: no other table, no join, no JSON parsed.
+    assert text.count(" FROM citizen_facts ") == 1 and text.count(" FROM ") == 2
+    assert "JOIN" not in text and "profile" not in text and "json" not in text.lower()
+
+
+def test_a_draft_equal_to_the_published_version_is_judged_once(municipalities):
+    add_person(QUERETARO, birth_date=date(1950, 1, 1), profile={"household_size": 4})
+    add_person(QUERETARO, birth_date=date(2000, 1, 1), profile={})
+    rules = [rule("age", "gte", 65), rule("household_size", "gte", 3)]
+    text, _, _, _ = rule_preview.preview_sql(rules, list(rules), date(2026, 6, 1))
+    assert text.count("household_size") == 2  # once where it fails, once where it holds
+    result = rule_preview.preview(rules, list(rules), date(2026, 6, 1))
+    assert result.draft_total == result.published_total == Counts(1, 0, 1)
+    assert result.difference == Counts()
 
 
 # Property: the SQL gives every person the engine's verdict -----------------------------
