@@ -30,7 +30,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.citizens.forms import ProfileForm
-from portal.eligibility import household
+from portal.eligibility import household, member_fields
 from portal.eligibility.profile import SLUG_RE
 from portal.models import STAFF_ROLES
 from portal.vocabulary import STATE_ROLES
@@ -314,26 +314,8 @@ class CounterChildForm(AssistedApplyForm):
     given_names = StringField(_l("Nombre(s)"))
     first_surname = StringField(_l("Primer apellido"))
     second_surname = StringField(_l("Segundo apellido (si tiene)"))
-    student_level = SelectField(
-        _l("¿Qué estudia ahora?"),
-        choices=[
-            SelectChoice("", _l("Elija una opción")),
-            SelectChoice("ninguno", _l("No está estudiando")),
-            SelectChoice("primaria", _l("Primaria")),
-            SelectChoice("secundaria", _l("Secundaria")),
-            SelectChoice("preparatoria", _l("Preparatoria o bachillerato")),
-        ],
-        validate_choice=False,
-    )
-    disability = RadioField(
-        _l("¿Tiene alguna discapacidad?"),
-        choices=[
-            SelectChoice("si", _l("Sí")),
-            SelectChoice("no", _l("No")),
-            SelectChoice("no_se", _l("No sé")),
-        ],
-        validate_choice=False,
-    )
+    student_level = member_fields.student_level_field(children_only=True)
+    disability = member_fields.disability_field()
 
 
 class CounterContactForm(ProfileForm):

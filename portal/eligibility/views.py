@@ -17,11 +17,11 @@ from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import RadioField, SelectChoice, SelectField, StringField
+from wtforms import RadioField, SelectChoice, StringField
 
 from portal.applications import workflow as apps
 from portal.eligibility import answers as store
-from portal.eligibility import flow, household, missing
+from portal.eligibility import flow, household, member_fields, missing
 from portal.models import Citizen, Program
 from portal.web.auth import citizen_required, is_citizen
 from portal.web.forms import BaseForm
@@ -113,28 +113,8 @@ class MemberForm(BaseForm):
         choices=[SelectChoice("M", _l("Mujer")), SelectChoice("H", _l("Hombre"))],
         validate_choice=False,
     )
-    student_level = SelectField(
-        _l("¿Qué estudia ahora?"),
-        choices=[
-            SelectChoice("", _l("Elija una opción")),
-            SelectChoice("ninguno", _l("No está estudiando")),
-            SelectChoice("primaria", _l("Primaria")),
-            SelectChoice("secundaria", _l("Secundaria")),
-            SelectChoice("preparatoria", _l("Preparatoria o bachillerato")),
-            SelectChoice("licenciatura", _l("Licenciatura o ingeniería")),
-            SelectChoice("posgrado", _l("Maestría o doctorado")),
-        ],
-        validate_choice=False,
-    )
-    disability = RadioField(
-        _l("¿Tiene alguna discapacidad?"),
-        choices=[
-            SelectChoice("si", _l("Sí")),
-            SelectChoice("no", _l("No")),
-            SelectChoice("no_se", _l("No sé")),
-        ],
-        validate_choice=False,
-    )
+    student_level = member_fields.student_level_field()
+    disability = member_fields.disability_field()
 
 
 def _person_age(answers: flow.Answers) -> int | None:
