@@ -19,8 +19,8 @@ from portal.web.extensions import db
 from tests.factories import make_citizen, make_municipality, make_staff, valid_curp
 
 from .conftest import assert_accessible, portal_of_its_own, queue_worker
+from .test_state_counter_e2e import _sign_in
 
-PASSWORD = "contraseña-de-prueba-segura"  # tests.factories.make_staff's
 BORN = dt.date(1990, 5, 17)
 
 
@@ -51,14 +51,6 @@ def browser_context(browser):
     context = browser.new_context()
     yield context
     context.close()
-
-
-def _sign_in(page, base, email):
-    page.goto(base + "/oficina/entrar")
-    page.get_by_label("Correo").fill(email)
-    page.get_by_label("Contraseña").fill(PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url(lambda url: "/oficina/entrar" not in url)
 
 
 def _register(page, base, curp, given, first, second, born):

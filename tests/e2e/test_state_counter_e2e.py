@@ -62,6 +62,7 @@ def _sign_in(page, base, email):
     page.get_by_label("Correo").fill(email)
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url(lambda url: "/oficina/entrar" not in url)
 
 
 def test_state_counter_registers_with_phone_and_consent_applies_elsewhere_and_prints(

@@ -11,21 +11,16 @@ from portal.vocabulary import AuditAction
 from tests.backoffice import test_state_counter as counter
 from tests.backoffice.test_state_counter import CONTACT, contact_data
 from tests.support.html import html
+from tests.territory.test_address_form import GOOD, _options
 
 # The state counter's fixtures: a clerk who checked a person's ID.
 two_agencies = counter.two_agencies
 serving = counter.serving
 
+# The address of the profile's tests, less what the counter form asks apart.
 SAN_JUAN = {
-    "municipality": "22016",
-    "postal_code": "76840",
-    "locality_code": "220160001",
-    "settlement": "Pueblo|Cuarto Centenario",
+    name: GOOD[name] for name in ("municipality", "postal_code", "locality_code", "settlement")
 }
-
-
-def _options(page, name):
-    return [o["value"] for o in page.find("select", attrs={"name": name}).find_all("option")]
 
 
 def test_the_counter_saves_an_address_picked_from_the_catalogs(places, serving):
