@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN, SQL
@@ -43,6 +43,7 @@ from portal.models import (
     Agency,
     Application,
     ApplicationEvent,
+    Call,
     Citizen,
     Document,
     Municipality,
@@ -76,23 +77,49 @@ COUNT_LIMIT = 1000
 TIMELINE_LIMIT = 50
 
 
-def agency_applications():
-    """The agency's applications that staff may see: submitted ones.
+_EVERYWHERE = SQL("1 = 1")
 
-    A draft is the person's own until they send it: its folio answers 404 to
-    staff like a folio that does not exist (the counter's drafts, prepared with
-    the person, are opened through views/counter.py).
-    """
-    return staff.agency_scope(Application.select().join(Program), Program.agency).where(
-        queues.SUBMITTED
+
+def _build_case(scoped: bool) -> Any:
+    """The case with what every case view shows of it: its program, that
+    program's agency, the person and the call, read in one statement (five
+    look-ups by key were a quarter of the case page's queries)."""
+    return (
+        Application.select(Application, Program, Agency, Citizen, Call)
+        .join(Program, on=(Application.program == Program.id), attr="program")
+        .join(Agency, on=(Program.agency == Agency.id), attr="agency")
+        .switch(Application)
+        .join(Citizen, on=(Application.citizen == Citizen.id), attr="citizen")
+        .switch(Application)
+        .join(Call, on=(Application.call == Call.id), attr="call")
+        .where(
+            queues.SUBMITTED
+            & (Application.folio == Slot("folio"))
+            & (Program.agency == Slot("agency") if scoped else _EVERYWHERE)
+        )
+        .limit(1)
     )
 
 
+_CASE = Prepared(_build_case)
+
+
 def load_case(folio: str) -> Application:
-    return staff.get_or_404(agency_applications().where(Application.folio == folio.upper()))
+    """The agency's submitted application ``folio`` (404 for any other), with
+    ``application.program``, ``.program.agency``, ``.citizen`` and ``.call``
+    already read.
+
+    Staff see an application once it is submitted. A draft is the person's own
+    until they send it: its folio answers 404 to staff like a folio that does
+    not exist (the counter's drafts, prepared with the person, are opened
+    through views/counter.py).
+    """
+    scope = _agency_values()
+    for application in _CASE(bool(scope), folio=folio.upper(), **scope):
+        return application
+    abort(404)
 
 
-_EVERYWHERE = SQL("1 = 1")
 _PROGRAM_CHOICES = Prepared(
     lambda scoped: (
         Program.select(Program.slug, Program.name)
@@ -310,8 +337,8 @@ def _field_choices() -> list[SelectChoice]:
 
 
 def _case_context(application: Application, **forms):
-    program = Program.get_by_id(application.program_id)
-    citizen = Citizen.get_by_id(application.citizen_id)
+    program = application.program
+    citizen = application.citizen
     requirements = apps.required_requirements(application)
     documents = apps.current_documents(application)
     correction = CorrectionRequestForm(formdata=None, version=str(application.version))
@@ -325,7 +352,7 @@ def _case_context(application: Application, **forms):
     return {
         "application": application,
         "program": program,
-        "agency": Agency.get_by_id(program.agency_id),
+        "agency": program.agency,
         "citizen": citizen,
         "shown_curp": citizen.curp
         if current_user.role in FULL_CURP_ROLES
@@ -337,6 +364,7 @@ def _case_context(application: Application, **forms):
                 application,
                 program=program,
                 citizen=citizen,
+                call=application.call,
                 requirements=requirements,
                 current=documents,
             )
