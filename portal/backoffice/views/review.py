@@ -341,12 +341,20 @@ def _case_context(application: Application, **forms):
     citizen = application.citizen
     requirements = apps.required_requirements(application)
     documents = apps.current_documents(application)
-    correction = CorrectionRequestForm(formdata=None, version=str(application.version))
-    correction.documents.choices = _document_choices(requirements)
-    correction.fields.choices = _field_choices()
-    if "correction" in forms:
-        forms["correction"].documents.choices = correction.documents.choices
-        forms["correction"].fields.choices = correction.fields.choices
+    decidable = application.status in PENDING
+    may_override = (
+        current_user.role == Role.SUPERVISOR and current_user.agency_id == program.agency_id
+    )
+    # Only the forms the page draws are built (each binds its fields and its
+    # CSRF field): the decisions while the case waits for one, the override
+    # for the agency's supervisor. A posted form comes back with its errors.
+    version = str(application.version)
+    correction = forms.get("correction")
+    if correction is None and decidable:
+        correction = CorrectionRequestForm(formdata=None, version=version)
+    if correction is not None:
+        correction.documents.choices = _document_choices(requirements)
+        correction.fields.choices = _field_choices()
     profile = (application.answers or {}).get("profile", {})
     answers = answer_rows(profile)
     return {
@@ -368,14 +376,13 @@ def _case_context(application: Application, **forms):
                 requirements=requirements,
                 current=documents,
             )
-            if application.status in PENDING
+            if decidable
             else []
         ),
         "helped": current_user.id in assistance.helpers_of(application),
-        "may_override": current_user.role == Role.SUPERVISOR
-        and current_user.agency_id == program.agency_id,
+        "may_override": may_override,
         "override_form": forms.get("override")
-        or OverrideForm(formdata=None, version=str(application.version)),
+        or (OverrideForm(formdata=None, version=version) if may_override else None),
         "requirements": requirements,
         "waiting_position": apps.waiting_position(application),
         "documents": documents,
@@ -384,13 +391,10 @@ def _case_context(application: Application, **forms):
         else None,
         "mine": application.assigned_to_id == current_user.id,
         "releasable": _may_release(application) and application.status in apps.HELD_STATUSES,
-        "decidable": application.status in PENDING,
-        "take_form": VersionedForm(formdata=None, version=str(application.version)),
-        "doc_form": DocumentReviewForm(formdata=None, version=str(application.version)),
-        "correction_form": forms.get("correction", correction),
-        "approve_form": VersionedForm(formdata=None, version=str(application.version)),
+        "decidable": decidable,
+        "correction_form": correction,
         "reject_form": forms.get("reject")
-        or RejectForm(formdata=None, version=str(application.version)),
+        or (RejectForm(formdata=None, version=version) if decidable else None),
         "rejection_reasons": REJECTION_REASONS,
         "correctable": apps.CORRECTABLE_FIELDS,
         **_timeline(application),
