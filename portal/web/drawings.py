@@ -17,27 +17,37 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from flask import current_app
 from flask_babel import get_locale
 
 from portal.web.i18n import content_language
 
-KEPT_DRAWINGS = 1024  # per process; each a few hundred bytes to a few KB
+KEPT_DRAWINGS = 1024  # per process and application; each a few hundred bytes to a few KB
 
-_kept: OrderedDict[tuple, Any] = OrderedDict()
 _lock = threading.Lock()
+
+
+def _drawings() -> OrderedDict[tuple, Any]:
+    # Kept per application: its blueprints and settings are part of every
+    # drawing (which links exist, the state's name), and tests make many.
+    found = current_app.extensions.get("vu_kept_drawings")
+    if found is None:
+        found = current_app.extensions.setdefault("vu_kept_drawings", OrderedDict())
+    return found
 
 
 def kept(draw: Any, *key: Any) -> Any:
     """``draw()`` (a Jinja macro), reused for the same ``key`` in the same languages."""
     full = (draw.name, str(get_locale()), content_language(), *key)
+    drawings = _drawings()
     with _lock:
-        drawing = _kept.get(full)
+        drawing = drawings.get(full)
         if drawing is not None:
-            _kept.move_to_end(full)
+            drawings.move_to_end(full)
             return drawing
     drawing = draw()
     with _lock:
-        _kept[full] = drawing
-        if len(_kept) > KEPT_DRAWINGS:
-            _kept.popitem(last=False)
+        drawings[full] = drawing
+        if len(drawings) > KEPT_DRAWINGS:
+            drawings.popitem(last=False)
     return drawing
