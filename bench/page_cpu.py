@@ -18,7 +18,11 @@ commit, e.g. ``git archive main | tar -x -C /tmp/main-code``, with its
 compiled translations) with this script; ``--ab DIR_A DIR_B`` runs the two
 alternately in fresh processes, ``--runs`` times each, and prints each page's
 lowest figure of each side and the ratio. ``--profile`` prints where one
-page's time goes (cProfile, the 25 costliest functions by own time).
+page's time goes (cProfile: the 25 costliest functions by own time, then the
+portal's by cumulative time; cProfile overstates Jinja, whose many small
+calls each pay its overhead). ``--ab-kept-drawings`` measures each page with
+the kept drawings (form fields, layout parts) and without them, alternately
+in one process.
 
 The instance folder holds ``portal.db`` (SQLite). Sessions are made as
 sign-in makes them: the reviewer of the agency with most cases waiting, the
@@ -181,6 +185,26 @@ def profile(call, requests: int) -> None:
     )
 
 
+def kept_drawings_ab(app, call, requests: int, rounds: int) -> tuple[float, float]:
+    """The page's CPU with the kept drawings (untouched form fields,
+    portal/web/forms.py; layout parts, portal/web/drawings.py) and without
+    them, measured alternately three times in this process (the lowest of each)."""
+    from portal.web import forms
+
+    real_key, real_kept = forms._field_key, app.jinja_env.globals["kept"]
+    kept, drawn = [], []
+    try:
+        for _ in range(3):
+            forms._field_key, app.jinja_env.globals["kept"] = real_key, real_kept
+            kept.append(measure(call, requests, rounds))
+            forms._field_key = lambda *a: None  # every field drawn anew
+            app.jinja_env.globals["kept"] = lambda draw, *key: draw()
+            drawn.append(measure(call, requests, rounds))
+    finally:
+        forms._field_key, app.jinja_env.globals["kept"] = real_key, real_kept
+    return min(kept), min(drawn)
+
+
 def run(args) -> list[dict]:
     if args.code:
         sys.path.insert(0, str(args.code))
@@ -211,6 +235,11 @@ def run(args) -> list[dict]:
         if args.profile and template != "/healthz":
             print(f"== {template}")
             profile(call, args.requests)
+            continue
+        if args.ab_kept_drawings:
+            kept, drawn = kept_drawings_ab(app, call, args.requests, args.rounds)
+            print(f"{template:<46} kept {kept:>6.2f} ms, drawn each time {drawn:>6.2f} ms, "
+                  f"ratio {kept / drawn:.2f}", flush=True)  # fmt: skip
             continue
         found.append(
             {
@@ -267,6 +296,12 @@ def main() -> int:
     parser.add_argument("--code", type=Path, help="measure the portal in this folder")
     parser.add_argument("--ab", nargs=2, metavar=("DIR_A", "DIR_B"))
     parser.add_argument("--runs", type=int, default=2, help="runs of each side with --ab")
+    parser.add_argument(
+        "--ab-kept-drawings",
+        action="store_true",
+        help="each page also with the kept drawings switched off (form fields and layout "
+        "parts), alternating in this process",
+    )
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ab:
