@@ -701,12 +701,15 @@ def curp_proof(citizen_id: int) -> str | None:
     return None
 
 
-def waived_requirements(application: Application) -> list[Requirement]:
+def waived_requirements(
+    application: Application, program_requirements: list[Requirement] | None = None
+) -> list[Requirement]:
     """The program's documents this person need not bring: the CURP document
-    when their CURP is proven."""
-    curp_documents = [
-        r for r in _REQUIREMENTS(program=application.program_id) if r.slug == CURP_DOCUMENT
-    ]
+    when their CURP is proven (``program_requirements``: the program's, when
+    the caller has read them)."""
+    if program_requirements is None:
+        program_requirements = list(_REQUIREMENTS(program=application.program_id))
+    curp_documents = [r for r in program_requirements if r.slug == CURP_DOCUMENT]
     if not curp_documents or curp_proof(application.citizen_id) is None:
         return []
     return curp_documents
@@ -715,8 +718,9 @@ def waived_requirements(application: Application) -> list[Requirement]:
 def required_requirements(application: Application) -> list[Requirement]:
     """The documents this application asks for: the program's, less the waived
     ones. The documents page, submission, corrections and approval all ask here."""
-    waived = {r.id for r in waived_requirements(application)}
-    return [r for r in _REQUIREMENTS(program=application.program_id) if r.id not in waived]
+    program_requirements = list(_REQUIREMENTS(program=application.program_id))
+    waived = {r.id for r in waived_requirements(application, program_requirements)}
+    return [r for r in program_requirements if r.id not in waived]
 
 
 def current_documents(application: Application) -> dict[int, Document]:
@@ -1158,6 +1162,7 @@ def approval_blockers(
     *,
     program: Program | None = None,
     citizen: Citizen | None = None,
+    call: Call | None = None,
     requirements: list[Requirement] | None = None,
     current: Mapping[int, Document] | None = None,
 ) -> list[Blocker]:
@@ -1167,15 +1172,16 @@ def approval_blockers(
     against the person's *current* record, the programs they already receive
     (same program, same exclusion group), the call it was filed in and that
     call's places, and every required document, which must be accepted. A
-    page that has read the program, the person, the requirements and the
-    current documents already passes them; a decision reads them afresh.
+    page that has read the program, the person, the call, the requirements
+    and the current documents already passes them; a decision reads them afresh.
     """
     on = on or dt.date.today()
     if program is None:
         program = Program.get_by_id(application.program_id)
     if citizen is None:
         citizen = Citizen.get_by_id(application.citizen_id)
-    call = Call.get_by_id(application.call_id)
+    if call is None:
+        call = Call.get_by_id(application.call_id)
     blockers: list[Blocker] = []
     if not program.active:
         blockers.append(Blocker(_l("El programa ya no recibe solicitudes."), overridable=False))

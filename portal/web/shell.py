@@ -66,6 +66,11 @@ def nav_links():
     return staff_links(current_user.role) if is_staff() else _available(CITIZEN_NAV)
 
 
+def nav_key() -> str:
+    """What :func:`nav_links` depends on: the staff member's role, or nothing."""
+    return f"personal:{current_user.role}" if is_staff() else "público"
+
+
 def staff_may_open(endpoint: str) -> bool:
     return is_staff() and may_open(endpoint, current_user.role)
 

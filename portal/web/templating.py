@@ -27,7 +27,7 @@ from portal.rights import views as rights
 from portal.territory import distance as territory_distance
 from portal.territory import maps as territory_maps
 from portal.transparency import views as transparency
-from portal.web import assets, formatting, forms, shell, values
+from portal.web import assets, drawings, formatting, forms, shell, values
 
 
 def init_app(app: Flask) -> None:
@@ -66,12 +66,14 @@ def init_app(app: Flask) -> None:
         # The shell: assets, navigation, the session clock.
         asset=assets.asset,
         nav_links=shell.nav_links,
+        nav_key=shell.nav_key,
         home_actions=shell.home_actions,
         sign_out_endpoint=shell.sign_out_endpoint,
         staff_may_open=shell.staff_may_open,
         has_endpoint=shell.has_endpoint,
         idle_seconds=shell.idle_seconds,
         draw_field=forms.draw_field,
+        kept=drawings.kept,
         # The areas.
         apply_url=catalog.apply_url,
         lang_attr=content.lang_attr,

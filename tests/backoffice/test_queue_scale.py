@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -221,6 +222,53 @@ def test_case_page_queries_do_not_grow_with_the_applications(login, agency, crow
     assert len(large_selects) == len(small_selects)
     if sqlite:
         assert sum(large) < sum(small) * 1.5, (small, large)
+
+
+# The case page's statements, counted on 2026-12-03 (issue 21): the session,
+# the staff member, the case with its program, agency, person and call, two
+# audit entries (each reads the chain's last hash), the requirements, the
+# documents, the person's enrollments, the catalog's fingerprint, the calls'
+# places, who helped at the counter (two), the timeline, the blackouts and the
+# program's budget beside the approval (two). There were 23 before.
+CASE_PAGE_STATEMENTS = 18
+_BY_KEY = re.compile(r'FROM "(program|agency|citizen|call)" AS "t1" WHERE \("t1"\."id" = ')
+
+
+def test_case_page_reads_the_case_with_its_program_agency_person_and_call_at_once(
+    login, agency, crowded, reviewer
+):
+    _grow(crowded, 20, 0)
+    client = login(reviewer)
+    case = Application.select().where(Application.program == crowded[0].id).first()
+    path = f"/oficina/solicitudes/{case.folio}"
+    client.get(path)  # the catalog compiled, the statements prepared
+    with traced() as (traced_statements, _steps):
+        response = client.get(path)
+    assert response.status_code == 200
+    # On PostgreSQL each audit entry also takes the trail's advisory lock.
+    statements = [(q, p) for q, p in traced_statements if "pg_advisory_xact_lock" not in q]
+    assert [sql for sql, _ in statements if _BY_KEY.search(sql)] == []
+    assert len([sql for sql, _ in statements if 'FROM "requirement"' in sql]) == 1
+    assert len(statements) <= CASE_PAGE_STATEMENTS, [sql[:80] for sql, _ in statements]
+    page = html(response)
+    person = case.citizen
+    assert crowded[0].name in page.select_one("#caso").text
+    assert agency.name in page.select_one("#caso").text
+    assert f"{person.given_names} {person.first_surname}" in page.select_one("#persona").parent.text
+
+
+def test_a_state_admin_opens_any_agencys_case_with_its_own_agency(login, agency, crowded):
+    _grow(crowded, 5, 0)
+    foreign = crowded[2]
+    case = Application.select().where(Application.program == foreign.id).first()
+    client = login(make_staff("admin_estatal"))
+    response = client.get(f"/oficina/solicitudes/{case.folio.lower()}")
+    assert response.status_code == 200
+    assert foreign.agency.name in html(response).select_one("#caso").text
+    assert (
+        login(make_staff("revisor", agency)).get(f"/oficina/solicitudes/{case.folio}").status_code
+        == 404
+    )
 
 
 def _bulk_audit(n: int, start: int, staff_id: int) -> None:
