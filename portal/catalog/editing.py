@@ -28,13 +28,15 @@ the translation of a text reworded, a document or a reason gone goes with it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from peewee import IntegrityError, fn
 
 from portal.backoffice.audit import Actor, record
 from portal.catalog import schema as catalog
+from portal.catalog.schema import Problem
 from portal.catalog.store import (
     announce_published,
     create_program,
@@ -44,8 +46,18 @@ from portal.catalog.store import (
     save_delivery_points,
     save_requirements,
 )
-from portal.messages import _l
-from portal.models import Agency, Application, Delivery, Program, ProgramVersion, utcnow
+from portal.messages import Text, _l
+from portal.models import (
+    Agency,
+    Application,
+    Call,
+    Delivery,
+    Document,
+    Program,
+    ProgramVersion,
+    Requirement,
+    utcnow,
+)
 from portal.vocabulary import AuditAction
 from portal.web.database import write
 
@@ -77,9 +89,10 @@ def carry_file_keys(before: Mapping[str, Any], data: dict[str, Any]) -> None:
         data["recertification"] = before["recertification"]
 
 
-def _check_delivered_periods(program: Program, edited: catalog.Program) -> None:
-    """Refuse a schedule or period that would move or renumber a period already
-    delivered (each delivery is recorded against its period's number)."""
+def _first_moved_period(program: Program, edited: catalog.Program) -> int | None:
+    """The number of the first period already delivered that ``edited``'s schedule
+    would move or renumber (each delivery is recorded against its period's
+    number), or None."""
     from portal.delivery.periods import program_periods, schedule_periods
 
     schedule = edited.benefit.schedule
@@ -90,28 +103,85 @@ def _check_delivered_periods(program: Program, edited: catalog.Program) -> None:
         else []
     )
     if old == new:
-        return
+        return None
     first_changed = next(
         (n for n, (a, b) in enumerate(zip(old, new, strict=False), 1) if a != b),
         min(len(old), len(new)) + 1,
     )
     if first_changed > len(old) and first_changed > 1:
-        return  # periods only added after the last one: nothing delivered moves
+        return None  # periods only added after the last one: nothing delivered moves
     delivered = (
         Delivery.select(Delivery.id)
         .join(Application)
         .where((Application.program == program.id) & (Delivery.period >= first_changed))
         .exists()
     )
-    if delivered:
-        raise RemovalBlocked(
-            _l(
-                "Periodicidad y calendario de pagos: ya hay entregas del periodo %(n)s o "
-                "posteriores con el calendario actual, y este cambio movería sus fechas. "
-                "Solo puede agregar periodos al final.",
-                n=first_changed,
-            )
+    return first_changed if delivered else None
+
+
+def _moved_period_message(number: int) -> Text:
+    return _l(
+        "Periodicidad y calendario de pagos: ya hay entregas del periodo %(n)s o "
+        "posteriores con el calendario actual, y este cambio movería sus fechas. "
+        "Solo puede agregar periodos al final.",
+        n=number,
+    )
+
+
+def _requirements_in_use_message(names: Iterable[str]) -> Text:
+    return _l(
+        "Estos documentos ya se recibieron en solicitudes y no se pueden quitar: %(names)s",
+        names=", ".join(names),
+    )
+
+
+def _calls_in_use_message(opens: Iterable[dt.date]) -> Text:
+    return _l(
+        "Estas convocatorias ya tienen solicitudes y no se pueden quitar: %(dates)s",
+        dates=", ".join(f"{d:%d/%m/%Y}" for d in opens),
+    )
+
+
+def _check_delivered_periods(program: Program, edited: catalog.Program) -> None:
+    """Refuse a schedule or period that would move or renumber a period already
+    delivered."""
+    number = _first_moved_period(program, edited)
+    if number is not None:
+        raise RemovalBlocked(_moved_period_message(number))
+
+
+def publication_problems(program: Program, edited: catalog.Program) -> list[Problem]:
+    """What would stop ``edited`` from being published over ``program`` as it is
+    now, read without writing: a delivered period moved, a document already
+    received or a call that already has applications removed. A draft is
+    refused with these when it is saved, so no version reaches review that
+    publishing would refuse (publishing checks again: the registry may have
+    changed meanwhile)."""
+    problems: list[Problem] = []
+    number = _first_moved_period(program, edited)
+    if number is not None:
+        problems.append(Problem("", "", "benefit.period", str(_moved_period_message(number))))
+    wanted = {r.slug for r in edited.requirements}
+    received = [
+        r.name
+        for r in Requirement.select().where(
+            (Requirement.program == program.id) & Requirement.slug.not_in(wanted or {""})
         )
+        if Document.select().where(Document.requirement == r.id).exists()
+    ]
+    if received:
+        problems.append(
+            Problem("", "", "requirements", str(_requirements_in_use_message(received)))
+        )
+    opens = {c.opens for c in edited.calls}
+    applied = [
+        c.opens
+        for c in Call.select().where(Call.program == program.id).order_by(Call.opens)
+        if c.opens not in opens and Application.select().where(Application.call == c.id).exists()
+    ]
+    if applied:
+        problems.append(Problem("", "", "calls", str(_calls_in_use_message(applied))))
+    return problems
 
 
 def catalog_dict(program: Program) -> dict[str, Any]:
@@ -291,23 +361,13 @@ def next_version(program: Program) -> int:
 def _save_requirements(program: Program, wanted: tuple[catalog.Requirement, ...]) -> None:
     in_use = save_requirements(program, wanted)
     if in_use:
-        raise RemovalBlocked(
-            _l(
-                "Estos documentos ya se recibieron en solicitudes y no se pueden quitar: %(names)s",
-                names=", ".join(r.name for r in in_use),
-            )
-        )
+        raise RemovalBlocked(_requirements_in_use_message(r.name for r in in_use))
 
 
 def _save_calls(program: Program, wanted: tuple[catalog.Call, ...]) -> None:
     in_use = save_calls(program, wanted)
     if in_use:
-        raise RemovalBlocked(
-            _l(
-                "Estas convocatorias ya tienen solicitudes y no se pueden quitar: %(dates)s",
-                dates=", ".join(f"{c.opens:%d/%m/%Y}" for c in in_use),
-            )
-        )
+        raise RemovalBlocked(_calls_in_use_message(c.opens for c in in_use))
 
 
 def create(edited: catalog.Program, *, actor: Actor, request_id: str = "") -> Program:

@@ -109,11 +109,16 @@ def save_draft(
 
     An open draft is replaced by the new one (one draft at a time per program,
     the newest edit). Raises :class:`editing.Conflict` when another version was
-    published since ``based_on``."""
+    published since ``based_on``, and :class:`catalog.CatalogError` when
+    publishing it would be refused (:func:`editing.publication_problems`)."""
     with write():
         current = Program.get_by_id(program.id)
         if current.version != based_on:
             raise editing.Conflict()
+        if problems := editing.publication_problems(current, edited):
+            raise catalog.CatalogError(
+                problems
+            )  # said on the fields: this could never be published
         ProgramVersion.update(status=VersionStatus.SENT_BACK, review_note=REPLACED).where(
             (ProgramVersion.program == program.id)
             & (ProgramVersion.status.in_([str(s) for s in OPEN]))

@@ -183,10 +183,33 @@ def test_a_published_edit_stores_texts_rules_calls_and_points(setting):
 
 
 def test_a_call_with_applications_cannot_be_removed(setting):
+    """Refused when the draft is saved, so no version that publishing would refuse
+    ever reaches review; nothing is written."""
     _, program = setting
     make_application(program=program)
-    with pytest.raises(editing.RemovalBlocked, match="ya tienen solicitudes"):
+    with pytest.raises(CatalogError, match="ya tienen solicitudes") as refused:
         _publish(program, calls="- {opens: 2028-01-01, closes: 2028-12-31}\n")
+    assert [p.path for p in refused.value.problems] == ["calls"]
+    assert Call.select().where(Call.program == program).count() == 1
+    assert Program.get_by_id(program.id).version == 1
+    assert not ProgramVersion.select().where(ProgramVersion.status == "borrador").exists()
+
+
+def test_publishing_checks_again_what_changed_since_the_draft(setting):
+    """A draft saved while the call had no application: the first application
+    arrives during review, and publishing refuses the removal then."""
+    _, program = setting
+    program = Program.get_by_id(program.id)
+    data = editing.catalog_dict(program)
+    data["calls"] = [{"opens": "2028-01-01", "closes": "2028-12-31"}]
+    edited = editing.validate(data, program.agency.slug)
+    admin = Actor.staff(make_staff("admin_dependencia", program.agency))
+    draft = versions.save_draft(program, edited, based_on=program.version, actor=admin)
+    versions.submit(draft, admin)
+    make_application(program=program)
+    supervisor = Actor.staff(make_staff("supervisor", program.agency))
+    with pytest.raises(editing.RemovalBlocked, match="ya tienen solicitudes"):
+        versions.publish(ProgramVersion.get_by_id(draft.id), supervisor)
     assert Call.select().where(Call.program == program).count() == 1
     assert Program.get_by_id(program.id).version == 1
 
@@ -328,8 +351,9 @@ def test_the_period_cannot_change_once_one_was_delivered(setting, paid_monthly):
     ).execute()
     confirm(credential, operator, DeliveryPoint.get_by_id(point.id))
     version = Program.get_by_id(program.id).version
-    with pytest.raises(editing.RemovalBlocked) as refused:
+    with pytest.raises(CatalogError) as refused:
         _publish(program, benefit_period="bimestral")
+    assert [p.path for p in refused.value.problems] == ["benefit.period"]
     text = str(refused.value)
     assert "Periodicidad y calendario de pagos" in text and "periodo 1" in text
     saved = Program.get_by_id(program.id)

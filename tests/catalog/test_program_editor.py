@@ -11,7 +11,13 @@ from portal.catalog import editor
 from portal.catalog.store import engine_catalog
 from portal.models import AuditEvent, Call, DeliveryPoint, Program, ProgramVersion, Requirement
 from tests.conftest import sign_in_as
-from tests.factories import make_agency, make_municipality, make_program, make_staff
+from tests.factories import (
+    make_agency,
+    make_application,
+    make_municipality,
+    make_program,
+    make_staff,
+)
 from tests.support.html import html
 
 NEW = "/oficina/programas/nuevo"
@@ -375,6 +381,21 @@ def test_a_bad_edit_is_refused_on_its_field_and_the_program_is_unchanged(admin, 
     stored = Program.get_by_id(program.id)
     assert (stored.name, stored.version) == (program.name, 1)
     assert not ProgramVersion.select().where(ProgramVersion.program == program).exists()
+
+
+def test_a_draft_that_could_never_be_published_is_refused_when_saved(admin, program):
+    """Replacing a call that already has applications: said on the save (422),
+    no draft written, rather than at publishing after the review."""
+    make_application(program=program)
+    url = f"/oficina/programas/{program.slug}/editor"
+    data = read_form(admin.get(url))
+    data.setlist("calls-0-opens", ["2028-01-01"])
+    data.setlist("calls-0-closes", ["2028-12-31"])
+    response = press(admin, url, data)
+    assert response.status_code == 422
+    assert "ya tienen solicitudes y no se pueden quitar" in html(response).get_text(" ")
+    assert not ProgramVersion.select().where(ProgramVersion.program == program).exists()
+    assert Call.get(Call.program == program).opens == Call.select().first().opens
 
 
 # Who may open the editor ---------------------------------------------------------------
