@@ -121,8 +121,14 @@ STORED = """async () => {
     if (v && typeof v === 'object') return Object.values(v).map(flat).join('|');
     return String(v);
   };
-  const records = await all('records'), meta = await all('meta');
-  return {count: records.length, text: flat(records) + flat(meta)};
+  const keys = name => new Promise(ok => {
+    const r = db.transaction(name).objectStore(name).getAllKeys(); r.onsuccess = () => ok(r.result);
+  });
+  // The catalogs are public (programs, places: a colonia may bear a person's
+  // name); everything else at rest must be unreadable.
+  const records = await all('records'), meta = await all('meta'), names = await keys('meta');
+  const kept = meta.filter((_, i) => names[i] !== 'catalog');
+  return {count: records.length, text: flat(records) + flat(kept), meta: names};
 }"""
 
 
@@ -169,6 +175,7 @@ def test_three_people_registered_offline_are_applied_once_each(
     # At rest, nothing is readable: not the CURPs, not the names.
     stored = page.evaluate(STORED)
     assert stored["count"] == 3
+    assert sorted(stored["meta"]) == ["catalog", "lock"], stored["meta"]
     for person in people:
         assert person["curp"] not in stored["text"]
         assert person["given_names"] not in stored["text"]
