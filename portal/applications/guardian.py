@@ -28,7 +28,7 @@ from peewee import ModelSelect
 from portal.applications import workflow
 from portal.backoffice.audit import Actor
 from portal.citizens import curp as curp_rules
-from portal.citizens import record
+from portal.citizens import record, record_export
 from portal.citizens.record import ChildDetails, NotAChild, age_on
 from portal.eligibility.household import (
     ADULT_AGE,
@@ -284,11 +284,57 @@ def shown_guardian(application: Application, *, whole_curp: bool) -> ShownGuardi
     if application.guardian_id is None:
         return None
     person = Citizen.get_by_id(application.guardian_id)
-    said = GUARDIAN_IS.get(application.guardian_relation, {})
-    relation = said.get(person.sex) or said.get("X") or _l("Tutora o tutor")
     return ShownGuardian(
         person.id,
         person.full_name,
         person.curp if whole_curp else curp_rules.mask(person.curp),
-        str(relation),
+        _guardian_is(application.guardian_relation, person.sex),
     )
+
+
+def _guardian_is(relation: str, sex: str) -> str:
+    said = GUARDIAN_IS.get(relation, {})
+    return str(said.get(sex) or said.get("X") or _l("Tutora o tutor"))
+
+
+def record_rows(citizen: Citizen) -> list[dict[str, Any]]:
+    """Applications made by a guardian for a child, in the record export of
+    either of them (/mis-datos): who applied, for whom, and what the guardian
+    is to the child. Names only: the other person's CURP is theirs."""
+    guardian = Citizen.alias()
+    child = Citizen.alias()
+    rows = (
+        Application.select(
+            Application.folio,
+            Program.name,
+            Application.guardian_relation,
+            guardian.given_names,
+            guardian.first_surname,
+            guardian.second_surname,
+            guardian.sex,
+            child.given_names,
+            child.first_surname,
+            child.second_surname,
+        )
+        .join(Program, on=(Application.program == Program.id))
+        .switch(Application)
+        .join(guardian, on=(Application.guardian == guardian.id))
+        .switch(Application)
+        .join(child, on=(Application.citizen == child.id))
+        .where((Application.guardian == citizen.id) | (Application.citizen == citizen.id))
+        .order_by(Application.id)
+        .tuples()
+    )
+    return [
+        {
+            "folio": folio,
+            "programa": program,
+            "solicita": " ".join(p for p in (g1, g2, g3) if p),
+            "para": " ".join(p for p in (c1, c2, c3) if p),
+            "parentesco": _guardian_is(relation, sex),
+        }
+        for folio, program, relation, g1, g2, g3, sex, c1, c2, c3 in rows
+    ]
+
+
+record_export.more_sections["solicitudes_por_menores"] = record_rows

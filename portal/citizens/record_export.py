@@ -108,6 +108,9 @@ SECTIONS = {
     "applications": _l("Solicitudes"),
     "correction_requests": _l("Solicitudes de corrección"),
     "payment_history": _l("Historial de apoyos"),
+    "solicitudes_por_menores": _l(
+        "Solicitudes de una madre, un padre o tutor por una niña o un niño"
+    ),
     "questionnaire": _l("Respuestas del cuestionario"),
 }
 ITEM_LABELS = {
@@ -132,6 +135,9 @@ ITEM_LABELS = {
     "clave": _l("Clave del estado"),
     "entregado_el": _l("Entregado el"),
     "lugar": _l("Lugar"),
+    "solicita": _l("La solicita"),
+    "para": _l("Para"),
+    "parentesco": _l("Parentesco"),
 }
 CORRECTION_STATUSES = {
     "pendiente": _l("Pendiente"),

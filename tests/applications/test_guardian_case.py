@@ -145,3 +145,30 @@ def test_what_the_guardian_is_to_the_child(app, agency, relation, sex, said):
     shown = guardians.shown_guardian(Application.get_by_id(application.id), whole_curp=False)
     assert shown is not None
     assert (shown.relation, shown.citizen_id) == (said, person.id)
+
+
+def test_the_record_export_of_either_person_lists_the_application_for_the_child(
+    application, guardian
+):
+    """The guardian's and the child's data export both say who applied for whom
+    (names only: neither gets the other's CURP)."""
+    from portal.citizens import record_export
+
+    child = application.citizen
+    for person in (guardian, child):
+        data = record_export.personal_data(person)
+        assert data["solicitudes_por_menores"] == [
+            {
+                "folio": application.folio,
+                "programa": application.program.name,
+                "solicita": "Jorge Luna Paz",
+                "para": child.full_name,
+                "parentesco": "Padre",
+            }
+        ]
+        text = record_export.to_csv(data)
+        assert "Jorge Luna Paz" in text and "Padre" in text
+        other = child if person is guardian else guardian
+        assert other.curp not in text
+    stranger = make_citizen()
+    assert record_export.personal_data(stranger)["solicitudes_por_menores"] == []
