@@ -42,6 +42,7 @@ from portal.eligibility.profile import STUDENT_LEVELS
 from portal.messages import Message, _l
 from portal.models import Application, Citizen, Program
 from portal.web.database import write
+from portal.web.tables import tuples
 
 NAME_MAX = 80
 CHILD_ALREADY_APPLIED = _l(
@@ -323,7 +324,6 @@ def record_rows(citizen: Citizen) -> list[dict[str, Any]]:
         .join(child, on=(Application.citizen == child.id))
         .where((Application.guardian == citizen.id) | (Application.citizen == citizen.id))
         .order_by(Application.id)
-        .tuples()
     )
     return [
         {
@@ -333,7 +333,7 @@ def record_rows(citizen: Citizen) -> list[dict[str, Any]]:
             "para": " ".join(p for p in (c1, c2, c3) if p),
             "parentesco": _guardian_is(relation, sex),
         }
-        for folio, program, relation, g1, g2, g3, sex, c1, c2, c3 in rows
+        for folio, program, relation, g1, g2, g3, sex, c1, c2, c3 in tuples(rows)
     ]
 
 
