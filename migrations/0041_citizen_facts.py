@@ -98,16 +98,16 @@ def up(migrator, db):
         lives_in = TextField(null=True)
         birth_date = DateField()
         sex = CharField(max_length=1)
-        household_size = FloatField(null=True)
-        household_income_monthly = FloatField(null=True)
+        household_size = DoubleField(null=True)
+        household_income_monthly = DoubleField(null=True)
         student_level = TextField(null=True)
         employment = TextField(null=True)
         disability = BooleanField(null=True)
         indigenous = BooleanField(null=True)
         pregnant = BooleanField(null=True)
         children = IntegerField(null=True)
-        youngest_child = FloatField(null=True)
-        eldest_child = FloatField(null=True)
+        youngest_child = DoubleField(null=True)
+        eldest_child = DoubleField(null=True)
 
         class Meta:
             database = db

@@ -11,7 +11,7 @@ from peewee import (
     CharField,
     DateField,
     DateTimeField,
-    FloatField,
+    DoubleField,
     ForeignKeyField,
     IntegerField,
     ModelSelect,
@@ -111,8 +111,8 @@ class CitizenFacts(BaseModel):
     lives_in = TextField(null=True)
     birth_date = DateField()
     sex = CharField(max_length=1)
-    household_size = FloatField(null=True)
-    household_income_monthly = FloatField(null=True)
+    household_size = DoubleField(null=True)
+    household_income_monthly = DoubleField(null=True)
     student_level = TextField(null=True)
     employment = TextField(null=True)
     disability = BooleanField(null=True)
@@ -121,8 +121,8 @@ class CitizenFacts(BaseModel):
     # The children's ages as the conditions on them read them: how many (NULL:
     # not answered; 0: none), the youngest and the eldest.
     children = IntegerField(null=True)
-    youngest_child = FloatField(null=True)
-    eldest_child = FloatField(null=True)
+    youngest_child = DoubleField(null=True)
+    eldest_child = DoubleField(null=True)
 
     class Meta:
         table_name = "citizen_facts"
