@@ -287,7 +287,7 @@ def create_personas(path: Path = PERSONAS_FILE) -> int:
     with write():
         for persona in load_personas(path):
             claims = persona["claims"]
-            _, was_created = Citizen.get_or_create(
+            citizen, was_created = Citizen.get_or_create(
                 curp=claims["curp"],
                 defaults={
                     "given_names": claims["given_name"],
@@ -299,6 +299,8 @@ def create_personas(path: Path = PERSONAS_FILE) -> int:
                     "origin": "digital_id",
                 },
             )
+            if was_created:
+                facts.keep([citizen.id])  # the rule preview counts them too
             created += was_created
     return created
 

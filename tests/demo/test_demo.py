@@ -20,6 +20,7 @@ from portal.models import (
     ApplicationEvent,
     AuditEvent,
     Citizen,
+    CitizenFacts,
     Delivery,
     DeliveryDate,
     Enrollment,
@@ -58,6 +59,8 @@ def test_demo_data_command_is_idempotent_and_covers_every_role(app):
     second = runner.invoke(args=["demo-data", "--citizens", str(SMALL)])
     assert second.exit_code == 0, second.output
     assert counts() == before
+    # Every person of the demo, the personas included, is in the rule preview's facts.
+    assert CitizenFacts.select().count() == Citizen.select().count()
     assert {s.role for s in StaffUser.select()} == set(STAFF_ROLES)
     for agency in Agency.select():
         roles = {s.role for s in StaffUser.select().where(StaffUser.agency == agency)}
