@@ -25,6 +25,7 @@ from portal.applications import assistance
 from portal.applications.folio import ALPHABET
 from portal.backoffice.audit import Actor, record
 from portal.citizens import facts
+from portal.citizens import record as record_store
 from portal.eligibility.profile import ProfileError, parse_profile
 from portal.messages import _l
 from portal.models import Citizen, Enrollment, Program, ResumeCode, utcnow
@@ -115,6 +116,28 @@ def answer_at_counter(
         )
         assistance.note(citizen_id, actor, Assistance.CUESTIONARIO)
     return citizen
+
+
+def merge_at_counter(
+    citizen: Citizen, answers: Mapping[str, Any], actor: Actor, *, request_id: str = ""
+) -> bool:
+    """Answers staff took down with the person away from the counter (a brigade's
+    record): folded into the record as a sign-in folds them
+    (``record.merge_answers``), audited and noted like :func:`answer_at_counter`
+    when anything changed. Whether it did."""
+    with write():
+        if not record_store.merge_answers(citizen, answers):
+            return False
+        record(
+            AuditAction.COUNTER_QUESTIONNAIRE,
+            actor,
+            object_type="ciudadano",
+            object_id=citizen.id,
+            details={"campos": sorted(answers)},
+            request_id=request_id,
+        )
+        assistance.note(citizen.id, actor, Assistance.CUESTIONARIO)
+    return True
 
 
 def new_code() -> str:

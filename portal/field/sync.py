@@ -31,7 +31,6 @@ from typing import Any
 
 from peewee import IntegrityError
 
-from portal.applications import assistance
 from portal.applications import workflow as apps
 from portal.applications.storage import Storage
 from portal.applications.uploads import CleanFile, UploadRejected, inspect_upload
@@ -42,13 +41,13 @@ from portal.citizens import id_documents
 from portal.citizens import record as citizens
 from portal.citizens.phones import PhoneError, normalise_phone
 from portal.eligibility import flow as questionnaire
-from portal.eligibility.answers import identity_answers
+from portal.eligibility.answers import identity_answers, merge_at_counter
 from portal.eligibility.profile import AnswerError, profile_to_json
 from portal.field.models import APPLIED, CONFLICT, DISCARDED, FieldFile, FieldSubmission
 from portal.messages import _l
 from portal.models import Call, Citizen, Program, Requirement, StaffUser, utcnow
 from portal.territory import addresses
-from portal.vocabulary import Assistance, AuditAction, Role
+from portal.vocabulary import AuditAction, Role
 from portal.web.database import locked, write
 
 # The kinds of conflict, as the device and the pages name them.
@@ -644,16 +643,7 @@ def _apply(
             request_id=request_id,
         )
     answers = {k: v for k, v in checked.answers.items() if k not in identity_answers(citizen)}
-    if citizens.merge_answers(citizen, answers):
-        record(
-            AuditAction.COUNTER_QUESTIONNAIRE,
-            actor,
-            object_type="ciudadano",
-            object_id=citizen.id,
-            details={"campos": sorted(answers)},
-            request_id=request_id,
-        )
-        assistance.note(citizen.id, actor, Assistance.CUESTIONARIO)
+    merge_at_counter(citizen, answers, actor, request_id=request_id)
     if checked.program is None:
         return citizen.id, None
     application = _file(citizen, checked, data, context, choice=choice)

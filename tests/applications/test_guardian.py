@@ -320,8 +320,8 @@ def test_a_double_post_creates_one_application(login, guardian, program):
 def test_curp_attempts_are_rate_limited(login, guardian, program):
     client = login(guardian)
     for _ in range(10):
-        assert apply(client, program, form("XXXX")).status_code == 422
-    assert apply(client, program, form("XXXX")).status_code == 429
+        assert apply(client, program, form("NO-ES-CURP")).status_code == 422
+    assert apply(client, program, form("NO-ES-CURP")).status_code == 429
 
 
 # Properties -----------------------------------------------------------------
