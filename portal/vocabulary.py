@@ -96,6 +96,9 @@ class Role(StrEnum):
 STAFF_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 # Roles of the state itself, not of one agency: their accounts have no agency.
 STATE_ROLES: tuple[str, ...] = (Role.ADMIN_ESTATAL, Role.SECRETARIA, Role.VENTANILLA_ESTATAL)
+# Who serves every agency's programs at the counter (and on brigades); other
+# counter staff serve their own agency's.
+SERVE_EVERY_AGENCY: tuple[str, ...] = (Role.ADMIN_ESTATAL, Role.VENTANILLA_ESTATAL)
 
 
 class SubmissionStatus(StrEnum):

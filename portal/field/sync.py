@@ -47,7 +47,7 @@ from portal.field.models import APPLIED, CONFLICT, DISCARDED, FieldFile, FieldSu
 from portal.messages import _l
 from portal.models import Call, Citizen, Program, Requirement, StaffUser, utcnow
 from portal.territory import addresses
-from portal.vocabulary import AuditAction, Role
+from portal.vocabulary import SERVE_EVERY_AGENCY, AuditAction, Role
 from portal.web.database import locked, write
 
 # The kinds of conflict, as the device and the pages name them.
@@ -160,7 +160,7 @@ def check_uuid(raw: Any) -> str:
 
 def serves_program(staff: StaffUser, program: Program) -> bool:
     """The state counter serves every agency's programs; the others, their own."""
-    if staff.role in (Role.VENTANILLA_ESTATAL, Role.ADMIN_ESTATAL):
+    if staff.role in SERVE_EVERY_AGENCY:
         return True
     return program.agency_id == staff.agency_id
 

@@ -14,7 +14,7 @@ from flask import abort, g, request
 from flask_login import current_user
 
 from portal.backoffice import audit
-from portal.vocabulary import Role
+from portal.vocabulary import SERVE_EVERY_AGENCY, Role
 
 # Deeper pages than this are empty anyway; the bound keeps OFFSET in range.
 
@@ -50,7 +50,7 @@ def agency_scope(query, agency_field):
 def serves_every_agency() -> bool:
     """The state counter (and state admins) serve every agency's programs at
     the counter; an agency's counter staff serve only their own."""
-    return current_user.role in (Role.ADMIN_ESTATAL, Role.VENTANILLA_ESTATAL)
+    return current_user.role in SERVE_EVERY_AGENCY
 
 
 def counter_scope(query, agency_field):
