@@ -35,7 +35,7 @@ from portal.field import catalogs, sync
 from portal.field.forms import ResolveForm
 from portal.field.texts import device_texts
 from portal.messages import _l
-from portal.models import utcnow
+from portal.rights.holidays import local_today
 from portal.web.assets import asset
 from portal.web.auth import staff_required
 from portal.web.htmx import render
@@ -51,7 +51,7 @@ STATUS = {sync.APPLIED: 200, sync.DISCARDED: 200, sync.CONFLICT: 409}
 def _context() -> sync.Context:
     return sync.Context(
         staff=current_user._get_current_object(),
-        today=utcnow().date(),
+        today=local_today(),
         storage=get_storage(),
         max_bytes=max_upload_bytes(current_app.config),
         folio_prefix=current_app.config["FOLIO_PREFIX"],
@@ -113,7 +113,7 @@ def session_token():
 @staff_required(*sync.FIELD_STAFF)
 def catalog():
     body, etag = catalogs.encode(
-        catalogs.catalog_for(current_user, utcnow().date(), current_app.config["MAX_UPLOAD_MB"])
+        catalogs.catalog_for(current_user, local_today(), current_app.config["MAX_UPLOAD_MB"])
     )
     if request.if_none_match.contains(etag.strip('"')):
         response = current_app.response_class(status=304)

@@ -70,8 +70,8 @@ from portal.models import (
     Municipality,
     Program,
     Requirement,
-    utcnow,
 )
+from portal.rights.holidays import local_today
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import ConsentPurpose, Role, ViewReason
 from portal.web.auth import staff_required
@@ -242,7 +242,7 @@ def _person_page(citizen: Citizen, check_form: IdentityCheckForm, refused: str =
     application was refused, shown on the program field (422)."""
     verified = session.get(VERIFIED) == citizen.id
     apply_form = AssistedApplyForm(formdata=None, idempotency_key=uuid.uuid4().hex)
-    today = utcnow().date()
+    today = local_today()
     apply_form.program.choices = [program_choice(p) for p in open_programs(today)]
     if refused:
         apply_form.program.errors = [refused]
@@ -307,7 +307,7 @@ def apply_for_child():
     citizen's own flow, with this staff member as the one who assisted."""
     guardian = verified_citizen()
     form = CounterChildForm()
-    today = utcnow().date()
+    today = local_today()
     form.program.choices = [program_choice(p) for p in open_programs(today)]
     if request.method == "POST":
         valid = form.validate()  # the token, a program served here today, the key
