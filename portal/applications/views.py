@@ -10,7 +10,6 @@ import datetime as dt
 import uuid
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField
@@ -36,6 +35,7 @@ from portal.citizens.forms import phone_number
 from portal.eligibility.household import HouseholdError
 from portal.eligibility.missing import ASKED_TO_APPLY
 from portal.messages import Message, _l
+from portal.messages import gettext as _
 from portal.models import Application, Citizen, Document, Notice, Program, Requirement
 from portal.territory import corrections
 from portal.vocabulary import ApplicationStatus as S

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -35,6 +34,7 @@ from portal.appointments.slots import OFFICE, POINT, AppointmentError, Place
 from portal.backoffice import audit
 from portal.catalog.models import DeliveryPoint, Program
 from portal.citizens import curp as curp_rules
+from portal.messages import gettext as _
 from portal.models import Application, Citizen
 from portal.vocabulary import ApplicationStatus, Role, ViewReason
 from portal.web.auth import citizen_required, staff_required

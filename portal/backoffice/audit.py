@@ -21,7 +21,7 @@ from portal.models import Agency, AuditEvent, StaffUser, utcnow
 from portal.vocabulary import ActorKind, AuditAction, ViewReason
 from portal.web.database import is_sqlite, write
 from portal.web.extensions import db
-from portal.web.tables import Prepared
+from portal.web.tables import Prepared, PreparedInsert
 
 GENESIS = "0" * 64
 # A lock id of our own for pg_advisory_xact_lock: serialises appends to the chain.
@@ -149,12 +149,16 @@ _LAST_HASH = Prepared(
 )
 
 
+_INSERT = PreparedInsert(AuditEvent)
+
+
 def _append(entry: dict) -> AuditEvent:
     """Chain ``entry`` after the last one, in the caller's transaction."""
     if not is_sqlite():
         db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK,))
     prev = next((h for (h,) in _LAST_HASH()), GENESIS)
-    return AuditEvent.create(**entry, prev_hash=prev, hash=_digest(prev, _fields(entry)))
+    row = {**entry, "prev_hash": prev, "hash": _digest(prev, _fields(entry))}
+    return AuditEvent(id=_INSERT(**row), **row)
 
 
 # Who saw a person's record ---------------------------------------------------------

@@ -3,7 +3,6 @@ else posted (status, agency on a review form) is never read."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -32,6 +31,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.citizens.forms import ProfileForm
 from portal.eligibility import household, member_fields
 from portal.eligibility.profile import SLUG_RE
+from portal.messages import _l
 from portal.models import STAFF_ROLES
 from portal.vocabulary import STATE_ROLES
 from portal.vocabulary import ApplicationStatus as S

@@ -36,6 +36,7 @@ from portal.web.i18n import (
     select_locale,
     tag,
 )
+from portal.web.pagecache import KeptForSeconds
 
 # A language is offered to people (the switch in the footer) once some program
 # has at least these texts in it: a stray field is not yet a translation.
@@ -157,6 +158,13 @@ def reason(slug: str, spanish: str) -> Localized:
     return pick(spanish, blocks, spanish)
 
 
+# Every page's footer offers the languages; whether the catalog changed (a
+# statement on the programs table) is asked at most once per
+# ``PAGE_CACHE_SECONDS`` for it: a language whose texts were just entered is
+# offered within those seconds, as a cached public page would show it.
+_offered = KeptForSeconds(lambda: _cache.languages())
+
+
 def offered_languages() -> list[tuple[str, str, str]]:
     """(code, name, BCP 47 tag) of each language the switch offers: those with the
     interface translated, and those in which some program has its name and summary.
@@ -164,7 +172,7 @@ def offered_languages() -> list[tuple[str, str, str]]:
     Every page's footer asks; a page about a database that cannot be read (an
     error page) still offers the interface's languages."""
     try:
-        translated = _cache.languages()
+        translated = _offered.get()
     except (DatabaseError, InterfaceError):
         translated = frozenset()
     return [

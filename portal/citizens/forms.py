@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
@@ -18,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.citizens.phones import PhoneError, normalise_phone
+from portal.messages import _l
 from portal.territory.forms import AddressForm
 from portal.web.forms import BaseForm
 

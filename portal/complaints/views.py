@@ -17,7 +17,6 @@ import io
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -35,6 +34,8 @@ from portal.backoffice.views import shared as staff
 from portal.complaints import desk
 from portal.complaints.forms import AnswerForm, AssignForm, ComplaintForm, FollowForm
 from portal.complaints.models import Complaint
+from portal.messages import _l
+from portal.messages import gettext as _
 from portal.models import Citizen, Program, StaffUser
 from portal.rights.holidays import CalendarGap, local_today
 from portal.transparency.public import suppress
@@ -396,7 +397,9 @@ def assign(folio: str):
         assignee = StaffUser.get_or_none(StaffUser.id == form.assignee.data)
         try:
             if assignee is None:
-                raise desk.ComplaintRefused(_("Elija a una persona de la dependencia."), "assignee")
+                raise desk.ComplaintRefused(
+                    _l("Elija a una persona de la dependencia."), "assignee"
+                )
             desk.assign(folio, current_user, assignee, request_id=g.request_id)
         except desk.ComplaintRefused as refused:
             _add_error(form, "assignee", str(refused))

@@ -26,7 +26,6 @@ from typing import Any
 
 from flask import abort, redirect, request, session, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
 
 from portal.catalog import amounts, content
@@ -37,6 +36,7 @@ from portal.eligibility import household as household_store
 from portal.eligibility.engine import Status
 from portal.eligibility.profile import DONT_KNOW, FIELDS, NONE_OF_THEM, AnswerError, profile_to_json
 from portal.eligibility.questions import DONT_KNOW_LABEL, Question, load_questions, next_question
+from portal.messages import gettext as _
 from portal.models import Citizen
 from portal.web.forms import BaseForm
 from portal.web.htmx import render

@@ -6,8 +6,9 @@ questionnaire's own."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectChoice, SelectField
+
+from portal.messages import _l
 
 # Up to upper secondary: what a child can be studying.
 SCHOOL_LEVELS = (

@@ -14,14 +14,14 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import RadioField, SelectChoice, StringField
 
 from portal.applications import workflow as apps
 from portal.eligibility import answers as store
 from portal.eligibility import flow, household, member_fields, missing
+from portal.messages import _l
+from portal.messages import gettext as _
 from portal.models import Citizen, Program
 from portal.web.auth import citizen_required, is_citizen
 from portal.web.forms import BaseForm

@@ -25,7 +25,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -35,6 +34,7 @@ from portal.field import catalogs, sync
 from portal.field.forms import ResolveForm
 from portal.field.texts import device_texts
 from portal.messages import _l
+from portal.messages import gettext as _
 from portal.rights.holidays import local_today
 from portal.web.assets import asset
 from portal.web.auth import staff_required

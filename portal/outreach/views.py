@@ -9,8 +9,6 @@ The counter takes the same consent down for people without a digital ID
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
@@ -19,6 +17,8 @@ from wtforms.validators import InputRequired
 from portal.backoffice.audit import Actor
 from portal.citizens import consents
 from portal.citizens.views.profile import needs_privacy
+from portal.messages import _l
+from portal.messages import gettext as _
 from portal.vocabulary import ConsentPurpose
 from portal.web.auth import citizen_required
 from portal.web.forms import BaseForm

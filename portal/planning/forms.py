@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from portal.messages import _l
 from portal.planning.goals import MAX_NAME
 from portal.web.forms import BaseForm
 

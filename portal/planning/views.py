@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal.backoffice.views import shared as staff
+from portal.messages import gettext as _
 from portal.models import Agency, Municipality, Program
 from portal.planning import budget as budgets
 from portal.planning import goals as mir

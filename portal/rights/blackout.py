@@ -18,12 +18,10 @@ the period is set.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, g, has_app_context, has_request_context
+from flask import g, has_request_context
 
 from portal.backoffice import audit
 from portal.backoffice.audit import Actor
@@ -32,7 +30,7 @@ from portal.models import BlackoutPeriod, Call, Citizen, Municipality, utcnow
 from portal.rights.holidays import local_today
 from portal.vocabulary import AuditAction
 from portal.web.database import write
-from portal.web.extensions import db
+from portal.web.pagecache import KeptForSeconds
 from portal.web.tables import Prepared, Slot
 
 PERIOD_OBJECT = "veda"
@@ -77,40 +75,12 @@ _UPCOMING = Prepared(
 )
 
 
-class _KeptPeriods:
-    """The periods not yet over, read at most once per ``PAGE_CACHE_SECONDS``
-    per process: every page shows the banner and legend of the period in
-    force, and asking the database on each request was one more round trip
-    per page. A period set or withdrawn here is seen at once in this process
-    (:func:`forget_periods`); other processes see it within the same seconds
-    a cached public page may be old."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.key: tuple | None = None
-        self.rows: list[tuple] = []
-        self.read_at = 0.0
-
-    def rows_for(self, on: dt.date) -> list[tuple]:
-        seconds = current_app.config.get("PAGE_CACHE_SECONDS", 0) if has_app_context() else 0
-        if seconds <= 0:
-            return list(_UPCOMING(on=on))
-        key = (on, id(db.obj))
-        now = time.monotonic()
-        with self.lock:
-            if self.key == key and now - self.read_at < seconds:
-                return self.rows
-        rows = list(_UPCOMING(on=on))
-        with self.lock:
-            self.key, self.rows, self.read_at = key, rows, now
-        return rows
-
-    def forget(self) -> None:
-        with self.lock:
-            self.key = None
-
-
-_kept = _KeptPeriods()
+# The periods not yet over, read at most once per ``PAGE_CACHE_SECONDS`` per
+# process: every page shows the banner and legend of the period in force, and
+# asking the database on each request was one more round trip per page. A
+# period set or withdrawn here is seen at once in this process
+# (:func:`forget_periods`).
+_kept = KeptForSeconds(lambda on: list(_UPCOMING(on=on)))
 
 
 def forget_periods() -> None:
@@ -121,7 +91,7 @@ def forget_periods() -> None:
 def in_force(on: dt.date | None = None, municipality_code: str | None = None) -> Blackout | None:
     """The period in force on ``on`` for the whole state or ``municipality_code``."""
     on = on or local_today()
-    for period_id, election, starts, ends, municipality, withdrawn_at in _kept.rows_for(on):
+    for period_id, election, starts, ends, municipality, withdrawn_at in _kept.get(on):
         if (
             withdrawn_at is None
             and starts <= on

@@ -15,7 +15,6 @@ from datetime import date
 from typing import Any, cast
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import DatabaseError
 
@@ -26,6 +25,7 @@ from portal.backoffice.forms import ConfirmForm
 from portal.backoffice.views import shared as staff
 from portal.citizens.curp import CurpError
 from portal.citizens.id_documents import IdNumberError
+from portal.messages import gettext as _
 from portal.models import ArcoRequest, BlackoutPeriod, Citizen, Municipality
 from portal.rights import arco, blackout
 from portal.rights.forms import ArcoForm, ArcoResponseForm, BlackoutForm, CounterArcoForm

@@ -42,13 +42,13 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from peewee import fn
 from rapidfuzz import fuzz
 
 from portal.applications import workflow as apps
 from portal.backoffice import audit
 from portal.citizens import curp as curp_rules
+from portal.messages import _l
 from portal.models import (
     LIVE_STATUSES,
     Application,

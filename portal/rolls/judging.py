@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from flask_babel import lazy_gettext as _l
-
 from portal.citizens import curp as curp_mod
 from portal.eligibility.engine import predicate
 from portal.eligibility.profile import age_on
+from portal.messages import _l
 from portal.models import Municipality, Program
 from portal.rolls.reading import clean_name, date_cache, normalize_text, parse_date
 from portal.territory.matching import PlaceIndex, match, place_index

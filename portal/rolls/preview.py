@@ -39,9 +39,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from portal.backoffice.audit import Actor, record
+from portal.messages import _l
 from portal.models import ImportBatch
 from portal.rolls import pipeline, writing
 from portal.rolls.duplicates import Person, reason_for, swapped_day_and_month

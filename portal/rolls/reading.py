@@ -22,7 +22,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
-from flask_babel import lazy_gettext as _l
+from portal.messages import _l
 
 # Canonical column -> header variants, compared after normalize_text().
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {

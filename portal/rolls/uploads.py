@@ -18,9 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from flask_babel import lazy_gettext as _l
-
 from portal.applications.storage import StorageError
+from portal.messages import _l
 from portal.models import ImportBatch, Program, utcnow
 from portal.rolls import preview, writing
 from portal.rolls.files import roll_files

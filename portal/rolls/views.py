@@ -22,7 +22,6 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
@@ -32,6 +31,7 @@ from wtforms.validators import Optional, Regexp
 
 from portal.backoffice import audit
 from portal.backoffice.views.shared import keyset_page, seeker
+from portal.messages import gettext as _
 from portal.models import DuplicateCandidate, ImportBatch, Program
 from portal.rolls import duplicates, federal, preview, tasks, uploads, writing
 from portal.rolls.reading import HEADER_ALIASES, RollError

@@ -53,10 +53,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from peewee import ForeignKeyField, fn
 
 from portal.citizens import facts
+from portal.messages import _l
 from portal.models import (
     Citizen,
     CitizenFacts,

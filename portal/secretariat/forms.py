@@ -5,12 +5,12 @@ Whether a choice exists or a date makes sense is the domain's to say
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from portal.messages import _l
 from portal.planning.forms import NumberField
 from portal.rights.forms import DayField
 from portal.secretariat.calendar import MAX_TITLE

@@ -10,7 +10,6 @@ to the agency: another agency's obligation answers 404, like a missing one.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -23,6 +22,7 @@ from portal.applications.uploads import (
 )
 from portal.backoffice.audit import Actor
 from portal.backoffice.views.shared import record as record_staff
+from portal.messages import gettext as _
 from portal.models import Agency, Program
 from portal.planning import progress
 from portal.secretariat import calendar, inbox, messaging, validation

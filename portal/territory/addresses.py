@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
+from portal.messages import _l
 from portal.territory import catalog
 
 # Norma Técnica sobre Domicilios Geográficos (DOF 12-11-2010), catálogo de

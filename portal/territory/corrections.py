@@ -15,8 +15,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
+from portal.messages import _l
 from portal.territory import catalog
 from portal.territory.addresses import Address, problems
 

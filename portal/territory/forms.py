@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 
 from portal.catalog import geography as geo
+from portal.messages import _l
 from portal.territory import catalog
 from portal.territory.addresses import (
     ROAD_TYPES,

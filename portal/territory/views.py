@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from portal.messages import gettext as _
 from portal.territory import maps, nearby
 from portal.territory.forms import NearbyForm
 from portal.web.auth import is_citizen

@@ -7,12 +7,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.messages import _l
+from portal.messages import gettext as _
 from portal.web.htmx import render
 from portal.web.redirects import safe_next
 from portal.web.sessions import read_only_error

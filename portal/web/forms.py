@@ -9,10 +9,11 @@ from typing import Any
 
 from babel import support
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path
+
+from portal.messages import gettext as _
 
 
 def strip(value: Any) -> Any:

@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, g, request, session
+from flask import Response, current_app, g, has_app_context, request, session
 from flask_login import current_user
 
 MAX_PAGES = 512
@@ -116,6 +116,42 @@ def keep(response: Response) -> Response:
         key, ttl = wanted
         cache().put(key, ttl, response)
     return response
+
+
+class KeptForSeconds:
+    """A value every page reads, read again at most once per ``PAGE_CACHE_SECONDS``
+    per process and database (the electoral blackout periods, the languages the
+    catalog is translated into). What this process changes it forgets at once
+    (:meth:`forget`); other processes see the change within the seconds a
+    cached public page may be old. With ``PAGE_CACHE_SECONDS=0`` (tests, the
+    pages' own cost in the benches) ``read`` runs every time."""
+
+    def __init__(self, read: Callable[..., Any]) -> None:
+        self._read = read
+        self._lock = threading.Lock()
+        self._key: tuple | None = None
+        self._value: Any = None
+        self._read_at = 0.0
+
+    def get(self, *key: Any) -> Any:
+        from portal.web.extensions import db
+
+        seconds = current_app.config.get("PAGE_CACHE_SECONDS", 0) if has_app_context() else 0
+        if seconds <= 0:
+            return self._read(*key)
+        full = (id(db.obj), *key)
+        now = time.monotonic()
+        with self._lock:
+            if self._key == full and now - self._read_at < seconds:
+                return self._value
+        value = self._read(*key)
+        with self._lock:
+            self._key, self._value, self._read_at = full, value, now
+        return value
+
+    def forget(self) -> None:
+        with self._lock:
+            self._key = None
 
 
 def init_app(app) -> None:

@@ -14,6 +14,7 @@ from portal.models import AuditEvent, BlackoutPeriod, Call, Notice
 from portal.rights import blackout
 from portal.rights.holidays import local_today
 from portal.vocabulary import AuditAction
+from portal.web import pagecache
 from tests.factories import (
     make_application,
     make_citizen,
@@ -75,7 +76,7 @@ def test_periods_are_read_once_per_page_cache_time_and_a_change_here_is_seen_at_
     # for PAGE_CACHE_SECONDS instead of asking the database each time.
     app.config["PAGE_CACHE_SECONDS"] = 10
     clock = [1000.0]
-    monkeypatch.setattr(blackout.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: clock[0])
     reads = []
     real = blackout._UPCOMING
     monkeypatch.setattr(blackout, "_UPCOMING", lambda **k: reads.append(k) or real(**k))

@@ -102,3 +102,37 @@ def test_memory_is_bounded_by_the_number_of_pages():
         cache.put(("/", n), 10, Response(b"x"))
     assert len(cache) == 3
     assert cache.get(("/", 9)) is not None and cache.get(("/", 0)) is None
+
+
+def test_a_kept_value_is_read_once_per_page_cache_time_and_database(app, monkeypatch):
+    clock = [500.0]
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: clock[0])
+    reads = []
+    kept = pagecache.KeptForSeconds(lambda *key: reads.append(key) or len(reads))
+    app.config["PAGE_CACHE_SECONDS"] = 0  # off: read every time
+    assert [kept.get("a"), kept.get("a")] == [1, 2]
+    app.config["PAGE_CACHE_SECONDS"] = 10
+    assert [kept.get("a"), kept.get("a")] == [3, 3]
+    assert kept.get("b") == 4  # another key is another read
+    clock[0] += 11
+    assert kept.get("b") == 5  # older than the page cache's seconds
+    kept.forget()
+    assert kept.get("b") == 6
+    assert reads == [("a",), ("a",), ("a",), ("b",), ("b",), ("b",)]
+
+
+def test_the_footer_asks_the_catalog_once_per_page_cache_time(app, client, monkeypatch):
+    """Whether the catalog changed (the languages its programs are translated
+    into) is asked once per PAGE_CACHE_SECONDS, not on every page."""
+    from portal.catalog import content, store
+
+    app.config["PAGE_CACHE_SECONDS"] = 10
+    content._offered.forget()
+    asked = []
+    real = store._fingerprint
+    monkeypatch.setattr(store, "_fingerprint", lambda: asked.append(1) or real())
+    for _ in range(3):  # a page with a form: never served from the page cache
+        page = client.get("/cuestionario/pregunta/household_size")
+        assert page.status_code == 200 and b"English" in page.data
+    assert len(asked) == 1
+    content._offered.forget()

@@ -133,3 +133,39 @@ def test_prepared_values_are_converted_like_peewee_converts_them(rows):
     # Another length of list is built once more and gives its own rows.
     assert list(SINCE(ids=[later.id], since=long_ago)) == [(later.id,)]
     assert list(SINCE(ids=[*ids, 10**9], since=long_ago)) == [(application.id,), (later.id,)]
+
+
+def test_a_prepared_insert_writes_what_create_writes(app):
+    """Every column type (text, integer, null, datetime, JSON) converted as
+    peewee converts it, the new id returned, the statement built once."""
+    from portal.backoffice.models import AuditEvent
+
+    insert = tables.PreparedInsert(AuditEvent)
+    when = dt.datetime(2026, 12, 4, 1, 2, 3, 456789)
+    values = {
+        "created_at": when,
+        "actor_kind": "personal",
+        "actor_id": 7,
+        "role": "revisor",
+        "agency_id": None,
+        "object_type": "solicitud",
+        "object_id": "VU-1",
+        "action": "caso_visto",
+        "outcome": "ok",
+        "request_id": "r1",
+        "details": {"motivo": "revisión", "n": [1, 2]},
+        "prev_hash": "0" * 64,
+    }
+    ids = [insert(**values, hash=f"{n:064x}") for n in range(3)]
+    created = AuditEvent.create(**values, hash="f" * 64)
+    assert len(insert._built) == 1
+    assert ids == sorted(set(ids)) and created.id == ids[-1] + 1
+    written = AuditEvent.get_by_id(ids[0]).__data__
+    expected = AuditEvent.get_by_id(created.id).__data__
+    for key in ("id", "hash"):
+        written.pop(key), expected.pop(key)
+    assert written == expected
+    assert written["created_at"] == when and written["details"] == {
+        "motivo": "revisión",
+        "n": [1, 2],
+    }

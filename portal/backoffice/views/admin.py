@@ -14,7 +14,6 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from peewee import JOIN, fn
 from wtforms.fields.choices import SelectChoice
@@ -33,6 +32,7 @@ from portal.catalog import editing as program_admin
 from portal.catalog import versions
 from portal.catalog.forms import translation_form
 from portal.catalog.schema import CatalogError
+from portal.messages import gettext as _
 from portal.models import (
     Agency,
     AuditEvent,

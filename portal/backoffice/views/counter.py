@@ -28,7 +28,6 @@ from datetime import date
 from typing import NoReturn
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.file import FileField
 from wtforms.fields.choices import SelectChoice
@@ -63,6 +62,7 @@ from portal.citizens.record import ChildDetails
 from portal.eligibility import flow as questionnaire_flow
 from portal.eligibility.household import HouseholdError, Member
 from portal.eligibility.profile import FIELDS
+from portal.messages import gettext as _
 from portal.models import (
     Agency,
     Application,

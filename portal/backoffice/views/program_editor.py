@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -19,6 +18,7 @@ from portal.catalog import editor, versions
 from portal.catalog import preview as rule_preview
 from portal.catalog.editor import SendBackForm
 from portal.catalog.schema import CatalogError
+from portal.messages import gettext as _
 from portal.models import Agency, DeliveryPoint, Program, ProgramVersion
 from portal.vocabulary import Role
 from portal.web.auth import staff_required

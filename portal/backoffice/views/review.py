@@ -16,7 +16,6 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN, SQL
 from wtforms.fields.choices import SelectChoice
@@ -40,6 +39,7 @@ from portal.backoffice.forms import (
 from portal.backoffice.views import queue_query as queues
 from portal.backoffice.views import shared as staff
 from portal.citizens import curp
+from portal.messages import gettext as _
 from portal.models import (
     Agency,
     Application,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.backoffice import audit, staff
 from portal.backoffice.audit import ANONYMOUS, Actor
 from portal.citizens.forms import StaffLoginForm
+from portal.messages import gettext as _
 from portal.web.auth import is_staff, sign_in, sign_out, staff_required
 from portal.web.htmx import render
 from portal.web.kiosk import DEVICE_COOKIE, device_marker, is_kiosk, set_device_cookie

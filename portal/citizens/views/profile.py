@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -20,6 +19,7 @@ from portal.citizens import record as citizens
 from portal.citizens import record_export
 from portal.citizens.forms import CorrectionForm, PrivacyForm, ProfileForm, correctable_fields
 from portal.messages import _l
+from portal.messages import gettext as _
 from portal.models import Citizen, Municipality
 from portal.rights import arco
 from portal.rights import privacy as privacy_versions

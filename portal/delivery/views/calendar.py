@@ -6,14 +6,14 @@ from the queue (portal/delivery/calendar.py)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.delivery import calendar, periods
+from portal.messages import _l
+from portal.messages import gettext as _
 from portal.models import DeliveryPoint, Municipality, Program
 from portal.vocabulary import Role
 from portal.web.auth import staff_required

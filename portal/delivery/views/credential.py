@@ -10,13 +10,13 @@ the JWK set delivery points check signatures with, even offline.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.applications import guardian as guardians
 from portal.config import ConfigError
 from portal.delivery import credentials
 from portal.delivery import handover as delivery
+from portal.messages import gettext as _
 from portal.models import Application, Credential
 from portal.vocabulary import ApplicationStatus as S
 from portal.web.auth import citizen_required

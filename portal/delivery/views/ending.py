@@ -5,14 +5,14 @@ a supervisor or the agency's administrator picks the cause from the catalog
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from portal.delivery import ending
+from portal.messages import _l
+from portal.messages import gettext as _
 from portal.models import Application, Program
 from portal.vocabulary import Role
 from portal.web.auth import staff_required

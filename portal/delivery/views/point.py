@@ -14,8 +14,6 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -26,6 +24,8 @@ from portal.backoffice.audit import record_view
 from portal.delivery import handover as delivery
 from portal.delivery import periods
 from portal.delivery.views.credential import public_key
+from portal.messages import _l
+from portal.messages import gettext as _
 from portal.models import Application, Credential, Delivery, DeliveryPoint, Program
 from portal.vocabulary import Role, ViewReason
 from portal.web.auth import is_staff, staff_required

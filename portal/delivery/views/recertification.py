@@ -10,8 +10,6 @@ another's folio or due date answers 404.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField
 from wtforms import TextAreaField
@@ -26,6 +24,8 @@ from portal.applications.uploads import (
 )
 from portal.backoffice.audit import Actor, record_view
 from portal.delivery import recertification as renewals
+from portal.messages import _l
+from portal.messages import gettext as _
 from portal.models import Application, Citizen, Program
 from portal.web.auth import citizen_required, staff_required
 from portal.web.errors import keep_place_on_413

@@ -13,8 +13,6 @@ shows the new one.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -23,6 +21,8 @@ from wtforms.validators import DataRequired
 from portal.applications.folio import FolioError, validate_folio
 from portal.backoffice.audit import record_view
 from portal.delivery import handover as delivery
+from portal.messages import _l
+from portal.messages import gettext as _
 from portal.models import Application, Credential, Program
 from portal.vocabulary import Role, ViewReason
 from portal.web.auth import staff_required
