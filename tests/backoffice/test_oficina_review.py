@@ -39,6 +39,23 @@ def test_queue_lists_only_own_agency_oldest_first_with_days_waiting(login, progr
     assert older.citizen.curp not in response.get_data(as_text=True)
 
 
+def test_days_waiting_are_the_states_days_not_utcs(login, program, reviewer, monkeypatch):
+    """Sent at 17:00 and looked at 18:30 the same evening in Querétaro: 0 days,
+    though UTC has already turned the day (23:00 and 00:30 UTC)."""
+    from portal.rights import holidays
+
+    case = _case(program)
+    Application.update(submitted_at=dt.datetime(2026, 12, 3, 23, 0)).where(
+        Application.id == case.id
+    ).execute()
+    monkeypatch.setattr(holidays, "utcnow", lambda: dt.datetime(2026, 12, 4, 0, 30))
+    row = html(login(reviewer).get("/oficina")).select("tbody tr")[0].find_all("td")
+    assert row[4].text == "0"
+    monkeypatch.setattr(holidays, "utcnow", lambda: dt.datetime(2026, 12, 4, 6, 5))
+    row = html(login(reviewer).get("/oficina")).select("tbody tr")[0].find_all("td")
+    assert row[4].text == "1"  # past midnight in Querétaro
+
+
 def test_queue_counts_per_status_and_filters(login, program, reviewer, agency):
     a, b = _case(program), _case(program)
     other_program = make_program(agency)

@@ -50,13 +50,14 @@ from portal.models import (
     Municipality,
     Program,
     StaffUser,
-    utcnow,
 )
+from portal.rights.holidays import local_today
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction, Role
 from portal.web.auth import staff_required
 from portal.web.database import write
 from portal.web.errors import error_page
+from portal.web.formatting import local_date
 from portal.web.htmx import make_response, render, wants_fragment
 from portal.web.tables import Prepared, Slot, find
 from portal.web.values import answer_rows
@@ -228,7 +229,7 @@ def _with_people(rows: list) -> list[QueueRow]:
     ids = [row.id for row in rows]
     if not ids:
         return []
-    today = utcnow().date()
+    today = local_today()  # days as the state counts them, not UTC's
     labels = {status: str(label) for status, label in apps.STATUS_LABELS.items()}
     found = {}
     for (
@@ -251,7 +252,7 @@ def _with_people(rows: list) -> list[QueueRow]:
             masked_curp=curp.mask(curp_text),
             program=program_name,
             status=labels[S(status)],
-            waiting_days=(today - submitted_at.date()).days if submitted_at else None,
+            waiting_days=(today - local_date(submitted_at)).days if submitted_at else None,
             reviewer=reviewer,
         )
     return [found[i] for i in ids if i in found]
