@@ -51,16 +51,42 @@ def refuse_oversized_body() -> None:
         abort(413)
 
 
+def _fixed_headers(config) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The headers every response gets: (always set, set unless a view did)."""
+    always = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    if config["PORTAL_ENV"] == "production":
+        always.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    unless_set = [
+        ("Content-Security-Policy", content_security_policy(config)),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    return always, unless_set
+
+
 def set_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(current_app.config))
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "same-origin"
-    headers["X-Frame-Options"] = "DENY"
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    # Worked out once per application and the two settings they depend on.
+    config = current_app.config
+    key = (config["PORTAL_ENV"], config["OIDC_ISSUER"])
+    kept = current_app.extensions.setdefault("vu_fixed_headers", {})
+    fixed = kept.get(key)
+    if fixed is None:
+        fixed = kept[key] = _fixed_headers(config)
+    always, unless_set = fixed
+    present = {key.lower() for key, _value in headers.items()}
+    for key, value in always:
+        if key.lower() in present:
+            headers[key] = value
+        else:
+            headers.add(key, value)
+    for key, value in unless_set:
+        if key.lower() not in present:
+            headers.add(key, value)
     headers["X-Request-Id"] = g.get("request_id", "")
-    if current_app.config["PORTAL_ENV"] == "production":
-        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     # Pages may show personal data and kiosks are shared: nothing is kept
     # unless a view says its page is public (see public_cache).
     if response.mimetype == "text/html" and "Cache-Control" not in headers:

@@ -206,6 +206,8 @@ class DatabaseSessionInterface(SessionInterface):
             app.logger.warning("sesión sin guardar: la base de datos es de solo lectura")
 
     def _save(self, app, session, response):
+        if not session and session.row is None and not session.destroyed:
+            return  # nothing kept and nothing to forget: most anonymous requests
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
