@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
@@ -138,10 +140,48 @@ def record(
         "request_id": request_id,
         "details": details,
     }
+    pending = _together.get()
+    if pending is not None:
+        event = AuditEvent(**entry)
+        pending.append((entry, event))
+        return event
     if db.in_transaction():
         return _append(entry)
     with write():
         return _append(entry)
+
+
+# The entries of an open ``together()`` block, appended when it ends.
+_together: ContextVar[list[tuple[dict, AuditEvent]] | None] = ContextVar(
+    "audit_together", default=None
+)
+
+
+@contextmanager
+def together() -> Iterator[None]:
+    """Entries recorded inside the block are appended when it ends, in one
+    transaction, after one look at the chain's end (and on PostgreSQL one
+    lock): a case view records two or three. Each entry is what ``record``
+    would have appended, in the same order; ``record`` returns it without its
+    id and hash until the block ends. An error inside appends nothing."""
+    if _together.get() is not None:
+        yield  # already inside one: its end appends these too
+        return
+    pending: list[tuple[dict, AuditEvent]] = []
+    token = _together.set(pending)
+    try:
+        with write():
+            yield
+            _together.reset(token)
+            token = None
+            prev = _chain_end()
+            for entry, event in pending:
+                appended = _insert(entry, prev)
+                event.id, event.prev_hash, event.hash = appended.id, prev, appended.hash
+                prev = appended.hash
+    finally:
+        if token is not None:
+            _together.reset(token)
 
 
 _LAST_HASH = Prepared(
@@ -152,13 +192,22 @@ _LAST_HASH = Prepared(
 _INSERT = PreparedInsert(AuditEvent)
 
 
-def _append(entry: dict) -> AuditEvent:
-    """Chain ``entry`` after the last one, in the caller's transaction."""
+def _chain_end() -> str:
+    """The last entry's hash, with the chain held until the transaction ends
+    (SQLite: the write transaction already holds the database)."""
     if not is_sqlite():
         db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK,))
-    prev = next((h for (h,) in _LAST_HASH()), GENESIS)
+    return next((h for (h,) in _LAST_HASH()), GENESIS)
+
+
+def _insert(entry: dict, prev: str) -> AuditEvent:
     row = {**entry, "prev_hash": prev, "hash": _digest(prev, _fields(entry))}
     return AuditEvent(id=_INSERT(**row), **row)
+
+
+def _append(entry: dict) -> AuditEvent:
+    """Chain ``entry`` after the last one, in the caller's transaction."""
+    return _insert(entry, _chain_end())
 
 
 # Who saw a person's record ---------------------------------------------------------

@@ -25,6 +25,30 @@ def test_an_untouched_chain_verifies(app):
     assert audit.verify() is None
 
 
+def test_entries_recorded_together_are_chained_in_order_once_the_block_ends(app):
+    _fill(2)
+    actor = audit.Actor("personal", 7, "revisor", 3)
+    with audit.together():
+        first = audit.record("ver_solicitud", actor, object_type="solicitud", object_id="A")
+        with audit.together():  # a block inside another ends with the outer one
+            second = audit.record("ver_solicitud", actor, object_type="solicitud", object_id="B")
+        assert first.id is None and AuditEvent.select().count() == 2
+        third = audit.record("ver_solicitud", actor, object_type="solicitud", object_id="C")
+    rows = list(AuditEvent.select().order_by(AuditEvent.id))
+    assert [r.object_id for r in rows[2:]] == ["A", "B", "C"]
+    assert [first.id, second.id, third.id] == [r.id for r in rows[2:]]
+    assert [first.hash, second.hash, third.hash] == [r.hash for r in rows[2:]]
+    assert rows[2].prev_hash == rows[1].hash and rows[4].prev_hash == rows[3].hash
+    assert audit.verify() is None
+    # An error inside appends nothing, and the next entry chains as usual.
+    with pytest.raises(RuntimeError), audit.together():
+        audit.record("ver_solicitud", actor, object_type="solicitud", object_id="D")
+        raise RuntimeError("la página falló")
+    assert AuditEvent.select().count() == 5
+    _fill(1)
+    assert audit.verify() is None
+
+
 def test_an_altered_entry_is_caught(app):
     _fill()
     third = AuditEvent.select().order_by(AuditEvent.id).offset(2).get()

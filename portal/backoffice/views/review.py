@@ -24,6 +24,7 @@ from portal.applications import assistance
 from portal.applications import guardian as guardians
 from portal.applications import workflow as apps
 from portal.applications.documents import serve_document
+from portal.backoffice import audit
 from portal.backoffice.audit import record_view
 from portal.backoffice.forms import (
     QUEUE_STATUSES,
@@ -55,7 +56,6 @@ from portal.rights.holidays import local_today
 from portal.vocabulary import ApplicationStatus as S
 from portal.vocabulary import AuditAction, Role
 from portal.web.auth import staff_required
-from portal.web.database import write
 from portal.web.errors import error_page
 from portal.web.formatting import local_date
 from portal.web.htmx import make_response, render, wants_fragment
@@ -428,7 +428,7 @@ def _timeline(application: Application) -> dict[str, Any]:
 @staff_required(*REVIEWERS)
 def case(folio: str):
     application = load_case(folio)
-    with write():  # both entries in one transaction: one lock, one commit
+    with audit.together():  # the entries in one transaction: one lock, one commit
         record_view(
             current_user, application.citizen_id, "revision", application, request_id=g.request_id
         )
