@@ -169,18 +169,19 @@ def together() -> Iterator[None]:
         return
     pending: list[tuple[dict, AuditEvent]] = []
     token = _together.set(pending)
+    reset = False
     try:
         with write():
             yield
             _together.reset(token)
-            token = None
+            reset = True
             prev = _chain_end()
             for entry, event in pending:
                 appended = _insert(entry, prev)
                 event.id, event.prev_hash, event.hash = appended.id, prev, appended.hash
                 prev = appended.hash
     finally:
-        if token is not None:
+        if not reset:
             _together.reset(token)
 
 
