@@ -592,9 +592,11 @@ def prepare_opening(args, people: int) -> Opening:
     citizens with a session each (as the digital ID's sign-in makes them)."""
     from portal import create_app
     from portal.catalog.models import Call, Requirement
+    from portal.citizens.models import Citizen
     from portal.web.database import write
     from portal.web.extensions import db
     from portal.web.sessions import create_session_row
+    from portal.web.tables import find
     from tests.factories import make_agency, make_citizen, make_program, valid_curp
 
     app = create_app(
@@ -624,12 +626,19 @@ def prepare_opening(args, people: int) -> Opening:
         cookies = []
         # A birth date of this run's for every 13,824 people (the factories' CURPs
         # differ only in three letters): CURPs no earlier run has used.
+        # On a registry of millions some are taken already (demo-data draws
+        # from the same space): those are skipped.
         first_day = dt.date(1940, 1, 1) + dt.timedelta(days=secrets.randbelow(20_000))
-        for start in range(0, people, 500):
+        n = 0
+        while len(cookies) < people:
             with write():
-                for i in range(start, min(people, start + 500)):
-                    born = first_day + dt.timedelta(days=i // 13_824)
-                    citizen = make_citizen(curp=valid_curp(born, "M", n=i), birth_date=born)
+                for _ in range(min(500, people - len(cookies))):
+                    born = first_day + dt.timedelta(days=n // 13_824)
+                    curp_text = valid_curp(born, "M", n=n)
+                    n += 1
+                    if find(Citizen, Citizen.curp, curp_text) is not None:
+                        continue
+                    citizen = make_citizen(curp=curp_text, birth_date=born)
                     sid = create_session_row({"_user_id": citizen.get_id(), "_fresh": True})
                     cookies.append((citizen.id, f"{name}={sid}"))
         db.close()
