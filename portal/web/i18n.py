@@ -76,8 +76,14 @@ def content_language() -> str:
     """The language the person picked (Spanish outside a request or when none)."""
     if not has_request_context():
         return SOURCE_LANGUAGE
-    code = request.cookies.get(LANGUAGE_COOKIE)
-    return code if code in LANGUAGES_BY_CODE else SOURCE_LANGUAGE
+    # Asked for every text a page shows: read from the cookie once per request.
+    # (Kept on the request, not on g, which an app context's requests share.)
+    found: str | None = getattr(request, "_vu_content_language", None)
+    if found is None:
+        code = request.cookies.get(LANGUAGE_COOKIE)
+        found = code if code in LANGUAGES_BY_CODE else SOURCE_LANGUAGE
+        request._vu_content_language = found  # type: ignore[attr-defined]
+    return found
 
 
 def interface_language(code: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
@@ -112,19 +113,26 @@ def _locale() -> str:
 # Plain formatters
 
 
+@lru_cache(maxsize=4096)
+def _decimal(number: float | int, pattern: str, locale: str) -> str:
+    # Babel parses the locale and the pattern on every call; a results page
+    # shows an amount per program, and the same amounts on every visit.
+    return format_decimal(number, format=pattern, locale=locale)
+
+
 def money(amount: float | int | None, *, empty: str = "—") -> str:
     """An amount in pesos as people read it: "$8,000", "$1,234.50", "-$300"."""
     if amount is None:
         return empty
     pattern = "#,##0" if amount == int(amount) else "#,##0.00"
-    text = format_decimal(abs(amount), format=pattern, locale=_locale())
+    text = _decimal(abs(amount), pattern, _locale())
     return f"-${text}" if amount < 0 else f"${text}"
 
 
 def people_count(number: int, *, signed: bool = False) -> str:
     """A count of people with thousands separated: "1,234"; ``signed`` for a
     difference: "+1,234", "-56", "0"."""
-    text = format_decimal(abs(number), format="#,##0", locale=_locale())
+    text = _decimal(abs(number), "#,##0", _locale())
     if number < 0:
         return f"-{text}"
     return f"+{text}" if signed and number > 0 else text

@@ -96,3 +96,28 @@ def test_every_value_of_every_field_reads_as_words(pair):
     text = values.value_label(name, value)
     assert isinstance(text, str) and text.strip()
     assert not LITERAL.search(text), (name, value, text)
+
+
+def test_money_read_again_is_the_same_text_in_each_language(app):
+    """Amounts are formatted once per amount, pattern and locale (kept): the
+    same amount reads the same, and each language keeps its own text."""
+    with app.test_request_context():
+        assert [values.money(8000), values.money(8000), values.money(1234.5)] == [
+            "$8,000",
+            "$8,000",
+            "$1,234.50",
+        ]
+        assert values.people_count(-1234) == "-1,234"
+    assert values._decimal(1234.5, "#,##0.00", "de_DE") == "1.234,50"
+
+
+def test_the_language_is_read_once_per_request_and_each_request_has_its_own(app):
+    from portal.web.i18n import LANGUAGE_COOKIE, content_language
+
+    with app.app_context():  # requests of one app context share g, not the request
+        with app.test_request_context(headers={"Cookie": f"{LANGUAGE_COOKIE}=en"}):
+            assert content_language() == "en" == content_language()
+        with app.test_request_context():
+            assert content_language() == "es"
+        with app.test_request_context(headers={"Cookie": f"{LANGUAGE_COOKIE}=xx"}):
+            assert content_language() == "es"
