@@ -32,6 +32,8 @@ from portal.messages import _l
 from portal.models import Application, Citizen, utcnow
 from portal.vocabulary import ApplicationStatus, AuditAction
 from portal.web.database import write
+from portal.web.tables import Prepared
+from portal.web.tables import Slot as Param
 
 OBJECT = "cita"
 # A booking still live this long after its slot ended is marked as a no-show.
@@ -379,14 +381,23 @@ def of_follower(citizen_id: int) -> list[Booking]:
     )
 
 
-def for_application(application: Application) -> Booking | None:
-    """The live delivery booking made for ``application``, if any."""
-    return (
+# Every approved person's application page asks: prepared once (building the
+# joined statement was a sixth of that page's time).
+_BOOKING_FOR = Prepared(
+    lambda: (
         Booking.select(Booking, Slot)
         .join(Slot, on=(Booking.slot == Slot.id))
-        .where((Booking.application == application.id) & (Booking.status == BookingStatus.ACTIVA))
-        .first()
+        .where(
+            (Booking.application == Param("application")) & (Booking.status == BookingStatus.ACTIVA)
+        )
+        .limit(1)
     )
+)
+
+
+def for_application(application: Application) -> Booking | None:
+    """The live delivery booking made for ``application``, if any."""
+    return next(iter(_BOOKING_FOR(application=application.id)), None)
 
 
 def day_list(place: Place, day: dt.date) -> list[Booking]:

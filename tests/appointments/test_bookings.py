@@ -130,7 +130,11 @@ def test_a_delivery_booking_needs_an_approved_application_of_the_points_program(
         )
     booking = bookings.book(approved.citizen, slot.id, Purpose.ENTREGA, application=approved)
     assert booking.application_id == approved.id
-    assert bookings.for_application(approved).id == booking.id
+    found = bookings.for_application(approved)
+    assert found.id == booking.id
+    assert "slot" in found.__rel__ and found.slot.day == slot.day  # read with it, not after
+    bookings.cancel(booking)  # a cancelled booking is no longer the application's
+    assert bookings.for_application(approved) is None
 
 
 def test_change_takes_the_new_place_and_frees_the_old_one(app):
