@@ -168,21 +168,17 @@ def together() -> Iterator[None]:
         yield  # already inside one: its end appends these too
         return
     pending: list[tuple[dict, AuditEvent]] = []
-    token = _together.set(pending)
-    reset = False
-    try:
-        with write():
+    with write():
+        token = _together.set(pending)
+        try:
             yield
+        finally:
             _together.reset(token)
-            reset = True
-            prev = _chain_end()
-            for entry, event in pending:
-                appended = _insert(entry, prev)
-                event.id, event.prev_hash, event.hash = appended.id, prev, appended.hash
-                prev = appended.hash
-    finally:
-        if not reset:
-            _together.reset(token)
+        prev = _chain_end()
+        for entry, event in pending:
+            appended = _insert(entry, prev)
+            event.id, event.prev_hash, event.hash = appended.id, prev, appended.hash
+            prev = appended.hash
 
 
 _LAST_HASH = Prepared(

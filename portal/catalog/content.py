@@ -162,7 +162,7 @@ def reason(slug: str, spanish: str) -> Localized:
 # statement on the programs table) is asked at most once per
 # ``PAGE_CACHE_SECONDS`` for it: a language whose texts were just entered is
 # offered within those seconds, as a cached public page would show it.
-_offered = KeptForSeconds(lambda: _cache.languages())
+_offered = KeptForSeconds(_cache.languages)
 
 
 def offered_languages() -> list[tuple[str, str, str]]:

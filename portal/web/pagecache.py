@@ -29,6 +29,8 @@ from typing import Any
 from flask import Response, current_app, g, has_app_context, request, session
 from flask_login import current_user
 
+from portal.web.extensions import db
+
 MAX_PAGES = 512
 
 
@@ -134,8 +136,6 @@ class KeptForSeconds:
         self._read_at = 0.0
 
     def get(self, *key: Any) -> Any:
-        from portal.web.extensions import db
-
         seconds = current_app.config.get("PAGE_CACHE_SECONDS", 0) if has_app_context() else 0
         if seconds <= 0:
             return self._read(*key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from functools import wraps
+from functools import lru_cache, wraps
 
 from flask import abort, current_app, g, request
 from flask_login import current_user
@@ -31,9 +31,14 @@ CSP = "; ".join(
 def content_security_policy(config) -> str:
     """The policy; forms may post to the digital-ID provider (its sign-out
     confirmation), and in production only over https://."""
+    return _policy(config["OIDC_ISSUER"], config["PORTAL_ENV"])
+
+
+@lru_cache(maxsize=16)
+def _policy(issuer: str, environment: str) -> str:
+    # Every response carries it: worked out once per issuer and environment.
     form_action = "'self'"
-    issuer = config["OIDC_ISSUER"]
-    if issuer.startswith("https://") or config["PORTAL_ENV"] != "production":
+    if issuer.startswith("https://") or environment != "production":
         form_action += f" {issuer}"
     return CSP.format(form_action=form_action)
 
@@ -51,42 +56,16 @@ def refuse_oversized_body() -> None:
         abort(413)
 
 
-def _fixed_headers(config) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The headers every response gets: (always set, set unless a view did)."""
-    always = [
-        ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "same-origin"),
-        ("X-Frame-Options", "DENY"),
-    ]
-    if config["PORTAL_ENV"] == "production":
-        always.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
-    unless_set = [
-        ("Content-Security-Policy", content_security_policy(config)),
-        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
-    ]
-    return always, unless_set
-
-
 def set_headers(response):
     headers = response.headers
-    # Worked out once per application and the two settings they depend on.
-    config = current_app.config
-    key = (config["PORTAL_ENV"], config["OIDC_ISSUER"])
-    kept = current_app.extensions.setdefault("vu_fixed_headers", {})
-    fixed = kept.get(key)
-    if fixed is None:
-        fixed = kept[key] = _fixed_headers(config)
-    always, unless_set = fixed
-    present = {key.lower() for key, _value in headers.items()}
-    for key, value in always:
-        if key.lower() in present:
-            headers[key] = value
-        else:
-            headers.add(key, value)
-    for key, value in unless_set:
-        if key.lower() not in present:
-            headers.add(key, value)
+    headers.setdefault("Content-Security-Policy", content_security_policy(current_app.config))
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     headers["X-Request-Id"] = g.get("request_id", "")
+    if current_app.config["PORTAL_ENV"] == "production":
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     # Pages may show personal data and kiosks are shared: nothing is kept
     # unless a view says its page is public (see public_cache).
     if response.mimetype == "text/html" and "Cache-Control" not in headers:
