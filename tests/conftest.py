@@ -20,13 +20,28 @@ import shutil
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
+from werkzeug.routing.rules import Rule
 
 from portal import create_app
 from portal.models import ALL_MODELS
 from portal.web import database
 from portal.web.extensions import db
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+def _database_of_this_worker(url: str) -> str:
+    """The PostgreSQL database this pytest process owns.
+
+    Each of pytest-xdist's workers truncates the tables before every test, so
+    each gets a database of its own on the same server, named after it.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    return f"{url.rsplit('/', 1)[0]}/portal_test_{worker}"
+
+
+SERVER_URL = os.environ.get("TEST_DATABASE_URL", "")
+POSTGRES_URL = _database_of_this_worker(SERVER_URL)
 # The review tests' agency, program and reviewer; a module's own fixtures of
 # those names take precedence.
 pytest_plugins = ["tests.oficina_fixtures"]
@@ -44,16 +59,53 @@ BASE_CONFIG = {
 }
 
 
+_compile_builder = Rule._compile_builder
+_builders: dict = {}
+
+
+def _compile_builder_once(self, append_unknown=True):
+    """Werkzeug's URL builder for a rule, compiled once per shape of rule.
+
+    Werkzeug writes and compiles a Python function for every rule of every app
+    it maps; the suite builds thousands of apps with the same rules, and that
+    compiling was most of each test's set-up. The function depends only on
+    the rule's parsed parts and defaults (it reads its converters through the
+    rule it is bound to), so one compiled for the same parts serves every app.
+    """
+    converters = tuple((name, type(c).__name__) for name, c in self._converters.items())
+    defaults = repr(sorted((self.defaults or {}).items()))
+    key = (self.rule, tuple(self._trace), converters, defaults, append_unknown)
+    builder = _builders.get(key)
+    if builder is None:
+        builder = _builders[key] = _compile_builder(self, append_unknown)
+    return builder
+
+
+Rule._compile_builder = _compile_builder_once
+
+
 def pytest_collection_modifyitems(config, items):
-    if POSTGRES_URL:
-        # The PostgreSQL pass runs every test that touches a database.
-        for item in items:
+    if not POSTGRES_URL:
+        return
+    # The PostgreSQL pass runs every test that touches a database (through
+    # the template database, which every app fixture starts from); the rest
+    # ran on SQLite already and would run the same again.
+    kept, left = [], []
+    for item in items:
+        uses_database = "template_database" in getattr(item, "fixturenames", ())
+        (kept if uses_database else left).append(item)
+        if uses_database:
             item.add_marker(pytest.mark.postgres)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
 def template_database(tmp_path_factory):
     if POSTGRES_URL:
+        if POSTGRES_URL != SERVER_URL:
+            _create_database(SERVER_URL, POSTGRES_URL.rsplit("/", 1)[1])
         database.bind(POSTGRES_URL)
         database.upgrade()
         return POSTGRES_URL
@@ -62,6 +114,14 @@ def template_database(tmp_path_factory):
     database.upgrade()
     db.close()
     return str(path)
+
+
+def _create_database(server_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def _truncate_all() -> None:

@@ -51,11 +51,12 @@ QUEUED_CHUNKS = 8  # how far the judging process may run ahead of the writer
 PROCESS_NAME = "judge-roll"
 
 
-def judge_file(path: Source, ctx: RollContext) -> Iterator[Chunk]:
-    """The file's rows judged in order, about CHUNK rows at a time.
+def judge_file(path: Source, ctx: RollContext, chunk: int | None = None) -> Iterator[Chunk]:
+    """The file's rows judged in order, ``chunk`` (by default CHUNK) rows at a time.
 
     A CURP met again in the file is rejected, naming the row where it came first.
     """
+    size = chunk or CHUNK
     rows_iter = read_rows(path)
     pick = cell_picker(map_headers(next(rows_iter)))
     first_row: dict[str, int] = {}
@@ -74,7 +75,7 @@ def judge_file(path: Source, ctx: RollContext) -> Iterator[Chunk]:
             rejections.append((number, curp, cells_name(cells), reasons))
         else:
             good.append(row)
-        if read == CHUNK:
+        if read == size:
             yield read, good, rejections
             read, good, rejections = 0, [], []
     yield read, good, rejections
@@ -102,8 +103,12 @@ def judged_chunks(
         return
     spawn = multiprocessing.get_context("spawn")
     receiving, sending = spawn.Pipe(duplex=False)
+    # The sizes go along: a spawned process imports this module afresh.
     judge = spawn.Process(
-        target=judge_in_child, args=(path, ctx, sending), name=PROCESS_NAME, daemon=True
+        target=judge_in_child,
+        args=(path, ctx, sending, CHUNK, QUEUED_CHUNKS),
+        name=PROCESS_NAME,
+        daemon=True,
     )
     judge.start()
     # Only the judging process holds the sending end now: when it ends, for
@@ -135,20 +140,23 @@ def _receive(receiving: Connection, judge: BaseProcess) -> Any:
         ) from None
 
 
-def judge_in_child(path: Source, ctx: RollContext, sending: Connection) -> None:
+def judge_in_child(
+    path: Source, ctx: RollContext, sending: Connection, chunk: int, queued: int
+) -> None:
     """The judging process: every chunk, then None, or the error that stopped it.
 
-    This thread judges into a queue of QUEUED_CHUNKS chunks, which another
-    thread sends to the writer: judging goes on while a chunk waits for the
-    writer to read it, and stops when the writer is that far behind.
+    This thread judges ``chunk`` rows at a time into a queue of ``queued``
+    chunks, which another thread sends to the writer: judging goes on while a
+    chunk waits for the writer to read it, and stops when the writer is that
+    far behind.
     """
     _end_with_parent()
     gc.disable()  # see writing.without_cycle_collector: this process only judges rows
-    judged: queue.Queue[Any] = queue.Queue(maxsize=QUEUED_CHUNKS)
+    judged: queue.Queue[Any] = queue.Queue(maxsize=queued)
     sender = threading.Thread(target=_send_all, args=(judged, sending), name="send-chunks")
     sender.start()
     try:
-        for read, good, rejections in judge_file(path, ctx):
+        for read, good, rejections in judge_file(path, ctx, chunk):
             # Plain tuples pickle five times faster than named tuples.
             judged.put((read, [tuple(r) for r in good], rejections))
         judged.put(None)

@@ -1,4 +1,5 @@
 import base64
+import hashlib
 import os
 import re
 
@@ -23,8 +24,14 @@ def keyring(*entries: str) -> KeyRing:
     return KeyRing.from_config(",".join(entries))
 
 
-K0 = KeyRing.new_entry("k0")
-K1 = KeyRing.new_entry("k1")
+def fixed_entry(key_id: str) -> str:
+    """A key entry that is the same in every pytest process (the parameters
+    that carry one must be collected identically by each xdist worker)."""
+    return f"{key_id}:{base64.b64encode(hashlib.sha256(key_id.encode()).digest()).decode()}"
+
+
+K0 = fixed_entry("k0")
+K1 = fixed_entry("k1")
 
 
 @pytest.fixture

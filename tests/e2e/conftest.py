@@ -73,8 +73,13 @@ def serving(app: Flask) -> Iterator[str]:
 @contextmanager
 def portal_of_its_own(folder: Path, **config: Any) -> Iterator[tuple[Flask, str]]:
     """A portal on an empty database of its own, served for the block. Creating
-    it binds the shared database proxy, which is handed back afterwards."""
+    it binds the shared database proxy and points the shared queue at its own
+    storage (or runs it immediately); both are handed back afterwards, so the
+    tests that follow in this process find the session's portal as it was."""
+    from portal.web.queue import huey
+
     previous = db.obj
+    queue = (huey.immediate, huey.storage_class, huey.storage_kwargs, huey.storage)
     app = portal_app(folder, **config)
     try:
         with serving(app) as address:
@@ -83,6 +88,9 @@ def portal_of_its_own(folder: Path, **config: Any) -> Iterator[tuple[Flask, str]
         db.close()
         if previous is not None:
             db.initialize(previous)
+        huey.storage_class, huey.storage_kwargs = queue[1], queue[2]
+        huey.immediate = queue[0]  # huey's setter makes an in-memory storage when True
+        huey.storage = queue[3]
 
 
 @contextmanager
