@@ -22,7 +22,7 @@ from flask_babel import get_locale
 
 from portal.web.i18n import content_language
 
-KEPT_DRAWINGS = 1024  # per process and application; each a few hundred bytes to a few KB
+KEPT_DRAWINGS = 4096  # per process and application; each a few hundred bytes to a few KB
 
 _lock = threading.Lock()
 
@@ -36,8 +36,26 @@ def _drawings() -> OrderedDict[tuple, Any]:
     return found
 
 
-def kept(draw: Any, *key: Any) -> Any:
-    """``draw()`` (a Jinja macro), reused for the same ``key`` in the same languages."""
+class Same:
+    """A key part that is one object itself (a program of the compiled catalog in
+    one language): equal only to the same object, which it keeps alive, so a
+    freed object's address can never stand for a new one."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Same) and other.obj is self.obj
+
+
+def kept(draw: Any, *key: Any, args: tuple = ()) -> Any:
+    """``draw(*args)`` (a Jinja macro), reused for the same ``key`` in the same
+    languages; ``key`` holds everything the drawing reads from ``args``."""
     full = (draw.name, str(get_locale()), content_language(), *key)
     drawings = _drawings()
     with _lock:
@@ -45,7 +63,7 @@ def kept(draw: Any, *key: Any) -> Any:
         if drawing is not None:
             drawings.move_to_end(full)
             return drawing
-    drawing = draw()
+    drawing = draw(*args)
     with _lock:
         drawings[full] = drawing
         if len(drawings) > KEPT_DRAWINGS:

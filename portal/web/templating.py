@@ -74,6 +74,7 @@ def init_app(app: Flask) -> None:
         idle_seconds=shell.idle_seconds,
         draw_field=forms.draw_field,
         kept=drawings.kept,
+        same=drawings.Same,
         # The areas.
         apply_url=catalog.apply_url,
         lang_attr=content.lang_attr,

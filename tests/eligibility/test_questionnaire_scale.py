@@ -177,3 +177,32 @@ def test_results_show_places_left_from_the_calls_counter(app, demo, client):
     # A full call still takes applications: they wait (issue 16, item 9).
     assert "Lugares ocupados: lista de espera" in page
     assert Application.select().count() == 0
+
+
+def test_a_kept_results_card_follows_the_catalog(app, demo, client):
+    """A card's parts are drawn once per program of the compiled catalog
+    (portal/web/drawings.py): a renamed program shows its new name at once."""
+    import dataclasses
+
+    with client.session_transaction() as session:
+        session["answers"] = {**ALMOST, "household_size": "2"}
+    first = client.get("/cuestionario/resultados").get_data(as_text=True)
+    again = client.get("/cuestionario/resultados").get_data(as_text=True)
+    assert _cards(again) == _cards(first) and ">Tarjeta Contigo<" in _cards(first)
+    catalog = demo_catalog()
+    renamed = tuple(
+        dataclasses.replace(p, name="Tarjeta Contigo Renovada")
+        if p.slug == "tarjeta-contigo"
+        else p
+        for p in catalog.programs
+    )
+    load_catalog(dataclasses.replace(catalog, programs=renamed))
+    page = client.get("/cuestionario/resultados").get_data(as_text=True)
+    assert ">Tarjeta Contigo Renovada<" in page and ">Tarjeta Contigo<" not in page
+
+
+def _cards(page: str) -> str:
+    """The results' program cards (the page around them holds tokens)."""
+    return "".join(
+        part.split("</ul>\n", 1)[0] for part in page.split('<ul class="program-list">')[1:]
+    )
