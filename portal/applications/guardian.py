@@ -42,7 +42,7 @@ from portal.eligibility.profile import STUDENT_LEVELS
 from portal.messages import Message, _l
 from portal.models import Application, Citizen, Program
 from portal.web.database import write
-from portal.web.tables import tuples
+from portal.web.tables import Prepared, Slot, tuples
 
 NAME_MAX = 80
 CHILD_ALREADY_APPLIED = _l(
@@ -260,6 +260,37 @@ def followed_by(citizen_id: int) -> ModelSelect[Application]:
     return Application.select().where(
         (Application.citizen == citizen_id) | (Application.guardian == citizen_id)
     )
+
+
+# "Mis solicitudes": what its list shows of each application (not the answers,
+# whose JSON each row would parse), with its program and the person it is for,
+# newest first; built once (portal/web/tables.Prepared).
+_FOLLOWED_LIST = Prepared(
+    lambda: (
+        Application.select(
+            Application.id,
+            Application.folio,
+            Application.status,
+            Application.citizen,
+            Application.guardian,
+            Application.program,
+            Application.created_at,
+            Program,
+            Citizen.id,
+            Citizen.given_names,
+        )
+        .join_from(Application, Program)
+        .join_from(Application, Citizen, on=(Application.citizen == Citizen.id))
+        .where((Application.citizen == Slot("person")) | (Application.guardian == Slot("person")))
+        .order_by(Application.created_at.desc(), Application.id.desc())
+    )
+)
+
+
+def followed_list(citizen_id: int) -> list[Application]:
+    """The applications a person follows, as "Mis solicitudes" lists them: each with
+    its ``program`` and ``citizen`` (their given names), newest first."""
+    return list(_FOLLOWED_LIST(person=citizen_id))
 
 
 # What the guardian is to the child, by the relation of the application

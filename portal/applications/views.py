@@ -428,14 +428,7 @@ def _printable(shown: receipts.Receipt, paper: str):
 @bp.get("/mis-solicitudes")
 @citizen_required
 def index():
-    rows = list(
-        guardians.followed_by(current_user.id)
-        .select(Application, Program, Citizen)
-        .join_from(Application, Program)
-        .join_from(Application, Citizen, on=(Application.citizen == Citizen.id))
-        .order_by(Application.created_at.desc())
-    )
-    return render("applications/index.html", applications=rows)
+    return render("applications/index.html", applications=guardians.followed_list(current_user.id))
 
 
 def detail_page(application: Application, *, errors=None, form=None):
