@@ -11,14 +11,14 @@ is a round trip on PostgreSQL). CPU time is what other processes on the
 machine disturb least.
 
     .venv/bin/python bench/page_cpu.py --instance /tmp/q1m [--requests 30] [--rounds 4]
-        [--only oficina,cuestionario] [--profile] [--code DIR]
+        [--only oficina,cuestionario] [--profile] [--statements] [--code DIR]
 
 ``--code DIR`` measures the portal found in DIR (a checkout of another
 commit, e.g. ``git archive main | tar -x -C /tmp/main-code``, with its
 compiled translations) with this script; ``--ab DIR_A DIR_B`` runs the two
 alternately in fresh processes, ``--runs`` times each, and prints each page's
 lowest figure of each side and the ratio. ``--profile`` prints where one
-page's time goes (cProfile: the 25 costliest functions by own time, then the
+page's time goes (``--statements``: the SQL of one request of each page; cProfile: the 25 costliest functions by own time, then the
 portal's by cumulative time; cProfile overstates Jinja, whose many small
 calls each pay its overhead). ``--ab-kept-drawings`` measures each page with
 the kept drawings (form fields, layout parts) and without them, alternately
@@ -125,8 +125,13 @@ class _Statements(logging.Handler):
         super().__init__(logging.DEBUG)
         self.count = 0
 
+        self.sql: list[str] = []
+
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
+        self.sql.append(
+            str(record.msg[0]) if isinstance(record.msg, tuple) else record.getMessage()
+        )
 
 
 def _request(app, path: str, sid: str | None, form: dict[str, str] | None):
@@ -142,7 +147,7 @@ def _request(app, path: str, sid: str | None, form: dict[str, str] | None):
     return (lambda: client.post(path, data=data)), client.post(path, data=data).status_code
 
 
-def queries(call) -> int:
+def queries(call, show: bool = False) -> int:
     logger = logging.getLogger("peewee")
     handler, level = _Statements(), logger.level
     logger.addHandler(handler)
@@ -152,6 +157,8 @@ def queries(call) -> int:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+    for sql in handler.sql if show else ():
+        print(f"    {sql[:300]}")
     return handler.count
 
 
@@ -237,6 +244,10 @@ def run(args) -> list[dict]:
         path = template.removeprefix("POST ").format(**folios)
         app = apps["anonymous" if kind == "anonymous" else "personal"]
         call, status = _request(app, path, sid, form)
+        if args.statements and template != "/healthz":
+            print(f"== {template}")
+            queries(call, show=True)
+            continue
         if args.profile and template != "/healthz":
             print(f"== {template}")
             profile(call, args.requests)
@@ -298,6 +309,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--only", help="pages whose path contains one of these (comma-separated)")
     parser.add_argument("--profile", action="store_true", help="cProfile each page instead")
+    parser.add_argument("--statements", action="store_true", help="print each page's SQL")
     parser.add_argument("--code", type=Path, help="measure the portal in this folder")
     parser.add_argument("--ab", nargs=2, metavar=("DIR_A", "DIR_B"))
     parser.add_argument("--runs", type=int, default=2, help="runs of each side with --ab")
