@@ -1570,12 +1570,19 @@ def release_held_by(
     return [application.folio for application in held]
 
 
-def timeline(application: Application) -> list[ApplicationEvent]:
-    return list(
+_TIMELINE = Prepared(
+    lambda: (
         ApplicationEvent.select()
-        .where(ApplicationEvent.application == application)
+        .where(ApplicationEvent.application == Slot("application"))
         .order_by(ApplicationEvent.created_at, ApplicationEvent.id)
     )
+)
+
+
+def timeline(application: Application) -> list[ApplicationEvent]:
+    """The application's changes of status, oldest first (the citizen's page and
+    the reviewer's)."""
+    return list(_TIMELINE(application=application.id))
 
 
 def next_step(application: Application) -> str:
